@@ -1,0 +1,79 @@
+import { Command, Option } from 'commander';
+import { readFileSync } from 'node:fs';
+import { ConfigError } from '../../errors/opsmate-error.js';
+import { formatTargetFacts, gatherTargetFacts } from '../../runtime/target-facts.js';
+import type { CliContext } from '../cli-context.js';
+import { addRuntimeOptions, addSettingOptions, readSettings } from '../field-options.js';
+import { createRuntimeFromFlags } from '../open-runtime.js';
+import { parseSeconds } from '../parse-seconds.js';
+
+/** Exit status for a timed-out command, as `timeout(1)` uses. */
+export const EXIT_TIMED_OUT = 124;
+/** Exit status after Ctrl-C, as shells use. */
+export const EXIT_INTERRUPTED = 130;
+
+export function execCommand(context: CliContext): Command {
+  const command = new Command('exec')
+    .summary('run one shell command through a runtime, without a model')
+    .description(
+      'Run one shell command through a runtime, with no language model involved, and exit with its ' +
+        "exit code (124 on timeout). Use it to check a runtime's configuration before chatting.\n" +
+        'Give the command after `--`; `-` reads it from stdin.',
+    )
+    .argument('[command...]', 'the shell command; several words are joined with spaces')
+    .addOption(new Option('--timeout <SECONDS>', 'kill the command after this long [default: 120]'))
+    .addOption(
+      new Option('--idle-timeout <SECONDS>', 'kill the command when it prints nothing for this long'),
+    )
+    .option('--info', 'print what the model is told about the target: OS, user, systemd, runtime');
+  addSettingOptions(command, ['shellCommandRuntime', 'outputLimit', 'home', 'pluginsDir', 'loglevel']);
+  addRuntimeOptions(command, context.registry);
+  command.action(async (words: string[], _options, self: Command) => {
+    process.exitCode = await runExec(words, self, context);
+  });
+  return command;
+}
+
+async function runExec(words: string[], command: Command, context: CliContext): Promise<number> {
+  const options = command.opts<{ timeout?: string; idleTimeout?: string; info?: boolean }>();
+  const settings = readSettings(command, context.env);
+  const timeoutMs = options.timeout === undefined ? undefined : parseSeconds(options.timeout, '--timeout');
+  const idleTimeoutMs =
+    options.idleTimeout === undefined ? undefined : parseSeconds(options.idleTimeout, '--idle-timeout');
+  const shellCommand = await commandText(words, Boolean(options.info));
+  const runtime = createRuntimeFromFlags({ command, settings, context });
+  const abort = new AbortController();
+  const onSigint = (): void => abort.abort();
+  process.on('SIGINT', onSigint);
+  try {
+    await runtime.connect({ signal: abort.signal });
+    if (options.info) {
+      context.stdout.write(`${formatTargetFacts(await gatherTargetFacts(runtime))}\n`);
+      return 0;
+    }
+    const result = await runtime.run(shellCommand, {
+      ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+      ...(idleTimeoutMs !== undefined ? { idleTimeoutMs } : {}),
+      signal: abort.signal,
+      onOutput: (chunk) => (chunk.stream === 'stdout' ? context.stdout : context.stderr).write(chunk.data),
+    });
+    if (result.notice) context.logger.warn(result.notice);
+    if (result.timedOut) return EXIT_TIMED_OUT;
+    if (result.cancelled) return EXIT_INTERRUPTED;
+    return result.exitCode ?? 1;
+  } finally {
+    process.off('SIGINT', onSigint);
+    await runtime.disconnect();
+  }
+}
+
+async function commandText(words: string[], info: boolean): Promise<string> {
+  if (words.length === 1 && words[0] === '-') return readFileSync(0, 'utf8');
+  if (words.length === 0) {
+    if (info) return '';
+    throw new ConfigError('no command given', {
+      hint: 'put the command after --, e.g. opsmate exec -- uptime',
+    });
+  }
+  return words.join(' ');
+}

@@ -1,0 +1,139 @@
+import { Option, type Command } from 'commander';
+import { fieldNames, resolveConfig, type FieldNaming } from '../config/resolve-config.js';
+import { describeSchema, formatDefault, type FieldSpec } from '../config/schema-fields.js';
+import { SETTINGS_NAMING, settingsSchema, type SettingKey, type Settings } from '../config/settings.js';
+import type { RuntimeDefinition } from '../runtime/contract.js';
+import type { RuntimeRegistry } from '../runtime/runtime-registry.js';
+import { ConfigError } from '../errors/opsmate-error.js';
+
+const PLACEHOLDER: Record<FieldSpec['kind'], string> = {
+  string: 'TEXT',
+  integer: 'INTEGER',
+  number: 'NUMBER',
+  boolean: 'BOOLEAN',
+  list: 'LIST',
+  map: 'K=V,...',
+  enum: 'CHOICE',
+};
+
+/**
+ * A commander option for one config field. Values stay text: defaults and env fallbacks are
+ * applied by `resolveConfig`, so the precedence flag > env > default holds for every type.
+ */
+export function fieldOption(spec: FieldSpec, naming: FieldNaming, group: string): Option {
+  const names = fieldNames(spec, naming);
+  const placeholder = spec.kind === 'enum' ? (spec.choices ?? []).join('|') : PLACEHOLDER[spec.kind];
+  const flags = `${spec.short ? `-${spec.short}, ` : ''}--${names.flag} <${placeholder}>`;
+  const defaultText = formatDefault(spec);
+  const description = [
+    spec.description ?? `Set ${spec.kebab}`,
+    `(env: ${names.env})`,
+    defaultText !== undefined ? `[default: ${defaultText}]` : spec.required ? '[required]' : '',
+  ]
+    .filter(Boolean)
+    .join(' ');
+  return new Option(flags, description).helpGroup(group);
+}
+
+/** Adds the chosen settings as options of `command`. */
+export function addSettingOptions(command: Command, keys: readonly SettingKey[]): Command {
+  const specs = describeSchema(settingsSchema);
+  for (const key of keys) {
+    const spec = specs.find((candidate) => candidate.key === key);
+    if (!spec) throw new TypeError(`no setting ${key}`);
+    command.addOption(fieldOption(spec, SETTINGS_NAMING, 'Options:'));
+  }
+  return command;
+}
+
+/** Resolves the settings from the command's flags and the environment. */
+export function readSettings(command: Command, env: NodeJS.ProcessEnv = process.env): Settings {
+  const values = command.opts<Record<string, string | undefined>>();
+  return resolveConfig<Settings>({ schema: settingsSchema, naming: SETTINGS_NAMING, flags: values, env });
+}
+
+export function runtimeNaming(runtimeName: string): FieldNaming {
+  return { flagPrefix: `runtime-${runtimeName}-`, envPrefix: `RUNTIME_${runtimeName.toUpperCase()}_` };
+}
+
+/**
+ * Adds `--runtime-<name>-<field>` options for every registered runtime, one help group per
+ * runtime. A runtime whose schema cannot become flags is skipped and reported through `onError`.
+ */
+export function addRuntimeOptions(
+  command: Command,
+  registry: RuntimeRegistry,
+  onError: (runtimeName: string, message: string) => void = () => {},
+): Command {
+  for (const { definition } of registry.list()) {
+    let specs: FieldSpec[];
+    try {
+      specs = describeSchema(definition.configSchema);
+    } catch (error) {
+      onError(definition.name, (error as Error).message);
+      continue;
+    }
+    const naming = runtimeNaming(definition.name);
+    for (const spec of specs) {
+      command.addOption(fieldOption(spec, naming, `Runtime options: ${definition.name}`));
+    }
+  }
+  return command;
+}
+
+/** Flag values of one runtime, by schema key; and the flags given for other runtimes. */
+function runtimeFlagValues(
+  command: Command,
+  definition: RuntimeDefinition,
+): Record<string, string | undefined> {
+  const values = command.opts<Record<string, string | undefined>>();
+  const naming = runtimeNaming(definition.name);
+  const flags: Record<string, string | undefined> = {};
+  for (const spec of describeSchema(definition.configSchema)) {
+    flags[spec.key] = values[attributeName(fieldNames(spec, naming).flag)];
+  }
+  return flags;
+}
+
+/**
+ * The selected runtime and its validated config. Fails before anything connects, naming the flag
+ * and env var of a bad value. Flags given for another runtime produce a warning through `warn`.
+ */
+export function resolveRuntimeConfig(options: {
+  command: Command;
+  registry: RuntimeRegistry;
+  runtimeName: string;
+  env?: NodeJS.ProcessEnv;
+  warn?: (message: string) => void;
+}): { definition: RuntimeDefinition; config: unknown } {
+  const { definition } = options.registry.require(options.runtimeName);
+  const env = options.env ?? process.env;
+  const given = options.command.opts<Record<string, string | undefined>>();
+  for (const other of options.registry.list()) {
+    if (other.definition.name === definition.name) continue;
+    const prefix = attributeName(`runtime-${other.definition.name}-x`).slice(0, -1);
+    const stray = Object.keys(given).filter((key) => key.startsWith(prefix) && given[key] !== undefined);
+    if (stray.length > 0) {
+      options.warn?.(
+        `ignoring --runtime-${other.definition.name}-* options: the runtime is ${definition.name} (choose it with --shell-command-runtime ${other.definition.name})`,
+      );
+    }
+  }
+  try {
+    const config = resolveConfig({
+      schema: definition.configSchema,
+      naming: runtimeNaming(definition.name),
+      flags: runtimeFlagValues(options.command, definition),
+      env,
+    });
+    return { definition, config };
+  } catch (error) {
+    if (ConfigError.isInstance(error)) throw error;
+    throw new ConfigError(`runtime ${definition.name}: ${(error as Error).message}`);
+  }
+}
+
+/** commander's camelCase attribute for a long flag name. */
+function attributeName(flag: string): string {
+  return flag.replace(/-([a-z0-9])/g, (_, letter: string) => letter.toUpperCase());
+}

@@ -1,0 +1,89 @@
+import { Command, CommanderError } from 'commander';
+import { readFileSync } from 'node:fs';
+import { errorMessage, OpsmateError } from '../errors/opsmate-error.js';
+import { builtinRegistry } from '../runtimes/builtin-runtimes.js';
+import type { CliContext } from './cli-context.js';
+import { execCommand } from './commands/exec-command.js';
+import { listRuntimesCommand } from './commands/list-runtimes-command.js';
+import { Logger, type LogLevel } from './logger.js';
+
+/** Exit status for a usage error (unknown flag, missing argument), as most CLIs use. */
+const EXIT_USAGE = 2;
+
+function packageVersion(): string {
+  const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return manifest.version;
+}
+
+/** The log level asked for on the command line or in the env, known before parsing. */
+function earlyLogLevel(argv: readonly string[], env: NodeJS.ProcessEnv): LogLevel {
+  const index = argv.findIndex((arg) => arg === '--loglevel' || arg.startsWith('--loglevel='));
+  const value =
+    index < 0
+      ? env.OPSMATE_LOGLEVEL
+      : argv[index]!.includes('=')
+        ? argv[index]!.split('=')[1]
+        : argv[index + 1];
+  return value === 'debug' || value === 'info' || value === 'error' ? value : 'warn';
+}
+
+export function buildProgram(context: CliContext): Command {
+  const program = new Command('opsmate')
+    .description(
+      'An AI SRE assistant: a language model investigates your systems by running shell commands in a runtime you choose.',
+    )
+    .version(packageVersion(), '-v, --version')
+    .showSuggestionAfterError()
+    .configureOutput({
+      writeOut: (text) => context.stdout.write(text),
+      writeErr: (text) => context.stderr.write(text),
+    });
+  program.addCommand(execCommand(context));
+  program.addCommand(listRuntimesCommand(context));
+  return program;
+}
+
+/** Runs the CLI and returns the exit status. Prints one line per failure; stacks only at debug. */
+export async function main(
+  argv: readonly string[] = process.argv.slice(2),
+  env = process.env,
+): Promise<number> {
+  const logger = new Logger(earlyLogLevel(argv, env));
+  const context: CliContext = {
+    registry: builtinRegistry(),
+    logger,
+    env,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    pluginProblems: [],
+  };
+  try {
+    const program = buildProgram(context);
+    program.exitOverride();
+    for (const command of program.commands) command.exitOverride();
+    await program.parseAsync([...argv], { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (error) {
+    return reportError(error, logger);
+  }
+}
+
+function reportError(error: unknown, logger: Logger): number {
+  if (error instanceof CommanderError) {
+    if (error.exitCode === 0) return 0;
+    return EXIT_USAGE;
+  }
+  if (OpsmateError.isInstance(error)) {
+    process.stderr.write(`opsmate: error: ${error.message}\n`);
+    if (error.hint) process.stderr.write(`opsmate: hint: ${error.hint}\n`);
+    if (logger.level === 'debug' && error.stack) process.stderr.write(`${error.stack}\n`);
+    return error.exitCode;
+  }
+  process.stderr.write(`opsmate: unexpected error: ${errorMessage(error)}\n`);
+  if (logger.level === 'debug' && error instanceof Error && error.stack)
+    process.stderr.write(`${error.stack}\n`);
+  else process.stderr.write('opsmate: hint: run again with --loglevel debug for details\n');
+  return 1;
+}

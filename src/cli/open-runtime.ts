@@ -1,0 +1,28 @@
+import type { Command } from 'commander';
+import type { Settings } from '../config/settings.js';
+import { spillDir } from '../config/settings.js';
+import type { Runtime } from '../runtime/contract.js';
+import type { CliContext } from './cli-context.js';
+import { resolveRuntimeConfig } from './field-options.js';
+
+/**
+ * Builds the runtime chosen by `--shell-command-runtime` from the command's flags and env.
+ * Validates the whole config first; does not connect.
+ */
+export function createRuntimeFromFlags(options: {
+  command: Command;
+  settings: Settings;
+  context: CliContext;
+}): Runtime {
+  const { definition, config } = resolveRuntimeConfig({
+    command: options.command,
+    registry: options.context.registry,
+    runtimeName: options.settings.shellCommandRuntime,
+    env: options.context.env,
+    warn: (message) => options.context.logger.warn(message),
+  });
+  return definition.create(config as never, {
+    spillDir: spillDir(options.settings),
+    outputLimitBytes: options.settings.outputLimit,
+  });
+}

@@ -1,0 +1,58 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { stringList } from './schema-fields.js';
+import type { FieldNaming } from './resolve-config.js';
+
+/**
+ * opsmate's own settings, each defined once: the CLI derives `--<field>` flags with `OPSMATE_<FIELD>`
+ * env fallbacks (or the env name in `.meta({ env })`) for the commands that use them.
+ */
+export const settingsSchema = z.object({
+  model: z
+    .string()
+    .default('gpt-4o')
+    .describe('Model to use: an Opsmate-style name (gpt-4o, claude-sonnet-4-5...) or provider:model')
+    .meta({ short: 'm' }),
+  context: z
+    .string()
+    .default('cli')
+    .describe('Context that tells the model about its job and target')
+    .meta({ short: 'c' }),
+  tools: stringList().describe('Tools the model may use, comma-separated (default: those of the context)'),
+  systemPrompt: z.string().optional().describe("Replace the context's system prompt").meta({ short: 's' }),
+  shellCommandRuntime: z
+    .string()
+    .default('local')
+    .describe('Runtime the commands run in (see `opsmate list-runtimes`)')
+    .meta({ env: 'SHELL_COMMAND_RUNTIME' }),
+  home: z.string().optional().describe("Folder for opsmate's own files (default: ~/.opsmate)"),
+  pluginsDir: z.string().optional().describe('Folder where plugins are installed (default: <home>/plugins)'),
+  loglevel: z
+    .enum(['debug', 'info', 'warn', 'error'])
+    .default('warn')
+    .describe('How much opsmate logs to stderr'),
+  outputLimit: z
+    .int()
+    .min(256)
+    .default(64 * 1024)
+    .describe('Bytes of each output stream kept in memory per command; the rest is spilled to a file'),
+});
+
+export type Settings = z.output<typeof settingsSchema>;
+export type SettingKey = keyof Settings;
+
+export const SETTINGS_NAMING: FieldNaming = { flagPrefix: '', envPrefix: 'OPSMATE_' };
+
+/** opsmate's home folder: the setting, else `~/.opsmate`. */
+export function homeDir(settings: Pick<Settings, 'home'>): string {
+  return settings.home ?? join(homedir(), '.opsmate');
+}
+
+export function pluginsDir(settings: Pick<Settings, 'home' | 'pluginsDir'>): string {
+  return settings.pluginsDir ?? join(homeDir(settings), 'plugins');
+}
+
+export function spillDir(settings: Pick<Settings, 'home'>): string {
+  return join(homeDir(settings), 'spill');
+}

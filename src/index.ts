@@ -1,0 +1,24 @@
+// The public API of opsmate, for plugin authors and programs that embed it.
+export {
+  defineRuntime,
+  RUNTIME_SPECIFICATION_VERSION,
+  type Runtime,
+  type RuntimeContext,
+  type RuntimeDefinition,
+  type RunOptions,
+  type RunResult,
+  type OutputChunk,
+} from './runtime/contract.js';
+export { RuntimeRegistry, validateDefinition, type RegisteredRuntime } from './runtime/runtime-registry.js';
+export { ShellRuntime, NON_INTERACTIVE_ENV, type ShellRuntimeOptions } from './runtime/shell-runtime.js';
+export {
+  ShellSession,
+  type ShellSessionOptions,
+  type ShellTransport,
+} from './runtime/shell-session/shell-session.js';
+export { shellQuote, shellJoin } from './runtime/shell-session/shell-quote.js';
+export { gatherTargetFacts, formatTargetFacts, type TargetFacts } from './runtime/target-facts.js';
+export { co, type CoOptions, type CoResult } from './process/child-process.js';
+export { OpsmateError, RuntimeError, ConfigError, type OpsmateErrorOptions } from './errors/opsmate-error.js';
+export { stringMap, stringList } from './config/schema-fields.js';
+export { localRuntime } from './runtimes/local/local-runtime.js';

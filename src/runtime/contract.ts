@@ -1,0 +1,133 @@
+import type { z } from 'zod';
+
+/** Version tag of the runtime contract below. Bumped only on a breaking change. */
+export const RUNTIME_SPECIFICATION_VERSION = 'opsmate.runtime.v1';
+
+/** Options for one {@link Runtime.run} call. */
+export interface RunOptions {
+  /**
+   * Hard limit for the whole command, in milliseconds. When it passes, the command and all its
+   * children are killed and the result has `timedOut: true, timeoutKind: 'total'`.
+   * Defaults to the runtime's own default (120 000 ms for the built-in runtimes).
+   */
+  timeoutMs?: number;
+  /**
+   * Kill the command when it has printed nothing for this many milliseconds
+   * (`timeoutKind: 'idle'`). Every byte on stdout or stderr resets the clock. Off when unset.
+   */
+  idleTimeoutMs?: number;
+  /** Aborting cancels the command the same way a timeout does; the result has `cancelled: true`. */
+  signal?: AbortSignal;
+  /** Called for every chunk of output as it arrives, for live display. Must not throw. */
+  onOutput?: (chunk: OutputChunk) => void;
+}
+
+export interface OutputChunk {
+  stream: 'stdout' | 'stderr';
+  /** Raw bytes as the command wrote them; may split a multi-byte character. */
+  data: Uint8Array;
+}
+
+/**
+ * What one command did. A runtime never rejects because a command failed, timed out or lost its
+ * shell: those are facts about the command, reported here for the model and the user.
+ */
+export interface RunResult {
+  command: string;
+  /** The command's exit status; `null` when it had none (killed with its shell, or never started). */
+  exitCode: number | null;
+  /** Decoded as UTF-8 (invalid bytes become U+FFFD). When truncated: head, a one-line notice, tail. */
+  stdout: string;
+  stderr: string;
+  /** Bytes the command wrote to each stream, all of them, including what was cut. */
+  stdoutBytes: number;
+  stderrBytes: number;
+  /** True when either stream was larger than the runtime's output limit and was cut in the middle. */
+  truncated: boolean;
+  /** Files on the opsmate machine holding a stream in full; set only for the streams that were cut. */
+  spillFiles: { stdout?: string; stderr?: string };
+  timedOut: boolean;
+  /** Which limit fired, when `timedOut` is true. */
+  timeoutKind?: 'total' | 'idle';
+  cancelled: boolean;
+  /**
+   * The shell (or the connection carrying it) ended during this command: `exit`, a crash, a lost
+   * connection, or opsmate had to kill it. The next command starts a new one and restores the
+   * working directory and exported variables.
+   */
+  shellExited: boolean;
+  durationMs: number;
+  /** Working directory after the command, when known. */
+  cwd?: string;
+  /** One line for the user and the model when something unusual happened (timeout, lost shell...). */
+  notice?: string;
+}
+
+/**
+ * A place where commands run. Implementations: the built-in `local`, `ssh`, `docker`, `k8s`, and
+ * those that plugins bring. Most are built on {@link ShellRuntime}, which supplies everything
+ * below but the transport.
+ */
+export interface Runtime {
+  /** The registered name, e.g. `local`. */
+  readonly name: string;
+  /**
+   * Open the transport and check the target is usable. Rejects with a `RuntimeError` whose message
+   * says what to fix (bad host, container not running...). Safe to call twice.
+   */
+  connect(options?: { signal?: AbortSignal }): Promise<void>;
+  /** Close everything `connect` opened. Never rejects; safe to call when not connected. */
+  disconnect(): Promise<void>;
+  /**
+   * Run one shell command. Connects first when needed. Calls on one runtime are serialised.
+   * Resolves with a {@link RunResult} whatever the command did; rejects only when the runtime
+   * cannot run anything at all (for instance it cannot reconnect), with a `RuntimeError`.
+   */
+  run(command: string, options?: RunOptions): Promise<RunResult>;
+  /** OS description of the target (e.g. the contents of /etc/os-release and `uname -a`). */
+  osInfo(): Promise<string>;
+  /** The user commands run as on the target. */
+  whoami(): Promise<string>;
+  /** Whether the target runs systemd. */
+  hasSystemd(): Promise<boolean>;
+  /** A short paragraph about the runtime itself for the model: kind, target, shell. */
+  runtimeInfo(): Promise<string>;
+  /** Key facts naming the target, for logs and the audit trail, e.g. `{ host: 'db-1' }`. */
+  target(): Record<string, string>;
+}
+
+/** What a runtime gets from opsmate when it is created. */
+export interface RuntimeContext {
+  /** Folder on the opsmate machine where cut output is spilled in full. */
+  spillDir: string;
+  /** Bytes of each stream kept in memory for the result: half from the start, half from the end. */
+  outputLimitBytes: number;
+}
+
+/**
+ * A runtime kind, as registered under its name. `configSchema` is a zod object; every field
+ * becomes a `--runtime-<name>-<field>` option with a `RUNTIME_<NAME>_<FIELD>` env fallback.
+ * Field descriptions (`.describe()`) become the help text and defaults show in help.
+ */
+export interface RuntimeDefinition<Schema extends z.ZodObject = z.ZodObject> {
+  specificationVersion: typeof RUNTIME_SPECIFICATION_VERSION;
+  /** Lower-case name used in `--shell-command-runtime` and flag names: `[a-z][a-z0-9]*`. */
+  name: string;
+  /** One line shown by `opsmate list-runtimes`. */
+  description: string;
+  configSchema: Schema;
+  /** Build a runtime. Must not connect or do I/O: opsmate calls `connect` when needed. */
+  create(config: z.output<Schema>, context: RuntimeContext): Runtime;
+}
+
+/**
+ * Declares a runtime kind. An identity function that exists for type inference, so `create`
+ * receives the parsed config type of `configSchema`.
+ */
+export function defineRuntime<Schema extends z.ZodObject>(
+  definition: Omit<RuntimeDefinition<Schema>, 'specificationVersion'> & {
+    specificationVersion?: typeof RUNTIME_SPECIFICATION_VERSION;
+  },
+): RuntimeDefinition<Schema> {
+  return { ...definition, specificationVersion: RUNTIME_SPECIFICATION_VERSION };
+}

@@ -1,0 +1,133 @@
+import { co, type CoResult } from '../process/child-process.js';
+import type { Runtime, RunOptions, RunResult, RuntimeContext } from './contract.js';
+import {
+  ShellSession,
+  type ShellSessionOptions,
+  type ShellTransport,
+} from './shell-session/shell-session.js';
+
+/** Exported in every shell opsmate drives: nothing may wait on a pager or a credential prompt. */
+export const NON_INTERACTIVE_ENV: Readonly<Record<string, string>> = {
+  PAGER: 'cat',
+  GIT_PAGER: 'cat',
+  SYSTEMD_PAGER: '',
+  MANPAGER: 'cat',
+  GIT_TERMINAL_PROMPT: '0',
+  DEBIAN_FRONTEND: 'noninteractive',
+};
+
+/** Timeout of the short probes behind osInfo, whoami and hasSystemd. */
+const PROBE_TIMEOUT_MS = 15_000;
+
+export interface ShellRuntimeOptions {
+  name: string;
+  context: RuntimeContext;
+  /** Variables exported in the shell on the target, after {@link NON_INTERACTIVE_ENV}. */
+  env?: Record<string, string>;
+  /** Working directory of the first shell on the target. */
+  cwd?: string;
+  /** Default timeout for commands, in milliseconds. */
+  defaultTimeoutMs?: number;
+  /** How long the shell may take to start, in milliseconds. */
+  startTimeoutMs?: number;
+}
+
+/**
+ * Base class for runtimes that drive a shell over a process's stdin, stdout and stderr. A transport
+ * implements {@link transport} (the argv of its shell) and usually {@link sideChannel}; everything
+ * else, from exit codes to timeouts and restarts, comes from the shared {@link ShellSession}.
+ */
+export abstract class ShellRuntime implements Runtime {
+  readonly name: string;
+  protected readonly context: RuntimeContext;
+  protected readonly session: ShellSession;
+  #connected = false;
+
+  constructor(options: ShellRuntimeOptions) {
+    this.name = options.name;
+    this.context = options.context;
+    const sessionOptions: ShellSessionOptions = {
+      label: `${options.name} runtime`,
+      transport: () => this.transport(),
+      sideChannel: (script, args) => this.sideChannel(script, args),
+      describeExit: (exit) => this.describeExit(exit),
+      env: { ...NON_INTERACTIVE_ENV, ...options.env },
+      spillDir: options.context.spillDir,
+      outputLimitBytes: options.context.outputLimitBytes,
+      ...(options.cwd ? { cwd: options.cwd } : {}),
+      ...(options.defaultTimeoutMs ? { defaultTimeoutMs: options.defaultTimeoutMs } : {}),
+      ...(options.startTimeoutMs ? { startTimeoutMs: options.startTimeoutMs } : {}),
+    };
+    this.session = new ShellSession(sessionOptions);
+  }
+
+  /** The process that carries the shell. Called at every (re)start. */
+  protected abstract transport(): ShellTransport | Promise<ShellTransport>;
+
+  /**
+   * Runs `sh -c SCRIPT sh ARGS...` on the target beside the session's shell, used to kill a
+   * timed-out command without losing the shell. The default runs it on this machine, which is
+   * right only for the local runtime; remote transports override it.
+   */
+  protected sideChannel(script: string, args: string[]): Promise<CoResult> {
+    return co(['/bin/sh', '-c', script, 'sh', ...args], { timeoutMs: 10_000 });
+  }
+
+  /** One line explaining why the transport process ended, or undefined for the generic wording. */
+  protected describeExit(_exit: {
+    exitCode: number | null;
+    signal: NodeJS.Signals | null;
+    stderr: string;
+  }): string | undefined {
+    return undefined;
+  }
+
+  /** Checks before the first shell starts: binaries present, target reachable. Throw RuntimeError. */
+  protected async preflight(_signal?: AbortSignal): Promise<void> {}
+
+  /** Releases what the transport holds besides the shell (master connections...). */
+  protected async cleanup(): Promise<void> {}
+
+  abstract runtimeInfo(): Promise<string>;
+  abstract target(): Record<string, string>;
+
+  async connect(options: { signal?: AbortSignal } = {}): Promise<void> {
+    if (!this.#connected) {
+      await this.preflight(options.signal);
+      this.#connected = true;
+    }
+    await this.session.start(options.signal);
+  }
+
+  async disconnect(): Promise<void> {
+    await this.session.close();
+    if (this.#connected) {
+      this.#connected = false;
+      await this.cleanup().catch(() => undefined);
+    }
+  }
+
+  async run(command: string, options: RunOptions = {}): Promise<RunResult> {
+    if (!this.#connected) await this.connect(options.signal ? { signal: options.signal } : {});
+    return await this.session.run(command, options);
+  }
+
+  async osInfo(): Promise<string> {
+    const result = await this.#probe('uname -a; cat /etc/os-release 2>/dev/null');
+    return result.stdout.trim();
+  }
+
+  async whoami(): Promise<string> {
+    const result = await this.#probe('id -un 2>/dev/null || whoami 2>/dev/null || id');
+    return result.stdout.trim();
+  }
+
+  async hasSystemd(): Promise<boolean> {
+    const result = await this.#probe('[ -d /run/systemd/system ]');
+    return result.exitCode === 0;
+  }
+
+  #probe(command: string): Promise<RunResult> {
+    return this.run(command, { timeoutMs: PROBE_TIMEOUT_MS });
+  }
+}

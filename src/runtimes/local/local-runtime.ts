@@ -1,0 +1,101 @@
+import { accessSync, constants } from 'node:fs';
+import { hostname, userInfo } from 'node:os';
+import { z } from 'zod';
+import { RuntimeError } from '../../errors/opsmate-error.js';
+import { defineRuntime, type RuntimeContext } from '../../runtime/contract.js';
+import { ShellRuntime } from '../../runtime/shell-runtime.js';
+import type { ShellTransport } from '../../runtime/shell-session/shell-session.js';
+import { stringMap } from '../../config/schema-fields.js';
+
+export const localConfigSchema = z.object({
+  shell: z
+    .string()
+    .default('/bin/bash')
+    .describe('Shell that runs the commands; /bin/sh is used when the default /bin/bash is missing'),
+  env: stringMap().describe('Extra environment variables for the commands, as k=v,k2=v2'),
+  cwd: z
+    .string()
+    .optional()
+    .describe('Working directory of the first command (default: where opsmate starts)'),
+});
+
+export type LocalConfig = z.output<typeof localConfigSchema>;
+
+/**
+ * Variables that hold opsmate's own credentials. Commands the model proposes never see them,
+ * unless the user passes one explicitly through the runtime's `env`.
+ */
+const OWN_SECRET_NAME =
+  /^(?:(?:OPENAI|ANTHROPIC|XAI|GROQ|GEMINI|GOOGLE_GENERATIVE_AI|MISTRAL|DEEPSEEK|OPENROUTER|COHERE|TOGETHER|FIREWORKS)_API_KEY|OPSMATE_.*(?:KEY|TOKEN|SECRET|PASSWORD)|RUNTIME_.*(?:PASSWORD|SECRET|TOKEN|PASSPHRASE))$/;
+
+/** This process's environment without opsmate's own secrets. */
+export function commandEnvironment(base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(base)) {
+    if (!OWN_SECRET_NAME.test(name)) env[name] = value;
+  }
+  return env;
+}
+
+class LocalRuntime extends ShellRuntime {
+  readonly #config: LocalConfig;
+  #shell: string;
+
+  constructor(config: LocalConfig, context: RuntimeContext) {
+    super({ name: 'local', context, env: config.env, ...(config.cwd ? { cwd: config.cwd } : {}) });
+    this.#config = config;
+    this.#shell = config.shell;
+  }
+
+  protected override async preflight(): Promise<void> {
+    if (isExecutable(this.#shell)) return;
+    if (this.#config.shell === '/bin/bash' && isExecutable('/bin/sh')) {
+      this.#shell = '/bin/sh';
+      return;
+    }
+    throw new RuntimeError(`local runtime: shell ${this.#shell} does not exist or is not executable`, {
+      hint: 'set --runtime-local-shell (env RUNTIME_LOCAL_SHELL) to an installed shell, e.g. /bin/sh',
+    });
+  }
+
+  protected transport(): ShellTransport {
+    return { argv: [this.#shell], env: commandEnvironment() };
+  }
+
+  async runtimeInfo(): Promise<string> {
+    return [
+      'Runtime: local. Commands run on the same machine as opsmate, in a persistent shell.',
+      `Host: ${hostname()}`,
+      `Shell: ${this.#shell}`,
+      `Working directory: ${this.session.cwd ?? process.cwd()}`,
+    ].join('\n');
+  }
+
+  target(): Record<string, string> {
+    return { host: hostname(), user: safeUser() };
+  }
+}
+
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function safeUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return String(process.getuid?.() ?? 'unknown');
+  }
+}
+
+export const localRuntime = defineRuntime({
+  name: 'local',
+  description: 'Runs commands on this machine, in a persistent shell beside opsmate.',
+  configSchema: localConfigSchema,
+  create: (config, context) => new LocalRuntime(config, context),
+});
