@@ -1,0 +1,46 @@
+import type { RunResult } from './contract.js';
+
+/** What a person (or a rule) decided about a command before it runs. */
+export type ReviewDecision =
+  | { action: 'approve' }
+  /** Run this text instead of the proposed command. */
+  | { action: 'edit'; command: string }
+  /** Do not run it; `reason` is told to the model. */
+  | { action: 'cancel'; reason?: string };
+
+export interface ReviewRequest {
+  command: string;
+  /** Runtime name, e.g. `ssh`. */
+  runtime: string;
+  /** Facts naming the target, from `Runtime.target()`. */
+  target: Record<string, string>;
+  /** Why the review is asked for when it was not requested with --review, e.g. a policy rule. */
+  reason?: string;
+}
+
+/**
+ * Asks before a command runs. The CLI supplies one that prompts on the terminal for `--review`;
+ * where no terminal exists, a reviewer must decide without waiting (fail safe: cancel).
+ */
+export interface CommandReviewer {
+  review(request: ReviewRequest, options?: { signal?: AbortSignal }): Promise<ReviewDecision>;
+}
+
+/** The result reported for a command that was cancelled in review or denied: it never ran. */
+export function notRunResult(command: string, reason: string): RunResult {
+  return {
+    command,
+    exitCode: null,
+    stdout: '',
+    stderr: '',
+    stdoutBytes: 0,
+    stderrBytes: 0,
+    truncated: false,
+    spillFiles: {},
+    timedOut: false,
+    cancelled: true,
+    shellExited: false,
+    durationMs: 0,
+    notice: `not run: ${reason}`,
+  };
+}
