@@ -56,6 +56,11 @@ export interface RunResult {
    * working directory and exported variables.
    */
   shellExited: boolean;
+  /**
+   * Why the shell ended, when `shellExited`: the command ran `exit`; the shell or its transport
+   * ended without saying (a crash, a lost connection); or opsmate killed it to stop a command.
+   */
+  shellExitReason?: 'exit' | 'ended' | 'killed';
   durationMs: number;
   /** Working directory after the command, when known. */
   cwd?: string;

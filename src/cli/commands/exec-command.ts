@@ -21,6 +21,7 @@ export function execCommand(context: CliContext): Command {
         'Give the command after `--`; `-` reads it from stdin.',
     )
     .argument('[command...]', 'the shell command; several words are joined with spaces')
+    .passThroughOptions()
     .addOption(new Option('--timeout <SECONDS>', 'kill the command after this long [default: 120]'))
     .addOption(
       new Option('--idle-timeout <SECONDS>', 'kill the command when it prints nothing for this long'),
@@ -57,7 +58,8 @@ async function runExec(words: string[], command: Command, context: CliContext): 
       signal: abort.signal,
       onOutput: (chunk) => (chunk.stream === 'stdout' ? context.stdout : context.stderr).write(chunk.data),
     });
-    if (result.notice) context.logger.warn(result.notice);
+    // A one-shot command that runs `exit` ended its shell on purpose: nothing to warn about.
+    if (result.notice && result.shellExitReason !== 'exit') context.logger.warn(result.notice);
     if (result.timedOut) return EXIT_TIMED_OUT;
     if (result.cancelled) return EXIT_INTERRUPTED;
     return result.exitCode ?? 1;

@@ -439,6 +439,15 @@ export class ShellSession {
           ...(interruption === 'total' || interruption === 'idle' ? { timeoutKind: interruption } : {}),
           cancelled: interruption === 'cancelled',
           shellExited,
+          ...(shellExited
+            ? {
+                shellExitReason: killedShell
+                  ? ('killed' as const)
+                  : trailerFields?.kind === 'exit'
+                    ? ('exit' as const)
+                    : ('ended' as const),
+              }
+            : {}),
           durationMs: performance.now() - startedAt,
           ...(this.#cwd ? { cwd: this.#cwd } : {}),
           ...(notice ? { notice } : {}),
