@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander';
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../../errors/opsmate-error.js';
 import { formatTargetFacts, gatherTargetFacts } from '../../runtime/target-facts.js';
@@ -56,7 +57,11 @@ async function runExec(words: string[], command: Command, context: CliContext): 
       ...(timeoutMs !== undefined ? { timeoutMs } : {}),
       ...(idleTimeoutMs !== undefined ? { idleTimeoutMs } : {}),
       signal: abort.signal,
-      onOutput: (chunk) => (chunk.stream === 'stdout' ? context.stdout : context.stderr).write(chunk.data),
+      onOutput: (chunk) => {
+        const stream = chunk.stream === 'stdout' ? context.stdout : context.stderr;
+        if (!stream.write(chunk.data)) return once(stream, 'drain');
+        return undefined;
+      },
     });
     // A one-shot command that runs `exit` ended its shell on purpose: nothing to warn about.
     if (result.notice && result.shellExitReason !== 'exit') context.logger.warn(result.notice);

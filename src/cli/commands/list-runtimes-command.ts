@@ -3,7 +3,7 @@ import type { CliContext } from '../cli-context.js';
 import { renderTable } from '../render/table.js';
 
 export function listRuntimesCommand(context: CliContext): Command {
-  return new Command('list-runtimes').summary('list the runtimes commands can run in').action(() => {
+  return new Command('list-runtimes').summary('list the runtimes commands can run in').action(async () => {
     const rows = context.registry
       .list()
       .map(({ definition, source }) => [
@@ -12,7 +12,7 @@ export function listRuntimesCommand(context: CliContext): Command {
         source.kind === 'plugin' ? `plugin ${source.packageName ?? ''}`.trim() : 'built-in',
       ]);
     context.stdout.write(
-      renderTable({
+      await renderTable({
         title: 'Runtimes',
         head: ['Name', 'Description', 'Source'],
         rows,
