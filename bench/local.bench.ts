@@ -27,7 +27,11 @@ async function roundTrip(): Promise<void> {
   const result = await runtime.run(`head -c ${bytes} /dev/zero`, { timeoutMs: 600_000 });
   const seconds = (performance.now() - started) / 1000;
   if (result.stdoutBytes !== bytes) throw new Error(`got ${result.stdoutBytes} bytes`);
-  report('200 MB output delivered (spill included)', `${(bytes / 1e6 / seconds).toFixed(0)} MB/s`, '>= 150 MB/s');
+  report(
+    '200 MB output delivered (spill included)',
+    `${(bytes / 1e6 / seconds).toFixed(0)} MB/s`,
+    '>= 150 MB/s',
+  );
   await runtime.disconnect();
 }
 

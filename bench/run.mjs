@@ -5,7 +5,12 @@ import { readdirSync } from 'node:fs';
 
 const dir = new URL('.', import.meta.url).pathname;
 const names = process.argv.slice(2);
-const files = names.length > 0 ? names : readdirSync(dir).filter((name) => name.endsWith('.bench.ts')).map((name) => dir + name);
+const files =
+  names.length > 0
+    ? names
+    : readdirSync(dir)
+        .filter((name) => name.endsWith('.bench.ts'))
+        .map((name) => dir + name);
 let failed = false;
 for (const file of files) {
   console.log(`\n# ${file}`);
