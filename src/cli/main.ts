@@ -82,6 +82,7 @@ export function buildProgram(context: CliContext): Command {
       'An AI SRE assistant: a language model investigates your systems by running shell commands in a runtime you choose.',
     )
     .version(packageVersion(), '-v, --version')
+    .enablePositionalOptions()
     .showSuggestionAfterError()
     .configureOutput({
       writeOut: (text) => context.stdout.write(text),

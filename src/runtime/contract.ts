@@ -18,8 +18,12 @@ export interface RunOptions {
   idleTimeoutMs?: number;
   /** Aborting cancels the command the same way a timeout does; the result has `cancelled: true`. */
   signal?: AbortSignal;
-  /** Called for every chunk of output as it arrives, for live display. Must not throw. */
-  onOutput?: (chunk: OutputChunk) => void;
+  /**
+   * Called for every chunk of output as it arrives, for live display. Must not throw. Returning a
+   * promise applies backpressure: the runtime stops reading the command's output until it settles
+   * (e.g. until a slow stdout drains), so memory stays bounded.
+   */
+  onOutput?: (chunk: OutputChunk) => void | Promise<unknown>;
 }
 
 export interface OutputChunk {
@@ -56,6 +60,11 @@ export interface RunResult {
    * working directory and exported variables.
    */
   shellExited: boolean;
+  /**
+   * Why the shell ended, when `shellExited`: the command ran `exit`; the shell or its transport
+   * ended without saying (a crash, a lost connection); or opsmate killed it to stop a command.
+   */
+  shellExitReason?: 'exit' | 'ended' | 'killed';
   durationMs: number;
   /** Working directory after the command, when known. */
   cwd?: string;

@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander';
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../../errors/opsmate-error.js';
 import { formatTargetFacts, gatherTargetFacts } from '../../runtime/target-facts.js';
@@ -21,6 +22,7 @@ export function execCommand(context: CliContext): Command {
         'Give the command after `--`; `-` reads it from stdin.',
     )
     .argument('[command...]', 'the shell command; several words are joined with spaces')
+    .passThroughOptions()
     .addOption(new Option('--timeout <SECONDS>', 'kill the command after this long [default: 120]'))
     .addOption(
       new Option('--idle-timeout <SECONDS>', 'kill the command when it prints nothing for this long'),
@@ -55,9 +57,14 @@ async function runExec(words: string[], command: Command, context: CliContext): 
       ...(timeoutMs !== undefined ? { timeoutMs } : {}),
       ...(idleTimeoutMs !== undefined ? { idleTimeoutMs } : {}),
       signal: abort.signal,
-      onOutput: (chunk) => (chunk.stream === 'stdout' ? context.stdout : context.stderr).write(chunk.data),
+      onOutput: (chunk) => {
+        const stream = chunk.stream === 'stdout' ? context.stdout : context.stderr;
+        if (!stream.write(chunk.data)) return once(stream, 'drain');
+        return undefined;
+      },
     });
-    if (result.notice) context.logger.warn(result.notice);
+    // A one-shot command that runs `exit` ended its shell on purpose: nothing to warn about.
+    if (result.notice && result.shellExitReason !== 'exit') context.logger.warn(result.notice);
     if (result.timedOut) return EXIT_TIMED_OUT;
     if (result.cancelled) return EXIT_INTERRUPTED;
     return result.exitCode ?? 1;

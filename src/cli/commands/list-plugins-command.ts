@@ -11,7 +11,7 @@ export function listPluginsCommand(context: CliContext): Command {
     'list installed plugins: versions, what they provide, and broken ones',
   );
   addSettingOptions(command, ['home', 'pluginsDir', 'loglevel']);
-  command.action((_options, self: Command) => {
+  command.action(async (_options, self: Command) => {
     const directory = pluginsDir(readSettings(self, context.env));
     const plugins = context.plugins ?? [];
     if (plugins.length === 0) {
@@ -25,7 +25,7 @@ export function listPluginsCommand(context: CliContext): Command {
         describeSource(plugin),
       ]);
       context.stdout.write(
-        renderTable({
+        await renderTable({
           title: `Plugins in ${directory}`,
           head: ['Package', 'Version', 'Provides', 'Status', 'Source'],
           rows,

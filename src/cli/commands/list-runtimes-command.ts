@@ -7,7 +7,7 @@ export function listRuntimesCommand(context: CliContext): Command {
   const command = new Command('list-runtimes').summary('list the runtimes commands can run in');
   // The plugins folder is read before parsing; the options are here so they are accepted and shown.
   addSettingOptions(command, ['home', 'pluginsDir', 'loglevel']);
-  command.action(() => {
+  command.action(async () => {
     const rows = context.registry
       .list()
       .map(({ definition, source }) => [
@@ -24,7 +24,7 @@ export function listRuntimesCommand(context: CliContext): Command {
       }
     }
     context.stdout.write(
-      renderTable({
+      await renderTable({
         title: 'Runtimes',
         head: ['Name', 'Description', 'Source'],
         rows,

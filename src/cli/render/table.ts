@@ -1,15 +1,13 @@
-import Table from 'cli-table3';
-
 /**
  * A table with a header row: box-drawn on a terminal, aligned plain text otherwise, so it reads
  * well on screen and greps well in a pipe.
  */
-export function renderTable(options: {
+export async function renderTable(options: {
   title?: string;
   head: string[];
   rows: string[][];
   isTerminal: boolean;
-}): string {
+}): Promise<string> {
   if (!options.isTerminal) {
     const widths = options.head.map((cell, column) =>
       Math.max(cell.length, ...options.rows.map((row) => (row[column] ?? '').length)),
@@ -21,6 +19,7 @@ export function renderTable(options: {
         .trimEnd();
     return [line(options.head), ...options.rows.map(line)].join('\n') + '\n';
   }
+  const { default: Table } = await import('cli-table3');
   const table = new Table({ head: options.head, style: { head: ['bold'] } });
   for (const row of options.rows) table.push(row);
   return `${options.title ? `${options.title}\n` : ''}${table.toString()}\n`;

@@ -302,6 +302,7 @@ export class ShellSession {
       let killedShell = false;
       let settled = false;
       let stderrTail = '';
+      let pausedFor = 0;
       const timers = new Set<NodeJS.Timeout>();
       const later = (ms: number, action: () => void): void => {
         const timer = setTimeout(() => {
@@ -321,10 +322,25 @@ export class ShellSession {
         if (data.length === 0) return;
         (stream === 'stdout' ? stdout : stderr).write(data);
         if (stream === 'stderr') stderrTail = (stderrTail + data.toString('utf8')).slice(-2_000);
+        let pending: void | Promise<unknown> | undefined;
         try {
-          options.onOutput?.({ stream, data });
+          pending = options.onOutput?.({ stream, data });
         } catch {
           // a display callback must not break the session
+        }
+        if (pending) {
+          if (pausedFor++ === 0) {
+            shell.child.stdout.pause();
+            shell.child.stderr.pause();
+          }
+          void pending
+            .catch(() => undefined)
+            .finally(() => {
+              if (--pausedFor === 0) {
+                shell.child.stdout.resume();
+                shell.child.stderr.resume();
+              }
+            });
         }
       };
 
@@ -439,6 +455,15 @@ export class ShellSession {
           ...(interruption === 'total' || interruption === 'idle' ? { timeoutKind: interruption } : {}),
           cancelled: interruption === 'cancelled',
           shellExited,
+          ...(shellExited
+            ? {
+                shellExitReason: killedShell
+                  ? ('killed' as const)
+                  : trailerFields?.kind === 'exit'
+                    ? ('exit' as const)
+                    : ('ended' as const),
+              }
+            : {}),
           durationMs: performance.now() - startedAt,
           ...(this.#cwd ? { cwd: this.#cwd } : {}),
           ...(notice ? { notice } : {}),
