@@ -223,11 +223,11 @@ function pickDefinition(module: Record<string, unknown>, entry: PluginEntry): un
 async function importWithTimeout(path: string, timeoutMs: number): Promise<Record<string, unknown>> {
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<never>((_, reject) => {
+    // Not unref'd: a module stuck in top-level await leaves nothing else to keep the process alive.
     timer = setTimeout(
       () => reject(new Error(`it did not finish loading within ${timeoutMs / 1000} s`)),
       timeoutMs,
     );
-    timer.unref();
   });
   try {
     return (await Promise.race([import(pathToFileURL(path).href), timedOut])) as Record<string, unknown>;
