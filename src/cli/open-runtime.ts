@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { Settings } from '../config/settings.js';
 import { spillDir } from '../config/settings.js';
 import type { Runtime } from '../runtime/contract.js';
+import { pruneSpillFiles } from '../runtime/spill-files.js';
 import type { CliContext } from './cli-context.js';
 import { resolveRuntimeConfig } from './field-options.js';
 
@@ -21,8 +22,10 @@ export function createRuntimeFromFlags(options: {
     env: options.context.env,
     warn: (message) => options.context.logger.warn(message),
   });
+  const spillFolder = spillDir(options.settings);
+  pruneSpillFiles(spillFolder);
   return definition.create(config as never, {
-    spillDir: spillDir(options.settings),
+    spillDir: spillFolder,
     outputLimitBytes: options.settings.outputLimit,
   });
 }

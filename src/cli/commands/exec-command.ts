@@ -45,7 +45,11 @@ async function runExec(words: string[], command: Command, context: CliContext): 
   const shellCommand = await commandText(words, Boolean(options.info));
   const runtime = createRuntimeFromFlags({ command, settings, context });
   const abort = new AbortController();
-  const onSigint = (): void => abort.abort();
+  // First Ctrl-C stops the command (and its children) cleanly; a second one leaves at once.
+  const onSigint = (): void => {
+    if (abort.signal.aborted) process.exit(EXIT_INTERRUPTED);
+    abort.abort();
+  };
   process.on('SIGINT', onSigint);
   try {
     await runtime.connect({ signal: abort.signal });
