@@ -1,4 +1,6 @@
 // The public API of opsmate, for plugin authors and programs that embed it.
+// zod is re-exported so a plugin can build its config schema with the same copy opsmate uses.
+export { z } from 'zod';
 export {
   defineRuntime,
   RUNTIME_SPECIFICATION_VERSION,
@@ -22,3 +24,4 @@ export { co, type CoOptions, type CoResult } from './process/child-process.js';
 export { OpsmateError, RuntimeError, ConfigError, type OpsmateErrorOptions } from './errors/opsmate-error.js';
 export { stringMap, stringList } from './config/schema-fields.js';
 export { localRuntime } from './runtimes/local/local-runtime.js';
+export { PLUGIN_SPECIFICATION_VERSION, PLUGIN_KINDS, type PluginKind } from './plugins/plugin-manifest.js';

@@ -1,3 +1,4 @@
+import type { InstalledPlugin } from '../plugins/plugin-loader.js';
 import type { RuntimeRegistry } from '../runtime/runtime-registry.js';
 import type { Logger } from './logger.js';
 
@@ -10,4 +11,6 @@ export interface CliContext {
   stderr: NodeJS.WriteStream;
   /** Problems met while loading plugins, one line each, for `list-runtimes` and `list-plugins`. */
   pluginProblems: string[];
+  /** The installed plugins as loaded at start-up; unset when the command does not load them. */
+  plugins?: readonly InstalledPlugin[];
 }

@@ -1,10 +1,15 @@
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
+import { pluginsDir } from '../config/settings.js';
 import { errorMessage, OpsmateError } from '../errors/opsmate-error.js';
+import { loadPlugins, pluginProblemLines } from '../plugins/plugin-loader.js';
 import { builtinRegistry } from '../runtimes/builtin-runtimes.js';
 import type { CliContext } from './cli-context.js';
 import { execCommand } from './commands/exec-command.js';
+import { installCommand } from './commands/install-command.js';
+import { listPluginsCommand } from './commands/list-plugins-command.js';
 import { listRuntimesCommand } from './commands/list-runtimes-command.js';
+import { uninstallCommand } from './commands/uninstall-command.js';
 import { Logger, type LogLevel } from './logger.js';
 
 /** Exit status for a usage error (unknown flag, missing argument), as most CLIs use. */
@@ -17,16 +22,58 @@ function packageVersion(): string {
   return manifest.version;
 }
 
+/** Commands that change the plugins folder: they load plugins themselves, after npm has run. */
+const COMMANDS_WITHOUT_PLUGINS = new Set(['install', 'uninstall']);
+/** Commands that show plugin problems in their own output rather than as warnings. */
+const COMMANDS_SHOWING_PLUGINS = new Set(['list-plugins', 'list-runtimes']);
+
+/** The value of `--name VALUE` or `--name=VALUE` before any `--`, known before parsing. */
+function earlyOption(argv: readonly string[], name: string): string | undefined {
+  let value: string | undefined;
+  for (let index = 0; index < argv.length; index++) {
+    const arg = argv[index]!;
+    if (arg === '--') break;
+    if (arg === name) value = argv[index + 1];
+    else if (arg.startsWith(`${name}=`)) value = arg.slice(name.length + 1);
+  }
+  return value;
+}
+
 /** The log level asked for on the command line or in the env, known before parsing. */
 function earlyLogLevel(argv: readonly string[], env: NodeJS.ProcessEnv): LogLevel {
-  const index = argv.findIndex((arg) => arg === '--loglevel' || arg.startsWith('--loglevel='));
-  const value =
-    index < 0
-      ? env.OPSMATE_LOGLEVEL
-      : argv[index]!.includes('=')
-        ? argv[index]!.split('=')[1]
-        : argv[index + 1];
+  const value = earlyOption(argv, '--loglevel') ?? env.OPSMATE_LOGLEVEL;
   return value === 'debug' || value === 'info' || value === 'error' ? value : 'warn';
+}
+
+/** The plugins folder, known before parsing: plugins must be loaded to know the runtime options. */
+function earlyPluginsDir(argv: readonly string[], env: NodeJS.ProcessEnv): string {
+  return pluginsDir({
+    home: earlyOption(argv, '--home') ?? env.OPSMATE_HOME,
+    pluginsDir: earlyOption(argv, '--plugins-dir') ?? env.OPSMATE_PLUGINS_DIR,
+  });
+}
+
+/**
+ * Registers the installed plugins' runtimes, so their options exist when commander parses.
+ * A broken plugin becomes one warning line naming the package; the CLI carries on without it.
+ */
+async function loadInstalledPlugins(
+  context: CliContext,
+  argv: readonly string[],
+  commandName: string | undefined,
+): Promise<void> {
+  try {
+    const plugins = await loadPlugins({
+      pluginsDir: earlyPluginsDir(argv, context.env),
+      registry: context.registry,
+    });
+    context.plugins = plugins;
+    context.pluginProblems = pluginProblemLines(plugins);
+  } catch (error) {
+    context.pluginProblems = [`plugins folder: ${errorMessage(error)}`];
+  }
+  if (commandName !== undefined && COMMANDS_SHOWING_PLUGINS.has(commandName)) return;
+  for (const problem of context.pluginProblems) context.logger.warn(`broken plugin ${problem}`);
 }
 
 export function buildProgram(context: CliContext): Command {
@@ -43,6 +90,9 @@ export function buildProgram(context: CliContext): Command {
     });
   program.addCommand(execCommand(context));
   program.addCommand(listRuntimesCommand(context));
+  program.addCommand(installCommand(context));
+  program.addCommand(uninstallCommand(context));
+  program.addCommand(listPluginsCommand(context));
   return program;
 }
 
@@ -61,6 +111,10 @@ export async function main(
     pluginProblems: [],
   };
   try {
+    const commandName = argv.find((arg) => !arg.startsWith('-'));
+    if (commandName === undefined || !COMMANDS_WITHOUT_PLUGINS.has(commandName)) {
+      await loadInstalledPlugins(context, argv, commandName);
+    }
     const program = buildProgram(context);
     program.exitOverride();
     for (const command of program.commands) command.exitOverride();

@@ -1,9 +1,13 @@
 import { Command } from 'commander';
 import type { CliContext } from '../cli-context.js';
+import { addSettingOptions } from '../field-options.js';
 import { renderTable } from '../render/table.js';
 
 export function listRuntimesCommand(context: CliContext): Command {
-  return new Command('list-runtimes').summary('list the runtimes commands can run in').action(async () => {
+  const command = new Command('list-runtimes').summary('list the runtimes commands can run in');
+  // The plugins folder is read before parsing; the options are here so they are accepted and shown.
+  addSettingOptions(command, ['home', 'pluginsDir', 'loglevel']);
+  command.action(async () => {
     const rows = context.registry
       .list()
       .map(({ definition, source }) => [
@@ -11,6 +15,14 @@ export function listRuntimesCommand(context: CliContext): Command {
         definition.description,
         source.kind === 'plugin' ? `plugin ${source.packageName ?? ''}`.trim() : 'built-in',
       ]);
+    const shown = new Set<string>();
+    for (const plugin of context.plugins ?? []) {
+      for (const extension of plugin.provides) {
+        if (extension.kind !== 'runtimes' || !extension.problem) continue;
+        rows.push([extension.name, `BROKEN: ${extension.problem}`, `plugin ${plugin.packageName}`]);
+        shown.add(`${plugin.packageName}: runtime "${extension.name}": ${extension.problem}`);
+      }
+    }
     context.stdout.write(
       await renderTable({
         title: 'Runtimes',
@@ -19,7 +31,9 @@ export function listRuntimesCommand(context: CliContext): Command {
         isTerminal: Boolean(context.stdout.isTTY),
       }),
     );
-    for (const problem of context.pluginProblems)
-      context.stderr.write(`opsmate: broken plugin: ${problem}\n`);
+    for (const problem of context.pluginProblems) {
+      if (!shown.has(problem)) context.stderr.write(`opsmate: broken plugin: ${problem}\n`);
+    }
   });
+  return command;
 }

@@ -1,0 +1,39 @@
+import { Command } from 'commander';
+import { pluginsDir } from '../../config/settings.js';
+import { pluginWorks } from '../../plugins/plugin-loader.js';
+import { describeProvides, describeSource } from '../../plugins/plugin-summary.js';
+import type { CliContext } from '../cli-context.js';
+import { addSettingOptions, readSettings } from '../field-options.js';
+import { renderTable } from '../render/table.js';
+
+export function listPluginsCommand(context: CliContext): Command {
+  const command = new Command('list-plugins').summary(
+    'list installed plugins: versions, what they provide, and broken ones',
+  );
+  addSettingOptions(command, ['home', 'pluginsDir', 'loglevel']);
+  command.action(async (_options, self: Command) => {
+    const directory = pluginsDir(readSettings(self, context.env));
+    const plugins = context.plugins ?? [];
+    if (plugins.length === 0) {
+      context.stdout.write(`No plugins installed in ${directory} (add one with \`opsmate install NAME\`).\n`);
+    } else {
+      const rows = plugins.map((plugin) => [
+        plugin.packageName,
+        plugin.version ?? '?',
+        describeProvides(plugin),
+        pluginWorks(plugin) ? 'ok' : 'broken',
+        describeSource(plugin),
+      ]);
+      context.stdout.write(
+        await renderTable({
+          title: `Plugins in ${directory}`,
+          head: ['Package', 'Version', 'Provides', 'Status', 'Source'],
+          rows,
+          isTerminal: Boolean(context.stdout.isTTY),
+        }),
+      );
+    }
+    for (const problem of context.pluginProblems) context.stdout.write(`broken: ${problem}\n`);
+  });
+  return command;
+}
