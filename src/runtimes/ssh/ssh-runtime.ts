@@ -56,7 +56,7 @@ export const sshConfigSchema = z.object({
     .optional()
     .meta({ secret: true })
     .describe(
-      'Password for password authentication (prefer keys or an agent); never put in argv, logs or the remote environment',
+      'Password for password authentication (prefer keys or an agent); give it through the env var, as a flag is visible in ps. opsmate never puts it in argv, logs or the remote environment',
     ),
   keyFile: z
     .string()
