@@ -7,15 +7,16 @@ import { ConfigError, RuntimeError } from '../../errors/opsmate-error.js';
 import type { CoResult } from '../../process/child-process.js';
 import { defineRuntime, type RuntimeContext } from '../../runtime/contract.js';
 import { ShellRuntime } from '../../runtime/shell-runtime.js';
-import { isShellVariableName, shellJoin } from '../../runtime/shell-session/shell-quote.js';
+import { isShellVariableName, shellQuote } from '../../runtime/shell-session/shell-quote.js';
 import type { ShellTransport } from '../../runtime/shell-session/shell-session.js';
-import { lastSshLine } from './ssh-failure.js';
 import { SshConnection } from './ssh-connection.js';
 
 const DEFAULT_SHELL = '/bin/bash';
 const FALLBACK_SHELL = '/bin/sh';
 const SIDE_CHANNEL_TIMEOUT_MS = 10_000;
-const SHELL_PROBE_TIMEOUT_MS = 15_000;
+const SHELL_QUERY_TIMEOUT_MS = 15_000;
+/** Printed by the start script when the shell is missing; turned into a RuntimeError with a hint. */
+const SHELL_MISSING = 'opsmate-shell-missing';
 /** Options opsmate manages itself: overriding them would break the master connection. */
 const MANAGED_OPTIONS = /^\s*(ControlMaster|ControlPath|ControlPersist)\s*[=\s]/i;
 
@@ -130,40 +131,32 @@ class SshRuntime extends ShellRuntime {
     if (this.#config.keyFile !== undefined) checkReadable(this.#config.keyFile);
     try {
       await this.#connection.open(signal);
-      this.#shell = await this.#chooseShell(signal);
     } catch (error) {
       await this.#connection.close();
       throw error;
     }
   }
 
-  /** The configured shell, or /bin/sh when the default bash is missing on the host. */
-  async #chooseShell(signal?: AbortSignal): Promise<string> {
-    const wanted = this.#config.shell;
-    if (await this.#remoteExecutable(wanted, signal)) return wanted;
-    if (wanted === DEFAULT_SHELL && (await this.#remoteExecutable(FALLBACK_SHELL, signal))) {
-      return FALLBACK_SHELL;
+  override async connect(options: { signal?: AbortSignal } = {}): Promise<void> {
+    try {
+      await super.connect(options);
+    } catch (error) {
+      if (RuntimeError.isInstance(error) && error.message.includes(SHELL_MISSING)) {
+        throw new RuntimeError(
+          `ssh runtime: the shell ${this.#config.shell} does not exist on ${this.#where()}`,
+          {
+            hint: 'set --runtime-ssh-shell (env RUNTIME_SSH_SHELL) to an installed shell, e.g. /bin/sh',
+          },
+        );
+      }
+      throw error;
     }
-    throw new RuntimeError(`ssh runtime: the shell ${wanted} does not exist on ${this.#where()}`, {
-      hint: 'set --runtime-ssh-shell (env RUNTIME_SSH_SHELL) to an installed shell, e.g. /bin/sh',
-    });
-  }
-
-  async #remoteExecutable(path: string, signal?: AbortSignal): Promise<boolean> {
-    const probe = await this.#connection.exec(['test', '-x', path], {
-      timeoutMs: SHELL_PROBE_TIMEOUT_MS,
-      ...(signal ? { signal } : {}),
-    });
-    if (probe.exitCode === 0 || probe.exitCode === 1) return probe.exitCode === 0;
-    throw new RuntimeError(`ssh runtime: cannot run a command on ${this.#where()}`, {
-      hint: lastSshLine(probe.stderr) || `ssh exited with ${probe.exitCode ?? probe.signal}`,
-    });
   }
 
   protected override async transport(): Promise<ShellTransport> {
     await this.#connection.ensureMaster();
     return {
-      argv: this.#connection.clientArgv(shellJoin(['exec', this.#shell])),
+      argv: this.#connection.clientArgv(startShellScript(this.#config.shell)),
       env: this.#connection.environment(),
     };
   }
@@ -192,6 +185,7 @@ class SshRuntime extends ShellRuntime {
 
   async runtimeInfo(): Promise<string> {
     const { user, port } = this.#connection.endpoint;
+    await this.#learnShell();
     const fellBack = this.#shell !== this.#config.shell;
     return [
       'Runtime: ssh. Commands run on a remote host over SSH, in a persistent shell: files, processes and services are those of the remote host, not of the machine running opsmate.',
@@ -208,10 +202,34 @@ class SshRuntime extends ShellRuntime {
     return { host, port: String(port), ...(user ? { user } : {}) };
   }
 
+  /** Which shell the remote start script chose, asked of the running shell (one round trip). */
+  async #learnShell(): Promise<void> {
+    if (this.#config.shell !== DEFAULT_SHELL || this.session.shellPid === undefined) return;
+    const result = await this.run('printf %s "$0"', { timeoutMs: SHELL_QUERY_TIMEOUT_MS });
+    if (result.exitCode === 0 && result.stdout.startsWith('/')) this.#shell = result.stdout;
+  }
+
   #where(): string {
     const { host, port } = this.#connection.endpoint;
     return `${host}:${port}`;
   }
+}
+
+/**
+ * The remote command that starts the session's shell, run by the user's login shell (POSIX sh
+ * syntax): the configured shell if it is there, else /bin/sh when the default bash is missing,
+ * else a message and status 127. Deciding there costs no extra SSH session, and every session pays
+ * for the login shell's rc files (conda, nvm and pyenv hooks take hundreds of milliseconds).
+ */
+function startShellScript(shell: string): string {
+  const candidates = shell === DEFAULT_SHELL ? [shell, FALLBACK_SHELL] : [shell];
+  const tries = candidates.map((candidate) => {
+    const test = candidate.includes('/')
+      ? `[ -x ${shellQuote(candidate)} ]`
+      : `command -v ${shellQuote(candidate)} >/dev/null 2>&1`;
+    return `if ${test}; then exec ${shellQuote(candidate)}; fi`;
+  });
+  return [...tries, `echo ${shellQuote(`${SHELL_MISSING}: ${shell}`)} >&2`, 'exit 127'].join('; ');
 }
 
 function checkReadable(path: string): void {
