@@ -22,3 +22,4 @@ export { co, type CoOptions, type CoResult } from './process/child-process.js';
 export { OpsmateError, RuntimeError, ConfigError, type OpsmateErrorOptions } from './errors/opsmate-error.js';
 export { stringMap, stringList } from './config/schema-fields.js';
 export { localRuntime } from './runtimes/local/local-runtime.js';
+export { sshRuntime, sshConfigSchema, type SshConfig } from './runtimes/ssh/ssh-runtime.js';

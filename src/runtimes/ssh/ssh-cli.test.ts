@@ -14,7 +14,7 @@ const skip = integrationSkip('sshd', sshdMissingReason());
 function opsmate(
   args: string[],
   env: NodeJS.ProcessEnv = {},
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
+): Promise<{ code: number | null; stdout: string; stderr: string; pid: number | undefined }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [join(root, 'bin/opsmate.js'), ...args], {
       cwd: root,
@@ -26,7 +26,7 @@ function opsmate(
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.on('close', (code) => resolve({ code, stdout, stderr, pid: child.pid }));
   });
 }
 
@@ -66,8 +66,14 @@ describe('opsmate CLI with the ssh runtime', { skip }, () => {
     assert.equal(result.stdout, 'remote\n');
   });
 
-  it('reads the config from RUNTIME_SSH_* env vars too', async () => {
-    const result = await opsmate(['exec', '--', 'echo "$GREETING"; id -un'], {
+  it('reads the config from RUNTIME_SSH_* env vars too, and keeps the password to itself', async () => {
+    const secret = `cli-secret-${process.pid}`;
+    // With a password set, BatchMode is off and askpass is armed; the key still logs in first.
+    // The "remote" host is this machine: the command also lists every local process whose
+    // environment holds the secret; only opsmate itself, which was given it, may.
+    const command = `echo "$GREETING"; id -un; env >&2; grep -l -s -F ${secret} /proc/[0-9]*/environ >&2; true`;
+    const result = await opsmate(['exec', '--', command], {
+      RUNTIME_SSH_PASSWORD: secret,
       SHELL_COMMAND_RUNTIME: 'ssh',
       RUNTIME_SSH_HOST: server.host,
       RUNTIME_SSH_PORT: String(server.port),
@@ -77,6 +83,11 @@ describe('opsmate CLI with the ssh runtime', { skip }, () => {
     });
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stdout, `hello from env\n${server.user}\n`);
+    assert.match(result.stderr, /GREETING=hello from env/);
+    const holders = result.stderr
+      .split('\n')
+      .filter((line) => line.includes(secret) || /^\/proc\/\d+\/environ$/.test(line));
+    assert.deepEqual(holders, [`/proc/${result.pid}/environ`], 'the password reached another process');
   });
 
   it('prints what the model is told with exec --info', async () => {
