@@ -179,6 +179,16 @@ describe('ssh runtime faults', { skip }, () => {
     assert.match(error.message, /--runtime-ssh-key-file .* cannot be read: ENOENT/);
   });
 
+  it('turns an ssh option that ssh rejects into a config error, before connecting', async () => {
+    const before = connectionsSeen();
+    const error = await rejection(create({ extraOptions: ['NoSuchOption=1'] }).connect());
+    assert.ok(ConfigError.isInstance(error));
+    assert.match(error.message, /ssh rejected the configuration: .*Bad configuration option: nosuchoption/);
+    assert.equal(connectionsSeen(), before);
+    const managed = sshConfigSchema.safeParse({ host: 'h', extraOptions: ['ControlPath=/tmp/x'] });
+    assert.equal(managed.success, false, 'ControlPath is managed by opsmate');
+  });
+
   it('reports a shell that the host does not have', async () => {
     const runtime = create({ shell: '/no/such/shell' });
     const error = await rejection(runtime.connect());
