@@ -25,3 +25,4 @@ export { OpsmateError, RuntimeError, ConfigError, type OpsmateErrorOptions } fro
 export { stringMap, stringList } from './config/schema-fields.js';
 export { localRuntime } from './runtimes/local/local-runtime.js';
 export { PLUGIN_SPECIFICATION_VERSION, PLUGIN_KINDS, type PluginKind } from './plugins/plugin-manifest.js';
+export { sshRuntime, sshConfigSchema, type SshConfig } from './runtimes/ssh/ssh-runtime.js';

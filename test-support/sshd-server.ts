@@ -17,13 +17,16 @@
  * });
  * ```
  *
- * Key-based login works for the user running the tests (`server.user`). Password login is off
- * unless `passwordAuthentication: true`; creating a user with a password is left to the test
- * (see {@link ensurePasswordUser}), since that needs root.
+ * The client key logs in as the user running the tests (`server.user`), and, when sshd runs as
+ * root, as any local user whose account is not locked: `authorized_keys` is shared by all users.
+ * Password login is off unless `passwordAuthentication: true`; creating a user with a password is
+ * left to the test (see {@link ensurePasswordUser}), since that needs root. `extraConfig` lines
+ * are appended last, so a `Match` block (e.g. a `ChrootDirectory` for one user) works there.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import {
   accessSync,
+  chmodSync,
   constants,
   mkdirSync,
   mkdtempSync,
@@ -119,11 +122,13 @@ export async function startSshd(options: SshdServerOptions = {}): Promise<SshdSe
   };
   generateKey(paths.hostKey);
   generateKey(paths.clientKey);
-  writeFileSync(paths.authorizedKeys, readFileSync(`${paths.clientKey}.pub`), { mode: 0o600 });
+  // sshd reads authorized_keys as the user logging in, who need not be the one running the tests;
+  // the private keys stay 0600.
+  chmodSync(dir, 0o755);
+  writeFileSync(paths.authorizedKeys, readFileSync(`${paths.clientKey}.pub`), { mode: 0o644 });
   writeFileSync(
     paths.config,
     [
-      'ListenAddress 127.0.0.1',
       `HostKey ${paths.hostKey}`,
       `PidFile ${paths.pid}`,
       `AuthorizedKeysFile ${paths.authorizedKeys}`,

@@ -1,9 +1,13 @@
 import type { RuntimeDefinition } from '../runtime/contract.js';
 import { RuntimeRegistry } from '../runtime/runtime-registry.js';
 import { localRuntime } from './local/local-runtime.js';
+import { sshRuntime } from './ssh/ssh-runtime.js';
 
 /** The runtimes that ship with opsmate. A new built-in runtime is one folder plus one line here. */
-export const BUILTIN_RUNTIMES: readonly RuntimeDefinition[] = [localRuntime as unknown as RuntimeDefinition];
+export const BUILTIN_RUNTIMES: readonly RuntimeDefinition[] = [
+  localRuntime as unknown as RuntimeDefinition,
+  sshRuntime as unknown as RuntimeDefinition,
+];
 
 /** A registry holding the built-in runtimes. */
 export function builtinRegistry(): RuntimeRegistry {

@@ -1,0 +1,148 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { integrationSkip } from '../../../test-support/integration.js';
+import { sshdMissingReason, startSshd, type SshdServer } from '../../../test-support/sshd-server.js';
+
+const root = new URL('../../../', import.meta.url).pathname;
+const skip = integrationSkip('sshd', sshdMissingReason());
+
+/** Runs the built CLI (bin/opsmate.js over dist/) and collects what it printed. */
+function opsmate(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number | null; stdout: string; stderr: string; pid: number | undefined }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(root, 'bin/opsmate.js'), ...args], {
+      cwd: root,
+      env: { ...process.env, OPSMATE_HOME: home, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr, pid: child.pid }));
+  });
+}
+
+let home = '';
+
+describe('opsmate CLI with the ssh runtime', { skip }, () => {
+  let server: SshdServer;
+  let sshFlags: string[];
+
+  before(async () => {
+    // `npm test` builds dist/ before any test runs; building here would race other test files.
+    assert.ok(existsSync(join(root, 'dist/cli/main.js')), 'dist/ is missing: run `npm run build` first');
+    home = mkdtempSync(join(tmpdir(), 'opsmate-ssh-cli-'));
+    server = await startSshd();
+    sshFlags = [
+      '--shell-command-runtime',
+      'ssh',
+      '--runtime-ssh-host',
+      server.host,
+      '--runtime-ssh-port',
+      String(server.port),
+      '--runtime-ssh-key-file',
+      server.keyFile,
+      '--runtime-ssh-known-hosts-file',
+      server.knownHostsFile,
+      '--runtime-ssh-known-hosts-policy',
+      'strict',
+    ];
+  });
+  after(async () => {
+    await server?.stop();
+    if (home) rmSync(home, { recursive: true, force: true });
+  });
+
+  it('exits with the remote command exit code', async () => {
+    const result = await opsmate(['exec', ...sshFlags, '--', 'echo remote; exit 7']);
+    assert.equal(result.code, 7, result.stderr);
+    assert.equal(result.stdout, 'remote\n');
+  });
+
+  it('reads the config from RUNTIME_SSH_* env vars too, and keeps the password to itself', async () => {
+    const secret = `cli-secret-${process.pid}`;
+    // With a password set, BatchMode is off and askpass is armed; the key still logs in first.
+    // The "remote" host is this machine: the command also lists every local process whose
+    // environment holds the secret; only opsmate itself, which was given it, may.
+    const command = `echo "$GREETING"; id -un; env >&2; grep -l -s -F ${secret} /proc/[0-9]*/environ >&2; true`;
+    const result = await opsmate(['exec', '--', command], {
+      RUNTIME_SSH_PASSWORD: secret,
+      SHELL_COMMAND_RUNTIME: 'ssh',
+      RUNTIME_SSH_HOST: server.host,
+      RUNTIME_SSH_PORT: String(server.port),
+      RUNTIME_SSH_KEY_FILE: server.keyFile,
+      RUNTIME_SSH_KNOWN_HOSTS_FILE: server.knownHostsFile,
+      RUNTIME_SSH_ENV: 'GREETING=hello from env',
+    });
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout, `hello from env\n${server.user}\n`);
+    assert.match(result.stderr, /GREETING=hello from env/);
+    const holders = result.stderr
+      .split('\n')
+      .filter((line) => line.includes(secret) || /^\/proc\/\d+\/environ$/.test(line));
+    assert.deepEqual(holders, [`/proc/${result.pid}/environ`], 'the password reached another process');
+  });
+
+  it('prints what the model is told with exec --info', async () => {
+    const result = await opsmate(['exec', '--info', ...sshFlags]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /Runtime: ssh/);
+    assert.match(result.stdout, new RegExp(`Host: 127\\.0\\.0\\.1 \\(port ${server.port}\\)`));
+    assert.match(result.stdout, new RegExp(`User: ${server.user}`));
+    assert.match(result.stdout, /OS info:\n\S/);
+  });
+
+  it('lists ssh among the runtimes and documents its flags', async () => {
+    const list = await opsmate(['list-runtimes']);
+    assert.equal(list.code, 0);
+    assert.match(list.stdout, /^ssh\s+Runs commands on a remote host over SSH/m);
+    const help = await opsmate(['exec', '--help']);
+    for (const flag of [
+      'host',
+      'port',
+      'username',
+      'password',
+      'key-file',
+      'known-hosts-policy',
+      'extra-options',
+    ]) {
+      assert.match(help.stdout, new RegExp(`--runtime-ssh-${flag} `), flag);
+    }
+    assert.match(help.stdout, /RUNTIME_SSH_KNOWN_HOSTS_POLICY/);
+  });
+
+  it('fails in two lines, without a stack, on a port nobody listens on', async () => {
+    const flags = sshFlags.map((flag) => (flag === String(server.port) ? '1' : flag));
+    const result = await opsmate(['exec', ...flags, '--runtime-ssh-connect-retries', '0', '--', 'true']);
+    assert.equal(result.code, 1);
+    assert.equal(
+      result.stderr,
+      'opsmate: error: ssh runtime: 127.0.0.1:1 refused the connection\n' +
+        'opsmate: hint: check --runtime-ssh-host and --runtime-ssh-port, and that sshd runs there\n',
+    );
+  });
+
+  it('refuses a host with shell metacharacters as a usage error, running nothing', async () => {
+    const marker = join(home, 'pwned');
+    const result = await opsmate([
+      'exec',
+      '--shell-command-runtime',
+      'ssh',
+      '--runtime-ssh-host',
+      `x; touch ${marker}`,
+      '--',
+      'true',
+    ]);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /^opsmate: error: --runtime-ssh-host: must be a host name/);
+    assert.equal(existsSync(marker), false);
+  });
+});
