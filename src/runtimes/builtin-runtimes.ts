@@ -1,9 +1,15 @@
 import type { RuntimeDefinition } from '../runtime/contract.js';
 import { RuntimeRegistry } from '../runtime/runtime-registry.js';
+import { dockerRuntime } from './docker/docker-runtime.js';
+import { k8sRuntime } from './k8s/k8s-runtime.js';
 import { localRuntime } from './local/local-runtime.js';
 
 /** The runtimes that ship with opsmate. A new built-in runtime is one folder plus one line here. */
-export const BUILTIN_RUNTIMES: readonly RuntimeDefinition[] = [localRuntime as unknown as RuntimeDefinition];
+export const BUILTIN_RUNTIMES: readonly RuntimeDefinition[] = [
+  localRuntime as unknown as RuntimeDefinition,
+  dockerRuntime as unknown as RuntimeDefinition,
+  k8sRuntime as unknown as RuntimeDefinition,
+];
 
 /** A registry holding the built-in runtimes. */
 export function builtinRegistry(): RuntimeRegistry {
