@@ -180,7 +180,7 @@ export function classifyKubectlFailure(stderr: string): KubectlFailure {
   if (/\(NotFound\).*pods? "/i.test(stderr)) return 'pod-not-found';
   if (/\(NotFound\).*namespaces? "/i.test(stderr)) return 'namespace-not-found';
   if (
-    /Unable to connect to the server|connection refused|no such host|i\/o timeout|context deadline exceeded/i.test(
+    /Unable to connect to the server|The connection to the server .* was refused|connection refused|no such host|i\/o timeout|context deadline exceeded/i.test(
       stderr,
     )
   )
