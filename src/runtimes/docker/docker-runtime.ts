@@ -130,7 +130,7 @@ class DockerRuntime extends ShellRuntime {
     // The first shell starts right after preflight; later ones replace a dead shell, and the
     // container may have stopped, been recreated or (compose) moved in the meantime.
     if (this.#shellStarts++ > 0 || !this.#target) {
-      this.#target = this.#composeMode ? await this.#resolveCompose() : await this.#resolveContainer();
+      this.#target = this.#composeMode ? await this.#recheckCompose() : await this.#resolveContainer();
     }
     const target = this.#target;
     const common = {
@@ -328,6 +328,19 @@ class DockerRuntime extends ShellRuntime {
       }
     }
     return { container, compose: { version, file } };
+  }
+
+  /**
+   * Before a replacement shell: one `docker inspect` when the known container still runs, since
+   * each compose v1 call costs half a second of Python start-up; the full resolve otherwise.
+   */
+  async #recheckCompose(): Promise<ResolvedTarget> {
+    const known = this.#target;
+    if (known?.compose) {
+      const state = parseInspect((await runDocker(inspectArgv([known.container.id]))).stdout)[0];
+      if (state?.running && !state.paused) return { container: state, compose: known.compose };
+    }
+    return await this.#resolveCompose();
   }
 
   /** The container `compose exec` picks: replica number 1, else the first running one. */
