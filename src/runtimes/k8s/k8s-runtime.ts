@@ -110,6 +110,9 @@ class K8sRuntime extends ShellRuntime {
         }
         if (/exit code 137/.test(stderr))
           return `the shell was killed (exit code 137; the container may have restarted)`;
+        if (exit.exitCode === 126 || exit.exitCode === 127 || /exit code 12[67]/.test(stderr)) {
+          return `the shell ${this.#config.shell} could not be started in the container (status ${exit.exitCode}: missing or not executable; set --runtime-k8s-shell)`;
+        }
         return undefined;
     }
   }
