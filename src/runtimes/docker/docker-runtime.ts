@@ -206,10 +206,11 @@ class DockerRuntime extends ShellRuntime {
       notice = `${this.#what} was removed during the command`;
     } else if (state && !state.running) {
       notice = `${this.#what} stopped during the command (${state.status}, exit code ${state.exitCode}); ${next}`;
-    } else if (state?.paused) {
-      notice = `${this.#what} was paused during the command`;
     }
-    return notice ? { ...result, notice } : result;
+    if (!notice) return result;
+    // Keep the session's word on a timeout or a cancel; its guess about the shell is replaced.
+    const interrupted = (result.timedOut || result.cancelled) && result.notice;
+    return { ...result, notice: interrupted ? `${notice}; ${result.notice}` : notice };
   }
 
   async runtimeInfo(): Promise<string> {

@@ -122,15 +122,19 @@ class K8sRuntime extends ShellRuntime {
     const result = await super.run(command, options);
     if (!result.shellExited) return result;
     const got = await co(kubectlGetPodArgv(this.#target), { timeoutMs: KUBECTL_CALL_TIMEOUT_MS });
+    let notice: string | undefined;
     if (got.exitCode !== 0) {
-      return classifyKubectlFailure(got.stderr) === 'pod-not-found'
-        ? { ...result, notice: `${this.#where} was deleted during the command` }
-        : result;
+      if (classifyKubectlFailure(got.stderr) === 'pod-not-found') {
+        notice = `${this.#where} was deleted during the command`;
+      }
+    } else {
+      const checked = checkPod(got.stdout, { ...this.#target, ...this.#containerOption() });
+      if ('problem' in checked) notice = `${checked.problem} (it changed during the command)`;
     }
-    const checked = checkPod(got.stdout, { ...this.#target, ...this.#containerOption() });
-    return 'problem' in checked
-      ? { ...result, notice: `${checked.problem} (it changed during the command)` }
-      : result;
+    if (!notice) return result;
+    // Keep the session's word on a timeout or a cancel; its guess about the shell is replaced.
+    const interrupted = (result.timedOut || result.cancelled) && result.notice;
+    return { ...result, notice: interrupted ? `${notice}; ${result.notice}` : notice };
   }
 
   async runtimeInfo(): Promise<string> {
