@@ -1,5 +1,7 @@
 import type { RuntimeDefinition } from '../runtime/contract.js';
 import { RuntimeRegistry } from '../runtime/runtime-registry.js';
+import { dockerRuntime } from './docker/docker-runtime.js';
+import { k8sRuntime } from './k8s/k8s-runtime.js';
 import { localRuntime } from './local/local-runtime.js';
 import { sshRuntime } from './ssh/ssh-runtime.js';
 
@@ -7,6 +9,8 @@ import { sshRuntime } from './ssh/ssh-runtime.js';
 export const BUILTIN_RUNTIMES: readonly RuntimeDefinition[] = [
   localRuntime as unknown as RuntimeDefinition,
   sshRuntime as unknown as RuntimeDefinition,
+  dockerRuntime as unknown as RuntimeDefinition,
+  k8sRuntime as unknown as RuntimeDefinition,
 ];
 
 /** A registry holding the built-in runtimes. */
