@@ -40,6 +40,7 @@ async function load(
   return { plugins, registry, pluginsDir, problems: pluginProblemLines(plugins) };
 }
 
+const BUILTIN_NAMES = builtinRegistry().names();
 const THROWS_ON_IMPORT = "throw new Error('boom: the plugin failed at import');\n";
 
 describe('plugin loader', () => {
@@ -91,7 +92,7 @@ describe('plugin loader', () => {
         ['opsmate-runtime-missing', false],
       ],
     );
-    assert.deepEqual(registry.names().sort(), ['good', 'local']);
+    assert.deepEqual(registry.names().sort(), [...BUILTIN_NAMES, 'good'].sort());
   });
 
   it('rejects definitions of the wrong shape, with what to fix', async () => {
@@ -120,7 +121,7 @@ describe('plugin loader', () => {
         files: { 'index.js': 'export const answer = 42;\n' },
       },
     ]);
-    assert.deepEqual(registry.names(), ['local']);
+    assert.deepEqual(registry.names(), BUILTIN_NAMES);
     assert.match(
       problems[0]!,
       /^opsmate-runtime-shape: runtime "shape": .*specificationVersion.*defineRuntime\(\)/,
