@@ -4,7 +4,13 @@ import { fileURLToPath } from 'node:url';
 
 /** Path of the built CLI entry. Tests run the real binary, so `npm run build` must have run. */
 export const CLI_PATH = fileURLToPath(new URL('../bin/opsmate.js', import.meta.url));
-export const DIST_ENTRY = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+
+/** Throws when `dist/` lacks `module` (a path under dist/, e.g. `runtimes/docker/docker-runtime.js`). */
+export function requireBuilt(module = 'cli/main.js'): void {
+  const path = fileURLToPath(new URL(`../dist/${module}`, import.meta.url));
+  if (!existsSync(path))
+    throw new Error(`dist/${module} is missing: run \`npm run build\` before the CLI tests`);
+}
 
 export interface CliResult {
   exitCode: number | null;
@@ -26,7 +32,7 @@ export async function runCli(
     timeoutMs?: number;
   } = {},
 ): Promise<CliResult> {
-  if (!existsSync(DIST_ENTRY)) throw new Error('dist/ is missing: run `npm run build` before the CLI tests');
+  requireBuilt();
   const env: NodeJS.ProcessEnv = {};
   for (const [name, value] of Object.entries(process.env)) {
     if (!name.startsWith('OPSMATE_') && !name.startsWith('RUNTIME_') && name !== 'SHELL_COMMAND_RUNTIME') {

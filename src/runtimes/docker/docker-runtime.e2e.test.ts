@@ -14,7 +14,7 @@ import {
   uniqueContainerName,
 } from '../../../test-support/docker-images.js';
 import { integrationSkip } from '../../../test-support/integration.js';
-import { requireBuilt, runBuiltCli } from '../../../test-support/run-built-cli.js';
+import { requireBuilt, runCli } from '../../../test-support/run-cli.js';
 
 const skip = integrationSkip('dockerd', debianImageMissingReason() ?? busyboxImageMissingReason());
 const STAND_IN_BIN = new URL('../../../test-support/bin', import.meta.url).pathname;
@@ -41,20 +41,20 @@ describe('opsmate CLI with the docker and k8s runtimes', { skip }, () => {
   });
 
   const dockerExec = (args: string[], env: NodeJS.ProcessEnv = process.env) =>
-    runBuiltCli(
+    runCli(
       ['exec', '--shell-command-runtime', 'docker', '--runtime-docker-container-name', debian, ...args],
       { env },
     );
 
   it('exits with the exit code of the command', async () => {
     const run = await dockerExec(['--', 'echo in-container; exit 5']);
-    assert.equal(run.status, 5, run.stderr);
+    assert.equal(run.exitCode, 5, run.stderr);
     assert.equal(run.stdout, 'in-container\n');
   });
 
   it('prints what the model is told with --info', async () => {
     const run = await dockerExec(['--info']);
-    assert.equal(run.status, 0, run.stderr);
+    assert.equal(run.exitCode, 0, run.stderr);
     assert.match(run.stdout, /^Runtime: docker\n/);
     assert.match(run.stdout, new RegExp(`Container: ${debian} \\(id [0-9a-f]{12}\\)`));
     assert.match(run.stdout, /User: root/);
@@ -62,7 +62,7 @@ describe('opsmate CLI with the docker and k8s runtimes', { skip }, () => {
   });
 
   it('takes the runtime config from RUNTIME_DOCKER_* env vars', async () => {
-    const run = await runBuiltCli(['exec', '--', 'echo "$A-$B"'], {
+    const run = await runCli(['exec', '--', 'echo "$A-$B"'], {
       env: {
         ...process.env,
         SHELL_COMMAND_RUNTIME: 'docker',
@@ -74,8 +74,8 @@ describe('opsmate CLI with the docker and k8s runtimes', { skip }, () => {
   });
 
   it('lists docker and k8s among the runtimes', async () => {
-    const run = await runBuiltCli(['list-runtimes']);
-    assert.equal(run.status, 0);
+    const run = await runCli(['list-runtimes']);
+    assert.equal(run.exitCode, 0);
     assert.match(run.stdout, /^docker\s+Runs commands inside a Docker container/m);
     assert.match(run.stdout, /^k8s\s+Runs commands inside a Kubernetes pod/m);
   });
@@ -83,7 +83,7 @@ describe('opsmate CLI with the docker and k8s runtimes', { skip }, () => {
   it('fails in one line when the docker daemon is down', async () => {
     const dead = `unix://${join(emptyBin, 'dead.sock')}`;
     const run = await dockerExec(['--', 'true'], { ...process.env, DOCKER_HOST: dead });
-    assert.equal(run.status, 1);
+    assert.equal(run.exitCode, 1);
     assert.match(
       run.stderr,
       /^opsmate: error: docker runtime: cannot reach the Docker daemon: .*dead\.sock/m,
@@ -94,7 +94,7 @@ describe('opsmate CLI with the docker and k8s runtimes', { skip }, () => {
 
   it('fails in one line when the docker client is missing', async () => {
     const run = await dockerExec(['--', 'true'], { ...process.env, PATH: emptyBin });
-    assert.equal(run.status, 1);
+    assert.equal(run.exitCode, 1);
     assert.match(
       run.stderr,
       /^opsmate: error: docker runtime: docker is not installed \(not found on PATH\)$/m,
@@ -103,7 +103,7 @@ describe('opsmate CLI with the docker and k8s runtimes', { skip }, () => {
 
   it('fails in one line when the container name is not a name, and runs nothing', async () => {
     const marker = join(emptyBin, 'injected');
-    const run = await runBuiltCli([
+    const run = await runCli([
       'exec',
       '--shell-command-runtime',
       'docker',
@@ -112,9 +112,9 @@ describe('opsmate CLI with the docker and k8s runtimes', { skip }, () => {
       '--',
       'true',
     ]);
-    assert.equal(run.status, 1);
+    assert.equal(run.exitCode, 1);
     assert.match(run.stderr, /is not a valid container name or id/);
-    assert.equal((await runBuiltCli(['exec', '--', `test -e ${marker}`])).status, 1, 'the name was executed');
+    assert.equal((await runCli(['exec', '--', `test -e ${marker}`])).exitCode, 1, 'the name was executed');
   });
 
   it('runs k8s commands through kubectl (a stand-in here) and says when kubectl is missing', async () => {
@@ -128,11 +128,11 @@ describe('opsmate CLI with the docker and k8s runtimes', { skip }, () => {
       'echo "$0"; exit 7',
     ];
     const withStandIn = { ...process.env, PATH: `${STAND_IN_BIN}${delimiter}${process.env.PATH ?? ''}` };
-    const run = await runBuiltCli(args, { env: withStandIn });
-    assert.equal(run.status, 7, run.stderr);
+    const run = await runCli(args, { env: withStandIn });
+    assert.equal(run.exitCode, 7, run.stderr);
     assert.equal(run.stdout, '/bin/sh\n');
-    const missing = await runBuiltCli(args, { env: { ...process.env, PATH: emptyBin } });
-    assert.equal(missing.status, 1);
+    const missing = await runCli(args, { env: { ...process.env, PATH: emptyBin } });
+    assert.equal(missing.exitCode, 1);
     assert.match(
       missing.stderr,
       /^opsmate: error: k8s runtime: kubectl is not installed \(not found on PATH\)$/m,
