@@ -1,6 +1,7 @@
 import type { LanguageModel } from 'ai';
 import { ModelError } from './model-error.js';
 import { nonEmpty, parseModelName, providerInfo, type ProviderName } from './model-catalog.js';
+import { anthropicBaseUrl, ollamaHostUrl, trimSlash } from './provider-urls.js';
 
 /** A model ready for `streamText`, with what error messages need to name. */
 export interface ResolvedModel {
@@ -66,30 +67,6 @@ export async function resolveModel(name: string, env: NodeJS.ProcessEnv): Promis
       return { ...common, baseUrl, model: provider.chat(choice.modelId) };
     }
   }
-}
-
-/** `@ai-sdk/anthropic` wants the URL to end in `/v1`; the official SDK and proxies set it without. */
-export function anthropicBaseUrl(url: string): string {
-  const trimmed = trimSlash(url);
-  return trimmed.endsWith('/v1') ? trimmed : `${trimmed}/v1`;
-}
-
-/**
- * OLLAMA_HOST as Ollama itself reads it: `host`, `host:port`, or a URL; no scheme means http,
- * no port means 11434, and a listen-everywhere address means this machine.
- */
-export function ollamaHostUrl(value: string): string {
-  let text = value.trim();
-  if (!/^[a-z]+:\/\//i.test(text)) text = `http://${text}`;
-  const url = new URL(text);
-  if (url.hostname === '0.0.0.0') url.hostname = '127.0.0.1';
-  if (url.hostname === '[::]') url.hostname = '[::1]';
-  if (url.port === '' && !/:\d+$/.test(url.host)) url.port = '11434';
-  return trimSlash(`${url.protocol}//${url.host}${url.pathname}`);
-}
-
-function trimSlash(url: string): string {
-  return url.replace(/\/+$/, '');
 }
 
 /**
