@@ -21,6 +21,8 @@ export interface AgentSessionOptions {
   toolContext: ToolContext;
   /** Retries of a failed model call (429, 5xx), with backoff. Default: the SDK's (2). */
   maxRetries?: number;
+  /** Warnings from the SDK (an unsupported setting...), which it would otherwise print itself. */
+  onWarning?: (message: string) => void;
 }
 
 export interface SendOptions {
@@ -82,6 +84,7 @@ export class AgentSession {
     let lastToolCalls = 0;
     let failure: unknown;
     let aborted = false;
+    this.#routeSdkWarnings();
     const result = streamText({
       model: this.#options.model.model,
       system: this.#options.system,
@@ -140,12 +143,15 @@ export class AgentSession {
       }
     }
     if (options.signal?.aborted) aborted = true;
-    if (failure !== undefined && !aborted) throw modelFailure(failure, this.#options.model);
-    if (aborted) {
-      this.#history.push(userMessage, {
-        role: 'assistant',
-        content: `${stepText}\n(interrupted by the user before this turn finished)`.trim(),
-      });
+    // A server that ignores tool_choice "none" on the last step: the model never answered.
+    const kept = failure !== undefined && isToolChoiceViolation(failure);
+    if (failure !== undefined && !aborted && !kept) throw modelFailure(failure, this.#options.model);
+    if (aborted || kept) {
+      const note = aborted
+        ? '(interrupted by the user before this turn finished)'
+        : '(stopped: the step limit was reached while still calling tools)';
+      this.#history.push(userMessage, { role: 'assistant', content: `${stepText}\n${note}`.trim() });
+      if (kept) return { text: '', steps: step, aborted: false, stoppedAtLimit: true };
     } else {
       const response = await result.response;
       this.#history.push(userMessage, ...response.messages);
@@ -186,6 +192,16 @@ export class AgentSession {
       }),
     ]);
     return Object.fromEntries(entries) as ToolSet;
+  }
+
+  /** The SDK prints warnings through a global hook unless given one; core never prints. */
+  #routeSdkWarnings(): void {
+    const onWarning = this.#options.onWarning;
+    (globalThis as { AI_SDK_LOG_WARNINGS?: unknown }).AI_SDK_LOG_WARNINGS = (report: {
+      warnings: unknown[];
+    }) => {
+      for (const warning of report.warnings) onWarning?.(describeWarning(warning));
+    };
   }
 
   /** Calls run one at a time: the runtime has one shell and the user reviews one command at once. */
@@ -231,4 +247,20 @@ export class AgentSession {
     emit({ type: 'tool-call-end', step, callId, toolName: definition.name, result });
     return result;
   }
+}
+
+function isToolChoiceViolation(error: unknown): boolean {
+  return (error as { name?: unknown } | undefined)?.name === 'AI_ToolChoiceViolationError';
+}
+
+function describeWarning(warning: unknown): string {
+  const fields = warning as {
+    type?: string;
+    feature?: string;
+    setting?: string;
+    details?: string;
+    message?: string;
+  };
+  const what = fields.feature ?? fields.setting ?? fields.type ?? 'warning';
+  return `model SDK: ${what}${fields.details ? `: ${fields.details}` : ''}${fields.message ? `: ${fields.message}` : ''}`;
 }

@@ -85,13 +85,22 @@ export class FakeLlmServer {
       return;
     }
     const stream = body.stream === true;
-    this.requests.push({ protocol, method: request.method, path, headers: request.headers, body, stream });
+    const recorded: RecordedRequest = {
+      protocol,
+      method: request.method,
+      path,
+      headers: request.headers,
+      body,
+      stream,
+    };
+    this.requests.push(recorded);
     const fail = protocol === 'openai' ? failOpenAi : failAnthropic;
     if (this.#options.apiKey !== undefined && presentedKey(request) !== this.#options.apiKey) {
       fail(response, { status: 401, message: 'Incorrect API key provided' });
       return;
     }
-    const reply = this.#queue.shift();
+    const next = this.#queue.shift();
+    const reply = typeof next === 'function' ? next(recorded) : next;
     if (!reply) {
       fail(response, { status: 500, message: 'fake-llm: no scripted reply left for this request' });
       return;

@@ -21,7 +21,12 @@ export interface FakeFailure {
   headers?: Record<string, string>;
 }
 
-export type FakeReply = FakeMessage | { error: FakeFailure };
+/**
+ * What the fake answers to one request: a message, a failure, or a function that decides from the
+ * request (e.g. to call ReadSpilledOutput on the file a tool result named).
+ */
+export type FakeReply =
+  FakeMessage | { error: FakeFailure } | ((request: RecordedRequest) => FakeMessage | { error: FakeFailure });
 
 /** A request the fake received, for tests to assert what the model was sent. */
 export interface RecordedRequest {

@@ -78,6 +78,7 @@ export async function openAgent(options: {
       model,
       system,
       tools,
+      onWarning: (message) => context.logger.debug(message),
       toolContext: {
         runtime,
         spillFiles: new SpillFiles(),
