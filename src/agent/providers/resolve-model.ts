@@ -1,4 +1,5 @@
 import type { LanguageModel } from 'ai';
+import { ConfigError } from '../../errors/opsmate-error.js';
 import { ModelError } from './model-error.js';
 import { nonEmpty, parseModelName, providerInfo, type ProviderName } from './model-catalog.js';
 import { anthropicBaseUrl, ollamaHostUrl, trimSlash } from './provider-urls.js';
@@ -26,6 +27,11 @@ export async function resolveModel(name: string, env: NodeJS.ProcessEnv): Promis
   const choice = parseModelName(name, env);
   const info = providerInfo(choice.provider);
   const customBaseUrl = nonEmpty(env[info.baseUrlEnv]) ? env[info.baseUrlEnv]!.trim() : undefined;
+  if (customBaseUrl && choice.provider !== 'ollama' && !isHttpUrl(customBaseUrl)) {
+    throw new ConfigError(`${info.baseUrlEnv} ${JSON.stringify(customBaseUrl)} is not an http(s) URL`, {
+      hint: `e.g. ${info.baseUrlEnv}=${info.defaultBaseUrl}`,
+    });
+  }
   const apiKey = info.apiKeyEnv && nonEmpty(env[info.apiKeyEnv]) ? env[info.apiKeyEnv]!.trim() : undefined;
   if (info.apiKeyEnv && !apiKey && !customBaseUrl) {
     throw new ModelError(`${info.apiKeyEnv} is not set: model ${choice.modelId} needs an API key`, {
@@ -101,4 +107,13 @@ function networkCode(error: unknown): string | undefined {
     else current = (current as { cause?: unknown }).cause;
   }
   return undefined;
+}
+
+function isHttpUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return url.protocol === 'http:' || url.protocol === 'https:';
+  } catch {
+    return false;
+  }
 }
