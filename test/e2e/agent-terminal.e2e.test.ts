@@ -54,6 +54,16 @@ describe('agent CLI on a terminal', { skip: integrationSkip('pty', ptyMissingRea
     assert.match(session.screen, /\[exit \d+; cancelled; the command and its child processes were killed\]/);
   });
 
+  it('run: Ctrl-C cancels the command and ends opsmate with 130', async () => {
+    fake.requests.length = 0;
+    fake.enqueue({ toolCalls: [{ name: 'ShellCommand', args: { command: 'sleep 600' } }] });
+    const session = open(['run', 'hang']);
+    await session.waitFor(/\$ sleep 600\n/);
+    session.type('\x03');
+    assert.equal(await session.exited(), 130, session.screen);
+    assert.match(session.screen, /interrupted/);
+  });
+
   it('--review: approve, edit and decline, each reported to the model', async () => {
     fake.requests.length = 0;
     fake.enqueue(

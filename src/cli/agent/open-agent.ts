@@ -68,8 +68,15 @@ export async function openAgent(options: {
     context.logger.debug(`system prompt:\n${system}`);
     let reviewer: CommandReviewer | undefined;
     if (options.review) {
+      // The question goes where the user looks: stdout, unless that is piped to a file.
+      const output = context.stdout.isTTY ? context.stdout : context.stderr;
       reviewer = interactive
-        ? new TerminalReviewer({ input: process.stdin, output: context.stdout, colors, spinner })
+        ? new TerminalReviewer({
+            input: process.stdin,
+            output,
+            colors: colorsFor(output, context.env),
+            spinner,
+          })
         : noTerminalReviewer;
       if (!interactive)
         context.logger.warn('--review: stdin is not a terminal, so every command will be cancelled');
