@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { failAnthropic, replyAnthropic } from './anthropic-protocol.js';
 import type { FakeReply, RecordedRequest } from './fake-llm-types.js';
+import { failOllama, replyOllama } from './ollama-protocol.js';
 import { failOpenAi, replyOpenAi } from './openai-protocol.js';
 import { sendJson } from './wire.js';
 
@@ -11,9 +12,10 @@ export interface FakeLlmOptions {
 }
 
 /**
- * A model server on 127.0.0.1 (random port) speaking the OpenAI Chat Completions and Anthropic
- * Messages wire protocols, streaming and not. Tests script it with a queue of replies and read
- * back every request it got. When the queue is empty it answers 500 naming the problem.
+ * A model server on 127.0.0.1 (random port) speaking the OpenAI Chat Completions, Anthropic
+ * Messages and Ollama `/api/chat` wire protocols, streaming and not. Tests script it with a queue
+ * of replies and read back every request it got. When the queue is empty it answers 500 naming
+ * the problem.
  */
 export class FakeLlmServer {
   readonly requests: RecordedRequest[] = [];
@@ -72,7 +74,9 @@ export class FakeLlmServer {
       ? 'openai'
       : path.endsWith('/messages')
         ? 'anthropic'
-        : undefined;
+        : path === '/api/chat'
+          ? 'ollama'
+          : undefined;
     if (request.method === 'GET' && path.endsWith('/models')) {
       sendJson(response, 200, {
         object: 'list',
@@ -94,7 +98,7 @@ export class FakeLlmServer {
       stream,
     };
     this.requests.push(recorded);
-    const fail = protocol === 'openai' ? failOpenAi : failAnthropic;
+    const fail = protocol === 'openai' ? failOpenAi : protocol === 'ollama' ? failOllama : failAnthropic;
     if (this.#options.apiKey !== undefined && presentedKey(request) !== this.#options.apiKey) {
       fail(response, { status: 401, message: 'Incorrect API key provided' });
       return;
@@ -112,6 +116,7 @@ export class FakeLlmServer {
     this.#turn++;
     const options = { model: String(body.model ?? 'fake'), stream, turn: this.#turn };
     if (protocol === 'openai') replyOpenAi(response, reply, options);
+    else if (protocol === 'ollama') replyOllama(response, reply, options);
     else replyAnthropic(response, reply, options);
   }
 }
@@ -152,7 +157,7 @@ export function systemPromptOf(request: RecordedRequest): string {
 /** The texts of the tool results a request carried, oldest first, in either protocol. */
 export function toolResultsOf(request: RecordedRequest): string[] {
   const messages = (request.body.messages ?? []) as Array<{ role: string; content: unknown }>;
-  if (request.protocol === 'openai') {
+  if (request.protocol !== 'anthropic') {
     return messages
       .filter((message) => message.role === 'tool')
       .map((message) => contentText(message.content));

@@ -30,7 +30,7 @@ export type FakeReply =
 
 /** A request the fake received, for tests to assert what the model was sent. */
 export interface RecordedRequest {
-  protocol: 'openai' | 'anthropic';
+  protocol: 'openai' | 'anthropic' | 'ollama';
   method: string;
   path: string;
   headers: IncomingHttpHeaders;

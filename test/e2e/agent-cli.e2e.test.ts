@@ -272,6 +272,28 @@ describe('agent CLI end to end: keys and the Anthropic protocol', () => {
     });
   }
 
+  it('Ollama: OLLAMA_HOST given as host:port reaches /api/chat, no key needed', async () => {
+    const ollama = await FakeLlmServer.start();
+    try {
+      ollama.enqueue(
+        { toolCalls: [{ name: 'ShellCommand', args: { command: 'echo from-ollama' } }] },
+        { text: 'Ollama saw it.' },
+      );
+      const run = await runCli({
+        args: ['run', '-m', 'ollama:llama3.2', 'hi'],
+        env: { OLLAMA_HOST: ollama.url.replace('http://', '') },
+      });
+      assert.equal(run.code, 0, run.stderr);
+      assert.match(run.stdout, /from-ollama\n\[exit 0\]\n\nOllama saw it\.\n$/);
+      assert.equal(ollama.requests[0]!.path, '/api/chat');
+      assert.equal(ollama.requests[0]!.body.model, 'llama3.2');
+      assert.match(systemPromptOf(ollama.requests[0]!), /OS info:/);
+      assert.match(toolResultsOf(ollama.requests[1]!)[0]!, /from-ollama/);
+    } finally {
+      await ollama.close();
+    }
+  });
+
   it('Anthropic without a key names ANTHROPIC_API_KEY', async () => {
     const run = await runCli({ args: ['run', '-m', 'claude-sonnet-4-5', 'hi'] });
     assert.equal(run.code, 1);
