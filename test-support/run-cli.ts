@@ -1,15 +1,20 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** Path of the built CLI entry. Tests run the real binary, so `npm run build` must have run. */
 export const CLI_PATH = fileURLToPath(new URL('../bin/opsmate.js', import.meta.url));
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+/** Generous bound so a hung CLI fails its test instead of hanging the run; not a timing assertion. */
+const HANG_LIMIT_MS = 120_000;
 
 /** Throws when `dist/` lacks `module` (a path under dist/, e.g. `runtimes/docker/docker-runtime.js`). */
 export function requireBuilt(module = 'cli/main.js'): void {
-  const path = fileURLToPath(new URL(`../dist/${module}`, import.meta.url));
-  if (!existsSync(path))
+  if (!existsSync(join(ROOT, 'dist', module))) {
     throw new Error(`dist/${module} is missing: run \`npm run build\` before the CLI tests`);
+  }
 }
 
 export interface CliResult {
@@ -18,10 +23,53 @@ export interface CliResult {
   stderr: string;
 }
 
+interface SpawnOptions {
+  env: NodeJS.ProcessEnv;
+  input?: string;
+  cwd?: string;
+  timeoutMs?: number;
+}
+
+async function spawnCli(args: string[], options: SpawnOptions): Promise<CliResult> {
+  requireBuilt();
+  const child = spawn(process.execPath, [CLI_PATH, ...args], {
+    env: options.env,
+    cwd: options.cwd ?? ROOT,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
+  child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+  child.stdin.on('error', () => undefined);
+  child.stdin.end(options.input ?? '');
+  const hang = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? HANG_LIMIT_MS);
+  try {
+    const exitCode = await new Promise<number | null>((resolve, reject) => {
+      child.on('error', reject);
+      child.on('close', (status) => resolve(status));
+    });
+    return { exitCode, stdout, stderr };
+  } finally {
+    clearTimeout(hang);
+  }
+}
+
+function withOverrides(
+  base: NodeJS.ProcessEnv,
+  overrides: Record<string, string | undefined> = {},
+): NodeJS.ProcessEnv {
+  const env = { ...base };
+  for (const [name, value] of Object.entries(overrides)) {
+    if (value === undefined) delete env[name];
+    else env[name] = value;
+  }
+  return env;
+}
+
 /**
- * Runs the built `opsmate` with arguments, optional stdin and env overrides (merged over a copy of
- * this process's env with OPSMATE_ and RUNTIME_ variables removed, so the developer's own
- * settings cannot leak into a test).
+ * Runs the built `opsmate` with this process's env, less OPSMATE_*, RUNTIME_* and
+ * SHELL_COMMAND_RUNTIME (so the developer's own settings cannot leak into a test), plus `env`.
  */
 export async function runCli(
   args: string[],
@@ -32,29 +80,36 @@ export async function runCli(
     timeoutMs?: number;
   } = {},
 ): Promise<CliResult> {
-  requireBuilt();
-  const env: NodeJS.ProcessEnv = {};
+  const base: NodeJS.ProcessEnv = {};
   for (const [name, value] of Object.entries(process.env)) {
     if (!name.startsWith('OPSMATE_') && !name.startsWith('RUNTIME_') && name !== 'SHELL_COMMAND_RUNTIME') {
-      env[name] = value;
+      base[name] = value;
     }
   }
-  for (const [name, value] of Object.entries(options.env ?? {})) {
-    if (value === undefined) delete env[name];
-    else env[name] = value;
-  }
-  return await new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI_PATH, ...args], { env, cwd: options.cwd, stdio: 'pipe' });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
-    child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);
-    child.on('error', reject);
-    child.on('close', (exitCode) => {
-      clearTimeout(timer);
-      resolve({ exitCode, stdout, stderr });
-    });
-    child.stdin.end(options.input ?? '');
+  return await spawnCli(args, { ...options, env: withOverrides(base, options.env) });
+}
+
+export interface RunCliOptions {
+  args: string[];
+  /** Added to a clean environment: PATH, a throwaway HOME and OPSMATE_HOME, NO_COLOR. No API keys. */
+  env?: Record<string, string | undefined>;
+  input?: string;
+  cwd?: string;
+}
+
+/** Like {@link runCli}, but from an environment that holds nothing of the developer's shell. */
+export async function runCliIsolated(options: RunCliOptions): Promise<CliResult> {
+  const home = mkdtempSync(join(tmpdir(), 'opsmate-e2e-home-'));
+  const base: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: home,
+    OPSMATE_HOME: join(home, '.opsmate'),
+    NO_COLOR: '1',
+    LANG: 'C.UTF-8',
+  };
+  return await spawnCli(options.args, {
+    env: withOverrides(base, options.env),
+    ...(options.input !== undefined ? { input: options.input } : {}),
+    ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
   });
 }

@@ -8,12 +8,14 @@ import { resolveRuntimeConfig } from './field-options.js';
 
 /**
  * Builds the runtime chosen by `--shell-command-runtime` from the command's flags and env.
- * Validates the whole config first; does not connect.
+ * Validates the whole config first; does not connect. `outputLimitBytes` replaces the
+ * `--output-limit` setting, for commands whose limit is what the model may see.
  */
 export function createRuntimeFromFlags(options: {
   command: Command;
   settings: Settings;
   context: CliContext;
+  outputLimitBytes?: number;
 }): Runtime {
   const { definition, config } = resolveRuntimeConfig({
     command: options.command,
@@ -26,6 +28,6 @@ export function createRuntimeFromFlags(options: {
   pruneSpillFiles(spillFolder);
   return definition.create(config as never, {
     spillDir: spillFolder,
-    outputLimitBytes: options.settings.outputLimit,
+    outputLimitBytes: options.outputLimitBytes ?? options.settings.outputLimit,
   });
 }

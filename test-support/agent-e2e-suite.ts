@@ -1,0 +1,125 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { FakeLlmServer, systemPromptOf, toolResultsOf } from './fake-llm/index.js';
+import { runCliIsolated, type CliResult } from './run-cli.js';
+
+export interface AgentE2eSuiteOptions {
+  /** Shown in test names, e.g. `local` or `ssh`. */
+  name: string;
+  /** Flags choosing and configuring the runtime, e.g. `['--shell-command-runtime', 'ssh', '--runtime-ssh-host', ...]`. */
+  runtimeArgs: string[];
+  /** Extra env for the CLI, e.g. `RUNTIME_SSH_*` variables. */
+  env?: Record<string, string>;
+  /** A reason to skip (service missing), or false. */
+  skip?: string | false;
+  /** A folder that exists on the target. Default `/tmp`. */
+  scratchDir?: string;
+}
+
+/**
+ * What the agent must do whatever the runtime: keep shell state between tool calls, honour the
+ * model's timeout, cut big output before the model sees it and let it read the rest, report exit
+ * codes, and describe the target in the system prompt. Runs the built CLI against a fake model.
+ * Call at the top level of a `*.test.ts` file; the ssh and docker branches add their own calls.
+ */
+export function agentE2eSuite(options: AgentE2eSuiteOptions): void {
+  const scratch = options.scratchDir ?? '/tmp';
+  describe(`agent end to end: ${options.name} runtime`, { skip: options.skip || false }, () => {
+    let fake: FakeLlmServer;
+    before(async () => {
+      fake = await FakeLlmServer.start();
+    });
+    after(async () => {
+      await fake?.close();
+    });
+
+    const cli = (args: string[]): Promise<CliResult> =>
+      runCliIsolated({
+        args: [...args, ...options.runtimeArgs],
+        env: { OPENAI_BASE_URL: fake.openAiBaseUrl, ...options.env },
+      });
+    const fresh = (): number => {
+      fake.requests.length = 0;
+      return 0;
+    };
+
+    it('keeps the working directory between tool calls, and tells the model about the target', async () => {
+      fresh();
+      fake.enqueue(
+        {
+          text: 'Going there.',
+          toolCalls: [{ name: 'ShellCommand', args: { description: 'move', command: `cd ${scratch}` } }],
+        },
+        { toolCalls: [{ name: 'ShellCommand', args: { description: 'where', command: 'pwd' } }] },
+        { text: `You are in ${scratch}.` },
+      );
+      const run = await cli(['solve', 'where am I?']);
+      assert.equal(run.exitCode, 0, run.stderr);
+      assert.match(run.stdout, new RegExp(`Answer: You are in ${scratch}\\.`));
+      assert.equal(fake.requests.length, 3);
+      const results = toolResultsOf(fake.requests[2]!);
+      assert.match(results[1]!, /Command: pwd\nExit code: 0/);
+      assert.match(results[1]!, new RegExp(`\\n${scratch}\\n`));
+      const system = systemPromptOf(fake.requests[0]!);
+      assert.match(system, /OS info:/);
+      assert.match(system, /User: \S+/);
+      assert.match(system, /Systemd: (yes|no)/);
+      assert.match(system, new RegExp(`Runtime: ${options.name}`));
+    });
+
+    it('reports exit codes and stderr to the model', async () => {
+      fresh();
+      fake.enqueue(
+        { toolCalls: [{ name: 'ShellCommand', args: { command: 'echo oops >&2; (exit 3)' } }] },
+        { text: 'It failed with 3.' },
+      );
+      const run = await cli(['run', 'try it']);
+      assert.equal(run.exitCode, 0, run.stderr);
+      const [result] = toolResultsOf(fake.requests[1]!);
+      assert.match(result!, /Exit code: 3/);
+      assert.match(
+        result!,
+        /Stderr \(5 bytes\):\n<untrusted-data id="[0-9a-f]+" source="stderr">\noops\n<\/untrusted-data/,
+      );
+      assert.match(run.stdout, /\[exit 3\]/);
+    });
+
+    it("kills a command at the model's timeout and says so", async () => {
+      fresh();
+      fake.enqueue(
+        { toolCalls: [{ name: 'ShellCommand', args: { command: 'sleep 60', timeout: 1 } }] },
+        { text: 'The command hung.' },
+      );
+      const run = await cli(['run', 'wait a minute']);
+      assert.equal(run.exitCode, 0, run.stderr);
+      const [result] = toolResultsOf(fake.requests[1]!);
+      assert.match(result!, /Timed out: yes/);
+      assert.match(result!, /timed out after 1 ?s/);
+      assert.match(run.stdout, /The command hung\./);
+    });
+
+    it('cuts big output before the model sees it, then lets the model read the spilled rest', async () => {
+      fresh();
+      fake.enqueue(
+        { toolCalls: [{ name: 'ShellCommand', args: { command: 'seq 1 50000' } }] },
+        (request) => {
+          const [result] = toolResultsOf(request);
+          const file = /stdout: (\S+?\.stdout)/.exec(result ?? '')?.[1] ?? 'missing';
+          return { toolCalls: [{ name: 'ReadSpilledOutput', args: { file, pattern: '^2500[0-2]$' } }] };
+        },
+        { text: 'Found them.' },
+      );
+      const run = await cli(['solve', '-l', '2000', 'count to 50000']);
+      assert.equal(run.exitCode, 0, run.stderr);
+      const [shell, read] = toolResultsOf(fake.requests[2]!);
+      assert.ok(shell!.length < 4000, `the model got ${shell!.length} characters`);
+      assert.match(shell!, /Stdout \(288894 bytes\)/);
+      assert.match(shell!, /bytes omitted/);
+      assert.match(shell!, /Output truncated/);
+      assert.match(shell!, /\n1\n2\n3\n/);
+      assert.match(shell!, /\n50000\n?<\/untrusted-data/);
+      assert.match(read!, /3 line\(s\) matching/);
+      assert.match(read!, /25000: 25000\n25001: 25001\n25002: 25002/);
+    });
+  });
+}
