@@ -408,7 +408,8 @@ class ShellParser {
       text += char;
       this.#position++;
     }
-    return { text, dynamic, pattern };
+    // `[` and `[[` are the test commands, not glob brackets.
+    return { text, dynamic, pattern: pattern && text !== '[' && text !== '[[' };
   }
 
   #readDoubleQuoted(nesting: number): { text: string; dynamic: boolean } {
