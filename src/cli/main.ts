@@ -3,8 +3,10 @@ import { readFileSync } from 'node:fs';
 import { errorMessage, OpsmateError } from '../errors/opsmate-error.js';
 import { builtinRegistry } from '../runtimes/builtin-runtimes.js';
 import type { CliContext } from './cli-context.js';
+import { auditCommand } from './commands/audit-command.js';
 import { execCommand } from './commands/exec-command.js';
 import { listRuntimesCommand } from './commands/list-runtimes-command.js';
+import { policyCommand } from './commands/policy-command.js';
 import { Logger, type LogLevel } from './logger.js';
 
 /** Exit status for a usage error (unknown flag, missing argument), as most CLIs use. */
@@ -42,6 +44,8 @@ export function buildProgram(context: CliContext): Command {
     });
   program.addCommand(execCommand(context));
   program.addCommand(listRuntimesCommand(context));
+  program.addCommand(auditCommand(context));
+  program.addCommand(policyCommand(context));
   return program;
 }
 
@@ -62,7 +66,11 @@ export async function main(
   try {
     const program = buildProgram(context);
     program.exitOverride();
-    for (const command of program.commands) command.exitOverride();
+    const overrideExits = (command: Command): void => {
+      command.exitOverride();
+      command.commands.forEach(overrideExits);
+    };
+    overrideExits(program);
     await program.parseAsync([...argv], { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {

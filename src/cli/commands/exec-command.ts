@@ -1,6 +1,8 @@
 import { Command, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../../errors/opsmate-error.js';
+import { isNotRunResult } from '../../runtime/command-review.js';
+import { chooseReviewer } from '../../safety/reviewers.js';
 import { formatTargetFacts, gatherTargetFacts } from '../../runtime/target-facts.js';
 import type { CliContext } from '../cli-context.js';
 import { addRuntimeOptions, addSettingOptions, readSettings } from '../field-options.js';
@@ -11,6 +13,8 @@ import { parseSeconds } from '../parse-seconds.js';
 export const EXIT_TIMED_OUT = 124;
 /** Exit status after Ctrl-C, as shells use. */
 export const EXIT_INTERRUPTED = 130;
+/** Exit status when the policy or the reviewer refused the command, as shells use for "cannot execute". */
+export const EXIT_NOT_RUN = 126;
 
 export function execCommand(context: CliContext): Command {
   const command = new Command('exec')
@@ -18,15 +22,29 @@ export function execCommand(context: CliContext): Command {
     .description(
       'Run one shell command through a runtime, with no language model involved, and exit with its ' +
         "exit code (124 on timeout). Use it to check a runtime's configuration before chatting.\n" +
-        'Give the command after `--`; `-` reads it from stdin.',
+        'Give the command after `--`; `-` reads it from stdin.\n' +
+        'The command policy applies: a denied command, or one that needs approval when there is no ' +
+        'terminal to ask (and no --yes), is not run and exec exits with 126. Every command is ' +
+        'recorded in the audit log.',
     )
     .argument('[command...]', 'the shell command; several words are joined with spaces')
     .addOption(new Option('--timeout <SECONDS>', 'kill the command after this long [default: 120]'))
     .addOption(
       new Option('--idle-timeout <SECONDS>', 'kill the command when it prints nothing for this long'),
     )
-    .option('--info', 'print what the model is told about the target: OS, user, systemd, runtime');
-  addSettingOptions(command, ['shellCommandRuntime', 'outputLimit', 'home', 'pluginsDir', 'loglevel']);
+    .option('--info', 'print what the model is told about the target: OS, user, systemd, runtime')
+    .option('-r, --review', 'approve, edit or cancel the command on the terminal before it runs')
+    .option('-y, --yes', 'run commands the policy asks about without asking (deny rules still apply)');
+  addSettingOptions(command, [
+    'shellCommandRuntime',
+    'outputLimit',
+    'home',
+    'pluginsDir',
+    'loglevel',
+    'auditLog',
+    'policyFile',
+    'redact',
+  ]);
   addRuntimeOptions(command, context.registry);
   command.action(async (words: string[], _options, self: Command) => {
     process.exitCode = await runExec(words, self, context);
@@ -35,13 +53,27 @@ export function execCommand(context: CliContext): Command {
 }
 
 async function runExec(words: string[], command: Command, context: CliContext): Promise<number> {
-  const options = command.opts<{ timeout?: string; idleTimeout?: string; info?: boolean }>();
+  const options = command.opts<{
+    timeout?: string;
+    idleTimeout?: string;
+    info?: boolean;
+    review?: boolean;
+    yes?: boolean;
+  }>();
   const settings = readSettings(command, context.env);
   const timeoutMs = options.timeout === undefined ? undefined : parseSeconds(options.timeout, '--timeout');
   const idleTimeoutMs =
     options.idleTimeout === undefined ? undefined : parseSeconds(options.idleTimeout, '--idle-timeout');
   const shellCommand = await commandText(words, Boolean(options.info));
-  const runtime = createRuntimeFromFlags({ command, settings, context });
+  const runtime = createRuntimeFromFlags({
+    command,
+    settings,
+    context,
+    guard: {
+      reviewer: chooseReviewer({ yes: Boolean(options.yes) && !options.review }),
+      reviewAll: Boolean(options.review),
+    },
+  });
   const abort = new AbortController();
   const onSigint = (): void => abort.abort();
   process.on('SIGINT', onSigint);
@@ -57,6 +89,15 @@ async function runExec(words: string[], command: Command, context: CliContext): 
       signal: abort.signal,
       onOutput: (chunk) => (chunk.stream === 'stdout' ? context.stdout : context.stderr).write(chunk.data),
     });
+    if (isNotRunResult(result)) {
+      context.stderr.write(`opsmate: error: ${result.notice ?? 'not run'}\n`);
+      if (result.notice?.includes('no terminal')) {
+        context.stderr.write(
+          'opsmate: hint: run it from a terminal to approve it, pass --yes, or add an allow rule to the policy file\n',
+        );
+      }
+      return EXIT_NOT_RUN;
+    }
     if (result.notice) context.logger.warn(result.notice);
     if (result.timedOut) return EXIT_TIMED_OUT;
     if (result.cancelled) return EXIT_INTERRUPTED;
