@@ -4,8 +4,15 @@ import { errorMessage, OpsmateError } from '../errors/opsmate-error.js';
 import { builtinRegistry } from '../runtimes/builtin-runtimes.js';
 import type { CliContext } from './cli-context.js';
 import { auditCommand } from './commands/audit-command.js';
+import { expandMultiLetterFlags } from './agent/agent-flags.js';
+import { chatCommand } from './commands/chat-command.js';
 import { execCommand } from './commands/exec-command.js';
+import { listContextsCommand } from './commands/list-contexts-command.js';
+import { listModelsCommand } from './commands/list-models-command.js';
 import { listRuntimesCommand } from './commands/list-runtimes-command.js';
+import { listToolsCommand } from './commands/list-tools-command.js';
+import { runCommand } from './commands/run-command.js';
+import { solveCommand } from './commands/solve-command.js';
 import { policyCommand } from './commands/policy-command.js';
 import { Logger, type LogLevel } from './logger.js';
 
@@ -42,7 +49,13 @@ export function buildProgram(context: CliContext): Command {
       writeOut: (text) => context.stdout.write(text),
       writeErr: (text) => context.stderr.write(text),
     });
+  program.addCommand(runCommand(context));
+  program.addCommand(solveCommand(context));
+  program.addCommand(chatCommand(context));
   program.addCommand(execCommand(context));
+  program.addCommand(listModelsCommand(context));
+  program.addCommand(listToolsCommand(context));
+  program.addCommand(listContextsCommand(context));
   program.addCommand(listRuntimesCommand(context));
   program.addCommand(auditCommand(context));
   program.addCommand(policyCommand(context));
@@ -71,7 +84,7 @@ export async function main(
       command.commands.forEach(overrideExits);
     };
     overrideExits(program);
-    await program.parseAsync([...argv], { from: 'user' });
+    await program.parseAsync(expandMultiLetterFlags(argv), { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {
     return reportError(error, logger);

@@ -26,13 +26,15 @@ export interface GuardFlags extends AuditContext {
  * Builds the runtime chosen by `--shell-command-runtime` from the command's flags and env,
  * wrapped in a {@link GuardedRuntime} (policy, review, secret masking, audit log) so every
  * command that uses it is guarded. Validates the whole config and the policy file first; does
- * not connect.
+ * not connect. `outputLimitBytes` replaces the `--output-limit` setting, for commands whose
+ * limit is what the model may see.
  */
 export function createRuntimeFromFlags(options: {
   command: Command;
   settings: Settings;
   context: CliContext;
   guard?: GuardFlags;
+  outputLimitBytes?: number;
 }): GuardedRuntime {
   const { settings, context } = options;
   const runtime = createBareRuntime(options);
@@ -55,7 +57,12 @@ export function createRuntimeFromFlags(options: {
 }
 
 /** The runtime itself, unguarded. Only for code that never runs a command through it. */
-function createBareRuntime(options: { command: Command; settings: Settings; context: CliContext }): Runtime {
+function createBareRuntime(options: {
+  command: Command;
+  settings: Settings;
+  context: CliContext;
+  outputLimitBytes?: number;
+}): Runtime {
   const { definition, config } = resolveRuntimeConfig({
     command: options.command,
     registry: options.context.registry,
@@ -65,6 +72,6 @@ function createBareRuntime(options: { command: Command; settings: Settings; cont
   });
   return definition.create(config as never, {
     spillDir: spillDir(options.settings),
-    outputLimitBytes: options.settings.outputLimit,
+    outputLimitBytes: options.outputLimitBytes ?? options.settings.outputLimit,
   });
 }

@@ -37,6 +37,14 @@ export const settingsSchema = z.object({
     .min(256)
     .default(64 * 1024)
     .describe('Bytes of each output stream kept in memory per command; the rest is spilled to a file'),
+  maxOutputLength: z
+    .int()
+    .min(256)
+    .default(10_000)
+    .describe(
+      'Bytes of each output stream of a command the model sees (head and tail); the rest is spilled to a file it can read in parts',
+    )
+    .meta({ short: 'l' }),
   auditLog: z
     .string()
     .optional()

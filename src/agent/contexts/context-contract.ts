@@ -1,0 +1,36 @@
+import type { Runtime } from '../../runtime/contract.js';
+
+/** Version tag of the context contract below. Bumped only on a breaking change. */
+export const CONTEXT_SPECIFICATION_VERSION = 'opsmate.context.v1';
+
+/** What a context may look at while it writes the system prompt. */
+export interface ContextPromptOptions {
+  /** Connected runtime the commands will run in. */
+  runtime: Runtime;
+  /** Replaces the context's own instructions (`-s/--system-prompt`); the target facts stay. */
+  instructions?: string;
+  signal?: AbortSignal;
+}
+
+/**
+ * A context tells the model what its job is and what it works on, and picks its default tools.
+ * Opsmate's contexts: `cli` (a machine through a shell) and `k8s` (a cluster through kubectl).
+ */
+export interface ContextDefinition {
+  specificationVersion: typeof CONTEXT_SPECIFICATION_VERSION;
+  /** Name used with `-c/--context`. */
+  name: string;
+  /** One line for `opsmate list-contexts`. */
+  description: string;
+  /** Names of the tools the model gets when `--tools` is not given. */
+  tools: readonly string[];
+  /** The system prompt. May run commands through the runtime to learn about the target. */
+  systemPrompt(options: ContextPromptOptions): Promise<string>;
+}
+
+/** Declares a context. An identity function that exists for type inference. */
+export function defineContext(
+  definition: Omit<ContextDefinition, 'specificationVersion'>,
+): ContextDefinition {
+  return { ...definition, specificationVersion: CONTEXT_SPECIFICATION_VERSION };
+}

@@ -1,0 +1,106 @@
+import type { z } from 'zod';
+import type { CommandReviewer } from '../../runtime/command-review.js';
+import type { OutputChunk, Runtime, RunResult } from '../../runtime/contract.js';
+import type { SpillFiles } from './spill-files.js';
+
+/** Version tag of the tool contract below. Bumped only on a breaking change. */
+export const TOOL_SPECIFICATION_VERSION = 'opsmate.tool.v1';
+
+/** What a tool gets to do its work. One per agent session; shared by every call. */
+export interface ToolContext {
+  /** Where shell commands run, as chosen by `--shell-command-runtime`. */
+  runtime: Runtime;
+  /** Asks before a command runs (`--review`); undefined when commands run unasked. */
+  reviewer?: CommandReviewer;
+  /** Spill files the model was told about in this session; the only files it may read back. */
+  spillFiles: SpillFiles;
+  /** Cap, in characters, on any text a tool returns to the model (`--max-output-length`). */
+  maxOutputLength: number;
+}
+
+/** Per-call extras: cancellation and live output for the user. */
+export interface ToolCallOptions {
+  /** Aborted when the user cancels (Ctrl-C): stop and return what happened. */
+  signal: AbortSignal;
+  /** Live output of a running command, for display only. Must not throw. */
+  onOutput?: (chunk: OutputChunk) => void;
+}
+
+/** What the user is shown about a finished call; the model never sees this. */
+export type ToolDisplay =
+  | {
+      kind: 'command';
+      result: RunResult;
+      /** Set when the user edited the command in review. */ editedFrom?: string;
+    }
+  | { kind: 'text'; text: string };
+
+/** A finished call: what the model reads kept apart from what the user sees. */
+export interface ToolResult {
+  /** Text sent back to the model. Outside data in it must already be wrapped as untrusted. */
+  llmContent: string;
+  display: ToolDisplay;
+  /** The call failed in a way the model should fix (bad arguments, unknown file). */
+  isError?: boolean;
+}
+
+/**
+ * A tool the model may call. `inputSchema` is a zod object: its field descriptions are what the
+ * model reads about each argument. Arguments are validated before `execute` runs; a bad call
+ * becomes a message the model can read and fix, never an exception.
+ */
+export interface ToolDefinition<Schema extends z.ZodObject = z.ZodObject> {
+  specificationVersion: typeof TOOL_SPECIFICATION_VERSION;
+  /** Name the model calls, PascalCase as in Opsmate: `ShellCommand`. */
+  name: string;
+  /** One line for `opsmate list-tools`. */
+  summary: string;
+  /** What the model reads about the tool: when to use it and how. */
+  description: string;
+  inputSchema: Schema;
+  /** A short line naming a call for the user, e.g. the command it runs. */
+  title(input: z.output<Schema>): string;
+  /**
+   * Does the work. Resolves with a ToolResult whatever happened to the command; rejecting is
+   * reserved for bugs, and even then the agent reports the error to the model.
+   */
+  execute(input: z.output<Schema>, context: ToolContext, options: ToolCallOptions): Promise<ToolResult>;
+}
+
+/** Declares a tool. An identity function that exists for type inference. */
+export function defineTool<Schema extends z.ZodObject>(
+  definition: Omit<ToolDefinition<Schema>, 'specificationVersion'>,
+): ToolDefinition<Schema> {
+  return { ...definition, specificationVersion: TOOL_SPECIFICATION_VERSION };
+}
+
+/** A tool call whose arguments were checked against the tool's schema. */
+export type BuiltToolCall = { ok: true; input: unknown; title: string } | { ok: false; message: string };
+
+/**
+ * Checks the model's raw arguments against the tool's schema. A failure comes back as a message
+ * for the model naming each bad field, so it can correct the call.
+ */
+export function buildToolCall(tool: ToolDefinition, rawInput: unknown): BuiltToolCall {
+  const parsed = tool.inputSchema.safeParse(rawInput ?? {});
+  if (parsed.success) return { ok: true, input: parsed.data, title: tool.title(parsed.data) };
+  const problems = parsed.error.issues.map((issue) => {
+    const field = issue.path.length > 0 ? issue.path.join('.') : '(arguments)';
+    return `- ${field}: ${issue.message}`;
+  });
+  return {
+    ok: false,
+    message: [
+      `Invalid arguments for ${tool.name}; nothing was run. Fix these and call it again:`,
+      ...problems,
+      `You sent: ${truncateText(JSON.stringify(rawInput) ?? 'nothing', 500)}`,
+    ].join('\n'),
+  };
+}
+
+/** Cuts text to at most `limit` characters, keeping both ends and saying what was cut. */
+export function truncateText(text: string, limit: number): string {
+  if (text.length <= limit) return text;
+  const half = Math.floor(limit / 2);
+  return `${text.slice(0, half)}\n[... ${text.length - 2 * half} characters omitted ...]\n${text.slice(text.length - half)}`;
+}

@@ -1,0 +1,147 @@
+import type { Command } from 'commander';
+import { createInterface } from 'node:readline';
+import { errorMessage, OpsmateError } from '../../errors/opsmate-error.js';
+import type { CliContext } from '../cli-context.js';
+import { EXIT_INTERRUPTED } from '../commands/exec-command.js';
+import { AgentRenderer, type RenderMode } from '../render/agent-renderer.js';
+import { askLine } from '../terminal/ask-line.js';
+import { openAgent, type OpenedAgent } from './open-agent.js';
+
+const HELP = `Commands:
+  !clear  forget the conversation so far
+  !exit   leave (Ctrl-D does too)
+  !help   show this message
+Ctrl-C while the model works cancels the running command and the turn, not the chat.`;
+
+/**
+ * The `chat` loop. On a terminal: a prompt with line editing and history. With piped stdin: each
+ * line is one message, echoed, and the chat ends at the end of input. Returns the exit status.
+ */
+export async function runChat(options: {
+  command: Command;
+  context: CliContext;
+  review: boolean;
+  maxSteps: number;
+  mode: RenderMode;
+}): Promise<number> {
+  const { context } = options;
+  let turn: AbortController | undefined;
+  const startup = new AbortController();
+  const onSigint = (): void => {
+    if (!startup.signal.aborted && turn === undefined) {
+      startup.abort();
+      return;
+    }
+    if (turn?.signal.aborted) process.exit(EXIT_INTERRUPTED);
+    turn?.abort();
+  };
+  process.on('SIGINT', onSigint);
+  let agent: OpenedAgent;
+  try {
+    agent = await openAgent({
+      command: options.command,
+      context,
+      review: options.review,
+      signal: startup.signal,
+    });
+  } catch (error) {
+    process.off('SIGINT', onSigint);
+    if (startup.signal.aborted) return EXIT_INTERRUPTED;
+    throw error;
+  }
+  startup.abort(); // startup is over: from now on Ctrl-C only cancels turns.
+  const c = agent.colors;
+  const lines = agent.interactive ? undefined : pipedLines();
+  const history: string[] = [];
+  let status = 0;
+  try {
+    if (agent.interactive) {
+      const target = Object.values(agent.runtime.target()).join(' ');
+      context.stdout.write(
+        `${c.bold('opsmate chat')} ${c.dim(`· ${agent.model.provider}:${agent.model.modelId} · ${agent.runtime.name}${target ? ` (${target})` : ''}`)}\n` +
+          c.dim('Type !help for commands, Ctrl-D to leave.\n'),
+      );
+    }
+    for (;;) {
+      let text: string;
+      if (lines) {
+        const next = await lines.next();
+        if (next.done) break;
+        text = next.value;
+        if (text.trim() !== '') context.stdout.write(`${c.bold('>')} ${text}\n`);
+      } else {
+        const asked = await askLine({
+          input: process.stdin,
+          output: context.stdout,
+          prompt: c.bold('> '),
+          history,
+        });
+        if (asked.kind === 'eof') {
+          context.stdout.write('\n');
+          break;
+        }
+        if (asked.kind === 'interrupt') {
+          context.stdout.write(c.dim('(type !exit or press Ctrl-D to leave)\n'));
+          continue;
+        }
+        text = asked.text;
+      }
+      const message = text.trim();
+      if (message === '') continue;
+      if (message.startsWith('!')) {
+        const word = message.toLowerCase();
+        if (word === '!exit' || word === '!quit') break;
+        if (word === '!clear') {
+          agent.session.clear();
+          context.stdout.write(c.dim('The conversation was cleared.\n'));
+        } else if (word === '!help') {
+          context.stdout.write(`${HELP}\n`);
+        } else {
+          context.stdout.write(`Unknown command ${message}. ${c.dim('Type !help for the list.')}\n`);
+        }
+        continue;
+      }
+      turn = new AbortController();
+      const renderer = new AgentRenderer({
+        out: context.stdout,
+        mode: options.mode,
+        colors: c,
+        spinner: agent.spinner,
+      });
+      try {
+        const outcome = await agent.session.send(message, {
+          maxSteps: options.maxSteps,
+          signal: turn.signal,
+          onEvent: (event) => renderer.handle(event),
+        });
+        renderer.finish();
+        if (outcome.aborted) context.stdout.write(c.yellow('(cancelled)\n'));
+        else if (outcome.stoppedAtLimit) {
+          context.stdout.write(
+            c.yellow('(the model was still calling tools at the step limit; ask it to go on)\n'),
+          );
+        }
+      } catch (error) {
+        renderer.finish();
+        if (!OpsmateError.isInstance(error)) throw error;
+        context.stderr.write(`opsmate: error: ${errorMessage(error)}\n`);
+        if (error.hint) context.stderr.write(`opsmate: hint: ${error.hint}\n`);
+        status = error.exitCode;
+        // A script cannot react to the failure: stop there rather than fail every line after it.
+        if (lines) break;
+      } finally {
+        turn = undefined;
+      }
+    }
+  } finally {
+    process.off('SIGINT', onSigint);
+    await agent.close();
+  }
+  return status;
+}
+
+/** Lines of a piped stdin, read as they come. */
+function pipedLines(): AsyncIterator<string> {
+  const reader = createInterface({ input: process.stdin, terminal: false, crlfDelay: Infinity });
+  return reader[Symbol.asyncIterator]();
+}

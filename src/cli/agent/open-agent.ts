@@ -1,0 +1,106 @@
+import type { Command } from 'commander';
+import { AgentSession } from '../../agent/agent-loop.js';
+import { requireContext } from '../../agent/contexts/builtin-contexts.js';
+import { resolveModel, type ResolvedModel } from '../../agent/providers/resolve-model.js';
+import { selectTools } from '../../agent/tools/builtin-tools.js';
+import { SpillFiles } from '../../agent/tools/spill-files.js';
+import type { Settings } from '../../config/settings.js';
+import type { CommandReviewer } from '../../runtime/command-review.js';
+import type { Runtime } from '../../runtime/contract.js';
+import type { CliContext } from '../cli-context.js';
+import { readSettings } from '../field-options.js';
+import { createRuntimeFromFlags } from '../open-runtime.js';
+import { terminalSpinner, type Spinner } from '../terminal/spinner.js';
+import { colorsFor, type Colors } from '../terminal/terminal-style.js';
+import { noTerminalReviewer, TerminalReviewer } from '../terminal/terminal-reviewer.js';
+
+/** Everything a model-driven command needs, opened in the order that fails fastest. */
+export interface OpenedAgent {
+  settings: Settings;
+  model: ResolvedModel;
+  runtime: Runtime;
+  session: AgentSession;
+  colors: Colors;
+  /** On stderr, only when it is a terminal. */
+  spinner: Spinner;
+  /** Whether stdin is a terminal opsmate can ask questions on. */
+  interactive: boolean;
+  close(): Promise<void>;
+}
+
+/**
+ * Reads the settings, resolves the model (a missing API key fails here, before anything
+ * connects), connects the runtime, and asks the context for its system prompt.
+ */
+export async function openAgent(options: {
+  command: Command;
+  context: CliContext;
+  review: boolean;
+  signal: AbortSignal;
+}): Promise<OpenedAgent> {
+  const { command, context } = options;
+  const settings = readSettings(command, context.env);
+  const agentContext = requireContext(settings.context);
+  const tools = selectTools(settings.tools.length > 0 ? settings.tools : agentContext.tools);
+  const model = await resolveModel(settings.model, context.env);
+  context.logger.debug(`model ${model.provider}:${model.modelId} at ${model.baseUrl}`);
+  const colors = colorsFor(context.stdout, context.env);
+  const spinner = terminalSpinner(
+    context.stderr,
+    Boolean(context.stderr.isTTY) && context.env.CI === undefined,
+  );
+  const interactive = Boolean(process.stdin.isTTY);
+  const runtime = createRuntimeFromFlags({
+    command,
+    settings,
+    context,
+    outputLimitBytes: settings.maxOutputLength,
+  });
+  try {
+    spinner.start(`connecting to the ${runtime.name} runtime…`);
+    await runtime.connect({ signal: options.signal });
+    const system = await agentContext.systemPrompt({
+      runtime,
+      signal: options.signal,
+      ...(settings.systemPrompt !== undefined ? { instructions: settings.systemPrompt } : {}),
+    });
+    spinner.stop();
+    context.logger.debug(`system prompt:\n${system}`);
+    let reviewer: CommandReviewer | undefined;
+    if (options.review) {
+      reviewer = interactive
+        ? new TerminalReviewer({ input: process.stdin, output: context.stdout, colors, spinner })
+        : noTerminalReviewer;
+      if (!interactive)
+        context.logger.warn('--review: stdin is not a terminal, so every command will be cancelled');
+    }
+    const session = new AgentSession({
+      model,
+      system,
+      tools,
+      toolContext: {
+        runtime,
+        spillFiles: new SpillFiles(),
+        maxOutputLength: settings.maxOutputLength,
+        ...(reviewer ? { reviewer } : {}),
+      },
+    });
+    return {
+      settings,
+      model,
+      runtime,
+      session,
+      colors,
+      spinner,
+      interactive,
+      close: async () => {
+        spinner.stop();
+        await runtime.disconnect();
+      },
+    };
+  } catch (error) {
+    spinner.stop();
+    await runtime.disconnect();
+    throw error;
+  }
+}

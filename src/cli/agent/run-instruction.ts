@@ -1,0 +1,84 @@
+import type { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import { ConfigError } from '../../errors/opsmate-error.js';
+import type { CliContext } from '../cli-context.js';
+import { EXIT_INTERRUPTED } from '../commands/exec-command.js';
+import { AgentRenderer, type RenderMode } from '../render/agent-renderer.js';
+import { openAgent } from './open-agent.js';
+
+/**
+ * One instruction, one turn: `run` (maxSteps 2: tool calls, then the observation) and `solve`
+ * (up to --max-iter rounds of tool calls, then the answer). Returns the exit status.
+ */
+export async function runInstruction(options: {
+  instruction: string;
+  command: Command;
+  context: CliContext;
+  review: boolean;
+  maxSteps: number;
+  mode: RenderMode;
+}): Promise<number> {
+  const { context } = options;
+  const instruction = readInstruction(options.instruction);
+  const abort = new AbortController();
+  const onSigint = (): void => {
+    if (abort.signal.aborted) process.exit(EXIT_INTERRUPTED);
+    abort.abort();
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    const agent = await openAgent({
+      command: options.command,
+      context,
+      review: options.review,
+      signal: abort.signal,
+    });
+    const renderer = new AgentRenderer({
+      out: context.stdout,
+      mode: options.mode,
+      colors: agent.colors,
+      spinner: agent.spinner,
+    });
+    try {
+      const outcome = await agent.session.send(instruction, {
+        maxSteps: options.maxSteps,
+        signal: abort.signal,
+        onEvent: (event) => renderer.handle(event),
+      });
+      renderer.finish();
+      if (outcome.aborted) {
+        context.stderr.write('opsmate: interrupted\n');
+        return EXIT_INTERRUPTED;
+      }
+      if (outcome.stoppedAtLimit) {
+        context.logger.error(
+          `no answer after ${outcome.steps} model calls: the model was still calling tools (raise --max-iter)`,
+        );
+        return 1;
+      }
+      return 0;
+    } finally {
+      renderer.finish();
+      await agent.close();
+    }
+  } catch (error) {
+    if (abort.signal.aborted) {
+      context.stderr.write('opsmate: interrupted\n');
+      return EXIT_INTERRUPTED;
+    }
+    throw error;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+/** The INSTRUCTION argument; `-` reads it from stdin. */
+export function readInstruction(text: string): string {
+  const instruction = text === '-' ? readFileSync(0, 'utf8') : text;
+  if (instruction.trim() === '') {
+    throw new ConfigError(text === '-' ? 'stdin held no instruction' : 'the instruction is empty', {
+      hint: 'say what to look at, e.g. opsmate run "why is nginx returning 502?"',
+    });
+  }
+  return instruction.trim();
+}

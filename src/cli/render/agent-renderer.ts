@@ -1,0 +1,266 @@
+import type { AgentEvent } from '../../agent/agent-events.js';
+import type { ToolResult } from '../../agent/tools/tool-contract.js';
+import type { RunResult } from '../../runtime/contract.js';
+import type { Spinner } from '../terminal/spinner.js';
+import type { Colors } from '../terminal/terminal-style.js';
+
+/** Which parts of a turn the user sees. */
+export interface RenderMode {
+  /** Text the model writes in steps that call tools. */
+  thoughts: boolean;
+  /** Each tool call: the command, or what the tool does. */
+  actions: boolean;
+  /** Output of the calls: live command output, exit status, notices. */
+  toolOutput: boolean;
+  /** The model's final text. */
+  answer: boolean;
+  /** Prefix parts with Thought:, Action:, Observation:, Answer: (the `solve` layout). */
+  labels: boolean;
+}
+
+/** Live command output shown per call before the rest is only counted. */
+const LIVE_OUTPUT_LIMIT_BYTES = 32 * 1024;
+
+interface StepState {
+  step: number;
+  buffered: string;
+  /** What the step's text turned out to be; undefined while that is unknown. */
+  kind: 'thought' | 'answer' | undefined;
+  printedLabel: boolean;
+  /** Something of this step has been printed. */
+  opened: boolean;
+}
+
+/**
+ * Turns agent events into terminal text. Text streams as it arrives when every kind of text is
+ * shown alike; when thoughts and the answer are shown differently, a step's text is held until
+ * it is known to be one or the other (the model starts a tool call, or the step ends without one).
+ */
+export class AgentRenderer {
+  readonly #out: NodeJS.WritableStream;
+  readonly #mode: RenderMode;
+  readonly #c: Colors;
+  readonly #spinner: Spinner;
+  #step: StepState = { step: 0, buffered: '', kind: undefined, printedLabel: false, opened: false };
+  #wroteAnything = false;
+  #atLineStart = true;
+  #liveBytes = new Map<string, number>();
+  #observationLabelled = new Set<string>();
+  #answer = '';
+
+  constructor(options: { out: NodeJS.WritableStream; mode: RenderMode; colors: Colors; spinner: Spinner }) {
+    this.#out = options.out;
+    this.#mode = options.mode;
+    this.#c = options.colors;
+    this.#spinner = options.spinner;
+  }
+
+  /** The last answer shown, for callers that need it. */
+  get answer(): string {
+    return this.#answer;
+  }
+
+  handle(event: AgentEvent): void {
+    switch (event.type) {
+      case 'step-start':
+        this.#step = {
+          step: event.step,
+          buffered: '',
+          kind: this.#streamsLive() ? 'thought' : undefined,
+          printedLabel: false,
+          opened: false,
+        };
+        this.#wait(event.step === 1 ? 'thinking…' : 'reading the results…');
+        return;
+      case 'text-delta':
+        this.#spinner.stop();
+        this.#text(event.text);
+        return;
+      case 'reasoning-delta':
+        return;
+      case 'tool-call-begin':
+        this.#classify('thought');
+        this.#wait('writing a command…');
+        return;
+      case 'tool-call-start':
+        this.#spinner.stop();
+        this.#classify('thought');
+        this.#toolCallStart(event.toolName, event.title, event.input);
+        return;
+      case 'tool-output':
+        this.#toolOutput(event.callId, event.chunk.data);
+        return;
+      case 'tool-call-end':
+        this.#toolCallEnd(event.callId, event.result);
+        this.#wait('thinking…');
+        return;
+      case 'tool-call-invalid':
+        this.#spinner.stop();
+        this.#classify('thought');
+        if (this.#mode.actions) {
+          const firstLine = event.message.split('\n')[0] ?? '';
+          this.#line(
+            this.#c.yellow(`! ${event.toolName}: invalid call, sent back to the model: ${firstLine}`),
+          );
+        }
+        return;
+      case 'step-finish':
+        this.#spinner.stop();
+        if (event.toolCalls === 0) {
+          this.#answer = event.text;
+          this.#classify('answer');
+        } else {
+          this.#classify('thought');
+        }
+        this.#endLine();
+        return;
+    }
+  }
+
+  /** Call once the turn is over (or failed): clears the spinner and ends the last line. */
+  finish(): void {
+    this.#spinner.stop();
+    this.#endLine();
+  }
+
+  /** The spinner draws over the current line, so it starts only on a fresh one. */
+  #wait(text: string): void {
+    this.#endLine();
+    this.#spinner.start(text);
+  }
+
+  #streamsLive(): boolean {
+    return !this.#mode.labels && this.#mode.thoughts === this.#mode.answer;
+  }
+
+  #text(text: string): void {
+    if (this.#step.kind === undefined) {
+      this.#step.buffered += text;
+      return;
+    }
+    this.#printText(text);
+  }
+
+  #classify(kind: 'thought' | 'answer'): void {
+    if (this.#step.kind !== undefined) return;
+    this.#step.kind = kind;
+    const held = this.#step.buffered;
+    this.#step.buffered = '';
+    if (held !== '') this.#printText(held);
+  }
+
+  #printText(text: string): void {
+    const kind = this.#step.kind;
+    if (kind === 'thought' ? !this.#mode.thoughts : !this.#mode.answer) return;
+    if (!this.#step.opened && text.trim() === '') return;
+    this.#openStep();
+    if (this.#mode.labels && !this.#step.printedLabel) {
+      if (text.trim() === '') return;
+      this.#step.printedLabel = true;
+      this.#endLine();
+      const label =
+        kind === 'answer' ? this.#c.bold(this.#c.green('Answer:')) : this.#c.bold(this.#c.cyan('Thought:'));
+      this.#write(`${label} `);
+      text = text.replace(/^\s+/, '');
+    }
+    this.#write(text);
+  }
+
+  #toolCallStart(toolName: string, title: string, input: unknown): void {
+    if (!this.#mode.actions) return;
+    this.#openStep();
+    this.#endLine();
+    const description = (input as { description?: unknown }).description;
+    const label = this.#mode.labels ? `${this.#c.bold(this.#c.magenta('Action:'))} ` : '';
+    const head =
+      toolName === 'ShellCommand' ? this.#c.bold(`$ ${title}`) : `${this.#c.bold(toolName)} ${title}`;
+    const why =
+      typeof description === 'string' && description.trim() !== ''
+        ? this.#c.dim(`  # ${description.trim()}`)
+        : '';
+    this.#line(`${label}${head}${why}`);
+  }
+
+  #toolOutput(callId: string, data: Uint8Array): void {
+    if (!this.#mode.toolOutput) return;
+    this.#labelObservation(callId);
+    const shown = this.#liveBytes.get(callId) ?? 0;
+    if (shown >= LIVE_OUTPUT_LIMIT_BYTES) return;
+    const room = LIVE_OUTPUT_LIMIT_BYTES - shown;
+    const slice = data.length > room ? data.subarray(0, room) : data;
+    this.#liveBytes.set(callId, shown + data.length);
+    this.#writeBytes(slice);
+    if (data.length > room)
+      this.#line(this.#c.dim('[... more output not shown here; the model gets head and tail]'));
+  }
+
+  #labelObservation(callId: string): void {
+    if (!this.#mode.labels || this.#observationLabelled.has(callId)) return;
+    this.#observationLabelled.add(callId);
+    this.#endLine();
+    this.#line(this.#c.bold(this.#c.blue('Observation:')));
+  }
+
+  #toolCallEnd(callId: string, result: ToolResult): void {
+    if (!this.#mode.toolOutput && !this.#mode.actions) return;
+    this.#endLine();
+    if (result.display.kind === 'text') {
+      if (this.#mode.toolOutput) {
+        this.#labelObservation(callId);
+        this.#line(this.#c.dim(result.display.text));
+      }
+      return;
+    }
+    if (this.#mode.toolOutput) this.#labelObservation(callId);
+    if (result.display.editedFrom !== undefined) {
+      this.#line(this.#c.dim(`(edited in review; the model proposed: ${result.display.editedFrom})`));
+    }
+    this.#line(this.#c.dim(this.#status(result.display.result)));
+  }
+
+  #status(result: RunResult): string {
+    const parts: string[] = [];
+    if (result.exitCode !== null) parts.push(`exit ${result.exitCode}`);
+    if (result.notice) parts.push(result.notice);
+    else if (result.exitCode === null) parts.push('no exit code');
+    if (result.truncated) {
+      const files = Object.values(result.spillFiles);
+      parts.push(`output cut for the model${files.length > 0 ? `; full output in ${files.join(', ')}` : ''}`);
+    }
+    return `[${parts.join('; ')}]`;
+  }
+
+  /** Steps are set apart by a blank line. */
+  #openStep(): void {
+    if (this.#step.opened) return;
+    this.#step.opened = true;
+    if (!this.#wroteAnything) return;
+    this.#endLine();
+    this.#write('\n');
+  }
+
+  #line(text: string): void {
+    this.#endLine();
+    this.#write(`${text}\n`);
+  }
+
+  #endLine(): void {
+    if (!this.#atLineStart) this.#write('\n');
+  }
+
+  #write(text: string): void {
+    if (text === '') return;
+    this.#spinner.stop();
+    this.#out.write(text);
+    this.#wroteAnything = true;
+    this.#atLineStart = text.endsWith('\n');
+  }
+
+  #writeBytes(data: Uint8Array): void {
+    if (data.length === 0) return;
+    this.#spinner.stop();
+    this.#out.write(data);
+    this.#wroteAnything = true;
+    this.#atLineStart = data[data.length - 1] === 0x0a;
+  }
+}

@@ -1,0 +1,91 @@
+import type { CommandReviewer, ReviewDecision, ReviewRequest } from '../../runtime/command-review.js';
+import { askLine } from './ask-line.js';
+import type { Colors } from './terminal-style.js';
+import type { Spinner } from './spinner.js';
+
+/**
+ * `--review` on a terminal: shows each command with its target and asks to run it as is, edit
+ * it, or cancel it (with a reason the model is told). Ctrl-C or Ctrl-D at the question cancels.
+ */
+export class TerminalReviewer implements CommandReviewer {
+  readonly #input: NodeJS.ReadStream;
+  readonly #output: NodeJS.WriteStream;
+  readonly #colors: Colors;
+  readonly #spinner: Spinner | undefined;
+
+  constructor(options: {
+    input: NodeJS.ReadStream;
+    output: NodeJS.WriteStream;
+    colors: Colors;
+    spinner?: Spinner;
+  }) {
+    this.#input = options.input;
+    this.#output = options.output;
+    this.#colors = options.colors;
+    this.#spinner = options.spinner;
+  }
+
+  async review(request: ReviewRequest, options: { signal?: AbortSignal } = {}): Promise<ReviewDecision> {
+    this.#spinner?.stop();
+    const c = this.#colors;
+    const where = Object.entries(request.target)
+      .map(([key, value]) => `${key}=${value}`)
+      .join(' ');
+    this.#output.write(
+      `\n${c.bold(c.yellow('Review'))} ${c.dim(`(${request.runtime}${where ? ` ${where}` : ''})`)}\n`,
+    );
+    if (request.reason) this.#output.write(`${c.dim(request.reason)}\n`);
+    this.#output.write(`  ${c.bold(request.command)}\n`);
+    for (;;) {
+      const answer = await this.#ask(
+        `Run it? ${c.bold('[Y]')}es / ${c.bold('e')}dit / ${c.bold('n')}o: `,
+        options.signal,
+      );
+      if (answer === undefined) return { action: 'cancel', reason: 'the user cancelled the review' };
+      const word = answer.trim().toLowerCase();
+      if (word === '' || word === 'y' || word === 'yes') return { action: 'approve' };
+      if (word === 'e' || word === 'edit') {
+        const edited = await this.#ask('Command: ', options.signal, request.command);
+        if (edited === undefined || edited.trim() === '') {
+          return { action: 'cancel', reason: 'the user cleared the command while editing it' };
+        }
+        return edited.trim() === request.command.trim()
+          ? { action: 'approve' }
+          : { action: 'edit', command: edited };
+      }
+      if (word === 'n' || word === 'no') {
+        const reason = await this.#ask('Why not? (told to the model, Enter to skip): ', options.signal);
+        const text = reason?.trim();
+        return {
+          action: 'cancel',
+          reason: text ? `the user declined: ${text}` : 'the user declined to run it',
+        };
+      }
+      this.#output.write('Answer y, e or n.\n');
+    }
+  }
+
+  async #ask(prompt: string, signal: AbortSignal | undefined, prefill?: string): Promise<string | undefined> {
+    const result = await askLine({
+      input: this.#input,
+      output: this.#output,
+      prompt,
+      ...(prefill !== undefined ? { prefill } : {}),
+      ...(signal ? { signal } : {}),
+    });
+    return result.kind === 'line' ? result.text : undefined;
+  }
+}
+
+/**
+ * `--review` without a terminal to ask on: nothing may run unreviewed and nothing may wait for an
+ * answer that cannot come, so every command is cancelled with a reason the model can read.
+ */
+export const noTerminalReviewer: CommandReviewer = {
+  async review() {
+    return {
+      action: 'cancel',
+      reason: '--review is on but there is no terminal to ask the user, so no command may run',
+    };
+  },
+};

@@ -1,0 +1,9 @@
+export {
+  FakeLlmServer,
+  systemPromptOf,
+  toolResultsOf,
+  toolNamesOf,
+  userTextsOf,
+  type FakeLlmOptions,
+} from './fake-llm-server.js';
+export type { FakeReply, FakeMessage, FakeToolCall, FakeFailure, RecordedRequest } from './fake-llm-types.js';
