@@ -72,6 +72,11 @@ export class GuardedRuntime implements Runtime {
     return this.#inner;
   }
 
+  /** The redactor for text that reaches the model by other paths (spill files); unset with `redact: false`. */
+  get outputRedactor(): SecretRedactor | undefined {
+    return this.#options.redact === false ? undefined : this.#options.redactor;
+  }
+
   get sessionId(): string {
     return this.#context.sessionId;
   }

@@ -209,8 +209,11 @@ export class SecretRedactor {
       .sort((a, b) => b.value.length - a.value.length);
   }
 
-  /** Masks the secrets in one text. */
-  redact(text: string): Redaction {
+  /**
+   * Masks the secrets in one text. With `keepLineCount`, a mask that swallows line breaks (a
+   * private key) is followed by as many empty lines, so line numbers stay right.
+   */
+  redact(text: string, options: { keepLineCount?: boolean } = {}): Redaction {
     let count = 0;
     let result = text;
     for (const secret of this.#ownSecrets) {
@@ -229,7 +232,8 @@ export class SecretRedactor {
         count++;
         const before = pattern.secret > 1 ? groups[1]! : '';
         const after = pattern.after === undefined ? '' : groups[pattern.after]!;
-        return `${before}${mask(pattern.kind)}${after}`;
+        const lineBreaks = options.keepLineCount ? secret.replace(/[^\n]/g, '') : '';
+        return `${before}${mask(pattern.kind)}${lineBreaks}${after}`;
       });
     }
     return { text: result, count };

@@ -2,11 +2,11 @@ import { Command, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../../errors/opsmate-error.js';
 import { isNotRunResult } from '../../runtime/command-review.js';
-import { chooseReviewer } from '../../safety/reviewers.js';
 import { formatTargetFacts, gatherTargetFacts } from '../../runtime/target-facts.js';
 import type { CliContext } from '../cli-context.js';
 import { addRuntimeOptions, addSettingOptions, readSettings } from '../field-options.js';
 import { createRuntimeFromFlags } from '../open-runtime.js';
+import { chooseReviewer } from '../terminal/choose-reviewer.js';
 import { parseSeconds } from '../parse-seconds.js';
 
 /** Exit status for a timed-out command, as `timeout(1)` uses. */
@@ -70,7 +70,7 @@ async function runExec(words: string[], command: Command, context: CliContext): 
     settings,
     context,
     guard: {
-      reviewer: chooseReviewer({ yes: Boolean(options.yes) && !options.review }),
+      reviewer: chooseReviewer({ yes: Boolean(options.yes) && !options.review, context }),
       reviewAll: Boolean(options.review),
     },
   });
