@@ -5,6 +5,7 @@ import { errorMessage, OpsmateError } from '../errors/opsmate-error.js';
 import { loadPlugins, pluginProblemLines } from '../plugins/plugin-loader.js';
 import { builtinRegistry } from '../runtimes/builtin-runtimes.js';
 import type { CliContext } from './cli-context.js';
+import { auditCommand } from './commands/audit-command.js';
 import { expandMultiLetterFlags } from './agent/agent-flags.js';
 import { chatCommand } from './commands/chat-command.js';
 import { execCommand } from './commands/exec-command.js';
@@ -16,6 +17,7 @@ import { listRuntimesCommand } from './commands/list-runtimes-command.js';
 import { listToolsCommand } from './commands/list-tools-command.js';
 import { runCommand } from './commands/run-command.js';
 import { solveCommand } from './commands/solve-command.js';
+import { policyCommand } from './commands/policy-command.js';
 import { uninstallCommand } from './commands/uninstall-command.js';
 import { Logger, type LogLevel } from './logger.js';
 
@@ -106,6 +108,8 @@ export function buildProgram(context: CliContext): Command {
   program.addCommand(installCommand(context));
   program.addCommand(uninstallCommand(context));
   program.addCommand(listPluginsCommand(context));
+  program.addCommand(policyCommand(context));
+  program.addCommand(auditCommand(context));
   return program;
 }
 
@@ -130,7 +134,11 @@ export async function main(
     }
     const program = buildProgram(context);
     program.exitOverride();
-    for (const command of program.commands) command.exitOverride();
+    const overrideExits = (command: Command): void => {
+      command.exitOverride();
+      command.commands.forEach(overrideExits);
+    };
+    overrideExits(program);
     await program.parseAsync(expandMultiLetterFlags(argv), { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {

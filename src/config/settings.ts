@@ -45,6 +45,18 @@ export const settingsSchema = z.object({
       'Bytes of each output stream of a command the model sees (head and tail); the rest is spilled to a file it can read in parts',
     )
     .meta({ short: 'l' }),
+  auditLog: z
+    .string()
+    .optional()
+    .describe('Append-only, hash-chained log of every command, run or refused (default: <home>/audit.jsonl)'),
+  policyFile: z
+    .string()
+    .optional()
+    .describe('YAML file of allow/ask/deny command rules (default: <home>/policy.yaml when it exists)'),
+  redact: z
+    .boolean()
+    .default(true)
+    .describe('Mask secrets in command output before the model sees it; the audit log is masked always'),
 });
 
 export type Settings = z.output<typeof settingsSchema>;
@@ -63,4 +75,14 @@ export function pluginsDir(settings: Pick<Settings, 'home' | 'pluginsDir'>): str
 
 export function spillDir(settings: Pick<Settings, 'home'>): string {
   return join(homeDir(settings), 'spill');
+}
+
+/** The audit log: the setting, else `<home>/audit.jsonl`. */
+export function auditLogPath(settings: Pick<Settings, 'home' | 'auditLog'>): string {
+  return settings.auditLog ?? join(homeDir(settings), 'audit.jsonl');
+}
+
+/** Where the command policy is looked for when `--policy-file` is not given. */
+export function defaultPolicyPath(settings: Pick<Settings, 'home'>): string {
+  return join(homeDir(settings), 'policy.yaml');
 }

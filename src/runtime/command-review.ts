@@ -26,6 +26,8 @@ export interface CommandReviewer {
   review(request: ReviewRequest, options?: { signal?: AbortSignal }): Promise<ReviewDecision>;
 }
 
+const NOT_RUN_NOTICE = 'not run: ';
+
 /** The result reported for a command that was cancelled in review or denied: it never ran. */
 export function notRunResult(command: string, reason: string): RunResult {
   return {
@@ -41,6 +43,13 @@ export function notRunResult(command: string, reason: string): RunResult {
     cancelled: true,
     shellExited: false,
     durationMs: 0,
-    notice: `not run: ${reason}`,
+    notice: `${NOT_RUN_NOTICE}${reason}`,
   };
+}
+
+/** Whether a result comes from {@link notRunResult}: the command was refused and never started. */
+export function isNotRunResult(result: RunResult): boolean {
+  return (
+    result.exitCode === null && result.durationMs === 0 && result.notice?.startsWith(NOT_RUN_NOTICE) === true
+  );
 }

@@ -12,6 +12,11 @@ export interface ToolContext {
   runtime: Runtime;
   /** Asks before a command runs (`--review`); undefined when commands run unasked. */
   reviewer?: CommandReviewer;
+  /**
+   * Masks secrets in text a tool reads outside the runtime (spill files) before the model sees
+   * it, keeping the line count. Unset when masking is off (`--redact false`).
+   */
+  redactor?: { redact(text: string, options?: { keepLineCount?: boolean }): { text: string; count: number } };
   /** Spill files the model was told about in this session; the only files it may read back. */
   spillFiles: SpillFiles;
   /** Cap, in characters, on any text a tool returns to the model (`--max-output-length`). */

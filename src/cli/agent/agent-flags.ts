@@ -33,6 +33,9 @@ export function addAgentOptions(command: Command, context: CliContext): Command 
     'home',
     'pluginsDir',
     'loglevel',
+    'auditLog',
+    'policyFile',
+    'redact',
   ]);
   command.addOption(
     new Option('-r, --review', 'show each command first and let you run it, edit it or cancel it'),

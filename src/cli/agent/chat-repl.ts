@@ -109,6 +109,7 @@ export async function runChat(options: {
         spinner: agent.spinner,
       });
       try {
+        agent.runtime.setAuditContext({ instruction: message });
         const outcome = await agent.session.send(message, {
           maxSteps: options.maxSteps,
           signal: turn.signal,

@@ -6,19 +6,21 @@ import { selectTools } from '../../agent/tools/builtin-tools.js';
 import { SpillFiles } from '../../agent/tools/spill-files.js';
 import type { Settings } from '../../config/settings.js';
 import type { CommandReviewer } from '../../runtime/command-review.js';
-import type { Runtime } from '../../runtime/contract.js';
+import type { GuardedRuntime } from '../../safety/guarded-runtime.js';
+import { NoTerminalReviewer } from '../../safety/reviewers.js';
 import type { CliContext } from '../cli-context.js';
 import { readSettings } from '../field-options.js';
 import { createRuntimeFromFlags } from '../open-runtime.js';
 import { terminalSpinner, type Spinner } from '../terminal/spinner.js';
 import { colorsFor, type Colors } from '../terminal/terminal-style.js';
-import { noTerminalReviewer, TerminalReviewer } from '../terminal/terminal-reviewer.js';
+import { TerminalReviewer } from '../terminal/terminal-reviewer.js';
 
 /** Everything a model-driven command needs, opened in the order that fails fastest. */
 export interface OpenedAgent {
   settings: Settings;
   model: ResolvedModel;
-  runtime: Runtime;
+  /** Guarded: policy, review, secret masking and the audit log apply to every command. */
+  runtime: GuardedRuntime;
   session: AgentSession;
   colors: Colors;
   /** On stderr, only when it is a terminal. */
@@ -50,11 +52,26 @@ export async function openAgent(options: {
     Boolean(context.stderr.isTTY) && context.env.CI === undefined,
   );
   const interactive = Boolean(process.stdin.isTTY);
+  // One reviewer for both -r/--review and the policy's "ask"; without a terminal it refuses.
+  // The question goes where the user looks: stdout, unless that is piped to a file.
+  const reviewOutput = context.stdout.isTTY ? context.stdout : context.stderr;
+  const reviewer: CommandReviewer = interactive
+    ? new TerminalReviewer({
+        input: process.stdin,
+        output: reviewOutput,
+        colors: colorsFor(reviewOutput, context.env),
+        spinner,
+      })
+    : new NoTerminalReviewer();
+  if (options.review && !interactive) {
+    context.logger.warn('--review: stdin is not a terminal, so every command will be cancelled');
+  }
   const runtime = createRuntimeFromFlags({
     command,
     settings,
     context,
     outputLimitBytes: settings.maxOutputLength,
+    guard: { reviewer, reviewAll: options.review },
   });
   try {
     spinner.start(`connecting to the ${runtime.name} runtime…`);
@@ -66,21 +83,6 @@ export async function openAgent(options: {
     });
     spinner.stop();
     context.logger.debug(`system prompt:\n${system}`);
-    let reviewer: CommandReviewer | undefined;
-    if (options.review) {
-      // The question goes where the user looks: stdout, unless that is piped to a file.
-      const output = context.stdout.isTTY ? context.stdout : context.stderr;
-      reviewer = interactive
-        ? new TerminalReviewer({
-            input: process.stdin,
-            output,
-            colors: colorsFor(output, context.env),
-            spinner,
-          })
-        : noTerminalReviewer;
-      if (!interactive)
-        context.logger.warn('--review: stdin is not a terminal, so every command will be cancelled');
-    }
     const session = new AgentSession({
       model,
       system,
@@ -90,7 +92,7 @@ export async function openAgent(options: {
         runtime,
         spillFiles: new SpillFiles(),
         maxOutputLength: settings.maxOutputLength,
-        ...(reviewer ? { reviewer } : {}),
+        ...(runtime.outputRedactor ? { redactor: runtime.outputRedactor } : {}),
       },
     });
     return {

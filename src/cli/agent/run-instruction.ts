@@ -40,6 +40,7 @@ export async function runInstruction(options: {
       spinner: agent.spinner,
     });
     try {
+      agent.runtime.setAuditContext({ instruction });
       const outcome = await agent.session.send(instruction, {
         maxSteps: options.maxSteps,
         signal: abort.signal,

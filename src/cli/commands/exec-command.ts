@@ -2,16 +2,20 @@ import { Command, Option } from 'commander';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../../errors/opsmate-error.js';
+import { isNotRunResult } from '../../runtime/command-review.js';
 import { formatTargetFacts, gatherTargetFacts } from '../../runtime/target-facts.js';
 import type { CliContext } from '../cli-context.js';
 import { addRuntimeOptions, addSettingOptions, readSettings } from '../field-options.js';
 import { createRuntimeFromFlags } from '../open-runtime.js';
+import { chooseReviewer } from '../terminal/choose-reviewer.js';
 import { parseSeconds } from '../parse-seconds.js';
 
 /** Exit status for a timed-out command, as `timeout(1)` uses. */
 export const EXIT_TIMED_OUT = 124;
 /** Exit status after Ctrl-C, as shells use. */
 export const EXIT_INTERRUPTED = 130;
+/** Exit status when the policy or the reviewer refused the command, as shells use for "cannot execute". */
+export const EXIT_NOT_RUN = 126;
 
 export function execCommand(context: CliContext): Command {
   const command = new Command('exec')
@@ -19,7 +23,10 @@ export function execCommand(context: CliContext): Command {
     .description(
       'Run one shell command through a runtime, with no language model involved, and exit with its ' +
         "exit code (124 on timeout). Use it to check a runtime's configuration before chatting.\n" +
-        'Give the command after `--`; `-` reads it from stdin.',
+        'Give the command after `--`; `-` reads it from stdin.\n' +
+        'The command policy applies: a denied command, or one that needs approval when there is no ' +
+        'terminal to ask (and no --yes), is not run and exec exits with 126. Every command is ' +
+        'recorded in the audit log.',
     )
     .argument('[command...]', 'the shell command; several words are joined with spaces')
     .passThroughOptions()
@@ -27,8 +34,19 @@ export function execCommand(context: CliContext): Command {
     .addOption(
       new Option('--idle-timeout <SECONDS>', 'kill the command when it prints nothing for this long'),
     )
-    .option('--info', 'print what the model is told about the target: OS, user, systemd, runtime');
-  addSettingOptions(command, ['shellCommandRuntime', 'outputLimit', 'home', 'pluginsDir', 'loglevel']);
+    .option('--info', 'print what the model is told about the target: OS, user, systemd, runtime')
+    .option('-r, --review', 'approve, edit or cancel the command on the terminal before it runs')
+    .option('-y, --yes', 'run commands the policy asks about without asking (deny rules still apply)');
+  addSettingOptions(command, [
+    'shellCommandRuntime',
+    'outputLimit',
+    'home',
+    'pluginsDir',
+    'loglevel',
+    'auditLog',
+    'policyFile',
+    'redact',
+  ]);
   addRuntimeOptions(command, context.registry);
   command.action(async (words: string[], _options, self: Command) => {
     process.exitCode = await runExec(words, self, context);
@@ -37,13 +55,27 @@ export function execCommand(context: CliContext): Command {
 }
 
 async function runExec(words: string[], command: Command, context: CliContext): Promise<number> {
-  const options = command.opts<{ timeout?: string; idleTimeout?: string; info?: boolean }>();
+  const options = command.opts<{
+    timeout?: string;
+    idleTimeout?: string;
+    info?: boolean;
+    review?: boolean;
+    yes?: boolean;
+  }>();
   const settings = readSettings(command, context.env);
   const timeoutMs = options.timeout === undefined ? undefined : parseSeconds(options.timeout, '--timeout');
   const idleTimeoutMs =
     options.idleTimeout === undefined ? undefined : parseSeconds(options.idleTimeout, '--idle-timeout');
   const shellCommand = await commandText(words, Boolean(options.info));
-  const runtime = createRuntimeFromFlags({ command, settings, context });
+  const runtime = createRuntimeFromFlags({
+    command,
+    settings,
+    context,
+    guard: {
+      reviewer: chooseReviewer({ yes: Boolean(options.yes) && !options.review, context }),
+      reviewAll: Boolean(options.review),
+    },
+  });
   const abort = new AbortController();
   // First Ctrl-C stops the command (and its children) cleanly; a second one leaves at once.
   const onSigint = (): void => {
@@ -67,6 +99,15 @@ async function runExec(words: string[], command: Command, context: CliContext): 
         return undefined;
       },
     });
+    if (isNotRunResult(result)) {
+      context.stderr.write(`opsmate: error: ${result.notice ?? 'not run'}\n`);
+      if (result.notice?.includes('no terminal')) {
+        context.stderr.write(
+          'opsmate: hint: run it from a terminal to approve it, pass --yes, or add an allow rule to the policy file\n',
+        );
+      }
+      return EXIT_NOT_RUN;
+    }
     // A one-shot command that runs `exit` ended its shell on purpose: nothing to warn about.
     if (result.notice && result.shellExitReason !== 'exit') context.logger.warn(result.notice);
     if (result.timedOut) return EXIT_TIMED_OUT;

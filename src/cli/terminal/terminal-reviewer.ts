@@ -37,13 +37,17 @@ export class TerminalReviewer implements CommandReviewer {
     if (request.reason) this.#output.write(`${c.dim(request.reason)}\n`);
     this.#output.write(`  ${c.bold(request.command)}\n`);
     for (;;) {
+      // A command the policy flagged needs an explicit yes: Enter alone must not run `rm -rf`.
+      const flagged = request.reason !== undefined;
       const answer = await this.#ask(
-        `Run it? ${c.bold('[Y]')}es / ${c.bold('e')}dit / ${c.bold('n')}o: `,
+        flagged
+          ? `Run it? ${c.bold('y')}es / ${c.bold('e')}dit / ${c.bold('n')}o: `
+          : `Run it? ${c.bold('[Y]')}es / ${c.bold('e')}dit / ${c.bold('n')}o: `,
         options.signal,
       );
       if (answer === undefined) return { action: 'cancel', reason: 'the user cancelled the review' };
       const word = answer.trim().toLowerCase();
-      if (word === '' || word === 'y' || word === 'yes') return { action: 'approve' };
+      if ((word === '' && !flagged) || word === 'y' || word === 'yes') return { action: 'approve' };
       if (word === 'e' || word === 'edit') {
         const edited = await this.#ask('Command: ', options.signal, request.command);
         if (edited === undefined || edited.trim() === '') {
@@ -76,16 +80,3 @@ export class TerminalReviewer implements CommandReviewer {
     return result.kind === 'line' ? result.text : undefined;
   }
 }
-
-/**
- * `--review` without a terminal to ask on: nothing may run unreviewed and nothing may wait for an
- * answer that cannot come, so every command is cancelled with a reason the model can read.
- */
-export const noTerminalReviewer: CommandReviewer = {
-  async review() {
-    return {
-      action: 'cancel',
-      reason: '--review is on but there is no terminal to ask the user, so no command may run',
-    };
-  },
-};

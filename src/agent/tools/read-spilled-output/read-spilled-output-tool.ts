@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { z } from 'zod';
 import { errorMessage } from '../../../errors/opsmate-error.js';
-import { defineTool, truncateText, type ToolResult } from '../tool-contract.js';
+import { defineTool, truncateText, type ToolContext, type ToolResult } from '../tool-contract.js';
 import { wrapUntrusted } from '../untrusted-text.js';
 
 const MAX_LINES = 2000;
@@ -63,6 +63,7 @@ export const readSpilledOutputTool = defineTool({
         startLine: input.startLine,
         limit: input.lineCount,
         signal: options.signal,
+        maskKeyBlocks: context.redactor !== undefined,
         ...(matcher ? { matcher } : {}),
       });
     } catch (error) {
@@ -74,13 +75,26 @@ export const readSpilledOutputTool = defineTool({
     const end = found.complete
       ? `The file has ${found.totalLines} line(s).`
       : 'More lines follow; call again with a later startLine.';
-    const body = found.lines.length > 0 ? found.lines.join('\n') : '(nothing)';
+    // The spill file holds the raw output: mask it here as the guard masks what a command returns.
+    const masked = maskLines(found.lines, context.redactor);
+    const body = masked.lines.length > 0 ? masked.lines.join('\n') : '(nothing)';
+    const note = masked.count > 0 ? ` ${masked.count} secret value(s) masked.` : '';
     return {
-      llmContent: `${what} of ${input.file}. ${end}\n${wrapUntrusted(input.file, truncateText(body, context.maxOutputLength))}`,
-      display: { kind: 'text', text: `${what}. ${end}` },
+      llmContent: `${what} of ${input.file}. ${end}${note}\n${wrapUntrusted(input.file, truncateText(body, context.maxOutputLength))}`,
+      display: { kind: 'text', text: `${what}. ${end}${note}` },
     };
   },
 });
+
+/** Masks numbered lines (`12: text`) together, so a secret spread over lines is still seen. */
+function maskLines(lines: string[], redactor: ToolContext['redactor']): { lines: string[]; count: number } {
+  if (!redactor || lines.length === 0) return { lines, count: 0 };
+  const split = lines.map((line) => /^(\d+: )([\s\S]*)$/.exec(line) ?? ['', '', line]);
+  const masked = redactor.redact(split.map((parts) => parts[2]).join('\n'), { keepLineCount: true });
+  if (masked.count === 0) return { lines, count: 0 };
+  const texts = masked.text.split('\n');
+  return { lines: split.map((parts, index) => `${parts[1]}${texts[index] ?? ''}`), count: masked.count };
+}
 
 /** Streams the file line by line, so a spill of any size is read in bounded memory. */
 async function collectLines(options: {
@@ -89,6 +103,11 @@ async function collectLines(options: {
   limit: number;
   matcher?: RegExp;
   signal: AbortSignal;
+  /**
+   * Replace the lines inside private key blocks before matching, wherever the range starts, so
+   * neither a line range nor a pattern can pull key material out piece by piece.
+   */
+  maskKeyBlocks?: boolean;
 }): Promise<{ lines: string[]; totalLines: number; complete: boolean }> {
   const stream = createReadStream(options.path, { encoding: 'utf8', signal: options.signal });
   const reader = createInterface({ input: stream, crlfDelay: Infinity });
@@ -96,8 +115,16 @@ async function collectLines(options: {
   let number = 0;
   let complete = true;
   try {
-    for await (const line of reader) {
+    let insideKey = false;
+    for await (const raw of reader) {
       number++;
+      let line = raw;
+      if (options.maskKeyBlocks) {
+        if (/-----BEGIN [A-Z0-9 ]*PRIVATE KEY/.test(raw))
+          insideKey = !/-----END [A-Z0-9 ]*PRIVATE KEY/.test(raw);
+        else if (/-----END [A-Z0-9 ]*PRIVATE KEY/.test(raw)) insideKey = false;
+        else if (insideKey) line = '[REDACTED:private-key]';
+      }
       if (number < options.startLine) continue;
       if (options.matcher && !options.matcher.test(line)) continue;
       if (lines.length === options.limit) {

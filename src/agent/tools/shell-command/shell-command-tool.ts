@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { notRunResult, type ReviewDecision } from '../../../runtime/command-review.js';
+import { isNotRunResult, notRunResult, type ReviewDecision } from '../../../runtime/command-review.js';
 import type { RunResult } from '../../../runtime/contract.js';
 import { defineTool, type ToolResult } from '../tool-contract.js';
 import { wrapUntrusted } from '../untrusted-text.js';
@@ -50,10 +50,21 @@ export const shellCommandTool = defineTool({
       signal: options.signal,
       ...(options.onOutput ? { onOutput: options.onOutput } : {}),
     });
+    if (isNotRunResult(result)) {
+      // Refused by the guard (policy deny, or cancelled in review): say so plainly.
+      const reason = result.notice?.replace(/^not run: /, '') ?? 'refused';
+      return {
+        llmContent: `The command was NOT run: ${reason}.\nCommand: ${result.command}\nDo not assume its outcome; ask the user or try another approach.`,
+        display: { kind: 'command', result },
+      };
+    }
+    // The guard's reviewer may have edited it too.
+    const editedFrom =
+      result.command !== command ? input.command : decision.action === 'edit' ? input.command : undefined;
     context.spillFiles.remember(result.spillFiles.stdout);
     context.spillFiles.remember(result.spillFiles.stderr);
     const editNote =
-      decision.action === 'edit'
+      editedFrom !== undefined
         ? `The user edited your command before it ran.\nYou proposed: ${input.command}\n`
         : '';
     return {
@@ -61,7 +72,7 @@ export const shellCommandTool = defineTool({
       display: {
         kind: 'command',
         result,
-        ...(decision.action === 'edit' ? { editedFrom: input.command } : {}),
+        ...(editedFrom !== undefined ? { editedFrom } : {}),
       },
       isError: false,
     };

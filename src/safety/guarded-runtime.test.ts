@@ -1,0 +1,217 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import type { CommandReviewer, ReviewDecision, ReviewRequest } from '../runtime/command-review.js';
+import { isNotRunResult } from '../runtime/command-review.js';
+import type { Runtime, RunResult } from '../runtime/contract.js';
+import { AuditLog, verifyAuditLog, type AuditEntry } from './audit-log.js';
+import { CommandPolicy } from './command-policy.js';
+import { GuardedRuntime, type GuardedRuntimeOptions } from './guarded-runtime.js';
+import { NoTerminalReviewer } from './reviewers.js';
+import { SecretRedactor } from './secret-redactor.js';
+
+/** A runtime that records the commands it is given and prints what the test tells it to. */
+class FakeRuntime implements Runtime {
+  readonly name = 'ssh';
+  readonly commands: string[] = [];
+  output = 'ok\n';
+
+  connect(): Promise<void> {
+    return Promise.resolve();
+  }
+  disconnect(): Promise<void> {
+    return Promise.resolve();
+  }
+  run(command: string): Promise<RunResult> {
+    this.commands.push(command);
+    return Promise.resolve({
+      command,
+      exitCode: 0,
+      stdout: this.output,
+      stderr: '',
+      stdoutBytes: Buffer.byteLength(this.output),
+      stderrBytes: 0,
+      truncated: false,
+      spillFiles: {},
+      timedOut: false,
+      cancelled: false,
+      shellExited: false,
+      durationMs: 5,
+    });
+  }
+  osInfo(): Promise<string> {
+    return Promise.resolve('Debian 12\nDB_PASSWORD=in-os-info-secret');
+  }
+  whoami(): Promise<string> {
+    return Promise.resolve('root');
+  }
+  hasSystemd(): Promise<boolean> {
+    return Promise.resolve(true);
+  }
+  runtimeInfo(): Promise<string> {
+    return Promise.resolve('ssh to ssh://admin:hunter2pw@prod-db-1');
+  }
+  target(): Record<string, string> {
+    return { host: 'prod-db-1' };
+  }
+}
+
+/** A reviewer that answers from a script and records what it was asked. */
+class ScriptedReviewer implements CommandReviewer {
+  readonly requests: ReviewRequest[] = [];
+  constructor(readonly answer: ReviewDecision) {}
+  review(request: ReviewRequest): Promise<ReviewDecision> {
+    this.requests.push(request);
+    return Promise.resolve(this.answer);
+  }
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'opsmate-guard-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+let counter = 0;
+
+function setup(overrides: Partial<GuardedRuntimeOptions> = {}) {
+  const inner = new FakeRuntime();
+  const auditPath = join(dir, `audit-${++counter}.jsonl`);
+  const guard = new GuardedRuntime({
+    runtime: inner,
+    policy: new CommandPolicy(),
+    reviewer: new NoTerminalReviewer(),
+    audit: new AuditLog(auditPath),
+    redactor: new SecretRedactor({ env: { OPENAI_API_KEY: 'sk-test-own-key-0123456789abcdef' } }),
+    sessionId: 'session-7',
+    ...overrides,
+  });
+  const entries = (): AuditEntry[] =>
+    readFileSync(auditPath, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as AuditEntry);
+  return { inner, guard, auditPath, entries };
+}
+
+describe('GuardedRuntime', () => {
+  it('runs an allowed command, masks its output and audits it with the instruction', async () => {
+    const { inner, guard, entries, auditPath } = setup({ instruction: 'why is the disk full?' });
+    inner.output = 'x\nDB_PASSWORD=s3cret-value\nkey sk-test-own-key-0123456789abcdef\n';
+    const result = await guard.run('env | grep DB_');
+    assert.deepEqual(inner.commands, ['env | grep DB_']);
+    assert.equal(result.stdout.includes('s3cret-value'), false);
+    assert.equal(result.stdout.includes('sk-test-own-key'), false);
+    assert.match(result.notice ?? '', /2 secret values masked/);
+    const [entry] = entries();
+    assert.equal(entry!.outcome, 'approved');
+    assert.equal(entry!.sessionId, 'session-7');
+    assert.equal(entry!.instruction, 'why is the disk full?');
+    assert.deepEqual(entry!.target, { host: 'prod-db-1' });
+    assert.equal(entry!.runtime, 'ssh');
+    assert.equal(entry!.exitCode, 0);
+    assert.equal(entry!.outputBytes, Buffer.byteLength(inner.output));
+    assert.equal(entry!.redactions, 2);
+    assert.equal(verifyAuditLog(auditPath).problem, undefined);
+  });
+
+  it('never runs a denied command, tells the model why and audits the denial', async () => {
+    const policyDir = mkdtempSync(join(dir, 'policy-'));
+    const file = join(policyDir, 'policy.yaml');
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(
+      file,
+      'rules:\n  - name: prod-ro\n    action: deny\n    target: {host: "prod-*"}\n    commands: [systemctl restart]\n    reason: prod is read-only\n',
+    );
+    const { inner, guard, entries } = setup({ policy: CommandPolicy.fromFile(file) });
+    const result = await guard.run('ls; systemctl restart nginx');
+    assert.deepEqual(inner.commands, []);
+    assert.ok(isNotRunResult(result));
+    assert.match(
+      result.notice!,
+      /denied by policy rule .*prod-ro: prod is read-only \(in: systemctl restart nginx\)/,
+    );
+    const [entry] = entries();
+    assert.equal(entry!.outcome, 'denied');
+    assert.equal(entry!.decidedBy, 'policy');
+    assert.match(entry!.rule!, /prod-ro/);
+    assert.equal(entry!.exitCode, null);
+  });
+
+  it('fails safe when a command needs approval and nobody can give it', async () => {
+    const { inner, guard, entries } = setup();
+    const result = await guard.run('sudo rm -rf /var/lib/app');
+    assert.deepEqual(inner.commands, []);
+    assert.match(result.notice!, /not run: needs approval .*rm-recursive-or-force.* no terminal/);
+    assert.equal(entries()[0]!.outcome, 'cancelled');
+    assert.equal(entries()[0]!.decidedBy, 'no-terminal');
+  });
+
+  it('asks the reviewer for policy asks, and for everything with reviewAll', async () => {
+    const reviewer = new ScriptedReviewer({ action: 'approve' });
+    const { inner, guard } = setup({ reviewer });
+    await guard.run('uptime');
+    assert.equal(reviewer.requests.length, 0);
+    await guard.run('kubectl delete pod web-1');
+    assert.equal(reviewer.requests.length, 1);
+    assert.match(reviewer.requests[0]!.reason!, /kubectl-delete/);
+    assert.deepEqual(reviewer.requests[0]!.target, { host: 'prod-db-1' });
+    assert.deepEqual(inner.commands, ['uptime', 'kubectl delete pod web-1']);
+
+    const all = setup({ reviewer: new ScriptedReviewer({ action: 'approve' }), reviewAll: true });
+    await all.guard.run('uptime');
+    assert.equal((all.guard as unknown as { inner: FakeRuntime }).inner.commands.length, 1);
+  });
+
+  it('runs an edited command and records the original; an edit cannot get past a deny', async () => {
+    const { inner, guard, entries } = setup({
+      reviewer: new ScriptedReviewer({ action: 'edit', command: 'rm -ri /tmp/x' }),
+    });
+    const result = await guard.run('rm -rf /tmp/x');
+    assert.deepEqual(inner.commands, ['rm -ri /tmp/x']);
+    assert.match(result.notice!, /changed the command to: rm -ri \/tmp\/x/);
+    assert.equal(entries()[0]!.outcome, 'edited');
+    assert.equal(entries()[0]!.originalCommand, 'rm -rf /tmp/x');
+
+    const file = join(mkdtempSync(join(dir, 'policy-')), 'p.yaml');
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(file, 'rules:\n  - action: deny\n    commands: [mkfs.ext4]\n');
+    const strict = setup({
+      policy: CommandPolicy.fromFile(file),
+      reviewer: new ScriptedReviewer({ action: 'edit', command: 'mkfs.ext4 /dev/sdb' }),
+    });
+    await strict.guard.run('rm -rf /x');
+    assert.deepEqual(strict.inner.commands, []);
+    assert.equal(strict.entries()[0]!.outcome, 'denied');
+  });
+
+  it('reports a cancel with the reviewer reason', async () => {
+    const { inner, guard, entries } = setup({
+      reviewer: new ScriptedReviewer({ action: 'cancel', reason: 'use the runbook instead' }),
+    });
+    const result = await guard.run('reboot');
+    assert.deepEqual(inner.commands, []);
+    assert.equal(result.notice, 'not run: use the runbook instead');
+    assert.equal(entries()[0]!.reason, 'use the runbook instead');
+  });
+
+  it('keeps secrets out of the audit log, masks runtime info, and can leave output unmasked', async () => {
+    const { guard, entries } = setup({ instruction: 'log in with password=hunter2pw please' });
+    await guard.run('mysql -u root -pTopSecret1 -e "show databases"');
+    const line = JSON.stringify(entries()[0]);
+    assert.equal(line.includes('TopSecret1'), false);
+    assert.equal(line.includes('hunter2pw'), false);
+    assert.equal((await guard.osInfo()).includes('in-os-info-secret'), false);
+    assert.equal((await guard.runtimeInfo()).includes('hunter2pw'), false);
+
+    const open = setup({ redact: false });
+    open.inner.output = 'API_TOKEN=visible-on-purpose\n';
+    assert.equal((await open.guard.run('env')).stdout, 'API_TOKEN=visible-on-purpose\n');
+  });
+
+  it('records the instruction set by the agent for later commands', async () => {
+    const { guard, entries } = setup();
+    guard.setAuditContext({ instruction: 'check nginx' });
+    await guard.run('systemctl status nginx');
+    assert.equal(entries()[0]!.instruction, 'check nginx');
+    assert.equal(entries()[0]!.sessionId, 'session-7');
+  });
+});
