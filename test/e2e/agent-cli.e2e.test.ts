@@ -140,8 +140,8 @@ describe('agent CLI end to end (OpenAI protocol)', () => {
     const run = await cli(['run', '-r', 'make a file']);
     assert.equal(run.exitCode, 0, run.stderr);
     const [result] = toolResultsOf(fake.requests[1]!);
-    assert.match(result!, /The command was NOT run: --review is on but there is no terminal/);
-    assert.match(run.stdout, /not run: --review is on/);
+    assert.match(result!, /The command was NOT run: .*no terminal to ask/);
+    assert.match(run.stdout, /not run: needs approval but there is no terminal to ask/);
   });
 
   it('chat with piped stdin: one message per line, history kept, !clear forgets it', async () => {

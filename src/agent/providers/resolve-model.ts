@@ -38,7 +38,8 @@ export async function resolveModel(name: string, env: NodeJS.ProcessEnv): Promis
       hint:
         `export ${info.apiKeyEnv}=..., or use a local model: ` +
         'OPENAI_BASE_URL=http://127.0.0.1:11434/v1 (any OpenAI-compatible server) with -m openai:<model>, ' +
-        'or OLLAMA_HOST=http://127.0.0.1:11434 with -m ollama:<model>',
+        'or OLLAMA_HOST=http://127.0.0.1:11434 with -m ollama:<model>. ' +
+        'No model is needed for `opsmate exec --info` or `opsmate exec -- COMMAND`',
     });
   }
   const fetch = connectionAwareFetch();
