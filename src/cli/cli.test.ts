@@ -63,6 +63,12 @@ describe('opsmate exec', () => {
     assert.match(result.stderr, /timed out after 1s/);
   });
 
+  it('writes no colour codes into a pipe, even when CI is set', async () => {
+    const result = await runCli(['exec', '--timeout', '1', '--', 'sleep 5'], { env: { ...env, CI: 'true' } });
+    assert.match(result.stderr, /warn: timed out/);
+    assert.equal(result.stderr.includes('\u001b['), false, 'colour codes in a pipe');
+  });
+
   it('reads the command from stdin with -', async () => {
     const result = await runCli(['exec', '-'], { env, input: 'x=41\necho $((x + 1))\n' });
     assert.equal(result.stdout, '42\n');

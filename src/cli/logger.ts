@@ -1,4 +1,4 @@
-import pc from 'picocolors';
+import { colorsFor, type Colors } from './terminal/terminal-style.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -7,10 +7,17 @@ const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 
 export class Logger {
   level: LogLevel;
   readonly #stream: NodeJS.WritableStream;
+  readonly #colors: Colors;
 
-  constructor(level: LogLevel = 'warn', stream: NodeJS.WritableStream = process.stderr) {
+  constructor(
+    level: LogLevel = 'warn',
+    stream: NodeJS.WritableStream & { isTTY?: boolean } = process.stderr,
+    env: NodeJS.ProcessEnv = process.env,
+  ) {
     this.level = level;
     this.#stream = stream;
+    // picocolors alone colours whenever CI is set, even into a pipe; colour only a terminal.
+    this.#colors = colorsFor(stream, env);
   }
 
   debug(message: string): void {
@@ -28,7 +35,9 @@ export class Logger {
 
   #write(level: LogLevel, message: string): void {
     if (ORDER[level] < ORDER[this.level]) return;
-    const label = level === 'error' ? pc.red(level) : level === 'warn' ? pc.yellow(level) : pc.dim(level);
+    const colors = this.#colors;
+    const label =
+      level === 'error' ? colors.red(level) : level === 'warn' ? colors.yellow(level) : colors.dim(level);
     this.#stream.write(`opsmate: ${label}: ${message}\n`);
   }
 }

@@ -118,7 +118,7 @@ export async function main(
   argv: readonly string[] = process.argv.slice(2),
   env = process.env,
 ): Promise<number> {
-  const logger = new Logger(earlyLogLevel(argv, env));
+  const logger = new Logger(earlyLogLevel(argv, env), process.stderr, env);
   const context: CliContext = {
     registry: builtinRegistry(),
     logger,
