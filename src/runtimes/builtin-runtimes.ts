@@ -7,10 +7,10 @@ import { sshRuntime } from './ssh/ssh-runtime.js';
 
 /** The runtimes that ship with opsmate. A new built-in runtime is one folder plus one line here. */
 export const BUILTIN_RUNTIMES: readonly RuntimeDefinition[] = [
-  localRuntime as unknown as RuntimeDefinition,
-  sshRuntime as unknown as RuntimeDefinition,
-  dockerRuntime as unknown as RuntimeDefinition,
-  k8sRuntime as unknown as RuntimeDefinition,
+  localRuntime,
+  sshRuntime,
+  dockerRuntime,
+  k8sRuntime,
 ];
 
 /** A registry holding the built-in runtimes. */
