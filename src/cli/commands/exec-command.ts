@@ -6,7 +6,12 @@ import { isNotRunResult } from '../../runtime/command-review.js';
 import { formatTargetFacts, gatherTargetFacts } from '../../runtime/target-facts.js';
 import { abortOnSigint, EXIT_INTERRUPTED } from '../abort-on-sigint.js';
 import type { CliContext } from '../cli-context.js';
-import { addRuntimeOptions, addSettingOptions, readSettings } from '../field-options.js';
+import {
+  addRuntimeOptions,
+  addSettingOptions,
+  readSettings,
+  RUNTIME_COMMAND_SETTINGS,
+} from '../field-options.js';
 import { createRuntimeFromFlags } from '../open-runtime.js';
 import { chooseReviewer } from '../terminal/choose-reviewer.js';
 import { parseSeconds } from '../parse-seconds.js';
@@ -36,16 +41,7 @@ export function execCommand(context: CliContext): Command {
     .option('--info', 'print what the model is told about the target: OS, user, systemd, runtime')
     .option('-r, --review', 'approve, edit or cancel the command on the terminal before it runs')
     .option('-y, --yes', 'run commands the policy asks about without asking (deny rules still apply)');
-  addSettingOptions(command, [
-    'shellCommandRuntime',
-    'outputLimit',
-    'home',
-    'pluginsDir',
-    'loglevel',
-    'auditLog',
-    'policyFile',
-    'redact',
-  ]);
+  addSettingOptions(command, [...RUNTIME_COMMAND_SETTINGS, 'outputLimit']);
   addRuntimeOptions(command, context.registry);
   command.action(async (words: string[], _options, self: Command) => {
     process.exitCode = await runExec(words, self, context);
