@@ -15,6 +15,7 @@ export { RuntimeRegistry, validateDefinition, type RegisteredRuntime } from './r
 export { ShellRuntime, NON_INTERACTIVE_ENV, type ShellRuntimeOptions } from './runtime/shell-runtime.js';
 export {
   ShellSession,
+  type ShellExit,
   type ShellSessionOptions,
   type ShellTransport,
 } from './runtime/shell-session/shell-session.js';

@@ -15,12 +15,12 @@ import {
   readFileSync,
   rmSync,
   symlinkSync,
-  unlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { co } from '../src/process/child-process.js';
+import { acquireFileLock } from '../src/process/file-lock.js';
 
 /** Bump the suffix when a recipe below changes, so machines rebuild instead of reusing. */
 export const DEBIAN_IMAGE = 'opsmate-test/debian:bookworm-1';
@@ -30,6 +30,7 @@ const DEBIAN_SOURCES = '/etc/apt/sources.list.d/debian.sources';
 const BUSYBOX_BINARY = ['/bin/busybox', '/usr/bin/busybox'];
 const LOCK_FILE = join(tmpdir(), 'opsmate-test-docker-images.lock');
 const LOCK_WAIT_MS = 15 * 60_000;
+const LOCK_POLL_MS = 500;
 const BUILD_TIMEOUT_MS = 10 * 60_000;
 
 /** Why docker tests cannot run here (no client, no daemon), or undefined when they can. */
@@ -179,51 +180,14 @@ async function mustRun(argv: string[], what: string): Promise<void> {
   }
 }
 
-/**
- * An exclusive lock through a file created with O_EXCL, holding the owner's pid. A lock whose
- * owner has died is taken over, so a killed test run does not block the next one.
- */
+/** Runs `action` holding the image lock; a lock whose owner has died is taken over. */
 async function withLock<T>(action: () => Promise<T>): Promise<T> {
-  const started = Date.now();
-  for (;;) {
-    try {
-      writeFileSync(LOCK_FILE, String(process.pid), { flag: 'wx' });
-      break;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      if (lockOwnerIsGone()) {
-        rmSync(LOCK_FILE, { force: true });
-        continue;
-      }
-      if (Date.now() - started > LOCK_WAIT_MS)
-        throw new Error(`timed out waiting for ${LOCK_FILE}`, { cause: error });
-      await new Promise((resolve) => setTimeout(resolve, 500));
-    }
-  }
+  const lock = await acquireFileLock(LOCK_FILE, { waitMs: LOCK_WAIT_MS, pollMs: LOCK_POLL_MS });
+  if (!lock.acquired) throw new Error(`timed out waiting for ${LOCK_FILE} (held by pid ${lock.holderPid})`);
   try {
     return await action();
   } finally {
-    try {
-      unlinkSync(LOCK_FILE);
-    } catch {
-      // already removed
-    }
-  }
-}
-
-function lockOwnerIsGone(): boolean {
-  let pid: number;
-  try {
-    pid = Number.parseInt(readFileSync(LOCK_FILE, 'utf8'), 10);
-  } catch {
-    return false;
-  }
-  if (!Number.isInteger(pid) || pid <= 0) return true;
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+    lock.release();
   }
 }
 

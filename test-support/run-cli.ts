@@ -21,6 +21,8 @@ export interface CliResult {
   exitCode: number | null;
   stdout: string;
   stderr: string;
+  /** Pid the CLI ran as (e.g. to tell its /proc entry from others'); undefined if it never started. */
+  pid: number | undefined;
 }
 
 interface SpawnOptions {
@@ -49,7 +51,7 @@ async function spawnCli(args: string[], options: SpawnOptions): Promise<CliResul
       child.on('error', reject);
       child.on('close', (status) => resolve(status));
     });
-    return { exitCode, stdout, stderr };
+    return { exitCode, stdout, stderr, pid: child.pid };
   } finally {
     clearTimeout(hang);
   }

@@ -35,6 +35,20 @@ export function fieldOption(spec: FieldSpec, naming: FieldNaming, group: string)
   return new Option(flags, description).helpGroup(group);
 }
 
+/**
+ * The settings every command that runs shell commands through a runtime takes: which runtime,
+ * where plugins and the audit log live, the command policy and secret masking.
+ */
+export const RUNTIME_COMMAND_SETTINGS = [
+  'shellCommandRuntime',
+  'home',
+  'pluginsDir',
+  'loglevel',
+  'auditLog',
+  'policyFile',
+  'redact',
+] as const satisfies readonly SettingKey[];
+
 /** Adds the chosen settings as options of `command`. */
 export function addSettingOptions(command: Command, keys: readonly SettingKey[]): Command {
   const specs = describeSchema(settingsSchema);

@@ -1,23 +1,21 @@
 import { createHash } from 'node:crypto';
 import {
-  closeSync,
   copyFileSync,
   existsSync,
   lstatSync,
   mkdirSync,
   mkdtempSync,
-  openSync,
   readdirSync,
   readFileSync,
   renameSync,
   rmSync,
   statSync,
   unlinkSync,
-  writeSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { ConfigError, errorMessage, OpsmateError } from '../errors/opsmate-error.js';
+import { acquireFileLock, type FileLockResult } from '../process/file-lock.js';
 import type { RuntimeRegistry } from '../runtime/runtime-registry.js';
 import { linkHost, unlinkHost } from './host-resolution.js';
 import { npmFailure, runNpm } from './npm-client.js';
@@ -432,47 +430,25 @@ const LOCK_FILE = '.opsmate-install.lock';
 async function withPluginsLock<T>(pluginsDir: string, work: () => Promise<T>): Promise<T> {
   mkdirSync(pluginsDir, { recursive: true });
   const path = join(pluginsDir, LOCK_FILE);
-  let descriptor: number | undefined;
-  for (let attempt = 0; descriptor === undefined; attempt++) {
-    try {
-      descriptor = openSync(path, 'wx');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw lockError(path, error);
-      const holder = Number.parseInt(readFileSafe(path), 10);
-      if (Number.isInteger(holder) && holder > 0 && processAlive(holder)) {
-        throw new OpsmateError(`another opsmate install or uninstall is running (pid ${holder})`, {
-          hint: `wait for it to finish; if it is gone, remove ${path}`,
-        });
-      }
-      rmSync(path, { force: true });
-    }
+  let lock: FileLockResult;
+  try {
+    lock = await acquireFileLock(path, { waitMs: 0 });
+  } catch (error) {
+    throw lockError(path, error);
+  }
+  if (!lock.acquired) {
+    const holder = lock.holderPid === undefined ? '' : ` (pid ${lock.holderPid})`;
+    throw new OpsmateError(`another opsmate install or uninstall is running${holder}`, {
+      hint: `wait for it to finish; if it is gone, remove ${path}`,
+    });
   }
   try {
-    writeSync(descriptor, String(process.pid));
-    closeSync(descriptor);
     return await work();
   } finally {
-    rmSync(path, { force: true });
+    lock.release();
   }
 }
 
 function lockError(path: string, error: unknown): OpsmateError {
   return new OpsmateError(`cannot lock the plugins folder (${path}): ${errorMessage(error)}`);
-}
-
-function readFileSafe(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return '';
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

@@ -2,6 +2,7 @@ import { co, type CoResult } from '../process/child-process.js';
 import type { Runtime, RunOptions, RunResult, RuntimeContext } from './contract.js';
 import {
   ShellSession,
+  type ShellExit,
   type ShellSessionOptions,
   type ShellTransport,
 } from './shell-session/shell-session.js';
@@ -74,11 +75,7 @@ export abstract class ShellRuntime implements Runtime {
   }
 
   /** One line explaining why the transport process ended, or undefined for the generic wording. */
-  protected describeExit(_exit: {
-    exitCode: number | null;
-    signal: NodeJS.Signals | null;
-    stderr: string;
-  }): string | undefined {
+  protected describeExit(_exit: ShellExit): string | undefined {
     return undefined;
   }
 

@@ -9,14 +9,12 @@ import {
   readFileSync,
   readSync,
   renameSync,
-  statSync,
-  unlinkSync,
   writeFileSync,
   writeSync,
 } from 'node:fs';
 import { dirname } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigError, errorMessage, OpsmateError } from '../errors/opsmate-error.js';
+import { acquireFileLock } from '../process/file-lock.js';
 
 /** Version of the audit line format below. */
 export const AUDIT_FORMAT_VERSION = 1;
@@ -140,57 +138,22 @@ export class AuditLog {
 
   async #lock(signal: AbortSignal | undefined): Promise<() => void> {
     const lockPath = `${this.path}.lock`;
-    const deadline = Date.now() + LOCK_TIMEOUT_MS;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const fd = openSync(lockPath, 'wx', 0o600);
-        writeSync(fd, `${process.pid}\n`);
-        closeSync(fd);
-        return () => {
-          try {
-            unlinkSync(lockPath);
-          } catch {
-            // Already gone: nothing to release.
-          }
-        };
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      }
-      if (removeStaleLock(lockPath)) continue;
-      if (Date.now() > deadline) {
-        throw new AuditError(`the audit log ${this.path} stayed locked for ${LOCK_TIMEOUT_MS / 1000} s`, {
-          hint: `if no other opsmate is running, remove ${lockPath}`,
-        });
-      }
-      await sleep(Math.min(5 + attempt * 5, 50), undefined, signal ? { signal } : undefined);
+    const lock = await acquireFileLock(lockPath, {
+      waitMs: LOCK_TIMEOUT_MS,
+      staleAfterMs: STALE_LOCK_MS,
+      ...(signal ? { signal } : {}),
+    });
+    if (!lock.acquired) {
+      throw new AuditError(`the audit log ${this.path} stayed locked for ${LOCK_TIMEOUT_MS / 1000} s`, {
+        hint: `if no other opsmate is running, remove ${lockPath}`,
+      });
     }
+    return lock.release;
   }
 }
 
 function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
-}
-
-/** Removes a lock whose owner is gone or that is very old; true when it did. */
-function removeStaleLock(lockPath: string): boolean {
-  try {
-    const pid = Number.parseInt(readFileSync(lockPath, 'utf8'), 10);
-    const age = Date.now() - statSync(lockPath).mtimeMs;
-    if (age < STALE_LOCK_MS && (!Number.isInteger(pid) || processAlive(pid))) return false;
-    unlinkSync(lockPath);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** Sequence number and hash of the log's last line; a fresh chain for an empty log. */

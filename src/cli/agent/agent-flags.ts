@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import { ConfigError } from '../../errors/opsmate-error.js';
 import type { CliContext } from '../cli-context.js';
-import { addRuntimeOptions, addSettingOptions } from '../field-options.js';
+import { addRuntimeOptions, addSettingOptions, RUNTIME_COMMAND_SETTINGS } from '../field-options.js';
 
 /**
  * Opsmate's two-letter short flags. commander accepts only one letter after a single dash, so
@@ -28,14 +28,8 @@ export function addAgentOptions(command: Command, context: CliContext): Command 
     'context',
     'tools',
     'systemPrompt',
-    'shellCommandRuntime',
     'maxOutputLength',
-    'home',
-    'pluginsDir',
-    'loglevel',
-    'auditLog',
-    'policyFile',
-    'redact',
+    ...RUNTIME_COMMAND_SETTINGS,
   ]);
   command.addOption(
     new Option('-r, --review', 'show each command first and let you run it, edit it or cancel it'),

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { createInterface } from 'node:readline';
 import { errorMessage, OpsmateError } from '../../errors/opsmate-error.js';
+import { EXIT_INTERRUPTED } from '../abort-on-sigint.js';
 import type { CliContext } from '../cli-context.js';
-import { EXIT_INTERRUPTED } from '../commands/exec-command.js';
 import { AgentRenderer, type RenderMode } from '../render/agent-renderer.js';
 import { askLine } from '../terminal/ask-line.js';
 import { openAgent, type OpenedAgent } from './open-agent.js';
@@ -27,6 +27,8 @@ export async function runChat(options: {
   const { context } = options;
   let turn: AbortController | undefined;
   const startup = new AbortController();
+  // Not abortOnSigint(): here Ctrl-C cancels the startup or the running turn, never the chat, and
+  // does nothing between turns; only a second one during a turn leaves.
   const onSigint = (): void => {
     if (!startup.signal.aborted && turn === undefined) {
       startup.abort();

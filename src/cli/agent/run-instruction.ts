@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../../errors/opsmate-error.js';
+import { abortOnSigint, EXIT_INTERRUPTED } from '../abort-on-sigint.js';
 import type { CliContext } from '../cli-context.js';
-import { EXIT_INTERRUPTED } from '../commands/exec-command.js';
 import { AgentRenderer, type RenderMode } from '../render/agent-renderer.js';
 import { openAgent } from './open-agent.js';
 
@@ -20,18 +20,13 @@ export async function runInstruction(options: {
 }): Promise<number> {
   const { context } = options;
   const instruction = readInstruction(options.instruction);
-  const abort = new AbortController();
-  const onSigint = (): void => {
-    if (abort.signal.aborted) process.exit(EXIT_INTERRUPTED);
-    abort.abort();
-  };
-  process.on('SIGINT', onSigint);
+  const interrupt = abortOnSigint();
   try {
     const agent = await openAgent({
       command: options.command,
       context,
       review: options.review,
-      signal: abort.signal,
+      signal: interrupt.signal,
     });
     const renderer = new AgentRenderer({
       out: context.stdout,
@@ -43,7 +38,7 @@ export async function runInstruction(options: {
       agent.runtime.setAuditContext({ instruction });
       const outcome = await agent.session.send(instruction, {
         maxSteps: options.maxSteps,
-        signal: abort.signal,
+        signal: interrupt.signal,
         onEvent: (event) => renderer.handle(event),
       });
       renderer.finish();
@@ -63,13 +58,13 @@ export async function runInstruction(options: {
       await agent.close();
     }
   } catch (error) {
-    if (abort.signal.aborted) {
+    if (interrupt.signal.aborted) {
       context.stderr.write('opsmate: interrupted\n');
       return EXIT_INTERRUPTED;
     }
     throw error;
   } finally {
-    process.off('SIGINT', onSigint);
+    interrupt.dispose();
   }
 }
 

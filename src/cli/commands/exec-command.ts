@@ -4,16 +4,20 @@ import { readFileSync } from 'node:fs';
 import { ConfigError } from '../../errors/opsmate-error.js';
 import { isNotRunResult } from '../../runtime/command-review.js';
 import { formatTargetFacts, gatherTargetFacts } from '../../runtime/target-facts.js';
+import { abortOnSigint, EXIT_INTERRUPTED } from '../abort-on-sigint.js';
 import type { CliContext } from '../cli-context.js';
-import { addRuntimeOptions, addSettingOptions, readSettings } from '../field-options.js';
+import {
+  addRuntimeOptions,
+  addSettingOptions,
+  readSettings,
+  RUNTIME_COMMAND_SETTINGS,
+} from '../field-options.js';
 import { createRuntimeFromFlags } from '../open-runtime.js';
 import { chooseReviewer } from '../terminal/choose-reviewer.js';
 import { parseSeconds } from '../parse-seconds.js';
 
 /** Exit status for a timed-out command, as `timeout(1)` uses. */
 export const EXIT_TIMED_OUT = 124;
-/** Exit status after Ctrl-C, as shells use. */
-export const EXIT_INTERRUPTED = 130;
 /** Exit status when the policy or the reviewer refused the command, as shells use for "cannot execute". */
 export const EXIT_NOT_RUN = 126;
 
@@ -37,16 +41,7 @@ export function execCommand(context: CliContext): Command {
     .option('--info', 'print what the model is told about the target: OS, user, systemd, runtime')
     .option('-r, --review', 'approve, edit or cancel the command on the terminal before it runs')
     .option('-y, --yes', 'run commands the policy asks about without asking (deny rules still apply)');
-  addSettingOptions(command, [
-    'shellCommandRuntime',
-    'outputLimit',
-    'home',
-    'pluginsDir',
-    'loglevel',
-    'auditLog',
-    'policyFile',
-    'redact',
-  ]);
+  addSettingOptions(command, [...RUNTIME_COMMAND_SETTINGS, 'outputLimit']);
   addRuntimeOptions(command, context.registry);
   command.action(async (words: string[], _options, self: Command) => {
     process.exitCode = await runExec(words, self, context);
@@ -76,15 +71,9 @@ async function runExec(words: string[], command: Command, context: CliContext): 
       reviewAll: Boolean(options.review),
     },
   });
-  const abort = new AbortController();
-  // First Ctrl-C stops the command (and its children) cleanly; a second one leaves at once.
-  const onSigint = (): void => {
-    if (abort.signal.aborted) process.exit(EXIT_INTERRUPTED);
-    abort.abort();
-  };
-  process.on('SIGINT', onSigint);
+  const interrupt = abortOnSigint();
   try {
-    await runtime.connect({ signal: abort.signal });
+    await runtime.connect({ signal: interrupt.signal });
     if (options.info) {
       context.stdout.write(`${formatTargetFacts(await gatherTargetFacts(runtime))}\n`);
       return 0;
@@ -92,7 +81,7 @@ async function runExec(words: string[], command: Command, context: CliContext): 
     const result = await runtime.run(shellCommand, {
       ...(timeoutMs !== undefined ? { timeoutMs } : {}),
       ...(idleTimeoutMs !== undefined ? { idleTimeoutMs } : {}),
-      signal: abort.signal,
+      signal: interrupt.signal,
       onOutput: (chunk) => {
         const stream = chunk.stream === 'stdout' ? context.stdout : context.stderr;
         if (!stream.write(chunk.data)) return once(stream, 'drain');
@@ -114,7 +103,7 @@ async function runExec(words: string[], command: Command, context: CliContext): 
     if (result.cancelled) return EXIT_INTERRUPTED;
     return result.exitCode ?? 1;
   } finally {
-    process.off('SIGINT', onSigint);
+    interrupt.dispose();
     await runtime.disconnect();
   }
 }

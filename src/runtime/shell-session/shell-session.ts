@@ -31,6 +31,15 @@ export interface ShellTransport {
   cwd?: string;
 }
 
+/** How the transport process of a shell ended, as `describeExit` is told. */
+export interface ShellExit {
+  /** Exit status, or null when a signal ended the process. */
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  /** The transport's stderr, as far as it was kept. */
+  stderr: string;
+}
+
 export interface ShellSessionOptions {
   /** Called at every (re)start, so a transport can pick up fresh state (a new master socket...). */
   transport: () => ShellTransport | Promise<ShellTransport>;
@@ -54,11 +63,7 @@ export interface ShellSessionOptions {
    * Explains how the transport ended when the shell did not say (e.g. ssh's 255 means the
    * connection was lost). Returns one line, or undefined for the default wording.
    */
-  describeExit?: (exit: {
-    exitCode: number | null;
-    signal: NodeJS.Signals | null;
-    stderr: string;
-  }) => string | undefined;
+  describeExit?: (exit: ShellExit) => string | undefined;
   /** Name for messages, e.g. `ssh runtime`. */
   label?: string;
 }

@@ -11,7 +11,7 @@ import {
   type RuntimeContext,
 } from '../../runtime/contract.js';
 import { ShellRuntime } from '../../runtime/shell-runtime.js';
-import type { ShellTransport } from '../../runtime/shell-session/shell-session.js';
+import type { ShellExit, ShellTransport } from '../../runtime/shell-session/shell-session.js';
 import {
   classifyDockerFailure,
   composeBaseArgv,
@@ -163,11 +163,7 @@ class DockerRuntime extends ShellRuntime {
     );
   }
 
-  protected override describeExit(exit: {
-    exitCode: number | null;
-    signal: NodeJS.Signals | null;
-    stderr: string;
-  }): string | undefined {
+  protected override describeExit(exit: ShellExit): string | undefined {
     const failure = classifyDockerFailure({ exitCode: exit.exitCode, stderr: exit.stderr });
     switch (failure) {
       case 'daemon-unreachable':

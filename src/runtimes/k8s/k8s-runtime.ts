@@ -9,7 +9,7 @@ import {
   type RuntimeContext,
 } from '../../runtime/contract.js';
 import { ShellRuntime } from '../../runtime/shell-runtime.js';
-import type { ShellTransport } from '../../runtime/shell-session/shell-session.js';
+import type { ShellExit, ShellTransport } from '../../runtime/shell-session/shell-session.js';
 import {
   checkPod,
   classifyKubectlFailure,
@@ -88,11 +88,7 @@ class K8sRuntime extends ShellRuntime {
     });
   }
 
-  protected override describeExit(exit: {
-    exitCode: number | null;
-    signal: NodeJS.Signals | null;
-    stderr: string;
-  }): string | undefined {
+  protected override describeExit(exit: ShellExit): string | undefined {
     const stderr = exit.stderr;
     if (/container not found|cannot exec into a container in a completed pod/i.test(stderr)) {
       return `the container is gone from ${this.#where}: ${lastLine(stderr)}`;

@@ -1,33 +1,18 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { integrationSkip } from '../../../test-support/integration.js';
+import { runCli, type CliResult } from '../../../test-support/run-cli.js';
 import { sshdMissingReason, startSshd, type SshdServer } from '../../../test-support/sshd-server.js';
 
 const root = new URL('../../../', import.meta.url).pathname;
 const skip = integrationSkip('sshd', sshdMissingReason());
 
-/** Runs the built CLI (bin/opsmate.js over dist/) and collects what it printed. */
-function opsmate(
-  args: string[],
-  env: NodeJS.ProcessEnv = {},
-): Promise<{ code: number | null; stdout: string; stderr: string; pid: number | undefined }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(root, 'bin/opsmate.js'), ...args], {
-      cwd: root,
-      env: { ...process.env, OPSMATE_HOME: home, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr, pid: child.pid }));
-  });
+/** Runs the built CLI with this test's OPSMATE_HOME. */
+function opsmate(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  return runCli(args, { env: { OPSMATE_HOME: home, ...env } });
 }
 
 let home = '';
@@ -63,7 +48,7 @@ describe('opsmate CLI with the ssh runtime', { skip }, () => {
 
   it('exits with the remote command exit code', async () => {
     const result = await opsmate(['exec', ...sshFlags, '--', 'echo remote; exit 7']);
-    assert.equal(result.code, 7, result.stderr);
+    assert.equal(result.exitCode, 7, result.stderr);
     assert.equal(result.stdout, 'remote\n');
   });
 
@@ -82,7 +67,7 @@ describe('opsmate CLI with the ssh runtime', { skip }, () => {
       RUNTIME_SSH_KNOWN_HOSTS_FILE: server.knownHostsFile,
       RUNTIME_SSH_ENV: 'GREETING=hello from env',
     });
-    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.exitCode, 0, result.stderr);
     assert.equal(result.stdout, `hello from env\n${server.user}\n`);
     assert.match(result.stderr, /GREETING=hello from env/);
     const holders = result.stderr
@@ -93,7 +78,7 @@ describe('opsmate CLI with the ssh runtime', { skip }, () => {
 
   it('prints what the model is told with exec --info', async () => {
     const result = await opsmate(['exec', '--info', ...sshFlags]);
-    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.exitCode, 0, result.stderr);
     assert.match(result.stdout, /Runtime: ssh/);
     assert.match(result.stdout, new RegExp(`Host: 127\\.0\\.0\\.1 \\(port ${server.port}\\)`));
     assert.match(result.stdout, new RegExp(`User: ${server.user}`));
@@ -102,7 +87,7 @@ describe('opsmate CLI with the ssh runtime', { skip }, () => {
 
   it('lists ssh among the runtimes and documents its flags', async () => {
     const list = await opsmate(['list-runtimes']);
-    assert.equal(list.code, 0);
+    assert.equal(list.exitCode, 0);
     assert.match(list.stdout, /^ssh\s+Runs commands on a remote host over SSH/m);
     const help = await opsmate(['exec', '--help']);
     for (const flag of [
@@ -122,7 +107,7 @@ describe('opsmate CLI with the ssh runtime', { skip }, () => {
   it('fails in two lines, without a stack, on a port nobody listens on', async () => {
     const flags = sshFlags.map((flag) => (flag === String(server.port) ? '1' : flag));
     const result = await opsmate(['exec', ...flags, '--runtime-ssh-connect-retries', '0', '--', 'true']);
-    assert.equal(result.code, 1);
+    assert.equal(result.exitCode, 1);
     assert.equal(
       result.stderr,
       'opsmate: error: ssh runtime: 127.0.0.1:1 refused the connection\n' +
@@ -141,7 +126,7 @@ describe('opsmate CLI with the ssh runtime', { skip }, () => {
       '--',
       'true',
     ]);
-    assert.equal(result.code, 2);
+    assert.equal(result.exitCode, 2);
     assert.match(result.stderr, /^opsmate: error: --runtime-ssh-host: must be a host name/);
     assert.equal(existsSync(marker), false);
   });

@@ -8,7 +8,7 @@ import type { CoResult } from '../../process/child-process.js';
 import { defineRuntime, type RuntimeContext } from '../../runtime/contract.js';
 import { ShellRuntime } from '../../runtime/shell-runtime.js';
 import { isShellVariableName, shellQuote } from '../../runtime/shell-session/shell-quote.js';
-import type { ShellTransport } from '../../runtime/shell-session/shell-session.js';
+import type { ShellExit, ShellTransport } from '../../runtime/shell-session/shell-session.js';
 import { SshConnection } from './ssh-connection.js';
 
 const DEFAULT_SHELL = '/bin/bash';
@@ -165,11 +165,7 @@ class SshRuntime extends ShellRuntime {
     return this.#connection.exec(['sh', '-c', script, 'sh', ...args], { timeoutMs: SIDE_CHANNEL_TIMEOUT_MS });
   }
 
-  protected override describeExit(exit: {
-    exitCode: number | null;
-    signal: NodeJS.Signals | null;
-    stderr: string;
-  }): string | undefined {
+  protected override describeExit(exit: ShellExit): string | undefined {
     if (exit.exitCode !== 255) return undefined;
     // ssh says 255 both for a lost connection and for a remote shell killed by a signal; the
     // master removes its socket when the connection is gone.

@@ -11,6 +11,7 @@ import {
   z,
   type CoResult,
   type RuntimeContext,
+  type ShellExit,
   type ShellTransport,
 } from 'opsmate';
 import { splitWords } from './split-words.js';
@@ -158,11 +159,7 @@ class GceRuntime extends ShellRuntime {
     });
   }
 
-  protected override describeExit(exit: {
-    exitCode: number | null;
-    signal: NodeJS.Signals | null;
-    stderr: string;
-  }): string | undefined {
+  protected override describeExit(exit: ShellExit): string | undefined {
     const lines = exit.stderr.split('\n').map((line) => line.trim());
     const gcloudError = lines.filter((line) => line.startsWith('ERROR:')).pop();
     if (gcloudError) return `gcloud compute ssh failed: ${gcloudError}`;
