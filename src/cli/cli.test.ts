@@ -132,6 +132,15 @@ describe('opsmate exec', () => {
     assert.match(flag.stderr, /unknown option/);
   });
 
+  it('accepts the plugin folder wherever runtimes are named', async () => {
+    const plugins = join(home, 'plugins');
+    const policy = await runCli(['policy', 'check', '--plugins-dir', plugins, 'ls'], { env });
+    assert.equal(policy.exitCode, 0, policy.stderr);
+    assert.match(policy.stdout, /^allow$/m);
+    const runtimes = await runCli(['list-runtimes', '--plugins-dir', plugins], { env });
+    assert.equal(runtimes.exitCode, 0, runtimes.stderr);
+  });
+
   it('shows a stack trace only with --loglevel debug', async () => {
     const quiet = await runCli(['exec', '--runtime-local-shell', '/nonexistent/zsh', '--', 'true'], { env });
     assert.doesNotMatch(quiet.stderr, /^\s+at /m);

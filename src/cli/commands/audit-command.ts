@@ -16,7 +16,7 @@ export function auditCommand(context: CliContext): Command {
         'entry. Exit 0 when intact, 1 at the first broken line (named in the message), 2 when the ' +
         'file is missing or the flags are wrong.',
     );
-  addSettingOptions(verify, ['auditLog', 'home']);
+  addSettingOptions(verify, ['auditLog', 'home', 'loglevel']);
   verify.action((_options, self: Command) => {
     const settings = readSettings(self, context.env);
     const path = auditLogPath(settings);

@@ -13,7 +13,7 @@ export function policyCommand(context: CliContext): Command {
         'and nothing connects. Exit 0 whatever the decision; 2 for a bad policy file or flags.',
     )
     .argument('<command...>', 'the shell command; several words are joined with spaces');
-  addSettingOptions(check, ['shellCommandRuntime', 'policyFile', 'home', 'loglevel']);
+  addSettingOptions(check, ['shellCommandRuntime', 'policyFile', 'home', 'pluginsDir', 'loglevel']);
   addRuntimeOptions(check, context.registry);
   check.action((words: string[], _options, self: Command) => {
     const settings = readSettings(self, context.env);
