@@ -107,6 +107,16 @@ describe('opsmate exec', () => {
     assert.equal(fromFlag.stdout, '/\n');
   });
 
+  it('refuses a working directory that does not exist instead of running elsewhere', async () => {
+    const result = await runCli(['exec', '--', 'pwd'], {
+      env: { ...env, RUNTIME_LOCAL_CWD: '/nonexistent-opsmate-dir' },
+    });
+    assert.notEqual(result.exitCode, 0);
+    assert.equal(result.stdout, '');
+    assertOneLineError(result.stderr);
+    assert.match(result.stderr, /nonexistent-opsmate-dir: No such file or directory/);
+  });
+
   it('rejects a bad value before connecting, naming the flag and env var', async () => {
     const result = await runCli(['exec', '--', 'true'], { env: { ...env, RUNTIME_LOCAL_ENV: 'novalue' } });
     assert.equal(result.exitCode, 2);

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { ConfigError } from '../errors/opsmate-error.js';
 import type { Settings } from '../config/settings.js';
 import { auditLogPath, defaultPolicyPath, spillDir } from '../config/settings.js';
 import type { CommandReviewer } from '../runtime/command-review.js';
@@ -64,6 +65,7 @@ function createBareRuntime(options: {
   context: CliContext;
   outputLimitBytes?: number;
 }): Runtime {
+  requireNotBroken(options.settings.shellCommandRuntime, options.context);
   const { definition, config } = resolveRuntimeConfig({
     command: options.command,
     registry: options.context.registry,
@@ -76,5 +78,15 @@ function createBareRuntime(options: {
   return definition.create(config as never, {
     spillDir: spillFolder,
     outputLimitBytes: options.outputLimitBytes ?? options.settings.outputLimit,
+  });
+}
+
+/** A runtime that a broken plugin was meant to provide gets that plugin's reason, not "unknown". */
+function requireNotBroken(runtimeName: string, context: CliContext): void {
+  if (context.registry.get(runtimeName)) return;
+  const problem = context.pluginProblems.find((line) => line.includes(`runtime "${runtimeName}"`));
+  if (!problem) return;
+  throw new ConfigError(`runtime "${runtimeName}" comes from a broken plugin: ${problem}`, {
+    hint: 'fix the plugin and reinstall it (opsmate install --force-reinstall ...), or see opsmate list-plugins',
   });
 }

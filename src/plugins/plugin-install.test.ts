@@ -187,6 +187,12 @@ describe('opsmate install / uninstall / list-plugins', () => {
       exec.stderr,
       'opsmate: warn: broken plugin opsmate-runtime-broken: runtime "broken": cannot import ./index.js: cannot work here\n',
     );
+    const chosen = await runCli(['exec', '--shell-command-runtime', 'broken', '--', 'true'], { env });
+    assert.equal(chosen.exitCode, 2);
+    assert.match(
+      chosen.stderr,
+      /^opsmate: error: runtime "broken" comes from a broken plugin: .*cannot work here$/m,
+    );
     const runtimes = await runCli(['list-runtimes'], { env });
     assert.equal(runtimes.exitCode, 0);
     assert.match(

@@ -20,9 +20,12 @@ export async function gatherTargetFacts(runtime: Runtime): Promise<TargetFacts> 
 
 /** The facts as the plain text that both `exec --info` and the model's context show. */
 export function formatTargetFacts(facts: TargetFacts): string {
+  // Runtimes usually open their info with "Runtime: <name>."; say it once either way.
+  const info = /^Runtime:/.test(facts.runtimeInfo)
+    ? facts.runtimeInfo
+    : `Runtime: ${facts.runtime}\n${facts.runtimeInfo}`;
   return [
-    `Runtime: ${facts.runtime}`,
-    facts.runtimeInfo,
+    info,
     '',
     `User: ${facts.user}`,
     `Systemd: ${facts.hasSystemd ? 'yes' : 'no'}`,

@@ -16,6 +16,8 @@ export async function runInstruction(options: {
   context: CliContext;
   review: boolean;
   maxSteps: number;
+  /** What to suggest when the model is still calling tools at the last step. */
+  limitHint: string;
   mode: RenderMode;
 }): Promise<number> {
   const { context } = options;
@@ -48,7 +50,7 @@ export async function runInstruction(options: {
       }
       if (outcome.stoppedAtLimit) {
         context.logger.error(
-          `no answer after ${outcome.steps} model calls: the model was still calling tools (raise --max-iter)`,
+          `no answer after ${outcome.steps} model calls: the model was still calling tools (${options.limitHint})`,
         );
         return 1;
       }

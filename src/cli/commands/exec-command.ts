@@ -97,8 +97,11 @@ async function runExec(words: string[], command: Command, context: CliContext): 
       }
       return EXIT_NOT_RUN;
     }
-    // A one-shot command that runs `exit` ended its shell on purpose: nothing to warn about.
-    if (result.notice && result.shellExitReason !== 'exit') context.logger.warn(result.notice);
+    // Warn only when the command was cut short. A one-shot command that runs `exit` ended its
+    // shell on purpose, and masking concerns what a model sees: exec's user saw the output live.
+    const cutShort =
+      result.timedOut || result.cancelled || (result.shellExited && result.shellExitReason !== 'exit');
+    if (result.notice && cutShort) context.logger.warn(result.notice);
     if (result.timedOut) return EXIT_TIMED_OUT;
     if (result.cancelled) return EXIT_INTERRUPTED;
     return result.exitCode ?? 1;

@@ -27,6 +27,7 @@ export function runCommand(context: CliContext): Command {
         context,
         review: Boolean(options.review),
         maxSteps: RUN_STEPS,
+        limitHint: 'try `opsmate solve`, which lets it take more steps',
         mode: {
           thoughts: options.toolOutput && options.observation,
           actions: options.toolOutput,

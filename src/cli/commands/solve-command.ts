@@ -30,6 +30,7 @@ export function solveCommand(context: CliContext): Command {
         context,
         review: Boolean(options.review),
         maxSteps: maxIter + 1,
+        limitHint: 'raise --max-iter',
         mode: {
           thoughts: all,
           actions: all,

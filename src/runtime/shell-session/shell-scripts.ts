@@ -22,6 +22,11 @@ export function initScript(options: {
   readyToken: string;
   env: Record<string, string>;
   cwd?: string;
+  /**
+   * The user chose `cwd`: a missing folder ends the shell with the shell's own message. Otherwise
+   * (restoring a replaced shell) a folder that vanished falls back to the home folder.
+   */
+  cwdMustExist?: boolean;
   /** `export -p` output captured from the previous shell, replayed to restore exported variables. */
   restoreExports?: string;
 }): string {
@@ -36,7 +41,8 @@ export function initScript(options: {
     if (!isShellVariableName(name)) throw new TypeError(`invalid environment variable name: ${name}`);
     lines.push(`export ${name}=${shellQuote(value)}`);
   }
-  if (options.cwd) lines.push(`cd -- ${shellQuote(options.cwd)} 2>/dev/null || cd`);
+  if (options.cwd && options.cwdMustExist) lines.push(`cd -- ${shellQuote(options.cwd)} || exit 97`);
+  else if (options.cwd) lines.push(`cd -- ${shellQuote(options.cwd)} 2>/dev/null || cd`);
   lines.push(`printf '\\036%s %s\\036\\n' ${options.readyToken} "$$"`);
   return lines.join('\n') + '\n';
 }

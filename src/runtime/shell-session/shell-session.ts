@@ -96,10 +96,13 @@ export class ShellSession {
   #cwd: string | undefined;
   #exports: string | undefined;
   #runCount = 0;
+  /** True until a shell has started in the cwd the user chose. */
+  #cwdMustExist: boolean;
 
   constructor(options: ShellSessionOptions) {
     this.#options = options;
     this.#cwd = options.cwd;
+    this.#cwdMustExist = options.cwd !== undefined;
   }
 
   /** Working directory after the last command, when known. */
@@ -242,6 +245,7 @@ export class ShellSession {
         const match = new RegExp(`\\x1e${readyToken} (\\d+)\\x1e\\n`).exec(text);
         if (match) {
           shell.pid = Number(match[1]);
+          this.#cwdMustExist = false;
           finish();
         }
       };
@@ -262,9 +266,14 @@ export class ShellSession {
         shell.exitSignal = exitSignal;
         // Let stderr drain so the message can say why the shell ended.
         setTimeout(() => {
+          // The EXIT trap's end marker may follow the shell's own message: leave it out.
+          const said = stderr
+            .split('\n')
+            .filter((line) => !line.includes('\x1e'))
+            .join('\n');
           const reason =
-            this.#options.describeExit?.({ exitCode, signal: exitSignal, stderr }) ??
-            (stderr.trim() ? lastLine(stderr) : `exit status ${exitCode ?? exitSignal}`);
+            this.#options.describeExit?.({ exitCode, signal: exitSignal, stderr: said }) ??
+            (said.trim() ? lastLine(said) : `exit status ${exitCode ?? exitSignal}`);
           finish(new RuntimeError(`${label}: the shell ended before it was ready: ${reason}`));
         }, 50);
         shell.onExit();
@@ -273,7 +282,7 @@ export class ShellSession {
         initScript({
           readyToken,
           env: this.#options.env ?? {},
-          ...(this.#cwd ? { cwd: this.#cwd } : {}),
+          ...(this.#cwd ? { cwd: this.#cwd, cwdMustExist: this.#cwdMustExist } : {}),
           ...(this.#exports ? { restoreExports: this.#exports } : {}),
         }),
       );
