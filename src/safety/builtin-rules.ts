@@ -78,6 +78,13 @@ function hasShortFlag(option: string, letters: string): boolean {
   return /^-[A-Za-z]+$/.test(option) && [...letters].some((letter) => option.includes(letter));
 }
 
+/** Stdin is a process substitution (`sh < <(curl ...)`): like a pipe, its content is known only at run time. */
+function stdinFromSubstitution(segment: CommandSegment): boolean {
+  return segment.redirects.some(
+    (redirect) => redirect.operator === '<' && redirect.target.dynamic && /^<\(/.test(redirect.target.text),
+  );
+}
+
 function unitName(text: string): string {
   return text.replace(/\.(service|socket|target)$/, '');
 }
@@ -85,11 +92,7 @@ function unitName(text: string): string {
 /** An interpreter that runs whatever its stdin brings (`sh`, `bash -s`, `python` with no script). */
 function readsCodeFromStdin(segment: CommandSegment): boolean {
   const program = name(segment);
-  if (SHELLS.has(program)) {
-    const words = program === 'busybox' ? segment.words.slice(1) : segment.words;
-    if (program === 'busybox' && !SHELLS.has(programName(words[0]?.text ?? ''))) return false;
-    return shellInvocation(words).readsStdin;
-  }
+  if (SHELLS.has(program)) return shellInvocation(segment.words).readsStdin;
   if (STDIN_INTERPRETERS.has(program) || /^python\d/.test(program)) {
     return positionals(segment).every((text) => text === '-');
   }
@@ -228,8 +231,9 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
     name: 'pipe-to-shell',
     action: 'ask',
     reason:
-      'a shell or interpreter runs code read from a pipe (curl | sh, base64 -d | sh); the policy cannot see that code',
-    matches: (segment) => segment.pipedInput && readsCodeFromStdin(segment),
+      'a shell or interpreter runs code read from a pipe or process substitution (curl | sh, sh < <(curl ...), base64 -d | sh); the policy cannot see that code',
+    matches: (segment) =>
+      (segment.pipedInput || stdinFromSubstitution(segment)) && readsCodeFromStdin(segment),
   },
   {
     name: 'shell-from-substitution',

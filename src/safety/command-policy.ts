@@ -187,9 +187,7 @@ function compileRule(rule: PolicyRule, position: string): CompiledRule {
   return {
     label,
     action: rule.action,
-    reason:
-      rule.reason ??
-      `${rule.action === 'allow' ? 'allowed' : rule.action === 'ask' ? 'needs approval' : 'denied'} by policy rule ${label}`,
+    reason: rule.reason ?? defaultReason(rule.action, label),
     ...(runtimes ? { runtimes } : {}),
     ...(rule.target
       ? {
@@ -202,6 +200,11 @@ function compileRule(rule: PolicyRule, position: string): CompiledRule {
       patterns.some((pattern) => matchesPattern(pattern, segment)) ||
       (regex !== undefined && regex.test(segment.text)),
   };
+}
+
+/** The reason of a file rule that gives none: `denied by policy rule <label>`. */
+export function defaultReason(action: PolicyAction, label: string): string {
+  return `${action === 'allow' ? 'allowed' : action === 'ask' ? 'needs approval' : 'denied'} by policy rule ${label}`;
 }
 
 /**

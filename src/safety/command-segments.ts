@@ -3,7 +3,8 @@ import { parseShell, type Redirect, type ShellWord, type SimpleCommand } from '.
 /**
  * One command the policy judges. A command line gives one segment per simple command, plus one
  * per command hidden inside another: behind a wrapper (`sudo rm` also gives `rm`), in a code
- * string (`bash -c '...'`, `eval`, `watch`, `ssh host ...`), or fed to a shell as a here-document.
+ * string (`bash -c '...'`, `eval`, `watch`, `ssh host ...`), run in a container (`kubectl exec`,
+ * `docker exec`), or fed to a shell as a here-document.
  */
 export interface CommandSegment {
   /** Command name first. Empty for a subshell stage, whose commands are segments of their own. */
@@ -31,7 +32,7 @@ export interface SplitCommand {
 const MAX_CODE_DEPTH = 6;
 
 /** Shells whose `-c` argument, here-document or piped stdin is code. */
-export const SHELLS = new Set(['sh', 'bash', 'dash', 'zsh', 'ksh', 'mksh', 'ash', 'busybox', 'fish']);
+export const SHELLS = new Set(['sh', 'bash', 'dash', 'zsh', 'ksh', 'mksh', 'ash', 'fish']);
 /** Other interpreters that run code read from stdin when given no script. */
 export const STDIN_INTERPRETERS = new Set([
   'python',
@@ -97,6 +98,8 @@ const WRAPPERS: Record<string, WrapperSpec> = {
   strace: { valueOptions: ['-o', '-e', '-p', '-s', '-u'] },
   ltrace: { valueOptions: ['-o', '-e', '-p', '-s', '-u'] },
   systemd_run: {},
+  /** `busybox APPLET ARGS` runs the applet: `busybox rm -rf /` is `rm -rf /`. */
+  busybox: {},
 };
 
 /** Splits a command line into the segments the policy judges. */
@@ -161,7 +164,7 @@ function addViews(input: {
     collect({ ...input, text: code, via: [...input.via, how], depth: input.depth + 1 });
 
   if (SHELLS.has(name)) {
-    const invocation = shellInvocation(name === 'busybox' ? words.slice(1) : words);
+    const invocation = shellInvocation(words);
     if (invocation.code !== undefined) nestedCode(invocation.code.text, `${name} -c`);
     else if (invocation.readsStdin && stage.stdinText !== undefined)
       nestedCode(stage.stdinText, `${name} <<`);
@@ -192,6 +195,11 @@ function addViews(input: {
     if (words.some((word) => word.text === 'exec') && dash > 0) {
       addViews({ ...input, words: words.slice(dash + 1), via: [...input.via, `${name} exec`] });
     }
+    return;
+  }
+  const exec = containerExecCommand(name, words);
+  if (exec) {
+    if (exec.inner.length > 0) addViews({ ...input, words: exec.inner, via: [...input.via, exec.how] });
     return;
   }
   const wrapper = WRAPPERS[name === 'systemd-run' ? 'systemd_run' : name];
@@ -303,6 +311,129 @@ function sshRemoteCommand(words: ShellWord[]): ShellWord[] {
     index += SSH_VALUE_OPTIONS.has(text) ? 2 : 1;
   }
   return words.slice(index + 1);
+}
+
+/** Container CLIs whose `exec` runs a command in a container: `docker exec [options] NAME CMD...`. */
+const CONTAINER_CLIS = new Set(['docker', 'podman', 'nerdctl']);
+/** Compose CLIs whose `exec` runs a command in a service's container: `docker-compose exec SERVICE CMD...`. */
+const COMPOSE_CLIS = new Set(['docker-compose', 'podman-compose']);
+/** Global options of docker, podman and nerdctl that take the next word as their value. */
+const CONTAINER_GLOBAL_VALUE_OPTIONS = [
+  '-H',
+  '--host',
+  '-c',
+  '--context',
+  '--config',
+  '-l',
+  '--log-level',
+  '--tlscacert',
+  '--tlscert',
+  '--tlskey',
+  '--url',
+  '--connection',
+  '--root',
+  '--runroot',
+  '--storage-driver',
+  '--cgroup-manager',
+  '--namespace',
+  '-n',
+  '--address',
+  '-a',
+];
+/** Options of `docker compose` / `docker-compose` before the subcommand that take a value. */
+const COMPOSE_GLOBAL_VALUE_OPTIONS = [
+  '-f',
+  '--file',
+  '-p',
+  '--project-name',
+  '--profile',
+  '--env-file',
+  '--project-directory',
+  '--ansi',
+  '--parallel',
+  '--progress',
+  '-H',
+  '--host',
+  '-c',
+  '--context',
+];
+/** Options of `exec` (docker, podman, nerdctl, compose) that take a value; short ones may be grouped (`-itu root`). */
+const EXEC_VALUE_OPTIONS = [
+  '-e',
+  '--env',
+  '--env-file',
+  '-u',
+  '--user',
+  '-w',
+  '--workdir',
+  '--detach-keys',
+  '--index',
+  '--preserve-fds',
+  '--preserve-fd',
+];
+/** `podman exec --latest` runs in the newest container: no container name comes before the command. */
+const EXEC_NO_NAME_OPTIONS = ['-l', '--latest'];
+
+/**
+ * The command of `docker|podman|nerdctl [global options] [container] exec [options] NAME CMD...`,
+ * `docker compose [options] exec [options] SERVICE CMD...` and `docker-compose exec ...`, with the
+ * label it is found under; undefined when the words are not such an exec.
+ */
+function containerExecCommand(
+  name: string,
+  words: ShellWord[],
+): { inner: ShellWord[]; how: string } | undefined {
+  let index = 1;
+  let how = name;
+  const skipOptions = (valueOptions: string[]): void => {
+    while (index < words.length) {
+      const text = words[index]!.text;
+      if (!text.startsWith('-') || text === '-' || text === '--') return;
+      index += valueOptions.includes(text) ? 2 : 1;
+    }
+  };
+  if (CONTAINER_CLIS.has(name)) {
+    skipOptions(CONTAINER_GLOBAL_VALUE_OPTIONS);
+    const subcommand = words[index]?.text;
+    if (subcommand === 'container') {
+      index++;
+      how += ' container';
+    } else if (subcommand === 'compose') {
+      index++;
+      how += ' compose';
+      skipOptions(COMPOSE_GLOBAL_VALUE_OPTIONS);
+    }
+  } else if (COMPOSE_CLIS.has(name)) {
+    skipOptions(COMPOSE_GLOBAL_VALUE_OPTIONS);
+  } else {
+    return undefined;
+  }
+  if (words[index]?.text !== 'exec') return undefined;
+  index++;
+  how = `${how.replace(/ container$/, '')} exec`;
+  let named = true;
+  while (index < words.length) {
+    const text = words[index]!.text;
+    if (text === '--') {
+      index++;
+      break;
+    }
+    if (!text.startsWith('-') || text === '-') break;
+    index++;
+    if (EXEC_NO_NAME_OPTIONS.includes(text)) named = false;
+    if (text.startsWith('--')) {
+      if (!text.includes('=') && EXEC_VALUE_OPTIONS.includes(text)) index++;
+      continue;
+    }
+    // A group of short options: the first that takes a value takes the rest of the word, or the next word.
+    const letters = text.slice(1);
+    const valueAt = [...letters].findIndex((letter) => EXEC_VALUE_OPTIONS.includes(`-${letter}`));
+    if (valueAt === letters.length - 1) index++;
+  }
+  if (named) index++;
+  const inner = words.slice(index);
+  // `docker exec NAME -- CMD`: the `--` only ends the options.
+  return { inner: inner[0]?.text === '--' ? inner.slice(1) : inner, how };
 }
 
 /** The commands of `find ... -exec CMD {} ;` and its `-execdir`, `-ok`, `-okdir` siblings. */

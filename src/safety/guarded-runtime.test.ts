@@ -136,6 +136,24 @@ describe('GuardedRuntime', () => {
     assert.equal(entry!.exitCode, null);
   });
 
+  it('names a deny rule without a reason once', async () => {
+    const policyDir = mkdtempSync(join(dir, 'policy-'));
+    const file = join(policyDir, 'policy.yaml');
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(file, 'rules:\n  - name: no-touch\n    action: deny\n    commands: [touch]\n');
+    const { inner, guard } = setup({ policy: CommandPolicy.fromFile(file) });
+    const result = await guard.run('ls; touch /tmp/x');
+    assert.deepEqual(inner.commands, []);
+    assert.equal(result.notice!.split('no-touch').length, 2, result.notice);
+    assert.match(result.notice!, /denied by policy rule \S+#1 no-touch \(in: touch \/tmp\/x\)/);
+
+    const reviewer = new ScriptedReviewer({ action: 'cancel' });
+    writeFileSync(file, 'rules:\n  - name: ask-touch\n    action: ask\n    commands: [touch]\n');
+    const asked = setup({ policy: CommandPolicy.fromFile(file), reviewer });
+    await asked.guard.run('touch /tmp/x');
+    assert.equal(reviewer.requests[0]!.reason!.split('ask-touch').length, 2, reviewer.requests[0]!.reason);
+  });
+
   it('fails safe when a command needs approval and nobody can give it', async () => {
     const { inner, guard, entries } = setup();
     const result = await guard.run('sudo rm -rf /var/lib/app');

@@ -8,7 +8,7 @@ import {
 } from '../runtime/command-review.js';
 import type { Runtime, RunOptions, RunResult } from '../runtime/contract.js';
 import type { AuditLog, AuditOutcome, AuditRecord } from './audit-log.js';
-import type { CommandPolicy, PolicyDecision } from './command-policy.js';
+import { defaultReason, type CommandPolicy, type PolicyDecision } from './command-policy.js';
 import type { SecretRedactor } from './secret-redactor.js';
 
 /** Who, or what, approved commands, as the audit log names it. Reviewers may carry a `label`. */
@@ -193,7 +193,11 @@ export class GuardedRuntime implements Runtime {
       command,
       runtime: this.name,
       target: this.#inner.target(),
-      ...(decision.action === 'ask' ? { reason: `${decision.reason} [${decision.rule}]` } : {}),
+      ...(decision.action === 'ask'
+        ? {
+            reason: isDefaultReason(decision) ? decision.reason : `${decision.reason} [${decision.rule}]`,
+          }
+        : {}),
     };
     try {
       return await this.#options.reviewer.review(request, signal ? { signal } : undefined);
@@ -272,7 +276,14 @@ export class GuardedRuntime implements Runtime {
 
 function denialText(decision: PolicyDecision): string {
   const where = decision.segment ? ` (in: ${decision.segment})` : '';
+  // A rule with no reason of its own already reads `denied by policy rule <rule>`: say it once.
+  if (isDefaultReason(decision)) return `${decision.reason}${where}`;
   return `denied by policy rule ${decision.rule}: ${decision.reason}${where}`;
+}
+
+/** The decision's reason is the one a file rule gets when it gives none, which names the rule. */
+function isDefaultReason(decision: PolicyDecision): boolean {
+  return decision.reason === defaultReason(decision.action, decision.rule);
 }
 
 function joinNotice(notice: string | undefined, addition: string): string {
