@@ -112,7 +112,7 @@ describe('opsmate CLI with the docker and k8s runtimes', { skip }, () => {
       '--',
       'true',
     ]);
-    assert.equal(run.exitCode, 1);
+    assert.equal(run.exitCode, 2);
     assert.match(run.stderr, /is not a valid container name or id/);
     assert.equal((await runCli(['exec', '--', `test -e ${marker}`])).exitCode, 1, 'the name was executed');
   });

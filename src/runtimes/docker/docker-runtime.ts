@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { stringMap } from '../../config/schema-fields.js';
-import { RuntimeError } from '../../errors/opsmate-error.js';
+import { ConfigError, RuntimeError } from '../../errors/opsmate-error.js';
 import { co, type CoResult } from '../../process/child-process.js';
 import {
   defineRuntime,
@@ -115,10 +115,10 @@ class DockerRuntime extends ShellRuntime {
         ? serviceNameProblem(this.#config.serviceName)
         : containerNameProblem(this.#config.containerName));
     if (problem) {
-      throw new RuntimeError(`docker runtime: ${problem}`, {
+      throw new ConfigError(`docker runtime: ${problem}`, {
         hint: this.#composeMode
-          ? 'fix --runtime-docker-service-name / --runtime-docker-env'
-          : 'fix --runtime-docker-container-name / --runtime-docker-env',
+          ? 'fix --runtime-docker-service-name (RUNTIME_DOCKER_SERVICE_NAME) or --runtime-docker-env (RUNTIME_DOCKER_ENV)'
+          : 'fix --runtime-docker-container-name (RUNTIME_DOCKER_CONTAINER_NAME) or --runtime-docker-env (RUNTIME_DOCKER_ENV)',
       });
     }
     await this.#checkDaemon();
