@@ -1,4 +1,5 @@
 import {
+  CONTAINER_GLOBAL_VALUE_OPTIONS,
   programName,
   SHELLS,
   shellInvocation,
@@ -197,14 +198,7 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
     reason: 'removes containers, images, volumes or networks',
     matches: (segment) => {
       if (!['docker', 'podman', 'nerdctl'].includes(name(segment))) return false;
-      const [first = '', second = ''] = positionals(segment, [
-        '-H',
-        '--host',
-        '-c',
-        '--context',
-        '--config',
-        '-l',
-      ]);
+      const [first = '', second = ''] = positionals(segment, CONTAINER_GLOBAL_VALUE_OPTIONS);
       if (first === 'rm' || first === 'rmi') return true;
       const groups = ['system', 'container', 'image', 'volume', 'network', 'builder', 'buildx'];
       return groups.includes(first) && ['prune', 'rm', 'remove'].includes(second);

@@ -318,7 +318,7 @@ const CONTAINER_CLIS = new Set(['docker', 'podman', 'nerdctl']);
 /** Compose CLIs whose `exec` runs a command in a service's container: `docker-compose exec SERVICE CMD...`. */
 const COMPOSE_CLIS = new Set(['docker-compose', 'podman-compose']);
 /** Global options of docker, podman and nerdctl that take the next word as their value. */
-const CONTAINER_GLOBAL_VALUE_OPTIONS = [
+export const CONTAINER_GLOBAL_VALUE_OPTIONS = [
   '-H',
   '--host',
   '-c',
