@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { RuntimeError } from '../../errors/opsmate-error.js';
+import { OpsmateError, RuntimeError } from '../../errors/opsmate-error.js';
 import { co } from '../../process/child-process.js';
 import type { Runtime, RuntimeContext } from '../../runtime/contract.js';
 import { runtimeConformanceSuite } from '../../testing/conformance-suite.js';
@@ -151,7 +151,12 @@ describe('docker runtime', { skip: debianSkip || busyboxSkip }, () => {
     ];
     for (const config of attempts) {
       const runtime = open(config);
-      await assert.rejects(runtime.connect(), RuntimeError, JSON.stringify(config));
+      // A bad name is a ConfigError, a refused shell a RuntimeError: both are opsmate's errors.
+      await assert.rejects(
+        runtime.connect(),
+        (error: unknown) => OpsmateError.isInstance(error),
+        JSON.stringify(config),
+      );
     }
     assert.equal(existsSync(marker), false, 'a config value ran on this machine');
     const inContainer = await co(['docker', 'exec', name, 'test', '-e', marker]);
