@@ -330,3 +330,26 @@ function descendantsOf(root: number): number[] {
   }
   return found;
 }
+
+/**
+ * The flags that point opsmate's ssh runtime at `server`: its address, the user and key it
+ * accepts, and its known_hosts file with the `strict` policy, so nothing is learned on the way.
+ */
+export function sshRuntimeFlags(server: SshdServer): string[] {
+  return [
+    '--shell-command-runtime',
+    'ssh',
+    '--runtime-ssh-host',
+    server.host,
+    '--runtime-ssh-port',
+    String(server.port),
+    '--runtime-ssh-username',
+    server.user,
+    '--runtime-ssh-key-file',
+    server.keyFile,
+    '--runtime-ssh-known-hosts-file',
+    server.knownHostsFile,
+    '--runtime-ssh-known-hosts-policy',
+    'strict',
+  ];
+}

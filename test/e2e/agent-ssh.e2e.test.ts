@@ -1,7 +1,12 @@
 import { after } from 'node:test';
 import { agentE2eSuite } from '../../test-support/agent-e2e-suite.js';
 import { integrationSkip } from '../../test-support/integration.js';
-import { sshdMissingReason, startSshd, type SshdServer } from '../../test-support/sshd-server.js';
+import {
+  sshdMissingReason,
+  sshRuntimeFlags,
+  startSshd,
+  type SshdServer,
+} from '../../test-support/sshd-server.js';
 
 // The agent against a real loopback sshd: the same suite as the local runtime.
 const skip = integrationSkip('sshd', sshdMissingReason());
@@ -11,22 +16,5 @@ after(async () => await server?.stop());
 agentE2eSuite({
   name: 'ssh',
   skip,
-  runtimeArgs: server
-    ? [
-        '--shell-command-runtime',
-        'ssh',
-        '--runtime-ssh-host',
-        server.host,
-        '--runtime-ssh-port',
-        String(server.port),
-        '--runtime-ssh-username',
-        server.user,
-        '--runtime-ssh-key-file',
-        server.keyFile,
-        '--runtime-ssh-known-hosts-file',
-        server.knownHostsFile,
-        '--runtime-ssh-known-hosts-policy',
-        'strict',
-      ]
-    : [],
+  runtimeArgs: server ? sshRuntimeFlags(server) : [],
 });

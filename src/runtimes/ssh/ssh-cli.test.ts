@@ -5,7 +5,12 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { integrationSkip } from '../../../test-support/integration.js';
 import { runCli, type CliResult } from '../../../test-support/run-cli.js';
-import { sshdMissingReason, startSshd, type SshdServer } from '../../../test-support/sshd-server.js';
+import {
+  sshdMissingReason,
+  sshRuntimeFlags,
+  startSshd,
+  type SshdServer,
+} from '../../../test-support/sshd-server.js';
 
 const root = new URL('../../../', import.meta.url).pathname;
 const skip = integrationSkip('sshd', sshdMissingReason());
@@ -26,20 +31,7 @@ describe('opsmate CLI with the ssh runtime', { skip }, () => {
     assert.ok(existsSync(join(root, 'dist/cli/main.js')), 'dist/ is missing: run `npm run build` first');
     home = mkdtempSync(join(tmpdir(), 'opsmate-ssh-cli-'));
     server = await startSshd();
-    sshFlags = [
-      '--shell-command-runtime',
-      'ssh',
-      '--runtime-ssh-host',
-      server.host,
-      '--runtime-ssh-port',
-      String(server.port),
-      '--runtime-ssh-key-file',
-      server.keyFile,
-      '--runtime-ssh-known-hosts-file',
-      server.knownHostsFile,
-      '--runtime-ssh-known-hosts-policy',
-      'strict',
-    ];
+    sshFlags = sshRuntimeFlags(server);
   });
   after(async () => {
     await server?.stop();
