@@ -4,6 +4,8 @@ export { z } from 'zod';
 export {
   defineRuntime,
   RUNTIME_SPECIFICATION_VERSION,
+  SHELL_LANGUAGE,
+  type CommandLanguage,
   type Runtime,
   type RuntimeContext,
   type RuntimeDefinition,

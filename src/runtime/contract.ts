@@ -73,6 +73,24 @@ export interface RunResult {
 }
 
 /**
+ * The language a runtime's commands are written in. Shell runtimes need not say (`shell` is the
+ * default); a SQL runtime says `sql`. The command policy picks its rules by `id`, and the tool
+ * description and system prompt tell the model what to write.
+ */
+export interface CommandLanguage {
+  /** `shell` (POSIX sh, bash, ash...), `sql`, or another language's lower-case name. */
+  id: 'shell' | 'sql' | (string & {});
+  /** One line for the model, e.g. `PostgreSQL 15 SQL, one statement or several separated by ;`. */
+  description: string;
+}
+
+/** The language of runtimes that do not declare one. */
+export const SHELL_LANGUAGE: CommandLanguage = {
+  id: 'shell',
+  description: 'POSIX shell commands (bash where the target has it)',
+};
+
+/**
  * A place where commands run. Implementations: the built-in `local`, `ssh`, `docker`, `k8s`, and
  * those that plugins bring. Most are built on {@link ShellRuntime}, which supplies everything
  * below but the transport.
@@ -80,6 +98,8 @@ export interface RunResult {
 export interface Runtime {
   /** The registered name, e.g. `local`. */
   readonly name: string;
+  /** The language of the commands; absent means {@link SHELL_LANGUAGE}. */
+  readonly language?: CommandLanguage;
   /**
    * Open the transport and check the target is usable. Rejects with a `RuntimeError` whose message
    * says what to fix (bad host, container not running...). Safe to call twice.
