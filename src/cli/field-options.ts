@@ -47,6 +47,7 @@ export const RUNTIME_COMMAND_SETTINGS = [
   'auditLog',
   'policyFile',
   'redact',
+  'spillLimit',
 ] as const satisfies readonly SettingKey[];
 
 /** Adds the chosen settings as options of `command`. */

@@ -37,6 +37,8 @@ export function createRuntimeFromFlags(options: {
   context: CliContext;
   guard?: GuardFlags;
   outputLimitBytes?: number;
+  /** Replaces the `--spill-limit` setting; 0 keeps no spill files (output shown live). */
+  spillLimitBytes?: number;
 }): GuardedRuntime {
   const { settings, context } = options;
   const runtime = createBareRuntime(options);
@@ -64,6 +66,7 @@ function createBareRuntime(options: {
   settings: Settings;
   context: CliContext;
   outputLimitBytes?: number;
+  spillLimitBytes?: number;
 }): Runtime {
   requireNotBroken(options.settings.shellCommandRuntime, options.context);
   const { definition, config } = resolveRuntimeConfig({
@@ -78,6 +81,7 @@ function createBareRuntime(options: {
   return definition.create(config as never, {
     spillDir: spillFolder,
     outputLimitBytes: options.outputLimitBytes ?? options.settings.outputLimit,
+    spillLimitBytes: options.spillLimitBytes ?? options.settings.spillLimit,
   });
 }
 

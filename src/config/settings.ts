@@ -45,6 +45,13 @@ export const settingsSchema = z.object({
       'Bytes of each output stream of a command the model sees (head and tail); the rest is spilled to a file it can read in parts',
     )
     .meta({ short: 'l' }),
+  spillLimit: z
+    .int()
+    .min(0)
+    .default(1024 * 1024 * 1024)
+    .describe(
+      'Most bytes of one output stream saved to its spill file; writing stops there and the result says so (0: no spill files)',
+    ),
   auditLog: z
     .string()
     .optional()

@@ -38,7 +38,10 @@ export interface OutputChunk {
  */
 export interface RunResult {
   command: string;
-  /** The command's exit status; `null` when it had none (killed with its shell, or never started). */
+  /**
+   * The command's exit status; `null` when it has none that means anything: it timed out or was
+   * cancelled (never 0 then), it lost its shell, or it never started.
+   */
   exitCode: number | null;
   /** Decoded as UTF-8 (invalid bytes become U+FFFD). When truncated: head, a one-line notice, tail. */
   stdout: string;
@@ -55,21 +58,36 @@ export interface RunResult {
   timeoutKind?: 'total' | 'idle';
   cancelled: boolean;
   /**
-   * The shell (or the connection carrying it) ended during this command: `exit`, a crash, a lost
-   * connection, or opsmate had to kill it. The next command starts a new one and restores the
-   * working directory and exported variables.
+   * The session's shell (or the connection carrying it) ended during this command: killed, crashed,
+   * a lost connection, or opsmate had to replace it. (`exit` in a command ends only the command.)
+   * The next command starts a new shell with the working directory and variables restored.
    */
   shellExited: boolean;
   /**
-   * Why the shell ended, when `shellExited`: the command ran `exit`; the shell or its transport
-   * ended without saying (a crash, a lost connection); or opsmate killed it to stop a command.
+   * Why the shell ended, when `shellExited`: it or its transport ended without saying (killed, a
+   * crash, a lost connection); or opsmate replaced it (it stopped answering). `exit` is kept for
+   * runtimes whose shell ends on `exit`; the built-in engine never reports it.
    */
   shellExitReason?: 'exit' | 'ended' | 'killed';
   durationMs: number;
   /** Working directory after the command, when known. */
   cwd?: string;
+  /**
+   * Output that background processes of earlier commands printed after their command had returned
+   * and before this one started. It is not this command's output and is never mixed into
+   * `stdout`/`stderr`; the notice mentions it.
+   */
+  backgroundOutput?: BackgroundOutput;
   /** One line for the user and the model when something unusual happened (timeout, lost shell...). */
   notice?: string;
+}
+
+/** See {@link RunResult.backgroundOutput}. Each stream keeps its first 16 KiB. */
+export interface BackgroundOutput {
+  stdout: string;
+  stderr: string;
+  /** Bytes printed in all, including what was not kept. */
+  bytes: number;
 }
 
 /**
@@ -131,6 +149,11 @@ export interface RuntimeContext {
   spillDir: string;
   /** Bytes of each stream kept in memory for the result: half from the start, half from the end. */
   outputLimitBytes: number;
+  /**
+   * Most bytes of one stream written to its spill file; writing stops there and the result says
+   * so. 0: no spill files (the caller shows the output live and keeps nothing). Default 1 GiB.
+   */
+  spillLimitBytes?: number;
 }
 
 /**

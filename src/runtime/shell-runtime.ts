@@ -1,4 +1,4 @@
-import { co, type CoResult } from '../process/child-process.js';
+import type { CoResult } from '../process/child-process.js';
 import type { Runtime, RunOptions, RunResult, RuntimeContext } from './contract.js';
 import {
   ShellSession,
@@ -50,11 +50,14 @@ export abstract class ShellRuntime implements Runtime {
     const sessionOptions: ShellSessionOptions = {
       label: `${options.name} runtime`,
       transport: () => this.transport(),
-      sideChannel: (script, args) => this.sideChannel(script, args),
+      ...(this.sideChannel ? { sideChannel: (script, args) => this.sideChannel!(script, args) } : {}),
       describeExit: (exit) => this.describeExit(exit),
       env: { ...NON_INTERACTIVE_ENV, ...options.env },
       spillDir: options.context.spillDir,
       outputLimitBytes: options.context.outputLimitBytes,
+      ...(options.context.spillLimitBytes !== undefined
+        ? { spillLimitBytes: options.context.spillLimitBytes }
+        : {}),
       ...(options.cwd ? { cwd: options.cwd } : {}),
       ...(options.defaultTimeoutMs ? { defaultTimeoutMs: options.defaultTimeoutMs } : {}),
       ...(options.startTimeoutMs ? { startTimeoutMs: options.startTimeoutMs } : {}),
@@ -66,13 +69,13 @@ export abstract class ShellRuntime implements Runtime {
   protected abstract transport(): ShellTransport | Promise<ShellTransport>;
 
   /**
-   * Runs `sh -c SCRIPT sh ARGS...` on the target beside the session's shell, used to kill a
-   * timed-out command without losing the shell. The default runs it on this machine, which is
-   * right only for the local runtime; remote transports override it.
+   * Runs `sh -c SCRIPT sh ARGS...` on the target beside the session's shell, as a separate
+   * process (not through the busy shell). The engine uses it to stop a timed-out or cancelled
+   * command's whole process tree while keeping the shell, and to check on a shell that stopped
+   * answering. Every transport should implement it; without it a timeout can only kill the
+   * transport, which on a remote target may leave the command's processes running.
    */
-  protected sideChannel(script: string, args: string[]): Promise<CoResult> {
-    return co(['/bin/sh', '-c', script, 'sh', ...args], { timeoutMs: 10_000 });
-  }
+  protected sideChannel?(script: string, args: string[]): Promise<CoResult>;
 
   /** One line explaining why the transport process ended, or undefined for the generic wording. */
   protected describeExit(_exit: ShellExit): string | undefined {

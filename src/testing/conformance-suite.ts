@@ -3,12 +3,15 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Runtime, RuntimeContext } from '../runtime/contract.js';
+import type { Runtime, RunResult, RuntimeContext } from '../runtime/contract.js';
 
 export interface ConformanceSuiteOptions {
   /** Shown in the test names, e.g. `ssh (bash)`. */
   name: string;
-  /** Builds a fresh, unconnected runtime. Called once for the whole suite. */
+  /**
+   * Builds a fresh, unconnected runtime. Called once for the main suite and once more for the
+   * bounded-spill tests, each time with its own context.
+   */
   create: (context: RuntimeContext) => Runtime | Promise<Runtime>;
   /** A reason to skip the whole suite (e.g. sshd is not installed), or false to run it. */
   skip?: string | false;
@@ -17,9 +20,36 @@ export interface ConformanceSuiteOptions {
 }
 
 /**
- * The hostile-input suite every runtime must pass: exact exit codes, stdin at EOF, syntax errors,
- * fake markers, timeouts that kill children and keep the session, `exit`, huge and binary output,
- * background jobs, concurrency. Call it at the top level of a `*.test.ts` file run by `node --test`.
+ * Bounds for "it stopped long before the command would have ended". Not performance targets
+ * (those are measured by the benchmarks): generous, so a loaded machine passes, yet far below
+ * the 30 to 60 s the commands would take if the stop did not work.
+ */
+const STOP_BOUND_MS = 6_000;
+const QUICK_BOUND_MS = 8_000;
+
+/** A unique path in the scratch folder. */
+function markerPath(scratch: string, name: string): string {
+  return `${scratch}/opsmate-conformance-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}-${name}`;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** The shell's own job notices must never reach the output. */
+function assertNoJobNoise(result: RunResult): void {
+  assert.doesNotMatch(result.stderr, /\bKilled\b|\bTerminated\b|\bStopped\b/, 'job noise in stderr');
+  assert.doesNotMatch(result.stdout, /\bKilled\b|\bTerminated\b/, 'job noise in stdout');
+}
+
+/**
+ * The hostile-input suite every shell-based runtime must pass. It covers what a runtime reports
+ * (exact exit codes, separate streams, cwd and variables carried over), that a timeout or cancel
+ * stops the whole command (nothing after it runs, not a list's next statement, not a loop's next
+ * iteration, not the command's own trap), that no command can forge or break the framing
+ * (fake frames, redefined builtins and helpers, `IFS`, `ulimit`, `exec` redirections, `set -n`,
+ * a stopped or killed shell), background output kept apart, bounded spill files, huge and binary
+ * output, and concurrency. Call it at the top level of a `*.test.ts` file run by `node --test`.
  */
 export function runtimeConformanceSuite(options: ConformanceSuiteOptions): void {
   const scratch = options.scratchDir ?? '/tmp';
@@ -37,177 +67,413 @@ export function runtimeConformanceSuite(options: ConformanceSuiteOptions): void 
       rmSync(spillDir, { recursive: true, force: true });
     });
 
-    it('reports the exact exit code of every command', async () => {
-      assert.equal((await runtime.run('true')).exitCode, 0);
-      assert.equal((await runtime.run('false')).exitCode, 1);
-      assert.equal((await runtime.run('(exit 42)')).exitCode, 42);
-      const missing = await runtime.run('definitely-not-a-command-opsmate');
-      assert.equal(missing.exitCode, 127);
-      assert.match(missing.stderr, /not found/);
+    /** The session still answers exactly: output, exit code, cwd. */
+    async function assertHealthy(context: string, cwd?: string): Promise<void> {
+      const result = await runtime.run('echo healthy; echo to-stderr >&2; pwd; (exit 4)', {
+        timeoutMs: 20_000,
+      });
+      assert.equal(result.timedOut, false, `${context}: the next command timed out`);
+      assert.equal(result.exitCode, 4, `${context}: wrong exit code`);
+      assert.equal(result.stderr, 'to-stderr\n', `${context}: wrong stderr`);
+      const [first, second] = result.stdout.split('\n');
+      assert.equal(first, 'healthy', `${context}: wrong stdout ${JSON.stringify(result.stdout)}`);
+      if (cwd !== undefined) assert.equal(second, cwd, `${context}: wrong cwd`);
+      assert.ok(result.durationMs < QUICK_BOUND_MS, `${context}: took ${Math.round(result.durationMs)} ms`);
+    }
+
+    describe('what a command did', () => {
+      it('reports the exact exit code of every command', async () => {
+        assert.equal((await runtime.run('true')).exitCode, 0);
+        assert.equal((await runtime.run('false')).exitCode, 1);
+        assert.equal((await runtime.run('(exit 42)')).exitCode, 42);
+        const missing = await runtime.run('definitely-not-a-command-opsmate');
+        assert.equal(missing.exitCode, 127);
+        assert.match(missing.stderr, /not found/);
+      });
+
+      it('keeps stdout and stderr apart', async () => {
+        const result = await runtime.run('echo out; echo err >&2; echo out2');
+        assert.equal(result.stdout, 'out\nout2\n');
+        assert.equal(result.stderr, 'err\n');
+      });
+
+      it('keeps the working directory, exported and shell variables between commands', async () => {
+        await runtime.run(`cd ${scratch} && export OPSMATE_CONFORMANCE=exported && plain=shellvar`);
+        const result = await runtime.run('pwd; echo "$OPSMATE_CONFORMANCE $plain"');
+        assert.equal(result.stdout, `${scratch}\n${'exported shellvar'}\n`);
+        assert.equal(result.cwd, scratch);
+        const child = await runtime.run('sh -c \'echo "${OPSMATE_CONFORMANCE-unset} ${plain-unset}"\'');
+        assert.equal(child.stdout, 'exported unset\n', 'exported-ness is kept');
+      });
+
+      it('carries values with quotes, newlines and control bytes exactly, and unset', async () => {
+        const value = `a'b"c$d\\e\`f\nline2\ttab \x01\x7f end`;
+        const literal = `'${value.replaceAll("'", `'\\''`)}'`;
+        await runtime.run(`export OPSMATE_TRICKY=${literal}; OPSMATE_PLAIN=${literal}`);
+        const result = await runtime.run(`printf '%s|%s' "$OPSMATE_TRICKY" "$OPSMATE_PLAIN"`);
+        assert.equal(result.stdout, `${value}|${value}`);
+        await runtime.run('unset OPSMATE_TRICKY OPSMATE_PLAIN');
+        const unset = await runtime.run('echo "${OPSMATE_TRICKY-gone} ${OPSMATE_PLAIN-gone}"');
+        assert.equal(unset.stdout, 'gone gone\n');
+      });
+
+      it('gives EOF at once to a command that reads stdin, and carries on', async () => {
+        const cat = await runtime.run('cat', { timeoutMs: 20_000 });
+        assert.equal(cat.timedOut, false);
+        assert.equal(cat.exitCode, 0);
+        const read = await runtime.run('read answer; echo "status $?"', { timeoutMs: 20_000 });
+        assert.equal(read.timedOut, false);
+        assert.equal(read.stdout, 'status 1\n');
+        assert.equal((await runtime.run('echo alive')).stdout, 'alive\n');
+      });
+
+      it('reports syntax errors with the shell message and stays in sync', async () => {
+        for (const broken of ['echo "unterminated', "echo 'unterminated", 'if true; then', 'echo $(', 'fi']) {
+          const result = await runtime.run(broken, { timeoutMs: 20_000 });
+          assert.equal(result.timedOut, false, broken);
+          assert.notEqual(result.exitCode, 0, broken);
+          assert.ok(result.stderr.length > 0, `no message for ${broken}`);
+          assert.equal((await runtime.run('echo next')).stdout, 'next\n', `after ${broken}`);
+        }
+        const heredoc = await runtime.run('cat <<EOF\nno terminator', { timeoutMs: 20_000 });
+        assert.equal(heredoc.timedOut, false);
+        assert.equal((await runtime.run('echo after-heredoc')).stdout, 'after-heredoc\n');
+      });
+
+      it('handles invalid UTF-8 and NUL bytes without losing sync', async () => {
+        const result = await runtime.run("printf 'a\\377b\\000c\\n'");
+        assert.equal(result.stdoutBytes, 6);
+        assert.equal(result.stdout, 'a\uFFFDb\u0000c\n');
+        assert.equal((await runtime.run('echo ok')).stdout, 'ok\n');
+      });
+
+      it('rejects a NUL byte inside the command with a clear result', async () => {
+        const result = await runtime.run('echo a\0b');
+        assert.notEqual(result.exitCode, 0);
+        assert.match(result.stderr, /NUL/);
+      });
+
+      it('runs a 64 KiB command line and prints a long line', async () => {
+        const word = 'x'.repeat(64 * 1024);
+        const result = await runtime.run(`echo ${word} | wc -c`);
+        assert.equal(result.stdout.trim(), String(word.length + 1));
+      });
+
+      it('keeps a head and a tail of big output and spills the whole of it', async () => {
+        const bytes = 10 * 1024 * 1024;
+        const result = await runtime.run(`head -c ${bytes} /dev/zero | tr '\\0' a; echo; echo end`, {
+          timeoutMs: 120_000,
+        });
+        assert.equal(result.exitCode, 0);
+        assert.equal(result.truncated, true);
+        assert.equal(result.stdoutBytes, bytes + 5);
+        assert.ok(result.stdout.length < 8 * 1024, `kept ${result.stdout.length} characters`);
+        assert.match(result.stdout, /^a+\n\[\.\.\. \d+ bytes omitted/);
+        assert.match(result.stdout, /end\n$/);
+        const spill = result.spillFiles.stdout;
+        assert.ok(spill, 'no spill file');
+        assert.equal(statSync(spill).size, bytes + 5);
+      });
+
+      it('ends only the command on `exit`, keeping the status and the state', async () => {
+        await runtime.run(`cd ${scratch}; export OPSMATE_AFTER_EXIT=still-here`);
+        const exited = await runtime.run('cd /; export OPSMATE_AFTER_EXIT=changed; exit 3');
+        assert.equal(exited.exitCode, 3);
+        assert.equal(exited.shellExited, false);
+        const next = await runtime.run('pwd; echo "$OPSMATE_AFTER_EXIT"');
+        assert.equal(next.stdout, '/\nchanged\n');
+        const plainExit = await runtime.run('false; exit');
+        assert.equal(plainExit.exitCode, 1);
+        assert.equal((await runtime.run('echo back')).stdout, 'back\n');
+      });
+
+      it('does not wait for a background job', async () => {
+        const result = await runtime.run('sleep 30 >/dev/null 2>&1 & echo started', { timeoutMs: 20_000 });
+        assert.equal(result.timedOut, false);
+        assert.equal(result.stdout, 'started\n');
+        assert.equal((await runtime.run('echo next')).stdout, 'next\n');
+      });
+
+      it('serialises concurrent runs', async () => {
+        const results = await Promise.all(
+          [1, 2, 3, 4, 5].map((index) => runtime.run(`echo start-${index}; sleep 0.1; echo end-${index}`)),
+        );
+        results.forEach((result, position) => {
+          assert.equal(result.stdout, `start-${position + 1}\nend-${position + 1}\n`);
+        });
+      });
+
+      it('sets a non-interactive environment', async () => {
+        const result = await runtime.run('echo "$PAGER $GIT_PAGER $GIT_TERMINAL_PROMPT"');
+        assert.equal(result.stdout, 'cat cat 0\n');
+      });
+
+      it('answers the facts the model is told', async () => {
+        assert.ok((await runtime.whoami()).length > 0);
+        assert.match(await runtime.osInfo(), /\S/);
+        assert.equal(typeof (await runtime.hasSystemd()), 'boolean');
+        assert.match(await runtime.runtimeInfo(), /\S/);
+      });
     });
 
-    it('keeps stdout and stderr apart', async () => {
-      const result = await runtime.run('echo out; echo err >&2; echo out2');
-      assert.equal(result.stdout, 'out\nout2\n');
-      assert.equal(result.stderr, 'err\n');
+    describe('a timeout or a cancel stops the whole command', () => {
+      it('runs nothing of a list after the limit, and reports no exit code', async () => {
+        const marker = markerPath(scratch, 'list');
+        const result = await runtime.run(`echo started; sleep 30; touch ${marker}`, { timeoutMs: 1_000 });
+        assert.equal(result.timedOut, true);
+        assert.equal(result.timeoutKind, 'total');
+        assert.equal(result.exitCode, null);
+        assert.match(result.stdout, /started/);
+        assert.ok(result.notice, 'a timeout has a notice');
+        assert.ok(
+          result.durationMs < 1_000 + STOP_BOUND_MS,
+          `returned after ${Math.round(result.durationMs)} ms`,
+        );
+        assertNoJobNoise(result);
+        await sleep(1_500);
+        const check = await runtime.run(`test -e ${marker} && echo ran || echo stopped`);
+        assert.equal(check.stdout, 'stopped\n', 'the statement after the limit ran');
+      });
+
+      it('runs no further loop iteration, and no trap of the command', async () => {
+        const marker = markerPath(scratch, 'loop');
+        const trapMarker = markerPath(scratch, 'trap');
+        const result = await runtime.run(
+          `trap 'touch ${trapMarker}' EXIT INT TERM HUP; for i in 1 2 3; do sleep 2; echo iter-$i >> ${marker}; done`,
+          { timeoutMs: 1_000 },
+        );
+        assert.equal(result.timedOut, true);
+        assert.equal(result.exitCode, null);
+        assertNoJobNoise(result);
+        await sleep(5_000);
+        const check = await runtime.run(
+          `test -e ${marker} && echo loop-ran || echo loop-stopped; test -e ${trapMarker} && echo trap-ran || echo trap-stopped`,
+        );
+        assert.equal(check.stdout, 'loop-stopped\ntrap-stopped\n');
+      });
+
+      it('stops a busy loop of the shell itself and nested shells', async () => {
+        const marker = markerPath(scratch, 'busy');
+        const result = await runtime.run(`while :; do :; done; touch ${marker}`, { timeoutMs: 1_000 });
+        assert.equal(result.timedOut, true);
+        const nested = await runtime.run(
+          `sh -c 'sh -c "sleep 30; touch ${marker}"; touch ${marker}'; touch ${marker}`,
+          {
+            timeoutMs: 1_000,
+          },
+        );
+        assert.equal(nested.timedOut, true);
+        assertNoJobNoise(nested);
+        await sleep(1_000);
+        assert.equal(
+          (await runtime.run(`test -e ${marker} && echo ran || echo stopped`)).stdout,
+          'stopped\n',
+        );
+      });
+
+      it('kills the children of a timed-out command, background ones included', async () => {
+        const marker = markerPath(scratch, 'child');
+        const result = await runtime.run(`(sleep 3; touch ${marker}) & sleep 60`, { timeoutMs: 1_000 });
+        assert.equal(result.timedOut, true);
+        await sleep(3_500);
+        const check = await runtime.run(`test -e ${marker} && echo survived || echo killed`);
+        assert.equal(check.stdout, 'killed\n', 'a child of the timed-out command was left running');
+      });
+
+      it('keeps the state of the last command that completed, and the session', async () => {
+        await runtime.run(`cd ${scratch}; export OPSMATE_KEEP=kept`);
+        const result = await runtime.run('cd /; export OPSMATE_KEEP=lost; sleep 30', { timeoutMs: 1_000 });
+        assert.equal(result.timedOut, true);
+        const next = await runtime.run('pwd; echo "$OPSMATE_KEEP"');
+        assert.equal(next.exitCode, 0);
+        assert.equal(next.stdout, `${scratch}\nkept\n`);
+        await assertHealthy('after a timeout', scratch);
+      });
+
+      it('has an idle timeout that output resets', async () => {
+        const result = await runtime.run('echo a; sleep 1; echo b; sleep 60', { idleTimeoutMs: 2_500 });
+        assert.equal(result.timedOut, true);
+        assert.equal(result.timeoutKind, 'idle');
+        assert.equal(result.exitCode, null);
+        assert.equal(result.stdout, 'a\nb\n');
+      });
+
+      it('cancels a command through an AbortSignal: the rest of it never runs', async () => {
+        const marker = markerPath(scratch, 'cancel');
+        const controller = new AbortController();
+        setTimeout(() => controller.abort(), 500);
+        const result = await runtime.run(`echo begun; sleep 3; echo after-cancel; touch ${marker}`, {
+          signal: controller.signal,
+        });
+        assert.equal(result.cancelled, true);
+        assert.equal(result.exitCode, null);
+        assert.doesNotMatch(result.stdout, /after-cancel/);
+        assertNoJobNoise(result);
+        await sleep(3_000);
+        const check = await runtime.run(`test -e ${marker} && echo ran || echo stopped; echo after`);
+        assert.equal(check.stdout, 'stopped\nafter\n');
+      });
     });
 
-    it('keeps the working directory, exported and shell variables between commands', async () => {
-      await runtime.run(`cd ${scratch} && export OPSMATE_CONFORMANCE=exported && plain=shellvar`);
-      const result = await runtime.run('pwd; echo "$OPSMATE_CONFORMANCE $plain"');
-      assert.equal(result.stdout, `${scratch}\n${'exported shellvar'}\n`);
-      assert.equal(result.cwd, scratch);
-    });
+    describe('the protocol cannot be forged or broken', () => {
+      it('cannot be fooled by output that looks like a frame', async () => {
+        const result = await runtime.run(
+          "printf '\\036OPSMATE0123>0\\036\\n\\036OPSMATE0123<\\036\\n'; printf '\\036\\036\\037 tail\\n'; echo done",
+        );
+        assert.equal(result.exitCode, 0);
+        assert.equal(result.stdout, '\x1eOPSMATE0123>0\x1e\n\x1eOPSMATE0123<\x1e\n\x1e\x1e\x1f tail\ndone\n');
+      });
 
-    it('gives EOF at once to a command that reads stdin, and carries on', async () => {
-      const cat = await runtime.run('cat', { timeoutMs: 20_000 });
-      assert.equal(cat.timedOut, false);
-      assert.equal(cat.exitCode, 0);
-      const read = await runtime.run('read answer; echo "status $?"', { timeoutMs: 20_000 });
-      assert.equal(read.timedOut, false);
-      assert.equal(read.stdout, 'status 1\n');
-      assert.equal((await runtime.run('echo alive')).stdout, 'alive\n');
-    });
+      it('gives a command no token it could forge a trailer with', async () => {
+        // Every token-like string the command can see, printed as an exit frame and an end frame.
+        const forge = [
+          'for t in $( (set; env; export -p; declare -p 2>/dev/null; cat /proc/$$/environ /proc/$PPID/environ 2>/dev/null | tr "\\0" "\\n") | grep -o "OPSMATE[0-9a-f]*" | sort -u); do',
+          '  printf "\\036%s>0\\036\\n" "$t"; printf "\\036%s<\\036\\n" "$t" >&2;',
+          '  printf "\\036%s>0\\037done\\037/forged\\037\\036%s<\\n" "$t" "$t";',
+          'done',
+          `printf '\\036%s>0\\037done\\037/forged\\037\\036%s<\\n' "\${__opsmate_token-}" "\${__opsmate_token-}"`,
+          'exit 3',
+        ].join('\n');
+        const result = await runtime.run(forge);
+        assert.equal(result.exitCode, 3, 'a forged frame was taken for the real one');
+        assert.notEqual(result.cwd, '/forged');
+        await assertHealthy('after forged frames');
+        const next = await runtime.run('echo clean');
+        assert.equal(next.stdout, 'clean\n', 'a later command got leftovers');
+      });
 
-    it('reports syntax errors with the shell message and stays in sync', async () => {
-      for (const broken of ['echo "unterminated', "echo 'unterminated", 'if true; then', 'echo $(', 'fi']) {
-        const result = await runtime.run(broken, { timeoutMs: 20_000 });
-        assert.equal(result.timedOut, false, broken);
-        assert.notEqual(result.exitCode, 0, broken);
-        assert.ok(result.stderr.length > 0, `no message for ${broken}`);
-        assert.equal((await runtime.run('echo next')).stdout, 'next\n', `after ${broken}`);
+      const breakers: Array<[string, string]> = [
+        ['a function named command', 'command() { :; }'],
+        ['an alias of command', 'alias command=true; alias eval=true'],
+        [
+          'aliases with expand_aliases',
+          'shopt -s expand_aliases 2>/dev/null; alias echo=false; alias printf=true',
+        ],
+        ['enable -n eval', 'enable -n eval 2>/dev/null'],
+        ['enable -n command', 'enable -n command 2>/dev/null'],
+        ['enable -n export', 'enable -n export 2>/dev/null; enable -n printf 2>/dev/null'],
+        ['IFS made of digits', 'IFS=0123456789'],
+        ['ulimit -n 4', 'ulimit -n 4'],
+        ['a function named printf', 'printf() { :; }'],
+        [
+          'redefined opsmate helpers',
+          '__opsmate_trailer() { :; }; __opsmate_end() { :; }; __opsmate_state() { :; }',
+        ],
+        [
+          'unset opsmate helpers',
+          'unset -f __opsmate_trailer __opsmate_end __opsmate_state __opsmate_holds 2>/dev/null',
+        ],
+        ['unset opsmate variables', 'unset __opsmate_token __opsmate_st __opsmate_flavor 2>/dev/null'],
+        [
+          'readonly opsmate variables',
+          'readonly __opsmate_token __opsmate_st __opsmate_s __opsmate_reported 2>/dev/null',
+        ],
+        ['exec >/dev/null', 'exec >/dev/null'],
+        ['exec 1>&2', 'exec 1>&2'],
+        ['exec >&-', 'exec >&-'],
+        ['exec 2>/dev/null', 'exec 2>/dev/null'],
+        ['exec 2>&1', 'exec 2>&1'],
+        [
+          'closing every descriptor',
+          'for fd in 3 4 5 6 7 8 9; do eval "exec $fd>&-"; done; exec 0<&- 1>&- 2>&-',
+        ],
+        ['set -e and a failure', 'set -e; false; echo not-reached'],
+        ['set -u', 'set -u'],
+        ['set -n', 'set -n; echo not-run'],
+        ['set -x', 'set -x'],
+        [
+          'a DEBUG and an ERR trap',
+          "trap 'echo DEBUG-TRAP' DEBUG 2>/dev/null; trap 'echo ERR-TRAP' ERR 2>/dev/null; true",
+        ],
+        ['an EXIT trap', "trap 'echo exit-trap-ran' EXIT"],
+        ['PATH emptied', 'PATH=/nonexistent; export PATH'],
+      ];
+      for (const [label, breaker] of breakers) {
+        it(`stays exact after ${label}`, async () => {
+          const result = await runtime.run(breaker, { timeoutMs: 20_000 });
+          assert.equal(result.timedOut, false, `${label}: a command that finished at once hung`);
+          assert.ok(result.durationMs < QUICK_BOUND_MS, `${label}: took ${Math.round(result.durationMs)} ms`);
+          assert.equal(result.shellExited, false, `${label}: the shell was lost`);
+          // A later command sees none of it, and state that only shells keep does not carry over.
+          await runtime.run('PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin; export PATH');
+          await assertHealthy(label);
+          await assertHealthy(`${label} (twice)`);
+        });
       }
-      const heredoc = await runtime.run('cat <<EOF\nno terminator', { timeoutMs: 20_000 });
-      assert.equal(heredoc.timedOut, false);
-      assert.equal((await runtime.run('echo after-heredoc')).stdout, 'after-heredoc\n');
+
+      it('keeps a script that sends its own output to a log file whole', async () => {
+        const log = markerPath(scratch, 'log');
+        const result = await runtime.run(`exec > ${log} 2>&1; echo hello; echo oops >&2`);
+        assert.equal(result.exitCode, 0);
+        assert.equal(result.stdout, '');
+        const content = await runtime.run(`cat ${log}; rm -f ${log}`);
+        assert.equal(content.stdout, 'hello\noops\n', 'the log got something besides the script output');
+      });
+
+      it('notices a shell stopped by the command, and replaces it', async () => {
+        await runtime.run(`cd ${scratch}; export OPSMATE_STOPPED=kept`);
+        const result = await runtime.run('kill -STOP $$; echo sent', { timeoutMs: 30_000 });
+        assert.equal(result.timedOut, false, 'the stopped shell went unnoticed until the timeout');
+        assert.equal(result.exitCode, null);
+        assert.equal(result.shellExited, true);
+        assert.ok(result.notice);
+        const next = await runtime.run('pwd; echo "$OPSMATE_STOPPED"');
+        assert.equal(next.stdout, `${scratch}\nkept\n`);
+      });
+
+      it('notices at once a shell killed while an orphan holds its output open', async () => {
+        await runtime.run(`cd ${scratch}; export OPSMATE_KILLED=kept`);
+        const result = await runtime.run('(sleep 20 &) ; kill -9 $$', { timeoutMs: 60_000 });
+        assert.equal(result.shellExited, true);
+        assert.equal(result.exitCode, null);
+        assert.ok(result.durationMs < QUICK_BOUND_MS, `noticed after ${Math.round(result.durationMs)} ms`);
+        assertNoJobNoise(result);
+        const next = await runtime.run('pwd; echo "$OPSMATE_KILLED"');
+        assert.equal(next.stdout, `${scratch}\nkept\n`);
+      });
+
+      it('keeps output that a background job prints after its command apart', async () => {
+        const first = await runtime.run('(sleep 1; echo late-output; echo late-error >&2) & echo now');
+        assert.equal(first.stdout, 'now\n');
+        await sleep(2_000);
+        const next = await runtime.run('echo next');
+        assert.equal(next.stdout, 'next\n');
+        assert.equal(next.stderr, '');
+        assert.ok(next.backgroundOutput, 'the late output was lost');
+        assert.match(next.backgroundOutput.stdout, /late-output/);
+        assert.match(next.backgroundOutput.stderr, /late-error/);
+        assert.ok(next.notice?.includes('background'), 'the notice does not say so');
+        const after = await runtime.run('echo after');
+        assert.equal(after.backgroundOutput, undefined);
+      });
+    });
+  });
+
+  describe(`runtime conformance: ${options.name}, bounded spill`, { skip: options.skip || false }, () => {
+    let runtime: Runtime;
+    let spillDir: string;
+    before(async () => {
+      spillDir = mkdtempSync(join(tmpdir(), 'opsmate-conformance-spill-'));
+      runtime = await options.create({ spillDir, outputLimitBytes: 4096, spillLimitBytes: 100_000 });
+      await runtime.connect();
+    });
+    after(async () => {
+      await runtime?.disconnect();
+      rmSync(spillDir, { recursive: true, force: true });
     });
 
-    it('cannot be fooled by output that looks like a marker', async () => {
-      const result = await runtime.run(
-        "printf '\\036OPSMATE0123>0\\037done\\037/\\037\\036OPSMATE0123<\\n'; printf '\\036\\036\\037 tail\\n'; echo done",
-      );
-      assert.equal(result.exitCode, 0);
-      assert.equal(
-        result.stdout,
-        '\x1eOPSMATE0123>0\x1fdone\x1f/\x1f\x1eOPSMATE0123<\n\x1e\x1e\x1f tail\ndone\n',
-      );
-    });
-
-    it('handles invalid UTF-8 and NUL bytes without losing sync', async () => {
-      const result = await runtime.run("printf 'a\\377b\\000c\\n'");
-      assert.equal(result.stdoutBytes, 6);
-      assert.equal(result.stdout, 'a\uFFFDb\u0000c\n');
-      assert.equal((await runtime.run('echo ok')).stdout, 'ok\n');
-    });
-
-    it('rejects a NUL byte inside the command with a clear result', async () => {
-      const result = await runtime.run('echo a\0b');
-      assert.notEqual(result.exitCode, 0);
-      assert.match(result.stderr, /NUL/);
-    });
-
-    it('runs a 64 KiB command line and prints a long line', async () => {
-      const word = 'x'.repeat(64 * 1024);
-      const result = await runtime.run(`echo ${word} | wc -c`);
-      assert.equal(result.stdout.trim(), String(word.length + 1));
-    });
-
-    it('keeps a head and a tail of big output and spills the whole of it', async () => {
-      const bytes = 10 * 1024 * 1024;
-      const result = await runtime.run(`head -c ${bytes} /dev/zero | tr '\\0' a; echo; echo end`, {
-        timeoutMs: 120_000,
+    it('stops writing a spill file at its cap, keeps what fits and says so', async () => {
+      const result = await runtime.run('head -c 1000000 /dev/zero | tr "\\0" b; echo; echo end', {
+        timeoutMs: 60_000,
       });
       assert.equal(result.exitCode, 0);
-      assert.equal(result.truncated, true);
-      assert.equal(result.stdoutBytes, bytes + 5);
-      assert.ok(result.stdout.length < 8 * 1024, `kept ${result.stdout.length} characters`);
-      assert.match(result.stdout, /^a+\n\[\.\.\. \d+ bytes omitted/);
+      assert.equal(result.stdoutBytes, 1_000_005);
       assert.match(result.stdout, /end\n$/);
       const spill = result.spillFiles.stdout;
       assert.ok(spill, 'no spill file');
-      assert.equal(statSync(spill).size, bytes + 5);
-    });
-
-    it('kills a timed-out command and its children, keeps the session clean', async () => {
-      await runtime.run(`cd ${scratch}`);
-      const marker = `${scratch}/opsmate-conformance-${process.pid}-${Date.now()}`;
-      const result = await runtime.run(`echo started; (sleep 3; touch ${marker}) & sleep 60`, {
-        timeoutMs: 1_000,
-      });
-      assert.equal(result.timedOut, true);
-      assert.equal(result.timeoutKind, 'total');
-      assert.match(result.stdout, /started/);
-      assert.ok(result.notice, 'a timeout has a notice');
-      const next = await runtime.run('echo clean; pwd');
-      assert.equal(next.stdout, `clean\n${scratch}\n`);
-      await new Promise((resolve) => setTimeout(resolve, 3_500));
-      const check = await runtime.run(`test -e ${marker} && echo survived || echo killed`);
-      assert.equal(check.stdout, 'killed\n', 'a child of the timed-out command was left running');
-    });
-
-    it('has an idle timeout that output resets', async () => {
-      const result = await runtime.run('echo a; sleep 1; echo b; sleep 60', { idleTimeoutMs: 2_500 });
-      assert.equal(result.timedOut, true);
-      assert.equal(result.timeoutKind, 'idle');
-      assert.equal(result.stdout, 'a\nb\n');
-    });
-
-    it('recovers from a busy loop inside the shell itself, restoring state', async () => {
-      await runtime.run(`cd ${scratch}; export OPSMATE_KEEP=kept`);
-      const result = await runtime.run('while :; do :; done', { timeoutMs: 1_000 });
-      assert.equal(result.timedOut, true);
-      const next = await runtime.run('pwd; echo "$OPSMATE_KEEP"');
-      assert.equal(next.exitCode, 0);
-      assert.equal(next.stdout, `${scratch}\nkept\n`);
-    });
-
-    it('reports exit, then starts a new shell in the same directory with the same exports', async () => {
-      await runtime.run(`cd ${scratch}; export OPSMATE_AFTER_EXIT=still-here`);
-      const exited = await runtime.run('exit 3');
-      assert.equal(exited.exitCode, 3);
-      assert.equal(exited.shellExited, true);
-      const next = await runtime.run('pwd; echo "$OPSMATE_AFTER_EXIT"');
-      assert.equal(next.stdout, `${scratch}\nstill-here\n`);
-      const plainExit = await runtime.run('exit');
-      assert.equal(plainExit.shellExited, true);
-      assert.equal((await runtime.run('echo back')).stdout, 'back\n');
-    });
-
-    it('does not wait for a background job', async () => {
-      const result = await runtime.run('sleep 30 & echo started', { timeoutMs: 20_000 });
-      assert.equal(result.timedOut, false);
-      assert.equal(result.stdout, 'started\n');
-      assert.equal((await runtime.run('echo next')).stdout, 'next\n');
-      await runtime.run('kill %1 2>/dev/null; true');
-    });
-
-    it('cancels a command through an AbortSignal', async () => {
-      const controller = new AbortController();
-      setTimeout(() => controller.abort(), 500);
-      const result = await runtime.run('echo begun; sleep 60', { signal: controller.signal });
-      assert.equal(result.cancelled, true);
-      assert.equal((await runtime.run('echo after-cancel')).stdout, 'after-cancel\n');
-    });
-
-    it('serialises concurrent runs', async () => {
-      const results = await Promise.all(
-        [1, 2, 3, 4, 5].map((index) => runtime.run(`echo start-${index}; sleep 0.1; echo end-${index}`)),
-      );
-      results.forEach((result, position) => {
-        assert.equal(result.stdout, `start-${position + 1}\nend-${position + 1}\n`);
-      });
-    });
-
-    it('sets a non-interactive environment', async () => {
-      const result = await runtime.run('echo "$PAGER $GIT_PAGER $GIT_TERMINAL_PROMPT"');
-      assert.equal(result.stdout, 'cat cat 0\n');
-    });
-
-    it('answers the facts the model is told', async () => {
-      assert.ok((await runtime.whoami()).length > 0);
-      assert.match(await runtime.osInfo(), /\S/);
-      assert.equal(typeof (await runtime.hasSystemd()), 'boolean');
-      assert.match(await runtime.runtimeInfo(), /\S/);
+      assert.equal(statSync(spill).size, 100_000);
+      assert.match(result.stdout, /first 100000 bytes/);
+      assert.match(result.notice ?? '', /spill/);
     });
   });
 }

@@ -39,6 +39,10 @@ export function execCommand(context: CliContext): Command {
       new Option('--idle-timeout <SECONDS>', 'kill the command when it prints nothing for this long'),
     )
     .option('--info', 'print what the model is told about the target: OS, user, systemd, runtime')
+    .option(
+      '--keep-output',
+      'also save output over --output-limit to a spill file (it is shown live; by default not kept)',
+    )
     .option('-r, --review', 'approve, edit or cancel the command on the terminal before it runs')
     .option('-y, --yes', 'run commands the policy asks about without asking (deny rules still apply)');
   addSettingOptions(command, [...RUNTIME_COMMAND_SETTINGS, 'outputLimit']);
@@ -56,6 +60,7 @@ async function runExec(words: string[], command: Command, context: CliContext): 
     info?: boolean;
     review?: boolean;
     yes?: boolean;
+    keepOutput?: boolean;
   }>();
   const settings = readSettings(command, context.env);
   const timeoutMs = options.timeout === undefined ? undefined : parseSeconds(options.timeout, '--timeout');
@@ -66,6 +71,8 @@ async function runExec(words: string[], command: Command, context: CliContext): 
     command,
     settings,
     context,
+    // Every byte is shown live: a second full copy on disk only when asked.
+    ...(options.keepOutput ? {} : { spillLimitBytes: 0 }),
     guard: {
       reviewer: chooseReviewer({ yes: Boolean(options.yes) && !options.review, context }),
       reviewAll: Boolean(options.review),

@@ -1,4 +1,7 @@
-import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
+
+/** Default cap of one spill file: enough for any log a person pages through, safe for a laptop. */
+export const DEFAULT_SPILL_LIMIT_BYTES = 1024 * 1024 * 1024;
 
 /** What one stream of one command produced, as kept by an {@link OutputCollector}. */
 export interface CollectedOutput {
@@ -7,8 +10,13 @@ export interface CollectedOutput {
   /** Every byte the stream carried. */
   bytes: number;
   truncated: boolean;
-  /** Path of the file holding the whole stream; set only when truncated. */
+  /** Path of the file holding the stream; set only when truncated and a file was written. */
   spillFile?: string;
+  /**
+   * Why the spill file holds only the start of the stream (its cap was reached, the disk filled
+   * up), when it does. The text's notice says the same.
+   */
+  spillIncomplete?: string;
 }
 
 export interface OutputCollectorOptions {
@@ -16,6 +24,11 @@ export interface OutputCollectorOptions {
   limitBytes: number;
   /** Created (with its folder) only when the stream outgrows `limitBytes`. */
   spillFile: string;
+  /**
+   * Most bytes written to the spill file; after that writing stops and the result says so.
+   * 0 means no spill file at all (the caller showed the output live). Default 1 GiB.
+   */
+  spillLimitBytes?: number;
 }
 
 /**
@@ -27,6 +40,9 @@ export class OutputCollector {
   readonly #headLimit: number;
   readonly #tailLimit: number;
   readonly #spillFile: string;
+  readonly #spillLimit: number;
+  #spilledBytes = 0;
+  #spillStopped: string | undefined;
   #chunks: Buffer[] = [];
   #bufferedBytes = 0;
   #head: Buffer | undefined;
@@ -40,6 +56,7 @@ export class OutputCollector {
     this.#headLimit = Math.max(0, Math.floor(options.limitBytes / 2));
     this.#tailLimit = Math.max(0, options.limitBytes - this.#headLimit);
     this.#spillFile = options.spillFile;
+    this.#spillLimit = options.spillLimitBytes ?? DEFAULT_SPILL_LIMIT_BYTES;
   }
 
   write(chunk: Buffer): void {
@@ -57,25 +74,27 @@ export class OutputCollector {
   }
 
   finish(): CollectedOutput {
-    if (this.#spillFd !== undefined) {
-      closeSync(this.#spillFd);
-      this.#spillFd = undefined;
-    }
+    this.#closeSpill();
     if (this.#head === undefined) {
       return { text: Buffer.concat(this.#chunks).toString('utf8'), bytes: this.#bytes, truncated: false };
     }
     const joined = Buffer.concat(this.#tail);
     const tail = joined.subarray(Math.max(0, joined.length - this.#tailLimit));
     const omitted = this.#bytes - this.#head.length - tail.length;
-    const where = this.#spillError
-      ? `the full output could not be saved: ${this.#spillError}`
-      : `full output in ${this.#spillFile}`;
+    const saved = this.#spillError === undefined && this.#spilledBytes > 0;
+    let where: string;
+    if (this.#spillLimit === 0) where = 'the full output was shown live and not kept';
+    else if (!saved) where = `the full output could not be saved: ${this.#spillError ?? 'nothing written'}`;
+    else if (this.#spillStopped) {
+      where = `the first ${this.#spilledBytes} bytes are in ${this.#spillFile} (${this.#spillStopped})`;
+    } else where = `full output in ${this.#spillFile}`;
     const notice = `\n[... ${omitted} bytes omitted (${this.#bytes} in all); ${where} ...]\n`;
     return {
       text: this.#head.toString('utf8') + notice + tail.toString('utf8'),
       bytes: this.#bytes,
       truncated: true,
-      ...(this.#spillError ? {} : { spillFile: this.#spillFile }),
+      ...(saved ? { spillFile: this.#spillFile } : {}),
+      ...(saved && this.#spillStopped ? { spillIncomplete: this.#spillStopped } : {}),
     };
   }
 
@@ -85,26 +104,56 @@ export class OutputCollector {
     this.#chunks = [];
     this.#bufferedBytes = 0;
     this.#head = Buffer.from(all.subarray(0, this.#headLimit));
+    if (this.#spillLimit > 0) this.#openSpill();
+    this.#spill(all);
+    this.#pushTail(all.subarray(this.#headLimit));
+  }
+
+  #openSpill(): void {
     try {
       mkdirSync(dirnameOf(this.#spillFile), { recursive: true, mode: 0o700 });
       this.#spillFd = openSync(this.#spillFile, 'w', 0o600);
     } catch (error) {
       this.#spillError = (error as Error).message;
     }
-    this.#spill(all);
-    this.#pushTail(all.subarray(this.#headLimit));
   }
 
   #spill(chunk: Buffer): void {
     if (this.#spillFd === undefined) return;
+    const room = this.#spillLimit - this.#spilledBytes;
+    const part = chunk.length > room ? chunk.subarray(0, room) : chunk;
     try {
       let offset = 0;
-      while (offset < chunk.length) offset += writeSync(this.#spillFd, chunk, offset);
+      while (offset < part.length) {
+        const written = writeSync(this.#spillFd, part, offset);
+        offset += written;
+        this.#spilledBytes += written;
+      }
     } catch (error) {
-      this.#spillError = (error as Error).message;
-      closeSync(this.#spillFd);
-      this.#spillFd = undefined;
+      const code = (error as NodeJS.ErrnoException).code;
+      // A full disk leaves a partial file: keep it and say how much it holds.
+      this.#closeSpill();
+      if (this.#spilledBytes > 0) this.#spillStopped = `writing stopped: ${code ?? (error as Error).message}`;
+      else {
+        this.#spillError = (error as Error).message;
+        rmSync(this.#spillFile, { force: true });
+      }
+      return;
     }
+    if (part.length < chunk.length) {
+      this.#spillStopped = `the spill limit of ${this.#spillLimit} bytes was reached`;
+      this.#closeSpill();
+    }
+  }
+
+  #closeSpill(): void {
+    if (this.#spillFd === undefined) return;
+    try {
+      closeSync(this.#spillFd);
+    } catch {
+      // nothing more to lose
+    }
+    this.#spillFd = undefined;
   }
 
   #pushTail(chunk: Buffer): void {

@@ -3,23 +3,36 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { RuntimeError } from '../../errors/opsmate-error.js';
 import { signalProcessGroup, type CoResult } from '../../process/child-process.js';
-import type { RunOptions, RunResult } from '../contract.js';
-import { MarkerScanner } from './marker-scanner.js';
+import type { BackgroundOutput, RunOptions, RunResult } from '../contract.js';
+import { FrameScanner, type FrameSpec, type ScanEvent } from './frame-scanner.js';
 import { OutputCollector } from './output-collector.js';
-import { commandLine, initScript, KILL_DESCENDANTS_SCRIPT, UNIT_SEPARATOR } from './shell-scripts.js';
+import {
+  commandLine,
+  initScript,
+  PROCESS_STATE_SCRIPT,
+  STOP_DESCENDANTS_SCRIPT,
+  supervisorLine,
+} from './shell-scripts.js';
+import { parseStateDump, stateUpdateScript, type ShellFlavor, type ShellVariables } from './shell-state.js';
 
 export const DEFAULT_COMMAND_TIMEOUT_MS = 120_000;
 export const DEFAULT_START_TIMEOUT_MS = 30_000;
 export const DEFAULT_OUTPUT_LIMIT_BYTES = 64 * 1024;
-/** How long a timed-out command gets between SIGTERM and SIGKILL. */
-export const DEFAULT_KILL_GRACE_MS = 2_000;
-/** After stdout's trailer, how long to wait for stderr's end marker before giving up on it. */
+/** After a stop, how long the session shell gets to report the command's end before it is replaced. */
+const STOP_SETTLE_MS = 1_500;
+/** How long the stop script may take on the target before the transport itself is killed. */
+const STOP_SCRIPT_TIMEOUT_MS = 3_000;
+/** After stdout's trailer, how long to wait for stderr's end frame before giving up on it. */
 const STDERR_SETTLE_MS = 1_000;
-/** After the shell process exits, how long to wait for its pipes to drain. */
+/** After the session shell ended, how long to wait for its pipes to drain. */
 const PIPE_DRAIN_MS = 250;
+/** After the state frame, how long without the exit frame before the session shell is checked. */
+const WEDGE_CHECK_MS = 1_000;
 const STARTUP_OUTPUT_LIMIT_BYTES = 64 * 1024;
-/** A shell message after which the shell is not safe to keep (see where it is used). */
-const POISONED_SHELL = /unexpected EOF while looking for matching `\)'/;
+/** Largest state dump accepted; a bigger one (a huge exported variable) keeps the previous state. */
+const MAX_STATE_BYTES = 4 * 1024 * 1024;
+/** Output printed between commands by background jobs, kept per stream for the next result. */
+const BACKGROUND_LIMIT_BYTES = 16 * 1024;
 
 /** How to start the process that carries the shell: its stdin, stdout and stderr are the shell's. */
 export interface ShellTransport {
@@ -44,9 +57,10 @@ export interface ShellSessionOptions {
   /** Called at every (re)start, so a transport can pick up fresh state (a new master socket...). */
   transport: () => ShellTransport | Promise<ShellTransport>;
   /**
-   * Runs a POSIX sh script out of band on the target, as `sh -c SCRIPT sh ARGS...`, beside the busy
-   * shell. Used to kill a timed-out command's processes while keeping the shell and its state.
-   * Without it a timeout kills the whole shell, and the next command gets a new one.
+   * Runs a POSIX sh script out of band on the target, as `sh -c SCRIPT sh ARGS...`, beside the
+   * session shell. Used to stop a timed-out or cancelled command's processes while keeping the
+   * shell, and to check on a shell that stopped answering. Without it a timeout kills the whole
+   * transport, and the next command gets a new shell.
    */
   sideChannel?: (script: string, args: string[]) => Promise<CoResult>;
   /** Variables exported in the shell at every start (values are quoted, never interpreted). */
@@ -56,9 +70,10 @@ export interface ShellSessionOptions {
   /** Spill folder for outputs over the limit. */
   spillDir: string;
   outputLimitBytes?: number;
+  /** Cap of one spill file; 0 for none. See OutputCollectorOptions.spillLimitBytes. */
+  spillLimitBytes?: number;
   defaultTimeoutMs?: number;
   startTimeoutMs?: number;
-  killGraceMs?: number;
   /**
    * Explains how the transport ended when the shell did not say (e.g. ssh's 255 means the
    * connection was lost). Returns one line, or undefined for the default wording.
@@ -68,51 +83,75 @@ export interface ShellSessionOptions {
   label?: string;
 }
 
+/** What the session knows of a shell's state: its variables and working directory. */
+interface ShellState {
+  variables: ShellVariables;
+  /** The working directory, decoded as UTF-8. */
+  cwd: string | undefined;
+  /** The same as the shell's bytes (latin1), for `cd` back into it. */
+  rawCwd: string | undefined;
+  /** Background processes that commands left running, as far as the last report knew. */
+  backgroundPids: number[];
+}
+
 interface LiveShell {
   child: ChildProcessWithoutNullStreams;
+  /** The session shell's pid on the target. */
   pid: number;
+  flavor: ShellFlavor;
+  /** Token of the supervisor's frames. */
+  supervisorToken: string;
+  /** The transport process exited. */
   exited: boolean;
   exitCode: number | null;
   exitSignal: NodeJS.Signals | null;
+  /** The session shell is gone (the supervisor said so, or the transport ended). */
+  ended: boolean;
+  /** State of the session shell itself, as the next command line finds it. */
+  state: ShellState;
+  /** Between commands: scans stderr for the supervisor's frame; stdout is all background output. */
+  idleStderr: FrameScanner;
   onStdout: (chunk: Buffer) => void;
   onStderr: (chunk: Buffer) => void;
-  onExit: () => void;
+  onEnd: () => void;
+  /** Last bytes of stderr, for messages about how the shell ended. */
+  stderrTail: string;
 }
 
 type Interruption = 'total' | 'idle' | 'cancelled';
 
 /**
  * One persistent shell driven over stdin/stdout/stderr, shared by every shell-based runtime.
- * `cd`, `export` and variables carry over between commands. Each command is framed by a fresh
- * random token, reads EOF from stdin, and reports its exact exit status; a timeout kills the
- * command's processes (and, if it must, the shell); a dead shell is replaced on the next command
- * with the last working directory and exported variables restored.
+ * Each command runs in a fresh subshell of the session shell (see shell-scripts.ts), so `cd` and
+ * variables carry over, reported back as data, while nothing a command does can change how the
+ * next one is framed. A timeout or cancel stops the command's whole process tree before killing
+ * it, so nothing of it runs afterwards; a dead shell is replaced with the state restored.
  */
 export class ShellSession {
   readonly #options: ShellSessionOptions;
   #shell: LiveShell | undefined;
   #starting: Promise<LiveShell> | undefined;
   #queue: Promise<unknown> = Promise.resolve();
-  #cwd: string | undefined;
-  #exports: string | undefined;
+  /** The state the next command should see: that of the last command that completed. */
+  #state: ShellState | undefined;
   #runCount = 0;
   /** True until a shell has started in the cwd the user chose. */
   #cwdMustExist: boolean;
+  #background = { stdout: new BoundedText(), stderr: new BoundedText() };
 
   constructor(options: ShellSessionOptions) {
     this.#options = options;
-    this.#cwd = options.cwd;
     this.#cwdMustExist = options.cwd !== undefined;
   }
 
   /** Working directory after the last command, when known. */
   get cwd(): string | undefined {
-    return this.#cwd;
+    return this.#state?.cwd ?? this.#options.cwd;
   }
 
-  /** Process id of the shell on the target, when one is running. */
+  /** Process id of the session shell on the target, when one is running. */
   get shellPid(): number | undefined {
-    return this.#shell && !this.#shell.exited ? this.#shell.pid : undefined;
+    return this.#shell && !this.#shell.ended ? this.#shell.pid : undefined;
   }
 
   /** Starts the shell if none is running. Rejects with a RuntimeError when it cannot start. */
@@ -156,6 +195,7 @@ export class ShellSession {
     startedAt: number,
     fields: { exitCode?: number; stderr?: string; cancelled?: boolean; notice?: string },
   ): RunResult {
+    const cwd = this.cwd;
     return {
       command,
       exitCode: fields.exitCode ?? null,
@@ -169,13 +209,14 @@ export class ShellSession {
       cancelled: fields.cancelled ?? false,
       shellExited: false,
       durationMs: performance.now() - startedAt,
-      ...(this.#cwd ? { cwd: this.#cwd } : {}),
+      ...(cwd ? { cwd } : {}),
       ...(fields.notice ? { notice: fields.notice } : {}),
     };
   }
 
   async #ensureShell(signal?: AbortSignal): Promise<LiveShell> {
-    if (this.#shell && !this.#shell.exited) return this.#shell;
+    if (this.#shell && !this.#shell.ended) return this.#shell;
+    if (this.#shell) this.#dropShell(this.#shell);
     this.#shell = undefined;
     this.#starting ??= this.#spawnShell(signal).finally(() => {
       this.#starting = undefined;
@@ -185,12 +226,21 @@ export class ShellSession {
     return shell;
   }
 
+  /** Forgets a dead shell, killing what is left of its transport. */
+  #dropShell(shell: LiveShell): void {
+    if (!shell.exited) signalProcessGroup(shell.child, 'SIGKILL');
+    shell.onStdout = () => {};
+    shell.onStderr = () => {};
+  }
+
   async #spawnShell(signal?: AbortSignal): Promise<LiveShell> {
     const label = this.#options.label ?? 'shell';
     const transport = await this.#options.transport();
     const [file, ...args] = transport.argv;
     if (!file) throw new RuntimeError(`${label}: no shell command to start`);
+    const supervisorToken = randomToken();
     const readyToken = randomToken();
+    const baseStateToken = randomToken();
     const child = spawn(file, args, {
       env: transport.env ?? process.env,
       cwd: transport.cwd,
@@ -200,22 +250,60 @@ export class ShellSession {
     const shell: LiveShell = {
       child,
       pid: -1,
+      flavor: 'posix',
+      supervisorToken,
       exited: false,
       exitCode: null,
       exitSignal: null,
+      ended: false,
+      state: { variables: new Map(), cwd: undefined, rawCwd: undefined, backgroundPids: [] },
+      idleStderr: new FrameScanner([deathFrame(supervisorToken)]),
       onStdout: () => {},
       onStderr: () => {},
-      onExit: () => {},
+      onEnd: () => {},
+      stderrTail: '',
+    };
+    const markEnded = (): void => {
+      if (shell.ended) return;
+      shell.ended = true;
+      shell.onEnd();
     };
     child.stdout.on('data', (chunk: Buffer) => shell.onStdout(chunk));
-    child.stderr.on('data', (chunk: Buffer) => shell.onStderr(chunk));
+    child.stderr.on('data', (chunk: Buffer) => {
+      shell.stderrTail = (shell.stderrTail + chunk.toString('utf8')).slice(-2_000);
+      shell.onStderr(chunk);
+    });
     child.stdin.on('error', () => {});
+    child.on('exit', (exitCode, exitSignal) => {
+      shell.exited = true;
+      shell.exitCode = exitCode;
+      shell.exitSignal = exitSignal;
+      markEnded();
+    });
     const startTimeoutMs = this.#options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
 
-    return await new Promise<LiveShell>((resolve, reject) => {
-      let stdout = Buffer.alloc(0);
+    await new Promise<void>((resolve, reject) => {
       let stderr = '';
+      let phase: 'supervisor' | 'init' = 'supervisor';
       let settled = false;
+      let spawnFailure: RuntimeError | undefined;
+      let baseDump: Buffer | undefined;
+      const stdoutFrames = new FrameScanner([
+        {
+          name: 'up',
+          start: frameStart(supervisorToken, 'U'),
+          end: Buffer.from('\x1e\n'),
+          maxPayloadBytes: 0,
+        },
+        stateFrame(baseStateToken),
+        {
+          name: 'ready',
+          start: frameStart(readyToken, 'R'),
+          end: Buffer.from('\x1e\n'),
+          maxPayloadBytes: 64,
+        },
+      ]);
+      const stderrFrames = new FrameScanner([deathFrame(supervisorToken)]);
       const finish = (error?: RuntimeError): void => {
         if (settled) return;
         settled = true;
@@ -223,10 +311,31 @@ export class ShellSession {
         signal?.removeEventListener('abort', onAbort);
         shell.onStdout = () => {};
         shell.onStderr = () => {};
+        shell.onEnd = () => {};
         if (error) {
           signalProcessGroup(child, 'SIGKILL');
           reject(error);
-        } else resolve(shell);
+        } else resolve();
+      };
+      const failWithShellMessage = (status: string): void => {
+        // Let stderr drain so the message can say why the shell ended.
+        setTimeout(() => {
+          const said = stderr
+            .split('\n')
+            .filter((line) => !line.includes('\x1e'))
+            .join('\n');
+          const reason =
+            spawnFailure?.message ??
+            this.#options.describeExit?.({
+              exitCode: shell.exitCode,
+              signal: shell.exitSignal,
+              stderr: said,
+            }) ??
+            (said.trim() ? lastLine(said) : status);
+          finish(
+            spawnFailure ?? new RuntimeError(`${label}: the shell ended before it was ready: ${reason}`),
+          );
+        }, 50);
       };
       const onAbort = (): void => finish(new RuntimeError(`${label}: start cancelled`));
       const timer = setTimeout(
@@ -240,82 +349,130 @@ export class ShellSession {
       );
       signal?.addEventListener('abort', onAbort, { once: true });
       shell.onStdout = (chunk) => {
-        if (stdout.length < STARTUP_OUTPUT_LIMIT_BYTES) stdout = Buffer.concat([stdout, chunk]);
-        const text = stdout.toString('latin1');
-        const match = new RegExp(`\\x1e${readyToken} (\\d+)\\x1e\\n`).exec(text);
-        if (match) {
-          shell.pid = Number(match[1]);
-          this.#cwdMustExist = false;
-          finish();
+        for (const event of stdoutFrames.feed(chunk)) {
+          if (event.kind !== 'frame') continue;
+          if (event.name === 'up' && phase === 'supervisor') {
+            phase = 'init';
+            child.stdin.write(
+              initScript({
+                readyToken,
+                baseStateToken,
+                env: this.#options.env ?? {},
+                // A replaced shell goes back to the last directory with the first command's state update.
+                ...(this.#cwdMustExist && this.#options.cwd
+                  ? { cwd: this.#options.cwd, cwdMustExist: true }
+                  : {}),
+              }),
+            );
+          } else if (event.name === 'state') baseDump = event.payload;
+          else if (event.name === 'ready') {
+            const [pid = '', flavor = ''] = event.payload.toString('latin1').split(' ');
+            shell.pid = Number(pid);
+            shell.flavor = flavor === 'bash' ? 'bash' : 'posix';
+            const base = baseDump ? parseState(baseDump, shell.flavor) : undefined;
+            if (!base) {
+              finish(new RuntimeError(`${label}: the shell started but did not report its state`));
+              return;
+            }
+            shell.state = base;
+            this.#cwdMustExist = false;
+            finish();
+          }
         }
       };
       shell.onStderr = (chunk) => {
         if (stderr.length < STARTUP_OUTPUT_LIMIT_BYTES) stderr += chunk.toString('utf8');
+        for (const event of stderrFrames.feed(chunk)) {
+          if (event.kind === 'frame') failWithShellMessage(`exit status ${event.payload.toString('latin1')}`);
+        }
       };
+      shell.onEnd = () => failWithShellMessage(`exit status ${shell.exitCode ?? shell.exitSignal}`);
       child.on('error', (error: NodeJS.ErrnoException) => {
+        spawnFailure = new RuntimeError(`${label}: cannot start ${file}: ${error.code ?? error.message}`, {
+          hint: error.code === 'ENOENT' ? `install ${file} or point opsmate at another program` : undefined,
+        });
         shell.exited = true;
-        finish(
-          new RuntimeError(`${label}: cannot start ${file}: ${error.code ?? error.message}`, {
-            hint: error.code === 'ENOENT' ? `install ${file} or point opsmate at another program` : undefined,
-          }),
-        );
+        markEnded();
       });
-      child.on('exit', (exitCode, exitSignal) => {
-        shell.exited = true;
-        shell.exitCode = exitCode;
-        shell.exitSignal = exitSignal;
-        // Let stderr drain so the message can say why the shell ended.
-        setTimeout(() => {
-          // The EXIT trap's end marker may follow the shell's own message: leave it out.
-          const said = stderr
-            .split('\n')
-            .filter((line) => !line.includes('\x1e'))
-            .join('\n');
-          const reason =
-            this.#options.describeExit?.({ exitCode, signal: exitSignal, stderr: said }) ??
-            (said.trim() ? lastLine(said) : `exit status ${exitCode ?? exitSignal}`);
-          finish(new RuntimeError(`${label}: the shell ended before it was ready: ${reason}`));
-        }, 50);
-        shell.onExit();
-      });
-      child.stdin.write(
-        initScript({
-          readyToken,
-          env: this.#options.env ?? {},
-          ...(this.#cwd ? { cwd: this.#cwd, cwdMustExist: this.#cwdMustExist } : {}),
-          ...(this.#exports ? { restoreExports: this.#exports } : {}),
-        }),
-      );
+      child.stdin.write(`${supervisorLine(supervisorToken)}\n`);
     });
+
+    this.#state ??= shell.state;
+    this.#goIdle(shell);
+    return shell;
+  }
+
+  /** Between commands: whatever arrives is a background job's output, kept for the next result. */
+  #goIdle(shell: LiveShell): void {
+    shell.onStdout = (chunk) => this.#background.stdout.push(chunk);
+    shell.onStderr = (chunk) => {
+      for (const event of shell.idleStderr.feed(chunk)) {
+        if (event.kind === 'data') this.#background.stderr.push(event.data);
+        else this.#endShell(shell);
+      }
+    };
+    shell.onEnd = () => {};
+  }
+
+  /** The session shell is gone: make sure its transport goes too. */
+  #endShell(shell: LiveShell): void {
+    if (shell.ended) return;
+    shell.ended = true;
+    shell.onEnd();
+    if (!shell.exited)
+      setTimeout(() => shell.exited || signalProcessGroup(shell.child, 'SIGKILL'), PIPE_DRAIN_MS);
+  }
+
+  #takeBackground(): BackgroundOutput | undefined {
+    const stdout = this.#background.stdout.take();
+    const stderr = this.#background.stderr.take();
+    if (stdout.bytes === 0 && stderr.bytes === 0) return undefined;
+    return { stdout: stdout.text, stderr: stderr.text, bytes: stdout.bytes + stderr.bytes };
   }
 
   #execute(shell: LiveShell, command: string, options: RunOptions, startedAt: number): Promise<RunResult> {
     const token = randomToken();
+    const stateToken = randomToken();
     const runId = `${process.pid}-${Date.now()}-${++this.#runCount}`;
     const limit = this.#options.outputLimitBytes ?? DEFAULT_OUTPUT_LIMIT_BYTES;
-    const stdout = new OutputCollector({
-      limitBytes: limit,
-      spillFile: join(this.#options.spillDir, `${runId}.stdout`),
-    });
-    const stderr = new OutputCollector({
-      limitBytes: limit,
-      spillFile: join(this.#options.spillDir, `${runId}.stderr`),
-    });
-    const stdoutScanner = new MarkerScanner(Buffer.from(`\x1e${token}>`));
-    const trailerScanner = new MarkerScanner(Buffer.from(`\x1e${token}<\n`));
-    const stderrScanner = new MarkerScanner(Buffer.from(`\x1e${token}<\n`));
+    const collector = (stream: string): OutputCollector =>
+      new OutputCollector({
+        limitBytes: limit,
+        spillFile: join(this.#options.spillDir, `${runId}.${stream}`),
+        ...(this.#options.spillLimitBytes !== undefined
+          ? { spillLimitBytes: this.#options.spillLimitBytes }
+          : {}),
+      });
+    const stdout = collector('stdout');
+    const stderr = collector('stderr');
+    const stdoutFrames = new FrameScanner([
+      { name: 'exit', start: frameStart(token, '>'), end: Buffer.from('\x1e\n'), maxPayloadBytes: 16 },
+      stateFrame(stateToken),
+    ]);
+    const stderrFrames = new FrameScanner([
+      { name: 'end', start: Buffer.from(`\x1e${token}<\x1e\n`), end: Buffer.alloc(0), maxPayloadBytes: 0 },
+      deathFrame(shell.supervisorToken),
+    ]);
     const timeoutMs = options.timeoutMs ?? this.#options.defaultTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
-    const graceMs = this.#options.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
+    const background = this.#takeBackground();
+    const previousState = this.#state ?? shell.state;
+    const prefix = stateUpdateScript({
+      from: shell.state.variables,
+      to: previousState.variables,
+      fromCwd: shell.state.rawCwd,
+      toCwd: previousState.rawCwd,
+    });
+    shell.state = previousState;
+    const runningBefore = previousState.backgroundPids;
 
     return new Promise<RunResult>((resolve) => {
-      let stdoutPhase: 'output' | 'trailer' | 'done' = 'output';
+      let exitStatus: number | undefined;
       let stderrDone = false;
-      let trailer: Buffer[] = [];
-      let trailerFields: { exitCode: number; kind: string; cwd: string; exports: string } | undefined;
+      let reportedState: ShellState | undefined;
+      let stateProblem: string | undefined;
       let interruption: Interruption | undefined;
-      let killedShell = false;
+      let replaced: 'stopped' | 'unresponsive' | 'killed' | undefined;
       let settled = false;
-      let stderrTail = '';
       let pausedFor = 0;
       const timers = new Set<NodeJS.Timeout>();
       const later = (ms: number, action: () => void): void => {
@@ -334,8 +491,12 @@ export class ShellSession {
 
       const emit = (stream: 'stdout' | 'stderr', data: Buffer): void => {
         if (data.length === 0) return;
+        if (stream === 'stdout' && exitStatus !== undefined) {
+          // After the exit frame: a background job of this command, still printing.
+          this.#background.stdout.push(data);
+          return;
+        }
         (stream === 'stdout' ? stdout : stderr).write(data);
-        if (stream === 'stderr') stderrTail = (stderrTail + data.toString('utf8')).slice(-2_000);
         let pending: void | Promise<unknown> | undefined;
         try {
           pending = options.onOutput?.({ stream, data });
@@ -358,52 +519,81 @@ export class ShellSession {
         }
       };
 
-      const onTrailerBytes = (chunk: Buffer): void => {
-        const scan = trailerScanner.feed(chunk);
-        trailer.push(scan.output);
-        if (!scan.found) return;
-        stdoutPhase = 'done';
-        trailerFields = parseTrailer(Buffer.concat(trailer).toString('utf8'));
-        trailer = [];
+      const onStdoutEvent = (event: ScanEvent): void => {
+        if (event.kind === 'data') {
+          emit('stdout', event.data);
+          return;
+        }
+        if (event.name === 'state') {
+          const parsed = event.overflow ? undefined : parseState(event.payload, shell.flavor);
+          if (parsed) {
+            reportedState = parsed;
+            stateProblem = undefined;
+          } else {
+            stateProblem = event.overflow
+              ? `its variables took more than ${MAX_STATE_BYTES} bytes`
+              : 'it reported its state in a form opsmate does not accept';
+          }
+          if (exitStatus === undefined) later(WEDGE_CHECK_MS, () => void checkWedged());
+          return;
+        }
+        if (exitStatus !== undefined) return;
+        const status = Number.parseInt(event.payload.toString('latin1'), 10);
+        exitStatus = Number.isNaN(status) ? -1 : status;
         if (!stderrDone) later(STDERR_SETTLE_MS, () => complete(true));
         complete();
       };
 
       shell.onStdout = (chunk) => {
-        if (stdoutPhase === 'done') return;
         armIdle();
-        if (stdoutPhase === 'trailer') {
-          onTrailerBytes(chunk);
-          return;
-        }
-        const scan = stdoutScanner.feed(chunk);
-        emit('stdout', scan.output);
-        if (scan.found) {
-          stdoutPhase = 'trailer';
-          onTrailerBytes(scan.rest);
-        }
+        for (const event of stdoutFrames.feed(chunk)) onStdoutEvent(event);
       };
       shell.onStderr = (chunk) => {
-        if (stderrDone) return;
         armIdle();
-        const scan = stderrScanner.feed(chunk);
-        emit('stderr', scan.output);
-        if (scan.found) {
-          stderrDone = true;
-          complete();
+        for (const event of stderrFrames.feed(chunk)) {
+          if (event.kind === 'data') {
+            if (stderrDone) this.#background.stderr.push(event.data);
+            else emit('stderr', event.data);
+          } else if (event.name === 'end') {
+            stderrDone = true;
+            complete();
+          } else this.#endShell(shell);
         }
       };
-      shell.onExit = () => {
+      shell.onEnd = () => {
         // Pipes may still hold output; give them a moment, unless a background job keeps them open.
         later(PIPE_DRAIN_MS, () => complete(true));
+      };
+
+      /** The command reported its end, but the session shell did not: stopped by a signal? */
+      const checkWedged = async (): Promise<void> => {
+        if (settled || exitStatus !== undefined || interruption) return;
+        const state = await this.#processState(shell.pid);
+        if (settled || exitStatus !== undefined || interruption) return;
+        if (state === 'T' || state === 't') {
+          replaced = 'stopped';
+          this.#killShell(shell);
+          later(PIPE_DRAIN_MS, () => complete(true));
+        } else later(WEDGE_CHECK_MS * 2, () => void checkWedged());
       };
 
       const interrupt = (kind: Interruption): void => {
         if (interruption || settled) return;
         interruption = kind;
-        void this.#stopCommand(shell, graceMs, () => settled).then((killed) => {
-          killedShell = killed;
-          if (killed) later(PIPE_DRAIN_MS, () => complete(true));
+        void this.#stopCommand(shell).then((stopped) => {
+          if (settled) return;
+          if (!stopped) {
+            replaced = 'killed';
+            this.#killShell(shell);
+            later(PIPE_DRAIN_MS, () => complete(true));
+            return;
+          }
+          later(STOP_SETTLE_MS, () => {
+            if (settled) return;
+            replaced = 'unresponsive';
+            this.#killShell(shell);
+            later(PIPE_DRAIN_MS, () => complete(true));
+          });
         });
       };
       later(timeoutMs, () => interrupt('total'));
@@ -413,45 +603,43 @@ export class ShellSession {
 
       const complete = (force = false): void => {
         if (settled) return;
-        const framed = stdoutPhase === 'done' && (stderrDone || force);
-        const ended = force && (shell.exited || killedShell);
+        const framed = exitStatus !== undefined && (stderrDone || force);
+        const ended = force && shell.ended;
         if (!framed && !ended) return;
         settled = true;
         for (const timer of timers) clearTimeout(timer);
         if (idleTimer) clearTimeout(idleTimer);
         options.signal?.removeEventListener('abort', onAbort);
-        shell.onStdout = () => {};
-        shell.onStderr = () => {};
-        shell.onExit = () => {};
-        if (stdoutPhase === 'output') emit('stdout', stdoutScanner.flush());
-        if (!stderrDone) emit('stderr', stderrScanner.flush());
+        if (exitStatus === undefined) emit('stdout', stdoutFrames.flush());
+        else this.#background.stdout.push(stdoutFrames.flush());
+        if (!stderrDone) emit('stderr', stderrFrames.flush());
+        if (shell.ended) this.#dropShell(shell);
+        else this.#goIdle(shell);
 
-        if (trailerFields) {
-          this.#cwd = trailerFields.cwd || this.#cwd;
-          if (trailerFields.exports) this.#exports = trailerFields.exports;
-        }
-        const shellExited = shell.exited || trailerFields?.kind === 'exit' || killedShell;
-        if (shellExited && !shell.exited) signalProcessGroup(shell.child, 'SIGKILL');
-        if (shellExited) shell.exited = true;
-        else if (POISONED_SHELL.test(stderrTail)) {
-          // bash 5.2 corrupts its heap parsing an unterminated $( in eval and crashes a command
-          // later; replace it now, while its state is still known.
-          signalProcessGroup(shell.child, 'SIGKILL');
-          shell.exited = true;
-        }
-        const exitCode = trailerFields?.exitCode ?? (killedShell ? null : shell.exitCode);
+        if (reportedState) this.#state = reportedState;
+        const shellExited = shell.ended;
+        const exitCode = interruption || exitStatus === undefined ? null : exitStatus;
         const out = stdout.finish();
         const err = stderr.finish();
+        const cwd = this.cwd;
         const notice = this.#notice({
           interruption,
           timeoutMs,
           idleTimeoutMs: options.idleTimeoutMs,
           shellExited,
-          killedShell,
-          exitedByItself: trailerFields?.kind === 'exit',
-          exitCode,
+          replaced,
           shell,
-          stderrTail,
+          stateProblem:
+            exitStatus === undefined || interruption || shellExited
+              ? undefined
+              : (stateProblem ??
+                (reportedState
+                  ? undefined
+                  : 'it did not report them (for example it ran exec, took over descriptor ' +
+                    `${shell.flavor === 'bash' ? 250 : 7}, or exited from its own EXIT trap)`)),
+          spillIncomplete: out.spillIncomplete ?? err.spillIncomplete,
+          background,
+          runningBefore,
         });
         resolve({
           command,
@@ -469,46 +657,66 @@ export class ShellSession {
           ...(interruption === 'total' || interruption === 'idle' ? { timeoutKind: interruption } : {}),
           cancelled: interruption === 'cancelled',
           shellExited,
-          ...(shellExited
-            ? {
-                shellExitReason: killedShell
-                  ? ('killed' as const)
-                  : trailerFields?.kind === 'exit'
-                    ? ('exit' as const)
-                    : ('ended' as const),
-              }
-            : {}),
+          ...(shellExited ? { shellExitReason: replaced ? ('killed' as const) : ('ended' as const) } : {}),
           durationMs: performance.now() - startedAt,
-          ...(this.#cwd ? { cwd: this.#cwd } : {}),
+          ...(cwd ? { cwd } : {}),
+          ...(background ? { backgroundOutput: background } : {}),
           ...(notice ? { notice } : {}),
         });
       };
 
-      if (shell.exited) {
+      if (shell.ended) {
         later(0, () => complete(true));
         return;
       }
-      shell.child.stdin.write(commandLine(command, token));
+      shell.child.stdin.write(
+        Buffer.concat([
+          Buffer.from(prefix ? `{ ${prefix}} 2>/dev/null; ` : '', 'latin1'),
+          Buffer.from(
+            commandLine({ command, token, stateToken, flavor: shell.flavor, backgroundPids: runningBefore }),
+            'utf8',
+          ),
+        ]),
+      );
     });
   }
 
   /**
-   * Stops a running command: SIGTERM to the shell's descendants, SIGKILL after the grace period,
-   * and if the shell itself is still busy (a loop in a builtin), the shell. Resolves true when the
-   * shell had to be killed.
+   * Stops the running command's whole process tree (SIGSTOP to every descendant of the session
+   * shell, then SIGKILL) through the side channel. Resolves false when that could not be done, and
+   * the caller must kill the shell instead.
    */
-  async #stopCommand(shell: LiveShell, graceMs: number, isSettled: () => boolean): Promise<boolean> {
+  async #stopCommand(shell: LiveShell): Promise<boolean> {
+    const sideChannel = this.#options.sideChannel;
+    if (!sideChannel || shell.pid <= 0) return false;
+    const result = await withTimeout(
+      sideChannel(STOP_DESCENDANTS_SCRIPT, [String(shell.pid)]).catch(() => undefined),
+      STOP_SCRIPT_TIMEOUT_MS,
+    );
+    return result?.exitCode === 0 && result.stdout.startsWith('stopped:');
+  }
+
+  /** Asks the target for the session shell's process state letter. */
+  async #processState(pid: number): Promise<string | undefined> {
+    const sideChannel = this.#options.sideChannel;
+    if (!sideChannel || pid <= 0) return undefined;
+    const result = await withTimeout(
+      sideChannel(PROCESS_STATE_SCRIPT, [String(pid)]).catch(() => undefined),
+      STOP_SCRIPT_TIMEOUT_MS,
+    );
+    return result?.stdout.trim() || undefined;
+  }
+
+  /** Kills the session shell and its transport; the next command starts a new one. */
+  #killShell(shell: LiveShell): void {
     const sideChannel = this.#options.sideChannel;
     if (sideChannel && shell.pid > 0) {
-      await sideChannel(KILL_DESCENDANTS_SCRIPT, [String(shell.pid), 'TERM']).catch(() => undefined);
-      if (await waitFor(isSettled, graceMs)) return false;
-      await sideChannel(KILL_DESCENDANTS_SCRIPT, [String(shell.pid), 'KILL']).catch(() => undefined);
-      if (await waitFor(isSettled, 1_000)) return false;
-      await sideChannel('kill -s KILL "$1" 2>/dev/null; exit 0', [String(shell.pid)]).catch(() => undefined);
+      void sideChannel(`kill -s CONT "$1" 2>/dev/null; kill -s KILL "$1" 2>/dev/null; exit 0`, [
+        String(shell.pid),
+      ]).catch(() => undefined);
     }
-    if (isSettled()) return false;
     signalProcessGroup(shell.child, 'SIGKILL');
-    return true;
+    shell.ended = true;
   }
 
   #notice(facts: {
@@ -516,51 +724,129 @@ export class ShellSession {
     timeoutMs: number;
     idleTimeoutMs: number | undefined;
     shellExited: boolean;
-    killedShell: boolean;
-    exitedByItself: boolean;
-    exitCode: number | null;
+    replaced: 'stopped' | 'unresponsive' | 'killed' | undefined;
     shell: LiveShell;
-    stderrTail: string;
+    stateProblem: string | undefined;
+    spillIncomplete: string | undefined;
+    background: BackgroundOutput | undefined;
+    runningBefore: number[];
   }): string | undefined {
     const parts: string[] = [];
-    if (facts.interruption === 'total') {
-      parts.push(
-        `timed out after ${formatSeconds(facts.timeoutMs)}; the command and its child processes were killed`,
-      );
-    } else if (facts.interruption === 'idle') {
-      parts.push(
-        `printed nothing for ${formatSeconds(facts.idleTimeoutMs ?? 0)}; the command and its child processes were killed`,
-      );
-    } else if (facts.interruption === 'cancelled') {
-      parts.push('cancelled; the command and its child processes were killed');
-    }
+    const stopped = 'the command and all its processes were stopped and killed; nothing after that point ran';
+    if (facts.interruption === 'total')
+      parts.push(`timed out after ${formatSeconds(facts.timeoutMs)}: ${stopped}`);
+    else if (facts.interruption === 'idle') {
+      parts.push(`printed nothing for ${formatSeconds(facts.idleTimeoutMs ?? 0)}: ${stopped}`);
+    } else if (facts.interruption === 'cancelled') parts.push(`cancelled: ${stopped}`);
     if (facts.shellExited) {
-      const where = this.#cwd ? ` in ${this.#cwd}` : '';
-      if (facts.killedShell) {
-        parts.push(`the shell had to be killed; the next command starts a new one${where}`);
-      } else if (facts.exitedByItself) {
+      const where = this.cwd ? ` in ${this.cwd}` : '';
+      const next = `the next command runs in a new shell${where} with the same variables`;
+      if (facts.replaced === 'stopped') {
         parts.push(
-          `the shell exited with status ${facts.exitCode}; the next command starts a new one${where}`,
+          `the command stopped opsmate's shell (SIGSTOP), so it was replaced and the exit code is unknown; ${next}`,
         );
+      } else if (facts.replaced) {
+        parts.push(`the shell did not answer after the stop and was replaced; ${next}`);
       } else {
         const described = this.#options.describeExit?.({
           exitCode: facts.shell.exitCode,
           signal: facts.shell.exitSignal,
-          stderr: facts.stderrTail,
+          stderr: facts.shell.stderrTail
+            .split('\n')
+            .filter((line) => !line.includes('\x1e'))
+            .join('\n'),
         });
-        parts.push(
-          `${described ?? `the shell ended (${facts.shell.exitSignal ?? `status ${facts.shell.exitCode}`})`}; the next command starts a new one${where}`,
-        );
+        parts.push(`${described ?? 'the shell was killed or crashed'}; ${next}`);
       }
+    }
+    if (facts.stateProblem) {
+      parts.push(`the working directory and variables it set were not kept: ${facts.stateProblem}`);
+    }
+    if (facts.spillIncomplete) parts.push(`the spill file is incomplete: ${facts.spillIncomplete}`);
+    if (facts.runningBefore.length > 0) {
+      const pids =
+        facts.runningBefore.slice(0, 5).join(', ') + (facts.runningBefore.length > 5 ? ', ...' : '');
+      parts.push(
+        `background processes of earlier commands were still running (pid ${pids}): anything they printed meanwhile is mixed into this output`,
+      );
+    }
+    if (facts.background) {
+      parts.push(
+        `${facts.background.bytes} bytes printed by background processes of earlier commands are reported apart (backgroundOutput)`,
+      );
     }
     return parts.length > 0 ? parts.join('; ') : undefined;
   }
 }
 
-function parseTrailer(text: string): { exitCode: number; kind: string; cwd: string; exports: string } {
-  const [status = '', kind = '', cwd = '', ...rest] = text.split(UNIT_SEPARATOR);
-  const exitCode = Number.parseInt(status, 10);
-  return { exitCode: Number.isNaN(exitCode) ? -1 : exitCode, kind, cwd, exports: rest.join(UNIT_SEPARATOR) };
+/** Parses a state frame's payload: pids of live background jobs, US, then the variables dump. */
+function parseState(payload: Buffer, flavor: ShellFlavor): ShellState | undefined {
+  const text = payload.toString('latin1');
+  const separator = text.indexOf('\x1f');
+  if (separator < 0) return undefined;
+  const parsed = parseStateDump(text.slice(separator + 1), flavor);
+  if (!parsed) return undefined;
+  const backgroundPids = [
+    ...new Set(
+      text
+        .slice(0, separator)
+        .split('\n')
+        .filter((line) => /^[1-9][0-9]{0,9}$/.test(line))
+        .map(Number),
+    ),
+  ];
+  // PWD came as latin1 bytes; as a path for messages and results it is UTF-8.
+  const cwd = parsed.cwd === undefined ? undefined : Buffer.from(parsed.cwd, 'latin1').toString('utf8');
+  return { variables: parsed.variables, cwd, rawCwd: parsed.cwd, backgroundPids };
+}
+
+function frameStart(token: string, kind: string): Buffer {
+  return Buffer.from(`\x1e${token}${kind}`);
+}
+
+function stateFrame(token: string): FrameSpec {
+  return {
+    name: 'state',
+    start: frameStart(token, 'S'),
+    end: Buffer.from(`\x1e${token}E\n`),
+    maxPayloadBytes: MAX_STATE_BYTES,
+  };
+}
+
+function deathFrame(supervisorToken: string): FrameSpec {
+  return {
+    name: 'death',
+    start: frameStart(supervisorToken, 'X'),
+    end: Buffer.from('\x1e\n'),
+    maxPayloadBytes: 16,
+  };
+}
+
+/** Keeps the first bytes of a stream up to a cap, and counts all of them. */
+class BoundedText {
+  #parts: Buffer[] = [];
+  #kept = 0;
+  #bytes = 0;
+
+  push(data: Buffer): void {
+    if (data.length === 0) return;
+    this.#bytes += data.length;
+    const room = BACKGROUND_LIMIT_BYTES - this.#kept;
+    if (room <= 0) return;
+    const part = Buffer.from(data.subarray(0, room));
+    this.#parts.push(part);
+    this.#kept += part.length;
+  }
+
+  take(): { text: string; bytes: number } {
+    const text = Buffer.concat(this.#parts).toString('utf8');
+    const bytes = this.#bytes;
+    const cut = bytes - this.#kept;
+    this.#parts = [];
+    this.#kept = 0;
+    this.#bytes = 0;
+    return { text: cut > 0 ? `${text}\n[... ${cut} more bytes not kept ...]\n` : text, bytes };
+  }
 }
 
 function randomToken(): string {
@@ -574,6 +860,18 @@ function lastLine(text: string): string {
 
 function formatSeconds(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000}s` : `${(ms / 1000).toFixed(1)}s`;
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Polls `condition` until true or `ms` passes; resolves early when `child` exits, if given. */

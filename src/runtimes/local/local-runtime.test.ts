@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -15,6 +15,16 @@ runtimeConformanceSuite({
   name: 'local (dash)',
   skip: existsSync('/bin/dash') ? false : 'dash is not installed (apt-get install dash)',
   create: (context) => localRuntime.create({ shell: '/bin/dash', env: {} }, context),
+});
+
+// busybox runs as ash when it is called by that name.
+const busybox = ['/bin/busybox', '/usr/bin/busybox'].find((path) => existsSync(path));
+const ashDir = mkdtempSync(join(tmpdir(), 'opsmate-ash-'));
+if (busybox) symlinkSync(busybox, join(ashDir, 'ash'));
+runtimeConformanceSuite({
+  name: 'local (busybox ash)',
+  skip: busybox ? false : 'busybox is not installed (apt-get install busybox-static)',
+  create: (context) => localRuntime.create({ shell: join(ashDir, 'ash'), env: {} }, context),
 });
 
 describe('local runtime with a huge output', () => {

@@ -2,6 +2,7 @@ import { accessSync, constants } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { z } from 'zod';
 import { RuntimeError } from '../../errors/opsmate-error.js';
+import { co, type CoResult } from '../../process/child-process.js';
 import { defineRuntime, type RuntimeContext } from '../../runtime/contract.js';
 import { ShellRuntime } from '../../runtime/shell-runtime.js';
 import type { ShellTransport } from '../../runtime/shell-session/shell-session.js';
@@ -60,6 +61,10 @@ class LocalRuntime extends ShellRuntime {
 
   protected transport(): ShellTransport {
     return { argv: [this.#shell], env: commandEnvironment() };
+  }
+
+  protected override sideChannel(script: string, args: string[]): Promise<CoResult> {
+    return co(['/bin/sh', '-c', script, 'sh', ...args], { timeoutMs: 10_000, env: commandEnvironment() });
   }
 
   async runtimeInfo(): Promise<string> {

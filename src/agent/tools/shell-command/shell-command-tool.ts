@@ -91,6 +91,18 @@ export function describeRunForModel(result: RunResult): string {
   if (result.cwd) lines.push(`Working directory afterwards: ${result.cwd}`);
   lines.push(`Stdout (${result.stdoutBytes} bytes):`, streamText('stdout', result.stdout));
   lines.push(`Stderr (${result.stderrBytes} bytes):`, streamText('stderr', result.stderr));
+  const background = result.backgroundOutput;
+  if (background) {
+    lines.push(
+      `Printed between commands by background processes of earlier commands (${background.bytes} bytes; not this command's output):`,
+      ...(background.stdout
+        ? [wrapUntrusted('background stdout', background.stdout.replace(/\n$/, ''))]
+        : []),
+      ...(background.stderr
+        ? [wrapUntrusted('background stderr', background.stderr.replace(/\n$/, ''))]
+        : []),
+    );
+  }
   if (result.truncated) {
     const files = Object.entries(result.spillFiles).map(([stream, path]) => `${stream}: ${path}`);
     lines.push(
