@@ -51,7 +51,10 @@ describe('agent CLI on a terminal', { skip: integrationSkip('pty', ptyMissingRea
     await session.waitFor(/> $/, at);
     session.type('\x04');
     assert.equal(await session.exited(), 0, session.screen);
-    assert.match(session.screen, /\[exit \d+; cancelled; the command and its child processes were killed\]/);
+    assert.match(
+      session.screen,
+      /\[cancelled: the command and all its processes were stopped and killed; nothing after that point ran\]/,
+    );
   });
 
   it('run: Ctrl-C cancels the command and ends opsmate with 130', async () => {

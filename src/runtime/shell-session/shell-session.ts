@@ -537,7 +537,8 @@ export class ShellSession {
           if (exitStatus === undefined) later(WEDGE_CHECK_MS, () => void checkWedged());
           return;
         }
-        if (exitStatus !== undefined) return;
+        // Once opsmate decided to replace the shell, a trailer that still arrives changes nothing.
+        if (exitStatus !== undefined || replaced) return;
         const status = Number.parseInt(event.payload.toString('latin1'), 10);
         exitStatus = Number.isNaN(status) ? -1 : status;
         if (!stderrDone) later(STDERR_SETTLE_MS, () => complete(true));
@@ -711,7 +712,7 @@ export class ShellSession {
   #killShell(shell: LiveShell): void {
     const sideChannel = this.#options.sideChannel;
     if (sideChannel && shell.pid > 0) {
-      void sideChannel(`kill -s CONT "$1" 2>/dev/null; kill -s KILL "$1" 2>/dev/null; exit 0`, [
+      void sideChannel(`kill -s KILL "$1" 2>/dev/null; exit 0`, [
         String(shell.pid),
       ]).catch(() => undefined);
     }

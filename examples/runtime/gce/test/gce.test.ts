@@ -181,19 +181,22 @@ describe('gce runtime through a stand-in gcloud', { skip: sshdSkip }, () => {
 });
 
 // The suite every runtime must pass, through the stand-in gcloud and a real sshd.
-let conformanceServer: SshdServer | undefined;
-let conformanceDir: string | undefined;
+// The suite calls create() once per part of it: every server it started is stopped.
+const conformanceServers: SshdServer[] = [];
+const conformanceDirs: string[] = [];
 after(async () => {
-  await conformanceServer?.stop();
-  if (conformanceDir) rmSync(conformanceDir, { recursive: true, force: true });
+  await Promise.all(conformanceServers.map((server) => server.stop()));
+  for (const dir of conformanceDirs) rmSync(dir, { recursive: true, force: true });
 });
 runtimeConformanceSuite({
   name: 'gce (stand-in gcloud, loopback sshd)',
   skip: sshdSkip,
   create: async (runtimeContext) => {
-    conformanceServer = await startSshd();
-    conformanceDir = mkdtempSync(join(tmpdir(), 'opsmate-gce-conformance-'));
-    const standIn = writeStandInGcloud(conformanceDir, conformanceServer);
+    const server = await startSshd();
+    conformanceServers.push(server);
+    const dir = mkdtempSync(join(tmpdir(), 'opsmate-gce-conformance-'));
+    conformanceDirs.push(dir);
+    const standIn = writeStandInGcloud(dir, server);
     return gceRuntime.create(
       config({
         instance: STAND_IN_INSTANCE,
