@@ -49,6 +49,17 @@ export const settingsSchema = z.object({
     .string()
     .optional()
     .describe('Append-only, hash-chained log of every command, run or refused (default: <home>/audit.jsonl)'),
+  auditSync: z
+    .enum(['durable', 'written'])
+    .default('durable')
+    .describe(
+      'When the audit record of a command must be on disk: durable = synced before the command runs (survives a power loss); written = written before it runs and synced while it runs (survives opsmate being killed; a little faster)',
+    ),
+  connectTimeout: z
+    .number()
+    .positive()
+    .default(60)
+    .describe('Seconds a runtime may take to connect before opsmate gives up on it'),
   policyFile: z
     .string()
     .optional()
