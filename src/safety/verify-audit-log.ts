@@ -101,7 +101,7 @@ export function verifyAuditLog(path: string): AuditVerification {
       }
       if (CUT_RECORD.test(line)) {
         warnings.push(
-          `line ${number} is an incomplete record (a write cut short by a full disk or a crash); its writer's chain goes on without it`,
+          `line ${number} is an incomplete record: a write was cut short by a full disk or a crash; its writer's chain goes on without it`,
         );
         hashes.add(sha256(line));
         continue;
@@ -150,7 +150,7 @@ export function verifyAuditLog(path: string): AuditVerification {
 
   if (cutLast !== undefined && cutLast !== '') {
     warnings.push(
-      `the last line (${lines.length + 1}) is incomplete: a write was cut short (a crash), or it is being written right now`,
+      `the last line (${lines.length + 1}) is incomplete: a write was cut short by a full disk or a crash, or it is being written right now`,
     );
   }
   const headProblem = checkHead({ path, writers, hashes, v1, sawV2, warnings, lineCount: lines.length });
