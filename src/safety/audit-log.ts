@@ -15,7 +15,6 @@ import {
 } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
-import { promisify } from 'node:util';
 import { ConfigError, errorMessage, OpsmateError } from '../errors/opsmate-error.js';
 import {
   AUDIT_FORMAT_VERSION,
@@ -42,13 +41,16 @@ export {
  * - `durable` (default): fdatasync'd before the command is handed to the runtime, so it survives a
  *   power loss or a kernel crash as well as opsmate being killed;
  * - `written`: written to the file (the kernel holds it) before the command is handed over, which
- *   survives opsmate being killed (SIGKILL, OOM) but not a power loss in the next few milliseconds;
- *   the fdatasync runs while the command runs, and the result is not returned before it is done.
+ *   survives opsmate being killed (SIGKILL, OOM, a crash) but not a power loss before the next
+ *   sync; syncs run in the background at most {@link WRITTEN_SYNC_DELAY_MS} after a record, one at
+ *   a time, each covering every record written before it began (a group commit), so the command
+ *   does not wait for the disk.
  */
 export type AuditSync = 'durable' | 'written';
 export const AUDIT_SYNC_MODES = ['durable', 'written'] as const satisfies readonly AuditSync[];
 
-const fdatasyncAsync = promisify(fdatasync);
+/** `written` mode: how long after a record its background sync starts, at most, in milliseconds. */
+export const WRITTEN_SYNC_DELAY_MS = 50;
 /** Bytes read from the end of the log at a time when looking for its last line. */
 const TAIL_CHUNK_BYTES = 64 * 1024;
 
@@ -74,8 +76,8 @@ export interface AuditStart {
   n: number;
   /**
    * Settles when the started record is on disk. Already settled in `durable` mode; in `written`
-   * mode it settles when the fdatasync that runs beside the command is done, and rejects with an
-   * AuditError when that fails.
+   * mode it settles when the background sync that covers it is done, and rejects with an
+   * AuditError when that sync fails.
    */
   durable: Promise<void>;
 }
@@ -91,8 +93,12 @@ interface OpenFile {
   seg: string;
   n: number;
   prev: string;
-  /** fdatasyncs still running (`written` mode). */
-  pending: Set<Promise<void>>;
+  /** `written` mode: the background sync running now, if any. */
+  syncing: Promise<void> | undefined;
+  /** `written` mode: the next background sync, when one is due. */
+  syncTimer: NodeJS.Timeout | undefined;
+  /** `written` mode: records written since the running sync began, waiting for the next one. */
+  waiting: Array<{ resolve: () => void; reject: (error: unknown) => void }>;
 }
 
 /**
@@ -147,16 +153,8 @@ export class AuditLog {
       this.#syncNow(file, 'command');
       return { n, durable: Promise.resolve() };
     }
-    const hash = file.prev;
-    const durable = fdatasyncAsync(file.fd).then(
-      () => this.#writeHead(file, n, hash),
-      (error: unknown) => {
-        throw this.#error('make the record of the command durable in', error);
-      },
-    );
-    const tracked = durable.catch(() => undefined);
-    file.pending.add(tracked);
-    void tracked.then(() => file.pending.delete(tracked));
+    const durable = new Promise<void>((resolve, reject) => file.waiting.push({ resolve, reject }));
+    this.#syncInBackground(file);
     return { n, durable };
   }
 
@@ -175,15 +173,21 @@ export class AuditLog {
     const file = this.#file;
     if (!file) return;
     this.#file = undefined;
-    await Promise.all(file.pending);
+    clearTimeout(file.syncTimer);
+    file.syncTimer = undefined;
+    while (file.syncing) await file.syncing;
     try {
       if (file.n > 0) {
         fdatasyncSync(file.fd);
         this.#writeHead(file, file.n, file.prev);
       }
-    } catch {
-      // Nothing left to tell: the records were written; only their flush to disk failed.
+      for (const waiter of file.waiting) waiter.resolve();
+    } catch (error) {
+      // The records were written; only their flush to disk failed.
+      const failure = this.#error('make the records durable in', error);
+      for (const waiter of file.waiting) waiter.reject(failure);
     }
+    file.waiting = [];
     closeQuietly(file.fd);
     closeQuietly(file.headFd);
   }
@@ -192,7 +196,8 @@ export class AuditLog {
   #append(type: AuditRecordType, fields: Record<string, unknown>, what: string): number {
     let file: OpenFile;
     try {
-      file = this.#ensureOpen();
+      // A finished record goes where its started record went, even if the log moved meanwhile.
+      file = this.#ensureOpen({ checkReplaced: type !== 'finished' });
     } catch (error) {
       throw this.#error(`write the ${what} record to`, error);
     }
@@ -269,6 +274,62 @@ export class AuditLog {
     this.#writeHead(file, file.n, file.prev);
   }
 
+  /** Finishes with a file that was moved away or removed: its records made durable, then closed. */
+  #retire(file: OpenFile): void {
+    clearTimeout(file.syncTimer);
+    file.syncTimer = undefined;
+    try {
+      fdatasyncSync(file.fd);
+      for (const waiter of file.waiting) waiter.resolve();
+    } catch (error) {
+      const failure = this.#error('make the record of the command durable in', error);
+      for (const waiter of file.waiting) waiter.reject(failure);
+    }
+    file.waiting = [];
+    const closeFiles = (): void => {
+      closeQuietly(file.fd);
+      closeQuietly(file.headFd);
+    };
+    if (file.syncing) void file.syncing.then(closeFiles);
+    else closeFiles();
+  }
+
+  /**
+   * Group commit for `written` mode: one fdatasync at a time, covering every record written before
+   * it began; records written meanwhile wait for the next one.
+   */
+  #syncInBackground(file: OpenFile): void {
+    if (file.syncing || file.syncTimer || file.waiting.length === 0) return;
+    // A little later, not at once: a write into a page the disk is still writing waits for it, so
+    // back-to-back syncs would slow every append down to the speed of the disk.
+    file.syncTimer = setTimeout(() => {
+      file.syncTimer = undefined;
+      this.#syncBatch(file);
+    }, WRITTEN_SYNC_DELAY_MS);
+  }
+
+  #syncBatch(file: OpenFile): void {
+    if (file.waiting.length === 0) return;
+    const batch = file.waiting;
+    file.waiting = [];
+    const n = file.n;
+    const hash = file.prev;
+    file.syncing = new Promise<void>((done) => {
+      fdatasync(file.fd, (error) => {
+        file.syncing = undefined;
+        if (error) {
+          const failure = this.#error('make the record of the command durable in', error);
+          for (const waiter of batch) waiter.reject(failure);
+        } else {
+          this.#writeHead(file, n, hash);
+          for (const waiter of batch) waiter.resolve();
+        }
+        done();
+        this.#syncInBackground(file);
+      });
+    });
+  }
+
   /**
    * Points the head file at a record of this writer that is on disk. Best effort: verify only
    * warns about a head that lags behind.
@@ -286,8 +347,9 @@ export class AuditLog {
   }
 
   /** The open log, reopened as a new chain when the file was removed or replaced (rotated). */
-  #ensureOpen(): OpenFile {
+  #ensureOpen(options: { checkReplaced?: boolean } = {}): OpenFile {
     const file = this.#file;
+    if (file && options.checkReplaced === false) return file;
     if (file) {
       let current: { dev: number; ino: number } | undefined;
       try {
@@ -297,8 +359,7 @@ export class AuditLog {
       }
       if (current && current.ino === file.ino && current.dev === file.dev) return file;
       this.#file = undefined;
-      closeQuietly(file.fd);
-      closeQuietly(file.headFd);
+      this.#retire(file);
     }
     mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
     const fd = openSync(this.path, constants.O_RDWR | constants.O_APPEND | constants.O_CREAT, 0o600);
@@ -322,7 +383,9 @@ export class AuditLog {
       seg: randomBytes(6).toString('hex'),
       n: 0,
       prev: GENESIS_HASH,
-      pending: new Set(),
+      syncing: undefined,
+      syncTimer: undefined,
+      waiting: [],
     };
     return this.#file;
   }

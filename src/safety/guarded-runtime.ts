@@ -65,6 +65,7 @@ export class GuardedRuntime implements Runtime {
   readonly #inner: Runtime;
   readonly #options: GuardedRuntimeOptions;
   #context: Required<Pick<AuditContext, 'sessionId'>> & AuditContext;
+  readonly #redacted = new Map<string, { text: string; count: number }>();
 
   constructor(options: GuardedRuntimeOptions) {
     this.#inner = options.runtime;
@@ -258,12 +259,13 @@ export class GuardedRuntime implements Runtime {
         `it could not be recorded in the audit log first: ${failure.message}`,
       );
     }
+    // `written` mode syncs in the background; a failure there cannot stop the command any more.
+    start.durable.catch((error: unknown) => this.#options.onWarning?.(errorMessage(error)));
     const startedAt = performance.now();
     let result: RunResult;
     try {
       result = await this.#inner.run(what.command, options);
     } catch (error) {
-      await start.durable.catch(() => undefined);
       this.#finish(start, {
         exitCode: null,
         durationMs: Math.round(performance.now() - startedAt),
@@ -276,16 +278,6 @@ export class GuardedRuntime implements Runtime {
     const shown = this.#mask(result);
     if (what.outcome === 'edited') {
       shown.notice = joinNotice(shown.notice, `the reviewer changed the command to: ${what.command}`);
-    }
-    try {
-      await start.durable;
-    } catch (error) {
-      const message = errorMessage(error);
-      this.#options.onWarning?.(message);
-      shown.notice = joinNotice(
-        shown.notice,
-        `the audit record of this command may not be on disk: ${message}`,
-      );
     }
     this.#finish(start, {
       exitCode: result.exitCode,
@@ -312,10 +304,10 @@ export class GuardedRuntime implements Runtime {
   #mask(result: RunResult): RunResult & { redactions: number } {
     if (this.#options.redact === false) return { ...result, redactions: 0 };
     const redactor = this.#options.redactor;
-    const stdout = redactor.redactOutput(result.stdout);
-    const stderr = redactor.redactOutput(result.stderr);
+    const stdout = result.stdout === '' ? NOTHING_MASKED : redactor.redactOutput(result.stdout);
+    const stderr = result.stderr === '' ? NOTHING_MASKED : redactor.redactOutput(result.stderr);
     // The working directory and the notice carry target text too (a folder name, a shell's words).
-    const cwd = result.cwd === undefined ? undefined : redactor.redact(result.cwd);
+    const cwd = result.cwd === undefined ? undefined : this.#redactRepeated(result.cwd);
     const notice = result.notice === undefined ? undefined : redactor.redact(result.notice);
     const redactions = stdout.count + stderr.count + (cwd?.count ?? 0) + (notice?.count ?? 0);
     const masked: RunResult & { redactions: number } = {
@@ -335,6 +327,19 @@ export class GuardedRuntime implements Runtime {
     return masked;
   }
 
+  /**
+   * Masks a short text that comes back with most commands (the working directory, the target's
+   * facts, the instruction), remembering the last few answers: the guard must cost next to nothing.
+   */
+  #redactRepeated(text: string): { text: string; count: number } {
+    const known = this.#redacted.get(text);
+    if (known) return known;
+    const masked = this.#options.redactor.redact(text);
+    if (this.#redacted.size >= REMEMBERED_REDACTIONS) this.#redacted.clear();
+    this.#redacted.set(text, masked);
+    return masked;
+  }
+
   #maskText(text: string): string {
     return this.#options.redact === false ? text : this.#options.redactor.redact(text).text;
   }
@@ -345,15 +350,16 @@ export class GuardedRuntime implements Runtime {
   ): AuditDecision {
     const redactor = this.#options.redactor;
     const clean = (text: string): string => redactor.redact(text).text;
+    const repeated = (text: string): string => this.#redactRepeated(text).text;
     const target = Object.fromEntries(
-      Object.entries(this.#inner.target()).map(([key, value]) => [key, clean(value)]),
+      Object.entries(this.#inner.target()).map(([key, value]) => [key, repeated(value)]),
     );
     const { instruction, sessionId } = this.#context;
     return {
       runtime: this.name,
       target,
       sessionId,
-      ...(instruction !== undefined ? { instruction: clean(instruction) } : {}),
+      ...(instruction !== undefined ? { instruction: repeated(instruction) } : {}),
       ...record,
       command: clean(record.command),
       ...(record.originalCommand !== undefined ? { originalCommand: clean(record.originalCommand) } : {}),
@@ -361,6 +367,10 @@ export class GuardedRuntime implements Runtime {
     };
   }
 }
+
+const NOTHING_MASKED = { text: '', count: 0 };
+/** How many short texts {@link GuardedRuntime} remembers the masked form of. */
+const REMEMBERED_REDACTIONS = 64;
 
 /** `{ signal }` when the command was stopped because opsmate received a process signal. */
 function signalField(signal: AbortSignal | undefined): { signal?: string } {

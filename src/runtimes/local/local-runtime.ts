@@ -25,6 +25,7 @@ export type LocalConfig = z.output<typeof localConfigSchema>;
 class LocalRuntime extends ShellRuntime {
   readonly #config: LocalConfig;
   #shell: string;
+  #target: Record<string, string> | undefined;
 
   constructor(config: LocalConfig, context: RuntimeContext) {
     super({ name: 'local', context, env: config.env, ...(config.cwd ? { cwd: config.cwd } : {}) });
@@ -57,7 +58,9 @@ class LocalRuntime extends ShellRuntime {
   }
 
   target(): Record<string, string> {
-    return { host: hostname(), user: safeUser() };
+    // Asked for every command (policy, audit): userInfo() reads the user database each time.
+    this.#target ??= { host: hostname(), user: safeUser() };
+    return { ...this.#target };
   }
 }
 
