@@ -114,8 +114,11 @@ export class GuardedRuntime implements Runtime {
   }
 
   async disconnect(): Promise<void> {
-    await this.#inner.disconnect();
-    await this.#options.audit.close();
+    try {
+      await this.#inner.disconnect();
+    } finally {
+      await this.#options.audit.close();
+    }
   }
 
   async run(command: string, options: RunOptions = {}): Promise<RunResult> {
