@@ -150,7 +150,17 @@ export class AuditLog {
     const n = this.#append('started', { ...decision }, 'command');
     const file = this.#file!;
     if (this.sync === 'durable') {
-      this.#syncNow(file, 'command');
+      try {
+        this.#syncNow(file, 'command');
+      } catch (error) {
+        // The command will not run: say so in the log too, or it would look like a kill.
+        try {
+          this.#append('finished', { of: n, ...notRunFinish(error) }, 'result');
+        } catch {
+          // Nothing more can be written.
+        }
+        throw error;
+      }
       return { n, durable: Promise.resolve() };
     }
     const durable = new Promise<void>((resolve, reject) => file.waiting.push({ resolve, reject }));
@@ -425,6 +435,15 @@ function readTail(fd: number, size: number): LogTail {
     }
     chunk *= 4;
   }
+}
+
+function notRunFinish(error: unknown): AuditFinish {
+  return {
+    exitCode: null,
+    durationMs: 0,
+    outputBytes: 0,
+    error: `not run: the started record could not be made durable: ${errorMessage(error)}`,
+  };
 }
 
 function syncFolder(path: string): void {
