@@ -60,9 +60,13 @@ export function agentE2eSuite(options: AgentE2eSuiteOptions): void {
       const results = toolResultsOf(fake.requests[2]!);
       assert.match(results[1]!, /Command: pwd\nExit code: 0/);
       assert.match(results[1]!, new RegExp(`\\n${scratch}\\n`));
+      assert.match(
+        results[1]!,
+        new RegExp(`Working directory afterwards:\\n<untrusted-data id="\\w+" source="cwd">\\n${scratch}\\n`),
+      );
       const system = systemPromptOf(fake.requests[0]!);
       assert.match(system, /OS info:/);
-      assert.match(system, /User: \S+/);
+      assert.match(system, /User:\n<untrusted-data id="\w+" source="user">\n\S+\n/);
       assert.match(system, /Systemd: (yes|no)/);
       assert.match(system, new RegExp(`Runtime: ${options.name}`));
     });

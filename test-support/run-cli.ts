@@ -115,3 +115,80 @@ export async function runCliIsolated(options: RunCliOptions): Promise<CliResult>
     ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
   });
 }
+
+/** A CLI process started by {@link startCliIsolated}, to signal or inspect while it runs. */
+export interface RunningCli {
+  pid: number;
+  /** Resolves when stdout (or stderr, with `stream`) has matched `pattern`; rejects if the CLI exits first. */
+  waitForOutput(pattern: RegExp, stream?: 'stdout' | 'stderr'): Promise<RegExpMatchArray>;
+  kill(signal: NodeJS.Signals): void;
+  /** Everything the CLI printed and its exit code (null when a signal ended it), once it exits. */
+  done: Promise<CliResult & { signal: NodeJS.Signals | null }>;
+}
+
+/**
+ * Starts the built `opsmate` like {@link runCliIsolated} and returns at once, so a test can wait
+ * for a command to be running and then signal the CLI.
+ */
+export function startCliIsolated(options: RunCliOptions & { home?: string }): RunningCli {
+  requireBuilt();
+  const home = options.home ?? mkdtempSync(join(tmpdir(), 'opsmate-e2e-home-'));
+  const env = withOverrides(
+    {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: home,
+      OPSMATE_HOME: join(home, '.opsmate'),
+      NO_COLOR: '1',
+      LANG: 'C.UTF-8',
+    },
+    options.env,
+  );
+  const child = spawn(process.execPath, [CLI_PATH, ...options.args], {
+    env,
+    cwd: options.cwd ?? ROOT,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  const output = { stdout: '', stderr: '' };
+  const waiters = new Set<() => void>();
+  const onData = (stream: 'stdout' | 'stderr') => (text: string) => {
+    output[stream] += text;
+    for (const waiter of waiters) waiter();
+  };
+  child.stdout.setEncoding('utf8').on('data', onData('stdout'));
+  child.stderr.setEncoding('utf8').on('data', onData('stderr'));
+  child.stdin.on('error', () => undefined);
+  if (options.input !== undefined) child.stdin.write(options.input);
+  const hang = setTimeout(() => child.kill('SIGKILL'), HANG_LIMIT_MS);
+  const done = new Promise<CliResult & { signal: NodeJS.Signals | null }>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (exitCode, signal) => {
+      clearTimeout(hang);
+      for (const waiter of waiters) waiter();
+      resolve({ exitCode, signal, stdout: output.stdout, stderr: output.stderr, pid: child.pid });
+    });
+  });
+  let exited = false;
+  void done.then(() => (exited = true));
+  return {
+    pid: child.pid!,
+    done,
+    kill: (signal) => child.kill(signal),
+    waitForOutput: (pattern, stream = 'stdout') =>
+      new Promise((resolve, reject) => {
+        const check = (): void => {
+          const match = pattern.exec(output[stream]);
+          if (match) {
+            waiters.delete(check);
+            resolve(match);
+          } else if (exited || child.exitCode !== null || child.signalCode !== null) {
+            waiters.delete(check);
+            reject(
+              new Error(`the CLI ended before printing ${pattern}:\n${output.stdout}\n${output.stderr}`),
+            );
+          }
+        };
+        waiters.add(check);
+        check();
+      }),
+  };
+}

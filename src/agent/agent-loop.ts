@@ -1,6 +1,7 @@
 import { jsonSchema, stepCountIs, streamText, tool, type ModelMessage, type ToolSet } from 'ai';
 import { z } from 'zod';
 import { errorMessage } from '../errors/opsmate-error.js';
+import { wrapUntrusted } from './tools/untrusted-text.js';
 import type { AgentEventListener } from './agent-events.js';
 import { modelFailure } from './providers/model-failure.js';
 import type { ResolvedModel } from './providers/resolve-model.js';
@@ -242,7 +243,14 @@ export class AgentSession {
       });
     } catch (error) {
       const message = `${definition.name} failed: ${errorMessage(error)}`;
-      result = { llmContent: message, display: { kind: 'text', text: message }, isError: true };
+      // An error may quote the target (a transport's stderr): mask it and hand it over as data.
+      const redactor = this.#options.toolContext.redactor;
+      const shown = redactor ? redactor.redact(errorMessage(error)).text : errorMessage(error);
+      result = {
+        llmContent: `${definition.name} failed:\n${wrapUntrusted('error', shown)}`,
+        display: { kind: 'text', text: message },
+        isError: true,
+      };
     }
     emit({ type: 'tool-call-end', step, callId, toolName: definition.name, result });
     return result;

@@ -77,10 +77,14 @@ describe('opsmate exec', () => {
   it('prints what the model will be told about the target with --info', async () => {
     const result = await runCli(['exec', '--info'], { env });
     assert.equal(result.exitCode, 0);
-    assert.match(result.stdout, /^Runtime: local/);
-    assert.match(result.stdout, /^User: \S+/m);
+    // Exactly what the model gets: each fact from the target wrapped as untrusted data.
+    assert.match(
+      result.stdout,
+      /^Runtime info:\n<untrusted-data id="\w+" source="runtime-info">\nRuntime: local\./,
+    );
+    assert.match(result.stdout, /^User:\n<untrusted-data id="\w+" source="user">\n\S+\n<\/untrusted-data/m);
     assert.match(result.stdout, /^Systemd: (yes|no)$/m);
-    assert.match(result.stdout, /^OS info:\n(Linux|Darwin)/m);
+    assert.match(result.stdout, /^OS info:\n<untrusted-data id="\w+" source="os-info">\n(Linux|Darwin)/m);
   });
 
   it('hides opsmate secrets from commands unless passed explicitly', async () => {

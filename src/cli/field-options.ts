@@ -45,6 +45,8 @@ export const RUNTIME_COMMAND_SETTINGS = [
   'pluginsDir',
   'loglevel',
   'auditLog',
+  'auditSync',
+  'connectTimeout',
   'policyFile',
   'redact',
   'spillLimit',

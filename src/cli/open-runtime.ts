@@ -3,9 +3,10 @@ import { ConfigError } from '../errors/opsmate-error.js';
 import type { Settings } from '../config/settings.js';
 import { auditLogPath, defaultPolicyPath, spillDir } from '../config/settings.js';
 import type { CommandReviewer } from '../runtime/command-review.js';
+import { BoundedRuntime } from '../runtime/bounded-runtime.js';
 import type { Runtime } from '../runtime/contract.js';
 import { pruneSpillFiles } from '../runtime/spill-files.js';
-import { AuditLog } from '../safety/audit-log.js';
+import { AuditLog, type AuditError } from '../safety/audit-log.js';
 import { CommandPolicy } from '../safety/command-policy.js';
 import { GuardedRuntime, type AuditContext } from '../safety/guarded-runtime.js';
 import { NoTerminalReviewer } from '../safety/reviewers.js';
@@ -22,6 +23,8 @@ export interface GuardFlags extends AuditContext {
   reviewer?: CommandReviewer;
   /** `-r/--review`: review every command, not only those the policy asks about. */
   reviewAll?: boolean;
+  /** Tells the user a command was not run because it could not be audited. Default: error and hint on stderr. */
+  onAuditFailure?: (error: AuditError) => void;
 }
 
 /**
@@ -41,7 +44,12 @@ export function createRuntimeFromFlags(options: {
   spillLimitBytes?: number;
 }): GuardedRuntime {
   const { settings, context } = options;
-  const runtime = createBareRuntime(options);
+  // Bounded for every runtime, built-in or plugin: connect and disconnect cannot hang opsmate.
+  const runtime = new BoundedRuntime({
+    runtime: createBareRuntime(options),
+    connectTimeoutMs: Math.round(settings.connectTimeout * 1000),
+    onWarning: (message) => context.logger.warn(message),
+  });
   const guard = options.guard ?? {};
   return new GuardedRuntime({
     runtime,
@@ -51,13 +59,20 @@ export function createRuntimeFromFlags(options: {
     }),
     reviewer: guard.reviewer ?? new NoTerminalReviewer(),
     reviewAll: guard.reviewAll ?? false,
-    audit: new AuditLog(auditLogPath(settings)),
+    audit: new AuditLog(auditLogPath(settings), { sync: settings.auditSync }),
     redactor: new SecretRedactor({ env: context.env }),
     redact: settings.redact,
     ...(guard.sessionId !== undefined ? { sessionId: guard.sessionId } : {}),
     ...(guard.instruction !== undefined ? { instruction: guard.instruction } : {}),
     onWarning: (message) => context.logger.warn(message),
+    onAuditFailure: guard.onAuditFailure ?? ((error) => reportAuditFailure(context, error)),
   });
+}
+
+/** The one error line (and hint) a user gets when a command was not run for want of an audit record. */
+export function reportAuditFailure(context: CliContext, error: AuditError): void {
+  context.stderr.write(`opsmate: error: not run: ${error.message}\n`);
+  if (error.hint) context.stderr.write(`opsmate: hint: ${error.hint}\n`);
 }
 
 /** The runtime itself, unguarded. Only for code that never runs a command through it. */

@@ -56,6 +56,17 @@ export const settingsSchema = z.object({
     .string()
     .optional()
     .describe('Append-only, hash-chained log of every command, run or refused (default: <home>/audit.jsonl)'),
+  auditSync: z
+    .enum(['durable', 'written'])
+    .default('written')
+    .describe(
+      'When the audit record of a command must be on disk: written = written to the log before the command runs and synced within 50 ms (survives opsmate being killed); durable = also synced before it runs (survives a power loss; one disk flush per command)',
+    ),
+  connectTimeout: z
+    .number()
+    .positive()
+    .default(60)
+    .describe('Seconds a runtime may take to connect before opsmate gives up on it'),
   policyFile: z
     .string()
     .optional()

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { withoutOwnSecrets } from './child-environment.js';
 
 /** Default grace between SIGTERM and SIGKILL when stopping a process group. */
 export const DEFAULT_KILL_GRACE_MS = 2_000;
@@ -8,7 +9,10 @@ export interface CoOptions {
   /** Kill the process group after this many milliseconds. Default 30 000. */
   timeoutMs?: number;
   signal?: AbortSignal;
-  /** Environment of the child. Defaults to this process's environment. */
+  /**
+   * Environment of the child. Defaults to this process's environment. Either way opsmate's own
+   * secrets (model API keys...) are taken out: see `withoutOwnSecrets`.
+   */
   env?: NodeJS.ProcessEnv;
   cwd?: string;
   /** Written to the child's stdin, which is then closed. Without it stdin is closed at once. */
@@ -49,7 +53,7 @@ export function co(argv: readonly string[], options: CoOptions = {}): Promise<Co
     let stopTimer: (() => void) | undefined;
     try {
       child = spawn(file, args, {
-        env: options.env ?? process.env,
+        env: withoutOwnSecrets(options.env ?? process.env),
         cwd: options.cwd,
         detached: true,
         stdio: ['pipe', 'pipe', 'pipe'],

@@ -6,7 +6,8 @@ import { after, describe, it } from 'node:test';
 import type { CommandReviewer, ReviewDecision, ReviewRequest } from '../runtime/command-review.js';
 import { isNotRunResult } from '../runtime/command-review.js';
 import type { Runtime, RunResult } from '../runtime/contract.js';
-import { AuditLog, verifyAuditLog, type AuditEntry } from './audit-log.js';
+import { AuditLog } from './audit-log.js';
+import { readAuditCommands, verifyAuditLog } from './verify-audit-log.js';
 import { CommandPolicy } from './command-policy.js';
 import { GuardedRuntime, type GuardedRuntimeOptions } from './guarded-runtime.js';
 import { NoTerminalReviewer } from './reviewers.js';
@@ -84,11 +85,8 @@ function setup(overrides: Partial<GuardedRuntimeOptions> = {}) {
     sessionId: 'session-7',
     ...overrides,
   });
-  const entries = (): AuditEntry[] =>
-    readFileSync(auditPath, 'utf8')
-      .trimEnd()
-      .split('\n')
-      .map((line) => JSON.parse(line) as AuditEntry);
+  // One object per command: its started and finished records merged, or its refused record.
+  const entries = () => readAuditCommands(auditPath);
   return { inner, guard, auditPath, entries };
 }
 
@@ -231,5 +229,78 @@ describe('GuardedRuntime', () => {
     await guard.run('systemctl status nginx');
     assert.equal(entries()[0]!.instruction, 'check nginx');
     assert.equal(entries()[0]!.sessionId, 'session-7');
+  });
+
+  it('writes the started record before the runtime gets the command, and the finished record after', async () => {
+    const { inner, guard, auditPath, entries } = setup();
+    let seenByRuntime: string[] = [];
+    const run = inner.run.bind(inner);
+    inner.run = (command) => {
+      seenByRuntime = readFileSync(auditPath, 'utf8').trimEnd().split('\n');
+      return run(command);
+    };
+    await guard.connect();
+    await guard.run('uptime');
+    await guard.disconnect();
+    assert.deepEqual(
+      seenByRuntime.map((line) => (JSON.parse(line) as { type: string }).type),
+      ['open', 'started'],
+    );
+    assert.equal(entries()[0]!.finished, true);
+    assert.equal(entries()[0]!.exitCode, 0);
+    assert.equal(verifyAuditLog(auditPath).problem, undefined);
+  });
+
+  it('does not run a command whose started record cannot be written, and says why', async () => {
+    const blocker = join(dir, `blocker-${++counter}`);
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(blocker, '');
+    const failures: string[] = [];
+    const { inner, guard } = setup({
+      audit: new AuditLog(join(blocker, 'audit.jsonl')),
+      onAuditFailure: (error) => failures.push(`${error.message} | ${error.hint}`),
+    });
+    const result = await guard.run('touch /tmp/should-not-exist');
+    assert.deepEqual(inner.commands, []);
+    assert.ok(isNotRunResult(result));
+    assert.match(result.notice!, /not run: it could not be recorded in the audit log first: cannot write/);
+    assert.equal(failures.length, 1);
+    assert.match(failures[0]!, /a part of the path is not a folder.* \| .*--audit-log/);
+  });
+
+  it('records a command stopped by a signal, and a runtime failure, as finished', async () => {
+    const { inner, guard, entries } = setup();
+    const { SignalAbort } = await import('../process/signal-abort.js');
+    const abort = new AbortController();
+    abort.abort(new SignalAbort('SIGTERM'));
+    const run = inner.run.bind(inner);
+    inner.run = async (command) => ({ ...(await run(command)), exitCode: null, cancelled: true });
+    await guard.run('sleep 30', { signal: abort.signal });
+    assert.equal(entries()[0]!.cancelled, true);
+    assert.equal(entries()[0]!.signal, 'SIGTERM');
+    assert.equal(entries()[0]!.exitCode, null);
+
+    inner.run = () => Promise.reject(new Error('lost the connection to ssh://u:pw-in-url-123@h'));
+    await assert.rejects(guard.run('uptime'), /lost the connection/);
+    const failed = entries()[1]!;
+    assert.equal(failed.finished, true);
+    assert.match(failed.error!, /lost the connection/);
+    assert.equal(failed.error!.includes('pw-in-url-123'), false);
+  });
+
+  it('masks target text in the working directory, the notice and whoami', async () => {
+    const { inner, guard } = setup();
+    const token = `ghp_${'A1b2C3d4'.repeat(4)}abcd`;
+    const run = inner.run.bind(inner);
+    inner.run = async (command) => ({
+      ...(await run(command)),
+      cwd: `/tmp/${token}`,
+      notice: `the shell said ${token}`,
+    });
+    inner.whoami = () => Promise.resolve(`user-${token}`);
+    const result = await guard.run('pwd');
+    assert.equal(result.cwd!.includes(token), false, result.cwd);
+    assert.equal(result.notice!.includes(token), false, result.notice);
+    assert.equal((await guard.whoami()).includes(token), false);
   });
 });

@@ -7,7 +7,14 @@ import {
   type ReviewRequest,
 } from '../runtime/command-review.js';
 import type { Runtime, RunOptions, RunResult } from '../runtime/contract.js';
-import type { AuditLog, AuditOutcome, AuditRecord } from './audit-log.js';
+import { abortingSignal } from '../process/signal-abort.js';
+import {
+  AuditError,
+  type AuditDecision,
+  type AuditLog,
+  type AuditOutcome,
+  type AuditStart,
+} from './audit-log.js';
 import { defaultReason, type CommandPolicy, type PolicyDecision } from './command-policy.js';
 import type { SecretRedactor } from './secret-redactor.js';
 
@@ -39,8 +46,13 @@ export interface GuardedRuntimeOptions extends AuditContext {
    * Default true. The audit log is masked whatever this says.
    */
   redact?: boolean;
-  /** Called for problems that do not stop the command, such as a failed audit write. */
+  /** Called for problems that do not stop the command, such as a result that could not be recorded. */
   onWarning?: (message: string) => void;
+  /**
+   * Called when a command was not run because its "started" record could not be written (the
+   * model gets a not-run result saying so). Default: nothing beyond the result.
+   */
+  onAuditFailure?: (error: AuditError) => void;
 }
 
 /**
@@ -53,6 +65,7 @@ export class GuardedRuntime implements Runtime {
   readonly #inner: Runtime;
   readonly #options: GuardedRuntimeOptions;
   #context: Required<Pick<AuditContext, 'sessionId'>> & AuditContext;
+  readonly #redacted = new Map<string, { text: string; count: number }>();
 
   constructor(options: GuardedRuntimeOptions) {
     this.#inner = options.runtime;
@@ -96,12 +109,16 @@ export class GuardedRuntime implements Runtime {
 
   async connect(options?: { signal?: AbortSignal }): Promise<void> {
     // Fail before the first command, not after it ran, when nothing can be recorded.
-    this.#options.audit.prepare();
+    this.#options.audit.open();
     await this.#inner.connect(options);
   }
 
-  disconnect(): Promise<void> {
-    return this.#inner.disconnect();
+  async disconnect(): Promise<void> {
+    try {
+      await this.#inner.disconnect();
+    } finally {
+      await this.#options.audit.close();
+    }
   }
 
   async run(command: string, options: RunOptions = {}): Promise<RunResult> {
@@ -146,34 +163,25 @@ export class GuardedRuntime implements Runtime {
         }
       }
     }
-    const result = await this.#inner.run(toRun, options);
-    const shown = this.#mask(result);
-    if (outcome === 'edited')
-      shown.notice = joinNotice(shown.notice, `the reviewer changed the command to: ${toRun}`);
-    await this.#record({
-      command: toRun,
-      ...(outcome === 'edited' ? { originalCommand: command } : {}),
-      outcome,
-      decidedBy,
-      rule: decision.rule,
-      ...(decision.action !== 'allow' ? { reason: decision.reason } : {}),
-      exitCode: result.exitCode,
-      durationMs: Math.round(result.durationMs),
-      outputBytes: result.stdoutBytes + result.stderrBytes,
-      ...(result.timedOut ? { timedOut: true } : {}),
-      ...(result.cancelled ? { cancelled: true } : {}),
-      redactions: shown.redactions,
-    });
-    const { redactions: _redactions, ...rest } = shown;
-    return rest;
+    return await this.#runAudited(
+      {
+        command: toRun,
+        ...(outcome === 'edited' ? { originalCommand: command } : {}),
+        outcome,
+        decidedBy,
+        rule: decision.rule,
+        ...(decision.action !== 'allow' ? { reason: decision.reason } : {}),
+      },
+      options,
+    );
   }
 
   async osInfo(): Promise<string> {
     return this.#maskText(await this.#inner.osInfo());
   }
 
-  whoami(): Promise<string> {
-    return this.#inner.whoami();
+  async whoami(): Promise<string> {
+    return this.#maskText(await this.#inner.whoami());
   }
 
   hasSystemd(): Promise<boolean> {
@@ -206,41 +214,132 @@ export class GuardedRuntime implements Runtime {
     }
   }
 
-  async #notRun(input: {
+  #notRun(input: {
     command: string;
     originalCommand?: string;
     decision: PolicyDecision;
     outcome: AuditOutcome;
     decidedBy: string;
     reason: string;
-  }): Promise<RunResult> {
-    await this.#record({
-      command: input.command,
-      ...(input.originalCommand !== undefined ? { originalCommand: input.originalCommand } : {}),
-      outcome: input.outcome,
-      decidedBy: input.decidedBy,
-      rule: input.decision.rule,
-      reason: input.reason,
-      exitCode: null,
-      durationMs: 0,
-      outputBytes: 0,
-    });
+  }): RunResult {
+    try {
+      this.#options.audit.refused(
+        this.#auditDecision({
+          command: input.command,
+          ...(input.originalCommand !== undefined ? { originalCommand: input.originalCommand } : {}),
+          outcome: input.outcome,
+          decidedBy: input.decidedBy,
+          rule: input.decision.rule,
+          reason: input.reason,
+        }),
+      );
+    } catch (error) {
+      this.#options.onWarning?.(errorMessage(error));
+    }
     return notRunResult(input.command, input.reason);
+  }
+
+  /**
+   * Runs a command the policy and the reviewer let through, between its "started" record (written,
+   * and durable in `durable` mode, before the command is handed to the runtime) and its "finished"
+   * record. When the started record cannot be written, the command does not run (fail closed).
+   */
+  async #runAudited(
+    what: Omit<AuditDecision, 'runtime' | 'target' | 'sessionId' | 'instruction'>,
+    options: RunOptions,
+  ): Promise<RunResult> {
+    const audit = this.#options.audit;
+    let start: AuditStart;
+    try {
+      start = audit.started(this.#auditDecision(what));
+    } catch (error) {
+      const failure = AuditError.isInstance(error)
+        ? error
+        : new AuditError(`cannot write to the audit log ${audit.path}: ${errorMessage(error)}`);
+      this.#options.onAuditFailure?.(failure);
+      return notRunResult(
+        what.command,
+        `it could not be recorded in the audit log first: ${failure.message}`,
+      );
+    }
+    // `written` mode syncs in the background; a failure there cannot stop the command any more.
+    start.durable.catch((error: unknown) => this.#options.onWarning?.(errorMessage(error)));
+    const startedAt = performance.now();
+    let result: RunResult;
+    try {
+      result = await this.#inner.run(what.command, options);
+    } catch (error) {
+      this.#finish(start, {
+        exitCode: null,
+        durationMs: Math.round(performance.now() - startedAt),
+        outputBytes: 0,
+        error: this.#maskText(errorMessage(error)),
+        ...signalField(options.signal),
+      });
+      throw error;
+    }
+    const shown = this.#mask(result);
+    if (what.outcome === 'edited') {
+      shown.notice = joinNotice(shown.notice, `the reviewer changed the command to: ${what.command}`);
+    }
+    this.#finish(start, {
+      exitCode: result.exitCode,
+      durationMs: Math.round(result.durationMs),
+      outputBytes: result.stdoutBytes + result.stderrBytes,
+      ...(result.timedOut ? { timedOut: true } : {}),
+      ...(result.cancelled ? { cancelled: true, ...signalField(options.signal) } : {}),
+      ...(result.shellExited ? { shellExited: true } : {}),
+      redactions: shown.redactions,
+    });
+    const { redactions: _redactions, ...rest } = shown;
+    return rest;
+  }
+
+  #finish(start: AuditStart, finish: Parameters<AuditLog['finished']>[1]): void {
+    try {
+      this.#options.audit.finished(start, finish);
+    } catch (error) {
+      // The command has run: its result stands, and the user is told the log lacks it.
+      this.#options.onWarning?.(`the result of the command was not recorded: ${errorMessage(error)}`);
+    }
   }
 
   #mask(result: RunResult): RunResult & { redactions: number } {
     if (this.#options.redact === false) return { ...result, redactions: 0 };
     const redactor = this.#options.redactor;
-    const stdout = redactor.redactOutput(result.stdout);
-    const stderr = redactor.redactOutput(result.stderr);
-    const redactions = stdout.count + stderr.count;
-    const masked = { ...result, stdout: stdout.text, stderr: stderr.text, redactions };
+    const stdout = result.stdout === '' ? NOTHING_MASKED : redactor.redactOutput(result.stdout);
+    const stderr = result.stderr === '' ? NOTHING_MASKED : redactor.redactOutput(result.stderr);
+    // The working directory and the notice carry target text too (a folder name, a shell's words).
+    const cwd = result.cwd === undefined ? undefined : this.#redactRepeated(result.cwd);
+    const notice = result.notice === undefined ? undefined : redactor.redact(result.notice);
+    const redactions = stdout.count + stderr.count + (cwd?.count ?? 0) + (notice?.count ?? 0);
+    const masked: RunResult & { redactions: number } = {
+      ...result,
+      stdout: stdout.text,
+      stderr: stderr.text,
+      ...(cwd ? { cwd: cwd.text } : {}),
+      ...(notice ? { notice: notice.text } : {}),
+      redactions,
+    };
     if (redactions > 0) {
       masked.notice = joinNotice(
-        result.notice,
+        masked.notice,
         `${redactions} secret value${redactions === 1 ? '' : 's'} masked in the output`,
       );
     }
+    return masked;
+  }
+
+  /**
+   * Masks a short text that comes back with most commands (the working directory, the target's
+   * facts, the instruction), remembering the last few answers: the guard must cost next to nothing.
+   */
+  #redactRepeated(text: string): { text: string; count: number } {
+    const known = this.#redacted.get(text);
+    if (known) return known;
+    const masked = this.#options.redactor.redact(text);
+    if (this.#redacted.size >= REMEMBERED_REDACTIONS) this.#redacted.clear();
+    this.#redacted.set(text, masked);
     return masked;
   }
 
@@ -248,30 +347,38 @@ export class GuardedRuntime implements Runtime {
     return this.#options.redact === false ? text : this.#options.redactor.redact(text).text;
   }
 
-  async #record(
-    record: Omit<AuditRecord, 'runtime' | 'target' | 'sessionId' | 'instruction'>,
-  ): Promise<void> {
+  /** The decision as the audit log keeps it: with runtime, target and context, secrets masked. */
+  #auditDecision(
+    record: Omit<AuditDecision, 'runtime' | 'target' | 'sessionId' | 'instruction'>,
+  ): AuditDecision {
     const redactor = this.#options.redactor;
     const clean = (text: string): string => redactor.redact(text).text;
+    const repeated = (text: string): string => this.#redactRepeated(text).text;
     const target = Object.fromEntries(
-      Object.entries(this.#inner.target()).map(([key, value]) => [key, clean(value)]),
+      Object.entries(this.#inner.target()).map(([key, value]) => [key, repeated(value)]),
     );
     const { instruction, sessionId } = this.#context;
-    try {
-      await this.#options.audit.append({
-        runtime: this.name,
-        target,
-        sessionId,
-        ...(instruction !== undefined ? { instruction: clean(instruction) } : {}),
-        ...record,
-        command: clean(record.command),
-        ...(record.originalCommand !== undefined ? { originalCommand: clean(record.originalCommand) } : {}),
-        ...(record.reason !== undefined ? { reason: clean(record.reason) } : {}),
-      });
-    } catch (error) {
-      this.#options.onWarning?.(errorMessage(error));
-    }
+    return {
+      runtime: this.name,
+      target,
+      sessionId,
+      ...(instruction !== undefined ? { instruction: repeated(instruction) } : {}),
+      ...record,
+      command: clean(record.command),
+      ...(record.originalCommand !== undefined ? { originalCommand: clean(record.originalCommand) } : {}),
+      ...(record.reason !== undefined ? { reason: clean(record.reason) } : {}),
+    };
   }
+}
+
+const NOTHING_MASKED = { text: '', count: 0 };
+/** How many short texts {@link GuardedRuntime} remembers the masked form of. */
+const REMEMBERED_REDACTIONS = 64;
+
+/** `{ signal }` when the command was stopped because opsmate received a process signal. */
+function signalField(signal: AbortSignal | undefined): { signal?: string } {
+  const name = abortingSignal(signal);
+  return name ? { signal: name } : {};
 }
 
 function denialText(decision: PolicyDecision): string {

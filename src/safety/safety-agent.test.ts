@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { FakeLlmServer, toolResultsOf } from '../../test-support/fake-llm/index.js';
+import { readAuditCommands } from './verify-audit-log.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const bin = join(root, 'bin', 'opsmate.js');
@@ -82,10 +83,7 @@ describe('safety around the agent (opsmate run)', () => {
     assert.match(results, /NOT run: needs approval .*rm-recursive-or-force.*no terminal/);
     assert.match(results, /NOT run: denied by policy rule .*no new folders/);
 
-    const entries = readFileSync(join(home, 'audit.jsonl'), 'utf8')
-      .trimEnd()
-      .split('\n')
-      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    const entries = readAuditCommands(join(home, 'audit.jsonl'));
     assert.equal(entries.length, 3);
     assert.deepEqual(
       entries.map((entry) => entry.outcome),
@@ -95,6 +93,6 @@ describe('safety around the agent (opsmate run)', () => {
       assert.equal(entry.instruction, 'why is the disk full?');
       assert.equal(entry.sessionId, entries[0]!.sessionId);
     }
-    assert.equal(JSON.stringify(entries).includes('topsecret123'), false);
+    assert.equal(readFileSync(join(home, 'audit.jsonl'), 'utf8').includes('topsecret123'), false);
   });
 });

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { readAuditCommands, type AuditCommandView } from './verify-audit-log.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const bin = join(root, 'bin', 'opsmate.js');
@@ -32,11 +33,9 @@ function opsmate(args: string[], env: Record<string, string> = {}) {
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-function auditLines(): Array<Record<string, unknown>> {
-  return readFileSync(join(home, 'audit.jsonl'), 'utf8')
-    .trimEnd()
-    .split('\n')
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
+/** The commands in the audit log, one object each (started and finished records merged). */
+function auditLines(): AuditCommandView[] {
+  return readAuditCommands(join(home, 'audit.jsonl'));
 }
 
 describe('safety through the built CLI', () => {
@@ -123,21 +122,23 @@ describe('safety through the built CLI', () => {
   it('verifies the audit log, and names the first line that was tampered with', () => {
     const good = opsmate(['audit', 'verify']);
     assert.equal(good.code, 0, good.stderr);
-    assert.match(good.stdout, /4 entries, chain intact/);
+    // Four execs: open, started, finished for the two that ran; open, refused for the two that did not.
+    assert.match(good.stdout, /10 entries, 4 commands, chain intact\n$/);
     const path = join(home, 'audit.jsonl');
     const copy = join(scratch, 'audit-copy.jsonl');
     const lines = readFileSync(path, 'utf8').trimEnd().split('\n');
+    assert.match(lines[4]!, /"type":"refused".*"outcome":"cancelled"/);
     writeFileSync(
       copy,
-      `${[lines[0], lines[1]!.replace('"outcome":"cancelled"', '"outcome":"approved"'), ...lines.slice(2)].join('\n')}\n`,
+      `${[...lines.slice(0, 4), lines[4]!.replace('"outcome":"cancelled"', '"outcome":"approved"'), ...lines.slice(5)].join('\n')}\n`,
     );
     const edited = opsmate(['audit', 'verify', '--audit-log', copy]);
     assert.equal(edited.code, 1);
-    assert.match(edited.stderr, /line 2 was changed/);
+    assert.match(edited.stderr, /line 5 was changed/);
     writeFileSync(copy, `${[lines[0], ...lines.slice(2)].join('\n')}\n`);
     const deleted = opsmate(['audit', 'verify'], { OPSMATE_AUDIT_LOG: copy });
     assert.equal(deleted.code, 1);
-    assert.match(deleted.stderr, /line 2 is entry 3 but entry 2 was expected/);
+    assert.match(deleted.stderr, /line 2 is record 3 of writer \w+ but record 2 was expected/);
     assert.equal(opsmate(['audit', 'verify', '--audit-log', join(scratch, 'none.jsonl')]).code, 2);
   });
 });

@@ -1,4 +1,5 @@
-import { formatTargetFacts, gatherTargetFacts } from '../../runtime/target-facts.js';
+import { gatherTargetFacts } from '../../runtime/target-facts.js';
+import { targetFactsForModel } from '../tools/untrusted-text.js';
 import { defineContext } from './context-contract.js';
 import { WORKING_RULES } from './shared-instructions.js';
 
@@ -10,7 +11,7 @@ export const cliContext = defineContext({
   description: 'General troubleshooting of a machine through its shell (the default)',
   tools: ['ShellCommand', 'ReadSpilledOutput'],
   async systemPrompt({ runtime, instructions }) {
-    const facts = formatTargetFacts(await gatherTargetFacts(runtime));
+    const facts = targetFactsForModel(await gatherTargetFacts(runtime));
     return [instructions ?? INSTRUCTIONS, '', WORKING_RULES, '', 'The target machine:', facts].join('\n');
   },
 });

@@ -1,4 +1,5 @@
-import { formatTargetFacts, gatherTargetFacts } from '../../runtime/target-facts.js';
+import { gatherTargetFacts } from '../../runtime/target-facts.js';
+import { targetFactsForModel } from '../tools/untrusted-text.js';
 import { defineContext } from './context-contract.js';
 import { WORKING_RULES } from './shared-instructions.js';
 
@@ -11,7 +12,7 @@ export const k8sContext = defineContext({
   description: 'Kubernetes troubleshooting through kubectl',
   tools: ['ShellCommand', 'ReadSpilledOutput'],
   async systemPrompt({ runtime, instructions }) {
-    const facts = formatTargetFacts(await gatherTargetFacts(runtime));
+    const facts = targetFactsForModel(await gatherTargetFacts(runtime));
     return [instructions ?? INSTRUCTIONS, '', WORKING_RULES, '', 'The machine kubectl runs on:', facts].join(
       '\n',
     );

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { createInterface } from 'node:readline';
 import { errorMessage, OpsmateError } from '../../errors/opsmate-error.js';
-import { EXIT_INTERRUPTED } from '../abort-on-sigint.js';
+import { SignalAbort } from '../../process/signal-abort.js';
+import { EXIT_INTERRUPTED, ignoreBrokenTerminal, STOP_SIGNALS } from '../abort-on-signals.js';
 import type { CliContext } from '../cli-context.js';
 import { AgentRenderer, type RenderMode } from '../render/agent-renderer.js';
 import { askLine } from '../terminal/ask-line.js';
@@ -31,13 +32,36 @@ export async function runChat(options: {
   // does nothing between turns; only a second one during a turn leaves.
   const onSigint = (): void => {
     if (!startup.signal.aborted && turn === undefined) {
-      startup.abort();
+      startup.abort(new SignalAbort('SIGINT'));
       return;
     }
     if (turn?.signal.aborted) process.exit(EXIT_INTERRUPTED);
-    turn?.abort();
+    turn?.abort(new SignalAbort('SIGINT'));
+  };
+  // SIGTERM and SIGHUP (the terminal closed) stop the running command as Ctrl-C does, then leave.
+  let leaving: 'SIGTERM' | 'SIGHUP' | undefined;
+  let wake = (): void => {};
+  const stopped = new Promise<{ done: true; value: undefined }>((resolve) => {
+    wake = () => resolve({ done: true, value: undefined });
+  });
+  const onStop = (name: 'SIGTERM' | 'SIGHUP') => (): void => {
+    if (leaving) process.exit(STOP_SIGNALS[name]);
+    leaving = name;
+    if (name === 'SIGHUP') ignoreBrokenTerminal();
+    if (!startup.signal.aborted) startup.abort(new SignalAbort(name));
+    turn?.abort(new SignalAbort(name));
+    wake();
+  };
+  const onSigterm = onStop('SIGTERM');
+  const onSighup = onStop('SIGHUP');
+  const stopListening = (): void => {
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigterm);
+    process.off('SIGHUP', onSighup);
   };
   process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigterm);
+  process.on('SIGHUP', onSighup);
   let agent: OpenedAgent;
   try {
     agent = await openAgent({
@@ -47,8 +71,8 @@ export async function runChat(options: {
       signal: startup.signal,
     });
   } catch (error) {
-    process.off('SIGINT', onSigint);
-    if (startup.signal.aborted) return EXIT_INTERRUPTED;
+    stopListening();
+    if (startup.signal.aborted) return leaving ? STOP_SIGNALS[leaving] : EXIT_INTERRUPTED;
     throw error;
   }
   startup.abort(); // startup is over: from now on Ctrl-C only cancels turns.
@@ -65,19 +89,24 @@ export async function runChat(options: {
       );
     }
     for (;;) {
+      if (leaving) break;
       let text: string;
       if (lines) {
-        const next = await lines.next();
+        const next = await Promise.race([lines.next(), stopped]);
         if (next.done) break;
         text = next.value;
         if (text.trim() !== '') context.stdout.write(`${c.bold('>')} ${text}\n`);
       } else {
-        const asked = await askLine({
-          input: process.stdin,
-          output: context.stdout,
-          prompt: c.bold('> '),
-          history,
-        });
+        const asked = await Promise.race([
+          askLine({
+            input: process.stdin,
+            output: context.stdout,
+            prompt: c.bold('> '),
+            history,
+          }),
+          stopped.then(() => ({ kind: 'eof' as const })),
+        ]);
+        if (leaving) break;
         if (asked.kind === 'eof') {
           context.stdout.write('\n');
           break;
@@ -137,10 +166,10 @@ export async function runChat(options: {
       }
     }
   } finally {
-    process.off('SIGINT', onSigint);
     await agent.close();
+    stopListening();
   }
-  return status;
+  return leaving ? STOP_SIGNALS[leaving] : status;
 }
 
 /** Lines of a piped stdin, read as they come. */

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../../errors/opsmate-error.js';
-import { abortOnSigint, EXIT_INTERRUPTED } from '../abort-on-sigint.js';
+import { abortOnSignals } from '../abort-on-signals.js';
 import type { CliContext } from '../cli-context.js';
 import { AgentRenderer, type RenderMode } from '../render/agent-renderer.js';
 import { openAgent } from './open-agent.js';
@@ -22,7 +22,7 @@ export async function runInstruction(options: {
 }): Promise<number> {
   const { context } = options;
   const instruction = readInstruction(options.instruction);
-  const interrupt = abortOnSigint();
+  const interrupt = abortOnSignals();
   try {
     const agent = await openAgent({
       command: options.command,
@@ -46,7 +46,7 @@ export async function runInstruction(options: {
       renderer.finish();
       if (outcome.aborted) {
         context.stderr.write('opsmate: interrupted\n');
-        return EXIT_INTERRUPTED;
+        return interrupt.exitCode();
       }
       if (outcome.stoppedAtLimit) {
         context.logger.error(
@@ -62,7 +62,7 @@ export async function runInstruction(options: {
   } catch (error) {
     if (interrupt.signal.aborted) {
       context.stderr.write('opsmate: interrupted\n');
-      return EXIT_INTERRUPTED;
+      return interrupt.exitCode();
     }
     throw error;
   } finally {

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { auditLogPath } from '../../config/settings.js';
-import { verifyAuditLog } from '../../safety/audit-log.js';
+import { describeUnfinished, verifyAuditLog } from '../../safety/verify-audit-log.js';
 import type { CliContext } from '../cli-context.js';
 import { addSettingOptions, readSettings } from '../field-options.js';
 
@@ -12,9 +12,10 @@ export function auditCommand(context: CliContext): Command {
   const verify = new Command('verify')
     .summary('check that no audit line was edited, inserted or deleted')
     .description(
-      'Check the hash chain of the audit log, line by line, and the head file that records its last ' +
-        'entry. Exit 0 when intact, 1 at the first broken line (named in the message), 2 when the ' +
-        'file is missing or the flags are wrong.',
+      'Check the hash chains of the audit log, line by line, and the head file that records its last ' +
+        'durable record. Commands that started and have no finished record (opsmate was killed while ' +
+        'they ran) are listed. Exit 0 when intact, 1 at the first broken line (named in the message), ' +
+        '2 when the file is missing or the flags are wrong. Reads v1 and v2 logs.',
     );
   addSettingOptions(verify, ['auditLog', 'home', 'loglevel']);
   verify.action((_options, self: Command) => {
@@ -27,7 +28,14 @@ export function auditCommand(context: CliContext): Command {
       process.exitCode = EXIT_AUDIT_TAMPERED;
       return;
     }
-    context.stdout.write(`audit log ${path}: ${result.entries} entries, chain intact\n`);
+    for (const command of result.unfinished) context.stdout.write(`${describeUnfinished(command)}\n`);
+    const unfinished =
+      result.unfinished.length > 0
+        ? `; ${result.unfinished.length} command${result.unfinished.length === 1 ? '' : 's'} without a finished record`
+        : '';
+    context.stdout.write(
+      `audit log ${path}: ${result.entries} entries, ${result.commands} command${result.commands === 1 ? '' : 's'}, chain intact${unfinished}\n`,
+    );
     process.exitCode = 0;
   });
   audit.addCommand(verify);

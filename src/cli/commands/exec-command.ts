@@ -2,9 +2,11 @@ import { Command, Option } from 'commander';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../../errors/opsmate-error.js';
+import type { AuditError } from '../../safety/audit-log.js';
 import { isNotRunResult } from '../../runtime/command-review.js';
-import { formatTargetFacts, gatherTargetFacts } from '../../runtime/target-facts.js';
-import { abortOnSigint, EXIT_INTERRUPTED } from '../abort-on-sigint.js';
+import { targetFactsForModel } from '../../agent/tools/untrusted-text.js';
+import { gatherTargetFacts } from '../../runtime/target-facts.js';
+import { abortOnSignals } from '../abort-on-signals.js';
 import type { CliContext } from '../cli-context.js';
 import {
   addRuntimeOptions,
@@ -18,7 +20,10 @@ import { parseSeconds } from '../parse-seconds.js';
 
 /** Exit status for a timed-out command, as `timeout(1)` uses. */
 export const EXIT_TIMED_OUT = 124;
-/** Exit status when the policy or the reviewer refused the command, as shells use for "cannot execute". */
+/**
+ * Exit status when the command was not run: the policy or the reviewer refused it, or it could not
+ * be recorded in the audit log first. As shells use for "cannot execute".
+ */
 export const EXIT_NOT_RUN = 126;
 
 export function execCommand(context: CliContext): Command {
@@ -30,7 +35,8 @@ export function execCommand(context: CliContext): Command {
         'Give the command after `--`; `-` reads it from stdin.\n' +
         'The command policy applies: a denied command, or one that needs approval when there is no ' +
         'terminal to ask (and no --yes), is not run and exec exits with 126. Every command is ' +
-        'recorded in the audit log.',
+        'recorded in the audit log before it runs, and not run (exit 126) when it cannot be. ' +
+        'Ctrl-C, SIGTERM and SIGHUP stop the command and exit with 130, 143 and 129.',
     )
     .argument('[command...]', 'the shell command; several words are joined with spaces')
     .passThroughOptions()
@@ -67,6 +73,7 @@ async function runExec(words: string[], command: Command, context: CliContext): 
   const idleTimeoutMs =
     options.idleTimeout === undefined ? undefined : parseSeconds(options.idleTimeout, '--idle-timeout');
   const shellCommand = await commandText(words, Boolean(options.info));
+  let auditFailure: AuditError | undefined;
   const runtime = createRuntimeFromFlags({
     command,
     settings,
@@ -76,13 +83,20 @@ async function runExec(words: string[], command: Command, context: CliContext): 
     guard: {
       reviewer: chooseReviewer({ yes: Boolean(options.yes) && !options.review, context }),
       reviewAll: Boolean(options.review),
+      onAuditFailure: (error) => (auditFailure = error),
     },
   });
-  const interrupt = abortOnSigint();
+  const interrupt = abortOnSignals();
   try {
-    await runtime.connect({ signal: interrupt.signal });
+    try {
+      await runtime.connect({ signal: interrupt.signal });
+    } catch (error) {
+      if (!interrupt.signal.aborted) throw error;
+      context.stderr.write('opsmate: interrupted\n');
+      return interrupt.exitCode();
+    }
     if (options.info) {
-      context.stdout.write(`${formatTargetFacts(await gatherTargetFacts(runtime))}\n`);
+      context.stdout.write(`${targetFactsForModel(await gatherTargetFacts(runtime))}\n`);
       return 0;
     }
     const result = await runtime.run(shellCommand, {
@@ -95,6 +109,11 @@ async function runExec(words: string[], command: Command, context: CliContext): 
         return undefined;
       },
     });
+    if (isNotRunResult(result) && auditFailure) {
+      context.stderr.write(`opsmate: error: not run: ${auditFailure.message}\n`);
+      if (auditFailure.hint) context.stderr.write(`opsmate: hint: ${auditFailure.hint}\n`);
+      return EXIT_NOT_RUN;
+    }
     if (isNotRunResult(result)) {
       context.stderr.write(`opsmate: error: ${result.notice ?? 'not run'}\n`);
       if (result.notice?.includes('no terminal')) {
@@ -110,7 +129,7 @@ async function runExec(words: string[], command: Command, context: CliContext): 
       result.timedOut || result.cancelled || (result.shellExited && result.shellExitReason !== 'exit');
     if (result.notice && cutShort) context.logger.warn(result.notice);
     if (result.timedOut) return EXIT_TIMED_OUT;
-    if (result.cancelled) return EXIT_INTERRUPTED;
+    if (result.cancelled) return interrupt.exitCode();
     return result.exitCode ?? 1;
   } finally {
     interrupt.dispose();

@@ -2,6 +2,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { RuntimeError } from '../../errors/opsmate-error.js';
+import { withoutOwnSecrets } from '../../process/child-environment.js';
 import { signalProcessGroup, type CoResult } from '../../process/child-process.js';
 import type { BackgroundOutput, RunOptions, RunResult } from '../contract.js';
 import { FrameScanner, type FrameSpec, type ScanEvent } from './frame-scanner.js';
@@ -38,7 +39,7 @@ const BACKGROUND_LIMIT_BYTES = 16 * 1024;
 export interface ShellTransport {
   /** e.g. `['/bin/bash']`, or `['ssh', '-T', 'host', '--', 'exec /bin/sh']`. Never a shell string. */
   argv: string[];
-  /** Environment of the local process. Defaults to opsmate's own environment. */
+  /** Environment of the local process. Defaults to opsmate's own; its own secrets are always taken out. */
   env?: NodeJS.ProcessEnv;
   /** Working directory of the local process. */
   cwd?: string;
@@ -242,7 +243,7 @@ export class ShellSession {
     const readyToken = randomToken();
     const baseStateToken = randomToken();
     const child = spawn(file, args, {
-      env: transport.env ?? process.env,
+      env: withoutOwnSecrets(transport.env ?? process.env),
       cwd: transport.cwd,
       detached: true,
       stdio: ['pipe', 'pipe', 'pipe'],

@@ -55,9 +55,9 @@ describe('opsmate CLI with the docker and k8s runtimes', { skip }, () => {
   it('prints what the model is told with --info', async () => {
     const run = await dockerExec(['--info']);
     assert.equal(run.exitCode, 0, run.stderr);
-    assert.match(run.stdout, /^Runtime: docker\. /);
+    assert.match(run.stdout, /^Runtime info:\n<untrusted-data [^\n]+>\nRuntime: docker\. /);
     assert.match(run.stdout, new RegExp(`Container: ${debian} \\(id [0-9a-f]{12}\\)`));
-    assert.match(run.stdout, /User: root/);
+    assert.match(run.stdout, /User:\n<untrusted-data [^\n]+>\nroot\n/);
     assert.match(run.stdout, /Debian GNU\/Linux 12 \(bookworm\)/);
   });
 

@@ -2,6 +2,7 @@ import { accessSync, constants } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { z } from 'zod';
 import { RuntimeError } from '../../errors/opsmate-error.js';
+import { withoutOwnSecrets } from '../../process/child-environment.js';
 import { co, type CoResult } from '../../process/child-process.js';
 import { defineRuntime, type RuntimeContext } from '../../runtime/contract.js';
 import { ShellRuntime } from '../../runtime/shell-runtime.js';
@@ -22,25 +23,10 @@ export const localConfigSchema = z.object({
 
 export type LocalConfig = z.output<typeof localConfigSchema>;
 
-/**
- * Variables that hold opsmate's own credentials. Commands the model proposes never see them,
- * unless the user passes one explicitly through the runtime's `env`.
- */
-const OWN_SECRET_NAME =
-  /^(?:(?:OPENAI|ANTHROPIC|XAI|GROQ|GEMINI|GOOGLE_GENERATIVE_AI|MISTRAL|DEEPSEEK|OPENROUTER|COHERE|TOGETHER|FIREWORKS)_API_KEY|OPSMATE_.*(?:KEY|TOKEN|SECRET|PASSWORD)|RUNTIME_.*(?:PASSWORD|SECRET|TOKEN|PASSPHRASE))$/;
-
-/** This process's environment without opsmate's own secrets. */
-export function commandEnvironment(base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [name, value] of Object.entries(base)) {
-    if (!OWN_SECRET_NAME.test(name)) env[name] = value;
-  }
-  return env;
-}
-
 class LocalRuntime extends ShellRuntime {
   readonly #config: LocalConfig;
   #shell: string;
+  #target: Record<string, string> | undefined;
 
   constructor(config: LocalConfig, context: RuntimeContext) {
     super({ name: 'local', context, env: config.env, ...(config.cwd ? { cwd: config.cwd } : {}) });
@@ -60,11 +46,11 @@ class LocalRuntime extends ShellRuntime {
   }
 
   protected transport(): ShellTransport {
-    return { argv: [this.#shell], env: commandEnvironment() };
+    return { argv: [this.#shell], env: withoutOwnSecrets() };
   }
 
   protected override sideChannel(script: string, args: string[]): Promise<CoResult> {
-    return co(['/bin/sh', '-c', script, 'sh', ...args], { timeoutMs: 10_000, env: commandEnvironment() });
+    return co(['/bin/sh', '-c', script, 'sh', ...args], { timeoutMs: 10_000 });
   }
 
   async runtimeInfo(): Promise<string> {
@@ -77,7 +63,9 @@ class LocalRuntime extends ShellRuntime {
   }
 
   target(): Record<string, string> {
-    return { host: hostname(), user: safeUser() };
+    // Asked for every command (policy, audit): userInfo() reads the user database each time.
+    this.#target ??= { host: hostname(), user: safeUser() };
+    return { ...this.#target };
   }
 }
 

@@ -73,7 +73,7 @@ describe('opsmate CLI with the ssh runtime', { skip }, () => {
     assert.equal(result.exitCode, 0, result.stderr);
     assert.match(result.stdout, /Runtime: ssh/);
     assert.match(result.stdout, new RegExp(`Host: 127\\.0\\.0\\.1 \\(port ${server.port}\\)`));
-    assert.match(result.stdout, new RegExp(`User: ${server.user}`));
+    assert.match(result.stdout, new RegExp(`User:\\n<untrusted-data [^\\n]+>\\n${server.user}\\n`));
     assert.match(result.stdout, /OS info:\n\S/);
   });
 

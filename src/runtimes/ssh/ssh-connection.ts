@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { RuntimeError } from '../../errors/opsmate-error.js';
 import { co, type CoResult } from '../../process/child-process.js';
 import { shellJoin } from '../../runtime/shell-session/shell-quote.js';
-import { commandEnvironment } from '../local/local-runtime.js';
+import { withoutOwnSecrets } from '../../process/child-environment.js';
 import { Askpass } from './askpass.js';
 import {
   classifySshFailure,
@@ -121,7 +121,7 @@ export class SshConnection {
 
   /** Environment of every local ssh process: opsmate's own secrets removed, askpass added. */
   environment(): NodeJS.ProcessEnv {
-    return { ...commandEnvironment(), ...this.#askpass?.environment() };
+    return { ...withoutOwnSecrets(), ...this.#askpass?.environment() };
   }
 
   /** Runs `argv` on the remote host (quoted for its login shell), beside any open shell. */

@@ -87,8 +87,10 @@ export function describeRunForModel(result: RunResult): string {
   ];
   if (result.timedOut) lines.push('Timed out: yes');
   if (result.cancelled) lines.push('Cancelled: yes (by the user)');
-  if (result.notice) lines.push(`Notice: ${result.notice}`);
-  if (result.cwd) lines.push(`Working directory afterwards: ${result.cwd}`);
+  // The notice may quote the target (a shell's message) and the folder name is the target's: both
+  // are data, like the output.
+  if (result.notice) lines.push('Notice:', wrapUntrusted('notice', result.notice));
+  if (result.cwd) lines.push('Working directory afterwards:', wrapUntrusted('cwd', result.cwd));
   lines.push(`Stdout (${result.stdoutBytes} bytes):`, streamText('stdout', result.stdout));
   lines.push(`Stderr (${result.stderrBytes} bytes):`, streamText('stderr', result.stderr));
   const background = result.backgroundOutput;
