@@ -1,3 +1,4 @@
+import { RuntimeError } from '../errors/opsmate-error.js';
 import { co, type CoResult } from '../process/child-process.js';
 import type { Runtime, RunOptions, RunResult, RuntimeContext } from './contract.js';
 import {
@@ -111,20 +112,36 @@ export abstract class ShellRuntime implements Runtime {
 
   async osInfo(): Promise<string> {
     const result = await this.#probe('uname -a; cat /etc/os-release 2>/dev/null');
-    return result.stdout.trim();
+    return requireOutput(result);
   }
 
   async whoami(): Promise<string> {
     const result = await this.#probe('id -un 2>/dev/null || whoami 2>/dev/null || id');
-    return result.stdout.trim();
+    return requireOutput(result);
   }
 
   async hasSystemd(): Promise<boolean> {
     const result = await this.#probe('[ -d /run/systemd/system ]');
-    return result.exitCode === 0;
+    if (result.exitCode === 0 || result.exitCode === 1) return result.exitCode === 0;
+    throw new RuntimeError(probeFailure(result));
   }
 
   #probe(command: string): Promise<RunResult> {
     return this.run(command, { timeoutMs: PROBE_TIMEOUT_MS });
   }
+}
+
+/** The probe's output, or a RuntimeError saying why it has none. */
+function requireOutput(result: RunResult): string {
+  const text = result.stdout.trim();
+  if (text !== '' && !result.timedOut && !result.cancelled && result.exitCode !== null) return text;
+  throw new RuntimeError(probeFailure(result));
+}
+
+/** Why a probe failed, in a few words: `timed out after 15 s`, `exit 127: id: not found`. */
+function probeFailure(result: RunResult): string {
+  if (result.notice && (result.timedOut || result.cancelled || result.exitCode === null)) return result.notice;
+  const stderr = result.stderr.trim().split('\n')[0];
+  const status = result.exitCode === 0 ? 'no output' : `exit ${result.exitCode}`;
+  return stderr ? `${status}: ${stderr}` : status;
 }

@@ -1,21 +1,46 @@
-import type { Runtime } from './contract.js';
+import { errorMessage } from '../errors/opsmate-error.js';
+import { SHELL_LANGUAGE, type CommandLanguage, type Runtime } from './contract.js';
 
-/** What the model is told about the machine it works on. */
+/** What the model is told about the target. Facts the runtime does not have are absent. */
 export interface TargetFacts {
   runtime: string;
-  osInfo: string;
-  user: string;
-  hasSystemd: boolean;
+  language: CommandLanguage;
+  osInfo?: string;
+  user?: string;
+  hasSystemd?: boolean;
   runtimeInfo: string;
+  /** Probes that failed, one line each, e.g. `user: the probe timed out after 15 s`. */
+  failures: string[];
 }
 
-/** Asks the runtime for the facts, one probe after another (a runtime serialises them anyway). */
+/**
+ * Asks the runtime for the facts it has, one probe after another (a runtime serialises them
+ * anyway). A failing probe does not stop the others; it is listed in `failures` with its reason.
+ */
 export async function gatherTargetFacts(runtime: Runtime): Promise<TargetFacts> {
-  const osInfo = await runtime.osInfo();
-  const user = await runtime.whoami();
-  const hasSystemd = await runtime.hasSystemd();
-  const runtimeInfo = await runtime.runtimeInfo();
-  return { runtime: runtime.name, osInfo, user, hasSystemd, runtimeInfo };
+  const failures: string[] = [];
+  const probe = async <T>(what: string, ask: (() => Promise<T>) | undefined): Promise<T | undefined> => {
+    if (!ask) return undefined;
+    try {
+      return await ask();
+    } catch (error) {
+      failures.push(`${what}: ${errorMessage(error)}`);
+      return undefined;
+    }
+  };
+  const osInfo = await probe('OS info', runtime.osInfo?.bind(runtime));
+  const user = await probe('user', runtime.whoami?.bind(runtime));
+  const hasSystemd = await probe('systemd', runtime.hasSystemd?.bind(runtime));
+  const runtimeInfo = (await probe('runtime info', () => runtime.runtimeInfo())) ?? '';
+  return {
+    runtime: runtime.name,
+    language: runtime.language ?? SHELL_LANGUAGE,
+    ...(osInfo !== undefined ? { osInfo } : {}),
+    ...(user !== undefined ? { user } : {}),
+    ...(hasSystemd !== undefined ? { hasSystemd } : {}),
+    runtimeInfo,
+    failures,
+  };
 }
 
 /** The facts as the plain text that both `exec --info` and the model's context show. */
@@ -24,13 +49,25 @@ export function formatTargetFacts(facts: TargetFacts): string {
   const info = /^Runtime:/.test(facts.runtimeInfo)
     ? facts.runtimeInfo
     : `Runtime: ${facts.runtime}\n${facts.runtimeInfo}`;
-  return [
-    info,
-    '',
-    `User: ${facts.user}`,
-    `Systemd: ${facts.hasSystemd ? 'yes' : 'no'}`,
-    '',
-    'OS info:',
-    facts.osInfo,
-  ].join('\n');
+  const lines = [info];
+  if (facts.language.id !== SHELL_LANGUAGE.id) lines.push(`Commands are written in: ${facts.language.description}`);
+  const failed = (what: string): string | undefined =>
+    facts.failures.find((line) => line.startsWith(`${what}: `))?.slice(what.length + 2);
+  const machine: string[] = [];
+  const user = facts.user ?? (failed('user') !== undefined ? `unknown (the probe failed: ${failed('user')})` : undefined);
+  if (user !== undefined) machine.push(`User: ${user}`);
+  const systemd =
+    facts.hasSystemd !== undefined
+      ? facts.hasSystemd
+        ? 'yes'
+        : 'no'
+      : failed('systemd') !== undefined
+        ? `unknown (the probe failed: ${failed('systemd')})`
+        : undefined;
+  if (systemd !== undefined) machine.push(`Systemd: ${systemd}`);
+  if (machine.length > 0) lines.push('', ...machine);
+  const osInfo =
+    facts.osInfo ?? (failed('OS info') !== undefined ? `unknown (the probe failed: ${failed('OS info')})` : undefined);
+  if (osInfo !== undefined) lines.push('', 'OS info:', osInfo);
+  return lines.join('\n');
 }

@@ -217,7 +217,7 @@ describe('GuardedRuntime', () => {
     const line = JSON.stringify(entries()[0]);
     assert.equal(line.includes('TopSecret1'), false);
     assert.equal(line.includes('hunter2pw'), false);
-    assert.equal((await guard.osInfo()).includes('in-os-info-secret'), false);
+    assert.equal((await guard.osInfo!()).includes('in-os-info-secret'), false);
     assert.equal((await guard.runtimeInfo()).includes('hunter2pw'), false);
 
     const open = setup({ redact: false });

@@ -6,7 +6,7 @@ import {
   type ReviewDecision,
   type ReviewRequest,
 } from '../runtime/command-review.js';
-import type { Runtime, RunOptions, RunResult } from '../runtime/contract.js';
+import type { CommandLanguage, Runtime, RunOptions, RunResult } from '../runtime/contract.js';
 import type { AuditLog, AuditOutcome, AuditRecord } from './audit-log.js';
 import { defaultReason, type CommandPolicy, type PolicyDecision } from './command-policy.js';
 import type { SecretRedactor } from './secret-redactor.js';
@@ -54,9 +54,18 @@ export class GuardedRuntime implements Runtime {
   readonly #options: GuardedRuntimeOptions;
   #context: Required<Pick<AuditContext, 'sessionId'>> & AuditContext;
 
+  /** The inner runtime's optional facts, present exactly when it has them (OS info masked). */
+  readonly osInfo?: () => Promise<string>;
+  readonly whoami?: () => Promise<string>;
+  readonly hasSystemd?: () => Promise<boolean>;
+
   constructor(options: GuardedRuntimeOptions) {
     this.#inner = options.runtime;
     this.#options = options;
+    const inner = options.runtime;
+    if (inner.osInfo) this.osInfo = async () => this.#maskText(await inner.osInfo!());
+    if (inner.whoami) this.whoami = () => inner.whoami!();
+    if (inner.hasSystemd) this.hasSystemd = () => inner.hasSystemd!();
     this.#context = {
       sessionId: options.sessionId ?? randomUUID(),
       ...(options.instruction !== undefined ? { instruction: options.instruction } : {}),
@@ -65,6 +74,15 @@ export class GuardedRuntime implements Runtime {
 
   get name(): string {
     return this.#inner.name;
+  }
+
+  get language(): CommandLanguage | undefined {
+    return this.#inner.language;
+  }
+
+  /** Who the next commands are recorded for (session and instruction). */
+  get auditContext(): AuditContext {
+    return { ...this.#context };
   }
 
   /** The runtime this one guards. */
@@ -168,17 +186,6 @@ export class GuardedRuntime implements Runtime {
     return rest;
   }
 
-  async osInfo(): Promise<string> {
-    return this.#maskText(await this.#inner.osInfo());
-  }
-
-  whoami(): Promise<string> {
-    return this.#inner.whoami();
-  }
-
-  hasSystemd(): Promise<boolean> {
-    return this.#inner.hasSystemd();
-  }
 
   async runtimeInfo(): Promise<string> {
     return this.#maskText(await this.#inner.runtimeInfo());

@@ -38,7 +38,7 @@ export function execCommand(context: CliContext): Command {
     .addOption(
       new Option('--idle-timeout <SECONDS>', 'kill the command when it prints nothing for this long'),
     )
-    .option('--info', 'print what the model is told about the target: OS, user, systemd, runtime')
+    .option('--info', 'print what the model is told about the target: runtime, and OS, user and systemd where they apply')
     .option('-r, --review', 'approve, edit or cancel the command on the terminal before it runs')
     .option('-y, --yes', 'run commands the policy asks about without asking (deny rules still apply)');
   addSettingOptions(command, [...RUNTIME_COMMAND_SETTINGS, 'outputLimit']);
@@ -75,8 +75,14 @@ async function runExec(words: string[], command: Command, context: CliContext): 
   try {
     await runtime.connect({ signal: interrupt.signal });
     if (options.info) {
-      context.stdout.write(`${formatTargetFacts(await gatherTargetFacts(runtime))}\n`);
-      return 0;
+      const facts = await gatherTargetFacts(runtime);
+      context.stdout.write(`${formatTargetFacts(facts)}\n`);
+      if (facts.failures.length === 0) return 0;
+      context.stderr.write(`opsmate: error: probing the target failed: ${facts.failures.join('; ')}\n`);
+      context.stderr.write(
+        'opsmate: hint: the facts above marked unknown are what the model would miss; check the target with `opsmate exec -- COMMAND`\n',
+      );
+      return 1;
     }
     const result = await runtime.run(shellCommand, {
       ...(timeoutMs !== undefined ? { timeoutMs } : {}),

@@ -83,7 +83,7 @@ describe('docker runtime', { skip: debianSkip || busyboxSkip }, () => {
 
   it('runs as the configured user', async () => {
     const runtime = open({ containerName: await container('debian', 'user'), user: 'nobody' });
-    assert.equal(await runtime.whoami(), 'nobody');
+    assert.equal(await runtime.whoami!(), 'nobody');
   });
 
   it('says a container that stopped mid-command stopped, and will not run on it until started', async () => {
@@ -172,6 +172,6 @@ describe('docker runtime', { skip: debianSkip || busyboxSkip }, () => {
     assert.match(info, /Image: opsmate-test\/debian/);
     assert.match(info, /Shell: \/bin\/bash/);
     assert.equal(runtime.target().container, name);
-    assert.match(await runtime.osInfo(), /Debian GNU\/Linux 12/);
+    assert.match(await runtime.osInfo!(), /Debian GNU\/Linux 12/);
   });
 });
