@@ -180,13 +180,11 @@ describe('opsmate install / uninstall / list-plugins', () => {
       files: { 'index.js': "throw new Error('cannot work here');\n" },
     });
     placeInstalledPlugin(pluginsDir, broken);
+    // exec on a built-in runtime does not even import the plugin, so it cannot be hurt by it.
     const exec = await runCli(['exec', '--', 'echo fine'], { env });
     assert.equal(exec.exitCode, 0);
     assert.equal(exec.stdout, 'fine\n');
-    assert.equal(
-      exec.stderr,
-      'opsmate: warn: broken plugin opsmate-runtime-broken: runtime "broken": cannot import ./index.js: cannot work here\n',
-    );
+    assert.equal(exec.stderr, '');
     const chosen = await runCli(['exec', '--shell-command-runtime', 'broken', '--', 'true'], { env });
     assert.equal(chosen.exitCode, 2);
     assert.match(
