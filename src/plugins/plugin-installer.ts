@@ -174,7 +174,6 @@ export async function installPlugins(request: InstallRequest): Promise<InstallOu
         });
       }
 
-      reportInstallScripts(request, snapshot.packageLock);
       const after = readInstalledSpecs(request.pluginsDir);
       const names = new Set<string>();
       for (const item of expected) {
@@ -184,6 +183,7 @@ export async function installPlugins(request: InstallRequest): Promise<InstallOu
         if (name) names.add(name);
       }
       for (const [name, spec] of after) if (before.get(name) !== spec) names.add(name);
+      reportInstallScripts(request, snapshot.packageLock, names);
 
       const plugins = await loadPlugins({
         pluginsDir: request.pluginsDir,
@@ -225,7 +225,11 @@ function npmConfigFlags(request: Pick<InstallRequest, 'registry' | 'ignoreScript
  * One line per package this install added that has install scripts (npm's lockfile marks them),
  * saying whether they ran: scripts run with the user's rights, so the user should know.
  */
-function reportInstallScripts(request: InstallRequest, lockBefore: string | undefined): void {
+function reportInstallScripts(
+  request: InstallRequest,
+  lockBefore: string | undefined,
+  installed: ReadonlySet<string>,
+): void {
   const marked = (text: string | undefined): Map<string, string> => {
     const found = new Map<string, string>();
     try {
@@ -235,7 +239,7 @@ function reportInstallScripts(request: InstallRequest, lockBefore: string | unde
       for (const [path, entry] of Object.entries(lock.packages ?? {})) {
         if (!entry.hasInstallScript || path === '') continue;
         const name = entry.name ?? path.slice(path.lastIndexOf('node_modules/') + 'node_modules/'.length);
-        found.set(path, [name, entry.version].filter(Boolean).join('@'));
+        found.set(path, `${[name, entry.version].filter(Boolean).join('@')}\u0000${JSON.stringify(entry)}`);
       }
     } catch {
       // no lockfile: nothing to report
@@ -244,7 +248,13 @@ function reportInstallScripts(request: InstallRequest, lockBefore: string | unde
   };
   const before = marked(lockBefore);
   const after = marked(takeSnapshot(request.pluginsDir).packageLock);
-  const added = [...after].filter(([path]) => !before.has(path)).map(([, label]) => label);
+  // New or changed entries, and the packages this run (re)installed, such as --force-reinstall.
+  const added = [...after]
+    .filter(
+      ([path, value]) =>
+        before.get(path) !== value || installed.has(path.slice(path.lastIndexOf('node_modules/') + 13)),
+    )
+    .map(([, value]) => value.slice(0, value.indexOf('\u0000')));
   if (added.length === 0) return;
   request.onNotice?.(
     request.ignoreScripts

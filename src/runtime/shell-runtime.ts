@@ -107,7 +107,7 @@ export abstract class ShellRuntime implements Runtime {
 
   async run(command: string, options: RunOptions = {}): Promise<RunResult> {
     if (!this.#connected) await this.connect(options.signal ? { signal: options.signal } : {});
-    return await this.session.run(command, options);
+    return explainTargetProblems(await this.session.run(command, options));
   }
 
   async osInfo(): Promise<string> {
@@ -140,8 +140,31 @@ function requireOutput(result: RunResult): string {
 
 /** Why a probe failed, in a few words: `timed out after 15 s`, `exit 127: id: not found`. */
 function probeFailure(result: RunResult): string {
-  if (result.notice && (result.timedOut || result.cancelled || result.exitCode === null)) return result.notice;
+  if (result.notice && (result.timedOut || result.cancelled || result.exitCode === null))
+    return result.notice;
   const stderr = result.stderr.trim().split('\n')[0];
   const status = result.exitCode === 0 ? 'no output' : `exit ${result.exitCode}`;
   return stderr ? `${status}: ${stderr}` : status;
+}
+
+/** The shell's own words when it cannot open /dev/null (dash, bash, busybox ash, runc). */
+const NO_DEV_NULL =
+  /(?:can't open|cannot open|cannot create|stat) '?\/dev\/null'?: no such file|\/dev\/null: no such file/i;
+
+/** What a notice says when the target lacks something every command needs. */
+export const NO_DEV_NULL_NOTICE =
+  'the target has no /dev/null, which opsmate needs: every command reads its stdin from it; create it on the target (mknod -m 666 /dev/null c 1 3)';
+
+/** Adds what the target lacks to a result that failed for that reason alone. */
+function explainTargetProblems(result: RunResult): RunResult {
+  if (result.exitCode === 0 || !NO_DEV_NULL.test(result.stderr)) return result;
+  return {
+    ...result,
+    notice: result.notice ? `${result.notice}; ${NO_DEV_NULL_NOTICE}` : NO_DEV_NULL_NOTICE,
+  };
+}
+
+/** Whether an error text says the target has no /dev/null (e.g. from `docker exec`). */
+export function lacksDevNull(text: string): boolean {
+  return NO_DEV_NULL.test(text);
 }

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../../errors/opsmate-error.js';
 import { isNotRunResult } from '../../runtime/command-review.js';
+import { NO_DEV_NULL_NOTICE } from '../../runtime/shell-runtime.js';
 import { formatTargetFacts, gatherTargetFacts } from '../../runtime/target-facts.js';
 import { abortOnSigint, EXIT_INTERRUPTED } from '../abort-on-sigint.js';
 import type { CliContext } from '../cli-context.js';
@@ -38,7 +39,10 @@ export function execCommand(context: CliContext): Command {
     .addOption(
       new Option('--idle-timeout <SECONDS>', 'kill the command when it prints nothing for this long'),
     )
-    .option('--info', 'print what the model is told about the target: runtime, and OS, user and systemd where they apply')
+    .option(
+      '--info',
+      'print what the model is told about the target: runtime, and OS, user and systemd where they apply',
+    )
     .option('-r, --review', 'approve, edit or cancel the command on the terminal before it runs')
     .option('-y, --yes', 'run commands the policy asks about without asking (deny rules still apply)');
   addSettingOptions(command, [...RUNTIME_COMMAND_SETTINGS, 'outputLimit']);
@@ -107,7 +111,8 @@ async function runExec(words: string[], command: Command, context: CliContext): 
     // shell on purpose, and masking concerns what a model sees: exec's user saw the output live.
     const cutShort =
       result.timedOut || result.cancelled || (result.shellExited && result.shellExitReason !== 'exit');
-    if (result.notice && cutShort) context.logger.warn(result.notice);
+    if (result.notice && (cutShort || result.notice.includes(NO_DEV_NULL_NOTICE)))
+      context.logger.warn(result.notice);
     if (result.timedOut) return EXIT_TIMED_OUT;
     if (result.cancelled) return EXIT_INTERRUPTED;
     return result.exitCode ?? 1;

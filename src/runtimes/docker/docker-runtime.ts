@@ -10,7 +10,7 @@ import {
   type RunResult,
   type RuntimeContext,
 } from '../../runtime/contract.js';
-import { ShellRuntime } from '../../runtime/shell-runtime.js';
+import { lacksDevNull, ShellRuntime } from '../../runtime/shell-runtime.js';
 import type { ShellExit, ShellTransport } from '../../runtime/shell-session/shell-session.js';
 import {
   classifyDockerFailure,
@@ -401,6 +401,14 @@ class DockerRuntime extends ShellRuntime {
         'exit 0',
       ]);
       if (probe.exitCode === 0) return shell;
+      if (lacksDevNull(probe.stderr)) {
+        throw new RuntimeError(
+          `docker runtime: ${this.#what} has no /dev/null, so docker cannot start a process there`,
+          {
+            hint: 'create it in the container (mknod -m 666 /dev/null c 1 3) or fix the image',
+          },
+        );
+      }
       last = probe;
       if (classifyDockerFailure(probe) !== 'shell-missing') break;
     }
