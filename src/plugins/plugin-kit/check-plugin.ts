@@ -1,6 +1,11 @@
 import { describeSchema } from '../../config/schema-fields.js';
 import { builtinRegistry } from '../../runtimes/builtin-runtimes.js';
-import { builtinRegistries, importExtensions, readPluginFolder, type InstalledPlugin } from '../plugin-loader.js';
+import {
+  builtinRegistries,
+  importExtensions,
+  readPluginFolder,
+  type InstalledPlugin,
+} from '../plugin-loader.js';
 import { PLUGIN_KINDS } from '../plugin-manifest.js';
 
 /** What `opsmate plugin check` found. Errors would stop `opsmate install`; lints would not. */
@@ -31,12 +36,16 @@ export async function checkPluginFolder(folder: string): Promise<PluginCheckRepo
     ...plugin.problems,
     ...plugin.provides
       .filter((extension) => extension.problem)
-      .map((extension) => `${PLUGIN_KINDS[extension.kind].singular} "${extension.name}": ${extension.problem}`),
+      .map(
+        (extension) => `${PLUGIN_KINDS[extension.kind].singular} "${extension.name}": ${extension.problem}`,
+      ),
     ...(plugin.versionMismatch ? [plugin.versionMismatch] : []),
   ];
   const lints: string[] = [];
   if (plugin.opsmateRange === undefined) {
-    lints.push('package.json has no peerDependencies.opsmate: declare the opsmate versions it works with, e.g. ">=0.1.0"');
+    lints.push(
+      'package.json has no peerDependencies.opsmate: declare the opsmate versions it works with, e.g. ">=0.1.0"',
+    );
   }
   if (plugin.installScripts.length > 0) {
     lints.push(
@@ -44,20 +53,27 @@ export async function checkPluginFolder(folder: string): Promise<PluginCheckRepo
     );
   }
   if (stdout !== '') {
-    lints.push(`it writes to stdout when imported (${JSON.stringify(stdout.slice(0, 60))}): opsmate sends that to stderr; print nothing at import`);
+    lints.push(
+      `it writes to stdout when imported (${JSON.stringify(stdout.slice(0, 60))}): opsmate sends that to stderr; print nothing at import`,
+    );
   }
   for (const { definition, source } of registries.runtimes.list()) {
     if (source.kind !== 'plugin') continue;
     for (const spec of describeSchema(definition.configSchema)) {
       if (!spec.description) {
-        lints.push(`runtime "${definition.name}": config field ${spec.key} has no .describe(): its --help line says only "Set ${spec.kebab}"`);
+        lints.push(
+          `runtime "${definition.name}": config field ${spec.key} has no .describe(): its --help line says only "Set ${spec.kebab}"`,
+        );
       }
     }
   }
   for (const { definition, source } of registries.tools.list()) {
     if (source.kind !== 'plugin') continue;
     for (const spec of safeFields(definition.inputSchema)) {
-      if (!spec.description) lints.push(`tool "${definition.name}": argument ${spec.key} has no .describe(): the model gets no hint for it`);
+      if (!spec.description)
+        lints.push(
+          `tool "${definition.name}": argument ${spec.key} has no .describe(): the model gets no hint for it`,
+        );
     }
   }
   const loaded = plugin.provides

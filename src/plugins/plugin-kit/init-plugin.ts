@@ -4,7 +4,12 @@ import { ConfigError } from '../../errors/opsmate-error.js';
 import { HOST_VERSION } from '../host-resolution.js';
 
 export type PluginTemplateKind = 'runtime' | 'tool' | 'context' | 'provider';
-export const PLUGIN_TEMPLATE_KINDS: readonly PluginTemplateKind[] = ['runtime', 'tool', 'context', 'provider'];
+export const PLUGIN_TEMPLATE_KINDS: readonly PluginTemplateKind[] = [
+  'runtime',
+  'tool',
+  'context',
+  'provider',
+];
 
 export interface InitPluginOptions {
   /** The extension's name: `gce` (runtime, context, provider) or `http-check` (tool: HttpCheck). */

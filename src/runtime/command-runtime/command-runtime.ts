@@ -1,4 +1,11 @@
-import type { CommandLanguage, OutputChunk, Runtime, RunOptions, RunResult, RuntimeContext } from '../contract.js';
+import type {
+  CommandLanguage,
+  OutputChunk,
+  Runtime,
+  RunOptions,
+  RunResult,
+  RuntimeContext,
+} from '../contract.js';
 import { runWithLimits } from './run-limits.js';
 import { RunResultBuilder } from './run-result-builder.js';
 import { SerialQueue } from './serial-queue.js';
@@ -108,11 +115,15 @@ export abstract class CommandRuntime implements Runtime {
       ...(options.onOutput ? { onOutput: options.onOutput } : {}),
     });
     if (command.includes('\0')) {
-      await builder.write('stderr', 'opsmate: the command contains a NUL byte, which cannot be sent; nothing ran\n');
+      await builder.write(
+        'stderr',
+        'opsmate: the command contains a NUL byte, which cannot be sent; nothing ran\n',
+      );
       return builder.finish({ exitCode: 2, notice: 'not run: the command contains a NUL byte' });
     }
     await this.#ensureOpen(options.signal);
-    const timeoutMs = options.timeoutMs ?? this.#options.defaultTimeoutMs ?? DEFAULT_COMMAND_RUNTIME_TIMEOUT_MS;
+    const timeoutMs =
+      options.timeoutMs ?? this.#options.defaultTimeoutMs ?? DEFAULT_COMMAND_RUNTIME_TIMEOUT_MS;
     const outcome = await runWithLimits(
       {
         timeoutMs,
@@ -129,7 +140,10 @@ export abstract class CommandRuntime implements Runtime {
           },
         }),
     );
-    const limits = { timeoutMs, ...(options.idleTimeoutMs !== undefined ? { idleTimeoutMs: options.idleTimeoutMs } : {}) };
+    const limits = {
+      timeoutMs,
+      ...(options.idleTimeoutMs !== undefined ? { idleTimeoutMs: options.idleTimeoutMs } : {}),
+    };
     if (!outcome.settled) {
       await this.resetSession();
       return builder.finish({
