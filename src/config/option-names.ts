@@ -58,7 +58,9 @@ export function checkFieldOptions(
     }
     const sameEnv = byEnv.get(names.env);
     if (sameEnv !== undefined) {
-      return { problem: `config fields ${sameEnv} and ${spec.key} both use the env var ${names.env}; rename one` };
+      return {
+        problem: `config fields ${sameEnv} and ${spec.key} both use the env var ${names.env}; rename one`,
+      };
     }
     byFlag.set(names.flag, spec.key);
     byFlag.set(optionAttribute(names.flag), spec.key);

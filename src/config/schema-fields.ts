@@ -211,7 +211,9 @@ export function parseFieldText(spec: FieldSpec, text: string): unknown {
         if (pair.trim() === '') continue;
         const equals = pair.indexOf('=');
         if (equals <= 0) {
-          throw new Error(`expected k=v pairs separated by commas (\\, for a comma in a value), got "${pair}"`);
+          throw new Error(
+            `expected k=v pairs separated by commas (\\, for a comma in a value), got "${pair}"`,
+          );
         }
         map[pair.slice(0, equals).trim()] = pair.slice(equals + 1);
       }

@@ -381,4 +381,40 @@ export default defineRuntime({
       /^opsmate: error: missing required argument 'instruction'\nopsmate: hint: see `opsmate run --help`\n$/,
     );
   });
+
+  it("keeps help readable: a long enum or option name does not widen every option; authors' list defaults show", async () => {
+    const { root, pluginsDir, env } = setup();
+    const before = await runCli(['exec', '--help'], { env });
+    const column = (help: string) => /^ {2}--runtime-local-shell <TEXT>\s+/m.exec(help)?.[0].length;
+    place(root, pluginsDir, {
+      name: 'opsmate-runtime-wide',
+      runtime: 'wide',
+      files: {
+        'index.js': runtimeWithFields(
+          'wide',
+          "mode: z.enum(['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot', 'golf']).default('alpha').describe('Mode'),\n" +
+            "tags: stringList().default(['x', 'y']).describe('Tags'),\n" +
+            "aVeryLongFieldNameThatWouldWidenTheHelpColumnOfEveryOption: z.string().default('').describe('Long'),",
+        ).replace(
+          "import { defineRuntime, ShellRuntime, z } from 'opsmate';",
+          "import { defineRuntime, ShellRuntime, stringList, z } from 'opsmate';",
+        ),
+      },
+    });
+    const after = await runCli(['exec', '--help'], { env });
+    assert.equal(after.exitCode, 0, after.stderr);
+    assert.equal(column(after.stdout), column(before.stdout), 'the help column moved');
+    assert.match(
+      after.stdout,
+      /--runtime-wide-mode <CHOICE>\s+Mode \(one of: alpha, bravo, charlie, delta, echo, foxtrot, golf\) \(env: RUNTIME_WIDE_MODE\)/,
+    );
+    assert.match(
+      after.stdout,
+      /--runtime-wide-tags <LIST>\s+Tags \(env: RUNTIME_WIDE_TAGS\) \[default: x,y\]/,
+    );
+    assert.match(
+      after.stdout,
+      /^ {2}--runtime-wide-a-very-long-field-name-that-would-widen-the-help-column-of-every-option <TEXT>\n {20,}Long/m,
+    );
+  });
 });

@@ -1,4 +1,9 @@
-import { checkFieldOptions, opsmateEnvNames, runtimeNaming, type GeneratedOption } from '../config/option-names.js';
+import {
+  checkFieldOptions,
+  opsmateEnvNames,
+  runtimeNaming,
+  type GeneratedOption,
+} from '../config/option-names.js';
 import { ZOD_3_MESSAGE } from '../config/schema-fields.js';
 import { ConfigError } from '../errors/opsmate-error.js';
 import { RUNTIME_SPECIFICATION_VERSION, type RuntimeDefinition } from './contract.js';
@@ -103,8 +108,7 @@ export function validateDefinition(value: unknown): string | undefined {
     return `runtime "${definition.name}" has no description`;
   }
   const schema = definition.configSchema as unknown as
-    | { shape?: unknown; safeParse?: unknown; _def?: unknown; _zod?: unknown }
-    | undefined;
+    { shape?: unknown; safeParse?: unknown; _def?: unknown; _zod?: unknown } | undefined;
   if (schema && schema._def !== undefined && schema._zod === undefined) {
     return `runtime "${definition.name}": its configSchema ${ZOD_3_MESSAGE}`;
   }

@@ -50,11 +50,14 @@ export function formatTargetFacts(facts: TargetFacts): string {
     ? facts.runtimeInfo
     : `Runtime: ${facts.runtime}\n${facts.runtimeInfo}`;
   const lines = [info];
-  if (facts.language.id !== SHELL_LANGUAGE.id) lines.push(`Commands are written in: ${facts.language.description}`);
+  if (facts.language.id !== SHELL_LANGUAGE.id)
+    lines.push(`Commands are written in: ${facts.language.description}`);
   const failed = (what: string): string | undefined =>
     facts.failures.find((line) => line.startsWith(`${what}: `))?.slice(what.length + 2);
   const machine: string[] = [];
-  const user = facts.user ?? (failed('user') !== undefined ? `unknown (the probe failed: ${failed('user')})` : undefined);
+  const user =
+    facts.user ??
+    (failed('user') !== undefined ? `unknown (the probe failed: ${failed('user')})` : undefined);
   if (user !== undefined) machine.push(`User: ${user}`);
   const systemd =
     facts.hasSystemd !== undefined
@@ -67,7 +70,8 @@ export function formatTargetFacts(facts: TargetFacts): string {
   if (systemd !== undefined) machine.push(`Systemd: ${systemd}`);
   if (machine.length > 0) lines.push('', ...machine);
   const osInfo =
-    facts.osInfo ?? (failed('OS info') !== undefined ? `unknown (the probe failed: ${failed('OS info')})` : undefined);
+    facts.osInfo ??
+    (failed('OS info') !== undefined ? `unknown (the probe failed: ${failed('OS info')})` : undefined);
   if (osInfo !== undefined) lines.push('', 'OS info:', osInfo);
   return lines.join('\n');
 }

@@ -186,7 +186,6 @@ export class GuardedRuntime implements Runtime {
     return rest;
   }
 
-
   async runtimeInfo(): Promise<string> {
     return this.#maskText(await this.#inner.runtimeInfo());
   }

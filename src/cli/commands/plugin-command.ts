@@ -97,8 +97,11 @@ export function pluginCommand(context: CliContext): Command {
           });
         }
         const hooks = fileURLToPath(new URL('../../plugins/plugin-kit/test-hooks.js', import.meta.url));
+        // A test runner above this one (NODE_TEST_CONTEXT) would make node --test report to it, not here.
+        const { NODE_TEST_CONTEXT: _parent, ...env } = context.env;
         const result = await co([process.execPath, '--import', hooks, '--test', ...tests], {
           cwd: root,
+          env,
           timeoutMs: PLUGIN_TEST_TIMEOUT_MS,
           maxBufferBytes: 16 * 1024 * 1024,
         });

@@ -83,7 +83,7 @@ describe('postgres runtime (real server)', { skip }, () => {
     const result = await runtime.run('select 1/0');
     assert.equal(result.exitCode, 1);
     assert.equal(result.stdout, '');
-    assert.match(result.stderr, /^ERROR:  division by zero$/m);
+    assert.match(result.stderr, /^ERROR: {2}division by zero$/m);
     assert.equal((await runtime.run('select 2 as two')).exitCode, 0);
   });
 
@@ -139,7 +139,7 @@ describe('postgres runtime (real server)', { skip }, () => {
         env,
       });
       assert.equal(failed.exitCode, 1);
-      assert.match(failed.stderr, /ERROR:  column "nope" does not exist/);
+      assert.match(failed.stderr, /ERROR: {2}column "nope" does not exist/);
       const info = await runCli(['exec', '--shell-command-runtime', 'postgres', '--info'], { env });
       assert.equal(info.exitCode, 0, info.stderr);
       assert.match(info.stdout, /^Commands are written in: PostgreSQL SQL/m);

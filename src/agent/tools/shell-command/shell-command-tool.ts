@@ -25,7 +25,8 @@ Prefer several small, read-only commands to one big one, and explain in \`descri
 
 export const shellCommandTool = defineTool({
   name: 'ShellCommand',
-  summary: "Runs a command in the runtime (a shell command, or the runtime's own language) and returns exit code, stdout and stderr",
+  summary:
+    "Runs a command in the runtime (a shell command, or the runtime's own language) and returns exit code, stdout and stderr",
   description: ({ language }) =>
     language.id === SHELL_LANGUAGE.id ? DESCRIPTION : otherLanguageDescription(language),
   readOnly: false,
