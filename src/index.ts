@@ -25,7 +25,7 @@ export { shellQuote, shellJoin } from './runtime/shell-session/shell-quote.js';
 export { gatherTargetFacts, formatTargetFacts, type TargetFacts } from './runtime/target-facts.js';
 export { co, type CoOptions, type CoResult } from './process/child-process.js';
 export { OpsmateError, RuntimeError, ConfigError, type OpsmateErrorOptions } from './errors/opsmate-error.js';
-export { stringMap, stringList } from './config/schema-fields.js';
+export { stringMap, stringList, envVarMap } from './config/schema-fields.js';
 export { localRuntime } from './runtimes/local/local-runtime.js';
 export {
   CommandRuntime,

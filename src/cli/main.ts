@@ -54,7 +54,13 @@ const LISTING: Readonly<Record<string, PluginKind | 'all'>> = {
   'list-plugins': 'all',
 };
 /** Commands that show plugin problems in their own output rather than as warnings. */
-const COMMANDS_SHOWING_PLUGINS = new Set(['list-plugins', 'list-runtimes', 'list-tools', 'list-contexts', 'list-models']);
+const COMMANDS_SHOWING_PLUGINS = new Set([
+  'list-plugins',
+  'list-runtimes',
+  'list-tools',
+  'list-contexts',
+  'list-models',
+]);
 
 function packageVersion(): string {
   const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {

@@ -9,6 +9,25 @@ export function stringMap() {
   return z.record(z.string(), z.string()).default({});
 }
 
+/** Names a shell accepts for a variable: letters, digits and _, not starting with a digit. */
+export const ENV_VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * A `NAME=value,...` map of environment variables: like {@link stringMap}, but a name a shell
+ * cannot export (`A-B`, `1X`, `a b`) is a configuration error naming the flag and env var.
+ */
+export function envVarMap() {
+  return z
+    .record(
+      z.string().regex(ENV_VAR_NAME, {
+        error: (issue) =>
+          `${JSON.stringify(issue.input)} is not an environment variable name (letters, digits and _, not starting with a digit)`,
+      }),
+      z.string(),
+    )
+    .default({});
+}
+
 /** A comma-separated list field (`\,` for a comma inside an item). Defaults to `[]`. */
 export function stringList() {
   return z.array(z.string()).default([]);

@@ -417,4 +417,31 @@ export default defineRuntime({
       /^ {2}--runtime-wide-a-very-long-field-name-that-would-widen-the-help-column-of-every-option <TEXT>\n {20,}Long/m,
     );
   });
+
+  it('makes a bad env var name a configuration error (exit 2), from a flag or from a plugin', async () => {
+    const { root, pluginsDir, env } = setup();
+    const flag = await runCli(['exec', '--runtime-local-env', 'A-B=1', '--', 'true'], { env });
+    assert.equal(flag.exitCode, 2);
+    assert.equal(
+      flag.stderr,
+      'opsmate: error: --runtime-local-env: "A-B" is not an environment variable name (letters, digits and _, not starting with a digit)\nopsmate: hint: set --runtime-local-env or the env var RUNTIME_LOCAL_ENV\n',
+    );
+    place(root, pluginsDir, {
+      name: 'opsmate-runtime-envy',
+      runtime: 'envy',
+      files: {
+        'index.js': shellRuntimeModule({ name: 'envy' }).replace(
+          'new DemoRuntime({ name: "envy", context })',
+          "new DemoRuntime({ name: \"envy\", context, env: { 'NOT OK': '1' } })",
+        ),
+      },
+    });
+    const plugin = await runCli(['exec', '--shell-command-runtime', 'envy', '--', 'true'], { env });
+    assert.equal(plugin.exitCode, 2, plugin.stderr);
+    assert.match(
+      plugin.stderr,
+      /^opsmate: error: runtime "envy" create\(\) \(plugin opsmate-runtime-envy\): envy runtime: "NOT OK" is not an environment variable name$/m,
+    );
+    await assertOpsmateWorks(env);
+  });
 });

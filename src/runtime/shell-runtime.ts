@@ -1,4 +1,5 @@
-import { RuntimeError } from '../errors/opsmate-error.js';
+import { ENV_VAR_NAME } from '../config/schema-fields.js';
+import { ConfigError, RuntimeError } from '../errors/opsmate-error.js';
 import { co, type CoResult } from '../process/child-process.js';
 import type { Runtime, RunOptions, RunResult, RuntimeContext } from './contract.js';
 import {
@@ -46,6 +47,16 @@ export abstract class ShellRuntime implements Runtime {
   #connected = false;
 
   constructor(options: ShellRuntimeOptions) {
+    // The engine could not export such a name; say so as the configuration error it is.
+    const badName = Object.keys(options.env ?? {}).find((name) => !ENV_VAR_NAME.test(name));
+    if (badName !== undefined) {
+      throw new ConfigError(
+        `${options.name} runtime: ${JSON.stringify(badName)} is not an environment variable name`,
+        {
+          hint: 'use letters, digits and _, not starting with a digit (envVarMap() checks this in a config schema)',
+        },
+      );
+    }
     this.name = options.name;
     this.context = options.context;
     const sessionOptions: ShellSessionOptions = {

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
-import { stringMap } from '../../config/schema-fields.js';
+import { envVarMap } from '../../config/schema-fields.js';
 import { ConfigError, RuntimeError } from '../../errors/opsmate-error.js';
 import { co, type CoResult } from '../../process/child-process.js';
 import {
@@ -66,7 +66,7 @@ export const dockerConfigSchema = z.object({
     .describe(
       `Shell in the container; when the default ${DEFAULT_SHELL} is missing, ${FALLBACK_SHELL} is used`,
     ),
-  env: stringMap().describe('Environment variables for the commands (docker exec -e), as k=v,k2=v2'),
+  env: envVarMap().describe('Environment variables for the commands (docker exec -e), as k=v,k2=v2'),
   user: z
     .string()
     .optional()
