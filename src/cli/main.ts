@@ -1,16 +1,11 @@
 import { Command, CommanderError, Help } from 'commander';
 import { readFileSync } from 'node:fs';
-import { builtinContextRegistry } from '../agent/contexts/builtin-contexts.js';
-import { createProviderRegistry } from '../agent/providers/provider-registry.js';
-import { builtinToolRegistry } from '../agent/tools/builtin-tools.js';
+import type { ContextRegistry } from '../agent/contexts/builtin-contexts.js';
+import type { ProviderRegistry } from '../agent/providers/provider-registry.js';
+import type { ToolRegistry } from '../agent/tools/builtin-tools.js';
 import { pluginsDir } from '../config/settings.js';
 import { errorMessage, OpsmateError } from '../errors/opsmate-error.js';
-import {
-  importExtensions,
-  pluginProblemLines,
-  readPlugins,
-  type InstalledPlugin,
-} from '../plugins/plugin-loader.js';
+import type { InstalledPlugin } from '../plugins/plugin-loader.js';
 import type { PluginKind } from '../plugins/plugin-manifest.js';
 import { builtinRegistry } from '../runtimes/builtin-runtimes.js';
 import type { CliContext } from './cli-context.js';
@@ -115,6 +110,7 @@ async function loadNeededPlugins(
   const listing = LISTING[command];
   if (!RUNTIME_COMMANDS.has(command) && listing === undefined) return;
   const directory = earlyPluginsDir(argv, context.env);
+  const { importExtensions, pluginProblemLines, readPlugins } = await import('../plugins/plugin-loader.js');
   let plugins: InstalledPlugin[];
   try {
     plugins = readPlugins(directory);
@@ -234,6 +230,7 @@ export function formatUsageError(text: string, commandPath: string): string {
   return `opsmate: error: ${message}\nopsmate: hint: ${hint}\n`;
 }
 
+/** The program with every command, or only `only` (none when it is ''). */
 export async function buildProgram(context: CliContext, only?: string): Promise<Command> {
   const program = new Command('opsmate')
     .description(
@@ -242,21 +239,65 @@ export async function buildProgram(context: CliContext, only?: string): Promise<
     .version(packageVersion(), '-v, --version')
     .enablePositionalOptions()
     .showSuggestionAfterError();
-  const names = only !== undefined && only in COMMANDS ? [only] : Object.keys(COMMANDS);
+  const names = only === '' ? [] : only !== undefined && only in COMMANDS ? [only] : Object.keys(COMMANDS);
   for (const name of names) program.addCommand((await COMMANDS[name]!())(context));
   configureCommand(program, context, 'opsmate');
   return program;
 }
 
-/** What every command starts with: the built-ins, and nothing loaded from plugins yet. */
-export function createCliContext(env: NodeJS.ProcessEnv, logger: Logger): CliContext {
+/** Commands that use tools, contexts or model providers; the others never load those modules. */
+const COMMANDS_WITH_AGENT_EXTENSIONS = new Set([
+  'run',
+  'solve',
+  'chat',
+  'list-tools',
+  'list-contexts',
+  'list-models',
+  'list-plugins',
+]);
+
+/**
+ * What every command starts with: the built-ins, and nothing loaded from plugins yet. Only the
+ * commands that use tools, contexts or providers (and help) load those registries' modules;
+ * for the others they are empty, so a plugin's tool is not registered by `exec`, for instance.
+ */
+export async function createCliContext(
+  env: NodeJS.ProcessEnv,
+  logger: Logger,
+  options: { agentExtensions: boolean },
+): Promise<CliContext> {
   const registry = builtinRegistry();
+  const { ExtensionRegistry } = await import('../agent/extension-registry.js');
+  const unused = (kind: string) =>
+    new ExtensionRegistry({
+      kind,
+      listCommand: `opsmate list-${kind}s`,
+      validate: () => `not used by this command`,
+    });
+  let registries: { tools: ToolRegistry; contexts: ContextRegistry; providers: ProviderRegistry };
+  if (options.agentExtensions) {
+    const [{ builtinToolRegistry }, { builtinContextRegistry }, { createProviderRegistry }] =
+      await Promise.all([
+        import('../agent/tools/builtin-tools.js'),
+        import('../agent/contexts/builtin-contexts.js'),
+        import('../agent/providers/provider-registry.js'),
+      ]);
+    registries = {
+      tools: builtinToolRegistry(),
+      contexts: builtinContextRegistry(),
+      providers: createProviderRegistry(),
+    };
+  } else {
+    registries = {
+      tools: unused('tool') as unknown as ToolRegistry,
+      contexts: unused('context') as unknown as ContextRegistry,
+      providers: unused('provider') as unknown as ProviderRegistry,
+    };
+  }
   return {
     registry,
     runtimes: registry,
-    tools: builtinToolRegistry(),
-    contexts: builtinContextRegistry(),
-    providers: createProviderRegistry(),
+    ...registries,
     logger,
     env,
     stdout: process.stdout,
@@ -271,13 +312,18 @@ export async function main(
   env = process.env,
 ): Promise<number> {
   const logger = new Logger(earlyLogLevel(argv, env), process.stderr, env);
-  const context = createCliContext(env, logger);
   try {
     const expanded = expandMultiLetterFlags(argv);
     const commandName = expanded.find((arg) => !arg.startsWith('-'));
     const known = commandName !== undefined && commandName in COMMANDS && commandName !== 'help';
+    const versionOnly =
+      commandName === undefined && expanded.some((arg) => arg === '-v' || arg === '--version');
+    const context = await createCliContext(env, logger, {
+      agentExtensions: known ? COMMANDS_WITH_AGENT_EXTENSIONS.has(commandName) : !versionOnly,
+    });
     if (known) await loadNeededPlugins(context, expanded, commandName);
-    const program = await buildProgram(context, known ? commandName : undefined);
+    // `--version` needs no command; help and an unknown command need them all.
+    const program = await buildProgram(context, known ? commandName : versionOnly ? '' : undefined);
     await program.parseAsync(dropUnloadedRuntimeOptions(context, expanded), { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {
