@@ -7,6 +7,7 @@ import { modelFailure } from './providers/model-failure.js';
 import type { ResolvedModel } from './providers/resolve-model.js';
 import {
   buildToolCall,
+  toolDescription,
   type ToolContext,
   type ToolDefinition,
   type ToolResult,
@@ -173,7 +174,7 @@ export class AgentSession {
     const entries = this.#options.tools.map((definition) => [
       definition.name,
       tool<unknown, ToolResult>({
-        description: definition.description,
+        description: toolDescription(definition, this.#options.toolContext.runtime),
         inputSchema: jsonSchema(z.toJSONSchema(definition.inputSchema, { io: 'input' }) as never),
         execute: (rawInput, { toolCallId, abortSignal }) =>
           this.#serially(() =>

@@ -1,9 +1,13 @@
-import type { InstalledPlugin } from '../plugins/plugin-loader.js';
+import type { ExtensionRegistries, InstalledPlugin } from '../plugins/plugin-loader.js';
 import type { RuntimeRegistry } from '../runtime/runtime-registry.js';
 import type { Logger } from './logger.js';
 
-/** What every command gets: the runtimes it may use, a logger, and the streams to write to. */
-export interface CliContext {
+/**
+ * What every command gets: the runtimes, tools, contexts and model providers it may use (the
+ * built-ins plus what it needed from plugins), a logger, and the streams to write to.
+ */
+export interface CliContext extends ExtensionRegistries {
+  /** The same registry as `runtimes`. */
   registry: RuntimeRegistry;
   logger: Logger;
   env: NodeJS.ProcessEnv;
@@ -11,6 +15,6 @@ export interface CliContext {
   stderr: NodeJS.WriteStream;
   /** Problems met while loading plugins, one line each, for `list-runtimes` and `list-plugins`. */
   pluginProblems: string[];
-  /** The installed plugins as loaded at start-up; unset when the command does not load them. */
+  /** The installed plugins as read at start-up; unset when the command does not use them. */
   plugins?: readonly InstalledPlugin[];
 }

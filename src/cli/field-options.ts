@@ -1,10 +1,14 @@
 import { Option, type Command } from 'commander';
+import { optionAttribute, runtimeNaming } from '../config/option-names.js';
 import { fieldNames, resolveConfig, type FieldNaming } from '../config/resolve-config.js';
 import { describeSchema, formatDefault, type FieldSpec } from '../config/schema-fields.js';
 import { SETTINGS_NAMING, settingsSchema, type SettingKey, type Settings } from '../config/settings.js';
 import type { RuntimeDefinition } from '../runtime/contract.js';
 import type { RuntimeRegistry } from '../runtime/runtime-registry.js';
 import { ConfigError } from '../errors/opsmate-error.js';
+
+/** Longest `a|b|c` shown as an enum's placeholder; longer lists go into the description. */
+const MAX_CHOICES_PLACEHOLDER = 24;
 
 const PLACEHOLDER: Record<FieldSpec['kind'], string> = {
   string: 'TEXT',
@@ -22,11 +26,15 @@ const PLACEHOLDER: Record<FieldSpec['kind'], string> = {
  */
 export function fieldOption(spec: FieldSpec, naming: FieldNaming, group: string): Option {
   const names = fieldNames(spec, naming);
-  const placeholder = spec.kind === 'enum' ? (spec.choices ?? []).join('|') : PLACEHOLDER[spec.kind];
+  const choices = (spec.choices ?? []).join('|');
+  // A long list of choices would widen the help column of every option: list it in the text.
+  const longChoices = spec.kind === 'enum' && choices.length > MAX_CHOICES_PLACEHOLDER;
+  const placeholder = spec.kind === 'enum' && !longChoices ? choices : PLACEHOLDER[spec.kind];
   const flags = `${spec.short ? `-${spec.short}, ` : ''}--${names.flag} <${placeholder}>`;
   const defaultText = formatDefault(spec);
   const description = [
     spec.description ?? `Set ${spec.kebab}`,
+    longChoices ? `(one of: ${(spec.choices ?? []).join(', ')})` : '',
     `(env: ${names.env})`,
     defaultText !== undefined ? `[default: ${defaultText}]` : spec.required ? '[required]' : '',
   ]
@@ -69,9 +77,7 @@ export function readSettings(command: Command, env: NodeJS.ProcessEnv = process.
   return resolveConfig<Settings>({ schema: settingsSchema, naming: SETTINGS_NAMING, flags: values, env });
 }
 
-export function runtimeNaming(runtimeName: string): FieldNaming {
-  return { flagPrefix: `runtime-${runtimeName}-`, envPrefix: `RUNTIME_${runtimeName.toUpperCase()}_` };
-}
+export { runtimeNaming };
 
 /**
  * Adds `--runtime-<name>-<field>` options for every registered runtime, one help group per
@@ -128,8 +134,8 @@ export function resolveRuntimeConfig(options: {
   const given = options.command.opts<Record<string, string | undefined>>();
   for (const other of options.registry.list()) {
     if (other.definition.name === definition.name) continue;
-    const prefix = attributeName(`runtime-${other.definition.name}-x`).slice(0, -1);
-    const stray = Object.keys(given).filter((key) => key.startsWith(prefix) && given[key] !== undefined);
+    // Exact attribute names: `dockerx`'s options are not `docker`'s.
+    const stray = other.options.filter((option) => given[attributeName(option.flag)] !== undefined);
     if (stray.length > 0) {
       options.warn?.(
         `ignoring --runtime-${other.definition.name}-* options: the runtime is ${definition.name} (choose it with --shell-command-runtime ${other.definition.name})`,
@@ -150,7 +156,4 @@ export function resolveRuntimeConfig(options: {
   }
 }
 
-/** commander's camelCase attribute for a long flag name. */
-function attributeName(flag: string): string {
-  return flag.replace(/-([a-z0-9])/g, (_, letter: string) => letter.toUpperCase());
-}
+const attributeName = optionAttribute;

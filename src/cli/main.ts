@@ -1,28 +1,61 @@
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Help } from 'commander';
 import { readFileSync } from 'node:fs';
+import type { ContextRegistry } from '../agent/contexts/builtin-contexts.js';
+import type { ProviderRegistry } from '../agent/providers/provider-registry.js';
+import type { ToolRegistry } from '../agent/tools/builtin-tools.js';
 import { pluginsDir } from '../config/settings.js';
 import { errorMessage, OpsmateError } from '../errors/opsmate-error.js';
-import { loadPlugins, pluginProblemLines } from '../plugins/plugin-loader.js';
+import type { InstalledPlugin } from '../plugins/plugin-loader.js';
+import type { PluginKind } from '../plugins/plugin-manifest.js';
 import { builtinRegistry } from '../runtimes/builtin-runtimes.js';
 import type { CliContext } from './cli-context.js';
-import { auditCommand } from './commands/audit-command.js';
 import { expandMultiLetterFlags } from './agent/agent-flags.js';
-import { chatCommand } from './commands/chat-command.js';
-import { execCommand } from './commands/exec-command.js';
-import { installCommand } from './commands/install-command.js';
-import { listContextsCommand } from './commands/list-contexts-command.js';
-import { listModelsCommand } from './commands/list-models-command.js';
-import { listPluginsCommand } from './commands/list-plugins-command.js';
-import { listRuntimesCommand } from './commands/list-runtimes-command.js';
-import { listToolsCommand } from './commands/list-tools-command.js';
-import { runCommand } from './commands/run-command.js';
-import { solveCommand } from './commands/solve-command.js';
-import { policyCommand } from './commands/policy-command.js';
-import { uninstallCommand } from './commands/uninstall-command.js';
 import { Logger, type LogLevel } from './logger.js';
 
 /** Exit status for a usage error (unknown flag, missing argument), as most CLIs use. */
 const EXIT_USAGE = 2;
+
+/**
+ * Every command, loaded only when it runs (or for help), so a command pays only for its own
+ * modules. A new command is a file in commands/ plus one line here.
+ */
+const COMMANDS: Readonly<Record<string, () => Promise<(context: CliContext) => Command>>> = {
+  run: async () => (await import('./commands/run-command.js')).runCommand,
+  solve: async () => (await import('./commands/solve-command.js')).solveCommand,
+  chat: async () => (await import('./commands/chat-command.js')).chatCommand,
+  exec: async () => (await import('./commands/exec-command.js')).execCommand,
+  'list-models': async () => (await import('./commands/list-models-command.js')).listModelsCommand,
+  'list-tools': async () => (await import('./commands/list-tools-command.js')).listToolsCommand,
+  'list-contexts': async () => (await import('./commands/list-contexts-command.js')).listContextsCommand,
+  'list-runtimes': async () => (await import('./commands/list-runtimes-command.js')).listRuntimesCommand,
+  install: async () => (await import('./commands/install-command.js')).installCommand,
+  uninstall: async () => (await import('./commands/uninstall-command.js')).uninstallCommand,
+  'list-plugins': async () => (await import('./commands/list-plugins-command.js')).listPluginsCommand,
+  plugin: async () => (await import('./commands/plugin-command.js')).pluginCommand,
+  policy: async () => (await import('./commands/policy-command.js')).policyCommand,
+  audit: async () => (await import('./commands/audit-command.js')).auditCommand,
+};
+
+/** Commands that run commands in a runtime: they need the chosen runtime's plugin, if any. */
+const RUNTIME_COMMANDS = new Set(['exec', 'policy', 'run', 'solve', 'chat']);
+/** Commands that talk to a model: they also need the chosen context, tools and provider. */
+const AGENT_COMMANDS = new Set(['run', 'solve', 'chat']);
+/** Commands that list one kind of extension: they import every plugin of that kind. */
+const LISTING: Readonly<Record<string, PluginKind | 'all'>> = {
+  'list-runtimes': 'runtimes',
+  'list-tools': 'tools',
+  'list-contexts': 'contexts',
+  'list-models': 'providers',
+  'list-plugins': 'all',
+};
+/** Commands that show plugin problems in their own output rather than as warnings. */
+const COMMANDS_SHOWING_PLUGINS = new Set([
+  'list-plugins',
+  'list-runtimes',
+  'list-tools',
+  'list-contexts',
+  'list-models',
+]);
 
 function packageVersion(): string {
   const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
@@ -31,19 +64,17 @@ function packageVersion(): string {
   return manifest.version;
 }
 
-/** Commands that change the plugins folder: they load plugins themselves, after npm has run. */
-const COMMANDS_WITHOUT_PLUGINS = new Set(['install', 'uninstall']);
-/** Commands that show plugin problems in their own output rather than as warnings. */
-const COMMANDS_SHOWING_PLUGINS = new Set(['list-plugins', 'list-runtimes']);
-
-/** The value of `--name VALUE` or `--name=VALUE` before any `--`, known before parsing. */
-function earlyOption(argv: readonly string[], name: string): string | undefined {
+/** The value of `--name VALUE`, `--name=VALUE` or `-s VALUE` before any `--`, known before parsing. */
+function earlyOption(argv: readonly string[], name: string, short?: string): string | undefined {
   let value: string | undefined;
   for (let index = 0; index < argv.length; index++) {
     const arg = argv[index]!;
     if (arg === '--') break;
-    if (arg === name) value = argv[index + 1];
+    if (arg === name || (short !== undefined && arg === `-${short}`)) value = argv[index + 1];
     else if (arg.startsWith(`${name}=`)) value = arg.slice(name.length + 1);
+    else if (short !== undefined && arg.startsWith(`-${short}`) && !arg.startsWith('--') && arg.length > 2) {
+      value = arg.slice(2);
+    }
   }
   return value;
 }
@@ -62,55 +93,217 @@ function earlyPluginsDir(argv: readonly string[], env: NodeJS.ProcessEnv): strin
   });
 }
 
+function wantsHelp(argv: readonly string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end >= 0 ? argv.slice(0, end) : argv).some((arg) => arg === '-h' || arg === '--help');
+}
+
 /**
- * Registers the installed plugins' runtimes, so their options exist when commander parses.
- * A broken plugin becomes one warning line naming the package; the CLI carries on without it.
+ * Imports what the command needs from the installed plugins, and nothing else: `--version`,
+ * `exec` on a built-in runtime and `list-models` without plugin providers import no plugin.
  */
-async function loadInstalledPlugins(
+async function loadNeededPlugins(
   context: CliContext,
   argv: readonly string[],
-  commandName: string | undefined,
+  command: string,
 ): Promise<void> {
+  const listing = LISTING[command];
+  if (!RUNTIME_COMMANDS.has(command) && listing === undefined) return;
+  const directory = earlyPluginsDir(argv, context.env);
+  const { importExtensions, pluginProblemLines, readPlugins } = await import('../plugins/plugin-loader.js');
+  let plugins: InstalledPlugin[];
   try {
-    const plugins = await loadPlugins({
-      pluginsDir: earlyPluginsDir(argv, context.env),
-      registry: context.registry,
-    });
-    context.plugins = plugins;
-    context.pluginProblems = pluginProblemLines(plugins);
+    plugins = readPlugins(directory);
   } catch (error) {
     context.pluginProblems = [`plugins folder: ${errorMessage(error)}`];
+    warnProblems(context, command);
+    return;
   }
-  if (commandName !== undefined && COMMANDS_SHOWING_PLUGINS.has(commandName)) return;
+  context.plugins = plugins;
+  if (plugins.length === 0) return;
+  const load = (include: (kind: PluginKind, name: string) => boolean): Promise<void> =>
+    importExtensions({ pluginsDir: directory, plugins, registries: context, include });
+  if (listing !== undefined) {
+    await load((kind) => listing === 'all' || kind === listing);
+  } else {
+    const help = wantsHelp(argv);
+    const runtime =
+      earlyOption(argv, '--shell-command-runtime') ?? context.env.SHELL_COMMAND_RUNTIME ?? 'local';
+    await load((kind, name) => kind === 'runtimes' && (help || name === runtime));
+    if (AGENT_COMMANDS.has(command) && !help) {
+      const contextName = earlyOption(argv, '--context', 'c') ?? context.env.OPSMATE_CONTEXT ?? 'cli';
+      const model = earlyOption(argv, '--model', 'm') ?? context.env.OPSMATE_MODEL ?? '';
+      const provider = model.includes(':') ? model.slice(0, model.indexOf(':')).toLowerCase() : undefined;
+      await load(
+        (kind, name) =>
+          (kind === 'contexts' && name === contextName) || (kind === 'providers' && name === provider),
+      );
+      const toolsText = earlyOption(argv, '--tools') ?? context.env.OPSMATE_TOOLS ?? '';
+      const named = toolsText
+        .split(',')
+        .map((tool) => tool.trim().toLowerCase())
+        .filter(Boolean);
+      const wanted = new Set(
+        named.length > 0
+          ? named
+          : (context.contexts.get(contextName)?.definition.tools ?? []).map((tool) => tool.toLowerCase()),
+      );
+      await load((kind, name) => kind === 'tools' && wanted.has(name.toLowerCase()));
+    }
+  }
+  context.pluginProblems = pluginProblemLines(plugins);
+  warnProblems(context, command);
+}
+
+function warnProblems(context: CliContext, command: string): void {
+  if (COMMANDS_SHOWING_PLUGINS.has(command)) return;
   for (const problem of context.pluginProblems) context.logger.warn(`broken plugin ${problem}`);
 }
 
-export function buildProgram(context: CliContext): Command {
+/**
+ * Removes the `--runtime-<name>-*` options (and their values) of plugin runtimes that were not
+ * imported because another runtime was chosen, with one warning each: they cannot apply.
+ */
+function dropUnloadedRuntimeOptions(context: CliContext, argv: readonly string[]): string[] {
+  const unloaded = (context.plugins ?? []).flatMap((plugin) =>
+    plugin.provides
+      .filter((extension) => extension.kind === 'runtimes' && !extension.loaded && !extension.problem)
+      .map((extension) => extension.name),
+  );
+  if (unloaded.length === 0) return [...argv];
+  const kept: string[] = [];
+  const warned = new Set<string>();
+  for (let index = 0; index < argv.length; index++) {
+    const arg = argv[index]!;
+    if (arg === '--') {
+      kept.push(...argv.slice(index));
+      break;
+    }
+    const owner = unloaded.find((name) => arg.startsWith(`--runtime-${name}-`));
+    if (!owner) {
+      kept.push(arg);
+      continue;
+    }
+    if (!arg.includes('=')) index++;
+    if (!warned.has(owner)) {
+      warned.add(owner);
+      context.logger.warn(
+        `ignoring --runtime-${owner}-* options: the runtime is not ${owner} (choose it with --shell-command-runtime ${owner})`,
+      );
+    }
+  }
+  return kept;
+}
+
+/** Help whose option column stays narrow: a long option gets its description on the next line. */
+const MAX_HELP_COLUMN = 44;
+
+function configureCommand(command: Command, context: CliContext, path: string): void {
+  command.exitOverride();
+  command.configureOutput({
+    writeOut: (text) => context.stdout.write(text),
+    writeErr: (text) => context.stderr.write(text),
+    outputError: (text, write) => write(formatUsageError(text, path)),
+  });
+  command.configureHelp({
+    padWidth: (cmd, helper) => Math.min(MAX_HELP_COLUMN, Help.prototype.padWidth.call(helper, cmd, helper)),
+    formatItem: (term, termWidth, description, helper) => {
+      const format = Help.prototype.formatItem.bind(helper);
+      if (term.length <= termWidth || !description) return format(term, termWidth, description, helper);
+      return `  ${term}\n${format('', termWidth, description, helper)}`;
+    },
+  });
+  for (const sub of command.commands) configureCommand(sub, context, `${path} ${sub.name()}`);
+}
+
+/** commander's `error: ...` and `(Did you mean ...?)` as opsmate's error and hint lines. */
+export function formatUsageError(text: string, commandPath: string): string {
+  const lines = text
+    .trim()
+    .split('\n')
+    .filter((line) => line.trim() !== '');
+  const message = (lines.shift() ?? 'bad usage').replace(/^error: /, '');
+  const suggestion = lines.map((line) => line.replace(/^\((.*)\)$/, '$1')).join(' ');
+  const hint = suggestion
+    ? `${suggestion.charAt(0).toLowerCase()}${suggestion.slice(1)} See \`${commandPath} --help\`.`
+    : `see \`${commandPath} --help\``;
+  return `opsmate: error: ${message}\nopsmate: hint: ${hint}\n`;
+}
+
+/** The program with every command, or only `only` (none when it is ''). */
+export async function buildProgram(context: CliContext, only?: string): Promise<Command> {
   const program = new Command('opsmate')
     .description(
-      'An AI SRE assistant: a language model investigates your systems by running shell commands in a runtime you choose.',
+      'An AI SRE assistant: a language model investigates your systems by running commands in a runtime you choose.',
     )
     .version(packageVersion(), '-v, --version')
     .enablePositionalOptions()
-    .showSuggestionAfterError()
-    .configureOutput({
-      writeOut: (text) => context.stdout.write(text),
-      writeErr: (text) => context.stderr.write(text),
-    });
-  program.addCommand(runCommand(context));
-  program.addCommand(solveCommand(context));
-  program.addCommand(chatCommand(context));
-  program.addCommand(execCommand(context));
-  program.addCommand(listModelsCommand(context));
-  program.addCommand(listToolsCommand(context));
-  program.addCommand(listContextsCommand(context));
-  program.addCommand(listRuntimesCommand(context));
-  program.addCommand(installCommand(context));
-  program.addCommand(uninstallCommand(context));
-  program.addCommand(listPluginsCommand(context));
-  program.addCommand(policyCommand(context));
-  program.addCommand(auditCommand(context));
+    .showSuggestionAfterError();
+  const names = only === '' ? [] : only !== undefined && only in COMMANDS ? [only] : Object.keys(COMMANDS);
+  for (const name of names) program.addCommand((await COMMANDS[name]!())(context));
+  configureCommand(program, context, 'opsmate');
   return program;
+}
+
+/** Commands that use tools, contexts or model providers; the others never load those modules. */
+const COMMANDS_WITH_AGENT_EXTENSIONS = new Set([
+  'run',
+  'solve',
+  'chat',
+  'list-tools',
+  'list-contexts',
+  'list-models',
+  'list-plugins',
+]);
+
+/**
+ * What every command starts with: the built-ins, and nothing loaded from plugins yet. Only the
+ * commands that use tools, contexts or providers (and help) load those registries' modules;
+ * for the others they are empty, so a plugin's tool is not registered by `exec`, for instance.
+ */
+export async function createCliContext(
+  env: NodeJS.ProcessEnv,
+  logger: Logger,
+  options: { agentExtensions: boolean },
+): Promise<CliContext> {
+  const registry = builtinRegistry();
+  const { ExtensionRegistry } = await import('../agent/extension-registry.js');
+  const unused = (kind: string) =>
+    new ExtensionRegistry({
+      kind,
+      listCommand: `opsmate list-${kind}s`,
+      validate: () => `not used by this command`,
+    });
+  let registries: { tools: ToolRegistry; contexts: ContextRegistry; providers: ProviderRegistry };
+  if (options.agentExtensions) {
+    const [{ builtinToolRegistry }, { builtinContextRegistry }, { createProviderRegistry }] =
+      await Promise.all([
+        import('../agent/tools/builtin-tools.js'),
+        import('../agent/contexts/builtin-contexts.js'),
+        import('../agent/providers/provider-registry.js'),
+      ]);
+    registries = {
+      tools: builtinToolRegistry(),
+      contexts: builtinContextRegistry(),
+      providers: createProviderRegistry(),
+    };
+  } else {
+    registries = {
+      tools: unused('tool') as unknown as ToolRegistry,
+      contexts: unused('context') as unknown as ContextRegistry,
+      providers: unused('provider') as unknown as ProviderRegistry,
+    };
+  }
+  return {
+    registry,
+    runtimes: registry,
+    ...registries,
+    logger,
+    env,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    pluginProblems: [],
+  };
 }
 
 /** Runs the CLI and returns the exit status. Prints one line per failure; stacks only at debug. */
@@ -119,27 +312,19 @@ export async function main(
   env = process.env,
 ): Promise<number> {
   const logger = new Logger(earlyLogLevel(argv, env), process.stderr, env);
-  const context: CliContext = {
-    registry: builtinRegistry(),
-    logger,
-    env,
-    stdout: process.stdout,
-    stderr: process.stderr,
-    pluginProblems: [],
-  };
   try {
-    const commandName = argv.find((arg) => !arg.startsWith('-'));
-    if (commandName === undefined || !COMMANDS_WITHOUT_PLUGINS.has(commandName)) {
-      await loadInstalledPlugins(context, argv, commandName);
-    }
-    const program = buildProgram(context);
-    program.exitOverride();
-    const overrideExits = (command: Command): void => {
-      command.exitOverride();
-      command.commands.forEach(overrideExits);
-    };
-    overrideExits(program);
-    await program.parseAsync(expandMultiLetterFlags(argv), { from: 'user' });
+    const expanded = expandMultiLetterFlags(argv);
+    const commandName = expanded.find((arg) => !arg.startsWith('-'));
+    const known = commandName !== undefined && commandName in COMMANDS && commandName !== 'help';
+    const versionOnly =
+      commandName === undefined && expanded.some((arg) => arg === '-v' || arg === '--version');
+    const context = await createCliContext(env, logger, {
+      agentExtensions: known ? COMMANDS_WITH_AGENT_EXTENSIONS.has(commandName) : !versionOnly,
+    });
+    if (known) await loadNeededPlugins(context, expanded, commandName);
+    // `--version` needs no command; help and an unknown command need them all.
+    const program = await buildProgram(context, known ? commandName : versionOnly ? '' : undefined);
+    await program.parseAsync(dropUnloadedRuntimeOptions(context, expanded), { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {
     return reportError(error, logger);

@@ -1,16 +1,19 @@
 import type { Command } from 'commander';
-import { ConfigError } from '../errors/opsmate-error.js';
+import { mkdirSync } from 'node:fs';
+import { ConfigError, errorMessage } from '../errors/opsmate-error.js';
+import { namedPluginRuntime, pluginError } from '../plugins/plugin-errors.js';
 import type { Settings } from '../config/settings.js';
 import { auditLogPath, defaultPolicyPath, spillDir } from '../config/settings.js';
 import type { CommandReviewer } from '../runtime/command-review.js';
-import { BoundedRuntime } from '../runtime/bounded-runtime.js';
 import type { Runtime } from '../runtime/contract.js';
+import { BoundedRuntime } from '../runtime/bounded-runtime.js';
 import { pruneSpillFiles } from '../runtime/spill-files.js';
 import { AuditLog, type AuditError } from '../safety/audit-log.js';
 import { CommandPolicy } from '../safety/command-policy.js';
 import { GuardedRuntime, type AuditContext } from '../safety/guarded-runtime.js';
 import { NoTerminalReviewer } from '../safety/reviewers.js';
 import { SecretRedactor } from '../safety/secret-redactor.js';
+import { ToolCallGuard } from '../safety/tool-call-guard.js';
 import type { CliContext } from './cli-context.js';
 import { resolveRuntimeConfig } from './field-options.js';
 
@@ -34,7 +37,11 @@ export interface GuardFlags extends AuditContext {
  * not connect. `outputLimitBytes` replaces the `--output-limit` setting, for commands whose
  * limit is what the model may see.
  */
-export function createRuntimeFromFlags(options: {
+export function createRuntimeFromFlags(options: OpenRuntimeOptions): GuardedRuntime {
+  return openGuardedRuntime(options).runtime;
+}
+
+export interface OpenRuntimeOptions {
   command: Command;
   settings: Settings;
   context: CliContext;
@@ -42,31 +49,54 @@ export function createRuntimeFromFlags(options: {
   outputLimitBytes?: number;
   /** Replaces the `--spill-limit` setting; 0 keeps no spill files (output shown live). */
   spillLimitBytes?: number;
-}): GuardedRuntime {
+}
+
+/**
+ * Like {@link createRuntimeFromFlags}, and also the guard for tool calls that do not go through
+ * the runtime (plugin tools), sharing its policy, reviewer, audit log and masking.
+ */
+export function openGuardedRuntime(options: OpenRuntimeOptions): {
+  runtime: GuardedRuntime;
+  toolCalls: ToolCallGuard;
+} {
   const { settings, context } = options;
   // Bounded for every runtime, built-in or plugin: connect and disconnect cannot hang opsmate.
-  const runtime = new BoundedRuntime({
+  const inner = new BoundedRuntime({
     runtime: createBareRuntime(options),
     connectTimeoutMs: Math.round(settings.connectTimeout * 1000),
     onWarning: (message) => context.logger.warn(message),
   });
   const guard = options.guard ?? {};
-  return new GuardedRuntime({
-    runtime,
+  const reviewer = guard.reviewer ?? new NoTerminalReviewer();
+  const audit = new AuditLog(auditLogPath(settings), { sync: settings.auditSync });
+  const redactor = new SecretRedactor({ env: context.env });
+  const onWarning = (message: string): void => context.logger.warn(message);
+  const runtime = new GuardedRuntime({
+    runtime: inner,
     policy: CommandPolicy.load({
       ...(settings.policyFile !== undefined ? { file: settings.policyFile } : {}),
       defaultPath: defaultPolicyPath(settings),
     }),
-    reviewer: guard.reviewer ?? new NoTerminalReviewer(),
+    reviewer,
     reviewAll: guard.reviewAll ?? false,
-    audit: new AuditLog(auditLogPath(settings), { sync: settings.auditSync }),
-    redactor: new SecretRedactor({ env: context.env }),
+    audit,
+    redactor,
     redact: settings.redact,
     ...(guard.sessionId !== undefined ? { sessionId: guard.sessionId } : {}),
     ...(guard.instruction !== undefined ? { instruction: guard.instruction } : {}),
-    onWarning: (message) => context.logger.warn(message),
+    onWarning,
     onAuditFailure: guard.onAuditFailure ?? ((error) => reportAuditFailure(context, error)),
   });
+  const toolCalls = new ToolCallGuard({
+    reviewer,
+    reviewAll: guard.reviewAll ?? false,
+    audit,
+    redactor,
+    redact: settings.redact,
+    auditContext: () => runtime.auditContext,
+    onWarning,
+  });
+  return { runtime, toolCalls };
 }
 
 /** The one error line (and hint) a user gets when a command was not run for want of an audit record. */
@@ -92,12 +122,34 @@ function createBareRuntime(options: {
     warn: (message) => options.context.logger.warn(message),
   });
   const spillFolder = spillDir(options.settings);
+  // A runtime may spill from its first command on: the folder exists before create() runs.
+  try {
+    mkdirSync(spillFolder, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    throw new ConfigError(`cannot create the spill folder ${spillFolder}: ${errorMessage(error)}`, {
+      hint: 'fix its permissions or choose another home with --home (env OPSMATE_HOME)',
+    });
+  }
   pruneSpillFiles(spillFolder);
-  return definition.create(config as never, {
+  const runtimeContext = {
     spillDir: spillFolder,
     outputLimitBytes: options.outputLimitBytes ?? options.settings.outputLimit,
     spillLimitBytes: options.spillLimitBytes ?? options.settings.spillLimit,
-  });
+  };
+  const { source } = options.context.registry.require(definition.name);
+  if (source.kind !== 'plugin' || source.packageName === undefined) {
+    return definition.create(config as never, runtimeContext);
+  }
+  let created: Runtime;
+  try {
+    created = definition.create(config as never, runtimeContext);
+  } catch (error) {
+    throw pluginError(error, {
+      what: `runtime "${definition.name}" create()`,
+      packageName: source.packageName,
+    });
+  }
+  return namedPluginRuntime(created, source.packageName);
 }
 
 /** A runtime that a broken plugin was meant to provide gets that plugin's reason, not "unknown". */

@@ -60,11 +60,14 @@ export function resolveConfig<T>(options: ResolveConfigOptions): T {
     }
   }
   const schema = options.schema as {
-    safeParse: (
-      value: unknown,
-    ) =>
+    safeParse: (value: unknown) =>
       | { success: true; data: T }
-      | { success: false; error: { issues: Array<{ path: PropertyKey[]; message: string }> } };
+      | {
+          success: false;
+          error: {
+            issues: Array<{ path: PropertyKey[]; message: string; issues?: Array<{ message: string }> }>;
+          };
+        };
   };
   const parsed = schema.safeParse(raw);
   if (parsed.success) return parsed.data;
@@ -75,7 +78,10 @@ export function resolveConfig<T>(options: ResolveConfigOptions): T {
   const names = fieldNames(spec, options.naming);
   const missing = raw[key] === undefined;
   throw new ConfigError(
-    missing ? `--${names.flag} is required` : `--${names.flag}: ${issue?.message ?? 'invalid value'}`,
+    missing
+      ? `--${names.flag} is required`
+      : // A bad key of a map says why in its own issue ("Invalid key in record" says nothing).
+        `--${names.flag}: ${issue?.issues?.[0]?.message ?? issue?.message ?? 'invalid value'}`,
     { hint: whereToFix(names) },
   );
 }

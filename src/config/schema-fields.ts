@@ -2,13 +2,33 @@ import { z } from 'zod';
 
 /**
  * A `k=v,k2=v2` map field. Flags and env vars give it as text; config objects may give an object.
- * Defaults to `{}`.
+ * A comma or backslash inside a value is written `\,` or `\\` (`A=x\,y` is `{ A: 'x,y' }`).
+ * Defaults to `{}`; `stringMap().default({ k: 'v' })` sets another default.
  */
 export function stringMap() {
   return z.record(z.string(), z.string()).default({});
 }
 
-/** A comma-separated list field. Defaults to `[]`. */
+/** Names a shell accepts for a variable: letters, digits and _, not starting with a digit. */
+export const ENV_VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * A `NAME=value,...` map of environment variables: like {@link stringMap}, but a name a shell
+ * cannot export (`A-B`, `1X`, `a b`) is a configuration error naming the flag and env var.
+ */
+export function envVarMap() {
+  return z
+    .record(
+      z.string().regex(ENV_VAR_NAME, {
+        error: (issue) =>
+          `${JSON.stringify(issue.input)} is not an environment variable name (letters, digits and _, not starting with a digit)`,
+      }),
+      z.string(),
+    )
+    .default({});
+}
+
+/** A comma-separated list field (`\,` for a comma inside an item). Defaults to `[]`. */
 export function stringList() {
   return z.array(z.string()).default([]);
 }
@@ -60,10 +80,39 @@ interface ZodDef {
  * from a flag.
  */
 export function describeSchema(schema: unknown): FieldSpec[] {
+  if (isZod3(schema)) throw new TypeError(ZOD_3_MESSAGE);
   const shape = (schema as { shape?: Record<string, unknown> }).shape;
   if (!shape || typeof shape !== 'object') throw new TypeError('config schema is not a zod object');
-  return Object.entries(shape).map(([key, field]) => describeField(key, field as ZodLike));
+  return Object.entries(shape).map(([key, field]) => {
+    if (isZod3(field)) throw new TypeError(`config field ${key}: ${ZOD_3_MESSAGE}`);
+    if (typeof field !== 'object' || field === null || !('_zod' in field)) {
+      throw new TypeError(`config field ${key} is not a zod schema`);
+    }
+    return describeField(key, field as ZodLike);
+  });
 }
+
+/** What a plugin author reads when a schema comes from zod 3, whose internals differ. */
+export const ZOD_3_MESSAGE =
+  "it was built with zod 3, and zod 4 is required: use the z that opsmate exports (import { z } from 'opsmate') or depend on zod@^4";
+
+/** zod 3 schemas keep their definition in `_def` and have no `_zod`. */
+function isZod3(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && '_def' in value && !('_zod' in value);
+}
+
+/**
+ * Rules for the keys of a config schema, so that every key becomes one option a person can type:
+ * camelCase or snake_case words of ASCII letters and digits, starting with a lower-case letter,
+ * with single underscores between words (`keyFile`, `key_file`, `useIAP`; not `_x`, `a__b`,
+ * `b_`, `a b`, `a.b`, `a-b`). Returns what is wrong with `key`, or undefined.
+ */
+export function fieldKeyProblem(key: string): string | undefined {
+  if (FIELD_KEY.test(key)) return undefined;
+  return `config field key ${JSON.stringify(key)} cannot become an option: keys are camelCase or snake_case (letters and digits, starting with a lower-case letter, single underscores between words; no leading, trailing or double underscores, spaces, dots or dashes)`;
+}
+
+export const FIELD_KEY = /^[a-z][a-zA-Z0-9]*(?:_[a-zA-Z0-9]+)*$/;
 
 function describeField(key: string, field: ZodLike): FieldSpec {
   let node: ZodLike | undefined = field;
@@ -82,9 +131,12 @@ function describeField(key: string, field: ZodLike): FieldSpec {
     if (typeof meta?.short === 'string') short ??= meta.short;
     const def: ZodDef = node._zod.def;
     if (def.type === 'default' || def.type === 'prefault') {
+      // The outermost default wins, as it does when zod parses: `stringList().default(['a'])`.
+      if (!hasDefault) {
+        defaultValue =
+          typeof def.defaultValue === 'function' ? (def.defaultValue as () => unknown)() : def.defaultValue;
+      }
       hasDefault = true;
-      defaultValue =
-        typeof def.defaultValue === 'function' ? (def.defaultValue as () => unknown)() : def.defaultValue;
       node = def.innerType;
     } else if (def.type === 'optional' || def.type === 'nullable' || def.type === 'nonoptional') {
       optional = optional || def.type !== 'nonoptional';
@@ -95,7 +147,7 @@ function describeField(key: string, field: ZodLike): FieldSpec {
       break;
     }
   }
-  if (!node) throw new TypeError(`config field ${key} has no type`);
+  if (!node?._zod) throw new TypeError(`config field ${key} has no type`);
   const def = node._zod.def;
   const base = {
     key,
@@ -169,16 +221,19 @@ export function parseFieldText(spec: FieldSpec, text: string): unknown {
       return value;
     }
     case 'list':
-      return text
-        .split(',')
+      return splitOnCommas(text)
         .map((item) => item.trim())
         .filter((item) => item !== '');
     case 'map': {
       const map: Record<string, string> = {};
-      for (const pair of text.split(',')) {
+      for (const pair of splitOnCommas(text)) {
         if (pair.trim() === '') continue;
         const equals = pair.indexOf('=');
-        if (equals <= 0) throw new Error(`expected k=v pairs separated by commas, got "${pair}"`);
+        if (equals <= 0) {
+          throw new Error(
+            `expected k=v pairs separated by commas (\\, for a comma in a value), got "${pair}"`,
+          );
+        }
         map[pair.slice(0, equals).trim()] = pair.slice(equals + 1);
       }
       return map;
@@ -186,14 +241,40 @@ export function parseFieldText(spec: FieldSpec, text: string): unknown {
   }
 }
 
+/** Splits on commas not escaped as `\,`; `\\` is a backslash. */
+export function splitOnCommas(text: string): string[] {
+  const items: string[] = [];
+  let current = '';
+  for (let index = 0; index < text.length; index++) {
+    const char = text[index]!;
+    const next = text[index + 1];
+    if (char === '\\' && (next === ',' || next === '\\')) {
+      current += next;
+      index++;
+    } else if (char === ',') {
+      items.push(current);
+      current = '';
+    } else {
+      current += char;
+    }
+  }
+  items.push(current);
+  return items;
+}
+
+/** Escapes commas and backslashes so {@link splitOnCommas} gives `item` back. */
+function escapeItem(item: string): string {
+  return item.replace(/[\\,]/g, (char) => `\\${char}`);
+}
+
 /** How a default shows in help: `""` for an empty string, `a,b` for a list, `k=v` for a map. */
 export function formatDefault(spec: FieldSpec): string | undefined {
   if (!spec.hasDefault || spec.secret) return undefined;
   const value = spec.defaultValue;
   if (value === undefined) return undefined;
-  if (Array.isArray(value)) return value.join(',') || '""';
+  if (Array.isArray(value)) return value.map((item) => escapeItem(String(item))).join(',') || '""';
   if (typeof value === 'object' && value !== null) {
-    const pairs = Object.entries(value).map(([k, v]) => `${k}=${String(v)}`);
+    const pairs = Object.entries(value).map(([k, v]) => `${k}=${escapeItem(String(v))}`);
     return pairs.join(',') || '""';
   }
   if (value === '') return '""';

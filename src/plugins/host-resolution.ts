@@ -1,4 +1,4 @@
-import { lstatSync, mkdirSync, readlinkSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
+import { lstatSync, mkdirSync, readFileSync, readlinkSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
 import { register } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +20,11 @@ import { fileURLToPath } from 'node:url';
 
 /** Folder of the running opsmate package (holding its package.json). */
 export const HOST_PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** Version of the running opsmate, from its package.json. */
+export const HOST_VERSION: string = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 /** The public entry points of opsmate, as in package.json `exports`, mapped to this build's files. */
 export const HOST_ENTRY_POINTS: Readonly<Record<string, string>> = {

@@ -19,7 +19,13 @@ import { acquireFileLock, type FileLockResult } from '../process/file-lock.js';
 import type { RuntimeRegistry } from '../runtime/runtime-registry.js';
 import { linkHost, unlinkHost } from './host-resolution.js';
 import { npmFailure, runNpm } from './npm-client.js';
-import { loadPlugins, pluginProblemLines, pluginWorks, type InstalledPlugin } from './plugin-loader.js';
+import {
+  loadPlugins,
+  pluginProblemLines,
+  pluginWorks,
+  type ExtensionRegistries,
+  type InstalledPlugin,
+} from './plugin-loader.js';
 import {
   describeSpec,
   ensurePluginsDir,
@@ -43,8 +49,16 @@ export interface InstallRequest {
   forceReinstall?: boolean;
   /** Use a throwaway npm cache instead of the user's. */
   noCacheDir?: boolean;
+  /** Do not run the packages' install scripts (`npm install --ignore-scripts`). */
+  ignoreScripts?: boolean;
+  /** npm registry to install from, instead of the one npm's config names. */
+  registry?: string;
+  /** Receives one line per notable fact, e.g. which packages ran install scripts. */
+  onNotice?: (text: string) => void;
   /** A registry with the built-in runtimes, to check the new plugins against (name clashes). */
   createRegistry: () => RuntimeRegistry;
+  /** Registries with the built-in tools, contexts and providers; built-in ones when not given. */
+  createExtensions?: () => Partial<Omit<ExtensionRegistries, 'runtimes'>>;
   /** Folder relative paths are resolved from. Defaults to the current directory. */
   cwd?: string;
   signal?: AbortSignal;
@@ -146,6 +160,7 @@ export async function installPlugins(request: InstallRequest): Promise<InstallOu
         '--save',
         ...(allLocal ? ['--prefer-offline'] : []),
         ...(cache ? ['--cache', cache] : []),
+        ...npmConfigFlags(request),
         ...npmSpecs,
       ];
       unlinkHost(request.pluginsDir);
@@ -168,10 +183,12 @@ export async function installPlugins(request: InstallRequest): Promise<InstallOu
         if (name) names.add(name);
       }
       for (const [name, spec] of after) if (before.get(name) !== spec) names.add(name);
+      reportInstallScripts(request, snapshot.packageLock, names);
 
       const plugins = await loadPlugins({
         pluginsDir: request.pluginsDir,
         registry: request.createRegistry(),
+        ...(request.createExtensions ? { extensions: request.createExtensions() } : {}),
         loadLast: [...names],
       });
       const installed = plugins.filter((plugin) => names.has(plugin.packageName));
@@ -196,9 +213,60 @@ export async function installPlugins(request: InstallRequest): Promise<InstallOu
   });
 }
 
+/** npm flags every run of an install takes: the registry, and whether scripts run. */
+function npmConfigFlags(request: Pick<InstallRequest, 'registry' | 'ignoreScripts'>): string[] {
+  return [
+    ...(request.registry ? ['--registry', request.registry] : []),
+    ...(request.ignoreScripts ? ['--ignore-scripts'] : []),
+  ];
+}
+
+/**
+ * One line per package this install added that has install scripts (npm's lockfile marks them),
+ * saying whether they ran: scripts run with the user's rights, so the user should know.
+ */
+function reportInstallScripts(
+  request: InstallRequest,
+  lockBefore: string | undefined,
+  installed: ReadonlySet<string>,
+): void {
+  const marked = (text: string | undefined): Map<string, string> => {
+    const found = new Map<string, string>();
+    try {
+      const lock = JSON.parse(text ?? '{}') as {
+        packages?: Record<string, { hasInstallScript?: boolean; version?: string; name?: string }>;
+      };
+      for (const [path, entry] of Object.entries(lock.packages ?? {})) {
+        if (!entry.hasInstallScript || path === '') continue;
+        const name = entry.name ?? path.slice(path.lastIndexOf('node_modules/') + 'node_modules/'.length);
+        found.set(path, `${[name, entry.version].filter(Boolean).join('@')}\u0000${JSON.stringify(entry)}`);
+      }
+    } catch {
+      // no lockfile: nothing to report
+    }
+    return found;
+  };
+  const before = marked(lockBefore);
+  const after = marked(takeSnapshot(request.pluginsDir).packageLock);
+  // New or changed entries, and the packages this run (re)installed, such as --force-reinstall.
+  const added = [...after]
+    .filter(
+      ([path, value]) =>
+        before.get(path) !== value || installed.has(path.slice(path.lastIndexOf('node_modules/') + 13)),
+    )
+    .map(([, value]) => value.slice(0, value.indexOf('\u0000')));
+  if (added.length === 0) return;
+  request.onNotice?.(
+    request.ignoreScripts
+      ? `did not run the install scripts of ${added.join(', ')} (--ignore-scripts); a plugin that needs them may not work`
+      : `ran the install scripts of ${added.join(', ')}, with your rights (--ignore-scripts skips them)`,
+  );
+}
+
 /** Why a just-installed plugin cannot stay, one line each; empty when it works. */
 function installProblems(plugin: InstalledPlugin): string[] {
   const prefix = `${plugin.packageName}: `;
+  if (plugin.versionMismatch) return [plugin.versionMismatch];
   if (!pluginWorks(plugin)) {
     return pluginProblemLines([plugin]).map((line) =>
       line.startsWith(prefix) ? line.slice(prefix.length) : line,
@@ -260,7 +328,9 @@ async function rollBack(request: InstallRequest, snapshot: PluginsDirSnapshot): 
   restoreSnapshot(request.pluginsDir, snapshot);
   unlinkHost(request.pluginsDir);
   // Not cancellable: an interrupted install must still be undone.
-  const result = await runNpm(['install', '--prefer-offline'], { pluginsDir: request.pluginsDir });
+  const result = await runNpm(['install', '--prefer-offline', ...npmConfigFlags(request)], {
+    pluginsDir: request.pluginsDir,
+  });
   request.onDebug?.(`rollback: ${`${result.stdout}${result.stderr}`.trim()}`);
   removeUnusedTarballs(request.pluginsDir);
   if (result.exitCode !== 0) {
@@ -349,7 +419,15 @@ async function packTarget(
   if (target.kind === 'folder') {
     temporary = mkdtempSync(join(tmpdir(), 'opsmate-pack-'));
     const result = await runNpm(
-      ['pack', target.path, '--pack-destination', temporary, '--json', ...(cache ? ['--cache', cache] : [])],
+      [
+        'pack',
+        target.path,
+        '--pack-destination',
+        temporary,
+        '--json',
+        ...(cache ? ['--cache', cache] : []),
+        ...npmConfigFlags(request),
+      ],
       npmOptions(request),
     );
     if (result.exitCode !== 0) {

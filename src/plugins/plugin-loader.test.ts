@@ -50,7 +50,9 @@ describe('plugin loader', () => {
     ]);
     assert.deepEqual(problems, []);
     assert.equal(plugins[0]?.version, '1.0.0');
-    assert.deepEqual(plugins[0]?.provides, [{ kind: 'runtimes', name: 'demo', declared: './index.js' }]);
+    assert.deepEqual(plugins[0]?.provides, [
+      { kind: 'runtimes', name: 'demo', declared: './index.js', loaded: true },
+    ]);
     const registered = registry.require('demo');
     assert.deepEqual(registered.source, { kind: 'plugin', packageName: 'opsmate-runtime-demo' });
     const runtime = registered.definition.create({ greeting: 'hi' } as never, {
@@ -306,7 +308,7 @@ export const typedRuntime = defineRuntime({
       { name: 'left-pad-like', opsmate: null, files: { 'index.js': 'export default 1;\n' } },
       {
         name: 'opsmate-runtime-future',
-        opsmate: { runtimes: { future: './index.js' }, tools: { grep: './grep.js' }, widgets: {} },
+        opsmate: { runtimes: { future: './index.js' }, widgets: {} },
         files: { 'index.js': shellRuntimeModule({ name: 'future' }) },
       },
       {
@@ -326,10 +328,7 @@ export const typedRuntime = defineRuntime({
     assert.equal(problems.length, 2);
     const future = plugins.find((plugin) => plugin.packageName === 'opsmate-runtime-future')!;
     assert.ok(pluginWorks(future));
-    assert.deepEqual(future.unsupported, [
-      'tools (not loaded by this version of opsmate)',
-      'widgets (unknown to this version of opsmate)',
-    ]);
+    assert.deepEqual(future.unsupported, ['widgets (unknown to this version of opsmate)']);
 
     rmSync(join(pluginsDir, 'node_modules', 'left-pad-like'), { recursive: true });
     const again = pluginProblemLines(await loadPlugins({ pluginsDir, registry: builtinRegistry() }));

@@ -1,17 +1,37 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import { join, relative, isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { describeSchema } from '../config/schema-fields.js';
+import semver from 'semver';
+import {
+  builtinContextRegistry,
+  validateContextDefinition,
+  type ContextRegistry,
+} from '../agent/contexts/builtin-contexts.js';
+import type { ContextDefinition } from '../agent/contexts/context-contract.js';
+import type { ProviderDefinition } from '../agent/providers/provider-contract.js';
+import {
+  createProviderRegistry,
+  validateProviderDefinition,
+  type ProviderRegistry,
+} from '../agent/providers/provider-registry.js';
+import {
+  builtinToolRegistry,
+  validateToolDefinition,
+  type ToolRegistry,
+} from '../agent/tools/builtin-tools.js';
+import type { ToolDefinition } from '../agent/tools/tool-contract.js';
 import { errorMessage } from '../errors/opsmate-error.js';
+import { co } from '../process/child-process.js';
 import type { RuntimeDefinition } from '../runtime/contract.js';
 import { validateDefinition, type RuntimeRegistry } from '../runtime/runtime-registry.js';
-import { enableTypeScript, linkHost, registerHostResolveHook } from './host-resolution.js';
+import { enableTypeScript, HOST_VERSION, linkHost, registerHostResolveHook } from './host-resolution.js';
 import {
   isTypeScriptModule,
   PLUGIN_KINDS,
   readPluginManifest,
   type PluginEntry,
   type PluginKind,
+  type PluginManifest,
 } from './plugin-manifest.js';
 import {
   describeSpec,
@@ -29,6 +49,8 @@ export interface ProvidedExtension {
   name: string;
   /** Module path as written in the plugin's package.json. */
   declared: string;
+  /** True once imported and registered; false until a command needs it. */
+  loaded: boolean;
   /** Set when it could not be loaded or registered. */
   problem?: string;
 }
@@ -46,6 +68,14 @@ export interface InstalledPlugin {
   problems: string[];
   /** Kinds it declares that this version of opsmate does not load. */
   unsupported: string[];
+  /** `peerDependencies.opsmate`, when declared. */
+  opsmateRange?: string;
+  /** Set when that range excludes the running opsmate: `needs opsmate ^2.0.0, this is 0.1.0`. */
+  versionMismatch?: string;
+  /** Lifecycle scripts npm runs at install (`postinstall: node setup.js`). */
+  installScripts: string[];
+  /** What its modules wrote to stdout while they were imported (sent to stderr instead). */
+  stdoutAtImport?: string;
 }
 
 /** True when nothing about the plugin is broken. */
@@ -66,10 +96,30 @@ export function pluginProblemLines(plugins: readonly InstalledPlugin[]): string[
   ]);
 }
 
+/** Where each kind of extension is registered. */
+export interface ExtensionRegistries {
+  runtimes: RuntimeRegistry;
+  tools: ToolRegistry;
+  contexts: ContextRegistry;
+  providers: ProviderRegistry;
+}
+
+/** Registries holding the built-ins only, to check plugins against. */
+export function builtinRegistries(runtimes: RuntimeRegistry): ExtensionRegistries {
+  return {
+    runtimes,
+    tools: builtinToolRegistry(),
+    contexts: builtinContextRegistry(),
+    providers: createProviderRegistry(),
+  };
+}
+
 export interface LoadPluginsOptions {
   pluginsDir: string;
   /** Receives the plugins' runtimes. It should already hold the built-ins, so a clash is caught. */
   registry: RuntimeRegistry;
+  /** Receive the plugins' tools, contexts and providers; built-in registries when not given. */
+  extensions?: Partial<Omit<ExtensionRegistries, 'runtimes'>>;
   /**
    * Packages to register after all others, so that a name clash is blamed on them. `opsmate
    * install` passes the packages it just installed.
@@ -78,41 +128,50 @@ export interface LoadPluginsOptions {
   importTimeoutMs?: number;
 }
 
-interface PendingImport {
-  plugin: InstalledPlugin;
-  entry: PluginEntry;
-  extension: ProvidedExtension;
+/**
+ * Loads the plugins listed in the plugins folder's package.json and registers all their
+ * extensions. Never calls npm and never throws for a broken plugin: each problem is recorded on
+ * the plugin (see {@link pluginProblemLines}) and the others load normally. Throws a ConfigError
+ * only when the plugins folder's own package.json is unreadable.
+ */
+export async function loadPlugins(options: LoadPluginsOptions): Promise<InstalledPlugin[]> {
+  const plugins = readPlugins(options.pluginsDir);
+  const registries: ExtensionRegistries = {
+    ...builtinRegistries(options.registry),
+    ...options.extensions,
+    runtimes: options.registry,
+  };
+  await importExtensions({
+    pluginsDir: options.pluginsDir,
+    plugins,
+    registries,
+    include: () => true,
+    ...(options.loadLast ? { loadLast: options.loadLast } : {}),
+    ...(options.importTimeoutMs !== undefined ? { importTimeoutMs: options.importTimeoutMs } : {}),
+  });
+  return plugins;
 }
 
 /**
- * Loads the plugins listed in the plugins folder's package.json and registers their runtimes.
- * Never calls npm and never throws for a broken plugin: each problem is recorded on the plugin
- * (see {@link pluginProblemLines}) and the others load normally. Throws a ConfigError only when
- * the plugins folder's own package.json is unreadable.
+ * Reads what the installed plugins declare, from their package.json files, without importing any
+ * module: cheap enough for every command. Throws a ConfigError only when the plugins folder's own
+ * package.json is unreadable.
  */
-export async function loadPlugins(options: LoadPluginsOptions): Promise<InstalledPlugin[]> {
-  const specs = readInstalledSpecs(options.pluginsDir);
-  if (specs.size === 0) return [];
-  const last = new Set(options.loadLast ?? []);
-  const names = [...specs.keys()];
-  const ordered = [...names.filter((name) => !last.has(name)), ...names.filter((name) => last.has(name))];
-
-  const plugins = new Map<string, InstalledPlugin>();
-  const pending: PendingImport[] = [];
-  const installRoot = realpathOrSelf(join(options.pluginsDir, 'node_modules'));
-  let linkedFromElsewhere = false;
-  for (const name of ordered) {
-    const spec = specs.get(name)!;
+export function readPlugins(pluginsDir: string): InstalledPlugin[] {
+  const specs = readInstalledSpecs(pluginsDir);
+  const plugins: InstalledPlugin[] = [];
+  for (const [name, spec] of specs) {
     const plugin: InstalledPlugin = {
       packageName: name,
       spec,
-      source: describeSpec(options.pluginsDir, spec),
+      source: describeSpec(pluginsDir, spec),
       provides: [],
       problems: [],
       unsupported: [],
+      installScripts: [],
     };
-    plugins.set(name, plugin);
-    const folder = installedPackageFolder(options.pluginsDir, name);
+    plugins.push(plugin);
+    const folder = installedPackageFolder(pluginsDir, name);
     let packageJson: unknown;
     let root: string;
     try {
@@ -126,81 +185,199 @@ export async function loadPlugins(options: LoadPluginsOptions): Promise<Installe
       );
       continue;
     }
-    if (!isInside(installRoot, root)) linkedFromElsewhere = true;
     const manifest = readPluginManifest(packageJson, root);
-    if (manifest.version !== undefined) plugin.version = manifest.version;
-    plugin.problems.push(...manifest.problems);
-    plugin.unsupported.push(...manifest.unsupported);
-    for (const entry of manifest.entries) {
-      const extension: ProvidedExtension = { kind: entry.kind, name: entry.name, declared: entry.declared };
-      plugin.provides.push(extension);
+    applyManifest(plugin, manifest);
+    entriesByPlugin.set(plugin, { root, entries: manifest.entries });
+  }
+  return plugins;
+}
+
+/** Copies what a manifest says onto a plugin record, including the version check. */
+function applyManifest(plugin: InstalledPlugin, manifest: PluginManifest): void {
+  if (manifest.version !== undefined) plugin.version = manifest.version;
+  plugin.problems.push(...manifest.problems);
+  plugin.unsupported.push(...manifest.unsupported);
+  plugin.installScripts = manifest.installScripts;
+  if (manifest.opsmateRange !== undefined) {
+    plugin.opsmateRange = manifest.opsmateRange;
+    const mismatch = opsmateVersionMismatch(manifest.opsmateRange);
+    if (mismatch) plugin.versionMismatch = mismatch;
+  }
+  for (const entry of manifest.entries) {
+    plugin.provides.push({ kind: entry.kind, name: entry.name, declared: entry.declared, loaded: false });
+  }
+}
+
+/** The module entries of each plugin read by {@link readPlugins}, kept off the public record. */
+const entriesByPlugin = new WeakMap<InstalledPlugin, { root: string; entries: PluginEntry[] }>();
+
+/**
+ * Says why `range` (a plugin's `peerDependencies.opsmate`) excludes the running opsmate, or
+ * undefined when it includes it. A range semver cannot read is reported too.
+ */
+export function opsmateVersionMismatch(range: string, version = HOST_VERSION): string | undefined {
+  if (semver.validRange(range) === null)
+    return `its peerDependencies.opsmate ${JSON.stringify(range)} is not a version range`;
+  if (semver.satisfies(version, range, { includePrerelease: true })) return undefined;
+  return `it needs opsmate ${range} (peerDependencies), and this is opsmate ${version}`;
+}
+
+/**
+ * Reads a plugin package in a folder, as `opsmate plugin check` does before anything is
+ * installed: the same record {@link readPlugins} makes for an installed one.
+ */
+export function readPluginFolder(folder: string): InstalledPlugin {
+  const root = realpathOrSelf(folder);
+  const plugin: InstalledPlugin = {
+    packageName: '(unnamed package)',
+    spec: `file:${root}`,
+    source: { kind: 'editable', path: root },
+    provides: [],
+    problems: [],
+    unsupported: [],
+    installScripts: [],
+  };
+  let packageJson: unknown;
+  try {
+    packageJson = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+  } catch (error) {
+    plugin.problems.push(`cannot read ${join(root, 'package.json')}: ${firstLine(errorMessage(error))}`);
+    return plugin;
+  }
+  const manifest = readPluginManifest(packageJson, root);
+  plugin.packageName = manifest.name;
+  applyManifest(plugin, manifest);
+  entriesByPlugin.set(plugin, { root, entries: manifest.entries });
+  return plugin;
+}
+
+export interface ImportExtensionsOptions {
+  /** The plugins folder; absent for a plugin checked in its own folder (nothing is written). */
+  pluginsDir?: string;
+  /** From {@link readPlugins}; their `provides` are updated. */
+  plugins: readonly InstalledPlugin[];
+  registries: ExtensionRegistries;
+  /** Which extensions to import now; the others stay unloaded. */
+  include: (kind: PluginKind, name: string) => boolean;
+  loadLast?: readonly string[];
+  importTimeoutMs?: number;
+  /** Receives what a plugin module writes to stdout at import; default: written to stderr. */
+  onStdout?: (packageName: string, text: string) => void;
+}
+
+/**
+ * Imports the chosen extensions of the plugins, one module at a time, and registers them. Each
+ * failure (import error, wrong shape, name clash) becomes `problem` on that extension, naming the
+ * file and line of a syntax error. While a module is imported, whatever it writes to stdout goes
+ * to stderr, so a plugin can never corrupt the output of a command.
+ */
+export async function importExtensions(options: ImportExtensionsOptions): Promise<void> {
+  const last = new Set(options.loadLast ?? []);
+  const ordered = [
+    ...options.plugins.filter((plugin) => !last.has(plugin.packageName)),
+    ...options.plugins.filter((plugin) => last.has(plugin.packageName)),
+  ];
+  const pending: Array<{ plugin: InstalledPlugin; entry: PluginEntry; extension: ProvidedExtension }> = [];
+  let linkedFromElsewhere = false;
+  const installRoot = options.pluginsDir
+    ? realpathOrSelf(join(options.pluginsDir, 'node_modules'))
+    : undefined;
+  for (const plugin of ordered) {
+    const read = entriesByPlugin.get(plugin);
+    if (!read) continue;
+    for (const entry of read.entries) {
+      const extension = plugin.provides.find(
+        (candidate) => candidate.kind === entry.kind && candidate.name === entry.name,
+      );
+      if (!extension || extension.loaded || extension.problem || !options.include(entry.kind, entry.name))
+        continue;
       pending.push({ plugin, entry, extension });
+      if (!installRoot || !isInside(installRoot, read.root)) linkedFromElsewhere = true;
     }
   }
-
-  if (pending.length > 0) {
-    if (pending.some(({ entry }) => isTypeScriptModule(entry.modulePath))) await enableTypeScript();
-    const linked = linkHost(options.pluginsDir);
-    if (linkedFromElsewhere || !linked) registerHostResolveHook();
-  }
+  if (pending.length === 0) return;
+  if (pending.some(({ entry }) => isTypeScriptModule(entry.modulePath))) await enableTypeScript();
+  const linked = options.pluginsDir ? linkHost(options.pluginsDir) : false;
+  if (linkedFromElsewhere || !linked) registerHostResolveHook();
 
   const timeoutMs = options.importTimeoutMs ?? PLUGIN_IMPORT_TIMEOUT_MS;
-  const modules = await Promise.allSettled(
-    pending.map(({ entry }) => importWithTimeout(entry.modulePath, timeoutMs)),
-  );
-  pending.forEach(({ plugin, entry, extension }, index) => {
-    const outcome = modules[index]!;
-    if (outcome.status === 'rejected') {
-      extension.problem = `cannot import ${entry.declared}: ${firstLine(errorMessage(outcome.reason))}`;
-      return;
+  for (const { plugin, entry, extension } of pending) {
+    const imported = await withStdoutRedirected(() => importWithTimeout(entry.modulePath, timeoutMs));
+    if (imported.stdout !== '') {
+      plugin.stdoutAtImport = (plugin.stdoutAtImport ?? '') + imported.stdout;
+      if (options.onStdout) options.onStdout(plugin.packageName, imported.stdout);
+      else process.stderr.write(imported.stdout);
     }
-    const problem = registerRuntime({
-      registry: options.registry,
-      module: outcome.value,
+    if (!('value' in imported)) {
+      extension.problem = `cannot import ${entry.declared}: ${await describeImportError(imported.error, entry.modulePath)}`;
+      continue;
+    }
+    const module = imported.value;
+    const problem = registerExtension({
+      registries: options.registries,
+      module,
       entry,
       packageName: plugin.packageName,
     });
     if (problem) extension.problem = problem;
-  });
-  // Back to the order package.json lists them in.
-  return names.map((name) => plugins.get(name)!);
+    else extension.loaded = true;
+  }
 }
 
-function registerRuntime(options: {
-  registry: RuntimeRegistry;
+/** Checks a module's definition for `entry` and registers it; returns the problem, if any. */
+function registerExtension(options: {
+  registries: ExtensionRegistries;
   module: Record<string, unknown>;
   entry: PluginEntry;
   packageName: string;
 }): string | undefined {
   const { entry } = options;
+  const kind = KIND_SPECS[entry.kind];
   const picked = pickDefinition(options.module, entry);
   if (typeof picked === 'string') return picked;
-  const invalid = validateDefinition(picked);
+  const invalid = kind.validate(picked);
   if (invalid) return invalid;
-  const definition = picked as RuntimeDefinition;
-  if (definition.name !== entry.name) {
-    return `package.json declares runtime "${entry.name}" but ${entry.declared} defines runtime "${definition.name}"`;
+  const definition = picked as { name: string };
+  const sameName =
+    entry.kind === 'tools'
+      ? definition.name.toLowerCase() === entry.name.toLowerCase()
+      : definition.name === entry.name;
+  if (!sameName) {
+    return `package.json declares ${kind.singular} "${entry.name}" but ${entry.declared} defines ${kind.singular} "${definition.name}"`;
   }
   try {
-    describeSchema(definition.configSchema);
-  } catch (error) {
-    return `its configSchema cannot become command-line options: ${errorMessage(error)}`;
-  }
-  try {
-    options.registry.register(definition, { kind: 'plugin', packageName: options.packageName });
+    const source = { kind: 'plugin' as const, packageName: options.packageName };
+    if (entry.kind === 'runtimes')
+      options.registries.runtimes.register(definition as RuntimeDefinition, source);
+    else if (entry.kind === 'tools') options.registries.tools.register(definition as ToolDefinition, source);
+    else if (entry.kind === 'contexts')
+      options.registries.contexts.register(definition as ContextDefinition, source);
+    else options.registries.providers.register(definition as ProviderDefinition, source);
   } catch (error) {
     return errorMessage(error);
   }
   return undefined;
 }
 
-/** Whether a value looks like something `defineRuntime()` returned (checked properly later). */
+/** Per kind: what its definitions are checked with, and how messages name it. */
+const KIND_SPECS: Record<
+  PluginKind,
+  { singular: string; define: string; validate: (value: unknown) => string | undefined }
+> = {
+  runtimes: { singular: 'runtime', define: 'defineRuntime', validate: validateDefinition },
+  tools: { singular: 'tool', define: 'defineTool', validate: validateToolDefinition },
+  contexts: { singular: 'context', define: 'defineContext', validate: validateContextDefinition },
+  providers: { singular: 'provider', define: 'defineProvider', validate: validateProviderDefinition },
+};
+
+/** Whether a value looks like something a `define…()` returned (checked properly later). */
 function looksLikeDefinition(value: unknown): value is { name?: unknown } {
-  return typeof value === 'object' && value !== null && 'specificationVersion' in value && 'create' in value;
+  return typeof value === 'object' && value !== null && 'specificationVersion' in value;
 }
 
 /** The definition a module provides for `entry`, or a problem. See `PLUGIN_SPECIFICATION_VERSION`. */
 function pickDefinition(module: Record<string, unknown>, entry: PluginEntry): unknown {
+  const kind = KIND_SPECS[entry.kind];
   if (entry.exportName !== undefined) {
     if (!(entry.exportName in module))
       return `${entry.declared}: the module has no export "${entry.exportName}"`;
@@ -214,10 +391,51 @@ function pickDefinition(module: Record<string, unknown>, entry: PluginEntry): un
   if (sameName) return sameName[1];
   if (named.length === 1) return named[0]![1];
   if (named.length > 1) {
-    return `${entry.declared} exports several runtime definitions and none is named "${entry.name}" (pick one with ${entry.declared}#exportName)`;
+    return `${entry.declared} exports several ${kind.singular} definitions and none is named "${entry.name}" (pick one with ${entry.declared}#exportName)`;
   }
   if (module.default !== undefined) return module.default;
-  return `${entry.declared} exports no runtime definition (export default defineRuntime({ ... }))`;
+  return `${entry.declared} exports no ${kind.singular} definition (export default ${kind.define}({ ... }))`;
+}
+
+/**
+ * Runs `work` with `process.stdout.write` sent to a buffer, and returns what was written. A
+ * plugin's `console.log` at import ends up there too.
+ */
+async function withStdoutRedirected<T>(
+  work: () => Promise<T>,
+): Promise<({ value: T } | { error: unknown }) & { stdout: string }> {
+  const stdout = process.stdout;
+  const original = stdout.write;
+  let captured = '';
+  stdout.write = ((chunk: string | Uint8Array, encoding?: unknown, callback?: unknown): boolean => {
+    captured += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+    const done = typeof encoding === 'function' ? encoding : callback;
+    if (typeof done === 'function') queueMicrotask(() => (done as () => void)());
+    return true;
+  }) as typeof stdout.write;
+  try {
+    return { value: await work(), stdout: captured };
+  } catch (error) {
+    return { error, stdout: captured };
+  } finally {
+    stdout.write = original;
+  }
+}
+
+/**
+ * One line for an import failure, with the file and line of a syntax error: tsx reports
+ * `file:line:col: ERROR: ...`; Node's own SyntaxError names no file, so `node --check` finds it.
+ */
+async function describeImportError(error: unknown, modulePath: string): Promise<string> {
+  const message = errorMessage(error);
+  const located = /^(.+?):(\d+):(\d+): ERROR: (.+)$/m.exec(message);
+  if (located) return `${located[1]}:${located[2]}:${located[3]}: ${located[4]}`;
+  if (error instanceof SyntaxError && !isTypeScriptModule(modulePath)) {
+    const check = await co([process.execPath, '--check', modulePath], { timeoutMs: 10_000 });
+    const where = /^(\/[^\n]+?):(\d+)$/m.exec(check.stderr);
+    if (check.exitCode !== 0 && where) return `${where[1]}:${where[2]}: SyntaxError: ${message}`;
+  }
+  return firstLine(message);
 }
 
 async function importWithTimeout(path: string, timeoutMs: number): Promise<Record<string, unknown>> {

@@ -10,20 +10,25 @@ import { isAbsolute, relative, resolve } from 'node:path';
  * "opsmate": { "runtimes": { "gce": "./dist/gce.js" } }
  * ```
  *
- * Each key is the name the extension is registered under; each value is a module path relative to
- * the package root, optionally followed by `#exportName`. Without `#`, the module's default
- * export is used, or else its only export built with `defineRuntime()` (or the one whose `name`
- * matches the key). `.ts` modules load through tsx, so a TypeScript plugin needs no build step.
- * `runtimes` is the only kind this version loads; `tools` and `providers` are reserved for later.
- * A kind this version does not load is listed as unsupported and does not break the plugin.
+ * Kinds: `runtimes` (built with `defineRuntime()`), `tools` (`defineTool()`), `contexts`
+ * (`defineContext()`) and `providers` (`defineProvider()`). Each key is the name the extension is
+ * registered under; each value is a module path relative to the package root, optionally followed
+ * by `#exportName`. Without `#`, the module's default export is used, or else its only export
+ * built with the kind's `define…()` (or the one whose `name` matches the key). `.ts` modules load
+ * through tsx, so a TypeScript plugin needs no build step. A kind this version does not know is
+ * listed as unsupported and does not break the plugin.
+ *
+ * `peerDependencies.opsmate` is the range of opsmate versions the plugin works with; opsmate
+ * refuses to install a plugin whose range excludes the running version.
  */
 export const PLUGIN_SPECIFICATION_VERSION = 'opsmate.plugin.v1';
 
 /** Kinds of extension a plugin may declare, and whether this version of opsmate loads them. */
 export const PLUGIN_KINDS = {
   runtimes: { loaded: true, singular: 'runtime' },
-  tools: { loaded: false, singular: 'tool' },
-  providers: { loaded: false, singular: 'provider' },
+  tools: { loaded: true, singular: 'tool' },
+  contexts: { loaded: true, singular: 'context' },
+  providers: { loaded: true, singular: 'provider' },
 } as const;
 
 export type PluginKind = keyof typeof PLUGIN_KINDS;
@@ -51,7 +56,14 @@ export interface PluginManifest {
   problems: string[];
   /** Kinds this opsmate does not load yet; the rest of the plugin still works. */
   unsupported: string[];
+  /** `peerDependencies.opsmate`, when the package declares it. */
+  opsmateRange?: string;
+  /** Lifecycle scripts npm runs when it installs the package (`postinstall: node setup.js`). */
+  installScripts: string[];
 }
+
+/** The scripts npm runs when it installs a package from the registry or a tarball. */
+export const INSTALL_SCRIPTS = ['preinstall', 'install', 'postinstall'] as const;
 
 /** File extensions that go through tsx. */
 const TYPESCRIPT_MODULE = /\.(?:ts|mts|cts|tsx)$/;
@@ -76,7 +88,10 @@ export function readPluginManifest(packageJson: unknown, packageRoot: string): P
     entries: [],
     problems: [],
     unsupported: [],
+    installScripts: installScriptsOf(manifest),
   };
+  const peers = manifest.peerDependencies as Record<string, unknown> | undefined;
+  if (typeof peers?.opsmate === 'string') result.opsmateRange = peers.opsmate;
   const field = manifest.opsmate;
   if (typeof field !== 'object' || field === null || Array.isArray(field)) {
     result.problems.push(
@@ -111,6 +126,15 @@ export function readPluginManifest(packageJson: unknown, packageRoot: string): P
     );
   }
   return result;
+}
+
+/** `name: command` for each install-time script in a package.json (already parsed). */
+export function installScriptsOf(packageJson: unknown): string[] {
+  const scripts = (packageJson as { scripts?: unknown } | null)?.scripts;
+  if (typeof scripts !== 'object' || scripts === null) return [];
+  return INSTALL_SCRIPTS.filter((name) => typeof (scripts as Record<string, unknown>)[name] === 'string').map(
+    (name) => `${name}: ${String((scripts as Record<string, unknown>)[name])}`,
+  );
 }
 
 function readEntry(kind: PluginKind, name: string, declared: unknown, root: string): PluginEntry | string {

@@ -29,9 +29,18 @@ export class BoundedRuntime implements Runtime {
   readonly #inner: Runtime;
   readonly #options: BoundedRuntimeOptions;
 
+  /** The inner runtime's optional facts, present exactly when it has them. */
+  readonly osInfo?: () => Promise<string>;
+  readonly whoami?: () => Promise<string>;
+  readonly hasSystemd?: () => Promise<boolean>;
+
   constructor(options: BoundedRuntimeOptions) {
-    this.#inner = options.runtime;
+    const inner = options.runtime;
+    this.#inner = inner;
     this.#options = options;
+    if (inner.osInfo) this.osInfo = () => inner.osInfo!();
+    if (inner.whoami) this.whoami = () => inner.whoami!();
+    if (inner.hasSystemd) this.hasSystemd = () => inner.hasSystemd!();
   }
 
   get name(): string {
@@ -112,15 +121,6 @@ export class BoundedRuntime implements Runtime {
 
   run(command: string, options?: RunOptions): Promise<RunResult> {
     return this.#inner.run(command, options);
-  }
-  osInfo(): Promise<string> {
-    return this.#inner.osInfo();
-  }
-  whoami(): Promise<string> {
-    return this.#inner.whoami();
-  }
-  hasSystemd(): Promise<boolean> {
-    return this.#inner.hasSystemd();
   }
   runtimeInfo(): Promise<string> {
     return this.#inner.runtimeInfo();

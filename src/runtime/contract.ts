@@ -126,17 +126,21 @@ export interface Runtime {
   /** Close everything `connect` opened. Never rejects; safe to call when not connected. */
   disconnect(): Promise<void>;
   /**
-   * Run one shell command. Connects first when needed. Calls on one runtime are serialised.
+   * Run one command, written in {@link language}. Connects first when needed. Calls on one runtime are serialised.
    * Resolves with a {@link RunResult} whatever the command did; rejects only when the runtime
    * cannot run anything at all (for instance it cannot reconnect), with a `RuntimeError`.
    */
   run(command: string, options?: RunOptions): Promise<RunResult>;
-  /** OS description of the target (e.g. the contents of /etc/os-release and `uname -a`). */
-  osInfo(): Promise<string>;
-  /** The user commands run as on the target. */
-  whoami(): Promise<string>;
-  /** Whether the target runs systemd. */
-  hasSystemd(): Promise<boolean>;
+  /**
+   * OS description of the target (e.g. the contents of /etc/os-release and `uname -a`). Optional:
+   * a runtime whose target has no OS to speak of (a database) leaves it out. Rejects with a
+   * `RuntimeError` saying why when the probe fails; `exec --info` and the model are told.
+   */
+  osInfo?(): Promise<string>;
+  /** The user commands run as on the target (a database role...). Optional; rejects like `osInfo`. */
+  whoami?(): Promise<string>;
+  /** Whether the target runs systemd. Optional, for machines only; rejects like `osInfo`. */
+  hasSystemd?(): Promise<boolean>;
   /** A short paragraph about the runtime itself for the model: kind, target, shell. */
   runtimeInfo(): Promise<string>;
   /** Key facts naming the target, for logs and the audit trail, e.g. `{ host: 'db-1' }`. */

@@ -1,3 +1,10 @@
+import {
+  checkFieldOptions,
+  opsmateEnvNames,
+  runtimeNaming,
+  type GeneratedOption,
+} from '../config/option-names.js';
+import { ZOD_3_MESSAGE } from '../config/schema-fields.js';
 import { ConfigError } from '../errors/opsmate-error.js';
 import { RUNTIME_SPECIFICATION_VERSION, type RuntimeDefinition } from './contract.js';
 
@@ -13,6 +20,8 @@ export interface RuntimeSource {
 export interface RegisteredRuntime {
   definition: RuntimeDefinition;
   source: RuntimeSource;
+  /** The `--runtime-<name>-*` options and env vars its fields become. */
+  options: readonly GeneratedOption[];
 }
 
 /**
@@ -31,11 +40,28 @@ export class RuntimeRegistry {
     if (problem) throw new ConfigError(problem);
     const existing = this.#runtimes.get(definition.name);
     if (existing) {
-      const owner =
-        existing.source.kind === 'builtin' ? 'a built-in runtime' : `plugin ${existing.source.packageName}`;
-      throw new ConfigError(`runtime name "${definition.name}" is already taken by ${owner}`);
+      throw new ConfigError(`runtime name "${definition.name}" is already taken by ${ownerOf(existing)}`);
     }
-    this.#runtimes.set(definition.name, { definition, source });
+    const checked = checkFieldOptions(definition.configSchema, runtimeNaming(definition.name));
+    if ('problem' in checked) throw new ConfigError(checked.problem);
+    for (const option of checked.options) {
+      const setting = opsmateEnvNames().get(option.env);
+      if (setting) {
+        throw new ConfigError(
+          `config field ${option.key} uses the env var ${option.env}, which is opsmate's own (${setting})`,
+        );
+      }
+      for (const other of this.#runtimes.values()) {
+        const clash = other.options.find((taken) => taken.env === option.env || taken.flag === option.flag);
+        if (clash) {
+          const what = clash.flag === option.flag ? `--${option.flag}` : `the env var ${option.env}`;
+          throw new ConfigError(
+            `config field ${option.key} would use ${what}, which runtime "${other.definition.name}" of ${ownerOf(other)} already uses`,
+          );
+        }
+      }
+    }
+    this.#runtimes.set(definition.name, { definition, source, options: checked.options });
   }
 
   get(name: string): RegisteredRuntime | undefined {
@@ -60,7 +86,15 @@ export class RuntimeRegistry {
   }
 }
 
-/** Returns what is wrong with a definition that came from untrusted code, or undefined. */
+function ownerOf(runtime: RegisteredRuntime): string {
+  return runtime.source.kind === 'builtin' ? 'a built-in runtime' : `plugin ${runtime.source.packageName}`;
+}
+
+/**
+ * Returns what is wrong with a definition that came from untrusted code, or undefined. Checks the
+ * shape and the config schema (zod 4, field-key rules, no two fields on one option); a clash with
+ * other runtimes' options is checked by {@link RuntimeRegistry.register}.
+ */
 export function validateDefinition(value: unknown): string | undefined {
   if (typeof value !== 'object' || value === null) return 'a runtime definition must be an object';
   const definition = value as Partial<RuntimeDefinition>;
@@ -73,10 +107,16 @@ export function validateDefinition(value: unknown): string | undefined {
   if (typeof definition.description !== 'string' || definition.description.trim() === '') {
     return `runtime "${definition.name}" has no description`;
   }
-  const schema = definition.configSchema as unknown as { shape?: unknown; safeParse?: unknown } | undefined;
+  const schema = definition.configSchema as unknown as
+    { shape?: unknown; safeParse?: unknown; _def?: unknown; _zod?: unknown } | undefined;
+  if (schema && schema._def !== undefined && schema._zod === undefined) {
+    return `runtime "${definition.name}": its configSchema ${ZOD_3_MESSAGE}`;
+  }
   if (!schema || typeof schema.shape !== 'object' || typeof schema.safeParse !== 'function') {
     return `runtime "${definition.name}" has no configSchema (a zod object)`;
   }
   if (typeof definition.create !== 'function') return `runtime "${definition.name}" has no create()`;
+  const checked = checkFieldOptions(definition.configSchema, runtimeNaming(definition.name));
+  if ('problem' in checked) return checked.problem;
   return undefined;
 }

@@ -1,3 +1,5 @@
+import { ENV_VAR_NAME } from '../config/schema-fields.js';
+import { ConfigError, RuntimeError } from '../errors/opsmate-error.js';
 import type { CoResult } from '../process/child-process.js';
 import type { Runtime, RunOptions, RunResult, RuntimeContext } from './contract.js';
 import {
@@ -45,6 +47,16 @@ export abstract class ShellRuntime implements Runtime {
   #connected = false;
 
   constructor(options: ShellRuntimeOptions) {
+    // The engine could not export such a name; say so as the configuration error it is.
+    const badName = Object.keys(options.env ?? {}).find((name) => !ENV_VAR_NAME.test(name));
+    if (badName !== undefined) {
+      throw new ConfigError(
+        `${options.name} runtime: ${JSON.stringify(badName)} is not an environment variable name`,
+        {
+          hint: 'use letters, digits and _, not starting with a digit (envVarMap() checks this in a config schema)',
+        },
+      );
+    }
     this.name = options.name;
     this.context = options.context;
     const sessionOptions: ShellSessionOptions = {
@@ -109,25 +121,64 @@ export abstract class ShellRuntime implements Runtime {
 
   async run(command: string, options: RunOptions = {}): Promise<RunResult> {
     if (!this.#connected) await this.connect(options.signal ? { signal: options.signal } : {});
-    return await this.session.run(command, options);
+    return explainTargetProblems(await this.session.run(command, options));
   }
 
   async osInfo(): Promise<string> {
     const result = await this.#probe('uname -a; cat /etc/os-release 2>/dev/null');
-    return result.stdout.trim();
+    return requireOutput(result);
   }
 
   async whoami(): Promise<string> {
     const result = await this.#probe('id -un 2>/dev/null || whoami 2>/dev/null || id');
-    return result.stdout.trim();
+    return requireOutput(result);
   }
 
   async hasSystemd(): Promise<boolean> {
     const result = await this.#probe('[ -d /run/systemd/system ]');
-    return result.exitCode === 0;
+    if (result.exitCode === 0 || result.exitCode === 1) return result.exitCode === 0;
+    throw new RuntimeError(probeFailure(result));
   }
 
   #probe(command: string): Promise<RunResult> {
     return this.run(command, { timeoutMs: PROBE_TIMEOUT_MS });
   }
+}
+
+/** The probe's output, or a RuntimeError saying why it has none. */
+function requireOutput(result: RunResult): string {
+  const text = result.stdout.trim();
+  if (text !== '' && !result.timedOut && !result.cancelled && result.exitCode !== null) return text;
+  throw new RuntimeError(probeFailure(result));
+}
+
+/** Why a probe failed, in a few words: `timed out after 15 s`, `exit 127: id: not found`. */
+function probeFailure(result: RunResult): string {
+  if (result.notice && (result.timedOut || result.cancelled || result.exitCode === null))
+    return result.notice;
+  const stderr = result.stderr.trim().split('\n')[0];
+  const status = result.exitCode === 0 ? 'no output' : `exit ${result.exitCode}`;
+  return stderr ? `${status}: ${stderr}` : status;
+}
+
+/** The shell's own words when it cannot open /dev/null (dash, bash, busybox ash, runc). */
+const NO_DEV_NULL =
+  /(?:can't open|cannot open|cannot create|stat) '?\/dev\/null'?: no such file|\/dev\/null: no such file/i;
+
+/** What a notice says when the target lacks something every command needs. */
+export const NO_DEV_NULL_NOTICE =
+  'the target has no /dev/null, which opsmate needs: every command reads its stdin from it; create it on the target (mknod -m 666 /dev/null c 1 3)';
+
+/** Adds what the target lacks to a result that failed for that reason alone. */
+function explainTargetProblems(result: RunResult): RunResult {
+  if (result.exitCode === 0 || !NO_DEV_NULL.test(result.stderr)) return result;
+  return {
+    ...result,
+    notice: result.notice ? `${result.notice}; ${NO_DEV_NULL_NOTICE}` : NO_DEV_NULL_NOTICE,
+  };
+}
+
+/** Whether an error text says the target has no /dev/null (e.g. from `docker exec`). */
+export function lacksDevNull(text: string): boolean {
+  return NO_DEV_NULL.test(text);
 }

@@ -1,21 +1,46 @@
-import type { Runtime } from './contract.js';
+import { errorMessage } from '../errors/opsmate-error.js';
+import { SHELL_LANGUAGE, type CommandLanguage, type Runtime } from './contract.js';
 
-/** What the model is told about the machine it works on. */
+/** What the model is told about the target. Facts the runtime does not have are absent. */
 export interface TargetFacts {
   runtime: string;
-  osInfo: string;
-  user: string;
-  hasSystemd: boolean;
+  language: CommandLanguage;
+  osInfo?: string;
+  user?: string;
+  hasSystemd?: boolean;
   runtimeInfo: string;
+  /** Probes that failed, one line each, e.g. `user: the probe timed out after 15 s`. */
+  failures: string[];
 }
 
-/** Asks the runtime for the facts, one probe after another (a runtime serialises them anyway). */
+/**
+ * Asks the runtime for the facts it has, one probe after another (a runtime serialises them
+ * anyway). A failing probe does not stop the others; it is listed in `failures` with its reason.
+ */
 export async function gatherTargetFacts(runtime: Runtime): Promise<TargetFacts> {
-  const osInfo = await runtime.osInfo();
-  const user = await runtime.whoami();
-  const hasSystemd = await runtime.hasSystemd();
-  const runtimeInfo = await runtime.runtimeInfo();
-  return { runtime: runtime.name, osInfo, user, hasSystemd, runtimeInfo };
+  const failures: string[] = [];
+  const probe = async <T>(what: string, ask: (() => Promise<T>) | undefined): Promise<T | undefined> => {
+    if (!ask) return undefined;
+    try {
+      return await ask();
+    } catch (error) {
+      failures.push(`${what}: ${errorMessage(error)}`);
+      return undefined;
+    }
+  };
+  const osInfo = await probe('OS info', runtime.osInfo?.bind(runtime));
+  const user = await probe('user', runtime.whoami?.bind(runtime));
+  const hasSystemd = await probe('systemd', runtime.hasSystemd?.bind(runtime));
+  const runtimeInfo = (await probe('runtime info', () => runtime.runtimeInfo())) ?? '';
+  return {
+    runtime: runtime.name,
+    language: runtime.language ?? SHELL_LANGUAGE,
+    ...(osInfo !== undefined ? { osInfo } : {}),
+    ...(user !== undefined ? { user } : {}),
+    ...(hasSystemd !== undefined ? { hasSystemd } : {}),
+    runtimeInfo,
+    failures,
+  };
 }
 
 /** How {@link formatTargetFacts} marks text that came from the target, for a model. */
@@ -29,31 +54,35 @@ export interface FormatTargetFactsOptions {
  * fact that came from the target (all but the runtime's name and the systemd flag) is wrapped.
  */
 export function formatTargetFacts(facts: TargetFacts, options: FormatTargetFactsOptions = {}): string {
+  const wrap = options.wrap ?? ((_source: string, text: string) => text);
   // Runtimes usually open their info with "Runtime: <name>."; say it once either way.
   const named = /^Runtime:/.test(facts.runtimeInfo);
-  const wrap = options.wrap;
-  if (wrap) {
-    return [
+  const lines: string[] = [];
+  if (options.wrap) {
+    lines.push(
       ...(named ? [] : [`Runtime: ${facts.runtime}`]),
       'Runtime info:',
       wrap('runtime-info', facts.runtimeInfo),
-      '',
-      'User:',
-      wrap('user', facts.user),
-      `Systemd: ${facts.hasSystemd ? 'yes' : 'no'}`,
-      '',
-      'OS info:',
-      wrap('os-info', facts.osInfo),
-    ].join('\n');
+    );
+  } else lines.push(named ? facts.runtimeInfo : `Runtime: ${facts.runtime}\n${facts.runtimeInfo}`);
+  if (facts.language.id !== SHELL_LANGUAGE.id) {
+    lines.push(`Commands are written in: ${facts.language.description}`);
   }
-  const info = named ? facts.runtimeInfo : `Runtime: ${facts.runtime}\n${facts.runtimeInfo}`;
-  return [
-    info,
-    '',
-    `User: ${facts.user}`,
-    `Systemd: ${facts.hasSystemd ? 'yes' : 'no'}`,
-    '',
-    'OS info:',
-    facts.osInfo,
-  ].join('\n');
+  const failed = (what: string): string | undefined =>
+    facts.failures.find((line) => line.startsWith(`${what}: `))?.slice(what.length + 2);
+  const unknown = (what: string, source: string): string | undefined => {
+    const reason = failed(what);
+    return reason === undefined ? undefined : `unknown (the probe failed: ${wrap(source, reason)})`;
+  };
+  const machine: string[] = [];
+  const user = facts.user !== undefined ? wrap('user', facts.user) : unknown('user', 'user-probe');
+  if (user !== undefined) machine.push(options.wrap ? `User:\n${user}` : `User: ${user}`);
+  const systemd =
+    facts.hasSystemd !== undefined ? (facts.hasSystemd ? 'yes' : 'no') : unknown('systemd', 'systemd-probe');
+  if (systemd !== undefined) machine.push(`Systemd: ${systemd}`);
+  if (machine.length > 0) lines.push('', ...machine);
+  const osInfo =
+    facts.osInfo !== undefined ? wrap('os-info', facts.osInfo) : unknown('OS info', 'os-info-probe');
+  if (osInfo !== undefined) lines.push('', 'OS info:', osInfo);
+  return lines.join('\n');
 }

@@ -20,8 +20,10 @@ export interface AuditDecision {
   sessionId?: string;
   /** The user's instruction that led to the command; absent for `opsmate exec`. */
   instruction?: string;
-  /** The command that runs (or would have). */
+  /** The command that runs (or would have); for a tool call, `Tool {json arguments}`. */
   command: string;
+  /** Set for a call of a tool other than the shell: its name (`HttpCheck`, `mcp__server__tool`). */
+  tool?: string;
   /** The command as proposed, when a reviewer edited it. */
   originalCommand?: string;
   outcome: AuditOutcome;

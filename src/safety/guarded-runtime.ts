@@ -6,7 +6,7 @@ import {
   type ReviewDecision,
   type ReviewRequest,
 } from '../runtime/command-review.js';
-import type { Runtime, RunOptions, RunResult } from '../runtime/contract.js';
+import type { CommandLanguage, Runtime, RunOptions, RunResult } from '../runtime/contract.js';
 import { abortingSignal } from '../process/signal-abort.js';
 import {
   AuditError,
@@ -67,9 +67,18 @@ export class GuardedRuntime implements Runtime {
   #context: Required<Pick<AuditContext, 'sessionId'>> & AuditContext;
   readonly #redacted = new Map<string, { text: string; count: number }>();
 
+  /** The inner runtime's optional facts, present exactly when it has them (text masked). */
+  readonly osInfo?: () => Promise<string>;
+  readonly whoami?: () => Promise<string>;
+  readonly hasSystemd?: () => Promise<boolean>;
+
   constructor(options: GuardedRuntimeOptions) {
     this.#inner = options.runtime;
     this.#options = options;
+    const inner = options.runtime;
+    if (inner.osInfo) this.osInfo = async () => this.#maskText(await inner.osInfo!());
+    if (inner.whoami) this.whoami = async () => this.#maskText(await inner.whoami!());
+    if (inner.hasSystemd) this.hasSystemd = () => inner.hasSystemd!();
     this.#context = {
       sessionId: options.sessionId ?? randomUUID(),
       ...(options.instruction !== undefined ? { instruction: options.instruction } : {}),
@@ -78,6 +87,15 @@ export class GuardedRuntime implements Runtime {
 
   get name(): string {
     return this.#inner.name;
+  }
+
+  get language(): CommandLanguage | undefined {
+    return this.#inner.language;
+  }
+
+  /** Who the next commands are recorded for (session and instruction). */
+  get auditContext(): AuditContext {
+    return { ...this.#context };
   }
 
   /** The runtime this one guards. */
@@ -174,18 +192,6 @@ export class GuardedRuntime implements Runtime {
       },
       options,
     );
-  }
-
-  async osInfo(): Promise<string> {
-    return this.#maskText(await this.#inner.osInfo());
-  }
-
-  async whoami(): Promise<string> {
-    return this.#maskText(await this.#inner.whoami());
-  }
-
-  hasSystemd(): Promise<boolean> {
-    return this.#inner.hasSystemd();
   }
 
   async runtimeInfo(): Promise<string> {

@@ -4,13 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Runtime, RunResult, RuntimeContext } from '../runtime/contract.js';
+import { runtimeContractSuite, SHELL_CONTRACT_COMMANDS } from './contract-suite.js';
 
 export interface ConformanceSuiteOptions {
   /** Shown in the test names, e.g. `ssh (bash)`. */
   name: string;
   /**
-   * Builds a fresh, unconnected runtime. Called once for the main suite and once more for the
-   * bounded-spill tests, each time with its own context.
+   * Builds a fresh, unconnected runtime. Called once for each part of the suite (the contract part,
+   * the shell part, the bounded-spill part), each time with its own context.
    */
   create: (context: RuntimeContext) => Runtime | Promise<Runtime>;
   /** A reason to skip the whole suite (e.g. sshd is not installed), or false to run it. */
@@ -49,10 +50,18 @@ function assertNoJobNoise(result: RunResult): void {
  * iteration, not the command's own trap), that no command can forge or break the framing
  * (fake frames, redefined builtins and helpers, `IFS`, `ulimit`, `exec` redirections, `set -n`,
  * a stopped or killed shell), background output kept apart, bounded spill files, huge and binary
- * output, and concurrency. Call it at the top level of a `*.test.ts` file run by `node --test`.
+ * output (with the contract suite: result shape, NUL bytes, long commands, big output, concurrency,
+ * the facts). Call it at the top level of a `*.test.ts` file run by `node --test`.
  */
 export function runtimeConformanceSuite(options: ConformanceSuiteOptions): void {
   const scratch = options.scratchDir ?? '/tmp';
+  // What every runtime passes, shell or not; the rest is what a shell adds.
+  runtimeContractSuite({
+    name: options.name,
+    create: options.create,
+    commands: SHELL_CONTRACT_COMMANDS,
+    ...(options.skip ? { skip: options.skip } : {}),
+  });
   describe(`runtime conformance: ${options.name}`, { skip: options.skip || false }, () => {
     let runtime: Runtime;
     let spillDir: string;
@@ -147,34 +156,6 @@ export function runtimeConformanceSuite(options: ConformanceSuiteOptions): void 
         assert.equal((await runtime.run('echo ok')).stdout, 'ok\n');
       });
 
-      it('rejects a NUL byte inside the command with a clear result', async () => {
-        const result = await runtime.run('echo a\0b');
-        assert.notEqual(result.exitCode, 0);
-        assert.match(result.stderr, /NUL/);
-      });
-
-      it('runs a 64 KiB command line and prints a long line', async () => {
-        const word = 'x'.repeat(64 * 1024);
-        const result = await runtime.run(`echo ${word} | wc -c`);
-        assert.equal(result.stdout.trim(), String(word.length + 1));
-      });
-
-      it('keeps a head and a tail of big output and spills the whole of it', async () => {
-        const bytes = 10 * 1024 * 1024;
-        const result = await runtime.run(`head -c ${bytes} /dev/zero | tr '\\0' a; echo; echo end`, {
-          timeoutMs: 120_000,
-        });
-        assert.equal(result.exitCode, 0);
-        assert.equal(result.truncated, true);
-        assert.equal(result.stdoutBytes, bytes + 5);
-        assert.ok(result.stdout.length < 8 * 1024, `kept ${result.stdout.length} characters`);
-        assert.match(result.stdout, /^a+\n\[\.\.\. \d+ bytes omitted/);
-        assert.match(result.stdout, /end\n$/);
-        const spill = result.spillFiles.stdout;
-        assert.ok(spill, 'no spill file');
-        assert.equal(statSync(spill).size, bytes + 5);
-      });
-
       it('ends only the command on `exit`, keeping the status and the state', async () => {
         await runtime.run(`cd ${scratch}; export OPSMATE_AFTER_EXIT=still-here`);
         const exited = await runtime.run('cd /; export OPSMATE_AFTER_EXIT=changed; exit 3');
@@ -194,25 +175,9 @@ export function runtimeConformanceSuite(options: ConformanceSuiteOptions): void 
         assert.equal((await runtime.run('echo next')).stdout, 'next\n');
       });
 
-      it('serialises concurrent runs', async () => {
-        const results = await Promise.all(
-          [1, 2, 3, 4, 5].map((index) => runtime.run(`echo start-${index}; sleep 0.1; echo end-${index}`)),
-        );
-        results.forEach((result, position) => {
-          assert.equal(result.stdout, `start-${position + 1}\nend-${position + 1}\n`);
-        });
-      });
-
       it('sets a non-interactive environment', async () => {
         const result = await runtime.run('echo "$PAGER $GIT_PAGER $GIT_TERMINAL_PROMPT"');
         assert.equal(result.stdout, 'cat cat 0\n');
-      });
-
-      it('answers the facts the model is told', async () => {
-        assert.ok((await runtime.whoami()).length > 0);
-        assert.match(await runtime.osInfo(), /\S/);
-        assert.equal(typeof (await runtime.hasSystemd()), 'boolean');
-        assert.match(await runtime.runtimeInfo(), /\S/);
       });
     });
 

@@ -1,17 +1,26 @@
+import { SHELL_LANGUAGE, type CommandLanguage } from '../../runtime/contract.js';
 import { gatherTargetFacts } from '../../runtime/target-facts.js';
 import { targetFactsForModel } from '../tools/untrusted-text.js';
 import { defineContext } from './context-contract.js';
 import { WORKING_RULES } from './shared-instructions.js';
 
-const INSTRUCTIONS = `You are opsmate, an SRE assistant. You help the user operate and troubleshoot the machine described below by running shell commands on it with the ShellCommand tool.`;
+const SHELL_INSTRUCTIONS = `You are opsmate, an SRE assistant. You help the user operate and troubleshoot the machine described below by running shell commands on it with the ShellCommand tool.`;
+
+/** For a runtime whose commands are not shell commands (a database...). */
+function instructionsFor(language: CommandLanguage): string {
+  if (language.id === SHELL_LANGUAGE.id) return SHELL_INSTRUCTIONS;
+  return `You are opsmate, an SRE assistant. You help the user operate and troubleshoot the target described below by running commands on it with the ShellCommand tool. Its commands are not shell commands: write ${language.description}.`;
+}
 
 /** The default context: a machine reached through the chosen runtime's shell. */
 export const cliContext = defineContext({
   name: 'cli',
-  description: 'General troubleshooting of a machine through its shell (the default)',
+  description: 'General troubleshooting of a target through its runtime (the default)',
   tools: ['ShellCommand', 'ReadSpilledOutput'],
   async systemPrompt({ runtime, instructions }) {
     const facts = targetFactsForModel(await gatherTargetFacts(runtime));
-    return [instructions ?? INSTRUCTIONS, '', WORKING_RULES, '', 'The target machine:', facts].join('\n');
+    const language = runtime.language ?? SHELL_LANGUAGE;
+    const heading = language.id === SHELL_LANGUAGE.id ? 'The target machine:' : 'The target:';
+    return [instructions ?? instructionsFor(language), '', WORKING_RULES, '', heading, facts].join('\n');
   },
 });

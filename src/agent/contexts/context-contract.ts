@@ -9,22 +9,33 @@ export interface ContextPromptOptions {
   runtime: Runtime;
   /** Replaces the context's own instructions (`-s/--system-prompt`); the target facts stay. */
   instructions?: string;
+  /** The environment opsmate runs with, for a context's own settings (read them from here). */
+  env?: NodeJS.ProcessEnv;
   signal?: AbortSignal;
 }
 
 /**
  * A context tells the model what its job is and what it works on, and picks its default tools.
- * Opsmate's contexts: `cli` (a machine through a shell) and `k8s` (a cluster through kubectl).
+ * Opsmate's contexts: `cli` (a machine through a shell) and `k8s` (a cluster through kubectl);
+ * plugins add others (`"opsmate": { "contexts": { "name": "./dist/name.js" } }`).
  */
 export interface ContextDefinition {
   specificationVersion: typeof CONTEXT_SPECIFICATION_VERSION;
-  /** Name used with `-c/--context`. */
+  /** Name used with `-c/--context`: `[a-z][a-z0-9-]*`, not a built-in's or another plugin's. */
   name: string;
   /** One line for `opsmate list-contexts`. */
   description: string;
-  /** Names of the tools the model gets when `--tools` is not given. */
+  /**
+   * Names of the tools the model gets when `--tools` is not given (built-in tools or tools of
+   * installed plugins), e.g. `['ShellCommand', 'ReadSpilledOutput']`.
+   */
   tools: readonly string[];
-  /** The system prompt. May run commands through the runtime to learn about the target. */
+  /**
+   * The system prompt. Called once per session, after the runtime connected. May run commands
+   * through the runtime (they are guarded and audited like the model's) to learn about the
+   * target; should include `formatTargetFacts(await gatherTargetFacts(runtime))` so the model
+   * knows where it works. Rejecting stops the command with the error, naming the plugin.
+   */
   systemPrompt(options: ContextPromptOptions): Promise<string>;
 }
 

@@ -1,4 +1,5 @@
 import { ConfigError } from '../../errors/opsmate-error.js';
+import type { ProviderDefinition } from './provider-contract.js';
 
 /** The model providers opsmate can talk to. */
 export type ProviderName = 'openai' | 'anthropic' | 'ollama' | 'xai';
@@ -84,23 +85,36 @@ export interface ModelChoice {
   modelId: string;
 }
 
+/** A model of a provider a plugin adds (`-m myprovider:model`). */
+export interface PluginModelChoice {
+  plugin: ProviderDefinition;
+  modelId: string;
+}
+
 /**
  * Reads `-m/--model`: `provider:model` (`ollama:llama3.2`, `openai:my-vllm-model`) or an
  * Opsmate-style bare name (`gpt-4o`, `claude-3-7-sonnet-20250219`, `grok-3`). A bare name no
  * provider claims goes to the server named by OPENAI_BASE_URL, else OLLAMA_HOST, since that is
  * where a local model lives. Throws a ConfigError saying how to name the model otherwise.
  */
-export function parseModelName(name: string, env: NodeJS.ProcessEnv): ModelChoice {
+export function parseModelName(
+  name: string,
+  env: NodeJS.ProcessEnv,
+  plugins?: { get(name: string): { definition: ProviderDefinition } | undefined; names(): string[] },
+): ModelChoice | PluginModelChoice {
   const text = name.trim();
   const colon = text.indexOf(':');
   if (colon > 0) {
     const prefix = text.slice(0, colon).toLowerCase();
     const modelId = text.slice(colon + 1);
+    const plugin = plugins?.get(prefix);
+    if (plugin && modelId !== '') return { plugin: plugin.definition, modelId };
     const provider = PROVIDERS.find((candidate) => candidate.name === prefix);
     if (provider && modelId !== '') return { provider: provider.name, modelId };
     if (!provider && isProviderLike(prefix) && !looksLikeOllamaTag(text)) {
+      const known = [...PROVIDERS.map((candidate) => candidate.name), ...(plugins?.names() ?? [])];
       throw new ConfigError(`unknown model provider "${prefix}" in --model ${text}`, {
-        hint: `use one of ${PROVIDERS.map((candidate) => `${candidate.name}:`).join(', ')} (see \`opsmate list-models\`)`,
+        hint: `use one of ${known.map((candidate) => `${candidate}:`).join(', ')} (see \`opsmate list-models\`)`,
       });
     }
   }

@@ -1,12 +1,15 @@
 import type { LanguageModel } from 'ai';
-import { ConfigError } from '../../errors/opsmate-error.js';
+import { ConfigError, errorMessage, OpsmateError } from '../../errors/opsmate-error.js';
+import type { ProviderDefinition } from './provider-contract.js';
+import type { ProviderRegistry } from './provider-registry.js';
 import { ModelError } from './model-error.js';
 import { nonEmpty, parseModelName, providerInfo, type ProviderName } from './model-catalog.js';
 import { anthropicBaseUrl, ollamaHostUrl, trimSlash } from './provider-urls.js';
 
 /** A model ready for `streamText`, with what error messages need to name. */
 export interface ResolvedModel {
-  provider: ProviderName;
+  /** A built-in provider's name, or a plugin provider's. */
+  provider: ProviderName | (string & {});
   modelId: string;
   /** Where requests go, for messages like "cannot connect to ...". */
   baseUrl: string;
@@ -23,8 +26,14 @@ const PLACEHOLDER_API_KEY = 'opsmate-no-key';
  * Rejects with a ModelError naming the env var when the API key is missing, and saying how to
  * use a local model instead.
  */
-export async function resolveModel(name: string, env: NodeJS.ProcessEnv): Promise<ResolvedModel> {
-  const choice = parseModelName(name, env);
+export async function resolveModel(
+  name: string,
+  env: NodeJS.ProcessEnv,
+  plugins?: ProviderRegistry,
+): Promise<ResolvedModel> {
+  const parsed = parseModelName(name, env, plugins);
+  if ('plugin' in parsed) return await resolvePluginModel(parsed.plugin, parsed.modelId, env, plugins);
+  const choice = parsed;
   const info = providerInfo(choice.provider);
   const customBaseUrl = nonEmpty(env[info.baseUrlEnv]) ? env[info.baseUrlEnv]!.trim() : undefined;
   if (customBaseUrl && choice.provider !== 'ollama' && !isHttpUrl(customBaseUrl)) {
@@ -73,6 +82,47 @@ export async function resolveModel(name: string, env: NodeJS.ProcessEnv): Promis
       const provider = createOllama({ baseURL: baseUrl, fetch });
       return { ...common, baseUrl, model: provider.chat(choice.modelId) };
     }
+  }
+}
+
+/** A model of a plugin's provider; errors from its code name the plugin. */
+async function resolvePluginModel(
+  provider: ProviderDefinition,
+  modelId: string,
+  env: NodeJS.ProcessEnv,
+  plugins: ProviderRegistry | undefined,
+): Promise<ResolvedModel> {
+  const packageName = plugins?.get(provider.name)?.source.packageName;
+  const origin = packageName ? ` (plugin ${packageName})` : '';
+  const missing = provider.env.filter((variable) => variable.required && !nonEmpty(env[variable.name]));
+  if (missing.length > 0) {
+    throw new ModelError(
+      `${missing.map((variable) => variable.name).join(' and ')} ${missing.length === 1 ? 'is' : 'are'} not set: provider ${provider.name}${origin} needs ${missing.length === 1 ? 'it' : 'them'}`,
+      { hint: missing.map((variable) => `${variable.name}: ${variable.description}`).join('; ') },
+    );
+  }
+  const secretEnv = provider.env.find((variable) => variable.secret)?.name;
+  let baseUrl = `the ${provider.name} provider`;
+  try {
+    if (provider.baseUrl) baseUrl = provider.baseUrl(env);
+    const model = await provider.createModel({ modelId, env, fetch: connectionAwareFetch() });
+    return {
+      provider: provider.name,
+      modelId,
+      baseUrl,
+      ...(secretEnv ? { apiKeyEnv: secretEnv } : {}),
+      model,
+    };
+  } catch (error) {
+    if (OpsmateError.isInstance(error)) throw error;
+    throw new ModelError(
+      `provider ${provider.name}${origin} failed to create model ${modelId}: ${errorMessage(error)}`,
+      {
+        hint: packageName
+          ? `this is a problem in ${packageName}: report it to its author, or remove it with opsmate uninstall -y ${packageName}`
+          : 'check the provider',
+      },
+    );
   }
 }
 

@@ -1,6 +1,12 @@
 import type { z } from 'zod';
 import type { CommandReviewer } from '../../runtime/command-review.js';
-import type { OutputChunk, Runtime, RunResult } from '../../runtime/contract.js';
+import {
+  SHELL_LANGUAGE,
+  type CommandLanguage,
+  type OutputChunk,
+  type Runtime,
+  type RunResult,
+} from '../../runtime/contract.js';
 import type { SpillFiles } from './spill-files.js';
 
 /** Version tag of the tool contract below. Bumped only on a breaking change. */
@@ -21,6 +27,19 @@ export interface ToolContext {
   spillFiles: SpillFiles;
   /** Cap, in characters, on any text a tool returns to the model (`--max-output-length`). */
   maxOutputLength: number;
+}
+
+/** What a tool's description may depend on. */
+export interface ToolDescriptionOptions {
+  /** The language of the runtime's commands (SHELL_LANGUAGE for shells). */
+  language: CommandLanguage;
+}
+
+/** The description the model reads for `tool` with this runtime. */
+export function toolDescription(tool: ToolDefinition, runtime: Pick<Runtime, 'language'>): string {
+  return typeof tool.description === 'function'
+    ? tool.description({ language: runtime.language ?? SHELL_LANGUAGE })
+    : tool.description;
 }
 
 /** Per-call extras: cancellation and live output for the user. */
@@ -60,9 +79,17 @@ export interface ToolDefinition<Schema extends z.ZodObject = z.ZodObject> {
   name: string;
   /** One line for `opsmate list-tools`. */
   summary: string;
-  /** What the model reads about the tool: when to use it and how. */
-  description: string;
+  /**
+   * What the model reads about the tool: when to use it and how. A function gets the language of
+   * the runtime's commands, for a tool whose wording depends on it (ShellCommand on a SQL runtime).
+   */
+  description: string | ((options: ToolDescriptionOptions) => string);
   inputSchema: Schema;
+  /**
+   * True when a call only reads and changes nothing anywhere. The command policy lets read-only
+   * calls of a plugin's tool run unasked and asks (or, without a terminal, refuses) the others.
+   */
+  readOnly: boolean;
   /** A short line naming a call for the user, e.g. the command it runs. */
   title(input: z.output<Schema>): string;
   /**

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { AgentSession } from '../../agent/agent-loop.js';
-import { requireContext } from '../../agent/contexts/builtin-contexts.js';
 import { resolveModel, type ResolvedModel } from '../../agent/providers/resolve-model.js';
-import { selectTools } from '../../agent/tools/builtin-tools.js';
+import type { ToolDefinition } from '../../agent/tools/tool-contract.js';
+import { pluginError } from '../../plugins/plugin-errors.js';
 import { SpillFiles } from '../../agent/tools/spill-files.js';
 import type { Settings } from '../../config/settings.js';
 import type { CommandReviewer } from '../../runtime/command-review.js';
@@ -10,7 +10,8 @@ import type { GuardedRuntime } from '../../safety/guarded-runtime.js';
 import { NoTerminalReviewer } from '../../safety/reviewers.js';
 import type { CliContext } from '../cli-context.js';
 import { readSettings } from '../field-options.js';
-import { createRuntimeFromFlags } from '../open-runtime.js';
+import { openGuardedRuntime } from '../open-runtime.js';
+import { guardedTool } from './guarded-tool.js';
 import { terminalSpinner, type Spinner } from '../terminal/spinner.js';
 import { colorsFor, type Colors } from '../terminal/terminal-style.js';
 import { TerminalReviewer } from '../terminal/terminal-reviewer.js';
@@ -42,9 +43,10 @@ export async function openAgent(options: {
 }): Promise<OpenedAgent> {
   const { command, context } = options;
   const settings = readSettings(command, context.env);
-  const agentContext = requireContext(settings.context);
-  const tools = selectTools(settings.tools.length > 0 ? settings.tools : agentContext.tools);
-  const model = await resolveModel(settings.model, context.env);
+  const agentContext = context.contexts.require(settings.context).definition;
+  const toolNames = settings.tools.length > 0 ? settings.tools : agentContext.tools;
+  const chosenTools = toolNames.map((name) => context.tools.require(name));
+  const model = await resolveModel(settings.model, context.env, context.providers);
   context.logger.debug(`model ${model.provider}:${model.modelId} at ${model.baseUrl}`);
   const colors = colorsFor(context.stdout, context.env);
   const spinner = terminalSpinner(
@@ -66,21 +68,38 @@ export async function openAgent(options: {
   if (options.review && !interactive) {
     context.logger.warn('--review: stdin is not a terminal, so every command will be cancelled');
   }
-  const runtime = createRuntimeFromFlags({
+  const { runtime, toolCalls } = openGuardedRuntime({
     command,
     settings,
     context,
     outputLimitBytes: settings.maxOutputLength,
     guard: { reviewer, reviewAll: options.review },
   });
+  // A plugin's tool acts outside the shell: each call goes through the tool-call guard.
+  const tools: ToolDefinition[] = chosenTools.map(({ definition, source }) =>
+    source.kind === 'plugin'
+      ? guardedTool({ tool: definition, guard: toolCalls, origin: `plugin ${source.packageName}`, runtime })
+      : definition,
+  );
   try {
     spinner.start(`connecting to the ${runtime.name} runtime…`);
     await runtime.connect({ signal: options.signal });
-    const system = await agentContext.systemPrompt({
-      runtime,
-      signal: options.signal,
-      ...(settings.systemPrompt !== undefined ? { instructions: settings.systemPrompt } : {}),
-    });
+    const contextSource = context.contexts.require(settings.context).source;
+    let system: string;
+    try {
+      system = await agentContext.systemPrompt({
+        runtime,
+        env: context.env,
+        signal: options.signal,
+        ...(settings.systemPrompt !== undefined ? { instructions: settings.systemPrompt } : {}),
+      });
+    } catch (error) {
+      if (contextSource.kind !== 'plugin' || !contextSource.packageName) throw error;
+      throw pluginError(error, {
+        what: `context "${agentContext.name}" systemPrompt()`,
+        packageName: contextSource.packageName,
+      });
+    }
     spinner.stop();
     context.logger.debug(`system prompt:\n${system}`);
     const session = new AgentSession({

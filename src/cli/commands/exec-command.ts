@@ -5,6 +5,7 @@ import { ConfigError } from '../../errors/opsmate-error.js';
 import type { AuditError } from '../../safety/audit-log.js';
 import { isNotRunResult } from '../../runtime/command-review.js';
 import { targetFactsForModel } from '../../agent/tools/untrusted-text.js';
+import { NO_DEV_NULL_NOTICE } from '../../runtime/shell-runtime.js';
 import { gatherTargetFacts } from '../../runtime/target-facts.js';
 import { abortOnSignals } from '../abort-on-signals.js';
 import type { CliContext } from '../cli-context.js';
@@ -44,7 +45,10 @@ export function execCommand(context: CliContext): Command {
     .addOption(
       new Option('--idle-timeout <SECONDS>', 'kill the command when it prints nothing for this long'),
     )
-    .option('--info', 'print what the model is told about the target: OS, user, systemd, runtime')
+    .option(
+      '--info',
+      'print what the model is told about the target: runtime, and OS, user and systemd where they apply',
+    )
     .option(
       '--keep-output',
       'also save output over --output-limit to a spill file (it is shown live; by default not kept)',
@@ -96,8 +100,14 @@ async function runExec(words: string[], command: Command, context: CliContext): 
       return interrupt.exitCode();
     }
     if (options.info) {
-      context.stdout.write(`${targetFactsForModel(await gatherTargetFacts(runtime))}\n`);
-      return 0;
+      const facts = await gatherTargetFacts(runtime);
+      context.stdout.write(`${targetFactsForModel(facts)}\n`);
+      if (facts.failures.length === 0) return 0;
+      context.stderr.write(`opsmate: error: probing the target failed: ${facts.failures.join('; ')}\n`);
+      context.stderr.write(
+        'opsmate: hint: the facts above marked unknown are what the model would miss; check the target with `opsmate exec -- COMMAND`\n',
+      );
+      return 1;
     }
     const result = await runtime.run(shellCommand, {
       ...(timeoutMs !== undefined ? { timeoutMs } : {}),
@@ -127,7 +137,8 @@ async function runExec(words: string[], command: Command, context: CliContext): 
     // shell on purpose, and masking concerns what a model sees: exec's user saw the output live.
     const cutShort =
       result.timedOut || result.cancelled || (result.shellExited && result.shellExitReason !== 'exit');
-    if (result.notice && cutShort) context.logger.warn(result.notice);
+    if (result.notice && (cutShort || result.notice.includes(NO_DEV_NULL_NOTICE)))
+      context.logger.warn(result.notice);
     if (result.timedOut) return EXIT_TIMED_OUT;
     if (result.cancelled) return interrupt.exitCode();
     return result.exitCode ?? 1;

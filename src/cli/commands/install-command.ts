@@ -1,6 +1,8 @@
 import { Command, Option } from 'commander';
 import { pluginsDir } from '../../config/settings.js';
+import { ConfigError } from '../../errors/opsmate-error.js';
 import { installPlugins } from '../../plugins/plugin-installer.js';
+import { builtinRegistries } from '../../plugins/plugin-loader.js';
 import { describeProvides, describeSource } from '../../plugins/plugin-summary.js';
 import { builtinRegistry } from '../../runtimes/builtin-runtimes.js';
 import type { CliContext } from '../cli-context.js';
@@ -8,7 +10,7 @@ import { addSettingOptions, readSettings } from '../field-options.js';
 
 export function installCommand(context: CliContext): Command {
   const command = new Command('install')
-    .summary('install plugins (npm packages) that add runtimes')
+    .summary('install plugins (npm packages) that add runtimes, tools, contexts or model providers')
     .description(
       'Install opsmate plugins with npm into the plugins folder, then load and check each one. ' +
         'A plugin that fails to load is removed again and the folder is left as it was.\n' +
@@ -24,7 +26,17 @@ export function installCommand(context: CliContext): Command {
         'link a plugin folder instead of copying it, so edits take effect without reinstalling; TypeScript loads without a build (repeatable)',
       ).argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]),
     )
-    .option('--no-cache-dir', "use a throwaway npm cache instead of the user's");
+    .option('--no-cache-dir', "use a throwaway npm cache instead of the user's")
+    .option(
+      '--ignore-scripts',
+      "do not run the packages' install scripts (npm runs them otherwise, with your rights)",
+    )
+    .addOption(
+      new Option(
+        '--registry <URL>',
+        'npm registry to install from (default: what npm config says: ~/.npmrc, <plugins dir>/.npmrc, NPM_CONFIG_REGISTRY)',
+      ),
+    );
   addSettingOptions(command, ['home', 'pluginsDir', 'loglevel']);
   command.action(async (packages: string[], _options, self: Command) => {
     const options = self.opts<{
@@ -32,7 +44,14 @@ export function installCommand(context: CliContext): Command {
       forceReinstall?: boolean;
       editable?: string[];
       cacheDir?: boolean;
+      ignoreScripts?: boolean;
+      registry?: string;
     }>();
+    if (options.registry !== undefined && !/^https?:\/\/\S+$/.test(options.registry)) {
+      throw new ConfigError(`--registry ${JSON.stringify(options.registry)} is not an http(s) URL`, {
+        hint: 'e.g. --registry https://npm.example.com/',
+      });
+    }
     const settings = readSettings(self, context.env);
     const abort = new AbortController();
     const onSigint = (): void => abort.abort();
@@ -45,7 +64,14 @@ export function installCommand(context: CliContext): Command {
         upgrade: Boolean(options.upgrade),
         forceReinstall: Boolean(options.forceReinstall),
         noCacheDir: options.cacheDir === false,
+        ignoreScripts: Boolean(options.ignoreScripts),
+        ...(options.registry !== undefined ? { registry: options.registry } : {}),
+        onNotice: (text) => context.logger.warn(text),
         createRegistry: builtinRegistry,
+        createExtensions: () => {
+          const { runtimes: _runtimes, ...rest } = builtinRegistries(builtinRegistry());
+          return rest;
+        },
         signal: abort.signal,
         onDebug: (text) => context.logger.debug(text),
       });

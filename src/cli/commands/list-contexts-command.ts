@@ -1,21 +1,31 @@
 import { Command } from 'commander';
-import { BUILTIN_CONTEXTS } from '../../agent/contexts/builtin-contexts.js';
 import type { CliContext } from '../cli-context.js';
+import { addSettingOptions } from '../field-options.js';
 import { renderTable } from '../render/table.js';
+import { extensionSourceText, writeBrokenExtensions } from './list-extensions.js';
 
 export function listContextsCommand(context: CliContext): Command {
-  return new Command('list-contexts').summary('list the contexts (-c/--context)').action(async () => {
-    context.stdout.write(
-      await renderTable({
-        title: 'Contexts',
-        head: ['Name', 'Description', 'Tools'],
-        rows: BUILTIN_CONTEXTS.map((agentContext) => [
-          agentContext.name,
-          agentContext.description,
-          agentContext.tools.join(', '),
-        ]),
-        isTerminal: Boolean(context.stdout.isTTY),
-      }),
-    );
-  });
+  const command = new Command('list-contexts')
+    .summary('list the contexts (-c/--context), and where each comes from')
+    .action(async () => {
+      context.stdout.write(
+        await renderTable({
+          title: 'Contexts',
+          head: ['Name', 'Description', 'Tools', 'Source'],
+          rows: context.contexts
+            .list()
+            .map(({ definition, source }) => [
+              definition.name,
+              definition.description,
+              definition.tools.join(', '),
+              extensionSourceText(source),
+            ]),
+          isTerminal: Boolean(context.stdout.isTTY),
+        }),
+      );
+      writeBrokenExtensions(context, 'contexts');
+    });
+  // The plugins folder is read before parsing; the options are here so they are accepted and shown.
+  addSettingOptions(command, ['home', 'pluginsDir', 'loglevel']);
+  return command;
 }

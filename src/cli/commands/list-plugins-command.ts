@@ -21,7 +21,7 @@ export function listPluginsCommand(context: CliContext): Command {
         plugin.packageName,
         plugin.version ?? '?',
         describeProvides(plugin),
-        pluginWorks(plugin) ? 'ok' : 'broken',
+        !pluginWorks(plugin) ? 'broken' : plugin.versionMismatch ? 'wrong opsmate version' : 'ok',
         describeSource(plugin),
       ]);
       context.stdout.write(
@@ -34,6 +34,15 @@ export function listPluginsCommand(context: CliContext): Command {
       );
     }
     for (const problem of context.pluginProblems) context.stdout.write(`broken: ${problem}\n`);
+    for (const plugin of plugins) {
+      if (plugin.versionMismatch)
+        context.stdout.write(`version: ${plugin.packageName}: ${plugin.versionMismatch}\n`);
+      if (plugin.installScripts.length > 0) {
+        context.stdout.write(
+          `scripts: ${plugin.packageName} has install scripts: ${plugin.installScripts.join('; ')}\n`,
+        );
+      }
+    }
   });
   return command;
 }

@@ -1,19 +1,31 @@
 import { Command } from 'commander';
-import { BUILTIN_TOOLS } from '../../agent/tools/builtin-tools.js';
 import type { CliContext } from '../cli-context.js';
+import { addSettingOptions } from '../field-options.js';
 import { renderTable } from '../render/table.js';
+import { extensionSourceText, writeBrokenExtensions } from './list-extensions.js';
 
 export function listToolsCommand(context: CliContext): Command {
-  return new Command('list-tools')
-    .summary('list the tools the model can be given (--tools)')
+  const command = new Command('list-tools')
+    .summary('list the tools the model can be given (--tools), and where each comes from')
     .action(async () => {
       context.stdout.write(
         await renderTable({
           title: 'Tools',
-          head: ['Name', 'Description'],
-          rows: BUILTIN_TOOLS.map((tool) => [tool.name, tool.summary]),
+          head: ['Name', 'Description', 'Reads only', 'Source'],
+          rows: context.tools
+            .list()
+            .map(({ definition, source }) => [
+              definition.name,
+              definition.summary,
+              definition.readOnly ? 'yes' : 'no',
+              extensionSourceText(source),
+            ]),
           isTerminal: Boolean(context.stdout.isTTY),
         }),
       );
+      writeBrokenExtensions(context, 'tools');
     });
+  // The plugins folder is read before parsing; the options are here so they are accepted and shown.
+  addSettingOptions(command, ['home', 'pluginsDir', 'loglevel']);
+  return command;
 }

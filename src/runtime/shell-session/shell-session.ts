@@ -713,9 +713,7 @@ export class ShellSession {
   #killShell(shell: LiveShell): void {
     const sideChannel = this.#options.sideChannel;
     if (sideChannel && shell.pid > 0) {
-      void sideChannel(`kill -s KILL "$1" 2>/dev/null; exit 0`, [
-        String(shell.pid),
-      ]).catch(() => undefined);
+      void sideChannel(`kill -s KILL "$1" 2>/dev/null; exit 0`, [String(shell.pid)]).catch(() => undefined);
     }
     signalProcessGroup(shell.child, 'SIGKILL');
     shell.ended = true;

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
-import { stringMap } from '../../config/schema-fields.js';
+import { envVarMap } from '../../config/schema-fields.js';
 import { ConfigError, RuntimeError } from '../../errors/opsmate-error.js';
 import { co, type CoResult } from '../../process/child-process.js';
 import {
@@ -10,7 +10,7 @@ import {
   type RunResult,
   type RuntimeContext,
 } from '../../runtime/contract.js';
-import { ShellRuntime } from '../../runtime/shell-runtime.js';
+import { lacksDevNull, ShellRuntime } from '../../runtime/shell-runtime.js';
 import type { ShellExit, ShellTransport } from '../../runtime/shell-session/shell-session.js';
 import {
   classifyDockerFailure,
@@ -66,7 +66,7 @@ export const dockerConfigSchema = z.object({
     .describe(
       `Shell in the container; when the default ${DEFAULT_SHELL} is missing, ${FALLBACK_SHELL} is used`,
     ),
-  env: stringMap().describe('Environment variables for the commands (docker exec -e), as k=v,k2=v2'),
+  env: envVarMap().describe('Environment variables for the commands (docker exec -e), as k=v,k2=v2'),
   user: z
     .string()
     .optional()
@@ -401,6 +401,14 @@ class DockerRuntime extends ShellRuntime {
         'exit 0',
       ]);
       if (probe.exitCode === 0) return shell;
+      if (lacksDevNull(probe.stderr)) {
+        throw new RuntimeError(
+          `docker runtime: ${this.#what} has no /dev/null, so docker cannot start a process there`,
+          {
+            hint: 'create it in the container (mknod -m 666 /dev/null c 1 3) or fix the image',
+          },
+        );
+      }
       last = probe;
       if (classifyDockerFailure(probe) !== 'shell-missing') break;
     }

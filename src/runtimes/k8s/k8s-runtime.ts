@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { stringMap } from '../../config/schema-fields.js';
+import { envVarMap } from '../../config/schema-fields.js';
 import { RuntimeError } from '../../errors/opsmate-error.js';
 import { co, type CoResult } from '../../process/child-process.js';
 import {
@@ -35,7 +35,7 @@ export const k8sConfigSchema = z.object({
     .describe('Shell in the container (default /bin/sh, which every image with a shell has)'),
   context: z.string().optional().describe('kubeconfig context (default: the current context)'),
   kubeconfig: z.string().optional().describe('kubeconfig file (default: $KUBECONFIG or ~/.kube/config)'),
-  env: stringMap().describe('Environment variables exported in the shell, as k=v,k2=v2'),
+  env: envVarMap().describe('Environment variables exported in the shell, as k=v,k2=v2'),
 });
 
 export type K8sConfig = z.output<typeof k8sConfigSchema>;

@@ -7,14 +7,14 @@ import { co, type CoResult } from '../../process/child-process.js';
 import { defineRuntime, type RuntimeContext } from '../../runtime/contract.js';
 import { ShellRuntime } from '../../runtime/shell-runtime.js';
 import type { ShellTransport } from '../../runtime/shell-session/shell-session.js';
-import { stringMap } from '../../config/schema-fields.js';
+import { envVarMap } from '../../config/schema-fields.js';
 
 export const localConfigSchema = z.object({
   shell: z
     .string()
     .default('/bin/bash')
     .describe('Shell that runs the commands; /bin/sh is used when the default /bin/bash is missing'),
-  env: stringMap().describe('Extra environment variables for the commands, as k=v,k2=v2'),
+  env: envVarMap().describe('Extra environment variables for the commands, as k=v,k2=v2'),
   cwd: z
     .string()
     .optional()

@@ -58,7 +58,7 @@ describe('ssh runtime: password authentication', { skip }, () => {
 
   it('logs in with the password, which appears in no argv, environment or remote env', async () => {
     const runtime = create(PASSWORD);
-    assert.equal(await runtime.whoami(), TEST_USER);
+    assert.equal(await runtime.whoami!(), TEST_USER);
 
     const remoteEnv = await runtime.run('env; cat /proc/$$/environ');
     assert.equal(remoteEnv.exitCode, 0);

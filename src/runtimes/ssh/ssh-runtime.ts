@@ -2,7 +2,7 @@ import { accessSync, constants } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { stringList, stringMap } from '../../config/schema-fields.js';
+import { envVarMap, stringList } from '../../config/schema-fields.js';
 import { ConfigError, RuntimeError } from '../../errors/opsmate-error.js';
 import type { CoResult } from '../../process/child-process.js';
 import { defineRuntime, type RuntimeContext } from '../../runtime/contract.js';
@@ -97,7 +97,7 @@ export const sshConfigSchema = z.object({
       'each must be one ssh -o option such as ProxyJump=bastion; ControlMaster/ControlPath/ControlPersist are managed by opsmate',
     )
     .describe('Extra ssh -o options, e.g. ProxyJump=bastion,Compression=yes; they take precedence'),
-  env: stringMap()
+  env: envVarMap()
     .refine((env) => Object.keys(env).every(isShellVariableName), 'variable names must be like NAME_1')
     .describe('Environment variables for the remote commands, as k=v,k2=v2'),
 });

@@ -17,6 +17,7 @@ export const readSpilledOutputTool = defineTool({
   name: 'ReadSpilledOutput',
   summary: 'Reads line ranges of, or greps, the full output of a command whose output was cut',
   description: DESCRIPTION,
+  readOnly: true,
   inputSchema: z.object({
     file: z.string().min(1).describe('The spill file named in a ShellCommand result'),
     startLine: z.int().min(1).default(1).describe('First line to return or search from, 1-based'),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { isNotRunResult, notRunResult, type ReviewDecision } from '../../../runtime/command-review.js';
-import type { RunResult } from '../../../runtime/contract.js';
+import { SHELL_LANGUAGE, type CommandLanguage, type RunResult } from '../../../runtime/contract.js';
 import { defineTool, type ToolResult } from '../tool-contract.js';
 import { wrapUntrusted } from '../untrusted-text.js';
 
@@ -14,13 +14,25 @@ There is no terminal: nothing can prompt for input, so use non-interactive flags
 Long output is cut in the middle; when that happens the result names a file holding all of it, which ReadSpilledOutput reads in parts or searches.
 Prefer several small, read-only commands to one big one, and explain in \`description\` why you run each.`;
 
+/** For a runtime whose commands are not shell commands (SQL...). */
+function otherLanguageDescription(language: CommandLanguage): string {
+  return `Run a command on the target and get its exit code, stdout and stderr. The target is not a shell: write ${language.description}.
+Commands run one after another in one session, so session state carries over to later commands.
+There is no terminal: nothing can prompt for input. Keep each command bounded (limit the rows you ask for).
+Long output is cut in the middle; when that happens the result names a file holding all of it, which ReadSpilledOutput reads in parts or searches.
+Prefer several small, read-only commands to one big one, and explain in \`description\` why you run each.`;
+}
+
 export const shellCommandTool = defineTool({
   name: 'ShellCommand',
-  summary: 'Runs a shell command in the runtime and returns exit code, stdout and stderr',
-  description: DESCRIPTION,
+  summary:
+    "Runs a command in the runtime (a shell command, or the runtime's own language) and returns exit code, stdout and stderr",
+  description: ({ language }) =>
+    language.id === SHELL_LANGUAGE.id ? DESCRIPTION : otherLanguageDescription(language),
+  readOnly: false,
   inputSchema: z.object({
     description: z.string().default('').describe('Why you run this command, in a few words, for the user'),
-    command: z.string().min(1).describe('The shell command to run'),
+    command: z.string().min(1).describe("The command to run: a shell command, or in the runtime's language"),
     timeout: z
       .number()
       .positive()
