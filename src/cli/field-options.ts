@@ -46,6 +46,7 @@ export const RUNTIME_COMMAND_SETTINGS = [
   'loglevel',
   'auditLog',
   'policyFile',
+  'policyProfile',
   'redact',
 ] as const satisfies readonly SettingKey[];
 

@@ -6,7 +6,7 @@ import type { CommandReviewer } from '../runtime/command-review.js';
 import type { Runtime } from '../runtime/contract.js';
 import { pruneSpillFiles } from '../runtime/spill-files.js';
 import { AuditLog } from '../safety/audit-log.js';
-import { CommandPolicy } from '../safety/command-policy.js';
+import { CommandPolicy, type PolicyProfile } from '../safety/command-policy.js';
 import { GuardedRuntime, type AuditContext } from '../safety/guarded-runtime.js';
 import { NoTerminalReviewer } from '../safety/reviewers.js';
 import { SecretRedactor } from '../safety/secret-redactor.js';
@@ -22,6 +22,11 @@ export interface GuardFlags extends AuditContext {
   reviewer?: CommandReviewer;
   /** `-r/--review`: review every command, not only those the policy asks about. */
   reviewAll?: boolean;
+  /**
+   * The profile when neither `--policy-profile` nor the policy file names one: `read-only` for
+   * commands a model proposes (the default), `ask-destructive` for `exec`, where the user typed it.
+   */
+  defaultProfile?: PolicyProfile;
 }
 
 /**
@@ -46,6 +51,8 @@ export function createRuntimeFromFlags(options: {
     policy: CommandPolicy.load({
       ...(settings.policyFile !== undefined ? { file: settings.policyFile } : {}),
       defaultPath: defaultPolicyPath(settings),
+      ...(settings.policyProfile !== undefined ? { profile: settings.policyProfile } : {}),
+      defaultProfile: guard.defaultProfile ?? 'read-only',
     }),
     reviewer: guard.reviewer ?? new NoTerminalReviewer(),
     reviewAll: guard.reviewAll ?? false,

@@ -45,6 +45,8 @@ export interface AuditRecord {
   decidedBy: string;
   /** The policy rule that decided, or asked for the review. */
   rule?: string;
+  /** The policy profile the command was judged with: `read-only`, `ask-destructive`, `allow-all`. */
+  profile?: string;
   reason?: string;
   exitCode: number | null;
   durationMs: number;

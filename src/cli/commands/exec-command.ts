@@ -69,6 +69,7 @@ async function runExec(words: string[], command: Command, context: CliContext): 
     guard: {
       reviewer: chooseReviewer({ yes: Boolean(options.yes) && !options.review, context }),
       reviewAll: Boolean(options.review),
+      defaultProfile: 'ask-destructive',
     },
   });
   const interrupt = abortOnSigint();
