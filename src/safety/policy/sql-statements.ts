@@ -25,7 +25,7 @@ export function splitSql(source: string): SqlAnalysis {
   let index = 0;
   const finish = (end: number): void => {
     const text = source.slice(start, end).trim();
-    if (words.length > 0 || text !== '') statements.push({ words, text });
+    if (words.length > 0) statements.push({ words, text });
     words = [];
   };
   while (index < source.length) {
