@@ -417,7 +417,7 @@ function addViews(input: ViewInput): void {
     via: input.via,
     pipedInput: input.pipedInput,
     upstream: command.upstream,
-    redirects: words === command.words ? command.redirects : [],
+    redirects: command.redirects,
     assignments: words === command.words ? command.assignments : [],
     ...(command.stdinText !== undefined ? { stdinText: command.stdinText } : {}),
     ...(command.stdinDynamic !== undefined ? { stdinDynamic: command.stdinDynamic } : {}),

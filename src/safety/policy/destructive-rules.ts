@@ -346,7 +346,8 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
         const targetOption = args(segment).find((word) => word.text.startsWith('--target-directory=') || word.text === '-t');
         return SYSTEM_PATH.test(target) || targetOption !== undefined || (program === 'mv' && plain.slice(0, -1).some((text) => SYSTEM_PATH.test(text)));
       }
-      if (program === 'dd') return args(segment).some((word) => word.text.startsWith('of=') && SYSTEM_PATH.test(word.text.slice(3)));
+      if (program === 'dd')
+        return args(segment).some((word) => word.text.startsWith('of=') && SYSTEM_PATH.test(word.text.slice(3)) && !HARMLESS_DEVICES.has(word.text.slice(3)));
       if (program === 'sed' || program === 'perl') return options(segment).some((option) => /^-[a-zA-Z]*i|^--in-place/.test(option)) && plain.some((text) => SYSTEM_PATH.test(text));
       return false;
     },

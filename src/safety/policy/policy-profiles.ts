@@ -6,7 +6,7 @@
  * - `allow-all`: everything runs (still audited; user deny rules still apply).
  */
 import { BUILTIN_RULES, SYSTEM_PATH } from './destructive-rules.js';
-import { interpreterName, programName, SHELLS, shellInvocation, type CommandSegment, type ShellAnalysis } from './command-segments.js';
+import { interpreterName, programName, SHELLS, shellInvocation, WRAPPERS, type CommandSegment, type ShellAnalysis } from './command-segments.js';
 import { readOnlyVerdict, redirectVerdict, setSqlJudge, type SegmentVerdict } from './read-only-commands.js';
 import type { Construct } from './shell-parser.js';
 import { splitSql, sqlStatementProblem, type SqlProfile } from './sql-statements.js';
@@ -162,8 +162,11 @@ const SCANNED_PROGRAMS = new Set(['rm', 'dd', 'shred', 'truncate', 'wipefs', 'mk
 /** Programs known to take words that are not commands (`echo rm -rf /`, `grep rm`, `man rm`). */
 const KNOWN_NOT_RUNNING = new Set(['echo', 'printf', 'man', 'apropos', 'whatis', 'info', 'help', 'type', 'which', 'whereis', 'command', 'git', 'apt', 'apt-get', 'apt-cache', 'dpkg', 'yum', 'dnf', 'rpm', 'pip', 'npm', 'grep', 'egrep', 'fgrep', 'rg', 'ag', 'ack', 'logger', 'wall', 'notify-send', 'jq', 'yq', 'kubectl', 'helm', 'docker', 'podman', 'journalctl', 'systemctl', 'curl', 'wget', 'tar', 'zip', 'unzip', 'gzip', 'ls', 'cat', 'sed', 'awk', 'head', 'tail', 'sort', 'uniq', 'cut', 'tr', 'wc', 'test', '[', '[[', 'pgrep', 'pidof', 'ps', 'alias', 'trap', 'export', 'declare', 'local', 'read', 'history', 'fc', 'mysql', 'psql', 'redis-cli', 'sqlite3']);
 
+/** Programs whose inner commands the segment analysis already finds exactly. */
+const UNWRAPPED = new Set(['ssh', 'find', 'kubectl', 'oc', 'ip', 'docker', 'podman', 'nerdctl', 'crictl', 'lxc', 'incus', 'docker-compose', 'podman-compose', 'flock', 'eval', 'alias', 'trap', 'source', '.']);
+
 function isListedForScan(program: string): boolean {
-  return SHELLS.has(program) || interpreterName(program) !== undefined;
+  return SHELLS.has(program) || interpreterName(program) !== undefined || WRAPPERS[program] !== undefined || UNWRAPPED.has(program);
 }
 
 /** The SQL profile's verdict on each statement of a SQL command. */

@@ -185,6 +185,9 @@ function parseWith(parser: TreeSitterParser, source: string, depth: number): Par
   }
   try {
     new Converter({ parser, source, depth, result }).statement(tree.rootNode, ROOT);
+    // Catches what the walk did not visit (a missing `)` of `$(`, an error inside a token).
+    if (tree.rootNode.hasError && result.problems.length === 0)
+      result.problems.push('the command has a syntax error or is incomplete');
   } finally {
     tree.delete();
   }
@@ -478,7 +481,7 @@ class Converter {
     const destination = node.childForFieldName('destination') ?? node.namedChildren.at(-1);
     const target = destination && destination.type !== 'file_descriptor' ? this.word(destination, place) : EMPTY_WORD;
     for (const child of node.namedChildren) {
-      if (child && child !== destination && child.type !== 'file_descriptor') this.word(child, place);
+      if (child && child.id !== destination?.id && child.type !== 'file_descriptor') this.word(child, place);
     }
     return { redirect: { operator, ...base, target } };
   }
