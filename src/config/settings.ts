@@ -57,7 +57,7 @@ export const settingsSchema = z.object({
     .enum(['read-only', 'ask-destructive', 'allow-all'])
     .optional()
     .describe(
-      'What runs without asking: read-only (only commands recognised as read-only), ask-destructive (all but known-destructive commands) or allow-all (default: the policy file\'s profile, else read-only for the agent and ask-destructive for exec)',
+      "What runs without asking: read-only (only commands recognised as read-only), ask-destructive (all but known-destructive commands) or allow-all (default: the policy file's profile, else read-only for the agent and ask-destructive for exec)",
     ),
   redact: z
     .boolean()

@@ -215,10 +215,11 @@ describe('CommandPolicy built-in rules', () => {
     await assertAllows('cat data.json | python3 -m json.tool');
     await assertAllows("bash -c 'echo hi'");
     await assertAllows('curl -s https://example.com | grep -i title');
-    await assertAllows('sh < script.sh');
-    await assertAllows('bash -s < setup.sh');
+    // A script file is code the policy cannot see, however it reaches the shell.
+    await assertAsks('sh < script.sh', 'run-code-the-policy-cannot-see');
+    await assertAsks('bash -s < setup.sh', 'run-code-the-policy-cannot-see');
+    await assertAsks('bash script.sh < <(curl -s https://x)', 'run-code-the-policy-cannot-see');
     await assertAllows('grep -c x < <(curl -s https://x)');
-    await assertAllows('bash script.sh < <(curl -s https://x)');
   });
 
   it('asks when the command cannot be parsed', async () => {
@@ -292,12 +293,19 @@ rules:
 
   it('leaves other hosts and runtimes to the other rules', async () => {
     await assertAllows('systemctl restart nginx', dev, policy);
-    await assertAllows('systemctl restart nginx', { runtime: 'local', target: { host: 'prod-db-1' } }, policy);
+    await assertAllows(
+      'systemctl restart nginx',
+      { runtime: 'local', target: { host: 'prod-db-1' } },
+      policy,
+    );
     assert.equal((await policy.evaluate('rm -rf /x', dev)).rule, 'builtin:rm-recursive-or-force');
   });
 
   it('applies unscoped rules everywhere, and user rules before built-ins', async () => {
-    assert.equal((await policy.evaluate('cd infra && terraform -chdir=x destroy -auto-approve', dev)).action, 'deny');
+    assert.equal(
+      (await policy.evaluate('cd infra && terraform -chdir=x destroy -auto-approve', dev)).action,
+      'deny',
+    );
     assert.equal((await policy.evaluate('git push origin main --force', LOCAL)).action, 'ask');
     assert.equal((await policy.evaluate('git push origin main', LOCAL)).action, 'allow');
     const staging: PolicyScope = { runtime: 'k8s', target: { context: 'staging' } };

@@ -3,8 +3,19 @@ import { parse as parseYaml, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { ConfigError, errorMessage } from '../errors/opsmate-error.js';
 import { analyseShell, programName, type CommandSegment } from './policy/command-segments.js';
-import { judgeShell, judgeSql, POLICY_PROFILES, type PolicyProfile, type ProfileVerdict } from './policy/policy-profiles.js';
-import { loadShellParser, parsePlainCommand, type ParsedShell, type ShellParser } from './policy/shell-parser.js';
+import {
+  judgeShell,
+  judgeSql,
+  POLICY_PROFILES,
+  type PolicyProfile,
+  type ProfileVerdict,
+} from './policy/policy-profiles.js';
+import {
+  loadShellParser,
+  parsePlainCommand,
+  type ParsedShell,
+  type ShellParser,
+} from './policy/shell-parser.js';
 
 export { POLICY_PROFILES, PROFILE_DESCRIPTIONS, type PolicyProfile } from './policy/policy-profiles.js';
 
@@ -145,14 +156,24 @@ export class CommandPolicy {
 
   /** Reads a policy file. Throws a ConfigError naming the file and the problem. */
   static fromFile(path: string, options: Omit<CommandPolicyOptions, 'file' | 'source'> = {}): CommandPolicy {
-    return new CommandPolicy({ ...options, file: readPolicyFile(path), source: path, savePath: options.savePath ?? path });
+    return new CommandPolicy({
+      ...options,
+      file: readPolicyFile(path),
+      source: path,
+      savePath: options.savePath ?? path,
+    });
   }
 
   /**
    * The policy for a run: the given file (which must exist), else `defaultPath` when it exists,
    * else no user rules. "Always allow" rules are saved to the file, or to `defaultPath`.
    */
-  static load(options: { file?: string; defaultPath: string; profile?: PolicyProfile; defaultProfile?: PolicyProfile }): CommandPolicy {
+  static load(options: {
+    file?: string;
+    defaultPath: string;
+    profile?: PolicyProfile;
+    defaultProfile?: PolicyProfile;
+  }): CommandPolicy {
     const profiles = {
       ...(options.profile ? { profile: options.profile } : {}),
       ...(options.defaultProfile ? { defaultProfile: options.defaultProfile } : {}),
@@ -174,7 +195,13 @@ export class CommandPolicy {
   allowForSession(prefix: string, scope: PolicyScope): void {
     this.#sessionRules.unshift(
       compileRule(
-        { action: 'allow', prefix, runtime: scope.runtime, ...(Object.keys(scope.target).length > 0 ? { target: scope.target } : {}), ...(scope.language ? { language: scope.language } : {}) },
+        {
+          action: 'allow',
+          prefix,
+          runtime: scope.runtime,
+          ...(Object.keys(scope.target).length > 0 ? { target: scope.target } : {}),
+          ...(scope.language ? { language: scope.language } : {}),
+        },
         'session',
       ),
     );
@@ -186,12 +213,21 @@ export class CommandPolicy {
    */
   saveAllowRule(prefix: string, scope: PolicyScope): string {
     const path = this.savePath;
-    if (!path) throw new ConfigError('there is no policy file to save the rule to', { hint: 'set --policy-file (env OPSMATE_POLICY_FILE)' });
+    if (!path)
+      throw new ConfigError('there is no policy file to save the rule to', {
+        hint: 'set --policy-file (env OPSMATE_POLICY_FILE)',
+      });
     const text = existsSync(path) ? readFileSync(path, 'utf8') : '';
     const document = parseDocument(text);
-    if (document.errors.length > 0) throw new ConfigError(`policy file ${path}: ${document.errors[0]!.message}`);
+    if (document.errors.length > 0)
+      throw new ConfigError(`policy file ${path}: ${document.errors[0]!.message}`);
     if (!document.contents || !document.has('rules')) document.set('rules', document.createNode([]));
-    const rule: Record<string, unknown> = { name: 'always-allow', action: 'allow', prefix, runtime: scope.runtime };
+    const rule: Record<string, unknown> = {
+      name: 'always-allow',
+      action: 'allow',
+      prefix,
+      runtime: scope.runtime,
+    };
     if (Object.keys(scope.target).length > 0) rule.target = scope.target;
     if (scope.language && scope.language !== 'shell') rule.language = scope.language;
     document.addIn(['rules'], document.createNode(rule));
@@ -222,7 +258,12 @@ export class CommandPolicy {
     const rules = this.#rulesFor(scope, 'shell');
     const parts: PolicyPart[] = [];
     for (const problem of analysis.problems) {
-      parts.push({ action: profile === 'allow-all' ? 'allow' : 'ask', rule: 'parser', subject: command, reason: `the command could not be fully checked: ${problem}` });
+      parts.push({
+        action: profile === 'allow-all' ? 'allow' : 'ask',
+        rule: 'parser',
+        subject: command,
+        reason: `the command could not be fully checked: ${problem}`,
+      });
     }
     for (const segment of analysis.segments) {
       const subject = describe(segment);
@@ -235,12 +276,23 @@ export class CommandPolicy {
       parts.push(
         verdict
           ? { action: verdict.allow ? 'allow' : 'ask', rule: verdict.rule, subject, reason: verdict.reason }
-          : { action: 'allow', rule: this.#useProfile ? profile : 'default', subject, reason: 'no rule matched' },
+          : {
+              action: 'allow',
+              rule: this.#useProfile ? profile : 'default',
+              subject,
+              reason: 'no rule matched',
+            },
       );
     }
     for (const construct of analysis.constructs) {
       const verdict = verdicts.get(construct);
-      if (verdict && !verdict.allow) parts.push({ action: 'ask', rule: verdict.rule, subject: verdict.subject ?? construct.kind, reason: verdict.reason });
+      if (verdict && !verdict.allow)
+        parts.push({
+          action: 'ask',
+          rule: verdict.rule,
+          subject: verdict.subject ?? construct.kind,
+          reason: verdict.reason,
+        });
     }
     return this.#decide(parts, 'shell');
   }
@@ -250,26 +302,53 @@ export class CommandPolicy {
     const parts: PolicyPart[] = [];
     if (language !== 'sql') {
       // A language the policy cannot read: only user rules (on the whole text) and the profile decide.
-      const subject = { words: command.trim().split(/\s+/).map((text) => ({ text })), text: command.trim() };
+      const subject = {
+        words: command
+          .trim()
+          .split(/\s+/)
+          .map((text) => ({ text })),
+        text: command.trim(),
+      };
       const rule = rules.find((candidate) => candidate.matches(subject));
-      if (rule) parts.push({ action: rule.action, rule: rule.label, subject: subject.text, reason: rule.reason });
-      else if (this.profile === 'allow-all' || !this.#useProfile) parts.push({ action: 'allow', rule: this.profile, subject: subject.text, reason: 'no rule matched' });
-      else parts.push({ action: 'ask', rule: `${this.profile}:unknown-language`, subject: subject.text, reason: `the policy cannot read ${language} commands, so it cannot tell whether this one is safe` });
+      if (rule)
+        parts.push({ action: rule.action, rule: rule.label, subject: subject.text, reason: rule.reason });
+      else if (this.profile === 'allow-all' || !this.#useProfile)
+        parts.push({ action: 'allow', rule: this.profile, subject: subject.text, reason: 'no rule matched' });
+      else
+        parts.push({
+          action: 'ask',
+          rule: `${this.profile}:unknown-language`,
+          subject: subject.text,
+          reason: `the policy cannot read ${language} commands, so it cannot tell whether this one is safe`,
+        });
       return this.#decide(parts, language);
     }
     const judged = judgeSql(command, this.#useProfile ? this.profile : 'allow-all');
     for (const problem of judged.problems) {
-      parts.push({ action: this.profile === 'allow-all' ? 'allow' : 'ask', rule: 'parser', subject: command, reason: `the SQL could not be fully checked: ${problem}` });
+      parts.push({
+        action: this.profile === 'allow-all' ? 'allow' : 'ask',
+        rule: 'parser',
+        subject: command,
+        reason: `the SQL could not be fully checked: ${problem}`,
+      });
     }
     judged.statements.forEach((statement, index) => {
-      const subject = { words: statement.words.map((word) => ({ text: word.toLowerCase() })), text: statement.text };
+      const subject = {
+        words: statement.words.map((word) => ({ text: word.toLowerCase() })),
+        text: statement.text,
+      };
       const rule = rules.find((candidate) => candidate.matches(subject));
       if (rule) {
         parts.push({ action: rule.action, rule: rule.label, subject: statement.text, reason: rule.reason });
         return;
       }
       const verdict = judged.verdicts[index]!;
-      parts.push({ action: verdict.allow ? 'allow' : 'ask', rule: verdict.rule, subject: statement.text, reason: verdict.reason });
+      parts.push({
+        action: verdict.allow ? 'allow' : 'ask',
+        rule: verdict.rule,
+        subject: statement.text,
+        reason: verdict.reason,
+      });
     });
     return this.#decide(parts, language);
   }
@@ -283,7 +362,13 @@ export class CommandPolicy {
     if (!decided) return { ...base, action: 'allow', rule: 'default', reason: 'nothing to run' };
     if (decided.action === 'allow' && parts.length > 1) {
       const rules = [...new Set(parts.map((part) => part.rule))];
-      return { ...base, action: 'allow', rule: rules.length === 1 ? rules[0]! : rules.join(', '), reason: this.profile === 'read-only' ? 'every part is read-only or allowed by a rule' : decided.reason };
+      return {
+        ...base,
+        action: 'allow',
+        rule: rules.length === 1 ? rules[0]! : rules.join(', '),
+        reason:
+          this.profile === 'read-only' ? 'every part is read-only or allowed by a rule' : decided.reason,
+      };
     }
     return {
       ...base,
@@ -328,7 +413,10 @@ function readPolicyFile(path: string): PolicyFile {
 }
 
 function describe(segment: CommandSegment): string {
-  const text = segment.words.length > 0 ? segment.text : segment.redirects.map((redirect) => `${redirect.operator} ${redirect.target.text}`).join(' ');
+  const text =
+    segment.words.length > 0
+      ? segment.text
+      : segment.redirects.map((redirect) => `${redirect.operator} ${redirect.target.text}`).join(' ');
   return segment.via.length > 0 ? `${text} (inside ${segment.via.join(' → ')})` : text;
 }
 
@@ -357,7 +445,9 @@ function compileRule(rule: PolicyRule, position: string): CompiledRule {
     ...(languages ? { languages } : {}),
     ...(rule.target
       ? {
-          target: Object.entries(rule.target).map(([key, glob]) => [key, globRegex(glob)] as [string, RegExp]),
+          target: Object.entries(rule.target).map(
+            ([key, glob]) => [key, globRegex(glob)] as [string, RegExp],
+          ),
         }
       : {}),
     matches: (subject) =>

@@ -238,7 +238,10 @@ describe('GuardedRuntime', () => {
     await guard.run('df -h /');
     const refused = await guard.run('touch /tmp/x');
     assert.deepEqual(inner.commands, ['df -h /']);
-    assert.match(refused.notice!, /not run: needs approval \(touch is not on the read-only list \[read-only:not-listed\]\)/);
+    assert.match(
+      refused.notice!,
+      /not run: needs approval \(touch is not on the read-only list \[read-only:not-listed\]\)/,
+    );
     assert.deepEqual(
       entries().map((entry) => [entry.outcome, entry.profile]),
       [
@@ -249,7 +252,10 @@ describe('GuardedRuntime', () => {
   });
 
   it('"always allow" for the session runs the next command with that prefix without asking', async () => {
-    const reviewer = new ScriptedReviewer({ action: 'approve', remember: { prefix: 'systemctl restart nginx', scope: 'session' } });
+    const reviewer = new ScriptedReviewer({
+      action: 'approve',
+      remember: { prefix: 'systemctl restart nginx', scope: 'session' },
+    });
     const { inner, guard } = setup({ policy: new CommandPolicy(), reviewer });
     await guard.run('systemctl restart nginx');
     assert.equal(reviewer.requests.length, 1);
@@ -257,7 +263,11 @@ describe('GuardedRuntime', () => {
     await guard.run('systemctl restart nginx --no-block');
     await guard.run('systemctl restart sshd');
     assert.equal(reviewer.requests.length, 2, 'a command outside the prefix is still asked about');
-    assert.deepEqual(inner.commands, ['systemctl restart nginx', 'systemctl restart nginx --no-block', 'systemctl restart sshd']);
+    assert.deepEqual(inner.commands, [
+      'systemctl restart nginx',
+      'systemctl restart nginx --no-block',
+      'systemctl restart sshd',
+    ]);
     // The prefix covers that command only: what else the line does is still judged.
     await guard.run('systemctl restart nginx; touch /tmp/x');
     assert.equal(reviewer.requests.length, 3);
@@ -267,7 +277,10 @@ describe('GuardedRuntime', () => {
     const { writeFileSync } = await import('node:fs');
     const file = join(mkdtempSync(join(dir, 'policy-')), 'policy.yaml');
     writeFileSync(file, '# my rules\nrules:\n  - action: deny\n    commands: [mkfs]\n');
-    const reviewer = new ScriptedReviewer({ action: 'approve', remember: { prefix: 'touch /tmp/marker', scope: 'policy-file' } });
+    const reviewer = new ScriptedReviewer({
+      action: 'approve',
+      remember: { prefix: 'touch /tmp/marker', scope: 'policy-file' },
+    });
     const { guard } = setup({ policy: CommandPolicy.fromFile(file), reviewer });
     await guard.run('touch /tmp/marker');
     const saved = readFileSync(file, 'utf8');

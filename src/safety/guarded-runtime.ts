@@ -9,7 +9,12 @@ import {
 } from '../runtime/command-review.js';
 import type { CommandLanguage, Runtime, RunOptions, RunResult } from '../runtime/contract.js';
 import type { AuditLog, AuditOutcome, AuditRecord } from './audit-log.js';
-import { defaultReason, type CommandPolicy, type PolicyDecision, type PolicyScope } from './command-policy.js';
+import {
+  defaultReason,
+  type CommandPolicy,
+  type PolicyDecision,
+  type PolicyScope,
+} from './command-policy.js';
 import type { SecretRedactor } from './secret-redactor.js';
 
 /** Who, or what, approved commands, as the audit log names it. Reviewers may carry a `label`. */
@@ -105,7 +110,11 @@ export class GuardedRuntime implements Runtime {
   }
 
   #scope(): PolicyScope {
-    return { runtime: this.name, target: this.#inner.target(), language: this.#inner.language?.id ?? 'shell' };
+    return {
+      runtime: this.name,
+      target: this.#inner.target(),
+      language: this.#inner.language?.id ?? 'shell',
+    };
   }
 
   /** "Always allow": the reviewer approved a prefix for the session, or for the policy file too. */

@@ -59,9 +59,52 @@ const NOT_SECRET_TOKENS = new Set([
   'HINT',
   'LABEL',
   'SOURCE',
+  'DAYS',
+  'DAY',
+  'HOURS',
+  'MINUTES',
+  'SECONDS',
+  'AGE',
+  'WARN',
+  'HISTORY',
+  'REQUIRED',
+  'ENABLED',
+  'RETRIES',
+  'ATTEMPTS',
+  'STRENGTH',
+  'COMPLEXITY',
 ]);
 /** Names whose KEY is not a secret: public keys, database and sort keys, keyboard layouts. */
-const NOT_SECRET_KEY_OWNERS = new Set(['PUBLIC', 'PUB', 'SORT', 'PRIMARY', 'FOREIGN', 'PARTITION', 'ROUTING', 'CACHE', 'HASH', 'SHARD', 'GROUP', 'MAP', 'DICT', 'LOOKUP', 'JOIN', 'UNIQUE', 'INDEX', 'ROW', 'COLUMN', 'ENTRY', 'KBD', 'KEYBOARD', 'HOT', 'SHORTCUT', 'MONKEY', 'TURN', 'DOCKEY', 'SSH_HOST']);
+const NOT_SECRET_KEY_OWNERS = new Set([
+  'PUBLIC',
+  'PUB',
+  'SORT',
+  'PRIMARY',
+  'FOREIGN',
+  'PARTITION',
+  'ROUTING',
+  'CACHE',
+  'HASH',
+  'SHARD',
+  'GROUP',
+  'MAP',
+  'DICT',
+  'LOOKUP',
+  'JOIN',
+  'UNIQUE',
+  'INDEX',
+  'ROW',
+  'COLUMN',
+  'ENTRY',
+  'KBD',
+  'KEYBOARD',
+  'HOT',
+  'SHORTCUT',
+  'MONKEY',
+  'TURN',
+  'DOCKEY',
+  'SSH_HOST',
+]);
 
 const SECRET_WORD =
   /^(?:PASSWORD|PASSWD|PASS|PWD|PASSPHRASE|SECRET|SECRETS|TOKEN|APIKEY|CREDENTIALS?|CREDS|COOKIE|DSN|AUTHTOKEN|PRIVATEKEY|SECRETKEY|ACCESSKEY|KEYSTOREPASSWORD)$/;
@@ -92,9 +135,15 @@ export function isSecretName(name: string): boolean {
     if (owner !== undefined && NOT_SECRET_KEY_OWNERS.has(owner)) return false;
     if (words.length === 1) return false;
     // `*_KEY`, `*_KEY_BASE`, `*_KEY_DATA`, `KEY_*_SECRET`.
-    return keyAt === words.length - 1 || ['BASE', 'DATA', 'MATERIAL', 'VALUE', 'B64', 'BASE64', 'PEM', 'JSON'].includes(last);
+    return (
+      keyAt === words.length - 1 ||
+      ['BASE', 'DATA', 'MATERIAL', 'VALUE', 'B64', 'BASE64', 'PEM', 'JSON'].includes(last)
+    );
   }
-  return /^(?:CONNECTION_STRING|CONN_STR|DATABASE_URL|SIGNING|ENCRYPTION)$/.test(joined) || /(?:_|^)(?:SIGNATURE|SIG)$/.test(joined);
+  return (
+    /^(?:CONNECTION_STRING|CONN_STR|DATABASE_URL|SIGNING|ENCRYPTION)$/.test(joined) ||
+    /(?:_|^)(?:SIGNATURE|SIG)$/.test(joined)
+  );
 }
 
 /** Characters of a name, and the longest name looked at (bounded so every scan stays linear). */
@@ -109,24 +158,43 @@ const HINTED_NAME = `${NAME_HINT}${NAME}`;
 
 /** Known token formats, one alternation so the text is scanned once: [regex body, kind]. */
 const TOKEN_FORMATS: Array<[string, string]> = [
-  [String.raw`(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Za-z0-9])`, 'aws-access-key-id'],
+  [
+    String.raw`(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Za-z0-9])`,
+    'aws-access-key-id',
+  ],
   [String.raw`gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_\w{22,255}`, 'github-token'],
   [String.raw`glpat-[A-Za-z0-9_-]{20,255}`, 'gitlab-token'],
   [String.raw`xox[abposre]-[A-Za-z0-9-]{10,255}`, 'slack-token'],
-  [String.raw`sk-(?:proj-|ant-[a-z]+\d\d-|svcacct-)?[A-Za-z0-9_-]{20,255}|[rsp]k_(?:live|test)_[A-Za-z0-9]{16,255}|whsec_[A-Za-z0-9]{20,255}`, 'api-key'],
+  [
+    String.raw`sk-(?:proj-|ant-[a-z]+\d\d-|svcacct-)?[A-Za-z0-9_-]{20,255}|[rsp]k_(?:live|test)_[A-Za-z0-9]{16,255}|whsec_[A-Za-z0-9]{20,255}`,
+    'api-key',
+  ],
   [String.raw`AIza[0-9A-Za-z_-]{35}`, 'google-api-key'],
   [String.raw`npm_[A-Za-z0-9]{36}`, 'npm-token'],
   [String.raw`hv[sbr]\.[A-Za-z0-9_-]{24,255}`, 'vault-token'],
   [String.raw`eyJ[A-Za-z0-9_-]{8,4096}\.[A-Za-z0-9_-]{8,8192}\.[A-Za-z0-9_-]{0,4096}`, 'jwt'],
-  [String.raw`LS0tLS1CRUdJTi[A-Za-z0-9+/=]{20,65536}`, 'private-key'],
+  // base64 of `-----BEGIN ` followed by anything but a certificate, public key or CRL.
+  [
+    String.raw`LS0tLS1CRUdJTi(?!BDRVJUSUZJQ0FUR|BQVUJMSUMgS0VZ|BYNTA5IENSTC|BUUlVTVEVEIENFUlRJRklDQVRF)[A-Za-z0-9+/=]{20,65536}`,
+    'private-key',
+  ],
   [String.raw`(?:SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43})`, 'sendgrid-key'],
   [String.raw`(?:dop|doo|dor)_v1_[a-f0-9]{64}`, 'digitalocean-token'],
   [String.raw`(?:AccountKey|SharedAccessKey)=[A-Za-z0-9+/=]{20,512}`, 'azure-key'],
   [String.raw`pypi-[A-Za-z0-9_-]{50,255}`, 'pypi-token'],
-  [String.raw`(?:https?://)?hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9_/-]{8,255}`, 'slack-webhook'],
-  [String.raw`(?:https?://)?(?:discord(?:app)?\.com)/api/webhooks/[0-9]{5,30}/[A-Za-z0-9_-]{20,255}`, 'discord-webhook'],
+  [
+    String.raw`(?:https?://)?hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9_/-]{8,255}`,
+    'slack-webhook',
+  ],
+  [
+    String.raw`(?:https?://)?(?:discord(?:app)?\.com)/api/webhooks/[0-9]{5,30}/[A-Za-z0-9_-]{20,255}`,
+    'discord-webhook',
+  ],
 ];
-const TOKEN_REGEX = new RegExp(`(?<![A-Za-z0-9_])(?:${TOKEN_FORMATS.map(([body]) => `(${body})`).join('|')})`, 'g');
+const TOKEN_REGEX = new RegExp(
+  `(?<![A-Za-z0-9_])(?:${TOKEN_FORMATS.map(([body]) => `(${body})`).join('|')})`,
+  'g',
+);
 
 /** A rule masks group `secret` of each match and keeps the text before and after it. */
 interface Pattern {
@@ -151,7 +219,12 @@ const PATTERNS: Pattern[] = [
     secret: 2,
     needs: /authorization/i,
   },
-  { kind: 'bearer-token', regex: /(\b(?:Bearer|Token)[ \t]+)([A-Za-z0-9._~+/-]{16,4096}=*)/g, secret: 2, needs: /Bearer|Token/ },
+  {
+    kind: 'bearer-token',
+    regex: /(\b(?:Bearer|Token)[ \t]+)([A-Za-z0-9._~+/-]{16,4096}=*)/g,
+    secret: 2,
+    needs: /Bearer|Token/,
+  },
   {
     kind: 'url-password',
     regex: /(\b[a-zA-Z][a-zA-Z0-9+.-]{0,31}:\/\/[^\s:/@"'<>]{0,256}:)([^\s@/"'<>]{1,1024})(@)/g,
@@ -163,7 +236,11 @@ const PATTERNS: Pattern[] = [
     kind: 'url-secret',
     regex: new RegExp(String.raw`([?&;](${NAME})=)([^&#\s"'<>;]{1,4096})`, 'g'),
     secret: 3,
-    when: (groups) => isSecretName(groups[2] ?? '') || /^(?:sig|signature|x-amz-signature|x-goog-signature|code|key|access_token|token|auth)$/i.test(groups[2] ?? ''),
+    when: (groups) =>
+      isSecretName(groups[2] ?? '') ||
+      /^(?:sig|signature|x-amz-signature|x-goog-signature|code|key|access_token|token|auth)$/i.test(
+        groups[2] ?? '',
+      ),
     needs: /[?&;]/,
   },
   {
@@ -184,13 +261,30 @@ const PATTERNS: Pattern[] = [
   },
   {
     kind: 'password-flag',
-    regex: /(\b(?:mysql|mysqldump|mysqladmin|mariadb|mariadb-dump)\b[^\n|;&]{0,512}?[ \t]-p)('[^'\n]{0,1024}'|"[^"\n]{0,1024}"|[^\s'"]{1,1024})/g,
+    regex:
+      /(\b(?:mysql|mysqldump|mysqladmin|mariadb|mariadb-dump)\b[^\n|;&]{0,512}?[ \t]-p)('[^'\n]{0,1024}'|"[^"\n]{0,1024}"|[^\s'"]{1,1024})/g,
     secret: 2,
     needs: /mysql|mariadb/,
   },
-  { kind: 'password-flag', regex: /(\bsshpass[ \t]+-p[ \t]*)('[^'\n]{0,1024}'|"[^"\n]{0,1024}"|\S{1,1024})/g, secret: 2, needs: /sshpass/ },
-  { kind: 'password-flag', regex: /(\bredis-cli\b[^\n|;&]{0,512}?[ \t](?:-a|--pass)[ \t]+)('[^'\n]{0,1024}'|"[^"\n]{0,1024}"|\S{1,1024})/g, secret: 2, needs: /redis-cli/ },
-  { kind: 'password-flag', regex: /((?:^|\s)(?:-u|--user)[ \t]+["']?[^\s:'"]{1,256}:)([^\s'"]{1,1024})/g, secret: 2, needs: /-u|--user/ },
+  {
+    kind: 'password-flag',
+    regex: /(\bsshpass[ \t]+-p[ \t]*)('[^'\n]{0,1024}'|"[^"\n]{0,1024}"|\S{1,1024})/g,
+    secret: 2,
+    needs: /sshpass/,
+  },
+  {
+    kind: 'password-flag',
+    regex:
+      /(\bredis-cli\b[^\n|;&]{0,512}?[ \t](?:-a|--pass)[ \t]+)('[^'\n]{0,1024}'|"[^"\n]{0,1024}"|\S{1,1024})/g,
+    secret: 2,
+    needs: /redis-cli/,
+  },
+  {
+    kind: 'password-flag',
+    regex: /((?:^|\s)(?:-u|--user)[ \t]+["']?[^\s:'"]{1,256}:)([^\s'"]{1,1024})/g,
+    secret: 2,
+    needs: /-u|--user/,
+  },
   // Java system properties in `ps` output: `-Dspring.datasource.password=x`.
   {
     kind: 'secret-property',
@@ -202,7 +296,10 @@ const PATTERNS: Pattern[] = [
   // `env`, `export -p`, `.env`, npmrc, `"Env": ["DB_PASSWORD=x"]`, `PGPASSWORD=x psql`, `-e TOKEN=x`.
   {
     kind: 'secret-env',
-    regex: new RegExp(String.raw`(^[ \t]{0,64}(?:export[ \t]+|declare[ \t]+-x[ \t]+)?(${HINTED_NAME})[ \t]*=[ \t]*)([^\n]{1,65536})`, 'gm'),
+    regex: new RegExp(
+      String.raw`(^[ \t]{0,64}(?:export[ \t]+|declare[ \t]+-x[ \t]+)?(${HINTED_NAME})[ \t]*=[ \t]*)([^\n]{1,65536})`,
+      'gm',
+    ),
     secret: 3,
     when: (groups) => isSecretName(groups[2] ?? ''),
     needs: /=/,
@@ -239,7 +336,10 @@ const PATTERNS: Pattern[] = [
   },
   {
     kind: 'secret-env',
-    regex: new RegExp(String.raw`("name"[ \t]*:[ \t]*"(${HINTED_NAME})"[ \t]*,[ \t\r\n]{0,64}"value"[ \t]*:[ \t]*")((?:[^"\\\n]|\\.){1,8192})(")`, 'g'),
+    regex: new RegExp(
+      String.raw`("name"[ \t]*:[ \t]*"(${HINTED_NAME})"[ \t]*,[ \t\r\n]{0,64}"value"[ \t]*:[ \t]*")((?:[^"\\\n]|\\.){1,8192})(")`,
+      'g',
+    ),
     secret: 3,
     after: 4,
     when: (groups) => isSecretName(groups[2] ?? ''),
@@ -263,14 +363,41 @@ const PATTERNS: Pattern[] = [
     needs: /key="/i,
   },
   // .netrc: `machine h login u password p`, or `password p` on a line of its own.
-  { kind: 'netrc-password', regex: /(\b(?:machine|login|default)\b[^\n]{0,512}?[ \t]password[ \t]+)(\S{1,1024})/g, secret: 2, needs: /password/ },
-  { kind: 'netrc-password', regex: /(^[ \t]{0,64}password[ \t]+)(\S{1,1024})(?=[ \t]*$)/gm, secret: 2, needs: /password/ },
+  {
+    kind: 'netrc-password',
+    regex: /(\b(?:machine|login|default)\b[^\n]{0,512}?[ \t]password[ \t]+)(\S{1,1024})/g,
+    secret: 2,
+    needs: /password/,
+  },
+  {
+    kind: 'netrc-password',
+    regex: /(^[ \t]{0,64}password[ \t]+)(\S{1,1024})(?=[ \t]*$)/gm,
+    secret: 2,
+    needs: /password/,
+  },
   // .pgpass: `host:port:database:user:password`.
-  { kind: 'pgpass-password', regex: /(^[^:\s#]{1,256}:(?:\d{1,5}|\*):[^:\s]{1,256}:[^:\s]{1,256}:)([^\n]{1,1024})$/gm, secret: 2, needs: /:/ },
+  {
+    kind: 'pgpass-password',
+    regex:
+      /(^(?:[A-Za-z0-9-]{1,63}\.[A-Za-z0-9.-]{1,190}|localhost|\*|\[[0-9a-fA-F:]{2,45}\]):(?:\d{1,5}|\*):[^:\s]{1,256}:[^:\s]{1,256}:)([^\n]{1,1024})$/gm,
+    secret: 2,
+    needs: /:/,
+  },
   // /etc/shadow: the hash field.
-  { kind: 'password-hash', regex: /(^[a-z_][a-z0-9_.-]{0,31}\$?:)(\$[0-9a-z]{1,4}\$[^:\n]{1,1024})(?=:)/gm, secret: 2, needs: /\$/ },
+  {
+    kind: 'password-hash',
+    regex: /(^[a-z_][a-z0-9_.-]{0,31}\$?:)(\$[0-9a-z]{1,4}\$[^:\n]{1,1024})(?=:)/gm,
+    secret: 2,
+    needs: /\$/,
+  },
   // Docker `auths` and similar: `"auth": "dXNlcjpwYXNz"`.
-  { kind: 'secret-value', regex: /("(?:auth|identitytoken|registrytoken)"[ \t]*:[ \t]*")([^"\n]{1,8192})(")/g, secret: 2, after: 3, needs: /"auth"|token"/ },
+  {
+    kind: 'secret-value',
+    regex: /("(?:auth|identitytoken|registrytoken)"[ \t]*:[ \t]*")([^"\n]{1,8192})(")/g,
+    secret: 2,
+    after: 3,
+    needs: /"auth"|token"/,
+  },
 ];
 
 /** The line opsmate's output collector puts between head and tail when it cuts the middle. */
@@ -281,7 +408,9 @@ function endsInsideSecret(lastLine: string): boolean {
   const tail = lastLine.slice(-300);
   const keyed = new RegExp(String.raw`(${NAME})[ \t]*[=:][ \t]*["']?$`).exec(tail);
   if (keyed && isSecretName(keyed[1] ?? '')) return true;
-  return /\b(?:Bearer|Basic|Token|Authorization:)[ \t]*$|:\/\/[^\s:/@]{0,256}:$|\[REDACTED:[^\]]{1,64}\]["']?$/.test(tail);
+  return /\b(?:Bearer|Basic|Token|Authorization:)[ \t]*$|:\/\/[^\s:/@]{0,256}:$|\[REDACTED:[^\]]{1,64}\]["']?$/.test(
+    tail,
+  );
 }
 
 /** The start of a known token format, cut off at the end of a head. */
@@ -354,7 +483,10 @@ export class SecretRedactor {
    * {@link redact} for long texts: yields to the event loop between passes so Ctrl-C is handled,
    * and rejects with the signal's reason once it is aborted.
    */
-  async redactAsync(text: string, options: { keepLineCount?: boolean; signal?: AbortSignal } = {}): Promise<Redaction> {
+  async redactAsync(
+    text: string,
+    options: { keepLineCount?: boolean; signal?: AbortSignal } = {},
+  ): Promise<Redaction> {
     const state: PassState = { text, count: 0, keepLineCount: options.keepLineCount === true };
     for (const pass of this.#passes) {
       options.signal?.throwIfAborted();
@@ -418,7 +550,8 @@ function applyPattern(pattern: Pattern, state: PassState): void {
   state.text = state.text.replace(pattern.regex, (...match: unknown[]) => {
     const groups = match.slice(0, -2).map((group) => (typeof group === 'string' ? group : ''));
     const secret = groups[pattern.secret] ?? '';
-    if (PLACEHOLDER.test(secret.trim()) || MASKED.test(secret) || MASKED.test(secret.replace(/^["']/, ''))) return groups[0]!;
+    if (PLACEHOLDER.test(secret.trim()) || MASKED.test(secret) || MASKED.test(secret.replace(/^["']/, '')))
+      return groups[0]!;
     if (pattern.when && !pattern.when(groups)) return groups[0]!;
     const before = pattern.secret > 1 ? groups[1]! : '';
     const after = pattern.after === undefined ? '' : groups[pattern.after]!;
@@ -432,7 +565,8 @@ function maskTokens(state: PassState): void {
     const index = match.slice(1, TOKEN_FORMATS.length + 1).findIndex((group) => typeof group === 'string');
     const kind = TOKEN_FORMATS[index]?.[1] ?? 'token';
     const whole = match[0] as string;
-    if (kind === 'azure-key') return `${whole.slice(0, whole.indexOf('=') + 1)}${replacement(state, kind, '')}`;
+    if (kind === 'azure-key')
+      return `${whole.slice(0, whole.indexOf('=') + 1)}${replacement(state, kind, '')}`;
     return replacement(state, kind, whole);
   });
 }
@@ -477,7 +611,8 @@ function maskPrivateKeys(state: PassState): void {
       const bodyStart = begin + label[0].length;
       const endAt = findEnd(label[1] ?? '', bodyStart);
       if (endAt >= 0 && endAt - bodyStart <= MAX_KEY_CHARS) {
-        out += text.slice(cursor, bodyStart) + replacement(state, 'private-key', text.slice(bodyStart, endAt));
+        out +=
+          text.slice(cursor, bodyStart) + replacement(state, 'private-key', text.slice(bodyStart, endAt));
         cursor = endAt;
         search = endAt + 9;
         continue;
@@ -554,7 +689,10 @@ function keyLinesBackward(text: string, end: number, floor: number): number {
 function maskBlockScalars(state: PassState): void {
   const text = state.text;
   if (!/:[ \t]*[|>]/.test(text)) return;
-  const header = new RegExp(String.raw`^([ \t]{0,64})(?:- )?(["']?)(${NAME})\2[ \t]*:[ \t]*[|>][-+]?\d?[ \t]*$`, 'gm');
+  const header = new RegExp(
+    String.raw`^([ \t]{0,64})(?:- )?(["']?)(${NAME})\2[ \t]*:[ \t]*[|>][-+]?\d?[ \t]*$`,
+    'gm',
+  );
   let out = '';
   let cursor = 0;
   let match: RegExpExecArray | null;
@@ -625,7 +763,8 @@ function maskYamlDataBlocks(document: string, state: PassState): string {
     const entry = /^([ \t]+["']?[A-Za-z0-9_.-]{1,253}["']?[ \t]*:[ \t]*)(\S[^\n]{0,1048576})$/.exec(line);
     if (!entry) continue;
     const value = entry[2]!;
-    if (PLACEHOLDER.test(value) || MASKED.test(value) || decodesToCertificate(value) || /^[|>]/.test(value)) continue;
+    if (PLACEHOLDER.test(value) || MASKED.test(value) || decodesToCertificate(value) || /^[|>]/.test(value))
+      continue;
     lines[index] = `${entry[1]}${replacement(state, 'secret-data', '')}`;
   }
   return lines.join('\n');
@@ -633,10 +772,17 @@ function maskYamlDataBlocks(document: string, state: PassState): string {
 
 function maskJsonDataBlocks(document: string, state: PassState): string {
   if (!/"(?:data|stringData)"[ \t]*:[ \t]*\{/.test(document)) return document;
-  return document.replace(/("(?:data|stringData)"[ \t]*:[ \t]*\{)([^{}]{0,1048576})(\})/g, (_match, open: string, body: string, close: string) => {
-    const masked = body.replace(/("[^"\n]{1,253}"[ \t]*:[ \t]*")([^"\n]{0,1048576})(")/g, (entry: string, key: string, value: string, end: string) =>
-      PLACEHOLDER.test(value) || MASKED.test(value) || decodesToCertificate(value) ? entry : `${key}${replacement(state, 'secret-data', '')}${end}`,
-    );
-    return `${open}${masked}${close}`;
-  });
+  return document.replace(
+    /("(?:data|stringData)"[ \t]*:[ \t]*\{)([^{}]{0,1048576})(\})/g,
+    (_match, open: string, body: string, close: string) => {
+      const masked = body.replace(
+        /("[^"\n]{1,253}"[ \t]*:[ \t]*")([^"\n]{0,1048576})(")/g,
+        (entry: string, key: string, value: string, end: string) =>
+          PLACEHOLDER.test(value) || MASKED.test(value) || decodesToCertificate(value)
+            ? entry
+            : `${key}${replacement(state, 'secret-data', '')}${end}`,
+      );
+      return `${open}${masked}${close}`;
+    },
+  );
 }

@@ -15,7 +15,14 @@ export function policyCommand(context: CliContext): Command {
         'connects. Exit 0 whatever the decision; 2 for a bad policy file or flags.',
     )
     .argument('<command...>', 'the command; several words are joined with spaces');
-  addSettingOptions(check, ['shellCommandRuntime', 'policyFile', 'policyProfile', 'home', 'pluginsDir', 'loglevel']);
+  addSettingOptions(check, [
+    'shellCommandRuntime',
+    'policyFile',
+    'policyProfile',
+    'home',
+    'pluginsDir',
+    'loglevel',
+  ]);
   addRuntimeOptions(check, context.registry);
   check.action(async (words: string[], _options, self: Command) => {
     const settings = readSettings(self, context.env);
@@ -28,7 +35,8 @@ export function policyCommand(context: CliContext): Command {
     lines.push(`reason: ${decision.reason}`);
     if (decision.parts.length > 1) {
       lines.push('parts:');
-      for (const part of decision.parts) lines.push(`  ${part.action.padEnd(5)} ${part.subject}  [${part.rule}]`);
+      for (const part of decision.parts)
+        lines.push(`  ${part.action.padEnd(5)} ${part.subject}  [${part.rule}]`);
     }
     context.stdout.write(`${lines.join('\n')}\n`);
     process.exitCode = 0;

@@ -48,7 +48,21 @@ const MAX_CODE_DEPTH = 8;
 const MAX_VIEWS = 64;
 
 /** Shells whose `-c` argument, script file or stdin is code. */
-export const SHELLS = new Set(['sh', 'bash', 'dash', 'zsh', 'ksh', 'mksh', 'ash', 'fish', 'yash', 'posh', 'tcsh', 'csh', 'rbash']);
+export const SHELLS = new Set([
+  'sh',
+  'bash',
+  'dash',
+  'zsh',
+  'ksh',
+  'mksh',
+  'ash',
+  'fish',
+  'yash',
+  'posh',
+  'tcsh',
+  'csh',
+  'rbash',
+]);
 /** Files that are the command's own stdin. */
 export const STDIN_FILES = new Set(['/dev/stdin', '/dev/fd/0', '/proc/self/fd/0', '-']);
 
@@ -109,14 +123,36 @@ const SUDO: WrapperSpec = {
   ],
   longOptional: ['--preserve-env'],
   assignments: true,
-  noRun: ['-l', '--list', '-v', '--validate', '-k', '-K', '--reset-timestamp', '--remove-timestamp', '-V', '--version', '--help', '-e', '--edit'],
+  noRun: [
+    '-l',
+    '--list',
+    '-v',
+    '--validate',
+    '-k',
+    '-K',
+    '--reset-timestamp',
+    '--remove-timestamp',
+    '-V',
+    '--version',
+    '--help',
+    '-e',
+    '--edit',
+  ],
   shellOptions: ['-s', '--shell', '-i', '--login'],
 };
 
 const SU: WrapperSpec = {
   shortValue: 'cCgGsuw',
   shortFlags: 'flmpPhV',
-  longValue: ['--command', '--session-command', '--group', '--supp-group', '--shell', '--user', '--whitelist-environment'],
+  longValue: [
+    '--command',
+    '--session-command',
+    '--group',
+    '--supp-group',
+    '--shell',
+    '--user',
+    '--whitelist-environment',
+  ],
   longFlags: ['--fast', '--login', '--preserve-environment', '--pty', '--help', '--version'],
   permute: true,
   code: ['-c', '--command', '--session-command', '-C'],
@@ -128,7 +164,10 @@ const SU: WrapperSpec = {
 export const WRAPPERS: Record<string, WrapperSpec> = {
   sudo: SUDO,
   doas: { shortValue: 'uC', shortFlags: 'Lns', noRun: ['-L'], shellOptions: ['-s'] },
-  pkexec: { longValue: ['--user'], longFlags: ['--disable-internal-agent', '--keep-cwd', '--help', '--version'] },
+  pkexec: {
+    longValue: ['--user'],
+    longFlags: ['--disable-internal-agent', '--keep-cwd', '--help', '--version'],
+  },
   env: {
     shortValue: 'uCS',
     shortFlags: 'i0v',
@@ -142,8 +181,25 @@ export const WRAPPERS: Record<string, WrapperSpec> = {
     shortValue: 'adEILnPs',
     shortFlags: '0oprtx',
     shortOptional: 'eil',
-    longValue: ['--arg-file', '--delimiter', '--max-args', '--max-procs', '--max-chars', '--process-slot-var'],
-    longFlags: ['--null', '--no-run-if-empty', '--open-tty', '--interactive', '--verbose', '--exit', '--show-limits', '--help', '--version'],
+    longValue: [
+      '--arg-file',
+      '--delimiter',
+      '--max-args',
+      '--max-procs',
+      '--max-chars',
+      '--process-slot-var',
+    ],
+    longFlags: [
+      '--null',
+      '--no-run-if-empty',
+      '--open-tty',
+      '--interactive',
+      '--verbose',
+      '--exit',
+      '--show-limits',
+      '--help',
+      '--version',
+    ],
     longOptional: ['--eof', '--replace', '--max-lines'],
     extraArguments: true,
   },
@@ -154,7 +210,12 @@ export const WRAPPERS: Record<string, WrapperSpec> = {
     longValue: ['--output', '--format'],
     longFlags: ['--append', '--portability', '--quiet', '--verbose', '--help', '--version'],
   },
-  nice: { shortValue: 'n', longValue: ['--adjustment'], longFlags: ['--help', '--version'], numericOptions: true },
+  nice: {
+    shortValue: 'n',
+    longValue: ['--adjustment'],
+    longFlags: ['--help', '--version'],
+    numericOptions: true,
+  },
   renice: { shortValue: 'n', shortFlags: 'gpu', numericOptions: true, noRun: ['-p', '-g', '-u', '-n'] },
   ionice: {
     shortValue: 'cnpPu',
@@ -170,7 +231,11 @@ export const WRAPPERS: Record<string, WrapperSpec> = {
     longFlags: ['--foreground', '--preserve-status', '--verbose', '--help', '--version'],
     positional: 1,
   },
-  stdbuf: { shortValue: 'ioe', longValue: ['--input', '--output', '--error'], longFlags: ['--help', '--version'] },
+  stdbuf: {
+    shortValue: 'ioe',
+    longValue: ['--input', '--output', '--error'],
+    longFlags: ['--help', '--version'],
+  },
   setsid: { shortFlags: 'cfw', longFlags: ['--ctty', '--fork', '--wait', '--help', '--version'] },
   exec: { shortValue: 'a', shortFlags: 'cl' },
   command: { shortFlags: 'pvV', noRun: ['-v', '-V'] },
@@ -191,23 +256,85 @@ export const WRAPPERS: Record<string, WrapperSpec> = {
     shortOptional: 'mutinpCUT',
     shortFlags: 'aFZch',
     longValue: ['--target', '--setuid', '--setgid', '--wd', '--env'],
-    longOptional: ['--mount', '--uts', '--ipc', '--net', '--pid', '--cgroup', '--user', '--time', '--root', '--wdns', '--preserve-credentials'],
+    longOptional: [
+      '--mount',
+      '--uts',
+      '--ipc',
+      '--net',
+      '--pid',
+      '--cgroup',
+      '--user',
+      '--time',
+      '--root',
+      '--wdns',
+      '--preserve-credentials',
+    ],
     longFlags: ['--all', '--no-fork', '--follow-context', '--keep-caps', '--help', '--version'],
   },
   unshare: {
     shortValue: 'SGRw',
     shortOptional: 'mutinpCUT',
     shortFlags: 'frcl',
-    longValue: ['--setuid', '--setgid', '--root', '--wd', '--propagation', '--setgroups', '--map-user', '--map-group', '--kill-child'],
-    longOptional: ['--mount', '--uts', '--ipc', '--net', '--pid', '--cgroup', '--user', '--time', '--mount-proc', '--map-users', '--map-groups', '--monotonic', '--boottime'],
-    longFlags: ['--fork', '--map-root-user', '--map-current-user', '--map-auto', '--keep-caps', '--help', '--version'],
+    longValue: [
+      '--setuid',
+      '--setgid',
+      '--root',
+      '--wd',
+      '--propagation',
+      '--setgroups',
+      '--map-user',
+      '--map-group',
+      '--kill-child',
+    ],
+    longOptional: [
+      '--mount',
+      '--uts',
+      '--ipc',
+      '--net',
+      '--pid',
+      '--cgroup',
+      '--user',
+      '--time',
+      '--mount-proc',
+      '--map-users',
+      '--map-groups',
+      '--monotonic',
+      '--boottime',
+    ],
+    longFlags: [
+      '--fork',
+      '--map-root-user',
+      '--map-current-user',
+      '--map-auto',
+      '--keep-caps',
+      '--help',
+      '--version',
+    ],
   },
-  taskset: { shortFlags: 'acpV', longFlags: ['--all-tasks', '--cpu-list', '--pid', '--help', '--version'], positional: 1, noRun: ['-p', '--pid'] },
-  chrt: { shortValue: 'TPD', shortFlags: 'bdfiormRpav', positional: 1, noRun: ['-p', '--pid', '-m', '--max'] },
+  taskset: {
+    shortFlags: 'acpV',
+    longFlags: ['--all-tasks', '--cpu-list', '--pid', '--help', '--version'],
+    positional: 1,
+    noRun: ['-p', '--pid'],
+  },
+  chrt: {
+    shortValue: 'TPD',
+    shortFlags: 'bdfiormRpav',
+    positional: 1,
+    noRun: ['-p', '--pid', '-m', '--max'],
+  },
   numactl: {
     shortValue: 'NmCpPilS',
     shortFlags: 'aHsb',
-    longOptional: ['--interleave', '--membind', '--cpunodebind', '--physcpubind', '--preferred', '--localalloc', '--cpubind'],
+    longOptional: [
+      '--interleave',
+      '--membind',
+      '--cpunodebind',
+      '--physcpubind',
+      '--preferred',
+      '--localalloc',
+      '--cpubind',
+    ],
     longFlags: ['--all', '--hardware', '--show', '--help'],
     noRun: ['-H', '--hardware', '-s', '--show'],
   },
@@ -227,15 +354,46 @@ export const WRAPPERS: Record<string, WrapperSpec> = {
     shortFlags: 'bcegprtwhvxC',
     shortOptional: 'd',
     longValue: ['--interval', '--equexit', '--shell'],
-    longFlags: ['--beep', '--color', '--no-color', '--errexit', '--chgexit', '--precise', '--no-rerun', '--no-title', '--no-wrap', '--help', '--version', '--exec', '--no-linewrap'],
+    longFlags: [
+      '--beep',
+      '--color',
+      '--no-color',
+      '--errexit',
+      '--chgexit',
+      '--precise',
+      '--no-rerun',
+      '--no-title',
+      '--no-wrap',
+      '--help',
+      '--version',
+      '--exec',
+      '--no-linewrap',
+    ],
     longOptional: ['--differences'],
     joined: true,
   },
   strace: {
     shortValue: 'abeEIoOpPsSuUX',
     shortFlags: 'cCdDfFhiknqrtTvVwxyYzZ',
-    longFlags: ['--follow-forks', '--output-separately', '--summary-only', '--summary', '--help', '--version'],
-    longValue: ['--trace', '--output', '--attach', '--user', '--signal', '--status', '--inject', '--fault', '--string-limit'],
+    longFlags: [
+      '--follow-forks',
+      '--output-separately',
+      '--summary-only',
+      '--summary',
+      '--help',
+      '--version',
+    ],
+    longValue: [
+      '--trace',
+      '--output',
+      '--attach',
+      '--user',
+      '--signal',
+      '--status',
+      '--inject',
+      '--fault',
+      '--string-limit',
+    ],
     noRun: ['-p', '--attach'],
   },
   ltrace: { shortValue: 'aAeEFlnopuwxX', shortFlags: 'bcCDfhiLrStTV' },
@@ -244,10 +402,66 @@ export const WRAPPERS: Record<string, WrapperSpec> = {
   'systemd-run': {
     shortValue: 'pEHMu',
     shortFlags: 'qGrtPS',
-    longValue: ['--unit', '--property', '--description', '--slice', '--setenv', '--uid', '--gid', '--working-directory', '--on-active', '--on-boot', '--on-startup', '--on-unit-active', '--on-unit-inactive', '--on-calendar', '--on-timezone-change', '--timer-property', '--path-property', '--socket-property', '--machine', '--host', '--nice', '--service-type'],
-    longFlags: ['--scope', '--user', '--system', '--no-block', '--wait', '--quiet', '--pipe', '--pty', '--collect', '--same-dir', '--shell', '--remain-after-exit', '--send-sighup', '--no-ask-password', '--help', '--version'],
+    longValue: [
+      '--unit',
+      '--property',
+      '--description',
+      '--slice',
+      '--setenv',
+      '--uid',
+      '--gid',
+      '--working-directory',
+      '--on-active',
+      '--on-boot',
+      '--on-startup',
+      '--on-unit-active',
+      '--on-unit-inactive',
+      '--on-calendar',
+      '--on-timezone-change',
+      '--timer-property',
+      '--path-property',
+      '--socket-property',
+      '--machine',
+      '--host',
+      '--nice',
+      '--service-type',
+    ],
+    longFlags: [
+      '--scope',
+      '--user',
+      '--system',
+      '--no-block',
+      '--wait',
+      '--quiet',
+      '--pipe',
+      '--pty',
+      '--collect',
+      '--same-dir',
+      '--shell',
+      '--remain-after-exit',
+      '--send-sighup',
+      '--no-ask-password',
+      '--help',
+      '--version',
+    ],
   },
-  script: { shortValue: 'cEIOBTm', shortFlags: 'aefqrhV', longValue: ['--command', '--echo', '--log-in', '--log-out', '--log-io', '--log-timing', '--logging-format', '--output-limit'], longFlags: ['--append', '--return', '--flush', '--force', '--quiet', '--help', '--version'], code: ['-c', '--command'], permute: true },
+  script: {
+    shortValue: 'cEIOBTm',
+    shortFlags: 'aefqrhV',
+    longValue: [
+      '--command',
+      '--echo',
+      '--log-in',
+      '--log-out',
+      '--log-io',
+      '--log-timing',
+      '--logging-format',
+      '--output-limit',
+    ],
+    longFlags: ['--append', '--return', '--flush', '--force', '--quiet', '--help', '--version'],
+    code: ['-c', '--command'],
+    permute: true,
+  },
   flatpak: {},
 };
 
@@ -256,7 +470,10 @@ export const INTERPRETERS: Record<string, { code: string[]; valueOptions?: strin
   python: { code: ['-c'], valueOptions: ['-m', '-W', '-X', '-Q'] },
   perl: { code: ['-e', '-E'], valueOptions: ['-I', '-M', '-m', '-x', '-0', '-l', '-i', '-C', '-d', '-D'] },
   ruby: { code: ['-e'], valueOptions: ['-I', '-r', '-C', '-E', '-F', '-K', '-T', '-W', '-x'] },
-  node: { code: ['-e', '--eval', '-p', '--print'], valueOptions: ['-r', '--require', '--import', '--loader', '--input-type'] },
+  node: {
+    code: ['-e', '--eval', '-p', '--print'],
+    valueOptions: ['-r', '--require', '--import', '--loader', '--input-type'],
+  },
   nodejs: { code: ['-e', '--eval', '-p', '--print'], valueOptions: ['-r', '--require', '--import'] },
   deno: { code: ['eval'] },
   bun: { code: ['-e', '--eval', '-p', '--print'] },
@@ -455,10 +672,7 @@ function addViews(input: ViewInput): void {
   }
   if (name === 'eval') {
     const code = words.slice(1);
-    nestedCode(
-      { text: joinWords(code), dynamic: code.some((word) => word.dynamic), pattern: false },
-      'eval',
-    );
+    nestedCode({ text: joinWords(code), dynamic: code.some((word) => word.dynamic), pattern: false }, 'eval');
     return;
   }
   if (name === 'alias') {
@@ -480,7 +694,11 @@ function addViews(input: ViewInput): void {
     if (remote.problem) addProblem(analysis, remote.problem);
     if (remote.command.length > 0)
       nestedCode(
-        { text: joinWords(remote.command), dynamic: remote.command.some((word) => word.dynamic), pattern: false },
+        {
+          text: joinWords(remote.command),
+          dynamic: remote.command.some((word) => word.dynamic),
+          pattern: false,
+        },
         'ssh',
         input.pipedInput,
       );
@@ -498,7 +716,9 @@ function addViews(input: ViewInput): void {
   }
   if (name === 'ip') {
     // `ip netns exec NAME CMD...`
-    const netns = words.findIndex((word) => word.text === 'netns' || word.text === 'netn' || word.text === 'net');
+    const netns = words.findIndex(
+      (word) => word.text === 'netns' || word.text === 'netn' || word.text === 'net',
+    );
     if (netns > 0 && /^e(?:x(?:ec?)?)?$/.test(words[netns + 1]?.text ?? ''))
       nestedWords(words.slice(netns + 3), 'ip netns exec');
     return;
@@ -563,11 +783,17 @@ function unwrap(args: ShellWord[], spec: WrapperSpec, name: string): Unwrapped {
     // su/runuser: words after the user are arguments of the shell's code, not a command.
     if (spec === SU || name === 'runuser') return result;
   }
-  if (spec === SU || (name === 'runuser' && !parsed.options.some((option) => option.name === '-u' || option.name === '--user'))) {
+  if (
+    spec === SU ||
+    (name === 'runuser' && !parsed.options.some((option) => option.name === '-u' || option.name === '--user'))
+  ) {
     // `su [-] [user [args]]`: no -c means the user's shell runs; extra args are a script for it.
     const rest = positionals.filter((word) => word.text !== '-');
     if (rest.length > 1) {
-      result.problem ??= `${name} runs the user's shell with ${rest.slice(1).map((word) => word.text).join(' ')}: the policy cannot see that code`;
+      result.problem ??= `${name} runs the user's shell with ${rest
+        .slice(1)
+        .map((word) => word.text)
+        .join(' ')}: the policy cannot see that code`;
     }
     result.runs = 'stdin-shell';
     return result;
@@ -592,11 +818,25 @@ function unwrapFlock(
     shortValue: 'wE',
     shortFlags: 'sxenouFhV',
     longValue: ['--timeout', '--wait', '--conflict-exit-code'],
-    longFlags: ['--shared', '--exclusive', '--nonblock', '--nb', '--unlock', '--no-fork', '--close', '--verbose', '--help', '--version'],
+    longFlags: [
+      '--shared',
+      '--exclusive',
+      '--nonblock',
+      '--nb',
+      '--unlock',
+      '--no-fork',
+      '--close',
+      '--verbose',
+      '--help',
+      '--version',
+    ],
   };
   const parsed = parseArguments(input.words.slice(1), spec);
   if (parsed.unknown !== undefined)
-    addProblem(input.analysis, `flock: option ${parsed.unknown} is not known, so the command it runs cannot be told apart`);
+    addProblem(
+      input.analysis,
+      `flock: option ${parsed.unknown} is not known, so the command it runs cannot be told apart`,
+    );
   const [, ...rest] = parsed.positionals;
   const first = rest[0];
   segment.wrapper = { options: parsed.options, runs: first ? 'command' : 'nothing' };
@@ -615,7 +855,11 @@ const SSH_SPEC: OptionSpec = {
 };
 
 /** The remote command of `ssh [options] host [options] command...`. */
-export function sshRemoteCommand(words: ShellWord[]): { command: ShellWord[]; options: ParsedOption[]; problem?: string } {
+export function sshRemoteCommand(words: ShellWord[]): {
+  command: ShellWord[];
+  options: ParsedOption[];
+  problem?: string;
+} {
   // OpenSSH reads options before the destination and once more after it.
   const parsed = parseArguments(words.slice(1), SSH_SPEC, (positionals) => positionals.length >= 1);
   const afterHost = parsed.positionals.slice(1);
@@ -624,7 +868,9 @@ export function sshRemoteCommand(words: ShellWord[]): { command: ShellWord[]; op
   return {
     command: again.positionals,
     options: [...parsed.options, ...again.options],
-    ...(unknown !== undefined ? { problem: `ssh: option ${unknown} is not known, so the remote command cannot be told apart` } : {}),
+    ...(unknown !== undefined
+      ? { problem: `ssh: option ${unknown} is not known, so the remote command cannot be told apart` }
+      : {}),
   };
 }
 
@@ -755,13 +1001,20 @@ function containerExecCommand(
     index++;
     if (EXEC_NO_NAME_OPTIONS.includes(text)) named = false;
     if (text.startsWith('--')) {
-      if (!text.includes('=') && (EXEC_VALUE_OPTIONS.includes(text) || ['--volume', '--entrypoint', '--name', '--publish', '--label'].includes(text)))
+      if (
+        !text.includes('=') &&
+        (EXEC_VALUE_OPTIONS.includes(text) ||
+          ['--volume', '--entrypoint', '--name', '--publish', '--label'].includes(text))
+      )
         index++;
       continue;
     }
     // A group of short options: the first that takes a value takes the rest of the word, or the next word.
     const letters = text.slice(1);
-    const valueAt = [...letters].findIndex((letter) => EXEC_VALUE_OPTIONS.includes(`-${letter}`) || (subcommand === 'run' && 'vpl'.includes(letter)));
+    const valueAt = [...letters].findIndex(
+      (letter) =>
+        EXEC_VALUE_OPTIONS.includes(`-${letter}`) || (subcommand === 'run' && 'vpl'.includes(letter)),
+    );
     if (valueAt === letters.length - 1) index++;
   }
   if (named) index++;

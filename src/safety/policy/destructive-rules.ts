@@ -28,7 +28,8 @@ export interface BuiltinRule {
 }
 
 /** System locations whose files a command must not overwrite unasked. */
-export const SYSTEM_PATH = /^\/(?:etc|boot|bin|sbin|lib|lib32|lib64|libx32|usr|opt|root|var\/lib|var\/spool|srv|proc|sys|dev)(?:\/|$)|^\/(?:\*)?$/;
+export const SYSTEM_PATH =
+  /^\/(?:etc|boot|bin|sbin|lib|lib32|lib64|libx32|usr|opt|root|var\/lib|var\/spool|srv|proc|sys|dev)(?:\/|$)|^\/(?:\*)?$/;
 
 const CRITICAL_UNITS = new Set([
   'ssh',
@@ -118,7 +119,11 @@ function staticStdin(segment: CommandSegment): boolean {
 
 function outputRedirects(segment: CommandSegment): ShellWord[] {
   return segment.redirects
-    .filter((redirect) => /^(?:>|>>|>\||&>|&>>|<>)$/.test(redirect.operator) || (redirect.operator === '>&' && !/^\d+-?$|^-$/.test(redirect.target.text)))
+    .filter(
+      (redirect) =>
+        /^(?:>|>>|>\||&>|&>>|<>)$/.test(redirect.operator) ||
+        (redirect.operator === '>&' && !/^\d+-?$|^-$/.test(redirect.target.text)),
+    )
     .map((redirect) => redirect.target);
 }
 
@@ -145,8 +150,23 @@ const PACKAGE_REMOVAL: Record<string, string[]> = {
   brew: ['uninstall', 'remove', 'rm'],
 };
 
-const CLOUD_CLIS = new Set(['aws', 'gcloud', 'az', 'doctl', 'oci', 'linode-cli', 'hcloud', 'ibmcloud', 'scw', 'gsutil', 's3cmd', 'rclone', 'mc']);
-const CLOUD_DESTRUCTIVE = /^(?:delete|destroy|remove|rm|rb|terminate(?:-instances)?|purge|deprovision|detach-volume|delete-.*|remove-.*|terminate-.*|deregister-.*|stop-instances|deletes?|purge-.*|unmount|deletion|del|rmdir|clean|sync)$/;
+const CLOUD_CLIS = new Set([
+  'aws',
+  'gcloud',
+  'az',
+  'doctl',
+  'oci',
+  'linode-cli',
+  'hcloud',
+  'ibmcloud',
+  'scw',
+  'gsutil',
+  's3cmd',
+  'rclone',
+  'mc',
+]);
+const CLOUD_DESTRUCTIVE =
+  /^(?:delete|destroy|remove|rm|rb|terminate(?:-instances)?|purge|deprovision|detach-volume|delete-.*|remove-.*|terminate-.*|deregister-.*|stop-instances|deletes?|purge-.*|unmount|deletion|del|rmdir|clean|sync)$/;
 
 export const BUILTIN_RULES: readonly BuiltinRule[] = [
   {
@@ -327,7 +347,8 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
     reason: 'a redirection with no command (`> file`, `: > file`) empties the file',
     matches: (segment) =>
       outputRedirects(segment).length > 0 &&
-      (segment.words.length === 0 || (['true', ':'].includes(name(segment)) && segment.words.length === 1) ||
+      (segment.words.length === 0 ||
+        (['true', ':'].includes(name(segment)) && segment.words.length === 1) ||
         (name(segment) === 'cat' && args(segment).some((word) => word.text === '/dev/null'))) &&
       segment.redirects.some((redirect) => !redirect.operator.includes('>>') && redirect.operator !== '>&'),
   },
@@ -336,19 +357,41 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
     action: 'ask',
     reason: 'writes into system files or kernel settings (/etc, /boot, /usr, /proc, /sys, /dev...)',
     matches: (segment) => {
-      if (outputRedirects(segment).some((target) => target.dynamic || (SYSTEM_PATH.test(target.text) && !/^\/dev\/(?:null|stdout|stderr|tty|fd\/\d+)$/.test(target.text))))
+      if (
+        outputRedirects(segment).some(
+          (target) =>
+            target.dynamic ||
+            (SYSTEM_PATH.test(target.text) &&
+              !/^\/dev\/(?:null|stdout|stderr|tty|fd\/\d+)$/.test(target.text)),
+        )
+      )
         return true;
       const program = name(segment);
       const plain = positionals(segment);
       if (program === 'tee') return plain.some((text) => SYSTEM_PATH.test(text) && text !== '/dev/null');
       if (['cp', 'mv', 'install', 'ln', 'rsync', 'scp'].includes(program)) {
         const target = plain.at(-1) ?? '';
-        const targetOption = args(segment).find((word) => word.text.startsWith('--target-directory=') || word.text === '-t');
-        return SYSTEM_PATH.test(target) || targetOption !== undefined || (program === 'mv' && plain.slice(0, -1).some((text) => SYSTEM_PATH.test(text)));
+        const targetOption = args(segment).find(
+          (word) => word.text.startsWith('--target-directory=') || word.text === '-t',
+        );
+        return (
+          SYSTEM_PATH.test(target) ||
+          targetOption !== undefined ||
+          (program === 'mv' && plain.slice(0, -1).some((text) => SYSTEM_PATH.test(text)))
+        );
       }
       if (program === 'dd')
-        return args(segment).some((word) => word.text.startsWith('of=') && SYSTEM_PATH.test(word.text.slice(3)) && !HARMLESS_DEVICES.has(word.text.slice(3)));
-      if (program === 'sed' || program === 'perl') return options(segment).some((option) => /^-[a-zA-Z]*i|^--in-place/.test(option)) && plain.some((text) => SYSTEM_PATH.test(text));
+        return args(segment).some(
+          (word) =>
+            word.text.startsWith('of=') &&
+            SYSTEM_PATH.test(word.text.slice(3)) &&
+            !HARMLESS_DEVICES.has(word.text.slice(3)),
+        );
+      if (program === 'sed' || program === 'perl')
+        return (
+          options(segment).some((option) => /^-[a-zA-Z]*i|^--in-place/.test(option)) &&
+          plain.some((text) => SYSTEM_PATH.test(text))
+        );
       return false;
     },
   },
@@ -363,12 +406,16 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
         const words = args(segment).map((word) => word.text);
         let index = 0;
         if (words[0] === '-s' || words[0] === '-n' || words[0] === '--signal') index = 2;
-        else if (/^-(?:\d+|[A-Z][A-Z0-9+-]*|SIG[A-Z0-9]+)$/.test(words[0] ?? '') || words[0] === '--') index = 1;
-        return words.slice(index).some((text) => text === '--' ? false : /^(?:-?1|0|-\d+)$/.test(text));
+        else if (/^-(?:\d+|[A-Z][A-Z0-9+-]*|SIG[A-Z0-9]+)$/.test(words[0] ?? '') || words[0] === '--')
+          index = 1;
+        return words.slice(index).some((text) => (text === '--' ? false : /^(?:-?1|0|-\d+)$/.test(text)));
       }
       if (program === 'pkill' || program === 'killall') {
-        return positionals(segment, ['-u', '-U', '-g', '-G', '-P', '-s', '-t', '-n', '--signal']).some((text) => /^(?:init|systemd|sshd?|dockerd|containerd|kubelet|etcd|postgres|mysqld|.|\.\*|-1)$/.test(text)) ||
-          options(segment).some((option) => option === '-u' || option === '--user');
+        return (
+          positionals(segment, ['-u', '-U', '-g', '-G', '-P', '-s', '-t', '-n', '--signal']).some((text) =>
+            /^(?:init|systemd|sshd?|dockerd|containerd|kubelet|etcd|postgres|mysqld|.|\.\*|-1)$/.test(text),
+          ) || options(segment).some((option) => option === '-u' || option === '--user')
+        );
       }
       return false;
     },
@@ -394,12 +441,30 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
       const words = segment.words.slice(start.index + 1).map((word) => word.text);
       for (let index = 0; index < words.length; index++) {
         const text = words[index]!;
-        if (/^--privileged$|^--(?:pid|net|network|ipc|uts|userns|cgroupns)=host$|^--cap-add(?:=|$)|^--device(?:=|$)|^--security-opt/.test(text)) return true;
-        if (['--pid', '--net', '--network', '--ipc', '--uts', '--userns'].includes(text) && words[index + 1] === 'host') return true;
-        const volume = text === '-v' || text === '--volume' || text === '--mount' ? words[index + 1] : /^(?:-v|--volume=|--mount=)(.+)$/.exec(text)?.[1];
+        if (
+          /^--privileged$|^--(?:pid|net|network|ipc|uts|userns|cgroupns)=host$|^--cap-add(?:=|$)|^--device(?:=|$)|^--security-opt/.test(
+            text,
+          )
+        )
+          return true;
+        if (
+          ['--pid', '--net', '--network', '--ipc', '--uts', '--userns'].includes(text) &&
+          words[index + 1] === 'host'
+        )
+          return true;
+        const volume =
+          text === '-v' || text === '--volume' || text === '--mount'
+            ? words[index + 1]
+            : /^(?:-v|--volume=|--mount=)(.+)$/.exec(text)?.[1];
         if (volume !== undefined) {
           const source = /(?:^|,)(?:source|src)=([^,]+)/.exec(volume)?.[1] ?? volume.split(':')[0] ?? '';
-          if (source === '/' || SYSTEM_PATH.test(source) || /^\/(?:home|var|run)(?:\/|$)/.test(source) || source.includes('docker.sock')) return true;
+          if (
+            source === '/' ||
+            SYSTEM_PATH.test(source) ||
+            /^\/(?:home|var|run)(?:\/|$)/.test(source) ||
+            source.includes('docker.sock')
+          )
+            return true;
         }
       }
       return false;
@@ -424,21 +489,39 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
     reason: 'changes the firewall policy or deletes rules, which can cut off access',
     matches: (segment) => {
       const program = name(segment);
-      if (/^ip6?tables(?:-legacy|-nft)?$/.test(program) || program === 'ebtables' || program === 'arptables') {
-        return options(segment).some((option) => /^-[A-Za-z]*[PXDZ]/.test(option) && !option.startsWith('--') || ['--policy', '--delete-chain', '--delete', '--zero'].includes(option)) ||
-          args(segment).some((word) => ['DROP', 'REJECT'].includes(word.text));
+      if (
+        /^ip6?tables(?:-legacy|-nft)?$/.test(program) ||
+        program === 'ebtables' ||
+        program === 'arptables'
+      ) {
+        return (
+          options(segment).some(
+            (option) =>
+              (/^-[A-Za-z]*[PXDZ]/.test(option) && !option.startsWith('--')) ||
+              ['--policy', '--delete-chain', '--delete', '--zero'].includes(option),
+          ) || args(segment).some((word) => ['DROP', 'REJECT'].includes(word.text))
+        );
       }
       if (program === 'iptables-restore' || program === 'ip6tables-restore') return true;
-      if (program === 'nft') return ['delete', 'destroy', 'flush'].includes(positionals(segment)[0] ?? '') || positionals(segment).includes('drop');
-      if (program === 'ufw') return ['deny', 'reject', 'delete', 'default'].includes(positionals(segment)[0] ?? '');
-      if (program === 'firewall-cmd') return args(segment).some((word) => /^--(?:panic-on|set-default-zone|remove-|complete-reload)/.test(word.text));
+      if (program === 'nft')
+        return (
+          ['delete', 'destroy', 'flush'].includes(positionals(segment)[0] ?? '') ||
+          positionals(segment).includes('drop')
+        );
+      if (program === 'ufw')
+        return ['deny', 'reject', 'delete', 'default'].includes(positionals(segment)[0] ?? '');
+      if (program === 'firewall-cmd')
+        return args(segment).some((word) =>
+          /^--(?:panic-on|set-default-zone|remove-|complete-reload)/.test(word.text),
+        );
       return false;
     },
   },
   {
     name: 'run-code-the-policy-cannot-see',
     action: 'ask',
-    reason: 'runs a script file or inline interpreter code (python -c, perl -e, node -e...); the policy cannot check what it does',
+    reason:
+      'runs a script file or inline interpreter code (python -c, perl -e, node -e...); the policy cannot check what it does',
     matches: (segment) => {
       const program = name(segment);
       if (SHELLS.has(program)) {
@@ -458,7 +541,14 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
       if (interpreter) {
         const words = args(segment).map((word) => word.text);
         if (words.length === 0) return true;
-        return !words.every((text) => /^(?:--?version|-V|-v|--help|-h)$/.test(text)) && !(interpreter === 'python' && words[0] === '-m' && ['json.tool', 'site', 'platform', 'sysconfig'].includes(words[1] ?? ''));
+        return (
+          !words.every((text) => /^(?:--?version|-V|-v|--help|-h)$/.test(text)) &&
+          !(
+            interpreter === 'python' &&
+            words[0] === '-m' &&
+            ['json.tool', 'site', 'platform', 'sysconfig'].includes(words[1] ?? '')
+          )
+        );
       }
       return false;
     },
@@ -471,15 +561,29 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
       const program = name(segment);
       const words = args(segment);
       if (['awk', 'gawk', 'mawk', 'nawk'].includes(program)) {
-        if (words.some((word) => ['-f', '--file', '-E', '--exec', '-i', '--include', '-l', '--load'].includes(word.text))) return true;
-        const code = words.find((word, index) => !word.text.startsWith('-') && !['-F', '-v', '--assign', '--field-separator'].includes(words[index - 1]?.text ?? ''));
+        if (
+          words.some((word) =>
+            ['-f', '--file', '-E', '--exec', '-i', '--include', '-l', '--load'].includes(word.text),
+          )
+        )
+          return true;
+        const code = words.find(
+          (word, index) =>
+            !word.text.startsWith('-') &&
+            !['-F', '-v', '--assign', '--field-separator'].includes(words[index - 1]?.text ?? ''),
+        );
         if (!code) return false;
         if (code.dynamic) return true;
         const problem = awkProgramProblem(code.text);
         return problem !== undefined && !/writes to a file/.test(problem);
       }
       if (program === 'sed') {
-        return words.some((word) => !word.text.startsWith('-') && !word.dynamic && /runs a command/.test(sedScriptProblem(word.text) ?? ''));
+        return words.some(
+          (word) =>
+            !word.text.startsWith('-') &&
+            !word.dynamic &&
+            /runs a command/.test(sedScriptProblem(word.text) ?? ''),
+        );
       }
       return false;
     },
@@ -487,7 +591,8 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
   {
     name: 'program-outside-system-dirs',
     action: 'ask',
-    reason: 'runs a program by a path outside the system directories (a script or a copied binary); the policy cannot see what it does',
+    reason:
+      'runs a program by a path outside the system directories (a script or a copied binary); the policy cannot see what it does',
     matches: (segment) => {
       const first = segment.words[0];
       if (!first || first.dynamic || !first.text.includes('/')) return false;
@@ -497,13 +602,19 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
   {
     name: 'change-shell-lookup',
     action: 'ask',
-    reason: 'changes what a command name runs for later commands (hash -p, enable, PATH, LD_PRELOAD, BASH_ENV)',
+    reason:
+      'changes what a command name runs for later commands (hash -p, enable, PATH, LD_PRELOAD, BASH_ENV)',
     matches: (segment) => {
       const program = name(segment);
       if (program === 'hash') return options(segment).some((option) => option.startsWith('-p'));
-      if (program === 'enable') return args(segment).length > 0 && !args(segment).every((word) => /^-[aps]+$/.test(word.text));
+      if (program === 'enable')
+        return args(segment).length > 0 && !args(segment).every((word) => /^-[aps]+$/.test(word.text));
       if (program === 'coproc') return true;
-      return segment.assignments.some((assignment) => /^(?:PATH|LD_PRELOAD|LD_LIBRARY_PATH|LD_AUDIT|BASH_ENV|ENV|PS4|PROMPT_COMMAND|IFS|SHELLOPTS|BASHOPTS)$/.test(assignment.name));
+      return segment.assignments.some((assignment) =>
+        /^(?:PATH|LD_PRELOAD|LD_LIBRARY_PATH|LD_AUDIT|BASH_ENV|ENV|PS4|PROMPT_COMMAND|IFS|SHELLOPTS|BASHOPTS)$/.test(
+          assignment.name,
+        ),
+      );
     },
   },
   {
@@ -513,7 +624,12 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
     matches: (segment) => {
       const program = name(segment);
       if (!['chmod', 'chown', 'chgrp', 'setfacl', 'chattr'].includes(program)) return false;
-      return options(segment).some((option) => /^-[a-zA-Z]*R|^--recursive/.test(option)) || positionals(segment).slice(program === 'chattr' ? 0 : 1).some((text) => text === '/' || SYSTEM_PATH.test(text));
+      return (
+        options(segment).some((option) => /^-[a-zA-Z]*R|^--recursive/.test(option)) ||
+        positionals(segment)
+          .slice(program === 'chattr' ? 0 : 1)
+          .some((text) => text === '/' || SYSTEM_PATH.test(text))
+      );
     },
   },
   {
@@ -523,7 +639,8 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
     matches: (segment) => {
       const program = name(segment);
       if (['userdel', 'deluser', 'groupdel', 'delgroup'].includes(program)) return true;
-      if (program === 'dpkg') return options(segment).some((option) => /^-[a-zA-Z]*[rP]$|^--(?:remove|purge)/.test(option));
+      if (program === 'dpkg')
+        return options(segment).some((option) => /^-[a-zA-Z]*[rP]$|^--(?:remove|purge)/.test(option));
       if (program === 'rpm') return options(segment).some((option) => /^-[a-zA-Z]*e|^--erase/.test(option));
       const verbs = PACKAGE_REMOVAL[program];
       if (!verbs) return false;
@@ -537,7 +654,10 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
     matches: (segment) => {
       if (name(segment) !== 'git') return false;
       const words = args(segment).map((word) => word.text);
-      const verb = words.find((text, index) => !text.startsWith('-') && !['-C', '-c', '--git-dir', '--work-tree'].includes(words[index - 1] ?? ''));
+      const verb = words.find(
+        (text, index) =>
+          !text.startsWith('-') && !['-C', '-c', '--git-dir', '--work-tree'].includes(words[index - 1] ?? ''),
+      );
       const rest = after(segment, verb ?? '');
       switch (verb) {
         case 'clean':
@@ -545,11 +665,20 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
         case 'reset':
           return rest.includes('--hard') || rest.includes('--merge') || rest.includes('--keep');
         case 'push':
-          return rest.some((text) => /^(?:-f|--force|--force-with-lease|--delete|-d|--mirror|--prune)(?:=|$)/.test(text) || text.startsWith(':') || text.startsWith('+'));
+          return rest.some(
+            (text) =>
+              /^(?:-f|--force|--force-with-lease|--delete|-d|--mirror|--prune)(?:=|$)/.test(text) ||
+              text.startsWith(':') ||
+              text.startsWith('+'),
+          );
         case 'branch':
-          return rest.some((text) => /^-[a-zA-Z]*D|^--delete$/.test(text) && (text !== '-d'));
+          return rest.some((text) => /^-[a-zA-Z]*D|^--delete$/.test(text) && text !== '-d');
         case 'checkout':
-          return rest.includes('--') || rest.includes('.') || rest.some((text) => /^-[a-zA-Z]*f|^--force/.test(text));
+          return (
+            rest.includes('--') ||
+            rest.includes('.') ||
+            rest.some((text) => /^-[a-zA-Z]*f|^--force/.test(text))
+          );
         case 'restore':
         case 'filter-branch':
         case 'filter-repo':
@@ -575,17 +704,33 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
     reason: 'drops, deletes or flushes data in a database (SQL given to psql -c / mysql -e is checked too)',
     matches: (segment) => {
       const program = name(segment);
-      if (program === 'redis-cli') return args(segment).some((word) => /^(?:FLUSHALL|FLUSHDB|SHUTDOWN|DEBUG|CONFIG|DEL|UNLINK|SLAVEOF|REPLICAOF|MIGRATE|RESTORE|SWAPDB)$/i.test(word.text));
-      if (['dropdb', 'dropuser', 'mongo', 'mongosh'].includes(program)) return program.startsWith('drop') || args(segment).some((word) => /drop|remove|delete/i.test(word.text));
+      if (program === 'redis-cli')
+        return args(segment).some((word) =>
+          /^(?:FLUSHALL|FLUSHDB|SHUTDOWN|DEBUG|CONFIG|DEL|UNLINK|SLAVEOF|REPLICAOF|MIGRATE|RESTORE|SWAPDB)$/i.test(
+            word.text,
+          ),
+        );
+      if (['dropdb', 'dropuser', 'mongo', 'mongosh'].includes(program))
+        return (
+          program.startsWith('drop') || args(segment).some((word) => /drop|remove|delete/i.test(word.text))
+        );
       if (['psql', 'mysql', 'mariadb', 'sqlite3'].includes(program)) {
         const words = args(segment);
-        const code = words.find((word, index) => ['-c', '--command', '-e', '--execute'].includes(words[index - 1]?.text ?? '') || (program === 'sqlite3' && index === 1));
+        const code = words.find(
+          (word, index) =>
+            ['-c', '--command', '-e', '--execute'].includes(words[index - 1]?.text ?? '') ||
+            (program === 'sqlite3' && index === 1),
+        );
         if (!code) return false;
         if (code.dynamic) return true;
         const sql = splitSql(code.text);
-        return sql.problems.length > 0 || sql.statements.some((statement) => sqlStatementProblem(statement, 'ask-destructive') !== undefined);
+        return (
+          sql.problems.length > 0 ||
+          sql.statements.some((statement) => sqlStatementProblem(statement, 'ask-destructive') !== undefined)
+        );
       }
-      if (program === 'mysqladmin') return args(segment).some((word) => /^(?:drop|shutdown|kill|flush-.*|purge)$/.test(word.text));
+      if (program === 'mysqladmin')
+        return args(segment).some((word) => /^(?:drop|shutdown|kill|flush-.*|purge)$/.test(word.text));
       return false;
     },
   },
@@ -595,9 +740,19 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
     reason: 'deletes or stops cloud resources',
     matches: (segment) => {
       const program = name(segment);
-      if (program === 'terraform' || program === 'tofu' || program === 'pulumi') return positionals(segment).some((text) => text === 'destroy' || text === 'apply' || text === 'up' || text === 'import' || text === 'state');
+      if (program === 'terraform' || program === 'tofu' || program === 'pulumi')
+        return positionals(segment).some(
+          (text) =>
+            text === 'destroy' || text === 'apply' || text === 'up' || text === 'import' || text === 'state',
+        );
       if (!CLOUD_CLIS.has(program)) return false;
-      return positionals(segment).some((text) => CLOUD_DESTRUCTIVE.test(text)) || options(segment).some((option) => option === '--delete' || option === '--recursive' && positionals(segment).includes('rm'));
+      return (
+        positionals(segment).some((text) => CLOUD_DESTRUCTIVE.test(text)) ||
+        options(segment).some(
+          (option) =>
+            option === '--delete' || (option === '--recursive' && positionals(segment).includes('rm')),
+        )
+      );
     },
   },
   {
@@ -607,16 +762,26 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
     matches: (segment) => {
       if (!['kubectl', 'oc'].includes(name(segment))) return false;
       const words = args(segment).map((word) => word.text);
-      if (words.includes('scale')) return words.some((text, index) => text === '--replicas=0' || (text === '--replicas' && words[index + 1] === '0'));
+      if (words.includes('scale'))
+        return words.some(
+          (text, index) => text === '--replicas=0' || (text === '--replicas' && words[index + 1] === '0'),
+        );
       if (words.includes('replace')) return words.includes('--force');
-      return words.includes('cordon') || words.includes('taint') || (words.includes('rollout') && words.includes('undo')) || (words.includes('apply') && words.some((text) => text.startsWith('--prune')));
+      return (
+        words.includes('cordon') ||
+        words.includes('taint') ||
+        (words.includes('rollout') && words.includes('undo')) ||
+        (words.includes('apply') && words.some((text) => text.startsWith('--prune')))
+      );
     },
   },
   {
     name: 'rsync-delete',
     action: 'ask',
     reason: 'rsync --delete removes files at the destination',
-    matches: (segment) => name(segment) === 'rsync' && options(segment).some((option) => option.startsWith('--delete') || option === '--remove-source-files'),
+    matches: (segment) =>
+      name(segment) === 'rsync' &&
+      options(segment).some((option) => option.startsWith('--delete') || option === '--remove-source-files'),
   },
   {
     name: 'partition-or-volume',
@@ -624,16 +789,54 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
     reason: 'changes partitions, volumes, RAID or pools',
     matches: (segment) => {
       const program = name(segment);
-      if (['fdisk', 'sfdisk', 'cfdisk', 'gdisk', 'sgdisk', 'parted', 'lvremove', 'vgremove', 'pvremove', 'lvreduce', 'cryptsetup', 'mdadm', 'blkdiscard', 'hdparm', 'nvme', 'losetup'].includes(program)) {
-        if (program === 'parted' || program === 'fdisk' || program === 'sfdisk') return !options(segment).some((option) => option === '-l' || option === '--list');
-        if (program === 'mdadm') return !options(segment).some((option) => /^--(?:detail|examine|query)/.test(option) || option === '-D' || option === '-E' || option === '-Q');
-        if (program === 'hdparm') return options(segment).some((option) => /--(?:security|trim|fwdownload|make-bad|write)/.test(option));
-        if (program === 'nvme') return ['format', 'sanitize', 'delete-ns', 'detach-ns'].includes(positionals(segment)[0] ?? '');
+      if (
+        [
+          'fdisk',
+          'sfdisk',
+          'cfdisk',
+          'gdisk',
+          'sgdisk',
+          'parted',
+          'lvremove',
+          'vgremove',
+          'pvremove',
+          'lvreduce',
+          'cryptsetup',
+          'mdadm',
+          'blkdiscard',
+          'hdparm',
+          'nvme',
+          'losetup',
+        ].includes(program)
+      ) {
+        if (program === 'parted' || program === 'fdisk' || program === 'sfdisk')
+          return !options(segment).some((option) => option === '-l' || option === '--list');
+        if (program === 'mdadm')
+          return !options(segment).some(
+            (option) =>
+              /^--(?:detail|examine|query)/.test(option) ||
+              option === '-D' ||
+              option === '-E' ||
+              option === '-Q',
+          );
+        if (program === 'hdparm')
+          return options(segment).some((option) =>
+            /--(?:security|trim|fwdownload|make-bad|write)/.test(option),
+          );
+        if (program === 'nvme')
+          return ['format', 'sanitize', 'delete-ns', 'detach-ns'].includes(positionals(segment)[0] ?? '');
         if (program === 'losetup') return options(segment).some((option) => /^-[a-zA-Z]*[dD]/.test(option));
         return true;
       }
-      if (program === 'zpool' || program === 'zfs') return ['destroy', 'labelclear', 'rollback', 'remove', 'detach'].includes(positionals(segment)[0] ?? '');
-      if (program === 'umount') return positionals(segment).some((text) => text === '/' || SYSTEM_PATH.test(text)) || options(segment).some((option) => /^-[a-zA-Z]*a/.test(option));
+      if (program === 'zpool' || program === 'zfs')
+        return ['destroy', 'labelclear', 'rollback', 'remove', 'detach'].includes(
+          positionals(segment)[0] ?? '',
+        );
+      if (program === 'umount')
+        return (
+          positionals(segment).some((text) => text === '/' || SYSTEM_PATH.test(text)) ||
+          options(segment).some((option) => /^-[a-zA-Z]*a/.test(option))
+        );
       if (program === 'swapoff') return true;
       return false;
     },
@@ -642,6 +845,7 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
     name: 'crontab-remove',
     action: 'ask',
     reason: 'crontab -r removes every scheduled job of the user',
-    matches: (segment) => name(segment) === 'crontab' && options(segment).some((option) => /^-[a-zA-Z]*r/.test(option)),
+    matches: (segment) =>
+      name(segment) === 'crontab' && options(segment).some((option) => /^-[a-zA-Z]*r/.test(option)),
   },
 ];

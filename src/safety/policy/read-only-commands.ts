@@ -92,12 +92,23 @@ function all(...checks: Check[]): Check {
 }
 
 /** The first plain words of a CLI after its global options, read with `spec`. */
-function verbs(args: ShellWord[], spec: OptionSpec, count: number): { words: string[]; unknown?: string; unknownAt: number; dynamic: boolean } {
-  const parsed = parseArguments(args, { ...spec, permute: true }, (positionals) => positionals.length >= count);
+function verbs(
+  args: ShellWord[],
+  spec: OptionSpec,
+  count: number,
+): { words: string[]; unknown?: string; unknownAt: number; dynamicAt: number } {
+  const parsed = parseArguments(
+    args,
+    { ...spec, permute: true },
+    (positionals) => positionals.length >= count,
+  );
   const first = parsed.positionals.slice(0, count);
   return {
     words: first.map((word) => word.text),
-    dynamic: first.some((word) => word.dynamic || word.pattern),
+    dynamicAt: (() => {
+      const at = first.findIndex((word) => word.dynamic || word.pattern);
+      return at < 0 ? Number.POSITIVE_INFINITY : at;
+    })(),
     unknownAt: parsed.unknownAt ?? Number.POSITIVE_INFINITY,
     ...(parsed.unknown !== undefined ? { unknown: parsed.unknown } : {}),
   };
@@ -115,9 +126,9 @@ function subcommands(
   const depth = options.depth ?? 2;
   return (segment, args) => {
     const found = verbs(args, spec, depth);
-    if (found.dynamic) return 'the subcommand is only known at run time';
     if (found.words.length === 0) return options.empty ? undefined : 'no subcommand';
     for (let length = Math.min(depth, found.words.length); length >= 1; length--) {
+      if (found.dynamicAt < length) continue;
       const key = found.words.slice(0, length).join(' ');
       const rule = allowed[key];
       if (rule === undefined) continue;
@@ -126,6 +137,7 @@ function subcommands(
         return `option ${found.unknown} is not known, so the subcommand cannot be told apart`;
       return rule === true ? undefined : rule(segment, args);
     }
+    if (found.dynamicAt === 0) return 'the subcommand is only known at run time';
     return `${found.words.join(' ')} is not a read-only subcommand`;
   };
 }
@@ -191,14 +203,32 @@ const curlCheck: Check = (_segment, args) => {
 const wgetCheck: Check = (_segment, args) => {
   const found = findOption(
     args,
-    ['--post-data', '--post-file', '--body-data', '--body-file', '--execute', '--config', '--recursive', '--mirror', '--save-cookies', '--warc-file', '--background', '--page-requisites', '--input-file'],
+    [
+      '--post-data',
+      '--post-file',
+      '--body-data',
+      '--body-file',
+      '--execute',
+      '--config',
+      '--recursive',
+      '--mirror',
+      '--save-cookies',
+      '--warc-file',
+      '--background',
+      '--page-requisites',
+      '--input-file',
+    ],
     'erbpmi',
   );
   if (found) return `${found} sends data, runs wgetrc commands or writes files`;
   let toStdout = false;
   for (let index = 0; index < args.length; index++) {
     const text = args[index]!.text;
-    const method = text.startsWith('--method=') ? text.slice(9) : text === '--method' ? args[index + 1]?.text : undefined;
+    const method = text.startsWith('--method=')
+      ? text.slice(9)
+      : text === '--method'
+        ? args[index + 1]?.text
+        : undefined;
     if (method !== undefined && !/^(?:GET|HEAD)$/i.test(method)) return `--method ${method} is not a read`;
     const output =
       text === '-O' || text === '--output-document'
@@ -212,7 +242,10 @@ const wgetCheck: Check = (_segment, args) => {
       if (!HARMLESS_OUTPUTS.has(output)) return `-O writes the file ${output}`;
       toStdout = true;
     }
-    const log = text === '-o' || text === '-a' || text === '--output-file' || text === '--append-output' ? args[index + 1]?.text : undefined;
+    const log =
+      text === '-o' || text === '-a' || text === '--output-file' || text === '--append-output'
+        ? args[index + 1]?.text
+        : undefined;
     if (log !== undefined && !HARMLESS_OUTPUTS.has(log)) return `${text} writes the log file ${log}`;
     if (text === '--spider') toStdout = true;
   }
@@ -221,7 +254,8 @@ const wgetCheck: Check = (_segment, args) => {
 
 const findCheck: Check = (_segment, args) => {
   for (const word of args) {
-    if (['-delete', '-fprint', '-fprint0', '-fprintf', '-fls'].includes(word.text)) return `${word.text} deletes or writes files`;
+    if (['-delete', '-fprint', '-fprint0', '-fprintf', '-fls'].includes(word.text))
+      return `${word.text} deletes or writes files`;
     if (word.dynamic) return 'a find argument is only known at run time (it could be -delete)';
   }
   return undefined;
@@ -233,12 +267,28 @@ const sedCheck: Check = (_segment, args) => {
     shortFlags: 'nrEsuzi',
     shortOptional: '',
     longValue: ['--expression', '--file', '--line-length'],
-    longFlags: ['--quiet', '--silent', '--regexp-extended', '--separate', '--unbuffered', '--null-data', '--posix', '--debug', '--sandbox', '--follow-symlinks', '--help', '--version'],
+    longFlags: [
+      '--quiet',
+      '--silent',
+      '--regexp-extended',
+      '--separate',
+      '--unbuffered',
+      '--null-data',
+      '--posix',
+      '--debug',
+      '--sandbox',
+      '--follow-symlinks',
+      '--help',
+      '--version',
+    ],
     longOptional: ['--in-place'],
     permute: true,
   };
   const parsed = parseArguments(args, spec);
-  if (parsed.options.some((option) => option.name === '-i' || option.name === '--in-place') || args.some((word) => /^-[A-Za-z]*i/.test(word.text) && !word.text.startsWith('--')))
+  if (
+    parsed.options.some((option) => option.name === '-i' || option.name === '--in-place') ||
+    args.some((word) => /^-[A-Za-z]*i/.test(word.text) && !word.text.startsWith('--'))
+  )
     return '-i edits files in place';
   if (hasOption(parsed, '-f', '--file')) return '-f runs a sed script from a file the policy cannot see';
   if (parsed.unknown !== undefined) return `sed option ${parsed.unknown} is not known`;
@@ -258,7 +308,24 @@ const awkCheck: Check = (_segment, args) => {
     shortFlags: 'bcCgMnNOPrsStVhyD',
     shortOptional: 'dpoL',
     longValue: ['--field-separator', '--assign', '--file', '--source', '--include', '--load', '--exec'],
-    longFlags: ['--characters-as-bytes', '--traditional', '--copyright', '--gen-pot', '--bignum', '--use-lc-numeric', '--non-decimal-data', '--optimize', '--posix', '--re-interval', '--no-optimize', '--sandbox', '--lint-old', '--version', '--help', '--csv'],
+    longFlags: [
+      '--characters-as-bytes',
+      '--traditional',
+      '--copyright',
+      '--gen-pot',
+      '--bignum',
+      '--use-lc-numeric',
+      '--non-decimal-data',
+      '--optimize',
+      '--posix',
+      '--re-interval',
+      '--no-optimize',
+      '--sandbox',
+      '--lint-old',
+      '--version',
+      '--help',
+      '--csv',
+    ],
     longOptional: ['--dump-variables', '--debug', '--lint', '--pretty-print', '--profile'],
   };
   const parsed = parseArguments(args, spec);
@@ -277,7 +344,11 @@ const awkCheck: Check = (_segment, args) => {
   return undefined;
 };
 
-const sortCheck = without(['--output', '--compress-program', '--files0-from'], 'o', 'writes a file or runs a program');
+const sortCheck = without(
+  ['--output', '--compress-program', '--files0-from'],
+  'o',
+  'writes a file or runs a program',
+);
 
 const teeCheck: Check = (_segment, args) => {
   const targets = plainWords(args).filter((word) => !HARMLESS_OUTPUTS.has(word.text));
@@ -366,7 +437,8 @@ const KUBECTL_GLOBAL: OptionSpec = {
 };
 
 const kubectlCheck = subcommands(KUBECTL_GLOBAL, {
-  get: (_segment, args) => (findOption(args, ['--profile-output']) ? '--profile-output writes a file' : undefined),
+  get: (_segment, args) =>
+    findOption(args, ['--profile-output']) ? '--profile-output writes a file' : undefined,
   describe: true,
   logs: true,
   top: true,
@@ -375,7 +447,8 @@ const kubectlCheck = subcommands(KUBECTL_GLOBAL, {
   events: true,
   'api-resources': true,
   'api-versions': true,
-  'cluster-info': (_segment, args) => (findOption(args, ['--output-directory']) ? 'cluster-info dump writes files' : undefined),
+  'cluster-info': (_segment, args) =>
+    findOption(args, ['--output-directory']) ? 'cluster-info dump writes files' : undefined,
   'config view': true,
   'config get-contexts': true,
   'config current-context': true,
@@ -396,8 +469,60 @@ const kubectlCheck = subcommands(KUBECTL_GLOBAL, {
 const DOCKER_GLOBAL: OptionSpec = {
   shortValue: 'Hcl',
   shortFlags: 'Dv',
-  longValue: ['--host', '--context', '--config', '--log-level', '--tlscacert', '--tlscert', '--tlskey', '--url', '--connection', '--identity', '--root', '--runroot', '--storage-driver', '--namespace', '--address', '--format', '--filter', '--since', '--until', '--tail', '--file', '--project-name', '--profile', '--env-file', '--project-directory', '--ansi', '--progress', '--type', '--size', '-n'],
-  longFlags: ['--debug', '--tls', '--tlsverify', '--version', '--help', '--all', '--quiet', '--no-trunc', '--latest', '--last', '--follow', '--timestamps', '--details', '--no-stream', '--digests', '--services', '--remote', '--size', '--human', '--dry-run'],
+  longValue: [
+    '--host',
+    '--context',
+    '--config',
+    '--log-level',
+    '--tlscacert',
+    '--tlscert',
+    '--tlskey',
+    '--url',
+    '--connection',
+    '--identity',
+    '--root',
+    '--runroot',
+    '--storage-driver',
+    '--namespace',
+    '--address',
+    '--format',
+    '--filter',
+    '--since',
+    '--until',
+    '--tail',
+    '--file',
+    '--project-name',
+    '--profile',
+    '--env-file',
+    '--project-directory',
+    '--ansi',
+    '--progress',
+    '--type',
+    '--size',
+    '-n',
+  ],
+  longFlags: [
+    '--debug',
+    '--tls',
+    '--tlsverify',
+    '--version',
+    '--help',
+    '--all',
+    '--quiet',
+    '--no-trunc',
+    '--latest',
+    '--last',
+    '--follow',
+    '--timestamps',
+    '--details',
+    '--no-stream',
+    '--digests',
+    '--services',
+    '--remote',
+    '--size',
+    '--human',
+    '--dry-run',
+  ],
 };
 
 const READ_ONLY_DOCKER: Record<string, true | Check> = {
@@ -462,7 +587,19 @@ const READ_ONLY_DOCKER: Record<string, true | Check> = {
   healthcheck: true,
 };
 
-const READ_ONLY_COMPOSE = new Set(['ps', 'logs', 'config', 'top', 'images', 'ls', 'version', 'events', 'port', 'exec', 'convert']);
+const READ_ONLY_COMPOSE = new Set([
+  'ps',
+  'logs',
+  'config',
+  'top',
+  'images',
+  'ls',
+  'version',
+  'events',
+  'port',
+  'exec',
+  'convert',
+]);
 
 const dockerCheck: Check = (segment, args) => {
   const name = programName(segment.words[0]!.text);
@@ -471,7 +608,9 @@ const dockerCheck: Check = (segment, args) => {
     const verb = segment.words[start.index];
     if (!verb) return 'no compose subcommand';
     if (verb.dynamic) return 'the subcommand is only known at run time';
-    return READ_ONLY_COMPOSE.has(verb.text) ? undefined : `compose ${verb.text} is not a read-only subcommand`;
+    return READ_ONLY_COMPOSE.has(verb.text)
+      ? undefined
+      : `compose ${verb.text} is not a read-only subcommand`;
   }
   return subcommands(DOCKER_GLOBAL, READ_ONLY_DOCKER)(segment, args);
 };
@@ -479,8 +618,50 @@ const dockerCheck: Check = (segment, args) => {
 const SYSTEMCTL_SPEC: OptionSpec = {
   shortValue: 'tpnoHMs',
   shortFlags: 'alqrifh',
-  longValue: ['--type', '--state', '--property', '--lines', '--output', '--host', '--machine', '--signal', '--job-mode', '--root', '--what', '--timestamp', '--boot-loader-entry', '--boot-loader-menu', '--kill-whom'],
-  longFlags: ['--all', '--full', '--no-pager', '--no-legend', '--plain', '--quiet', '--value', '--recursive', '--reverse', '--after', '--before', '--with-dependencies', '--failed', '--user', '--system', '--global', '--show-types', '--show-transaction', '--no-ask-password', '--help', '--version', '--lines', '--firmware-setup', '--check-inhibitors', '--legend'],
+  longValue: [
+    '--type',
+    '--state',
+    '--property',
+    '--lines',
+    '--output',
+    '--host',
+    '--machine',
+    '--signal',
+    '--job-mode',
+    '--root',
+    '--what',
+    '--timestamp',
+    '--boot-loader-entry',
+    '--boot-loader-menu',
+    '--kill-whom',
+  ],
+  longFlags: [
+    '--all',
+    '--full',
+    '--no-pager',
+    '--no-legend',
+    '--plain',
+    '--quiet',
+    '--value',
+    '--recursive',
+    '--reverse',
+    '--after',
+    '--before',
+    '--with-dependencies',
+    '--failed',
+    '--user',
+    '--system',
+    '--global',
+    '--show-types',
+    '--show-transaction',
+    '--no-ask-password',
+    '--help',
+    '--version',
+    '--lines',
+    '--firmware-setup',
+    '--check-inhibitors',
+    '--legend',
+  ],
 };
 
 const systemctlCheck = subcommands(
@@ -512,7 +693,20 @@ const systemctlCheck = subcommands(
 );
 
 const journalctlCheck = without(
-  ['--vacuum-size', '--vacuum-time', '--vacuum-files', '--rotate', '--flush', '--sync', '--relinquish-var', '--smart-relinquish-var', '--setup-keys', '--update-catalog', '--cursor-file', '--new-id128'],
+  [
+    '--vacuum-size',
+    '--vacuum-time',
+    '--vacuum-files',
+    '--rotate',
+    '--flush',
+    '--sync',
+    '--relinquish-var',
+    '--smart-relinquish-var',
+    '--setup-keys',
+    '--update-catalog',
+    '--cursor-file',
+    '--new-id128',
+  ],
   '',
   'changes the journal',
 );
@@ -521,13 +715,35 @@ const GIT_GLOBAL: OptionSpec = {
   shortValue: 'C',
   shortFlags: 'pP',
   longValue: ['--git-dir', '--work-tree', '--namespace', '--super-prefix', '--config-env'],
-  longFlags: ['--no-pager', '--paginate', '--bare', '--no-replace-objects', '--literal-pathspecs', '--glob-pathspecs', '--noglob-pathspecs', '--icase-pathspecs', '--no-optional-locks', '--version', '--help', '--html-path', '--man-path', '--info-path'],
+  longFlags: [
+    '--no-pager',
+    '--paginate',
+    '--bare',
+    '--no-replace-objects',
+    '--literal-pathspecs',
+    '--glob-pathspecs',
+    '--noglob-pathspecs',
+    '--icase-pathspecs',
+    '--no-optional-locks',
+    '--version',
+    '--help',
+    '--html-path',
+    '--man-path',
+    '--info-path',
+  ],
 };
 
-const gitOutput = without(['--output', '--ext-diff', '--output-directory'], '', 'writes files or runs a diff program');
+const gitOutput = without(
+  ['--output', '--ext-diff', '--output-directory'],
+  '',
+  'writes files or runs a diff program',
+);
 
 const gitCheck: Check = (segment, args) => {
-  if (findOption(args.slice(0, 6), ['--exec-path', '--config-env'], '') ?? args.some((word) => word.text === '-c'))
+  if (
+    findOption(args.slice(0, 6), ['--exec-path', '--config-env'], '') ??
+    args.some((word) => word.text === '-c')
+  )
     return 'git -c / --exec-path / --config-env can make git run any program';
   return subcommands(GIT_GLOBAL, {
     log: gitOutput,
@@ -558,50 +774,222 @@ const gitCheck: Check = (segment, args) => {
     'merge-base': true,
     grep: without(['--open-files-in-pager'], 'O', 'runs a pager program'),
     'reflog show': true,
-    reflog: (_segment, rest) => (plainWords(rest).length > 1 ? 'reflog can expire or delete entries' : undefined),
+    reflog: (_segment, rest) =>
+      plainWords(rest).length > 1 ? 'reflog can expire or delete entries' : undefined,
     'stash list': true,
     'stash show': true,
     'worktree list': true,
     'submodule status': true,
     'remote show': true,
     'remote get-url': true,
-    remote: (_segment, rest) => (plainWords(rest).length > 1 ? 'remote can add, rename or remove remotes' : undefined),
+    remote: (_segment, rest) =>
+      plainWords(rest).length > 1 ? 'remote can add, rename or remove remotes' : undefined,
     branch: (_segment, rest) => {
-      const changing = findOption(rest, ['--delete', '--move', '--copy', '--force', '--set-upstream-to', '--unset-upstream', '--edit-description', '--track', '--no-track'], 'dDmMcCfu');
+      const changing = findOption(
+        rest,
+        [
+          '--delete',
+          '--move',
+          '--copy',
+          '--force',
+          '--set-upstream-to',
+          '--unset-upstream',
+          '--edit-description',
+          '--track',
+          '--no-track',
+        ],
+        'dDmMcCfu',
+      );
       if (changing) return `branch ${changing} changes branches`;
-      const listing = findOption(rest, ['--list', '--contains', '--merged', '--no-merged', '--points-at'], 'l');
+      const listing = findOption(
+        rest,
+        ['--list', '--contains', '--merged', '--no-merged', '--points-at'],
+        'l',
+      );
       return plainWords(rest).length > 1 && !listing ? 'branch NAME creates a branch' : undefined;
     },
     tag: (_segment, rest) => {
-      const changing = findOption(rest, ['--delete', '--force', '--annotate', '--sign', '--message', '--file'], 'dfasmFu');
+      const changing = findOption(
+        rest,
+        ['--delete', '--force', '--annotate', '--sign', '--message', '--file'],
+        'dfasmFu',
+      );
       if (changing) return `tag ${changing} changes tags`;
-      const listing = findOption(rest, ['--list', '--contains', '--merged', '--no-merged', '--points-at'], 'ln');
+      const listing = findOption(
+        rest,
+        ['--list', '--contains', '--merged', '--no-merged', '--points-at'],
+        'ln',
+      );
       return plainWords(rest).length > 1 && !listing ? 'tag NAME creates a tag' : undefined;
     },
     config: (_segment, rest) => {
-      if (findOption(rest, ['--get', '--get-all', '--get-regexp', '--get-urlmatch', '--list', '--show-origin', '--show-scope', '--name-only', '--get-color', '--get-colorbool'], 'l'))
+      if (
+        findOption(
+          rest,
+          [
+            '--get',
+            '--get-all',
+            '--get-regexp',
+            '--get-urlmatch',
+            '--list',
+            '--show-origin',
+            '--show-scope',
+            '--name-only',
+            '--get-color',
+            '--get-colorbool',
+          ],
+          'l',
+        )
+      )
         return undefined;
-      if (findOption(rest, ['--unset', '--unset-all', '--add', '--replace-all', '--rename-section', '--remove-section', '--edit', '--file'], 'ef'))
+      if (
+        findOption(
+          rest,
+          [
+            '--unset',
+            '--unset-all',
+            '--add',
+            '--replace-all',
+            '--rename-section',
+            '--remove-section',
+            '--edit',
+            '--file',
+          ],
+          'ef',
+        )
+      )
         return 'config changes settings';
       const plain = plainWords(rest).slice(1);
-      return plain[0]?.text === 'get' || plain[0]?.text === 'list' || plain.length <= 1 ? undefined : 'config NAME VALUE changes a setting';
+      return plain[0]?.text === 'get' || plain[0]?.text === 'list' || plain.length <= 1
+        ? undefined
+        : 'config NAME VALUE changes a setting';
     },
     help: true,
   })(segment, args);
 };
 
 const helmCheck = subcommands(
-  { shortValue: 'no', shortFlags: 'aAqh', longValue: ['--namespace', '--kube-context', '--kubeconfig', '--output', '--revision', '--max', '--filter', '--registry-config', '--repository-config', '--repository-cache', '--burst-limit', '--kube-apiserver', '--kube-token', '--kube-as-user', '--version'], longFlags: ['--all-namespaces', '--all', '--debug', '--short', '--deployed', '--failed', '--pending', '--uninstalled', '--superseded', '--date', '--reverse', '--show-desc', '--help'] },
+  {
+    shortValue: 'no',
+    shortFlags: 'aAqh',
+    longValue: [
+      '--namespace',
+      '--kube-context',
+      '--kubeconfig',
+      '--output',
+      '--revision',
+      '--max',
+      '--filter',
+      '--registry-config',
+      '--repository-config',
+      '--repository-cache',
+      '--burst-limit',
+      '--kube-apiserver',
+      '--kube-token',
+      '--kube-as-user',
+      '--version',
+    ],
+    longFlags: [
+      '--all-namespaces',
+      '--all',
+      '--debug',
+      '--short',
+      '--deployed',
+      '--failed',
+      '--pending',
+      '--uninstalled',
+      '--superseded',
+      '--date',
+      '--reverse',
+      '--show-desc',
+      '--help',
+    ],
+  },
   Object.fromEntries(
-    ['list', 'ls', 'status', 'get', 'history', 'hist', 'show', 'inspect', 'version', 'env', 'search', 'repo list', 'repo ls', 'template', 'lint', 'dependency list', 'dep list', 'plugin list', 'verify'].map((verb) => [verb, true as const]),
+    [
+      'list',
+      'ls',
+      'status',
+      'get',
+      'history',
+      'hist',
+      'show',
+      'inspect',
+      'version',
+      'env',
+      'search',
+      'repo list',
+      'repo ls',
+      'template',
+      'lint',
+      'dependency list',
+      'dep list',
+      'plugin list',
+      'verify',
+    ].map((verb) => [verb, true as const]),
   ),
 );
 
 const ipCheck: Check = (_segment, args) => {
-  const parsed = parseArguments(args, { shortValue: 'fbrn', shortFlags: '46BMsdohVtciaj0D', longValue: ['-family', '-rc', '-netns', '-batch'], longFlags: ['-stats', '-details', '-oneline', '-json', '-pretty', '-color', '-brief', '-human', '-resolve', '-timestamp', '-all'], permute: true });
+  const parsed = parseArguments(args, {
+    shortValue: 'fbrn',
+    shortFlags: '46BMsdohVtciaj0D',
+    longValue: ['-family', '-rc', '-netns', '-batch'],
+    longFlags: [
+      '-stats',
+      '-details',
+      '-oneline',
+      '-json',
+      '-pretty',
+      '-color',
+      '-brief',
+      '-human',
+      '-resolve',
+      '-timestamp',
+      '-all',
+    ],
+    permute: true,
+  });
   const words = parsed.positionals.map((word) => word.text);
   if (parsed.positionals.some((word) => word.dynamic)) return 'an ip argument is only known at run time';
-  const objects = ['address', 'addr', 'a', 'link', 'l', 'route', 'r', 'ro', 'rou', 'neigh', 'neighbour', 'neighbor', 'n', 'rule', 'ru', 'maddress', 'maddr', 'm', 'tunnel', 'tun', 't', 'netns', 'ntable', 'mroute', 'tuntap', 'xfrm', 'netconf', 'token', 'vrf', 'monitor', 'mptcp', 'ioam', 'nexthop', 'nh', '-4', '-6'];
+  const objects = [
+    'address',
+    'addr',
+    'a',
+    'link',
+    'l',
+    'route',
+    'r',
+    'ro',
+    'rou',
+    'neigh',
+    'neighbour',
+    'neighbor',
+    'n',
+    'rule',
+    'ru',
+    'maddress',
+    'maddr',
+    'm',
+    'tunnel',
+    'tun',
+    't',
+    'netns',
+    'ntable',
+    'mroute',
+    'tuntap',
+    'xfrm',
+    'netconf',
+    'token',
+    'vrf',
+    'monitor',
+    'mptcp',
+    'ioam',
+    'nexthop',
+    'nh',
+    '-4',
+    '-6',
+  ];
   if (words.length === 0) return undefined;
   if (!objects.includes(words[0]!)) return `ip ${words[0]} is not a read-only object`;
   const verb = words[1];
@@ -612,13 +1000,32 @@ const ipCheck: Check = (_segment, args) => {
   if (words[0] === 'netns' && (verb === 'identify' || verb === 'pids')) return undefined;
   if (/^(?:show|sh|s|list|lst|ls|l|get|help)$/.test(verb) || words[0] === 'monitor') return undefined;
   // `ip addr show dev eth0` and `ip link eth0` name devices; other verbs change things.
-  return /^(?:dev|to|from|table|scope|up|label)$/.test(verb) ? undefined : `ip ${words[0]} ${verb} changes the network`;
+  return /^(?:dev|to|from|table|scope|up|label)$/.test(verb)
+    ? undefined
+    : `ip ${words[0]} ${verb} changes the network`;
 };
 
 const iptablesCheck: Check = (_segment, args) => {
   for (let index = 0; index < args.length; index++) {
     const text = args[index]!.text;
-    if (['-L', '--list', '-S', '--list-rules', '-n', '--numeric', '-v', '--verbose', '-x', '--exact', '--line-numbers', '-w', '--wait'].includes(text)) continue;
+    if (
+      [
+        '-L',
+        '--list',
+        '-S',
+        '--list-rules',
+        '-n',
+        '--numeric',
+        '-v',
+        '--verbose',
+        '-x',
+        '--exact',
+        '--line-numbers',
+        '-w',
+        '--wait',
+      ].includes(text)
+    )
+      continue;
     if (text === '-t' || text === '--table') {
       index++;
       continue;
@@ -626,7 +1033,9 @@ const iptablesCheck: Check = (_segment, args) => {
     if (/^-[LSnvx]+$/.test(text)) continue;
     if (text.startsWith('-')) return `iptables ${text} changes the firewall`;
   }
-  return findOption(args, ['--list', '--list-rules'], 'LS') ? undefined : 'iptables without -L/-S changes the firewall';
+  return findOption(args, ['--list', '--list-rules'], 'LS')
+    ? undefined
+    : 'iptables without -L/-S changes the firewall';
 };
 
 const sysctlCheck: Check = (_segment, args) => {
@@ -638,14 +1047,19 @@ const sysctlCheck: Check = (_segment, args) => {
 const declareCheck: Check = (_segment, args) => {
   for (const word of args) {
     if (word.dynamic && !word.text.includes('=')) return 'a variable name is only known at run time';
-    if (/^[-+][a-zA-Z]*[inf]/.test(word.text) && !/^-[pfF]+$/.test(word.text)) return `${word.text} makes values evaluate as arithmetic, name other variables or define functions`;
+    if (/^[-+][a-zA-Z]*[inf]/.test(word.text) && !/^-[pfF]+$/.test(word.text))
+      return `${word.text} makes values evaluate as arithmetic, name other variables or define functions`;
     if (/^[A-Za-z_][A-Za-z0-9_]*\[/.test(word.text)) return 'a subscript is evaluated as arithmetic';
   }
   return undefined;
 };
 
 const dateCheck = without(['--set'], 's', 'sets the clock');
-const dmesgCheck = without(['--clear', '--read-clear', '--console-off', '--console-on', '--console-level'], 'cCDEn', 'changes the kernel log');
+const dmesgCheck = without(
+  ['--clear', '--read-clear', '--console-off', '--console-on', '--console-level'],
+  'cCDEn',
+  'changes the kernel log',
+);
 const killProbe: Check = (_segment, args) => {
   const first = args[0]?.text;
   if (first === '-l' || first === '-L' || first === '--list' || first === '--table') return undefined;
@@ -668,7 +1082,8 @@ function sqlClient(codeOptions: string[], judge: () => SqlJudge | undefined): Ch
         else if (!option.startsWith('--') && text.startsWith(option) && text.length > option.length)
           code = { ...args[index]!, text: text.slice(option.length) };
       }
-      if (text === '-f' || text === '--file' || text.startsWith('--file=')) return 'runs SQL from a file the policy cannot see';
+      if (text === '-f' || text === '--file' || text.startsWith('--file='))
+        return 'runs SQL from a file the policy cannot see';
     }
     if (!code) return 'the client reads SQL from stdin or a terminal';
     if (code.dynamic) return 'the SQL is only known at run time';
@@ -752,7 +1167,10 @@ const READ_ONLY: Record<string, Check> = {
   date: dateCheck,
   uptime: anyArgs,
   uname: anyArgs,
-  hostname: all(without(['--file', '--boot'], 'Fb', 'sets the host name'), maxPlain(0, 'hostname NAME sets the host name')),
+  hostname: all(
+    without(['--file', '--boot'], 'Fb', 'sets the host name'),
+    maxPlain(0, 'hostname NAME sets the host name'),
+  ),
   whoami: anyArgs,
   id: anyArgs,
   groups: anyArgs,
@@ -837,31 +1255,294 @@ const READ_ONLY: Record<string, Check> = {
   dmesg: dmesgCheck,
   journalctl: journalctlCheck,
   systemctl: systemctlCheck,
-  'systemd-analyze': subcommands({ longValue: ['--host', '--machine', '--root', '--image', '--order', '--require', '--from-pattern', '--to-pattern', '--fuzz', '--man', '--generators', '--iterations', '--base-time', '--unit', '--security-policy', '--threshold', '--offline', '--profile', '--json', '--table'], longFlags: ['--user', '--system', '--global', '--no-pager', '--quiet', '--help', '--version'] }, Object.fromEntries(['blame', 'critical-chain', 'time', 'dot', 'dump', 'cat-config', 'unit-files', 'unit-paths', 'calendar', 'timespan', 'timestamp', 'verify', 'security', 'syscall-filter', 'filesystems', 'condition', 'exit-status', 'capability', 'inspect-elf', 'malloc', 'fdstore', 'pcrs', 'srk', 'log-level', 'log-target', 'service-watchdogs', 'architectures', 'smbios11'].map((verb) => [verb, true as const])), { depth: 1, empty: true }),
+  'systemd-analyze': subcommands(
+    {
+      longValue: [
+        '--host',
+        '--machine',
+        '--root',
+        '--image',
+        '--order',
+        '--require',
+        '--from-pattern',
+        '--to-pattern',
+        '--fuzz',
+        '--man',
+        '--generators',
+        '--iterations',
+        '--base-time',
+        '--unit',
+        '--security-policy',
+        '--threshold',
+        '--offline',
+        '--profile',
+        '--json',
+        '--table',
+      ],
+      longFlags: ['--user', '--system', '--global', '--no-pager', '--quiet', '--help', '--version'],
+    },
+    Object.fromEntries(
+      [
+        'blame',
+        'critical-chain',
+        'time',
+        'dot',
+        'dump',
+        'cat-config',
+        'unit-files',
+        'unit-paths',
+        'calendar',
+        'timespan',
+        'timestamp',
+        'verify',
+        'security',
+        'syscall-filter',
+        'filesystems',
+        'condition',
+        'exit-status',
+        'capability',
+        'inspect-elf',
+        'malloc',
+        'fdstore',
+        'pcrs',
+        'srk',
+        'log-level',
+        'log-target',
+        'service-watchdogs',
+        'architectures',
+        'smbios11',
+      ].map((verb) => [verb, true as const]),
+    ),
+    { depth: 1, empty: true },
+  ),
   'systemd-cgls': anyArgs,
   'systemd-cgtop': anyArgs,
   'systemd-detect-virt': anyArgs,
-  'systemd-resolve': without(['--flush-caches', '--reset-statistics', '--reset-server-features', '--set-dns', '--set-domain', '--revert'], '', 'changes the resolver'),
-  loginctl: subcommands({ shortValue: 'pPHMon', shortFlags: 'alq', longValue: ['--property', '--host', '--machine', '--output', '--lines', '--kill-whom', '--signal'], longFlags: ['--all', '--full', '--value', '--no-pager', '--no-legend', '--no-ask-password', '--help', '--version'] }, Object.fromEntries(['list-sessions', 'session-status', 'show-session', 'list-users', 'user-status', 'show-user', 'list-seats', 'seat-status', 'show-seat'].map((verb) => [verb, true as const])), { depth: 1, empty: true }),
-  hostnamectl: subcommands({ shortValue: 'HM', longValue: ['--host', '--machine', '--json'], longFlags: ['--static', '--transient', '--pretty', '--no-ask-password', '--help', '--version'] }, { status: true, hostname: maxPlain(1, 'sets the host name'), 'icon-name': maxPlain(1, 'sets'), chassis: maxPlain(1, 'sets'), deployment: maxPlain(1, 'sets'), location: maxPlain(1, 'sets') }, { depth: 1, empty: true }),
-  timedatectl: subcommands({ shortValue: 'HMp', shortFlags: 'a', longValue: ['--host', '--machine', '--property'], longFlags: ['--adjust-system-clock', '--monitor', '--all', '--value', '--no-pager', '--no-ask-password', '--help', '--version'] }, Object.fromEntries(['status', 'show', 'list-timezones', 'timesync-status', 'show-timesync'].map((verb) => [verb, true as const])), { depth: 1, empty: true }),
-  localectl: subcommands({ shortValue: 'HM', longFlags: ['--no-pager', '--no-convert', '--no-ask-password', '--help', '--version'] }, Object.fromEntries(['status', 'list-locales', 'list-keymaps', 'list-x11-keymap-models', 'list-x11-keymap-layouts', 'list-x11-keymap-variants', 'list-x11-keymap-options'].map((verb) => [verb, true as const])), { depth: 1, empty: true }),
-  resolvectl: subcommands({ shortValue: 'ipt', shortFlags: '46', longValue: ['--interface', '--protocol', '--type', '--class', '--service-address', '--service-txt', '--cname', '--search', '--raw', '--legend', '--stale-data', '--json', '--cache', '--zone', '--trust-anchor', '--network', '--synthesize', '--relax-single-label'], longFlags: ['--no-pager', '--help', '--version'] }, Object.fromEntries(['status', 'query', 'service', 'openpgp', 'tlsa', 'statistics', 'monitor', 'show-cache', 'show-server-state', 'log-level'].map((verb) => [verb, true as const])), { depth: 1, empty: true }),
-  networkctl: subcommands({ shortFlags: 'asl', longValue: ['--lines', '--json'], longFlags: ['--all', '--stats', '--full', '--no-pager', '--no-legend', '--help', '--version'] }, Object.fromEntries(['list', 'status', 'lldp', 'label', 'cat'].map((verb) => [verb, true as const])), { depth: 1, empty: true }),
-  busctl: subcommands({ longValue: ['--address', '--host', '--machine', '--match', '--size', '--json', '--timeout'], longFlags: ['--user', '--system', '--show-machine', '--unique', '--acquired', '--activatable', '--list', '--quiet', '--verbose', '--full', '--no-pager', '--no-legend', '--help', '--version'] }, Object.fromEntries(['list', 'status', 'tree', 'introspect', 'monitor', 'capture', 'get-property', 'help'].map((verb) => [verb, true as const])), { depth: 1, empty: true }),
-  coredumpctl: subcommands({ shortValue: 'SUrFD', shortFlags: 'q1', longValue: ['--since', '--until', '--field', '--directory', '--file', '--json', '--root', '--image'], longFlags: ['--no-pager', '--no-legend', '--reverse', '--quiet', '--all', '--help', '--version'] }, { list: true, info: true }, { depth: 1, empty: true }),
-  machinectl: subcommands({ longFlags: ['--all', '--full', '--no-pager', '--no-legend', '--value', '--help', '--version'], longValue: ['--property', '--host', '--lines', '--output'] }, Object.fromEntries(['list', 'status', 'show', 'list-images', 'image-status', 'show-image'].map((verb) => [verb, true as const])), { depth: 1, empty: true }),
+  'systemd-resolve': without(
+    [
+      '--flush-caches',
+      '--reset-statistics',
+      '--reset-server-features',
+      '--set-dns',
+      '--set-domain',
+      '--revert',
+    ],
+    '',
+    'changes the resolver',
+  ),
+  loginctl: subcommands(
+    {
+      shortValue: 'pPHMon',
+      shortFlags: 'alq',
+      longValue: ['--property', '--host', '--machine', '--output', '--lines', '--kill-whom', '--signal'],
+      longFlags: [
+        '--all',
+        '--full',
+        '--value',
+        '--no-pager',
+        '--no-legend',
+        '--no-ask-password',
+        '--help',
+        '--version',
+      ],
+    },
+    Object.fromEntries(
+      [
+        'list-sessions',
+        'session-status',
+        'show-session',
+        'list-users',
+        'user-status',
+        'show-user',
+        'list-seats',
+        'seat-status',
+        'show-seat',
+      ].map((verb) => [verb, true as const]),
+    ),
+    { depth: 1, empty: true },
+  ),
+  hostnamectl: subcommands(
+    {
+      shortValue: 'HM',
+      longValue: ['--host', '--machine', '--json'],
+      longFlags: ['--static', '--transient', '--pretty', '--no-ask-password', '--help', '--version'],
+    },
+    {
+      status: true,
+      hostname: maxPlain(1, 'sets the host name'),
+      'icon-name': maxPlain(1, 'sets'),
+      chassis: maxPlain(1, 'sets'),
+      deployment: maxPlain(1, 'sets'),
+      location: maxPlain(1, 'sets'),
+    },
+    { depth: 1, empty: true },
+  ),
+  timedatectl: subcommands(
+    {
+      shortValue: 'HMp',
+      shortFlags: 'a',
+      longValue: ['--host', '--machine', '--property'],
+      longFlags: [
+        '--adjust-system-clock',
+        '--monitor',
+        '--all',
+        '--value',
+        '--no-pager',
+        '--no-ask-password',
+        '--help',
+        '--version',
+      ],
+    },
+    Object.fromEntries(
+      ['status', 'show', 'list-timezones', 'timesync-status', 'show-timesync'].map((verb) => [
+        verb,
+        true as const,
+      ]),
+    ),
+    { depth: 1, empty: true },
+  ),
+  localectl: subcommands(
+    {
+      shortValue: 'HM',
+      longFlags: ['--no-pager', '--no-convert', '--no-ask-password', '--help', '--version'],
+    },
+    Object.fromEntries(
+      [
+        'status',
+        'list-locales',
+        'list-keymaps',
+        'list-x11-keymap-models',
+        'list-x11-keymap-layouts',
+        'list-x11-keymap-variants',
+        'list-x11-keymap-options',
+      ].map((verb) => [verb, true as const]),
+    ),
+    { depth: 1, empty: true },
+  ),
+  resolvectl: subcommands(
+    {
+      shortValue: 'ipt',
+      shortFlags: '46',
+      longValue: [
+        '--interface',
+        '--protocol',
+        '--type',
+        '--class',
+        '--service-address',
+        '--service-txt',
+        '--cname',
+        '--search',
+        '--raw',
+        '--legend',
+        '--stale-data',
+        '--json',
+        '--cache',
+        '--zone',
+        '--trust-anchor',
+        '--network',
+        '--synthesize',
+        '--relax-single-label',
+      ],
+      longFlags: ['--no-pager', '--help', '--version'],
+    },
+    Object.fromEntries(
+      [
+        'status',
+        'query',
+        'service',
+        'openpgp',
+        'tlsa',
+        'statistics',
+        'monitor',
+        'show-cache',
+        'show-server-state',
+        'log-level',
+      ].map((verb) => [verb, true as const]),
+    ),
+    { depth: 1, empty: true },
+  ),
+  networkctl: subcommands(
+    {
+      shortFlags: 'asl',
+      longValue: ['--lines', '--json'],
+      longFlags: ['--all', '--stats', '--full', '--no-pager', '--no-legend', '--help', '--version'],
+    },
+    Object.fromEntries(['list', 'status', 'lldp', 'label', 'cat'].map((verb) => [verb, true as const])),
+    { depth: 1, empty: true },
+  ),
+  busctl: subcommands(
+    {
+      longValue: ['--address', '--host', '--machine', '--match', '--size', '--json', '--timeout'],
+      longFlags: [
+        '--user',
+        '--system',
+        '--show-machine',
+        '--unique',
+        '--acquired',
+        '--activatable',
+        '--list',
+        '--quiet',
+        '--verbose',
+        '--full',
+        '--no-pager',
+        '--no-legend',
+        '--help',
+        '--version',
+      ],
+    },
+    Object.fromEntries(
+      ['list', 'status', 'tree', 'introspect', 'monitor', 'capture', 'get-property', 'help'].map((verb) => [
+        verb,
+        true as const,
+      ]),
+    ),
+    { depth: 1, empty: true },
+  ),
+  coredumpctl: subcommands(
+    {
+      shortValue: 'SUrFD',
+      shortFlags: 'q1',
+      longValue: ['--since', '--until', '--field', '--directory', '--file', '--json', '--root', '--image'],
+      longFlags: ['--no-pager', '--no-legend', '--reverse', '--quiet', '--all', '--help', '--version'],
+    },
+    { list: true, info: true },
+    { depth: 1, empty: true },
+  ),
+  machinectl: subcommands(
+    {
+      longFlags: ['--all', '--full', '--no-pager', '--no-legend', '--value', '--help', '--version'],
+      longValue: ['--property', '--host', '--lines', '--output'],
+    },
+    Object.fromEntries(
+      ['list', 'status', 'show', 'list-images', 'image-status', 'show-image'].map((verb) => [
+        verb,
+        true as const,
+      ]),
+    ),
+    { depth: 1, empty: true },
+  ),
   nmcli: (_segment, args) => {
     const words = plainWords(args).map((word) => word.text);
     const [object = '', verb = ''] = words;
     if (object === '') return undefined;
-    if (/^g/.test(object)) return verb === '' || /^(?:s|status|hostname|permissions|logging)$/.test(verb) && words.length <= 2 ? undefined : 'nmcli general changes settings';
-    if (/^(?:d|c|r|n)/.test(object) && (verb === '' || /^(?:s|status|show|list|wifi|connectivity|monitor|lldp)$/.test(verb))) return words[2] === 'connect' || words[2] === 'rescan' || (object.startsWith('r') && words.length > 2) ? 'nmcli changes the network' : undefined;
+    if (/^g/.test(object))
+      return verb === '' || (/^(?:s|status|hostname|permissions|logging)$/.test(verb) && words.length <= 2)
+        ? undefined
+        : 'nmcli general changes settings';
+    if (
+      /^(?:d|c|r|n)/.test(object) &&
+      (verb === '' || /^(?:s|status|show|list|wifi|connectivity|monitor|lldp)$/.test(verb))
+    )
+      return words[2] === 'connect' || words[2] === 'rescan' || (object.startsWith('r') && words.length > 2)
+        ? 'nmcli changes the network'
+        : undefined;
     return `nmcli ${object} ${verb} changes the network`;
   },
   ip: ipCheck,
-  ifconfig: (_segment, args) => (plainWords(args).length <= 1 ? undefined : 'ifconfig with settings changes an interface'),
-  route: (_segment, args) => (plainWords(args).length === 0 ? undefined : 'route add/del changes the routing table'),
+  ifconfig: (_segment, args) =>
+    plainWords(args).length <= 1 ? undefined : 'ifconfig with settings changes an interface',
+  route: (_segment, args) =>
+    plainWords(args).length === 0 ? undefined : 'route add/del changes the routing table',
   arp: without(['--delete', '--set', '--file'], 'dsf', 'changes the ARP table'),
   iptables: iptablesCheck,
   ip6tables: iptablesCheck,
@@ -871,38 +1552,114 @@ const READ_ONLY: Record<string, Check> = {
   'ip6tables-save': without(['--file'], 'f', 'writes a file'),
   nft: (_segment, args) => {
     const words = plainWords(args).map((word) => word.text);
-    return words[0] === 'list' || (words.length === 0 && findOption(args, ['--version', '--help'], 'vh')) ? undefined : 'nft changes the firewall';
+    return words[0] === 'list' || (words.length === 0 && findOption(args, ['--version', '--help'], 'vh'))
+      ? undefined
+      : 'nft changes the firewall';
   },
   ufw: (_segment, args) => {
     const words = plainWords(args).map((word) => word.text);
-    return words[0] === 'status' || (words[0] === 'show' && words[1] !== undefined) || words[0] === 'version' ? undefined : `ufw ${words[0] ?? ''} changes the firewall`;
+    return words[0] === 'status' || (words[0] === 'show' && words[1] !== undefined) || words[0] === 'version'
+      ? undefined
+      : `ufw ${words[0] ?? ''} changes the firewall`;
   },
-  'firewall-cmd': (_segment, args) => (args.every((word) => /^--(?:state|list-|get-|query-|info-|zone=|permanent$|version|help)/.test(word.text)) ? undefined : 'firewall-cmd changes the firewall'),
-  conntrack: (_segment, args) => (findOption(args, ['--dump', '--count', '--stats', '--event', '--get'], 'LCSEG') && !findOption(args, ['--delete', '--flush', '--update', '--create'], 'DFUI') ? undefined : 'conntrack changes the connection table'),
+  'firewall-cmd': (_segment, args) =>
+    args.every((word) => /^--(?:state|list-|get-|query-|info-|zone=|permanent$|version|help)/.test(word.text))
+      ? undefined
+      : 'firewall-cmd changes the firewall',
+  conntrack: (_segment, args) =>
+    findOption(args, ['--dump', '--count', '--stats', '--event', '--get'], 'LCSEG') &&
+    !findOption(args, ['--delete', '--flush', '--update', '--create'], 'DFUI')
+      ? undefined
+      : 'conntrack changes the connection table',
   tc: (_segment, args) => {
     const words = plainWords(args).map((word) => word.text);
-    return words.length <= 1 || /^(?:show|list|ls|s|l)$/.test(words[1] ?? '') ? undefined : `tc ${words.slice(0, 2).join(' ')} changes traffic control`;
+    return words.length <= 1 || /^(?:show|list|ls|s|l)$/.test(words[1] ?? '')
+      ? undefined
+      : `tc ${words.slice(0, 2).join(' ')} changes traffic control`;
   },
-  ethtool: (_segment, args) => (findOption(args, ['--change', '--offload', '--set-ring', '--pause', '--coalesce', '--set-channels', '--change-eeprom', '--flash', '--set-rxfh-indir', '--reset', '--set-eee', '--set-fec', '--set-priv-flags', '--identify', '--test', '--config-nfc', '--set-phy-tunable', '--set-module'], 'sKGACLEfXWpt') ? 'changes the interface' : undefined),
+  ethtool: (_segment, args) =>
+    findOption(
+      args,
+      [
+        '--change',
+        '--offload',
+        '--set-ring',
+        '--pause',
+        '--coalesce',
+        '--set-channels',
+        '--change-eeprom',
+        '--flash',
+        '--set-rxfh-indir',
+        '--reset',
+        '--set-eee',
+        '--set-fec',
+        '--set-priv-flags',
+        '--identify',
+        '--test',
+        '--config-nfc',
+        '--set-phy-tunable',
+        '--set-module',
+      ],
+      'sKGACLEfXWpt',
+    )
+      ? 'changes the interface'
+      : undefined,
   iw: (_segment, args) => {
     const words = plainWords(args).map((word) => word.text);
-    return words.some((word) => /^(?:set|del|add|connect|disconnect|scan|reg)$/.test(word)) ? 'iw changes the wireless settings' : undefined;
+    return words.some((word) => /^(?:set|del|add|connect|disconnect|scan|reg)$/.test(word))
+      ? 'iw changes the wireless settings'
+      : undefined;
   },
   sensors: anyArgs,
-  smartctl: without(['--test', '--smart', '--offlineauto', '--saveauto', '--set', '--abort', '--log'], 'tsoSX', 'changes the device'),
+  sysctl: sysctlCheck,
+  modinfo: anyArgs,
+  lsattr: anyArgs,
+  smartctl: without(
+    ['--test', '--smart', '--offlineauto', '--saveauto', '--set', '--abort', '--log'],
+    'tsoSX',
+    'changes the device',
+  ),
   swapon: (_segment, args) => (plainWords(args).length === 0 ? undefined : 'swapon DEVICE enables swap'),
   mount: (_segment, args) => (plainWords(args).length === 0 ? undefined : 'mount changes the mounts'),
-  ulimit: (_segment, args) => (args.every((word) => /^-[a-zA-Z]+$/.test(word.text)) ? undefined : 'ulimit with a value changes the limits'),
+  ulimit: (_segment, args) =>
+    args.every((word) => /^-[a-zA-Z]+$/.test(word.text))
+      ? undefined
+      : 'ulimit with a value changes the limits',
   umask: maxPlain(0, 'umask MODE changes the file mode mask'),
-  alias: (_segment, args) => (args.every((word) => word.text === '-p') ? undefined : 'defines an alias, which changes what later commands run'),
+  alias: (_segment, args) =>
+    args.every((word) => word.text === '-p')
+      ? undefined
+      : 'defines an alias, which changes what later commands run',
   declare: declareCheck,
   typeset: declareCheck,
   // The names and values of assignments are judged on their own (see the profile's assignment rules).
-  export: (_segment, args) => (args.every((word) => /^-[pnf]+$/.test(word.text) || /^[A-Za-z_][A-Za-z0-9_]*(?:=|$)/.test(word.text)) && !args.some((word) => /^-[a-z]*f/.test(word.text)) ? undefined : 'export -f exports functions'),
-  set: (_segment, args) => (args.every((word) => /^[-+](?:[euxvCfnbhmBHPT]+|o)$/.test(word.text) || /^(?:errexit|nounset|pipefail|xtrace|verbose|noclobber|noglob)$/.test(word.text)) && !args.some((word) => word.text === '-n' || word.text === '--') ? undefined : 'set changes positional parameters or shell options'),
-  shopt: (_segment, args) => (args.every((word) => /^-[pqo]+$/.test(word.text) || !word.text.startsWith('-')) && !args.some((word) => /^-[su]/.test(word.text)) ? undefined : 'shopt -s/-u changes shell options'),
-  trap: (_segment, args) => (args.every((word) => /^-[pl]$/.test(word.text)) ? undefined : 'trap sets a handler, which runs code later'),
-  hash: (_segment, args) => (args.every((word) => /^-[lt]$/.test(word.text) || !word.text.startsWith('-')) && !args.some((word) => /^-[pdr]/.test(word.text)) ? undefined : 'hash -p makes a name run another program'),
+  export: (_segment, args) =>
+    args.every((word) => /^-[pnf]+$/.test(word.text) || /^[A-Za-z_][A-Za-z0-9_]*(?:=|$)/.test(word.text)) &&
+    !args.some((word) => /^-[a-z]*f/.test(word.text))
+      ? undefined
+      : 'export -f exports functions',
+  set: (_segment, args) =>
+    args.every(
+      (word) =>
+        /^[-+](?:[euxvCfnbhmBHPT]+|o)$/.test(word.text) ||
+        /^(?:errexit|nounset|pipefail|xtrace|verbose|noclobber|noglob)$/.test(word.text),
+    ) && !args.some((word) => word.text === '-n' || word.text === '--')
+      ? undefined
+      : 'set changes positional parameters or shell options',
+  shopt: (_segment, args) =>
+    args.every((word) => /^-[pqo]+$/.test(word.text) || !word.text.startsWith('-')) &&
+    !args.some((word) => /^-[su]/.test(word.text))
+      ? undefined
+      : 'shopt -s/-u changes shell options',
+  trap: (_segment, args) =>
+    args.every((word) => /^-[pl]$/.test(word.text))
+      ? undefined
+      : 'trap sets a handler, which runs code later',
+  hash: (_segment, args) =>
+    args.every((word) => /^-[lt]$/.test(word.text) || !word.text.startsWith('-')) &&
+    !args.some((word) => /^-[pdr]/.test(word.text))
+      ? undefined
+      : 'hash -p makes a name run another program',
   jobs: anyArgs,
   wait: anyArgs,
   cd: anyArgs,
@@ -915,18 +1672,51 @@ const READ_ONLY: Record<string, Check> = {
   continue: anyArgs,
   shift: anyArgs,
   getopts: anyArgs,
-  read: (_segment, args) => (args.some((word) => word.text.includes('[') || word.dynamic) ? 'read into a subscript evaluates it as arithmetic' : undefined),
+  read: (_segment, args) =>
+    args.some((word) => word.text.includes('[') || word.dynamic)
+      ? 'read into a subscript evaluates it as arithmetic'
+      : undefined,
   local: declareCheck,
   readonly: declareCheck,
   kill: killProbe,
-  crontab: (_segment, args) => (args.some((word) => word.text === '-l') && !args.some((word) => /^-[erid]/.test(word.text)) ? undefined : 'crontab changes scheduled jobs'),
+  crontab: (_segment, args) =>
+    args.some((word) => word.text === '-l') && !args.some((word) => /^-[erid]/.test(word.text))
+      ? undefined
+      : 'crontab changes scheduled jobs',
   atq: anyArgs,
   docker: dockerCheck,
   podman: dockerCheck,
   nerdctl: dockerCheck,
   'docker-compose': dockerCheck,
   'podman-compose': dockerCheck,
-  crictl: subcommands({ shortValue: 'rcit', shortFlags: 'D', longValue: ['--runtime-endpoint', '--image-endpoint', '--config', '--timeout'], longFlags: ['--debug', '--help', '--version'] }, Object.fromEntries(['ps', 'pods', 'images', 'img', 'inspect', 'inspectp', 'inspecti', 'logs', 'info', 'stats', 'statsp', 'version', 'exec', 'imagefsinfo', 'metricsp'].map((verb) => [verb, true as const])), { depth: 1 }),
+  crictl: subcommands(
+    {
+      shortValue: 'rcit',
+      shortFlags: 'D',
+      longValue: ['--runtime-endpoint', '--image-endpoint', '--config', '--timeout'],
+      longFlags: ['--debug', '--help', '--version'],
+    },
+    Object.fromEntries(
+      [
+        'ps',
+        'pods',
+        'images',
+        'img',
+        'inspect',
+        'inspectp',
+        'inspecti',
+        'logs',
+        'info',
+        'stats',
+        'statsp',
+        'version',
+        'exec',
+        'imagefsinfo',
+        'metricsp',
+      ].map((verb) => [verb, true as const]),
+    ),
+    { depth: 1 },
+  ),
   kubectl: kubectlCheck,
   oc: kubectlCheck,
   helm: helmCheck,
@@ -941,26 +1731,266 @@ const READ_ONLY: Record<string, Check> = {
   nawk: awkCheck,
   openssl: (_segment, args) => {
     const verb = plainWords(args)[0]?.text ?? '';
-    if (!['x509', 's_client', 'verify', 'version', 'ciphers', 'crl', 'asn1parse', 'req', 'rsa', 'ec', 'pkey', 'pkcs7', 'pkcs12', 'sess_id', 'dgst', 'list', 'errstr', 'speed', 'prime', 'rand', 'ocsp', 'storeutl', 'help', 'info'].includes(verb))
+    if (
+      ![
+        'x509',
+        's_client',
+        'verify',
+        'version',
+        'ciphers',
+        'crl',
+        'asn1parse',
+        'req',
+        'rsa',
+        'ec',
+        'pkey',
+        'pkcs7',
+        'pkcs12',
+        'sess_id',
+        'dgst',
+        'list',
+        'errstr',
+        'speed',
+        'prime',
+        'rand',
+        'ocsp',
+        'storeutl',
+        'help',
+        'info',
+      ].includes(verb)
+    )
       return `openssl ${verb} is not a read-only subcommand`;
-    return args.some((word) => ['-out', '-keyout', '-sess_out', '-writerand', '-certout', '-reqout', '-respout', '-new', '-newkey', '-signkey'].includes(word.text)) ? 'writes keys or files' : undefined;
+    return args.some((word) =>
+      [
+        '-out',
+        '-keyout',
+        '-sess_out',
+        '-writerand',
+        '-certout',
+        '-reqout',
+        '-respout',
+        '-new',
+        '-newkey',
+        '-signkey',
+      ].includes(word.text),
+    )
+      ? 'writes keys or files'
+      : undefined;
   },
-  'ssh-keygen': (_segment, args) => (findOption(args, [], 'lFyBDL') && !findOption(args, [], 'RtbfNpcqI') ? undefined : 'ssh-keygen creates or changes keys'),
+  'ssh-keygen': (_segment, args) =>
+    findOption(args, [], 'lFyBDL') && !findOption(args, [], 'RtbfNpcqI')
+      ? undefined
+      : 'ssh-keygen creates or changes keys',
   'ssh-keyscan': anyArgs,
-  nc: (_segment, args) => (findOption(args, [], 'z') && !findOption(args, [], 'elcLkU') ? undefined : 'nc can send data or run programs'),
-  apt: subcommands({ shortValue: 'ot', longValue: ['--option', '--target-release'], longFlags: ['--installed', '--upgradable', '--all-versions', '--help', '--version', '--full'] }, Object.fromEntries(['list', 'show', 'search', 'policy', 'depends', 'rdepends', 'madison', 'showsrc', 'changelog'].map((verb) => [verb, true as const])), { depth: 1 }),
-  'apt-cache': subcommands({ shortValue: 'oc', longValue: ['--option', '--config-file'], longFlags: ['--installed', '--names-only', '--full', '--recurse', '--help', '--version'] }, Object.fromEntries(['show', 'search', 'policy', 'depends', 'rdepends', 'madison', 'showpkg', 'showsrc', 'stats', 'pkgnames', 'dump', 'unmet'].map((verb) => [verb, true as const])), { depth: 1 }),
-  dpkg: (_segment, args) => (args.length > 0 && args.every((word) => /^(?:-[lLsSp]|--(?:list|listfiles|status|search|print-architecture|print-foreign-architectures|get-selections|version|help|audit|verify|compare-versions)|[^-].*)$/.test(word.text)) && findOption(args, ['--list', '--listfiles', '--status', '--search', '--print-architecture', '--print-foreign-architectures', '--get-selections', '--version', '--help', '--audit', '--verify', '--compare-versions'], 'lLsSp') ? undefined : 'dpkg installs or removes packages'),
+  nc: (_segment, args) =>
+    findOption(args, [], 'z') && !findOption(args, [], 'elcLkU')
+      ? undefined
+      : 'nc can send data or run programs',
+  apt: subcommands(
+    {
+      shortValue: 'ot',
+      longValue: ['--option', '--target-release'],
+      longFlags: ['--installed', '--upgradable', '--all-versions', '--help', '--version', '--full'],
+    },
+    Object.fromEntries(
+      ['list', 'show', 'search', 'policy', 'depends', 'rdepends', 'madison', 'showsrc', 'changelog'].map(
+        (verb) => [verb, true as const],
+      ),
+    ),
+    { depth: 1 },
+  ),
+  'apt-cache': subcommands(
+    {
+      shortValue: 'oc',
+      longValue: ['--option', '--config-file'],
+      longFlags: ['--installed', '--names-only', '--full', '--recurse', '--help', '--version'],
+    },
+    Object.fromEntries(
+      [
+        'show',
+        'search',
+        'policy',
+        'depends',
+        'rdepends',
+        'madison',
+        'showpkg',
+        'showsrc',
+        'stats',
+        'pkgnames',
+        'dump',
+        'unmet',
+      ].map((verb) => [verb, true as const]),
+    ),
+    { depth: 1 },
+  ),
+  dpkg: (_segment, args) =>
+    args.length > 0 &&
+    args.every((word) =>
+      /^(?:-[lLsSp]|--(?:list|listfiles|status|search|print-architecture|print-foreign-architectures|get-selections|version|help|audit|verify|compare-versions)|[^-].*)$/.test(
+        word.text,
+      ),
+    ) &&
+    findOption(
+      args,
+      [
+        '--list',
+        '--listfiles',
+        '--status',
+        '--search',
+        '--print-architecture',
+        '--print-foreign-architectures',
+        '--get-selections',
+        '--version',
+        '--help',
+        '--audit',
+        '--verify',
+        '--compare-versions',
+      ],
+      'lLsSp',
+    )
+      ? undefined
+      : 'dpkg installs or removes packages',
   'dpkg-query': anyArgs,
-  rpm: (_segment, args) => (findOption(args, ['--query', '--verify', '--querytags', '--version', '--showrc', '--eval'], 'qV') && !findOption(args, ['--install', '--upgrade', '--freshen', '--erase', '--import', '--setperms', '--setugids', '--restore', '--rebuilddb', '--initdb'], 'iUFe') ? undefined : 'rpm installs or removes packages'),
-  yum: subcommands({ shortValue: 'cd', shortFlags: 'qCv', longValue: ['--config', '--enablerepo', '--disablerepo'], longFlags: ['--quiet', '--cacheonly', '--help', '--version'] }, Object.fromEntries(['list', 'info', 'repolist', 'search', 'provides', 'whatprovides', 'deplist', 'check-update', 'history', 'repoquery', 'version'].map((verb) => [verb, true as const])), { depth: 1 }),
-  dnf: subcommands({ shortValue: 'cd', shortFlags: 'qCv', longValue: ['--config', '--enablerepo', '--disablerepo'], longFlags: ['--quiet', '--cacheonly', '--help', '--version'] }, Object.fromEntries(['list', 'info', 'repolist', 'search', 'provides', 'deplist', 'check-update', 'history', 'repoquery', 'version'].map((verb) => [verb, true as const])), { depth: 1 }),
-  apk: subcommands({ longFlags: ['--installed', '--help', '--version', '--verbose', '--quiet'] }, Object.fromEntries(['info', 'list', 'search', 'policy', 'dot', 'stats', 'version'].map((verb) => [verb, true as const])), { depth: 1 }),
-  snap: subcommands({}, Object.fromEntries(['list', 'info', 'find', 'version', 'services', 'changes', 'connections', 'interfaces'].map((verb) => [verb, true as const])), { depth: 1 }),
-  pip: subcommands({}, { list: true, show: true, freeze: true, check: true, '--version': true }, { depth: 1 }),
+  rpm: (_segment, args) =>
+    findOption(args, ['--query', '--verify', '--querytags', '--version', '--showrc', '--eval'], 'qV') &&
+    !findOption(
+      args,
+      [
+        '--install',
+        '--upgrade',
+        '--freshen',
+        '--erase',
+        '--import',
+        '--setperms',
+        '--setugids',
+        '--restore',
+        '--rebuilddb',
+        '--initdb',
+      ],
+      'iUFe',
+    )
+      ? undefined
+      : 'rpm installs or removes packages',
+  yum: subcommands(
+    {
+      shortValue: 'cd',
+      shortFlags: 'qCv',
+      longValue: ['--config', '--enablerepo', '--disablerepo'],
+      longFlags: ['--quiet', '--cacheonly', '--help', '--version'],
+    },
+    Object.fromEntries(
+      [
+        'list',
+        'info',
+        'repolist',
+        'search',
+        'provides',
+        'whatprovides',
+        'deplist',
+        'check-update',
+        'history',
+        'repoquery',
+        'version',
+      ].map((verb) => [verb, true as const]),
+    ),
+    { depth: 1 },
+  ),
+  dnf: subcommands(
+    {
+      shortValue: 'cd',
+      shortFlags: 'qCv',
+      longValue: ['--config', '--enablerepo', '--disablerepo'],
+      longFlags: ['--quiet', '--cacheonly', '--help', '--version'],
+    },
+    Object.fromEntries(
+      [
+        'list',
+        'info',
+        'repolist',
+        'search',
+        'provides',
+        'deplist',
+        'check-update',
+        'history',
+        'repoquery',
+        'version',
+      ].map((verb) => [verb, true as const]),
+    ),
+    { depth: 1 },
+  ),
+  apk: subcommands(
+    { longFlags: ['--installed', '--help', '--version', '--verbose', '--quiet'] },
+    Object.fromEntries(
+      ['info', 'list', 'search', 'policy', 'dot', 'stats', 'version'].map((verb) => [verb, true as const]),
+    ),
+    { depth: 1 },
+  ),
+  snap: subcommands(
+    {},
+    Object.fromEntries(
+      ['list', 'info', 'find', 'version', 'services', 'changes', 'connections', 'interfaces'].map((verb) => [
+        verb,
+        true as const,
+      ]),
+    ),
+    { depth: 1 },
+  ),
+  pip: subcommands(
+    {},
+    { list: true, show: true, freeze: true, check: true, '--version': true },
+    { depth: 1 },
+  ),
   pip3: subcommands({}, { list: true, show: true, freeze: true, check: true }, { depth: 1 }),
-  etcdctl: subcommands({ longValue: ['--endpoints', '--cacert', '--cert', '--key', '--write-out', '--user', '--password', '--command-timeout', '--dial-timeout'], longFlags: ['--insecure-skip-tls-verify', '--debug', '--help', '--keys-only', '--prefix', '--print-value-only', '--cluster'], shortValue: 'w' }, { get: true, 'member list': true, 'endpoint health': true, 'endpoint status': true, 'endpoint hashkv': true, version: true, 'alarm list': true, 'user list': true, 'role list': true, watch: true }),
-  consul: subcommands({}, { members: true, info: true, version: true, 'catalog services': true, 'catalog nodes': true, 'kv get': true, monitor: true, 'operator raft': true }),
+  etcdctl: subcommands(
+    {
+      longValue: [
+        '--endpoints',
+        '--cacert',
+        '--cert',
+        '--key',
+        '--write-out',
+        '--user',
+        '--password',
+        '--command-timeout',
+        '--dial-timeout',
+      ],
+      longFlags: [
+        '--insecure-skip-tls-verify',
+        '--debug',
+        '--help',
+        '--keys-only',
+        '--prefix',
+        '--print-value-only',
+        '--cluster',
+      ],
+      shortValue: 'w',
+    },
+    {
+      get: true,
+      'member list': true,
+      'endpoint health': true,
+      'endpoint status': true,
+      'endpoint hashkv': true,
+      version: true,
+      'alarm list': true,
+      'user list': true,
+      'role list': true,
+      watch: true,
+    },
+  ),
+  consul: subcommands(
+    {},
+    {
+      members: true,
+      info: true,
+      version: true,
+      'catalog services': true,
+      'catalog nodes': true,
+      'kv get': true,
+      monitor: true,
+      'operator raft': true,
+    },
+  ),
   mysql: sqlClient(['-e', '--execute'], () => sqlJudge),
   mariadb: sqlClient(['-e', '--execute'], () => sqlJudge),
   psql: sqlClient(['-c', '--command'], () => sqlJudge),
@@ -968,28 +1998,107 @@ const READ_ONLY: Record<string, Check> = {
     const plain = plainWords(args);
     if (plain.length < 2) return 'sqlite3 reads SQL from stdin';
     if (findOption(args, ['-cmd', '-init'], '')) return 'runs commands from an option';
-    return sqlJudge?.(plain.slice(1).map((word) => word.text).join(' '));
+    return sqlJudge?.(
+      plain
+        .slice(1)
+        .map((word) => word.text)
+        .join(' '),
+    );
   },
   'redis-cli': (_segment, args) => {
-    const plain = plainWords(args).filter((word, index, words) => index === 0 || !['-h', '-p', '-a', '-n', '-u', '--user', '--pass'].includes(words[index - 1]?.text ?? ''));
+    const plain = args.filter(
+      (word, index) =>
+        !word.text.startsWith('-') &&
+        !['-h', '-p', '-a', '-n', '-u', '--user', '--pass', '-s', '--tls'].includes(
+          args[index - 1]?.text ?? '',
+        ),
+    );
     const command = plain[0]?.text.toUpperCase();
     if (!command) return 'redis-cli reads commands from stdin';
-    const reads = ['PING', 'INFO', 'GET', 'MGET', 'KEYS', 'SCAN', 'TYPE', 'TTL', 'PTTL', 'EXISTS', 'STRLEN', 'LLEN', 'LRANGE', 'LINDEX', 'HGET', 'HGETALL', 'HKEYS', 'HVALS', 'HLEN', 'HMGET', 'SMEMBERS', 'SCARD', 'SISMEMBER', 'ZRANGE', 'ZCARD', 'ZSCORE', 'ZRANK', 'DBSIZE', 'CLIENT', 'SLOWLOG', 'MEMORY', 'LATENCY', 'ROLE', 'TIME', 'LASTSAVE', 'XLEN', 'XRANGE', 'XINFO', 'PUBSUB', 'OBJECT', 'DUMP', 'COMMAND'];
+    const reads = [
+      'PING',
+      'INFO',
+      'GET',
+      'MGET',
+      'KEYS',
+      'SCAN',
+      'TYPE',
+      'TTL',
+      'PTTL',
+      'EXISTS',
+      'STRLEN',
+      'LLEN',
+      'LRANGE',
+      'LINDEX',
+      'HGET',
+      'HGETALL',
+      'HKEYS',
+      'HVALS',
+      'HLEN',
+      'HMGET',
+      'SMEMBERS',
+      'SCARD',
+      'SISMEMBER',
+      'ZRANGE',
+      'ZCARD',
+      'ZSCORE',
+      'ZRANK',
+      'DBSIZE',
+      'CLIENT',
+      'SLOWLOG',
+      'MEMORY',
+      'LATENCY',
+      'ROLE',
+      'TIME',
+      'LASTSAVE',
+      'XLEN',
+      'XRANGE',
+      'XINFO',
+      'PUBSUB',
+      'OBJECT',
+      'DUMP',
+      'COMMAND',
+    ];
     if (!reads.includes(command)) return `redis ${command} is not a read`;
-    if (command === 'CLIENT' && !/^(?:LIST|INFO|GETNAME|ID)$/i.test(plain[1]?.text ?? '')) return 'CLIENT changes connections';
-    if (['SLOWLOG', 'MEMORY', 'LATENCY'].includes(command) && /^(?:RESET|PURGE)$/i.test(plain[1]?.text ?? '')) return `${command} RESET changes the server`;
+    if (command === 'CLIENT' && !/^(?:LIST|INFO|GETNAME|ID)$/i.test(plain[1]?.text ?? ''))
+      return 'CLIENT changes connections';
+    if (['SLOWLOG', 'MEMORY', 'LATENCY'].includes(command) && /^(?:RESET|PURGE)$/i.test(plain[1]?.text ?? ''))
+      return `${command} RESET changes the server`;
     return undefined;
   },
-  tmux: subcommands({}, { ls: true, 'list-sessions': true, 'list-windows': true, 'list-panes': true, 'capture-pane': true }, { depth: 1 }),
-  lsattr: anyArgs,
+  tmux: subcommands(
+    {},
+    { ls: true, 'list-sessions': true, 'list-windows': true, 'list-panes': true, 'capture-pane': true },
+    { depth: 1 },
+  ),
   getfacl: anyArgs,
   getcap: anyArgs,
-  'ssh-add': (_segment, args) => (args.every((word) => /^-[lL]$/.test(word.text)) && args.length > 0 ? undefined : 'ssh-add changes the agent'),
+  'ssh-add': (_segment, args) =>
+    args.every((word) => /^-[lL]$/.test(word.text)) && args.length > 0
+      ? undefined
+      : 'ssh-add changes the agent',
   nsupdate: () => 'changes DNS',
   ntpq: anyArgs,
-  chronyc: (_segment, args) => (['tracking', 'sources', 'sourcestats', 'activity', 'clients', 'serverstats', 'ntpdata', 'rtcdata', 'smoothing', 'waitsync', 'manual'].includes(plainWords(args)[0]?.text ?? '') && plainWords(args)[0]?.text !== 'manual' ? undefined : 'chronyc changes the clock settings'),
+  chronyc: (_segment, args) =>
+    [
+      'tracking',
+      'sources',
+      'sourcestats',
+      'activity',
+      'clients',
+      'serverstats',
+      'ntpdata',
+      'rtcdata',
+      'smoothing',
+      'waitsync',
+      'manual',
+    ].includes(plainWords(args)[0]?.text ?? '') && plainWords(args)[0]?.text !== 'manual'
+      ? undefined
+      : 'chronyc changes the clock settings',
   screen: (_segment, args) =>
-    args.length > 0 && args.every((word) => /^-(?:ls|list)$/.test(word.text)) ? undefined : 'screen starts sessions',
+    args.length > 0 && args.every((word) => /^-(?:ls|list)$/.test(word.text))
+      ? undefined
+      : 'screen starts sessions',
 };
 
 /** Wrappers the read-only profile looks through (their inner command is judged on its own). */
@@ -1032,14 +2141,27 @@ function wrapperVerdict(segment: CommandSegment, program: string): SegmentVerdic
   const wrapper = segment.wrapper;
   const rule = `read-only:${program}`;
   if (!wrapper) return allow(rule);
-  if (wrapper.runs === 'stdin-shell') return ask('read-only:shell-from-stdin', `${program} starts a shell that reads its commands from stdin; the policy cannot see them`);
-  if (program === 'sudo' && wrapper.options.some((option) => option.name === '-e' || option.name === '--edit'))
+  if (wrapper.runs === 'stdin-shell')
+    return ask(
+      'read-only:shell-from-stdin',
+      `${program} starts a shell that reads its commands from stdin; the policy cannot see them`,
+    );
+  if (
+    program === 'sudo' &&
+    wrapper.options.some((option) => option.name === '-e' || option.name === '--edit')
+  )
     return ask('read-only:sudo-edit', 'sudo -e edits files');
-  if (program === 'time' && wrapper.options.some((option) => option.name === '-o' || option.name === '--output'))
+  if (
+    program === 'time' &&
+    wrapper.options.some((option) => option.name === '-o' || option.name === '--output')
+  )
     return ask('read-only:time-output', 'time -o writes a file');
-  if (program === 'ionice' && wrapper.runs === 'nothing') return ask('read-only:ionice', 'ionice -p changes the priority of running processes');
-  if (program === 'chrt' && wrapper.runs === 'nothing') return ask('read-only:chrt', 'chrt -p changes the scheduling of running processes');
-  if (program === 'taskset' && wrapper.runs === 'nothing') return ask('read-only:taskset', 'taskset -p changes the CPU affinity of running processes');
+  if (program === 'ionice' && wrapper.runs === 'nothing')
+    return ask('read-only:ionice', 'ionice -p changes the priority of running processes');
+  if (program === 'chrt' && wrapper.runs === 'nothing')
+    return ask('read-only:chrt', 'chrt -p changes the scheduling of running processes');
+  if (program === 'taskset' && wrapper.runs === 'nothing')
+    return ask('read-only:taskset', 'taskset -p changes the CPU affinity of running processes');
   if (program === 'exec' && wrapper.runs === 'nothing') {
     return segment.redirects.length > 0
       ? ask('read-only:exec-redirect', 'exec with only redirections changes where every later output goes')
@@ -1052,19 +2174,64 @@ function wrapperVerdict(segment: CommandSegment, program: string): SegmentVerdic
  * The read-only profile's verdict on one segment: allowed only when the program is on the list
  * and its rule finds nothing that writes or changes state.
  */
+/** The checks every segment gets before its program's rule: name, path, environment, redirections. */
+export function commonReadOnlyProblem(segment: CommandSegment): SegmentVerdict | undefined {
+  const first = segment.words[0];
+  if (!first) return readOnlyRedirects(segment);
+  if (first.dynamic || first.pattern)
+    return ask(
+      'read-only:dynamic-command-name',
+      'the command name is only known at run time ($VAR, $(...), a glob); the policy cannot see what runs',
+    );
+  if (first.text.includes('/') && !SYSTEM_DIRS.test(first.text))
+    return ask(
+      'read-only:program-path',
+      `runs ${first.text}, a program outside the system directories: the policy cannot see what that file does`,
+    );
+  for (const assignment of segment.assignments) {
+    const value = assignment.value?.text ?? '';
+    if (
+      PAGER_VARIABLES.test(assignment.name) &&
+      /^(?:cat|less|more|)$/.test(value) &&
+      !assignment.value?.dynamic
+    )
+      continue;
+    if (!SAFE_PREFIX_VARIABLES.test(assignment.name))
+      return ask(
+        'read-only:environment',
+        `${assignment.name}=... changes how the command behaves (it can make a program load or run other code)`,
+      );
+  }
+  return readOnlyRedirects(segment);
+}
+
 export function readOnlyVerdict(segment: CommandSegment): SegmentVerdict {
   const first = segment.words[0];
   if (!first) return readOnlyRedirects(segment) ?? allow('read-only:redirect');
   if (first.dynamic || first.pattern)
-    return ask('read-only:dynamic-command-name', 'the command name is only known at run time ($VAR, $(...), a glob); the policy cannot see what runs');
+    return ask(
+      'read-only:dynamic-command-name',
+      'the command name is only known at run time ($VAR, $(...), a glob); the policy cannot see what runs',
+    );
   const program = programName(first.text);
   if (first.text.includes('/') && !SYSTEM_DIRS.test(first.text))
-    return ask('read-only:program-path', `runs ${first.text}, a program outside the system directories: the policy cannot see what that file does`);
+    return ask(
+      'read-only:program-path',
+      `runs ${first.text}, a program outside the system directories: the policy cannot see what that file does`,
+    );
   for (const assignment of segment.assignments) {
     const value = assignment.value?.text ?? '';
-    if (PAGER_VARIABLES.test(assignment.name) && /^(?:cat|less|more|)$/.test(value) && !assignment.value?.dynamic) continue;
+    if (
+      PAGER_VARIABLES.test(assignment.name) &&
+      /^(?:cat|less|more|)$/.test(value) &&
+      !assignment.value?.dynamic
+    )
+      continue;
     if (!SAFE_PREFIX_VARIABLES.test(assignment.name))
-      return ask('read-only:environment', `${assignment.name}=... changes how the command behaves (it can make a program load or run other code)`);
+      return ask(
+        'read-only:environment',
+        `${assignment.name}=... changes how the command behaves (it can make a program load or run other code)`,
+      );
   }
   const redirect = readOnlyRedirects(segment);
   if (redirect) return redirect;
@@ -1073,7 +2240,10 @@ export function readOnlyVerdict(segment: CommandSegment): SegmentVerdict {
   const check = READ_ONLY[program];
   if (!check) return ask('read-only:not-listed', `${program} is not on the read-only list`);
   if (segment.extraArguments && !takesAnyArguments(program))
-    return ask('read-only:extra-arguments', `${program} gets more arguments at run time (xargs) and they could make it write`);
+    return ask(
+      'read-only:extra-arguments',
+      `${program} gets more arguments at run time (xargs) and they could make it write`,
+    );
   const args = segment.words.slice(1);
   const problem = check(segment, args);
   return problem ? ask(`read-only:${program}`, `${program}: ${problem}`) : allow(`read-only:${program}`);
@@ -1088,29 +2258,45 @@ function readOnlyRedirects(segment: CommandSegment): SegmentVerdict | undefined 
   return undefined;
 }
 
-export function redirectVerdict(redirect: { operator: string; target: ShellWord }): SegmentVerdict | undefined {
+export function redirectVerdict(redirect: {
+  operator: string;
+  target: ShellWord;
+}): SegmentVerdict | undefined {
   const { operator, target } = redirect;
-  if (operator === '<' || operator === '<<' || operator === '<<-' || operator === '<<<' || operator === '<&') return undefined;
-  if ((operator === '>&' || operator === '<&') && /^(?:\d+-?|-)$/.test(target.text) && !target.dynamic) return undefined;
-  if (target.dynamic) return ask('read-only:redirect', `output goes to ${target.text}, a file only known at run time`);
+  if (operator === '<' || operator === '<<' || operator === '<<-' || operator === '<<<' || operator === '<&')
+    return undefined;
+  if ((operator === '>&' || operator === '<&') && /^(?:\d+-?|-)$/.test(target.text) && !target.dynamic)
+    return undefined;
+  if (target.dynamic)
+    return ask('read-only:redirect', `output goes to ${target.text}, a file only known at run time`);
   if (HARMLESS_OUTPUTS.has(target.text)) return undefined;
   return ask('read-only:redirect', `writes the file ${target.text} (${operator})`);
 }
 
 function sshVerdict(segment: CommandSegment): SegmentVerdict {
   const remote = sshRemoteCommand(segment.words);
-  const harmless = /^(?:ConnectTimeout|StrictHostKeyChecking|BatchMode|UserKnownHostsFile|Port|User|LogLevel|ServerAliveInterval|ServerAliveCountMax|ConnectionAttempts|IdentitiesOnly|PasswordAuthentication|PubkeyAuthentication|HostKeyAlgorithms|Compression|AddressFamily|CheckHostIP|NumberOfPasswordPrompts|PreferredAuthentications|HashKnownHosts|ControlPath|ControlMaster|ControlPersist|IdentityFile|RequestTTY)=/i;
+  const harmless =
+    /^(?:ConnectTimeout|StrictHostKeyChecking|BatchMode|UserKnownHostsFile|Port|User|LogLevel|ServerAliveInterval|ServerAliveCountMax|ConnectionAttempts|IdentitiesOnly|PasswordAuthentication|PubkeyAuthentication|HostKeyAlgorithms|Compression|AddressFamily|CheckHostIP|NumberOfPasswordPrompts|PreferredAuthentications|HashKnownHosts|ControlPath|ControlMaster|ControlPersist|IdentityFile|RequestTTY)=/i;
   for (const option of remote.options) {
     if (['-L', '-R', '-D', '-W', '-w', '-N', '-f', '-M', '-S', '-O', '-E', '-F', '-e'].includes(option.name))
-      return ask('read-only:ssh', `ssh ${option.name} opens tunnels, uses a config file or controls connections`);
+      return ask(
+        'read-only:ssh',
+        `ssh ${option.name} opens tunnels, uses a config file or controls connections`,
+      );
     if (option.name === '-o' && !harmless.test(option.value?.text ?? ''))
-      return ask('read-only:ssh', `ssh -o ${option.value?.text ?? ''} can run local commands (ProxyCommand, LocalCommand...)`);
+      return ask(
+        'read-only:ssh',
+        `ssh -o ${option.value?.text ?? ''} can run local commands (ProxyCommand, LocalCommand...)`,
+      );
   }
-  if (remote.command.length === 0) return ask('read-only:ssh', 'ssh with no remote command starts a login shell');
+  if (remote.command.length === 0)
+    return ask('read-only:ssh', 'ssh with no remote command starts a login shell');
   return allow('read-only:ssh');
 }
 
 /** Whether a program is on the read-only list (for the destructive profile's unknown-program scan). */
 export function isReadOnlyListed(program: string): boolean {
-  return READ_ONLY[program] !== undefined || READ_ONLY_WRAPPERS.has(program) || WRAPPERS[program] !== undefined;
+  return (
+    READ_ONLY[program] !== undefined || READ_ONLY_WRAPPERS.has(program) || WRAPPERS[program] !== undefined
+  );
 }

@@ -173,7 +173,11 @@ export function sedScriptProblem(script: string): string | undefined {
       case 'r':
       case 'R':
         // A label, or a file to read: the rest of the line (GNU sed also ends labels at `;`).
-        while (index < text.length && text[index] !== '\n' && (command === 'r' || command === 'R' || text[index] !== ';'))
+        while (
+          index < text.length &&
+          text[index] !== '\n' &&
+          (command === 'r' || command === 'R' || text[index] !== ';')
+        )
           index++;
         break;
       case 'a':
@@ -193,7 +197,8 @@ export function sedScriptProblem(script: string): string | undefined {
       case 's':
       case 'y': {
         const delimiter = text[index];
-        if (delimiter === undefined || delimiter === '\n' || delimiter === '\\') return 'the sed script could not be read';
+        if (delimiter === undefined || delimiter === '\n' || delimiter === '\\')
+          return 'the sed script could not be read';
         index++;
         if (!readDelimited(delimiter) || !readDelimited(delimiter)) return 'the sed script could not be read';
         if (command === 's') {

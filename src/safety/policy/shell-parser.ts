@@ -110,6 +110,9 @@ const RESERVED_WORDS = new Set([
   ']]',
 ]);
 
+/** Builtins whose arguments are assignments: parsed fully so their names are judged. */
+const DECLARATIONS = new Set(['export', 'declare', 'typeset', 'local', 'readonly']);
+
 /**
  * Parses a line made only of plain words (`df -h /`, `systemctl status nginx`) without loading
  * the full parser: most commands an investigation runs look like that. Undefined otherwise.
@@ -117,7 +120,7 @@ const RESERVED_WORDS = new Set([
 export function parsePlainCommand(source: string): ParsedShell | undefined {
   if (!PLAIN_COMMAND.test(source)) return undefined;
   const texts = source.trim().split(/[ \t]+/);
-  if (RESERVED_WORDS.has(texts[0]!)) return undefined;
+  if (RESERVED_WORDS.has(texts[0]!) || DECLARATIONS.has(texts[0]!)) return undefined;
   const command = newCommand([]);
   for (const text of texts) {
     const assignment = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(text);
@@ -249,8 +252,7 @@ class Converter {
 
   #checkNode(node: SyntaxNode): void {
     if (node.isMissing) this.#problem(`the command is incomplete: a ${node.type} is missing`);
-    else if (node.type === 'ERROR')
-      this.#problem(`the shell parser could not follow: ${clip(node.text)}`);
+    else if (node.type === 'ERROR') this.#problem(`the shell parser could not follow: ${clip(node.text)}`);
   }
 
   statement(node: SyntaxNode, place: Place): void {
@@ -473,13 +475,18 @@ class Converter {
       }
       const delimiter = (start?.text ?? '').replace(/['"\\]/g, '');
       return {
-        redirect: { operator: operator || '<<', ...base, target: { text: delimiter, dynamic: false, pattern: false } },
+        redirect: {
+          operator: operator || '<<',
+          ...base,
+          target: { text: delimiter, dynamic: false, pattern: false },
+        },
         stdinText: text,
         stdinDynamic: dynamic,
       };
     }
     const destination = node.childForFieldName('destination') ?? node.namedChildren.at(-1);
-    const target = destination && destination.type !== 'file_descriptor' ? this.word(destination, place) : EMPTY_WORD;
+    const target =
+      destination && destination.type !== 'file_descriptor' ? this.word(destination, place) : EMPTY_WORD;
     for (const child of node.namedChildren) {
       if (child && child.id !== destination?.id && child.type !== 'file_descriptor') this.word(child, place);
     }
@@ -545,7 +552,12 @@ class Converter {
   #functionDefinition(node: SyntaxNode, place: Place): void {
     const name = node.childForFieldName('name')?.text ?? '';
     this.#result.constructs.push({ kind: 'function-definition', name, text: clip(node.text) });
-    const context = { ...place, pipedInput: false, upstream: [], context: [...place.context, `function ${name}`] };
+    const context = {
+      ...place,
+      pipedInput: false,
+      upstream: [],
+      context: [...place.context, `function ${name}`],
+    };
     for (const child of node.namedChildren) {
       if (!child || child.type === 'word') continue;
       if (REDIRECT_TYPES.has(child.type)) this.#redirect(child, context);
@@ -720,7 +732,12 @@ class Converter {
         return { text: raw, dynamic: true, pattern: false };
       case 'process_substitution':
         for (const child of node.namedChildren)
-          if (child) this.statement(child, { pipedInput: false, upstream: [], context: [...place.context, raw.slice(0, 2) + '...)'] });
+          if (child)
+            this.statement(child, {
+              pipedInput: false,
+              upstream: [],
+              context: [...place.context, raw.slice(0, 2) + '...)'],
+            });
         return { text: raw, dynamic: true, pattern: false };
       case 'arithmetic_expansion':
         this.#arithmetic(node, place);
@@ -754,7 +771,8 @@ class Converter {
     for (const child of node.namedChildren) {
       if (!child) continue;
       if (child.type === 'string_content') continue;
-      if (child.startIndex > cursor) text += unescapeDoubleQuoted(this.#source.slice(cursor, child.startIndex));
+      if (child.startIndex > cursor)
+        text += unescapeDoubleQuoted(this.#source.slice(cursor, child.startIndex));
       const part = this.word(child, place);
       text += part.text;
       dynamic ||= part.dynamic;
@@ -773,7 +791,8 @@ class Converter {
         this.#result.constructs.push({ kind: 'indirect-expansion', text: clip(raw) });
     }
     const at = tokens.findIndex((child) => !child.isNamed && child.type === '@');
-    if (at >= 0 && tokens[at + 1]?.text === 'P') this.#result.constructs.push({ kind: 'prompt-expansion', text: clip(raw) });
+    if (at >= 0 && tokens[at + 1]?.text === 'P')
+      this.#result.constructs.push({ kind: 'prompt-expansion', text: clip(raw) });
     // `${x:offset:length}`: offset and length are arithmetic.
     const substring = /^\$\{#?[A-Za-z_][A-Za-z0-9_]*(?:\[[^\]]*\])?:(?![-=+?])([\s\S]*)\}$/.exec(raw);
     if (substring) {

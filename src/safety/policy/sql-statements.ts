@@ -61,7 +61,11 @@ export function splitSql(source: string): SqlAnalysis {
           end += 2;
           continue;
         }
-        if (char === "'" && source[end - 1] === '\\' && /[eE]$/.test(source.slice(Math.max(0, index - 1), index))) {
+        if (
+          char === "'" &&
+          source[end - 1] === '\\' &&
+          /[eE]$/.test(source.slice(Math.max(0, index - 1), index))
+        ) {
           end++;
           continue;
         }
@@ -120,11 +124,70 @@ export function splitSql(source: string): SqlAnalysis {
   return { statements, problems };
 }
 
-const READ_STATEMENTS = new Set(['SELECT', 'SHOW', 'EXPLAIN', 'DESCRIBE', 'DESC', 'VALUES', 'TABLE', 'WITH', 'HELP', 'USE']);
+const READ_STATEMENTS = new Set([
+  'SELECT',
+  'SHOW',
+  'EXPLAIN',
+  'DESCRIBE',
+  'DESC',
+  'VALUES',
+  'TABLE',
+  'WITH',
+  'HELP',
+  'USE',
+]);
 const TRANSACTION = new Set(['BEGIN', 'COMMIT', 'ROLLBACK', 'START', 'END', 'ABORT', 'SAVEPOINT', 'RELEASE']);
-const WRITE_KEYWORDS = new Set(['INSERT', 'UPDATE', 'DELETE', 'MERGE', 'UPSERT', 'REPLACE', 'TRUNCATE', 'DROP', 'ALTER', 'CREATE', 'GRANT', 'REVOKE', 'COPY', 'CALL', 'DO', 'EXECUTE', 'LOCK']);
+const WRITE_KEYWORDS = new Set([
+  'INSERT',
+  'UPDATE',
+  'DELETE',
+  'MERGE',
+  'UPSERT',
+  'REPLACE',
+  'TRUNCATE',
+  'DROP',
+  'ALTER',
+  'CREATE',
+  'GRANT',
+  'REVOKE',
+  'COPY',
+  'CALL',
+  'DO',
+  'EXECUTE',
+  'LOCK',
+]);
 /** Statements the ask-destructive profile asks about (the rest of the writes run). */
-const DESTRUCTIVE = new Set(['DROP', 'DELETE', 'UPDATE', 'TRUNCATE', 'ALTER', 'GRANT', 'REVOKE', 'MERGE', 'REPLACE', 'RENAME', 'COPY', 'CALL', 'DO', 'EXECUTE', 'LOAD', 'SHUTDOWN', 'KILL', 'PURGE', 'RESET', 'FLUSH', 'DISCARD', 'VACUUM', 'CLUSTER', 'REINDEX', 'REASSIGN', 'SECURITY', 'IMPORT', 'UNINSTALL', 'INSTALL']);
+const DESTRUCTIVE = new Set([
+  'DROP',
+  'DELETE',
+  'UPDATE',
+  'TRUNCATE',
+  'ALTER',
+  'GRANT',
+  'REVOKE',
+  'MERGE',
+  'REPLACE',
+  'RENAME',
+  'COPY',
+  'CALL',
+  'DO',
+  'EXECUTE',
+  'LOAD',
+  'SHUTDOWN',
+  'KILL',
+  'PURGE',
+  'RESET',
+  'FLUSH',
+  'DISCARD',
+  'VACUUM',
+  'CLUSTER',
+  'REINDEX',
+  'REASSIGN',
+  'SECURITY',
+  'IMPORT',
+  'UNINSTALL',
+  'INSTALL',
+]);
 /** Functions that change the server while looking like a read (`SELECT pg_terminate_backend(...)`). */
 const SIDE_EFFECT_FUNCTIONS = new Set([
   'PG_TERMINATE_BACKEND',
@@ -163,7 +226,8 @@ const SIDE_EFFECT_FUNCTIONS = new Set([
   'TXID_CURRENT',
 ]);
 /** psql meta-commands that only show things. */
-const READ_META = /^\\(?:d[a-zA-Z+]*|l\+?|list|dn|du|dp|z|x|timing|conninfo|encoding|pset|a|H|t|T|C|f|\?|h|help|sf\+?|sv\+?|echo|qecho|q|quit|lo_list)$/;
+const READ_META =
+  /^\\(?:d[a-zA-Z+]*|l\+?|list|dn|du|dp|z|x|timing|conninfo|encoding|pset|a|H|t|T|C|f|\?|h|help|sf\+?|sv\+?|echo|qecho|q|quit|lo_list)$/;
 
 export type SqlProfile = 'read-only' | 'ask-destructive';
 
@@ -174,21 +238,48 @@ export function sqlStatementProblem(statement: SqlStatement, profile: SqlProfile
     if (READ_META.test(first)) return undefined;
     return `psql ${first} runs shell commands, reads or writes files, or runs more SQL the policy cannot see`;
   }
-  const functions = statement.words.filter((word, index) => statement.words[index + 1] === '(' && SIDE_EFFECT_FUNCTIONS.has(word));
-  if (functions.length > 0 && !(profile === 'ask-destructive' && functions.every((name) => ['PG_SLEEP', 'TXID_CURRENT', 'PG_READ_FILE', 'PG_READ_BINARY_FILE', 'LOAD_FILE', 'QUERY_TO_XML', 'NEXTVAL', 'SETVAL', 'PG_ADVISORY_LOCK', 'PG_ADVISORY_XACT_LOCK'].includes(name))))
+  const functions = statement.words.filter(
+    (word, index) => statement.words[index + 1] === '(' && SIDE_EFFECT_FUNCTIONS.has(word),
+  );
+  if (
+    functions.length > 0 &&
+    !(
+      profile === 'ask-destructive' &&
+      functions.every((name) =>
+        [
+          'PG_SLEEP',
+          'TXID_CURRENT',
+          'PG_READ_FILE',
+          'PG_READ_BINARY_FILE',
+          'LOAD_FILE',
+          'QUERY_TO_XML',
+          'NEXTVAL',
+          'SETVAL',
+          'PG_ADVISORY_LOCK',
+          'PG_ADVISORY_XACT_LOCK',
+        ].includes(name),
+      )
+    )
+  )
     return `${functions[0]!.toLowerCase()}() changes the server or reads its files`;
-  const intoFile = statement.words.some((word, index) => word === 'INTO' && ['OUTFILE', 'DUMPFILE'].includes(statement.words[index + 1] ?? ''));
+  const intoFile = statement.words.some(
+    (word, index) => word === 'INTO' && ['OUTFILE', 'DUMPFILE'].includes(statement.words[index + 1] ?? ''),
+  );
   if (intoFile) return 'SELECT ... INTO OUTFILE writes a file on the server';
   if (profile === 'ask-destructive') {
     const hit = statement.words.find((word) => DESTRUCTIVE.has(word));
-    if (hit && (hit === first || WRITE_KEYWORDS.has(hit) || first === 'WITH' || first === 'EXPLAIN')) return `${hit} changes or removes data, schema or permissions`;
-    if (first === 'SET' && ['GLOBAL', 'PERSIST', 'PERSIST_ONLY'].includes(statement.words[1] ?? '')) return 'SET GLOBAL changes the server for everyone';
-    if (first === 'CREATE' && statement.words[1] === 'OR' && statement.words[2] === 'REPLACE') return 'CREATE OR REPLACE replaces an existing object';
+    if (hit && (hit === first || WRITE_KEYWORDS.has(hit) || first === 'WITH' || first === 'EXPLAIN'))
+      return `${hit} changes or removes data, schema or permissions`;
+    if (first === 'SET' && ['GLOBAL', 'PERSIST', 'PERSIST_ONLY'].includes(statement.words[1] ?? ''))
+      return 'SET GLOBAL changes the server for everyone';
+    if (first === 'CREATE' && statement.words[1] === 'OR' && statement.words[2] === 'REPLACE')
+      return 'CREATE OR REPLACE replaces an existing object';
     return undefined;
   }
   if (TRANSACTION.has(first)) return undefined;
   if (first === 'SET' || first === 'RESET') {
-    return ['GLOBAL', 'PERSIST', 'PERSIST_ONLY', 'ROLE', 'SESSION'].includes(statement.words[1] ?? '') && statement.words[2] !== 'CHARACTERISTICS'
+    return ['GLOBAL', 'PERSIST', 'PERSIST_ONLY', 'ROLE', 'SESSION'].includes(statement.words[1] ?? '') &&
+      statement.words[2] !== 'CHARACTERISTICS'
       ? `SET ${statement.words[1]} changes the server or the session's rights`
       : undefined;
   }
@@ -199,8 +290,12 @@ export function sqlStatementProblem(statement: SqlStatement, profile: SqlProfile
     const inner = statement.words.find((word) => WRITE_KEYWORDS.has(word));
     if (inner) return 'EXPLAIN ANALYZE runs the statement';
   }
-  if (first === 'SELECT' && statement.words.includes('INTO') && !statement.words.includes('FROM')) return undefined;
-  if (first === 'SELECT' && statement.words.some((word, index) => word === 'INTO' && statement.words[index - 1] !== 'INSERT'))
+  if (first === 'SELECT' && statement.words.includes('INTO') && !statement.words.includes('FROM'))
+    return undefined;
+  if (
+    first === 'SELECT' &&
+    statement.words.some((word, index) => word === 'INTO' && statement.words[index - 1] !== 'INSERT')
+  )
     return 'SELECT ... INTO creates a table';
   return undefined;
 }

@@ -91,7 +91,9 @@ export const readSpilledOutputTool = defineTool({
  */
 function truncateMasked(text: string, limit: number): string {
   const cut = truncateText(text, limit);
-  return cut.replace(/\[REDACTED:[^\]\n]*(?=\n\[\.\.\. \d+ characters omitted)/, '').replace(/(characters omitted \.\.\.\]\n)[^\[\n]*\]/, '$1');
+  return cut
+    .replace(/\[REDACTED:[^\]\n]*(?=\n\[\.\.\. \d+ characters omitted)/, '')
+    .replace(/(characters omitted \.\.\.\]\n)[^\[\n]*\]/, '$1');
 }
 
 /** Lines masked together: enough context for secrets that span lines (keys, YAML blocks, env pairs). */
@@ -128,10 +130,14 @@ async function collectLines(options: {
     let texts = chunk;
     if (options.redactor) {
       const joined = [...context, ...chunk].join('\n');
-      const result = await options.redactor.redactAsync(joined, { keepLineCount: true, signal: options.signal });
+      const result = await options.redactor.redactAsync(joined, {
+        keepLineCount: true,
+        signal: options.signal,
+      });
       texts = result.text.split('\n').slice(context.length);
       // Count only what this chunk added (its context was counted with the chunk before).
-      if (result.count > 0 && texts.some((text, index) => text !== chunk[index])) masked += texts.filter((text, index) => text !== chunk[index]).length;
+      if (result.count > 0 && texts.some((text, index) => text !== chunk[index]))
+        masked += texts.filter((text, index) => text !== chunk[index]).length;
     }
     for (let index = 0; index < texts.length && !done; index++) {
       const lineNumber = chunkStart + index;
