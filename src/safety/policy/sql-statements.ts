@@ -46,7 +46,6 @@ export function splitSql(source: string): SqlAnalysis {
       const end = source.indexOf('*/', index + 2);
       if (end < 0) {
         problems.push('a /* comment is never closed');
-        index = source.length;
         break;
       }
       index = end + 2;
@@ -73,7 +72,6 @@ export function splitSql(source: string): SqlAnalysis {
       }
       if (end < 0) {
         problems.push(`a ${char} quote is never closed`);
-        index = source.length;
         break;
       }
       if (char !== "'") words.push(source.slice(index + 1, end).toUpperCase());
@@ -87,7 +85,6 @@ export function splitSql(source: string): SqlAnalysis {
         const end = source.indexOf(tag[0], index + tag[0].length);
         if (end < 0) {
           problems.push(`a ${tag[0]} quoted body is never closed`);
-          index = source.length;
           break;
         }
         words.push('$BODY$');

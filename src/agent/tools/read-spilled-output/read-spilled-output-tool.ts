@@ -93,7 +93,7 @@ function truncateMasked(text: string, limit: number): string {
   const cut = truncateText(text, limit);
   return cut
     .replace(/\[REDACTED:[^\]\n]*(?=\n\[\.\.\. \d+ characters omitted)/, '')
-    .replace(/(characters omitted \.\.\.\]\n)[^\[\n]*\]/, '$1');
+    .replace(/(characters omitted \.\.\.\]\n)[^[\n]*\]/, '$1');
 }
 
 /** Lines masked together: enough context for secrets that span lines (keys, YAML blocks, env pairs). */
