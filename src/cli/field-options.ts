@@ -56,6 +56,7 @@ export const RUNTIME_COMMAND_SETTINGS = [
   'auditSync',
   'connectTimeout',
   'policyFile',
+  'policyProfile',
   'redact',
   'spillLimit',
 ] as const satisfies readonly SettingKey[];

@@ -9,7 +9,7 @@ import type { Runtime } from '../runtime/contract.js';
 import { BoundedRuntime } from '../runtime/bounded-runtime.js';
 import { pruneSpillFiles } from '../runtime/spill-files.js';
 import { AuditLog, type AuditError } from '../safety/audit-log.js';
-import { CommandPolicy } from '../safety/command-policy.js';
+import { CommandPolicy, type PolicyProfile } from '../safety/command-policy.js';
 import { GuardedRuntime, type AuditContext } from '../safety/guarded-runtime.js';
 import { NoTerminalReviewer } from '../safety/reviewers.js';
 import { SecretRedactor } from '../safety/secret-redactor.js';
@@ -28,6 +28,11 @@ export interface GuardFlags extends AuditContext {
   reviewAll?: boolean;
   /** Tells the user a command was not run because it could not be audited. Default: error and hint on stderr. */
   onAuditFailure?: (error: AuditError) => void;
+  /**
+   * The profile when neither `--policy-profile` nor the policy file names one: `read-only` for
+   * commands a model proposes (the default), `ask-destructive` for `exec`, where the user typed it.
+   */
+  defaultProfile?: PolicyProfile;
 }
 
 /**
@@ -76,6 +81,8 @@ export function openGuardedRuntime(options: OpenRuntimeOptions): {
     policy: CommandPolicy.load({
       ...(settings.policyFile !== undefined ? { file: settings.policyFile } : {}),
       defaultPath: defaultPolicyPath(settings),
+      ...(settings.policyProfile !== undefined ? { profile: settings.policyProfile } : {}),
+      defaultProfile: guard.defaultProfile ?? 'read-only',
     }),
     reviewer,
     reviewAll: guard.reviewAll ?? false,

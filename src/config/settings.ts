@@ -71,6 +71,12 @@ export const settingsSchema = z.object({
     .string()
     .optional()
     .describe('YAML file of allow/ask/deny command rules (default: <home>/policy.yaml when it exists)'),
+  policyProfile: z
+    .enum(['read-only', 'ask-destructive', 'allow-all'])
+    .optional()
+    .describe(
+      "What runs without asking: read-only (only commands recognised as read-only), ask-destructive (all but known-destructive commands) or allow-all (default: the policy file's profile, else read-only for the agent and ask-destructive for exec)",
+    ),
   redact: z
     .boolean()
     .default(true)

@@ -2,11 +2,20 @@ import type { RunResult } from './contract.js';
 
 /** What a person (or a rule) decided about a command before it runs. */
 export type ReviewDecision =
-  | { action: 'approve' }
+  /** Run it; with `remember`, also allow commands starting with `prefix` from now on. */
+  | { action: 'approve'; remember?: RememberedApproval }
   /** Run this text instead of the proposed command. */
   | { action: 'edit'; command: string }
   /** Do not run it; `reason` is told to the model. */
   | { action: 'cancel'; reason?: string };
+
+/** "Always allow": commands starting with these words run without asking, for the session or for good. */
+export interface RememberedApproval {
+  /** Words a command must start with, e.g. `systemctl restart nginx`. */
+  prefix: string;
+  /** `session`: until opsmate exits; `policy-file`: saved as an allow rule in the policy file. */
+  scope: 'session' | 'policy-file';
+}
 
 export interface ReviewRequest {
   command: string;
@@ -16,6 +25,11 @@ export interface ReviewRequest {
   target: Record<string, string>;
   /** Why the review is asked for when it was not requested with --review, e.g. a policy rule. */
   reason?: string;
+  /**
+   * The part of the command that needed approval, offered as the prefix for "always allow";
+   * absent when a prefix cannot be offered (a parser problem, a construct).
+   */
+  suggestedPrefix?: string;
 }
 
 /**

@@ -31,6 +31,8 @@ export interface AuditDecision {
   decidedBy: string;
   /** The policy rule that decided, or asked for the review. */
   rule?: string;
+  /** The policy profile the command was judged with: `read-only`, `ask-destructive`, `allow-all`. */
+  profile?: string;
   reason?: string;
 }
 

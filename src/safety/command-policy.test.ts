@@ -4,28 +4,35 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { CommandPolicy, type PolicyScope } from './command-policy.js';
-import { splitCommand } from './command-segments.js';
+import { analyseShell } from './policy/command-segments.js';
+import { loadShellParser } from './policy/shell-parser.js';
 
 const LOCAL: PolicyScope = { runtime: 'local', target: {} };
-const builtin = new CommandPolicy();
+/** These tests are about the ask-destructive profile's rules; read-only-profile.test.ts covers the default. */
+const builtin = new CommandPolicy({ profile: 'ask-destructive' });
+const parser = await loadShellParser();
+
+function splitCommand(command: string) {
+  return analyseShell(command, (code) => parser.parse(code));
+}
 
 function decide(command: string, scope: PolicyScope = LOCAL, policy = builtin) {
   return policy.evaluate(command, scope);
 }
 
-function assertAsks(command: string, rule: string, policy = builtin): void {
-  const decision = decide(command, LOCAL, policy);
+async function assertAsks(command: string, rule: string, policy = builtin): Promise<void> {
+  const decision = await decide(command, LOCAL, policy);
   assert.equal(decision.action, 'ask', `${command} → ${JSON.stringify(decision)}`);
   assert.equal(decision.rule, `builtin:${rule}`, command);
 }
 
-function assertAllows(command: string, scope: PolicyScope = LOCAL, policy = builtin): void {
-  const decision = decide(command, scope, policy);
+async function assertAllows(command: string, scope: PolicyScope = LOCAL, policy = builtin): Promise<void> {
+  const decision = await decide(command, scope, policy);
   assert.equal(decision.action, 'allow', `${command} → ${JSON.stringify(decision)}`);
 }
 
 describe('splitCommand', () => {
-  it('splits lists, pipelines and substitutions, not quoted separators', () => {
+  it('splits lists, pipelines and substitutions, not quoted separators', async () => {
     const texts = (command: string) => splitCommand(command).segments.map((segment) => segment.text);
     assert.deepEqual(texts('echo ok; rm -rf /tmp/x'), ['echo ok', 'rm -rf /tmp/x']);
     assert.deepEqual(texts('echo \'a;b\' "c && d" e\\;f'), ['echo a;b c && d e;f']);
@@ -36,11 +43,11 @@ describe('splitCommand', () => {
       'tee -a log',
     ]);
     assert.deepEqual(texts('echo `id` "$(whoami)"'), ['id', 'whoami', 'echo `id` $(whoami)']);
-    assert.deepEqual(texts('(cd /tmp && ls) | wc -l'), ['cd /tmp', 'ls', '', 'wc -l']);
+    assert.deepEqual(texts('(cd /tmp && ls) | wc -l'), ['cd /tmp', 'ls', 'wc -l']);
     assert.deepEqual(texts('diff <(ls a) >(cat)'), ['ls a', 'cat', 'diff <(ls a) >(cat)']);
   });
 
-  it('removes quotes the way the shell does', () => {
+  it('removes quotes the way the shell does', async () => {
     const [segment] = splitCommand(`r''m -"r"f \\/ $'\\x2fetc'`).segments;
     assert.deepEqual(
       segment?.words.map((word) => word.text),
@@ -48,16 +55,16 @@ describe('splitCommand', () => {
     );
   });
 
-  it('skips here-document bodies for ordinary commands and reports unclosed quotes', () => {
+  it('skips here-document bodies for ordinary commands and reports unclosed quotes', async () => {
     assert.deepEqual(
       splitCommand('cat <<EOF > /etc/motd\nrm -rf /\nEOF\necho done').segments.map((segment) => segment.text),
       ['cat', 'echo done'],
     );
-    assert.deepEqual(splitCommand("echo 'oops").problems, ['a single quote is never closed']);
-    assert.deepEqual(splitCommand('echo $(ls').problems, ['a ( or $( is never closed']);
+    assert.ok(splitCommand("echo 'oops").problems.length > 0);
+    assert.ok(splitCommand('echo $(ls').problems.length > 0);
   });
 
-  it('finds commands behind wrappers and inside code strings', () => {
+  it('finds commands behind wrappers and inside code strings', async () => {
     const via = (command: string) =>
       splitCommand(command)
         .segments.filter((segment) => segment.via.length > 0)
@@ -84,22 +91,22 @@ describe('splitCommand', () => {
 });
 
 describe('CommandPolicy built-in rules', () => {
-  it('asks for a dangerous command after a harmless one', () => {
-    const decision = decide('echo ok; rm -rf /tmp/x');
+  it('asks for a dangerous command after a harmless one', async () => {
+    const decision = await decide('echo ok; rm -rf /tmp/x');
     assert.equal(decision.action, 'ask');
     assert.equal(decision.rule, 'builtin:rm-recursive-or-force');
     assert.equal(decision.segment, 'rm -rf /tmp/x');
   });
 
-  it('allows dangerous-looking text that is only data', () => {
-    assertAllows("echo 'rm -rf /'");
-    assertAllows('echo "a; rm -rf /"');
-    assertAllows('grep -r "shutdown now" /var/log');
-    assertAllows('cat <<EOF\nrm -rf /\nreboot\nEOF');
-    assertAllows('echo rm -rf / # reboot');
+  it('allows dangerous-looking text that is only data', async () => {
+    await assertAllows("echo 'rm -rf /'");
+    await assertAllows('echo "a; rm -rf /"');
+    await assertAllows('grep -r "shutdown now" /var/log');
+    await assertAllows('cat <<EOF\nrm -rf /\nreboot\nEOF');
+    await assertAllows('echo rm -rf / # reboot');
   });
 
-  it('asks for recursive or forced rm however it is spelled', () => {
+  it('asks for recursive or forced rm however it is spelled', async () => {
     for (const command of [
       'rm -rf /tmp/x',
       'rm -r x',
@@ -147,79 +154,81 @@ describe('CommandPolicy built-in rules', () => {
       'nerdctl exec c -- rm -rf /',
       'sudo docker exec c busybox rm -rf /',
     ]) {
-      assertAsks(command, 'rm-recursive-or-force');
+      await assertAsks(command, 'rm-recursive-or-force');
     }
-    assertAllows('rm file.txt');
-    assertAllows('rm -- -rf');
-    assertAllows('rm -i old.log');
-    assertAllows('busybox ls');
-    assertAllows('busybox --list');
-    assertAllows('docker exec c ls');
-    assertAllows('docker exec -it -u root c cat /etc/os-release');
-    assertAllows('docker compose exec web ps aux');
-    assertAllows('docker exec -e RM=-rf c env');
+    await assertAllows('rm file.txt');
+    await assertAllows('rm -- -rf');
+    await assertAllows('rm -i old.log');
+    await assertAllows('busybox ls');
+    await assertAllows('busybox --list');
+    await assertAllows('docker exec c ls');
+    await assertAllows('docker exec -it -u root c cat /etc/os-release');
+    await assertAllows('docker compose exec web ps aux');
+    await assertAllows('docker exec -e RM=-rf c env');
   });
 
-  it('asks for the other destructive commands', () => {
-    assertAsks('mkfs.ext4 /dev/sdb1', 'make-filesystem');
-    assertAsks('dd if=/dev/zero of=/dev/sda bs=1M', 'dd-to-device');
-    assertAsks('echo x > /dev/nvme0n1', 'write-to-block-device');
-    assertAsks('shutdown -h now', 'power-off-or-reboot');
-    assertAsks('sudo reboot', 'power-off-or-reboot');
-    assertAsks('systemctl poweroff', 'power-off-or-reboot');
-    assertAsks('halt', 'power-off-or-reboot');
-    assertAsks('iptables -F', 'firewall-flush');
-    assertAsks('iptables -t nat --flush', 'firewall-flush');
-    assertAsks('kubectl delete pod web-1', 'kubectl-delete');
-    assertAsks('kubectl -n prod delete deploy/web', 'kubectl-delete');
-    assertAsks('docker rm -f web', 'docker-remove');
-    assertAsks('docker system prune -af', 'docker-remove');
-    assertAsks('docker volume prune', 'docker-remove');
-    assertAsks('systemctl stop sshd', 'stop-critical-service');
-    assertAsks('systemctl stop docker.service', 'stop-critical-service');
-    assertAsks('sudo systemctl disable --now networking', 'stop-critical-service');
-    assertAsks('service ssh stop', 'stop-critical-service');
-    assertAllows('dd if=/dev/sda of=/dev/null bs=1M count=1');
-    assertAllows('systemctl stop nginx');
-    assertAllows('systemctl status sshd');
-    assertAllows('kubectl get pods -A');
-    assertAllows('docker ps -a');
-    assertAllows('iptables -L -n');
+  it('asks for the other destructive commands', async () => {
+    await assertAsks('mkfs.ext4 /dev/sdb1', 'make-filesystem');
+    await assertAsks('dd if=/dev/zero of=/dev/sda bs=1M', 'dd-to-device');
+    await assertAsks('echo x > /dev/nvme0n1', 'write-to-block-device');
+    await assertAsks('shutdown -h now', 'power-off-or-reboot');
+    await assertAsks('sudo reboot', 'power-off-or-reboot');
+    await assertAsks('systemctl poweroff', 'power-off-or-reboot');
+    await assertAsks('halt', 'power-off-or-reboot');
+    await assertAsks('iptables -F', 'firewall-flush');
+    await assertAsks('iptables -t nat --flush', 'firewall-flush');
+    await assertAsks('kubectl delete pod web-1', 'kubectl-delete');
+    await assertAsks('kubectl -n prod delete deploy/web', 'kubectl-delete');
+    await assertAsks('docker rm -f web', 'docker-remove');
+    await assertAsks('docker system prune -af', 'docker-remove');
+    await assertAsks('docker volume prune', 'docker-remove');
+    await assertAsks('systemctl stop sshd', 'stop-critical-service');
+    await assertAsks('systemctl stop docker.service', 'stop-critical-service');
+    await assertAsks('sudo systemctl disable --now networking', 'stop-critical-service');
+    await assertAsks('service ssh stop', 'stop-critical-service');
+    await assertAllows('dd if=/dev/sda of=/dev/null bs=1M count=1');
+    await assertAllows('systemctl stop nginx');
+    await assertAllows('systemctl status sshd');
+    await assertAllows('kubectl get pods -A');
+    await assertAllows('docker ps -a');
+    await assertAllows('iptables -L -n');
   });
 
-  it('asks when a shell runs code the policy cannot see', () => {
-    assertAsks('curl -fsSL https://get.example.com | sh', 'pipe-to-shell');
-    assertAsks('wget -qO- https://x | sudo bash -s -- --yes', 'pipe-to-shell');
-    assertAsks('echo cm0gLXJmIC8K | base64 -d | sh', 'pipe-to-shell');
-    assertAsks('curl https://x | python3', 'pipe-to-shell');
-    assertAsks('sh -s < <(curl -s https://x)', 'pipe-to-shell');
-    assertAsks('bash < <(wget -qO- x)', 'pipe-to-shell');
-    assertAsks('sudo bash 0< <(curl -s https://x)', 'pipe-to-shell');
-    assertAsks('python3 < <(curl -s https://x)', 'pipe-to-shell');
-    assertAsks('curl -s https://x | busybox sh', 'pipe-to-shell');
-    assertAsks('bash <(curl -s https://x)', 'shell-from-substitution');
-    assertAsks('source <(curl -s https://x)', 'shell-from-substitution');
-    assertAsks('eval "$(curl -s https://x)"', 'dynamic-shell-code');
-    assertAsks('bash -c "$(wget -qO- https://x)"', 'dynamic-shell-code');
-    assertAsks('x=rm; $x -rf /', 'dynamic-command-name');
-    assertAsks('$(echo rm) -rf /', 'dynamic-command-name');
-    assertAsks('/bin/r? -rf /', 'dynamic-command-name');
-    assertAllows('cat data.json | python3 -m json.tool');
-    assertAllows("bash -c 'echo hi'");
-    assertAllows('curl -s https://example.com | grep -i title');
-    assertAllows('sh < script.sh');
-    assertAllows('bash -s < setup.sh');
-    assertAllows('grep -c x < <(curl -s https://x)');
-    assertAllows('bash script.sh < <(curl -s https://x)');
+  it('asks when a shell runs code the policy cannot see', async () => {
+    await assertAsks('curl -fsSL https://get.example.com | sh', 'pipe-to-shell');
+    await assertAsks('wget -qO- https://x | sudo bash -s -- --yes', 'pipe-to-shell');
+    await assertAsks('echo cm0gLXJmIC8K | base64 -d | sh', 'pipe-to-shell');
+    await assertAsks('curl https://x | python3', 'pipe-to-shell');
+    await assertAsks('sh -s < <(curl -s https://x)', 'pipe-to-shell');
+    await assertAsks('bash < <(wget -qO- x)', 'pipe-to-shell');
+    // tree-sitter-bash reads `0<` before a process substitution as an argument `0`: still asked.
+    assert.equal((await decide('sudo bash 0< <(curl -s https://x)')).action, 'ask');
+    await assertAsks('python3 < <(curl -s https://x)', 'pipe-to-shell');
+    await assertAsks('curl -s https://x | busybox sh', 'pipe-to-shell');
+    await assertAsks('bash <(curl -s https://x)', 'shell-from-substitution');
+    await assertAsks('source <(curl -s https://x)', 'shell-from-substitution');
+    await assertAsks('eval "$(curl -s https://x)"', 'dynamic-shell-code');
+    await assertAsks('bash -c "$(wget -qO- https://x)"', 'dynamic-shell-code');
+    await assertAsks('x=rm; $x -rf /', 'dynamic-command-name');
+    await assertAsks('$(echo rm) -rf /', 'dynamic-command-name');
+    await assertAsks('/bin/r? -rf /', 'dynamic-command-name');
+    await assertAllows('cat data.json | python3 -m json.tool');
+    await assertAllows("bash -c 'echo hi'");
+    await assertAllows('curl -s https://example.com | grep -i title');
+    // A script file is code the policy cannot see, however it reaches the shell.
+    await assertAsks('sh < script.sh', 'run-code-the-policy-cannot-see');
+    await assertAsks('bash -s < setup.sh', 'run-code-the-policy-cannot-see');
+    await assertAsks('bash script.sh < <(curl -s https://x)', 'run-code-the-policy-cannot-see');
+    await assertAllows('grep -c x < <(curl -s https://x)');
   });
 
-  it('asks when the command cannot be parsed', () => {
-    const decision = decide("echo 'unterminated");
+  it('asks when the command cannot be parsed', async () => {
+    const decision = await decide("echo 'unterminated");
     assert.equal(decision.action, 'ask');
     assert.equal(decision.rule, 'parser');
   });
 
-  it('allows ordinary read-only commands', () => {
+  it('allows ordinary read-only commands', async () => {
     for (const command of [
       'uptime',
       'df -h; free -m',
@@ -231,7 +240,7 @@ describe('CommandPolicy built-in rules', () => {
       'case "$1" in start) echo start;; esac',
       'export FOO=bar',
     ]) {
-      assertAllows(command);
+      await assertAllows(command);
     }
   });
 });
@@ -265,44 +274,51 @@ rules:
     match: "\\\\bgit push\\\\b.*--force"
 `,
   );
-  const policy = CommandPolicy.fromFile(path);
+  const policy = CommandPolicy.fromFile(path, { profile: 'ask-destructive' });
   const prod: PolicyScope = { runtime: 'ssh', target: { host: 'prod-db-1' } };
   const dev: PolicyScope = { runtime: 'ssh', target: { host: 'dev-1' } };
 
-  it('denies anything off the allow-list on matching hosts, and names the rule', () => {
-    assertAllows('df -h && uptime', prod, policy);
-    assertAllows('systemctl status nginx | head', prod, policy);
-    const denied = policy.evaluate('ls /; systemctl restart nginx', prod);
+  it('denies anything off the allow-list on matching hosts, and names the rule', async () => {
+    await assertAllows('df -h && uptime', prod, policy);
+    await assertAllows('systemctl status nginx | head', prod, policy);
+    const denied = await policy.evaluate('ls /; systemctl restart nginx', prod);
     assert.equal(denied.action, 'deny');
     assert.equal(denied.rule, `${path}#2 prod-deny-rest`);
     assert.equal(denied.reason, 'prod hosts are read-only');
     assert.equal(denied.segment, 'systemctl restart nginx');
-    assert.equal(policy.evaluate('sudo cat /etc/shadow', prod).action, 'deny');
-    assert.equal(policy.evaluate('cat x | sh', prod).action, 'deny');
-    assert.equal(policy.evaluate('cat $(touch /tmp/x)', prod).action, 'deny');
+    assert.equal((await policy.evaluate('sudo cat /etc/shadow', prod)).action, 'deny');
+    assert.equal((await policy.evaluate('cat x | sh', prod)).action, 'deny');
+    assert.equal((await policy.evaluate('cat $(touch /tmp/x)', prod)).action, 'deny');
   });
 
-  it('leaves other hosts and runtimes to the other rules', () => {
-    assertAllows('systemctl restart nginx', dev, policy);
-    assertAllows('systemctl restart nginx', { runtime: 'local', target: { host: 'prod-db-1' } }, policy);
-    assert.equal(policy.evaluate('rm -rf /x', dev).rule, 'builtin:rm-recursive-or-force');
+  it('leaves other hosts and runtimes to the other rules', async () => {
+    await assertAllows('systemctl restart nginx', dev, policy);
+    await assertAllows(
+      'systemctl restart nginx',
+      { runtime: 'local', target: { host: 'prod-db-1' } },
+      policy,
+    );
+    assert.equal((await policy.evaluate('rm -rf /x', dev)).rule, 'builtin:rm-recursive-or-force');
   });
 
-  it('applies unscoped rules everywhere, and user rules before built-ins', () => {
-    assert.equal(policy.evaluate('cd infra && terraform -chdir=x destroy -auto-approve', dev).action, 'deny');
-    assert.equal(policy.evaluate('git push origin main --force', LOCAL).action, 'ask');
-    assert.equal(policy.evaluate('git push origin main', LOCAL).action, 'allow');
+  it('applies unscoped rules everywhere, and user rules before built-ins', async () => {
+    assert.equal(
+      (await policy.evaluate('cd infra && terraform -chdir=x destroy -auto-approve', dev)).action,
+      'deny',
+    );
+    assert.equal((await policy.evaluate('git push origin main --force', LOCAL)).action, 'ask');
+    assert.equal((await policy.evaluate('git push origin main', LOCAL)).action, 'allow');
     const staging: PolicyScope = { runtime: 'k8s', target: { context: 'staging' } };
-    assert.equal(policy.evaluate('kubectl delete pod web-1', staging).action, 'allow');
-    assert.equal(policy.evaluate('kubectl delete deploy web', staging).action, 'ask');
+    assert.equal((await policy.evaluate('kubectl delete pod web-1', staging)).action, 'allow');
+    assert.equal((await policy.evaluate('kubectl delete deploy web', staging)).action, 'ask');
   });
 
-  it('rejects a bad policy file with a message naming the problem', () => {
+  it('rejects a bad policy file with a message naming the problem', async () => {
     const bad = join(dir, 'bad.yaml');
     writeFileSync(bad, 'rules:\n  - action: maybe\n    commands: [ls]\n');
     assert.throws(() => CommandPolicy.fromFile(bad), /bad\.yaml at rules\.0\.action/);
     writeFileSync(bad, 'rules:\n  - action: deny\n');
-    assert.throws(() => CommandPolicy.fromFile(bad), /needs commands or match/);
+    assert.throws(() => CommandPolicy.fromFile(bad), /needs commands, prefix or match/);
     writeFileSync(bad, 'rules: [\n');
     assert.throws(() => CommandPolicy.fromFile(bad), /policy file/);
     assert.throws(
@@ -311,9 +327,9 @@ rules:
     );
   });
 
-  it('can turn the built-in rules off', () => {
+  it('can turn the built-in rules off', async () => {
     const file = join(dir, 'nobuiltin.yaml');
     writeFileSync(file, 'builtinRules: false\n');
-    assertAllows('rm -rf /tmp/x', LOCAL, CommandPolicy.fromFile(file));
+    await assertAllows('rm -rf /tmp/x', LOCAL, CommandPolicy.fromFile(file));
   });
 });

@@ -1,28 +1,61 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { parse as parseYaml, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { ConfigError, errorMessage } from '../errors/opsmate-error.js';
-import { BUILTIN_RULES } from './builtin-rules.js';
-import { programName, splitCommand, type CommandSegment } from './command-segments.js';
+import { analyseShell, programName, type CommandSegment } from './policy/command-segments.js';
+import {
+  judgeShell,
+  judgeSql,
+  POLICY_PROFILES,
+  type PolicyProfile,
+  type ProfileVerdict,
+} from './policy/policy-profiles.js';
+import {
+  loadShellParser,
+  parsePlainCommand,
+  type ParsedShell,
+  type ShellParser,
+} from './policy/shell-parser.js';
+
+export { POLICY_PROFILES, PROFILE_DESCRIPTIONS, type PolicyProfile } from './policy/policy-profiles.js';
 
 export type PolicyAction = 'allow' | 'ask' | 'deny';
+
+/** How one part of a command (a segment, a SQL statement, a construct) was judged. */
+export interface PolicyPart {
+  action: PolicyAction;
+  rule: string;
+  /** The part, as the policy saw it (wrappers named: `rm -rf / (inside sudo)`). */
+  subject: string;
+  reason: string;
+}
 
 /** What the policy says about one command line. */
 export interface PolicyDecision {
   action: PolicyAction;
-  /** The rule that decided: `builtin:<name>`, `<file>#<n> <name>`, `parser` or `default`. */
+  /** The rule that decided: `read-only:<name>`, `builtin:<name>`, `<file>#<n> <name>`, `session`, `parser` or `default`. */
   rule: string;
   /** Why, in words for the reviewer and the model. */
   reason: string;
   /** The command segment that decided, when one did. */
   segment?: string;
+  /** The profile the command was judged with. */
+  profile: PolicyProfile;
+  /** The language the command was read as (`shell`, `sql`...). */
+  language: string;
+  /** Every part and how it was judged, in order. */
+  parts: PolicyPart[];
 }
 
-/** Where a command will run, for rules scoped to runtimes and targets. */
+/** Where a command will run, for rules scoped to runtimes, targets and languages. */
 export interface PolicyScope {
   runtime: string;
   target: Record<string, string>;
+  /** The runtime's command language id; `shell` when absent. */
+  language?: string;
 }
+
+const globs = z.union([z.string(), z.array(z.string())]);
 
 const ruleSchema = z
   .object({
@@ -32,19 +65,31 @@ const ruleSchema = z
       .array(z.string().min(1))
       .optional()
       .describe('Command patterns: a program then arguments, each word a glob; "*" matches any command'),
+    prefix: z
+      .union([z.string().min(1), z.array(z.string().min(1))])
+      .optional()
+      .describe('Command prefixes: the command starts with exactly these words ("systemctl restart nginx")'),
     match: z.string().optional().describe('A regular expression tested against the command segment'),
-    runtime: z.union([z.string(), z.array(z.string())]).optional(),
+    runtime: globs.optional(),
     target: z.record(z.string(), z.string()).optional(),
+    language: globs.optional().describe('Command language ids the rule applies to (default: all)'),
     reason: z.string().optional(),
   })
   .strict()
-  .refine((rule) => rule.commands !== undefined || rule.match !== undefined, {
-    message: 'a rule needs commands or match',
+  .refine((rule) => rule.commands !== undefined || rule.match !== undefined || rule.prefix !== undefined, {
+    message: 'a rule needs commands, prefix or match',
   });
 
 export const policyFileSchema = z
   .object({
-    builtinRules: z.boolean().default(true).describe('Apply opsmate\'s built-in "ask" rules after these'),
+    profile: z
+      .enum(POLICY_PROFILES)
+      .optional()
+      .describe('The profile for what no rule decides (the --policy-profile setting beats it)'),
+    builtinRules: z
+      .boolean()
+      .default(true)
+      .describe('false: no profile; only these rules, and anything they do not match runs'),
     rules: z.array(ruleSchema).default([]),
   })
   .strict();
@@ -52,126 +97,332 @@ export const policyFileSchema = z
 export type PolicyFile = z.output<typeof policyFileSchema>;
 type PolicyRule = z.output<typeof ruleSchema>;
 
+/** One segment as user rules see it: words and text (a shell segment or a SQL statement). */
+interface RuleSubject {
+  words: Array<{ text: string; dynamic?: boolean }>;
+  text: string;
+}
+
 interface CompiledRule {
   label: string;
   action: PolicyAction;
   reason: string;
   runtimes?: RegExp[];
   target?: Array<[string, RegExp]>;
-  matches(segment: CommandSegment): boolean;
+  languages?: RegExp[];
+  matches(subject: RuleSubject): boolean;
 }
 
 const STRICTNESS: Record<PolicyAction, number> = { allow: 0, ask: 1, deny: 2 };
 
+/** Options of {@link CommandPolicy}. */
+export interface CommandPolicyOptions {
+  file?: PolicyFile;
+  /** Where the rules came from, for messages. */
+  source?: string;
+  /** The profile; beats the file's. Default: the file's, else `defaultProfile`. */
+  profile?: PolicyProfile;
+  /** The profile when neither the setting nor the file names one. Default `read-only`. */
+  defaultProfile?: PolicyProfile;
+  /** Where "always allow" rules are saved (the policy file, or where it would be). */
+  savePath?: string;
+}
+
 /**
- * Decides whether a command may run. Every segment of the command (see `splitCommand`) is judged
- * on its own: the first rule that matches it wins, user rules before built-in ones, and a segment
- * no rule matches is allowed. The command gets the strictest decision of its segments.
+ * Decides whether a command may run. The command is split into parts (shell: every simple
+ * command, including those behind wrappers and in code strings, and constructs such as function
+ * definitions; SQL: every statement). User rules come first, per part, in file order (session
+ * rules from "always allow" before them); what no user rule decides, the profile decides. The
+ * command gets the strictest decision of its parts (deny > ask > allow).
  */
 export class CommandPolicy {
   readonly #rules: CompiledRule[];
+  readonly #sessionRules: CompiledRule[] = [];
+  readonly #useProfile: boolean;
   /** Where the rules came from, for messages. */
   readonly source: string;
+  readonly profile: PolicyProfile;
+  readonly savePath: string | undefined;
 
-  constructor(options: { file?: PolicyFile; source?: string } = {}) {
+  constructor(options: CommandPolicyOptions = {}) {
     const file = options.file ?? policyFileSchema.parse({});
     this.source = options.source ?? 'built-in rules';
+    this.savePath = options.savePath;
+    this.profile = options.profile ?? file.profile ?? options.defaultProfile ?? 'read-only';
+    this.#useProfile = file.builtinRules;
     const sourceName = options.source ?? 'policy';
-    this.#rules = [
-      ...file.rules.map((rule, index) => compileRule(rule, `${sourceName}#${index + 1}`)),
-      ...(file.builtinRules
-        ? BUILTIN_RULES.map((rule) => ({
-            label: `builtin:${rule.name}`,
-            action: rule.action,
-            reason: rule.reason,
-            matches: (segment: CommandSegment) => rule.matches(segment),
-          }))
-        : []),
-    ];
+    this.#rules = file.rules.map((rule, index) => compileRule(rule, `${sourceName}#${index + 1}`));
   }
 
   /** Reads a policy file. Throws a ConfigError naming the file and the problem. */
-  static fromFile(path: string): CommandPolicy {
-    let data: unknown;
-    try {
-      data = parseYaml(readFileSync(path, 'utf8')) ?? {};
-    } catch (error) {
-      throw new ConfigError(`policy file ${path}: ${errorMessage(error)}`, {
-        hint: 'fix the file or point --policy-file (env OPSMATE_POLICY_FILE) at another one',
-      });
-    }
-    const parsed = policyFileSchema.safeParse(data);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const where = issue?.path.length ? ` at ${issue.path.join('.')}` : '';
-      throw new ConfigError(`policy file ${path}${where}: ${issue?.message ?? 'invalid'}`, {
-        hint: 'see docs/safety.md for the policy file format',
-      });
-    }
-    for (const [index, rule] of parsed.data.rules.entries()) {
-      if (rule.match === undefined) continue;
-      try {
-        new RegExp(rule.match);
-      } catch (error) {
-        throw new ConfigError(`policy file ${path} rule ${index + 1}: bad match: ${errorMessage(error)}`);
-      }
-    }
-    return new CommandPolicy({ file: parsed.data, source: path });
+  static fromFile(path: string, options: Omit<CommandPolicyOptions, 'file' | 'source'> = {}): CommandPolicy {
+    return new CommandPolicy({
+      ...options,
+      file: readPolicyFile(path),
+      source: path,
+      savePath: options.savePath ?? path,
+    });
   }
 
   /**
    * The policy for a run: the given file (which must exist), else `defaultPath` when it exists,
-   * else the built-in rules alone.
+   * else no user rules. "Always allow" rules are saved to the file, or to `defaultPath`.
    */
-  static load(options: { file?: string; defaultPath: string }): CommandPolicy {
+  static load(options: {
+    file?: string;
+    defaultPath: string;
+    profile?: PolicyProfile;
+    defaultProfile?: PolicyProfile;
+  }): CommandPolicy {
+    const profiles = {
+      ...(options.profile ? { profile: options.profile } : {}),
+      ...(options.defaultProfile ? { defaultProfile: options.defaultProfile } : {}),
+    };
     if (options.file !== undefined) {
       if (!existsSync(options.file)) {
         throw new ConfigError(`policy file ${options.file} does not exist`, {
           hint: 'create it or fix --policy-file (env OPSMATE_POLICY_FILE)',
         });
       }
-      return CommandPolicy.fromFile(options.file);
+      return CommandPolicy.fromFile(options.file, profiles);
     }
     return existsSync(options.defaultPath)
-      ? CommandPolicy.fromFile(options.defaultPath)
-      : new CommandPolicy();
+      ? CommandPolicy.fromFile(options.defaultPath, profiles)
+      : new CommandPolicy({ ...profiles, savePath: options.defaultPath });
   }
 
-  evaluate(command: string, scope: PolicyScope): PolicyDecision {
-    const { segments, problems } = splitCommand(command);
-    let decision: PolicyDecision | undefined;
-    const consider = (candidate: PolicyDecision): void => {
-      if (!decision || STRICTNESS[candidate.action] > STRICTNESS[decision.action]) decision = candidate;
+  /** Allows commands starting with `prefix` for the rest of this process, in this scope. */
+  allowForSession(prefix: string, scope: PolicyScope): void {
+    this.#sessionRules.unshift(
+      compileRule(
+        {
+          action: 'allow',
+          prefix,
+          runtime: scope.runtime,
+          ...(Object.keys(scope.target).length > 0 ? { target: scope.target } : {}),
+          ...(scope.language ? { language: scope.language } : {}),
+        },
+        'session',
+      ),
+    );
+  }
+
+  /**
+   * Appends an allow rule for `prefix` to the policy file (created when missing), keeping what
+   * is there, comments included. The rule is scoped to the runtime and target.
+   */
+  saveAllowRule(prefix: string, scope: PolicyScope): string {
+    const path = this.savePath;
+    if (!path)
+      throw new ConfigError('there is no policy file to save the rule to', {
+        hint: 'set --policy-file (env OPSMATE_POLICY_FILE)',
+      });
+    const text = existsSync(path) ? readFileSync(path, 'utf8') : '';
+    const document = parseDocument(text);
+    if (document.errors.length > 0)
+      throw new ConfigError(`policy file ${path}: ${document.errors[0]!.message}`);
+    if (!document.contents || !document.has('rules')) document.set('rules', document.createNode([]));
+    const rule: Record<string, unknown> = {
+      name: 'always-allow',
+      action: 'allow',
+      prefix,
+      runtime: scope.runtime,
     };
-    if (problems.length > 0) {
-      consider({
-        action: 'ask',
+    if (Object.keys(scope.target).length > 0) rule.target = scope.target;
+    if (scope.language && scope.language !== 'shell') rule.language = scope.language;
+    document.addIn(['rules'], document.createNode(rule));
+    writeFileSync(path, document.toString(), { mode: 0o600 });
+    return path;
+  }
+
+  /** Judges a command. Loads the shell parser on first use when the command needs it. */
+  async evaluate(command: string, scope: PolicyScope): Promise<PolicyDecision> {
+    const language = scope.language ?? 'shell';
+    if (language === 'shell') {
+      const parser = parsePlainCommand(command) ? undefined : await loadShellParser();
+      return this.#evaluateShell(command, scope, parser);
+    }
+    return this.#evaluateOther(command, scope, language);
+  }
+
+  #evaluateShell(command: string, scope: PolicyScope, parser: ShellParser | undefined): PolicyDecision {
+    const parse = (code: string): ParsedShell => {
+      const plain = parsePlainCommand(code);
+      if (plain) return plain;
+      if (!parser) return { commands: [], constructs: [], problems: ['the shell parser is not loaded'] };
+      return parser.parse(code);
+    };
+    const analysis = analyseShell(command, parse);
+    const profile = this.profile;
+    const verdicts = this.#useProfile ? judgeShell(analysis, profile) : new Map<unknown, ProfileVerdict>();
+    const rules = this.#rulesFor(scope, 'shell');
+    const parts: PolicyPart[] = [];
+    for (const problem of analysis.problems) {
+      parts.push({
+        action: profile === 'allow-all' ? 'allow' : 'ask',
         rule: 'parser',
-        reason: `the command could not be fully checked: ${problems[0]}`,
+        subject: command,
+        reason: `the command could not be fully checked: ${problem}`,
       });
     }
-    const rules = this.#rules.filter((rule) => inScope(rule, scope));
-    for (const segment of segments) {
-      if (segment.words.length === 0) continue;
+    for (const segment of analysis.segments) {
+      const subject = describe(segment);
       const rule = rules.find((candidate) => candidate.matches(segment));
-      if (!rule) continue;
-      consider({
-        action: rule.action,
-        rule: rule.label,
-        reason: rule.reason,
-        segment: describeSegment(segment),
+      if (rule) {
+        parts.push({ action: rule.action, rule: rule.label, subject, reason: rule.reason });
+        continue;
+      }
+      const verdict = verdicts.get(segment);
+      parts.push(
+        verdict
+          ? { action: verdict.allow ? 'allow' : 'ask', rule: verdict.rule, subject, reason: verdict.reason }
+          : {
+              action: 'allow',
+              rule: this.#useProfile ? profile : 'default',
+              subject,
+              reason: 'no rule matched',
+            },
+      );
+    }
+    for (const construct of analysis.constructs) {
+      const verdict = verdicts.get(construct);
+      if (verdict && !verdict.allow)
+        parts.push({
+          action: 'ask',
+          rule: verdict.rule,
+          subject: verdict.subject ?? construct.kind,
+          reason: verdict.reason,
+        });
+    }
+    return this.#decide(parts, 'shell');
+  }
+
+  #evaluateOther(command: string, scope: PolicyScope, language: string): PolicyDecision {
+    const rules = this.#rulesFor(scope, language);
+    const parts: PolicyPart[] = [];
+    if (language !== 'sql') {
+      // A language the policy cannot read: only user rules (on the whole text) and the profile decide.
+      const subject = {
+        words: command
+          .trim()
+          .split(/\s+/)
+          .map((text) => ({ text })),
+        text: command.trim(),
+      };
+      const rule = rules.find((candidate) => candidate.matches(subject));
+      if (rule)
+        parts.push({ action: rule.action, rule: rule.label, subject: subject.text, reason: rule.reason });
+      else if (this.profile === 'allow-all' || !this.#useProfile)
+        parts.push({ action: 'allow', rule: this.profile, subject: subject.text, reason: 'no rule matched' });
+      else
+        parts.push({
+          action: 'ask',
+          rule: `${this.profile}:unknown-language`,
+          subject: subject.text,
+          reason: `the policy cannot read ${language} commands, so it cannot tell whether this one is safe`,
+        });
+      return this.#decide(parts, language);
+    }
+    const judged = judgeSql(command, this.#useProfile ? this.profile : 'allow-all');
+    for (const problem of judged.problems) {
+      parts.push({
+        action: this.profile === 'allow-all' ? 'allow' : 'ask',
+        rule: 'parser',
+        subject: command,
+        reason: `the SQL could not be fully checked: ${problem}`,
       });
     }
-    return decision ?? { action: 'allow', rule: 'default', reason: 'no rule matched' };
+    judged.statements.forEach((statement, index) => {
+      const subject = {
+        words: statement.words.map((word) => ({ text: word.toLowerCase() })),
+        text: statement.text,
+      };
+      const rule = rules.find((candidate) => candidate.matches(subject));
+      if (rule) {
+        parts.push({ action: rule.action, rule: rule.label, subject: statement.text, reason: rule.reason });
+        return;
+      }
+      const verdict = judged.verdicts[index]!;
+      parts.push({
+        action: verdict.allow ? 'allow' : 'ask',
+        rule: verdict.rule,
+        subject: statement.text,
+        reason: verdict.reason,
+      });
+    });
+    return this.#decide(parts, language);
+  }
+
+  #decide(parts: PolicyPart[], language: string): PolicyDecision {
+    let decided: PolicyPart | undefined;
+    for (const part of parts) {
+      if (!decided || STRICTNESS[part.action] > STRICTNESS[decided.action]) decided = part;
+    }
+    const base = { profile: this.profile, language, parts };
+    if (!decided) return { ...base, action: 'allow', rule: 'default', reason: 'nothing to run' };
+    if (decided.action === 'allow' && parts.length > 1) {
+      const rules = [...new Set(parts.map((part) => part.rule))];
+      return {
+        ...base,
+        action: 'allow',
+        rule: rules.length === 1 ? rules[0]! : rules.join(', '),
+        reason:
+          this.profile === 'read-only' ? 'every part is read-only or allowed by a rule' : decided.reason,
+      };
+    }
+    return {
+      ...base,
+      action: decided.action,
+      rule: decided.rule,
+      reason: decided.reason,
+      ...(decided.rule !== 'parser' ? { segment: decided.subject } : {}),
+    };
+  }
+
+  #rulesFor(scope: PolicyScope, language: string): CompiledRule[] {
+    return [...this.#sessionRules, ...this.#rules].filter((rule) => inScope(rule, scope, language));
   }
 }
 
-function describeSegment(segment: CommandSegment): string {
-  return segment.via.length > 0 ? `${segment.text} (inside ${segment.via.join(' → ')})` : segment.text;
+function readPolicyFile(path: string): PolicyFile {
+  let data: unknown;
+  try {
+    data = parseYaml(readFileSync(path, 'utf8')) ?? {};
+  } catch (error) {
+    throw new ConfigError(`policy file ${path}: ${errorMessage(error)}`, {
+      hint: 'fix the file or point --policy-file (env OPSMATE_POLICY_FILE) at another one',
+    });
+  }
+  const parsed = policyFileSchema.safeParse(data);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue?.path.length ? ` at ${issue.path.join('.')}` : '';
+    throw new ConfigError(`policy file ${path}${where}: ${issue?.message ?? 'invalid'}`, {
+      hint: 'see docs/safety.md for the policy file format',
+    });
+  }
+  for (const [index, rule] of parsed.data.rules.entries()) {
+    if (rule.match === undefined) continue;
+    try {
+      new RegExp(rule.match);
+    } catch (error) {
+      throw new ConfigError(`policy file ${path} rule ${index + 1}: bad match: ${errorMessage(error)}`);
+    }
+  }
+  return parsed.data;
 }
 
-function inScope(rule: CompiledRule, scope: PolicyScope): boolean {
+function describe(segment: CommandSegment): string {
+  const text =
+    segment.words.length > 0
+      ? segment.text
+      : segment.redirects.map((redirect) => `${redirect.operator} ${redirect.target.text}`).join(' ');
+  return segment.via.length > 0 ? `${text} (inside ${segment.via.join(' → ')})` : text;
+}
+
+function inScope(rule: CompiledRule, scope: PolicyScope, language: string): boolean {
   if (rule.runtimes && !rule.runtimes.some((pattern) => pattern.test(scope.runtime))) return false;
+  if (rule.languages && !rule.languages.some((pattern) => pattern.test(language))) return false;
   for (const [key, pattern] of rule.target ?? []) {
     const value = scope.target[key];
     if (value === undefined || !pattern.test(value)) return false;
@@ -182,13 +433,16 @@ function inScope(rule: CompiledRule, scope: PolicyScope): boolean {
 function compileRule(rule: PolicyRule, position: string): CompiledRule {
   const label = rule.name ? `${position} ${rule.name}` : position;
   const patterns = (rule.commands ?? []).map((pattern) => pattern.trim().split(/\s+/));
+  const prefixes = [rule.prefix ?? []].flat().map((prefix) => prefix.trim().split(/\s+/));
   const regex = rule.match === undefined ? undefined : new RegExp(rule.match);
   const runtimes = rule.runtime === undefined ? undefined : [rule.runtime].flat().map(globRegex);
+  const languages = rule.language === undefined ? undefined : [rule.language].flat().map(globRegex);
   return {
     label,
     action: rule.action,
     reason: rule.reason ?? defaultReason(rule.action, label),
     ...(runtimes ? { runtimes } : {}),
+    ...(languages ? { languages } : {}),
     ...(rule.target
       ? {
           target: Object.entries(rule.target).map(
@@ -196,9 +450,10 @@ function compileRule(rule: PolicyRule, position: string): CompiledRule {
           ),
         }
       : {}),
-    matches: (segment) =>
-      patterns.some((pattern) => matchesPattern(pattern, segment)) ||
-      (regex !== undefined && regex.test(segment.text)),
+    matches: (subject) =>
+      patterns.some((pattern) => matchesPattern(pattern, subject)) ||
+      prefixes.some((prefix) => matchesPrefix(prefix, subject)) ||
+      (regex !== undefined && regex.test(subject.text)),
   };
 }
 
@@ -207,19 +462,28 @@ export function defaultReason(action: PolicyAction, label: string): string {
   return `${action === 'allow' ? 'allowed' : action === 'ask' ? 'needs approval' : 'denied'} by policy rule ${label}`;
 }
 
+/** The segment's words begin with exactly these words, none of them only known at run time. */
+export function matchesPrefix(prefix: string[], subject: RuleSubject): boolean {
+  if (prefix.length === 0 || subject.words.length < prefix.length) return false;
+  return prefix.every((word, index) => {
+    const actual = subject.words[index]!;
+    return actual.dynamic !== true && actual.text === word;
+  });
+}
+
 /**
  * A command pattern: the first word is matched against the program (its file name unless the
  * pattern has a `/`), each further word against the next argument that is not an option, in
  * order. A pattern word that is itself an option (`-rf`) must appear anywhere among the options.
  */
-export function matchesPattern(pattern: string[], segment: CommandSegment): boolean {
+export function matchesPattern(pattern: string[], subject: RuleSubject): boolean {
   const [programPattern, ...rest] = pattern;
-  const first = segment.words[0];
+  const first = subject.words[0];
   if (!programPattern || !first) return false;
   if (pattern.length === 1 && programPattern === '*') return true;
   const program = programPattern.includes('/') ? first.text : programName(first.text);
   if (!globRegex(programPattern).test(program)) return false;
-  const words = segment.words.slice(1).map((word) => word.text);
+  const words = subject.words.slice(1).map((word) => word.text);
   const positional = words.filter((word) => !word.startsWith('-'));
   let next = 0;
   for (const part of rest) {

@@ -78,7 +78,7 @@ function setup(overrides: Partial<GuardedRuntimeOptions> = {}) {
   const auditPath = join(dir, `audit-${++counter}.jsonl`);
   const guard = new GuardedRuntime({
     runtime: inner,
-    policy: new CommandPolicy(),
+    policy: new CommandPolicy({ profile: 'ask-destructive' }),
     reviewer: new NoTerminalReviewer(),
     audit: new AuditLog(auditPath),
     redactor: new SecretRedactor({ env: { OPENAI_API_KEY: 'sk-test-own-key-0123456789abcdef' } }),
@@ -139,7 +139,7 @@ describe('GuardedRuntime', () => {
     const file = join(policyDir, 'policy.yaml');
     const { writeFileSync } = await import('node:fs');
     writeFileSync(file, 'rules:\n  - name: no-touch\n    action: deny\n    commands: [touch]\n');
-    const { inner, guard } = setup({ policy: CommandPolicy.fromFile(file) });
+    const { inner, guard } = setup({ policy: CommandPolicy.fromFile(file, { profile: 'ask-destructive' }) });
     const result = await guard.run('ls; touch /tmp/x');
     assert.deepEqual(inner.commands, []);
     assert.equal(result.notice!.split('no-touch').length, 2, result.notice);
@@ -147,7 +147,7 @@ describe('GuardedRuntime', () => {
 
     const reviewer = new ScriptedReviewer({ action: 'cancel' });
     writeFileSync(file, 'rules:\n  - name: ask-touch\n    action: ask\n    commands: [touch]\n');
-    const asked = setup({ policy: CommandPolicy.fromFile(file), reviewer });
+    const asked = setup({ policy: CommandPolicy.fromFile(file, { profile: 'ask-destructive' }), reviewer });
     await asked.guard.run('touch /tmp/x');
     assert.equal(reviewer.requests[0]!.reason!.split('ask-touch').length, 2, reviewer.requests[0]!.reason);
   });
@@ -191,7 +191,7 @@ describe('GuardedRuntime', () => {
     const { writeFileSync } = await import('node:fs');
     writeFileSync(file, 'rules:\n  - action: deny\n    commands: [mkfs.ext4]\n');
     const strict = setup({
-      policy: CommandPolicy.fromFile(file),
+      policy: CommandPolicy.fromFile(file, { profile: 'ask-destructive' }),
       reviewer: new ScriptedReviewer({ action: 'edit', command: 'mkfs.ext4 /dev/sdb' }),
     });
     await strict.guard.run('rm -rf /x');
@@ -302,5 +302,76 @@ describe('GuardedRuntime', () => {
     assert.equal(result.cwd!.includes(token), false, result.cwd);
     assert.equal(result.notice!.includes(token), false, result.notice);
     assert.equal((await guard.whoami!()).includes(token), false);
+  });
+
+  it('judges with the read-only profile by default and records the profile in the audit log', async () => {
+    const { inner, guard, entries } = setup({ policy: new CommandPolicy() });
+    await guard.run('df -h /');
+    const refused = await guard.run('touch /tmp/x');
+    assert.deepEqual(inner.commands, ['df -h /']);
+    assert.match(
+      refused.notice!,
+      /not run: needs approval \(touch is not on the read-only list \[read-only:not-listed\]\)/,
+    );
+    assert.deepEqual(
+      entries().map((entry) => [entry.outcome, entry.profile]),
+      [
+        ['approved', 'read-only'],
+        ['cancelled', 'read-only'],
+      ],
+    );
+  });
+
+  it('"always allow" for the session runs the next command with that prefix without asking', async () => {
+    const reviewer = new ScriptedReviewer({
+      action: 'approve',
+      remember: { prefix: 'systemctl restart nginx', scope: 'session' },
+    });
+    const { inner, guard } = setup({ policy: new CommandPolicy(), reviewer });
+    await guard.run('systemctl restart nginx');
+    assert.equal(reviewer.requests.length, 1);
+    assert.equal(reviewer.requests[0]!.suggestedPrefix, 'systemctl restart nginx');
+    await guard.run('systemctl restart nginx --no-block');
+    await guard.run('systemctl restart sshd');
+    assert.equal(reviewer.requests.length, 2, 'a command outside the prefix is still asked about');
+    assert.deepEqual(inner.commands, [
+      'systemctl restart nginx',
+      'systemctl restart nginx --no-block',
+      'systemctl restart sshd',
+    ]);
+    // The prefix covers that command only: what else the line does is still judged.
+    await guard.run('systemctl restart nginx; touch /tmp/x');
+    assert.equal(reviewer.requests.length, 3);
+  });
+
+  it('"always allow" saved to the policy file keeps the file and scopes the rule to the target', async () => {
+    const { writeFileSync } = await import('node:fs');
+    const file = join(mkdtempSync(join(dir, 'policy-')), 'policy.yaml');
+    writeFileSync(file, '# my rules\nrules:\n  - action: deny\n    commands: [mkfs]\n');
+    const reviewer = new ScriptedReviewer({
+      action: 'approve',
+      remember: { prefix: 'touch /tmp/marker', scope: 'policy-file' },
+    });
+    const { guard } = setup({ policy: CommandPolicy.fromFile(file), reviewer });
+    await guard.run('touch /tmp/marker');
+    const saved = readFileSync(file, 'utf8');
+    assert.match(saved, /# my rules/);
+    assert.match(saved, /commands:\s*\n?\s*- mkfs|commands: \[ mkfs \]|commands: \[mkfs\]/);
+    assert.match(saved, /prefix: touch \/tmp\/marker/);
+    assert.match(saved, /host: prod-db-1/);
+    const reloaded = setup({ policy: CommandPolicy.fromFile(file), reviewer: new NoTerminalReviewer() });
+    await reloaded.guard.run('touch /tmp/marker');
+    assert.deepEqual(reloaded.inner.commands, ['touch /tmp/marker']);
+  });
+
+  it('reads the commands of a SQL runtime as SQL, not shell', async () => {
+    const { inner, guard } = setup({ policy: new CommandPolicy() });
+    Object.defineProperty(inner, 'language', { value: { id: 'sql', description: 'PostgreSQL' } });
+    const read = await guard.run("select name from users; -- don't show emails");
+    assert.equal(isNotRunResult(read), false, read.notice);
+    const dropped = await guard.run('DROP TABLE users;');
+    assert.ok(isNotRunResult(dropped));
+    assert.match(dropped.notice!, /DROP/);
+    assert.deepEqual(inner.commands, ["select name from users; -- don't show emails"]);
   });
 });

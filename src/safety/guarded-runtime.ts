@@ -3,6 +3,7 @@ import { errorMessage } from '../errors/opsmate-error.js';
 import {
   notRunResult,
   type CommandReviewer,
+  type RememberedApproval,
   type ReviewDecision,
   type ReviewRequest,
 } from '../runtime/command-review.js';
@@ -15,7 +16,12 @@ import {
   type AuditOutcome,
   type AuditStart,
 } from './audit-log.js';
-import { defaultReason, type CommandPolicy, type PolicyDecision } from './command-policy.js';
+import {
+  defaultReason,
+  type CommandPolicy,
+  type PolicyDecision,
+  type PolicyScope,
+} from './command-policy.js';
 import type { SecretRedactor } from './secret-redactor.js';
 
 /** Who, or what, approved commands, as the audit log names it. Reviewers may carry a `label`. */
@@ -98,6 +104,11 @@ export class GuardedRuntime implements Runtime {
     return { ...this.#context };
   }
 
+  /** The policy profile commands are judged with. */
+  get profile(): string {
+    return this.#options.policy.profile;
+  }
+
   /** The runtime this one guards. */
   get inner(): Runtime {
     return this.#inner;
@@ -121,8 +132,30 @@ export class GuardedRuntime implements Runtime {
   }
 
   /** What the policy says about a command here, without running or recording anything. */
-  check(command: string): PolicyDecision {
-    return this.#options.policy.evaluate(command, { runtime: this.name, target: this.#inner.target() });
+  check(command: string): Promise<PolicyDecision> {
+    return this.#options.policy.evaluate(command, this.#scope());
+  }
+
+  #scope(): PolicyScope {
+    return {
+      runtime: this.name,
+      target: this.#inner.target(),
+      language: this.#inner.language?.id ?? 'shell',
+    };
+  }
+
+  /** "Always allow": the reviewer approved a prefix for the session, or for the policy file too. */
+  #remember(remember: RememberedApproval): string | undefined {
+    const policy = this.#options.policy;
+    policy.allowForSession(remember.prefix, this.#scope());
+    if (remember.scope !== 'policy-file') return undefined;
+    try {
+      const path = policy.saveAllowRule(remember.prefix, this.#scope());
+      return `commands starting with "${remember.prefix}" are now allowed by ${path}`;
+    } catch (error) {
+      this.#options.onWarning?.(`could not save the rule: ${errorMessage(error)}`);
+      return undefined;
+    }
   }
 
   async connect(options?: { signal?: AbortSignal }): Promise<void> {
@@ -140,7 +173,7 @@ export class GuardedRuntime implements Runtime {
   }
 
   async run(command: string, options: RunOptions = {}): Promise<RunResult> {
-    const decision = this.check(command);
+    const decision = await this.check(command);
     if (decision.action === 'deny') {
       return this.#notRun({
         command,
@@ -165,10 +198,11 @@ export class GuardedRuntime implements Runtime {
           reason: review.reason ?? 'cancelled in review',
         });
       }
+      if (review.action === 'approve' && review.remember) this.#remember(review.remember);
       if (review.action === 'edit' && review.command !== command) {
         toRun = review.command;
         outcome = 'edited';
-        const again = this.check(toRun);
+        const again = await this.check(toRun);
         if (again.action === 'deny') {
           return this.#notRun({
             command: toRun,
@@ -210,6 +244,9 @@ export class GuardedRuntime implements Runtime {
       ...(decision.action === 'ask'
         ? {
             reason: isDefaultReason(decision) ? decision.reason : `${decision.reason} [${decision.rule}]`,
+            ...(decision.segment !== undefined && decision.rule !== 'parser'
+              ? { suggestedPrefix: decision.segment.replace(/ \(inside .*\)$/, '') }
+              : {}),
           }
         : {}),
     };
@@ -368,6 +405,7 @@ export class GuardedRuntime implements Runtime {
       runtime: this.name,
       target,
       sessionId,
+      profile: this.#options.policy.profile,
       ...(instruction !== undefined ? { instruction: repeated(instruction) } : {}),
       ...record,
       command: clean(record.command),

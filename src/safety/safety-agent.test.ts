@@ -80,7 +80,11 @@ describe('safety around the agent (opsmate run)', () => {
     const results = toolResultsOf(fake.requests.at(-1)!).join('\n');
     assert.equal(results.includes('topsecret123'), false, 'a secret reached the model');
     assert.match(results, /APP_PORT=8080\nDB_PASSWORD=\[REDACTED:secret-env\]/);
-    assert.match(results, /NOT run: needs approval .*rm-recursive-or-force.*no terminal/);
+    // The agent's default profile is read-only: `touch` is not on its list, so the line asks.
+    assert.match(
+      results,
+      /NOT run: needs approval \(touch is not on the read-only list \[read-only:not-listed\]\).*no terminal/,
+    );
     assert.match(results, /NOT run: denied by policy rule .*no new folders/);
 
     const entries = readAuditCommands(join(home, 'audit.jsonl'));
@@ -94,5 +98,60 @@ describe('safety around the agent (opsmate run)', () => {
       assert.equal(entry.sessionId, entries[0]!.sessionId);
     }
     assert.equal(readFileSync(join(home, 'audit.jsonl'), 'utf8').includes('topsecret123'), false);
+  });
+
+  it('refuses the bypass forms of issue 10 without a terminal, and nothing is deleted', async () => {
+    const target = mkdtempSync(join(tmpdir(), 'opsmate-bypass-scratch-'));
+    writeFileSync(join(target, 'keep'), 'x');
+    const bypasses = [
+      `su root -c 'rm -rf ${target}'`,
+      `su - root -c 'rm -rf ${target}'`,
+      `runuser -l root -c 'rm -rf ${target}'`,
+      `flock /tmp/opsmate-bypass.lock -c 'rm -rf ${target}'`,
+      `echo ${target} | xargs --max-args 1 rm -rf`,
+      `sudo --chdir / rm -rf ${target}`,
+      `echo $(( $(rm -rf ${target}) ))`,
+      `echo \${X:-$(rm -rf ${target})}`,
+      `[[ x -eq 'a[$(rm -rf ${target})]' ]]`,
+      `coproc rm -rf ${target}`,
+      `. /dev/stdin <<< 'rm -rf ${target}'`,
+      `bash /dev/stdin <<< 'rm -rf ${target}'`,
+      `hash -p /bin/rm ls; ls -rf ${target}`,
+      `alias ls='rm -rf'; ls ${target}`,
+      `f() { rm -rf ${target}; }; f`,
+      `trap 'rm -rf ${target}' DEBUG; true`,
+      `python3 -c 'import shutil; shutil.rmtree("${target}")'`,
+      `perl -e 'use File::Path; rmtree("${target}")'`,
+      `awk 'BEGIN{system("rm -rf ${target}")}'`,
+      `ln -sf /bin/rm /tmp/opsmate-bypass-rm; /tmp/opsmate-bypass-rm -rf ${target}`,
+      `printf 'rm -rf ${target}' > /tmp/opsmate-bypass.sh; sh /tmp/opsmate-bypass.sh`,
+      `find ${target} -delete`,
+    ];
+    fake.requests.length = 0;
+    fake.enqueue(
+      {
+        toolCalls: bypasses.map((command) => ({
+          name: 'ShellCommand',
+          args: { command, description: 'bypass' },
+        })),
+      },
+      { text: 'Done.' },
+    );
+    const result = await opsmate(['run', 'clean up', '-m', 'gpt-4o'], {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: home,
+      OPSMATE_HOME: join(home, 'bypass'),
+      OPENAI_API_KEY: 'sk-fake-test-key-000000000000',
+      OPENAI_BASE_URL: fake.openAiBaseUrl,
+      NO_COLOR: '1',
+    });
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(existsSync(join(target, 'keep')), true, 'a bypass deleted the scratch directory');
+    const results = toolResultsOf(fake.requests.at(-1)!);
+    assert.equal(results.length, bypasses.length);
+    results.forEach((text, index) =>
+      assert.match(text, /The command was NOT run: needs approval/, bypasses[index]),
+    );
+    rmSync(target, { recursive: true, force: true });
   });
 });

@@ -108,13 +108,22 @@ describe('safety through the built CLI', () => {
     assert.equal(ask.code, 0);
     assert.match(
       ask.stdout,
-      /^ask\nrule: builtin:rm-recursive-or-force\nsegment: rm -rf \/tmp\/x \(inside sudo\)\n/,
+      /^ask\nprofile: read-only\nrule: read-only:not-listed\nsegment: rm -rf \/tmp\/x \(inside sudo\)\n/,
     );
+    assert.match(ask.stdout, /parts:\n {2}allow echo ok {2}\[read-only:echo\]\n/);
+    const destructive = opsmate([
+      'policy',
+      'check',
+      '--policy-profile',
+      'ask-destructive',
+      'echo ok; sudo rm -rf /tmp/x',
+    ]);
+    assert.match(destructive.stdout, /^ask\nprofile: ask-destructive\nrule: builtin:rm-recursive-or-force\n/);
     const allow = opsmate(['policy', 'check', "echo 'rm -rf /'"]);
-    assert.match(allow.stdout, /^allow\nrule: default\n/);
+    assert.match(allow.stdout, /^allow\nprofile: read-only\nrule: read-only:echo\n/);
     const policy = join(scratch, 'policy.yaml');
     const deny = opsmate(['policy', 'check', '--policy-file', policy, 'ls; touch x']);
-    assert.match(deny.stdout, /^deny\nrule: .*no-touch\nsegment: touch x\n/);
+    assert.match(deny.stdout, /^deny\nprofile: read-only\nrule: .*no-touch\nsegment: touch x\n/);
     const bad = opsmate(['policy', 'check', '--policy-file', join(scratch, 'missing.yaml'), 'ls']);
     assert.equal(bad.code, 2);
   });

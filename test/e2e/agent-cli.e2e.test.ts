@@ -141,7 +141,7 @@ describe('agent CLI end to end (OpenAI protocol)', () => {
     assert.equal(run.exitCode, 0, run.stderr);
     const [result] = toolResultsOf(fake.requests[1]!);
     assert.match(result!, /The command was NOT run: .*no terminal to ask/);
-    assert.match(run.stdout, /not run: needs approval but there is no terminal to ask/);
+    assert.match(run.stdout, /not run: needs approval .*but there is no terminal to ask/);
   });
 
   it('chat with piped stdin: one message per line, history kept, !clear forgets it', async () => {

@@ -22,7 +22,14 @@ export interface ToolContext {
    * Masks secrets in text a tool reads outside the runtime (spill files) before the model sees
    * it, keeping the line count. Unset when masking is off (`--redact false`).
    */
-  redactor?: { redact(text: string, options?: { keepLineCount?: boolean }): { text: string; count: number } };
+  redactor?: {
+    redact(text: string, options?: { keepLineCount?: boolean }): { text: string; count: number };
+    /** The same for long texts: yields between passes and rejects once `signal` is aborted. */
+    redactAsync(
+      text: string,
+      options?: { keepLineCount?: boolean; signal?: AbortSignal },
+    ): Promise<{ text: string; count: number }>;
+  };
   /** Spill files the model was told about in this session; the only files it may read back. */
   spillFiles: SpillFiles;
   /** Cap, in characters, on any text a tool returns to the model (`--max-output-length`). */

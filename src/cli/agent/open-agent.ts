@@ -63,6 +63,8 @@ export async function openAgent(options: {
         output: reviewOutput,
         colors: colorsFor(reviewOutput, context.env),
         spinner,
+        // The agent has just printed `$ command`: the review shows it once.
+        showCommand: false,
       })
     : new NoTerminalReviewer();
   if (options.review && !interactive) {

@@ -88,6 +88,7 @@ async function runExec(words: string[], command: Command, context: CliContext): 
       reviewer: chooseReviewer({ yes: Boolean(options.yes) && !options.review, context }),
       reviewAll: Boolean(options.review),
       onAuditFailure: (error) => (auditFailure = error),
+      defaultProfile: 'ask-destructive',
     },
   });
   const interrupt = abortOnSignals();

@@ -9,19 +9,35 @@ export function policyCommand(context: CliContext): Command {
     .summary('print whether a command would be allowed, asked about or denied, and by which rule')
     .description(
       'Print the decision for a command in the chosen runtime and target: allow, ask or deny on the ' +
-        'first line, then the rule that decided, the command segment it matched and why. Nothing runs ' +
-        'and nothing connects. Exit 0 whatever the decision; 2 for a bad policy file or flags.',
+        'first line, then the profile, the rule that decided, the part of the command it is about and ' +
+        'why, then every part with its own decision. The profile is the one the agent would use ' +
+        '(--policy-profile, else the policy file, else read-only). Nothing runs and nothing ' +
+        'connects. Exit 0 whatever the decision; 2 for a bad policy file or flags.',
     )
-    .argument('<command...>', 'the shell command; several words are joined with spaces');
-  addSettingOptions(check, ['shellCommandRuntime', 'policyFile', 'home', 'pluginsDir', 'loglevel']);
+    .argument('<command...>', 'the command; several words are joined with spaces');
+  addSettingOptions(check, [
+    'shellCommandRuntime',
+    'policyFile',
+    'policyProfile',
+    'home',
+    'pluginsDir',
+    'loglevel',
+  ]);
   addRuntimeOptions(check, context.registry);
-  check.action((words: string[], _options, self: Command) => {
+  check.action(async (words: string[], _options, self: Command) => {
     const settings = readSettings(self, context.env);
     const runtime = createRuntimeFromFlags({ command: self, settings, context });
-    const decision = runtime.check(words.join(' '));
-    const lines = [decision.action, `rule: ${decision.rule}`];
+    const decision = await runtime.check(words.join(' '));
+    const lines = [decision.action, `profile: ${decision.profile}`];
+    if (decision.language !== 'shell') lines.push(`language: ${decision.language}`);
+    lines.push(`rule: ${decision.rule}`);
     if (decision.segment !== undefined) lines.push(`segment: ${decision.segment}`);
     lines.push(`reason: ${decision.reason}`);
+    if (decision.parts.length > 1) {
+      lines.push('parts:');
+      for (const part of decision.parts)
+        lines.push(`  ${part.action.padEnd(5)} ${part.subject}  [${part.rule}]`);
+    }
     context.stdout.write(`${lines.join('\n')}\n`);
     process.exitCode = 0;
   });

@@ -12,17 +12,21 @@ export class TerminalReviewer implements CommandReviewer {
   readonly #output: NodeJS.WriteStream;
   readonly #colors: Colors;
   readonly #spinner: Spinner | undefined;
+  readonly #showCommand: boolean;
 
   constructor(options: {
     input: NodeJS.ReadStream;
     output: NodeJS.WriteStream;
     colors: Colors;
     spinner?: Spinner;
+    /** Print the command in the review; false where it was just shown (the agent prints `$ cmd`). */
+    showCommand?: boolean;
   }) {
     this.#input = options.input;
     this.#output = options.output;
     this.#colors = options.colors;
     this.#spinner = options.spinner;
+    this.#showCommand = options.showCommand ?? true;
   }
 
   async review(request: ReviewRequest, options: { signal?: AbortSignal } = {}): Promise<ReviewDecision> {
@@ -35,19 +39,37 @@ export class TerminalReviewer implements CommandReviewer {
       `\n${c.bold(c.yellow('Review'))} ${c.dim(`(${request.runtime}${where ? ` ${where}` : ''})`)}\n`,
     );
     if (request.reason) this.#output.write(`${c.dim(request.reason)}\n`);
-    this.#output.write(`  ${c.bold(request.command)}\n`);
+    if (this.#showCommand) this.#output.write(`  ${c.bold(request.command)}\n`);
     for (;;) {
       // A command the policy flagged needs an explicit yes: Enter alone must not run `rm -rf`.
       const flagged = request.reason !== undefined;
+      const always = flagged ? ` / ${c.bold('a')}lways` : '';
       const answer = await this.#ask(
         flagged
-          ? `Run it? ${c.bold('y')}es / ${c.bold('e')}dit / ${c.bold('n')}o: `
+          ? `Run it? ${c.bold('y')}es / ${c.bold('e')}dit${always} / ${c.bold('n')}o: `
           : `Run it? ${c.bold('[Y]')}es / ${c.bold('e')}dit / ${c.bold('n')}o: `,
         options.signal,
       );
       if (answer === undefined) return { action: 'cancel', reason: 'the user cancelled the review' };
       const word = answer.trim().toLowerCase();
       if ((word === '' && !flagged) || word === 'y' || word === 'yes') return { action: 'approve' };
+      if (flagged && (word === 'a' || word === 'always')) {
+        const prefix = await this.#ask(
+          'Allow commands starting with: ',
+          options.signal,
+          request.suggestedPrefix ?? request.command,
+        );
+        if (prefix === undefined || prefix.trim() === '') continue;
+        const scope = await this.#ask(
+          `Remember it for this ${c.bold('s')}ession or save it to the policy ${c.bold('f')}ile? `,
+          options.signal,
+        );
+        if (scope === undefined) return { action: 'cancel', reason: 'the user cancelled the review' };
+        return {
+          action: 'approve',
+          remember: { prefix: prefix.trim(), scope: /^f/i.test(scope.trim()) ? 'policy-file' : 'session' },
+        };
+      }
       if (word === 'e' || word === 'edit') {
         const edited = await this.#ask('Command: ', options.signal, request.command);
         if (edited === undefined || edited.trim() === '') {
@@ -65,7 +87,7 @@ export class TerminalReviewer implements CommandReviewer {
           reason: text ? `the user declined: ${text}` : 'the user declined to run it',
         };
       }
-      this.#output.write('Answer y, e or n.\n');
+      this.#output.write(flagged ? 'Answer y, e, a or n.\n' : 'Answer y, e or n.\n');
     }
   }
 

@@ -57,17 +57,18 @@ export const readSpilledOutputTool = defineTool({
         return fail(`pattern is not a valid regular expression: ${errorMessage(error)}`);
       }
     }
-    let found: { lines: string[]; totalLines: number; complete: boolean };
+    let found: { lines: string[]; totalLines: number; complete: boolean; masked: number };
     try {
       found = await collectLines({
         path: input.file,
         startLine: input.startLine,
         limit: input.lineCount,
         signal: options.signal,
-        maskKeyBlocks: context.redactor !== undefined,
+        ...(context.redactor ? { redactor: context.redactor } : {}),
         ...(matcher ? { matcher } : {}),
       });
     } catch (error) {
+      if (options.signal.aborted) throw error;
       return fail(`cannot read ${input.file}: ${errorMessage(error)}`);
     }
     const what = matcher
@@ -76,67 +77,98 @@ export const readSpilledOutputTool = defineTool({
     const end = found.complete
       ? `The file has ${found.totalLines} line(s).`
       : 'More lines follow; call again with a later startLine.';
-    // The spill file holds the raw output: mask it here as the guard masks what a command returns.
-    const masked = maskLines(found.lines, context.redactor);
-    const body = masked.lines.length > 0 ? masked.lines.join('\n') : '(nothing)';
-    const note = masked.count > 0 ? ` ${masked.count} secret value(s) masked.` : '';
+    const body = found.lines.length > 0 ? found.lines.join('\n') : '(nothing)';
+    const note = found.masked > 0 ? ` ${found.masked} secret value(s) masked.` : '';
     return {
-      llmContent: `${what} of ${input.file}. ${end}${note}\n${wrapUntrusted(input.file, truncateText(body, context.maxOutputLength))}`,
+      llmContent: `${what} of ${input.file}. ${end}${note}\n${wrapUntrusted(input.file, truncateMasked(body, context.maxOutputLength))}`,
       display: { kind: 'text', text: `${what}. ${end}${note}` },
     };
   },
 });
 
-/** Masks numbered lines (`12: text`) together, so a secret spread over lines is still seen. */
-function maskLines(lines: string[], redactor: ToolContext['redactor']): { lines: string[]; count: number } {
-  if (!redactor || lines.length === 0) return { lines, count: 0 };
-  const split = lines.map((line) => /^(\d+: )([\s\S]*)$/.exec(line) ?? ['', '', line]);
-  const masked = redactor.redact(split.map((parts) => parts[2]).join('\n'), { keepLineCount: true });
-  if (masked.count === 0) return { lines, count: 0 };
-  const texts = masked.text.split('\n');
-  return { lines: split.map((parts, index) => `${parts[1]}${texts[index] ?? ''}`), count: masked.count };
+/**
+ * Cuts masked text to `limit` characters. A cut never leaves most of a value readable: the
+ * text was masked before the cut, and a mask cut in two is dropped rather than half shown.
+ */
+function truncateMasked(text: string, limit: number): string {
+  const cut = truncateText(text, limit);
+  return cut
+    .replace(/\[REDACTED:[^\]\n]*(?=\n\[\.\.\. \d+ characters omitted)/, '')
+    .replace(/(characters omitted \.\.\.\]\n)[^[\n]*\]/, '$1');
 }
 
-/** Streams the file line by line, so a spill of any size is read in bounded memory. */
+/** Lines masked together: enough context for secrets that span lines (keys, YAML blocks, env pairs). */
+const MASK_CHUNK_LINES = 512;
+/** Lines before a chunk that are masked with it, so a value whose name is on an earlier line is seen. */
+const MASK_CONTEXT_LINES = 64;
+
+/**
+ * Streams the file line by line, so a spill of any size is read in bounded memory. With a
+ * redactor, lines are masked in chunks (with the lines before them as context) before anything
+ * is matched or returned: a pattern sees only masked text, so it cannot test a secret's
+ * characters one by one, and a range that starts inside a key or a YAML block stays masked.
+ */
 async function collectLines(options: {
   path: string;
   startLine: number;
   limit: number;
   matcher?: RegExp;
   signal: AbortSignal;
-  /**
-   * Replace the lines inside private key blocks before matching, wherever the range starts, so
-   * neither a line range nor a pattern can pull key material out piece by piece.
-   */
-  maskKeyBlocks?: boolean;
-}): Promise<{ lines: string[]; totalLines: number; complete: boolean }> {
+  redactor?: NonNullable<ToolContext['redactor']>;
+}): Promise<{ lines: string[]; totalLines: number; complete: boolean; masked: number }> {
   const stream = createReadStream(options.path, { encoding: 'utf8', signal: options.signal });
   const reader = createInterface({ input: stream, crlfDelay: Infinity });
   const lines: string[] = [];
   let number = 0;
   let complete = true;
-  try {
-    let insideKey = false;
-    for await (const raw of reader) {
-      number++;
-      let line = raw;
-      if (options.maskKeyBlocks) {
-        if (/-----BEGIN [A-Z0-9 ]*PRIVATE KEY/.test(raw))
-          insideKey = !/-----END [A-Z0-9 ]*PRIVATE KEY/.test(raw);
-        else if (/-----END [A-Z0-9 ]*PRIVATE KEY/.test(raw)) insideKey = false;
-        else if (insideKey) line = '[REDACTED:private-key]';
-      }
-      if (number < options.startLine) continue;
-      if (options.matcher && !options.matcher.test(line)) continue;
+  let masked = 0;
+  let context: string[] = [];
+  let chunk: string[] = [];
+  let chunkStart = 1;
+  let done = false;
+  const flush = async (): Promise<void> => {
+    if (chunk.length === 0) return;
+    let texts = chunk;
+    if (options.redactor) {
+      const joined = [...context, ...chunk].join('\n');
+      const result = await options.redactor.redactAsync(joined, {
+        keepLineCount: true,
+        signal: options.signal,
+      });
+      texts = result.text.split('\n').slice(context.length);
+      // Count only what this chunk added (its context was counted with the chunk before).
+      if (result.count > 0 && texts.some((text, index) => text !== chunk[index]))
+        masked += texts.filter((text, index) => text !== chunk[index]).length;
+    }
+    for (let index = 0; index < texts.length && !done; index++) {
+      const lineNumber = chunkStart + index;
+      if (lineNumber < options.startLine) continue;
+      const text = texts[index] ?? '';
+      if (options.matcher && !options.matcher.test(text)) continue;
       if (lines.length === options.limit) {
         complete = false;
+        done = true;
         break;
       }
-      lines.push(`${number}: ${line}`);
+      lines.push(`${lineNumber}: ${text}`);
     }
+    context = chunk.slice(-MASK_CONTEXT_LINES);
+    chunk = [];
+  };
+  try {
+    for await (const raw of reader) {
+      number++;
+      // Without a pattern, lines long before the range need no masking, only their context.
+      if (!options.matcher && number < options.startLine - MASK_CONTEXT_LINES) continue;
+      if (chunk.length === 0) chunkStart = number;
+      chunk.push(raw);
+      if (chunk.length >= MASK_CHUNK_LINES) await flush();
+      if (done) break;
+    }
+    if (!done) await flush();
   } finally {
     reader.close();
     stream.destroy();
   }
-  return { lines, totalLines: number, complete };
+  return { lines, totalLines: number, complete, masked };
 }

@@ -1,0 +1,906 @@
+/**
+ * The shell parser of the command policy: tree-sitter-bash (through web-tree-sitter, loaded
+ * lazily, once) turned into the few things the policy judges: every simple command a line would
+ * run, wherever it sits (pipelines, lists, `$(...)`, backticks, `<(...)`, arithmetic, parameter
+ * expansions, `[[ ]]`, here-documents, function bodies), and the constructs that are not simple
+ * commands but matter (arithmetic evaluation, function definitions, indirect and prompt
+ * expansions, assignments, redirections of compound commands). Nothing is run or expanded.
+ * Whatever the parser could not follow is a `problem`; the policy then asks instead of guessing.
+ * See docs/safety.md for why this parser was chosen (measured against the others).
+ */
+import { createRequire } from 'node:module';
+import type { Node as SyntaxNode, Parser as TreeSitterParser } from 'web-tree-sitter';
+
+/** One word of a simple command. */
+export interface ShellWord {
+  /** The word after quote removal; expansions stay as written, e.g. `$HOME` or `$(date)`. */
+  text: string;
+  /** Part of the word is only known when the shell runs: parameter, command or arithmetic expansion. */
+  dynamic: boolean;
+  /** Holds an unquoted glob (`*?[`), brace (`{a,b}`) or extglob pattern the shell may expand. */
+  pattern: boolean;
+}
+
+export interface Redirect {
+  /** `>`, `>>`, `<`, `<<`, `<<<`, `&>`, `>&`, `<&`, `>|`, `<>`, `&>>`. */
+  operator: string;
+  /** The file descriptor written before the operator (`2>`), when there is one. */
+  fd?: string;
+  target: ShellWord;
+}
+
+export interface Assignment {
+  name: string;
+  value?: ShellWord;
+}
+
+export interface SimpleCommand {
+  /** Command name and arguments; leading `NAME=value` assignments are in `assignments`. */
+  words: ShellWord[];
+  assignments: Assignment[];
+  redirects: Redirect[];
+  /** Text a here-document or here-string feeds to the command's stdin. */
+  stdinText?: string;
+  /** The stdin text holds expansions, so its final content is only known at run time. */
+  stdinDynamic?: boolean;
+  /** The command reads the previous stage of a pipeline on its stdin. */
+  pipedInput: boolean;
+  /** Command names of the earlier pipeline stages (`curl ... | sh`). */
+  upstream: string[];
+  /** Where the command sits, outermost first: `$(...)`, `function f`, `<(...)`... */
+  context: string[];
+}
+
+/** Something the shell does that is not a simple command, for the profiles to judge. */
+export type Construct =
+  /** `name() { ...; }`: defines a function a later command may call. */
+  | { kind: 'function-definition'; name: string; text: string }
+  /**
+   * Arithmetic evaluation: `$((...))`, `((...))`, `let`, `for ((...))`, array subscripts,
+   * `${x:offset:length}`, and the operands of `[[ a -eq b ]]`. Bash evaluates the *values* of
+   * variables named there as expressions too, so `x='a[$(cmd)]'; echo $((x))` runs `cmd`.
+   * `literal` is true when the text holds only numbers and operators.
+   */
+  | { kind: 'arithmetic'; text: string; literal: boolean }
+  /** `${!name}`: the value names another variable. */
+  | { kind: 'indirect-expansion'; text: string }
+  /** `${x@P}`: prompt expansion, which runs the command substitutions in the value. */
+  | { kind: 'prompt-expansion'; text: string }
+  /** `NAME=value` as a statement of its own (it stays set for later statements). */
+  | { kind: 'assignment'; name: string; value?: ShellWord; text: string }
+  /** A redirection of a compound command: `{ ...; } > file`, `while ...; done < file`. */
+  | { kind: 'compound-redirect'; redirect: Redirect; text: string }
+  /** `[[ -v name ]]` and other tests that evaluate a subscript. */
+  | { kind: 'test-variable'; text: string; literal: boolean };
+
+export interface ParsedShell {
+  commands: SimpleCommand[];
+  constructs: Construct[];
+  /** Syntax the parser could not follow (a syntax error, an unsupported construct, too deep). */
+  problems: string[];
+}
+
+/** Deeper nesting than this is reported as a problem rather than followed. */
+const MAX_DEPTH = 24;
+
+/** Words that need no parser: no quotes, expansions, globs, operators or comments. */
+const PLAIN_COMMAND = /^[ \t]*[A-Za-z0-9_./:=,@%+-]+(?:[ \t]+[A-Za-z0-9_./:=,@%+-]+)*[ \t]*$/;
+const RESERVED_WORDS = new Set([
+  'if',
+  'then',
+  'else',
+  'elif',
+  'fi',
+  'do',
+  'done',
+  'while',
+  'until',
+  'for',
+  'in',
+  'case',
+  'esac',
+  'select',
+  'function',
+  'time',
+  'coproc',
+  '{',
+  '}',
+  '!',
+  '[[',
+  ']]',
+]);
+
+/** Builtins whose arguments are assignments: parsed fully so their names are judged. */
+const DECLARATIONS = new Set(['export', 'declare', 'typeset', 'local', 'readonly']);
+
+/**
+ * Parses a line made only of plain words (`df -h /`, `systemctl status nginx`) without loading
+ * the full parser: most commands an investigation runs look like that. Undefined otherwise.
+ */
+export function parsePlainCommand(source: string): ParsedShell | undefined {
+  if (!PLAIN_COMMAND.test(source)) return undefined;
+  const texts = source.trim().split(/[ \t]+/);
+  if (RESERVED_WORDS.has(texts[0]!) || DECLARATIONS.has(texts[0]!)) return undefined;
+  const command = newCommand([]);
+  for (const text of texts) {
+    const assignment = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(text);
+    if (assignment && command.words.length === 0) {
+      command.assignments.push({
+        name: assignment[1]!,
+        value: { text: assignment[2]!, dynamic: false, pattern: false },
+      });
+      continue;
+    }
+    command.words.push({ text, dynamic: false, pattern: false });
+  }
+  if (command.words.length === 0) {
+    return {
+      commands: [],
+      constructs: command.assignments.map((assignment) => ({
+        kind: 'assignment' as const,
+        name: assignment.name,
+        ...(assignment.value ? { value: assignment.value } : {}),
+        text: `${assignment.name}=${assignment.value?.text ?? ''}`,
+      })),
+      problems: [],
+    };
+  }
+  return { commands: [command], constructs: [], problems: [] };
+}
+
+/** A loaded parser: parsing is synchronous once it is loaded. */
+export interface ShellParser {
+  parse(source: string): ParsedShell;
+}
+
+let loading: Promise<ShellParser> | undefined;
+
+/**
+ * Loads tree-sitter and its bash grammar (WebAssembly, ~1.5 MB) on first use and keeps it for
+ * the process. Commands that never judge a shell command never pay for it.
+ */
+export function loadShellParser(): Promise<ShellParser> {
+  loading ??= (async () => {
+    const { Parser, Language } = await import('web-tree-sitter');
+    await Parser.init();
+    const wasm = createRequire(import.meta.url).resolve('tree-sitter-bash/tree-sitter-bash.wasm');
+    const language = await Language.load(wasm);
+    const parser = new Parser();
+    parser.setLanguage(language);
+    return { parse: (source: string) => parseWith(parser, source, 0) };
+  })();
+  loading.catch(() => (loading = undefined));
+  return loading;
+}
+
+function parseWith(parser: TreeSitterParser, source: string, depth: number): ParsedShell {
+  const plain = parsePlainCommand(source);
+  if (plain) return plain;
+  const result: ParsedShell = { commands: [], constructs: [], problems: [] };
+  if (depth > MAX_DEPTH) {
+    result.problems.push('commands are nested too deeply to check');
+    return result;
+  }
+  const tree = parser.parse(source);
+  if (!tree) {
+    result.problems.push('the shell parser gave no result');
+    return result;
+  }
+  try {
+    new Converter({ parser, source, depth, result }).statement(tree.rootNode, ROOT);
+    // Catches what the walk did not visit (a missing `)` of `$(`, an error inside a token).
+    if (tree.rootNode.hasError && result.problems.length === 0)
+      result.problems.push('the command has a syntax error or is incomplete');
+  } finally {
+    tree.delete();
+  }
+  return result;
+}
+
+interface Place {
+  pipedInput: boolean;
+  upstream: string[];
+  context: string[];
+}
+
+const ROOT: Place = { pipedInput: false, upstream: [], context: [] };
+
+const STATEMENT_TYPES = new Set([
+  'program',
+  'compound_statement',
+  'do_group',
+  'else_clause',
+  'elif_clause',
+  'if_statement',
+  'while_statement',
+  'list',
+  'negated_command',
+  'subshell',
+  'for_statement',
+  'c_style_for_statement',
+  'case_statement',
+  'case_item',
+  'pipeline',
+  'redirected_statement',
+  'command',
+  'declaration_command',
+  'unset_command',
+  'test_command',
+  'variable_assignment',
+  'variable_assignments',
+  'function_definition',
+]);
+const REDIRECT_TYPES = new Set(['file_redirect', 'heredoc_redirect', 'herestring_redirect']);
+const ARITHMETIC_TEST_OPERATORS = new Set(['-eq', '-ne', '-lt', '-le', '-gt', '-ge']);
+
+class Converter {
+  readonly #parser: TreeSitterParser;
+  readonly #source: string;
+  readonly #depth: number;
+  readonly #result: ParsedShell;
+
+  constructor(options: { parser: TreeSitterParser; source: string; depth: number; result: ParsedShell }) {
+    this.#parser = options.parser;
+    this.#source = options.source;
+    this.#depth = options.depth;
+    this.#result = options.result;
+  }
+
+  #problem(message: string): void {
+    if (!this.#result.problems.includes(message)) this.#result.problems.push(message);
+  }
+
+  #checkNode(node: SyntaxNode): void {
+    if (node.isMissing) this.#problem(`the command is incomplete: a ${node.type} is missing`);
+    else if (node.type === 'ERROR') this.#problem(`the shell parser could not follow: ${clip(node.text)}`);
+  }
+
+  statement(node: SyntaxNode, place: Place): void {
+    this.#checkNode(node);
+    switch (node.type) {
+      case 'comment':
+      case ';':
+        return;
+      case 'pipeline':
+        return this.#pipeline(node, place);
+      case 'redirected_statement':
+        return this.#redirected(node, place);
+      case 'command':
+        this.#command(node, place, []);
+        return;
+      case 'declaration_command':
+      case 'unset_command':
+        this.#declaration(node, place);
+        return;
+      case 'test_command':
+        return this.#test(node, place);
+      case 'variable_assignment':
+        return this.#assignment(node, place);
+      case 'function_definition':
+        return this.#functionDefinition(node, place);
+      case 'compound_statement':
+        if (node.text.startsWith('((')) {
+          this.#arithmetic(node, place);
+          return;
+        }
+        return this.#children(node, place);
+      case 'c_style_for_statement':
+        for (const child of node.namedChildren) {
+          if (!child) continue;
+          if (child.type === 'do_group' || child.type === 'compound_statement')
+            this.statement(child, inner(place));
+          else this.#arithmetic(child, place);
+        }
+        return;
+      case 'for_statement':
+      case 'case_statement':
+      case 'case_item':
+        for (const child of node.namedChildren) {
+          if (!child) continue;
+          if (child.type === 'variable_name') continue;
+          if (STATEMENT_TYPES.has(child.type)) this.statement(child, inner(place));
+          else this.word(child, place);
+        }
+        return;
+      case 'ERROR':
+        // Still look inside, so the reason names what was seen; the decision is `ask` anyway.
+        return this.#children(node, place);
+      default:
+        if (STATEMENT_TYPES.has(node.type)) return this.#children(node, place);
+        if (REDIRECT_TYPES.has(node.type)) {
+          this.#problem(`a redirection the parser could not place: ${clip(node.text)}`);
+          return;
+        }
+        this.#problem(`unsupported shell construct ${node.type}: ${clip(node.text)}`);
+        this.word(node, place);
+    }
+  }
+
+  #children(node: SyntaxNode, place: Place): void {
+    for (const child of node.children) {
+      if (!child) continue;
+      if (!child.isNamed) {
+        this.#checkNode(child);
+        continue;
+      }
+      if (STATEMENT_TYPES.has(child.type) || child.type === 'ERROR' || child.type === 'comment')
+        this.statement(child, inner(place));
+      else this.word(child, place);
+    }
+  }
+
+  #pipeline(node: SyntaxNode, place: Place): void {
+    const upstream: string[] = [];
+    let index = 0;
+    for (const child of node.namedChildren) {
+      if (!child) continue;
+      const stagePlace: Place = {
+        pipedInput: index > 0 || place.pipedInput,
+        upstream: [...place.upstream, ...upstream],
+        context: place.context,
+      };
+      this.statement(child, stagePlace);
+      upstream.push(stageName(child));
+      index++;
+    }
+  }
+
+  #redirected(node: SyntaxNode, place: Place): void {
+    const body = node.childForFieldName('body');
+    const redirects: SyntaxNode[] = [];
+    const after: SyntaxNode[] = [];
+    for (const child of node.namedChildren) {
+      if (!child || child === body || child.id === body?.id) continue;
+      if (REDIRECT_TYPES.has(child.type)) redirects.push(child);
+      else after.push(child);
+    }
+    if (body && body.type === 'command') {
+      const command = this.#command(body, place, redirects);
+      // tree-sitter-bash puts what follows a here-document's start on that line (`| sh`,
+      // `&& cmd`) inside the redirect node; a pipeline there reads the command's output.
+      for (const redirect of redirects) this.#heredocTail(redirect, place, command);
+    } else {
+      if (body) this.statement(body, place);
+      for (const redirect of redirects) {
+        const converted = this.#redirect(redirect, place);
+        if (converted) {
+          this.#result.constructs.push({
+            kind: 'compound-redirect',
+            redirect: converted.redirect,
+            text: clip(node.text),
+          });
+        }
+        this.#heredocTail(redirect, place, undefined);
+      }
+    }
+    for (const child of after) this.statement(child, inner(place));
+  }
+
+  #heredocTail(redirect: SyntaxNode, place: Place, command: SimpleCommand | undefined): void {
+    if (redirect.type !== 'heredoc_redirect') return;
+    for (const child of redirect.namedChildren) {
+      if (!child || child.type.startsWith('heredoc_')) continue;
+      if (child.type === 'file_redirect') {
+        const converted = this.#redirect(child, place);
+        if (converted && command) command.redirects.push(converted.redirect);
+        else if (converted)
+          this.#result.constructs.push({
+            kind: 'compound-redirect',
+            redirect: converted.redirect,
+            text: clip(redirect.text),
+          });
+        continue;
+      }
+      if (child.type === 'pipeline') {
+        const name = command ? (command.words[0]?.text ?? '') : '( ... )';
+        this.#pipeline(child, { ...place, pipedInput: true, upstream: [...place.upstream, name] });
+        continue;
+      }
+      this.statement(child, inner(place));
+    }
+  }
+
+  #command(node: SyntaxNode, place: Place, extraRedirects: SyntaxNode[]): SimpleCommand {
+    const command = newCommand(place.context);
+    command.pipedInput = place.pipedInput;
+    command.upstream = place.upstream;
+    for (const child of node.children) {
+      if (!child) continue;
+      this.#checkNode(child);
+      if (!child.isNamed) continue;
+      if (child.type === 'variable_assignment') {
+        command.assignments.push(this.#assignmentParts(child, place));
+      } else if (REDIRECT_TYPES.has(child.type)) {
+        this.#addRedirect(command, child, place);
+      } else if (child.type === 'command_name') {
+        const name = child.namedChildren[0];
+        command.words.push(
+          name ? this.word(name, place) : { text: child.text, dynamic: false, pattern: false },
+        );
+      } else if (child.type === 'comment') {
+        continue;
+      } else if (STATEMENT_TYPES.has(child.type)) {
+        this.#problem(`unexpected ${child.type} inside a command: ${clip(child.text)}`);
+        this.statement(child, inner(place));
+      } else {
+        command.words.push(this.word(child, place));
+      }
+    }
+    for (const redirect of extraRedirects) this.#addRedirect(command, redirect, place);
+    this.#result.commands.push(command);
+    return command;
+  }
+
+  #addRedirect(command: SimpleCommand, node: SyntaxNode, place: Place): void {
+    const converted = this.#redirect(node, place);
+    if (!converted) return;
+    command.redirects.push(converted.redirect);
+    if (converted.stdinText !== undefined) {
+      command.stdinText = converted.stdinText;
+      command.stdinDynamic = converted.stdinDynamic ?? false;
+    }
+  }
+
+  #redirect(
+    node: SyntaxNode,
+    place: Place,
+  ): { redirect: Redirect; stdinText?: string; stdinDynamic?: boolean } | undefined {
+    const fd = node.childForFieldName('descriptor')?.text;
+    const operatorNode = node.children.find((child) => child !== null && !child.isNamed);
+    const operator = operatorNode?.type ?? '';
+    const base = fd !== undefined ? { fd } : {};
+    if (node.type === 'herestring_redirect') {
+      const value = node.namedChildren.find((child) => child !== null && child.type !== 'file_descriptor');
+      const target = value ? this.word(value, place) : EMPTY_WORD;
+      return {
+        redirect: { operator: '<<<', ...base, target },
+        stdinText: target.text,
+        stdinDynamic: target.dynamic,
+      };
+    }
+    if (node.type === 'heredoc_redirect') {
+      const start = node.namedChildren.find((child) => child?.type === 'heredoc_start');
+      const body = node.namedChildren.find((child) => child?.type === 'heredoc_body');
+      const quoted = start !== undefined && start !== null && /['"\\]/.test(start.text);
+      let text = body?.text ?? '';
+      if (text.endsWith('\n')) text = text.slice(0, -1);
+      if (operator === '<<-') text = text.replace(/^\t+/gm, '');
+      let dynamic = false;
+      if (body && !quoted) {
+        for (const child of body.namedChildren) {
+          if (!child || child.type === 'heredoc_content') continue;
+          this.word(child, place);
+          dynamic = true;
+        }
+      }
+      const delimiter = (start?.text ?? '').replace(/['"\\]/g, '');
+      return {
+        redirect: {
+          operator: operator || '<<',
+          ...base,
+          target: { text: delimiter, dynamic: false, pattern: false },
+        },
+        stdinText: text,
+        stdinDynamic: dynamic,
+      };
+    }
+    const destination = node.childForFieldName('destination') ?? node.namedChildren.at(-1);
+    const target =
+      destination && destination.type !== 'file_descriptor' ? this.word(destination, place) : EMPTY_WORD;
+    for (const child of node.namedChildren) {
+      if (child && child.id !== destination?.id && child.type !== 'file_descriptor') this.word(child, place);
+    }
+    return { redirect: { operator, ...base, target } };
+  }
+
+  #declaration(node: SyntaxNode, place: Place): void {
+    const command = newCommand(place.context);
+    command.pipedInput = place.pipedInput;
+    command.upstream = place.upstream;
+    const keyword = node.children.find((child) => child !== null && !child.isNamed);
+    command.words.push({ text: keyword?.type ?? node.type, dynamic: false, pattern: false });
+    for (const child of node.namedChildren) {
+      if (!child) continue;
+      this.#checkNode(child);
+      if (child.type === 'variable_assignment') {
+        const parts = this.#assignmentParts(child, place);
+        const value = parts.value;
+        command.words.push({
+          text: `${parts.name}=${value?.text ?? ''}`,
+          dynamic: value?.dynamic ?? false,
+          pattern: false,
+        });
+        this.#result.constructs.push({
+          kind: 'assignment',
+          name: parts.name,
+          ...(value ? { value } : {}),
+          text: clip(child.text),
+        });
+      } else if (REDIRECT_TYPES.has(child.type)) {
+        this.#addRedirect(command, child, place);
+      } else {
+        command.words.push(this.word(child, place));
+      }
+    }
+    this.#result.commands.push(command);
+  }
+
+  #assignment(node: SyntaxNode, place: Place): void {
+    const parts = this.#assignmentParts(node, place);
+    this.#result.constructs.push({
+      kind: 'assignment',
+      name: parts.name,
+      ...(parts.value ? { value: parts.value } : {}),
+      text: clip(node.text),
+    });
+  }
+
+  #assignmentParts(node: SyntaxNode, place: Place): Assignment {
+    const nameNode = node.childForFieldName('name');
+    const valueNode = node.childForFieldName('value');
+    let name = nameNode?.text ?? '';
+    if (nameNode?.type === 'subscript') {
+      const variable = nameNode.childForFieldName('name');
+      const index = nameNode.childForFieldName('index');
+      name = variable?.text ?? name;
+      if (index) this.#subscript(index, place);
+    }
+    if (!valueNode) return { name };
+    return { name, value: this.word(valueNode, place) };
+  }
+
+  #functionDefinition(node: SyntaxNode, place: Place): void {
+    const name = node.childForFieldName('name')?.text ?? '';
+    this.#result.constructs.push({ kind: 'function-definition', name, text: clip(node.text) });
+    const context = {
+      ...place,
+      pipedInput: false,
+      upstream: [],
+      context: [...place.context, `function ${name}`],
+    };
+    for (const child of node.namedChildren) {
+      if (!child || child.type === 'word') continue;
+      if (REDIRECT_TYPES.has(child.type)) this.#redirect(child, context);
+      else this.statement(child, context);
+    }
+  }
+
+  #test(node: SyntaxNode, place: Place): void {
+    const visit = (expression: SyntaxNode): void => {
+      this.#checkNode(expression);
+      if (expression.type === 'binary_expression') {
+        const operator = expression.childForFieldName('operator')?.text;
+        if (operator && ARITHMETIC_TEST_OPERATORS.has(operator) && node.text.startsWith('[[')) {
+          for (const side of ['left', 'right']) {
+            const operand = expression.childForFieldName(side);
+            if (!operand) continue;
+            const word = this.word(operand, place);
+            this.#arithmeticText(word, place);
+          }
+          return;
+        }
+      }
+      if (expression.type === 'unary_expression') {
+        const operator = expression.childForFieldName('operator')?.text;
+        if (operator === '-v' && node.text.startsWith('[[')) {
+          for (const operand of expression.namedChildren) {
+            if (!operand || operand.type === 'test_operator') continue;
+            const word = this.word(operand, place);
+            if (word.dynamic || word.text.includes('['))
+              this.#result.constructs.push({
+                kind: 'test-variable',
+                text: clip(expression.text),
+                literal: !word.dynamic && !/[$`]/.test(word.text),
+              });
+            if (!word.dynamic && word.text.includes('[')) this.#arithmeticText(word, place);
+          }
+          return;
+        }
+      }
+      for (const child of expression.namedChildren) {
+        if (!child) continue;
+        if (['binary_expression', 'unary_expression', 'parenthesized_expression'].includes(child.type))
+          visit(child);
+        else if (child.type !== 'test_operator') this.word(child, place);
+      }
+    };
+    visit(node);
+  }
+
+  /**
+   * An operand bash evaluates as arithmetic: its static text may itself hold `$(...)` (as in
+   * `[[ 1 -eq 'a[$(cmd)]' ]]`), which bash then runs: parse it as an arithmetic expansion.
+   */
+  #arithmeticText(word: ShellWord, place: Place): void {
+    const literal = !word.dynamic && /^[\s0-9+\-*/%()<>=!&|^~?:,xXa-fA-F#]*$/.test(word.text);
+    this.#result.constructs.push({ kind: 'arithmetic', text: clip(word.text), literal });
+    if (!word.dynamic && /[$`]/.test(word.text)) this.#nested(`: $(( ${word.text} ))`, place, 'arithmetic');
+  }
+
+  #arithmetic(node: SyntaxNode, place: Place): void {
+    let literal = true;
+    const visit = (child: SyntaxNode): void => {
+      this.#checkNode(child);
+      if (
+        [
+          'variable_name',
+          'simple_expansion',
+          'expansion',
+          'command_substitution',
+          'subscript',
+          'word',
+          'string',
+          'raw_string',
+          'concatenation',
+          'process_substitution',
+          'arithmetic_expansion',
+        ].includes(child.type)
+      ) {
+        literal = false;
+        if (child.type === 'subscript') {
+          const index = child.childForFieldName('index');
+          if (index) this.#subscript(index, place);
+          return;
+        }
+        if (child.type !== 'variable_name') this.word(child, place);
+        return;
+      }
+      for (const next of child.namedChildren) if (next) visit(next);
+    };
+    for (const child of node.namedChildren) if (child) visit(child);
+    this.#result.constructs.push({ kind: 'arithmetic', text: clip(node.text), literal });
+  }
+
+  #subscript(index: SyntaxNode, place: Place): void {
+    const word = this.word(index, place);
+    if (/^(?:[0-9]+|@|\*)$/.test(word.text) && !word.dynamic) return;
+    this.#arithmeticText(word, place);
+  }
+
+  /** Parses code found inside a word (a backtick substitution, an arithmetic operand). */
+  #nested(code: string, place: Place, how: string): void {
+    const inner = parseWith(this.#parser, code, this.#depth + 1);
+    const context = [...place.context, how];
+    for (const command of inner.commands) {
+      command.context = [...context, ...command.context];
+      this.#result.commands.push(command);
+    }
+    this.#result.constructs.push(...inner.constructs);
+    for (const problem of inner.problems) this.#problem(problem);
+  }
+
+  /** Converts a word node, collecting the commands and constructs inside it. */
+  word(node: SyntaxNode, place: Place): ShellWord {
+    this.#checkNode(node);
+    const raw = node.text;
+    switch (node.type) {
+      case 'word':
+      case 'number':
+      case 'file_descriptor':
+      case 'variable_name':
+      case 'test_operator':
+      case 'regex':
+        return {
+          text: unescapeUnquoted(raw),
+          dynamic: false,
+          pattern: node.type === 'word' && hasUnquotedPattern(raw),
+        };
+      case 'extglob_pattern':
+      case 'brace_expression':
+        return { text: raw, dynamic: false, pattern: true };
+      case 'raw_string':
+        return { text: raw.slice(1, -1), dynamic: false, pattern: false };
+      case 'ansi_c_string':
+        return { text: decodeAnsiC(raw.slice(2, -1)), dynamic: false, pattern: false };
+      case 'string':
+      case 'translated_string':
+        return this.#string(node, place);
+      case 'concatenation':
+      case 'array': {
+        let text = '';
+        let dynamic = false;
+        let pattern = false;
+        let cursor = node.startIndex;
+        for (const child of node.namedChildren) {
+          if (!child) continue;
+          if (child.startIndex > cursor) {
+            const gap = this.#source.slice(cursor, child.startIndex);
+            text += node.type === 'array' ? gap : unescapeUnquoted(gap);
+            pattern ||= hasUnquotedPattern(gap);
+          }
+          const part = this.word(child, place);
+          text += part.text;
+          dynamic ||= part.dynamic;
+          pattern ||= part.pattern;
+          cursor = child.endIndex;
+        }
+        if (cursor < node.endIndex) {
+          const gap = this.#source.slice(cursor, node.endIndex);
+          text += unescapeUnquoted(gap);
+          pattern ||= hasUnquotedPattern(gap);
+        }
+        return { text, dynamic, pattern };
+      }
+      case 'simple_expansion':
+      case 'special_variable_name':
+        return { text: raw, dynamic: true, pattern: false };
+      case 'expansion':
+        this.#expansion(node, place);
+        return { text: raw, dynamic: true, pattern: false };
+      case 'command_substitution':
+        this.#substitution(node, place);
+        return { text: raw, dynamic: true, pattern: false };
+      case 'process_substitution':
+        for (const child of node.namedChildren)
+          if (child)
+            this.statement(child, {
+              pipedInput: false,
+              upstream: [],
+              context: [...place.context, raw.slice(0, 2) + '...)'],
+            });
+        return { text: raw, dynamic: true, pattern: false };
+      case 'arithmetic_expansion':
+        this.#arithmetic(node, place);
+        return { text: raw, dynamic: true, pattern: false };
+      case 'subscript': {
+        const index = node.childForFieldName('index');
+        if (index) this.#subscript(index, place);
+        return { text: raw, dynamic: true, pattern: false };
+      }
+      case 'ERROR':
+        for (const child of node.namedChildren) if (child) this.word(child, place);
+        return { text: raw, dynamic: true, pattern: true };
+      default:
+        if (STATEMENT_TYPES.has(node.type)) {
+          this.statement(node, inner(place));
+          return { text: raw, dynamic: true, pattern: false };
+        }
+        // Expressions (binary_expression in [[ ]] or arithmetic...): look inside for substitutions.
+        for (const child of node.namedChildren) if (child) this.word(child, place);
+        return { text: raw, dynamic: true, pattern: false };
+    }
+  }
+
+  #string(node: SyntaxNode, place: Place): ShellWord {
+    const raw = node.text;
+    const open = raw.startsWith('$"') ? 2 : 1;
+    let text = '';
+    let dynamic = false;
+    let cursor = node.startIndex + open;
+    const end = node.endIndex - (raw.endsWith('"') ? 1 : 0);
+    for (const child of node.namedChildren) {
+      if (!child) continue;
+      if (child.type === 'string_content') continue;
+      if (child.startIndex > cursor)
+        text += unescapeDoubleQuoted(this.#source.slice(cursor, child.startIndex));
+      const part = this.word(child, place);
+      text += part.text;
+      dynamic ||= part.dynamic;
+      cursor = child.endIndex;
+    }
+    if (end > cursor) text += unescapeDoubleQuoted(this.#source.slice(cursor, end));
+    return { text, dynamic, pattern: false };
+  }
+
+  #expansion(node: SyntaxNode, place: Place): void {
+    const raw = node.text;
+    const tokens = node.children.filter((child): child is SyntaxNode => child !== null);
+    if (tokens[1] && !tokens[1].isNamed && tokens[1].type === '!') {
+      // `${!prefix*}`, `${!prefix@}` and `${!array[@]}` list names or keys; the rest is indirection.
+      if (!/^\$\{![A-Za-z_][A-Za-z0-9_]*(?:[*@]|\[[*@]\])\}$/.test(raw))
+        this.#result.constructs.push({ kind: 'indirect-expansion', text: clip(raw) });
+    }
+    const at = tokens.findIndex((child) => !child.isNamed && child.type === '@');
+    if (at >= 0 && tokens[at + 1]?.text === 'P')
+      this.#result.constructs.push({ kind: 'prompt-expansion', text: clip(raw) });
+    // `${x:offset:length}`: offset and length are arithmetic.
+    const substring = /^\$\{#?[A-Za-z_][A-Za-z0-9_]*(?:\[[^\]]*\])?:(?![-=+?])([\s\S]*)\}$/.exec(raw);
+    if (substring) {
+      const rest = substring[1] ?? '';
+      this.#result.constructs.push({
+        kind: 'arithmetic',
+        text: clip(rest),
+        literal: /^[\s0-9:+-]*$/.test(rest),
+      });
+    }
+    for (const child of tokens) {
+      if (!child.isNamed) continue;
+      if (child.type === 'variable_name' || child.type === 'special_variable_name') continue;
+      if (child.type === 'subscript') {
+        const index = child.childForFieldName('index');
+        if (index) this.#subscript(index, place);
+        continue;
+      }
+      this.word(child, place);
+    }
+  }
+
+  #substitution(node: SyntaxNode, place: Place): void {
+    const raw = node.text;
+    if (raw.startsWith('`')) {
+      // tree-sitter does not follow escaped backticks inside backticks; bash does, after
+      // removing one level of backslashes. Parse the inner text exactly as bash sees it.
+      const code = raw.slice(1, raw.endsWith('`') ? -1 : undefined).replace(/\\([\\`$])/g, '$1');
+      this.#nested(code, place, '`...`');
+      return;
+    }
+    const context: Place = { pipedInput: false, upstream: [], context: [...place.context, '$(...)'] };
+    for (const child of node.namedChildren) {
+      if (!child) continue;
+      if (REDIRECT_TYPES.has(child.type)) this.#redirect(child, context);
+      else this.statement(child, context);
+    }
+  }
+}
+
+const EMPTY_WORD: ShellWord = { text: '', dynamic: false, pattern: false };
+
+function inner(place: Place): Place {
+  return { pipedInput: false, upstream: [], context: place.context };
+}
+
+function newCommand(context: string[]): SimpleCommand {
+  return { words: [], assignments: [], redirects: [], pipedInput: false, upstream: [], context };
+}
+
+function stageName(node: SyntaxNode): string {
+  let current: SyntaxNode | null = node;
+  while (current && current.type === 'redirected_statement') current = current.childForFieldName('body');
+  if (current?.type === 'command') {
+    const name = current.childForFieldName('name');
+    if (name) return unescapeUnquoted(name.text.replace(/['"]/g, ''));
+  }
+  return '( ... )';
+}
+
+function clip(text: string): string {
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+}
+
+/** Removes the backslashes of an unquoted word: `\x` is `x`, backslash-newline is nothing. */
+function unescapeUnquoted(text: string): string {
+  return text.replace(/\\(\n|[\s\S])/g, (_match, char: string) => (char === '\n' ? '' : char));
+}
+
+/** Inside double quotes a backslash only escapes `$`, `` ` ``, `"`, `\` and newline. */
+function unescapeDoubleQuoted(text: string): string {
+  return text.replace(/\\([$`"\\\n])/g, (_match, char: string) => (char === '\n' ? '' : char));
+}
+
+function hasUnquotedPattern(raw: string): boolean {
+  return (
+    /(?:^|[^\\])[*?[]/.test(raw) ||
+    /(?:^|[^\\])\{[^\s{}]*(?:,|\.\.)[^\s{}]*\}/.test(raw) ||
+    /(?:^|[^\\])[?*+@!]\(/.test(raw)
+  );
+}
+
+/** Decodes the body of a `$'...'` string. */
+export function decodeAnsiC(body: string): string {
+  const simple: Record<string, string> = {
+    n: '\n',
+    t: '\t',
+    r: '\r',
+    e: '\x1b',
+    E: '\x1b',
+    a: '\x07',
+    b: '\b',
+    f: '\f',
+    v: '\v',
+    '\\': '\\',
+    "'": "'",
+    '"': '"',
+    '?': '?',
+  };
+  return body.replace(
+    /\\(x[0-9A-Fa-f]{1,2}|u[0-9A-Fa-f]{1,4}|U[0-9A-Fa-f]{1,8}|[0-7]{1,3}|c[\s\S]|[\s\S])/g,
+    (match, escape: string) => {
+      const kind = escape[0]!;
+      if (kind === 'x' || kind === 'u' || kind === 'U')
+        return String.fromCodePoint(Number.parseInt(escape.slice(1), 16));
+      if (/[0-7]/.test(kind)) return String.fromCharCode(Number.parseInt(escape, 8) & 0xff);
+      if (kind === 'c') return String.fromCharCode(escape.charCodeAt(1) & 0x1f);
+      return simple[kind] ?? match;
+    },
+  );
+}
