@@ -44,13 +44,8 @@ export function namedPluginRuntime(runtime: Runtime, packageName: string): Runti
       return runtime.language;
     },
     connect: (options) => named('connect()', () => runtime.connect(options)),
-    disconnect: async () => {
-      try {
-        await runtime.disconnect();
-      } catch {
-        // disconnect never rejects, whatever the plugin does
-      }
-    },
+    // BoundedRuntime, around this, keeps disconnect from rejecting or hanging and says why.
+    disconnect: () => named('disconnect()', () => runtime.disconnect()),
     run: (command: string, options?: RunOptions): Promise<RunResult> =>
       named('run()', () => runtime.run(command, options)),
     runtimeInfo: () => named('runtimeInfo()', () => runtime.runtimeInfo()),

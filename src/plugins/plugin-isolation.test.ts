@@ -340,8 +340,8 @@ export default defineRuntime({
     });
     const run = await runCli(['exec', '--shell-command-runtime', 'bare', '--', 'echo hi'], { env });
     assert.equal(run.exitCode, 1);
-    assert.match(run.stderr, /can't open \/dev\/null/);
-    assert.match(run.stderr, /^opsmate: warn: the target has no \/dev\/null, which opsmate needs/m);
+    assert.match(run.stderr, /^opsmate: error: .*the target has no \/dev\/null, which opsmate needs/m);
+    assert.match(run.stderr, /^opsmate: hint: create it on the target .*can't (?:open|create) \/dev\/null/m);
 
     // A shell with no PATH: uname and id are not found, so two probes fail.
     place(root, pluginsDir, {
@@ -351,7 +351,11 @@ export default defineRuntime({
     });
     const info = await runCli(['exec', '--shell-command-runtime', 'nopath', '--info'], { env });
     assert.equal(info.exitCode, 1, info.stderr);
-    assert.match(info.stdout, /^User: unknown \(the probe failed: .*exit 127: .*id: not found\)$/m);
+    // What the model is told: the reason quotes the target's stderr, so it is wrapped as untrusted.
+    assert.match(
+      info.stdout,
+      /^User: unknown \(the probe failed, see below\)\n<untrusted-data [^>]*>\n.*exit 127: .*id: not found\n/m,
+    );
     assert.match(info.stdout, /^Systemd: no$/m);
     assert.match(
       info.stderr,

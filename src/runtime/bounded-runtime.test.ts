@@ -200,7 +200,7 @@ describe('a plugin runtime whose connect or disconnect misbehaves, through the C
     assert.equal(threw.exitCode, 7, threw.stderr);
     assert.match(
       threw.stderr,
-      /^opsmate: warn: broken runtime: disconnect failed: it broke on the way out\n$/,
+      /^opsmate: warn: broken runtime: disconnect failed: runtime "broken" disconnect\(\) \(plugin opsmate-runtime-broken\) failed: it broke on the way out\n$/,
     );
   });
 });

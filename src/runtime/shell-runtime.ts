@@ -108,7 +108,17 @@ export abstract class ShellRuntime implements Runtime {
       await this.preflight(options.signal);
       this.#connected = true;
     }
-    await this.session.start(options.signal);
+    try {
+      await this.session.start(options.signal);
+    } catch (error) {
+      // The shell cannot even start its supervisor without /dev/null: say what the target lacks.
+      if (RuntimeError.isInstance(error) && lacksDevNull(error.message)) {
+        throw new RuntimeError(`${this.name} runtime: the target has no /dev/null, which opsmate needs`, {
+          hint: `create it on the target (mknod -m 666 /dev/null c 1 3); the shell said: ${error.message}`,
+        });
+      }
+      throw error;
+    }
   }
 
   async disconnect(): Promise<void> {
@@ -163,7 +173,7 @@ function probeFailure(result: RunResult): string {
 
 /** The shell's own words when it cannot open /dev/null (dash, bash, busybox ash, runc). */
 const NO_DEV_NULL =
-  /(?:can't open|cannot open|cannot create|stat) '?\/dev\/null'?: no such file|\/dev\/null: no such file/i;
+  /(?:can't open|cannot open|cannot create|can't create|stat) '?\/dev\/null'?: (?:no such file|nonexistent directory)|\/dev\/null: no such file/i;
 
 /** What a notice says when the target lacks something every command needs. */
 export const NO_DEV_NULL_NOTICE =

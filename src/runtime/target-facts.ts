@@ -70,13 +70,19 @@ export function formatTargetFacts(facts: TargetFacts, options: FormatTargetFacts
   }
   const failed = (what: string): string | undefined =>
     facts.failures.find((line) => line.startsWith(`${what}: `))?.slice(what.length + 2);
+  // A failed probe's reason may quote the target's stderr: wrapped too, on lines of its own.
   const unknown = (what: string, source: string): string | undefined => {
     const reason = failed(what);
-    return reason === undefined ? undefined : `unknown (the probe failed: ${wrap(source, reason)})`;
+    if (reason === undefined) return undefined;
+    return options.wrap
+      ? `unknown (the probe failed, see below)\n${wrap(source, reason)}`
+      : `unknown (the probe failed: ${reason})`;
   };
   const machine: string[] = [];
   const user = facts.user !== undefined ? wrap('user', facts.user) : unknown('user', 'user-probe');
-  if (user !== undefined) machine.push(options.wrap ? `User:\n${user}` : `User: ${user}`);
+  if (user !== undefined) {
+    machine.push(options.wrap && facts.user !== undefined ? `User:\n${user}` : `User: ${user}`);
+  }
   const systemd =
     facts.hasSystemd !== undefined ? (facts.hasSystemd ? 'yes' : 'no') : unknown('systemd', 'systemd-probe');
   if (systemd !== undefined) machine.push(`Systemd: ${systemd}`);

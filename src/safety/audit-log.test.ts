@@ -80,7 +80,7 @@ function writerProcess(script: string, path: string): Promise<number | null> {
 describe('AuditLog', () => {
   it('writes a started record before the command and a finished record after it, in one chain', async () => {
     const path = freshPath();
-    const log = new AuditLog(path);
+    const log = new AuditLog(path, { sync: 'durable' });
     log.open();
     const start = log.started(decision('df -h'));
     // Before the command runs, the record is in the file (and named by the head: it is durable).

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { CommandReviewer, ReviewDecision, ReviewRequest } from '../runtime/command-review.js';
 import { AuditLog } from './audit-log.js';
+import { readAuditCommands } from './verify-audit-log.js';
 import { SecretRedactor } from './secret-redactor.js';
 import { ToolCallGuard, type ToolCall, type ToolCallPolicy } from './tool-call-guard.js';
 
@@ -33,11 +34,8 @@ function setup(answer: ReviewDecision, policy?: ToolCallPolicy) {
     auditContext: () => ({ sessionId: 'session-1', instruction: 'fix it' }),
     ...(policy ? { policy } : {}),
   });
-  const entries = () =>
-    readFileSync(path, 'utf8')
-      .trim()
-      .split('\n')
-      .map((line) => JSON.parse(line) as Record<string, unknown>);
+  // One object per call: its started and finished records merged, or its refused record.
+  const entries = () => readAuditCommands(path);
   return { guard, reviewer, entries };
 }
 

@@ -83,7 +83,16 @@ describe('a full disk under the audit log', { skip }, () => {
       { text: 'The disk is full.' },
     );
     const result = await runCliIsolated({
-      args: ['run', 'fill the disk, then touch a file', '-m', 'gpt-4o', '--audit-log', log],
+      args: [
+        'run',
+        'fill the disk, then touch a file',
+        '-m',
+        'gpt-4o',
+        '--audit-log',
+        log,
+        '--policy-profile',
+        'ask-destructive',
+      ],
       env: { OPENAI_API_KEY: 'sk-fake-test-key-000000000000', OPENAI_BASE_URL: fake.openAiBaseUrl },
     });
     assert.equal(result.exitCode, 0, result.stderr);

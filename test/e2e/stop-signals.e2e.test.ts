@@ -135,7 +135,7 @@ describe('signals to the agent while its command runs (local runtime)', () => {
     });
     const cli = startCliIsolated({
       home,
-      args: ['run', 'wait for it', '-m', 'gpt-4o'],
+      args: ['run', 'wait for it', '-m', 'gpt-4o', '--policy-profile', 'ask-destructive'],
       env: { OPENAI_API_KEY: 'sk-fake-test-key-000000000000', OPENAI_BASE_URL: fake.openAiBaseUrl },
     });
     const pid = Number(await waitForFile(pidFile));
@@ -158,7 +158,7 @@ describe('signals to the agent while its command runs (local runtime)', () => {
     });
     const cli = startCliIsolated({
       home,
-      args: ['chat', '-m', 'gpt-4o'],
+      args: ['chat', '-m', 'gpt-4o', '--policy-profile', 'ask-destructive'],
       input: 'start the long job\n',
       env: { OPENAI_API_KEY: 'sk-fake-test-key-000000000000', OPENAI_BASE_URL: fake.openAiBaseUrl },
     });

@@ -143,7 +143,11 @@ describe('postgres runtime (real server)', { skip }, () => {
       const info = await runCli(['exec', '--shell-command-runtime', 'postgres', '--info'], { env });
       assert.equal(info.exitCode, 0, info.stderr);
       assert.match(info.stdout, /^Commands are written in: PostgreSQL SQL/m);
-      assert.match(info.stdout, new RegExp(`^User: ${db.user}$`, 'm'));
+      // What the model is told: the user, as text from the target, inside an untrusted-data block.
+      assert.match(
+        info.stdout,
+        new RegExp(`^User:\\n<untrusted-data [^>]*source="user">\\n${db.user}\\n`, 'm'),
+      );
       assert.doesNotMatch(info.stdout, /Systemd|OS info/);
     } finally {
       rmSync(home, { recursive: true, force: true });
