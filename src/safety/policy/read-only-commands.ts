@@ -1098,7 +1098,102 @@ export function setSqlJudge(judge: SqlJudge): void {
   sqlJudge = judge;
 }
 
+/**
+ * `less +cmd` runs a less command at start (`+!cmd` a shell command, `+|m cmd` a pipe), `-o`
+ * writes the input to a file, a lesskey file can bind keys to commands.
+ */
+const lessCheck: Check = (_segment, args) => {
+  for (const word of args) {
+    if (word.text === '--') break;
+    if (word.text.startsWith('+') && (word.dynamic || /[!|#]/.test(word.text)))
+      return `${word.text} runs a command when it starts`;
+  }
+  const found = findOption(args, ['--log-file', '--LOG-FILE', '--lesskey-file', '--lesskey-src'], 'oOk');
+  return found ? `${found} writes a file or loads key bindings` : undefined;
+};
+
+/** `tar -t` (list) only, with no option that runs a program or writes. */
+const tarCheck: Check = (_segment, args) => {
+  const texts = args.map((word) => word.text);
+  const first = texts[0] ?? '';
+  const listing =
+    texts.some((text) => text === '--list' || /^-[a-zA-Z]*t/.test(text)) ||
+    /^[a-zA-Z]*t[a-zA-Z]*$/.test(first);
+  if (
+    !listing ||
+    texts.some((text) =>
+      /^-[a-zA-Z]*[xcruA]|^--(?:extract|get|create|append|update|delete|concatenate)/.test(text),
+    )
+  )
+    return 'only listing an archive (tar -t) is read-only';
+  const runs = texts.find((text) =>
+    /^--(?:checkpoint-action|to-command|use-compress-program|info-script|new-volume-script|rsh-command|index-file|file=-|volno-file)|^-[a-zA-Z]*[IF]$/.test(
+      text,
+    ),
+  );
+  return runs ? `${runs} runs a program or writes a file` : undefined;
+};
+
+/** `unzip -l|-v|-t|-Z` (list, test, info) only. */
+const unzipCheck: Check = (_segment, args) =>
+  args.some((word) => /^-[a-zA-Z]*[lvtZ]/.test(word.text)) &&
+  !args.some((word) => /^-[a-zA-Z]*[dox]|^-[a-zA-Z]*[fu]/.test(word.text))
+    ? undefined
+    : 'only listing or testing an archive (unzip -l, -t) is read-only';
+
+/** Cloud CLIs: `describe-*`, `list-*`, `get-*` and `list`/`describe`/`show` verbs; `aws s3 ls`. */
+function cloudCheck(program: 'aws' | 'gcloud' | 'az'): Check {
+  return (_segment, args) => {
+    const plain = plainWords(args)
+      .filter((word) => !word.dynamic)
+      .map((word) => word.text);
+    if (
+      args.some((word) =>
+        /^--(?:cli-input-|generate-cli-skeleton|debug-file|output-file|flags-file)/.test(word.text),
+      )
+    )
+      return 'an option reads input or writes a file';
+    // gcloud and az: the command path is the words before the first option (`az vm list -o table`).
+    const path: string[] = [];
+    for (const word of args) {
+      if (word.text.startsWith('-') || word.dynamic) break;
+      path.push(word.text);
+    }
+    const verbs = program === 'aws' ? plain.slice(1, 2) : path;
+    const verb = program === 'aws' ? (verbs[0] ?? '') : (verbs.at(-1) ?? '');
+    const readOnly =
+      program === 'aws'
+        ? /^(?:describe-.+|list-.+|get-(?!password-data|secret-value|parameter|parameters|login-password|authorization-token|session-token|federation-token|credentials-for-identity).+)$/.test(
+            verb,
+          ) ||
+          (plain[0] === 's3' && verb === 'ls') ||
+          (plain[0] === 'sts' && verb === 'get-caller-identity')
+        : /^(?:list|describe|show|list-.+|get-iam-policy)$/.test(verb);
+    if (
+      program !== 'aws' &&
+      plain.some((text) =>
+        /^(?:secrets|keys|credentials|get-credentials|print-access-token|print-identity-token|get-access-token|account)$/.test(
+          text,
+        ),
+      )
+    )
+      return `${program} ${plain.join(' ')} reads credentials`;
+    return readOnly ? undefined : `${program} ${verb || '(no command)'} is not known to be read-only`;
+  };
+}
+
 const READ_ONLY: Record<string, Check> = {
+  tar: tarCheck,
+  unzip: unzipCheck,
+  zipinfo: anyArgs,
+  aws: cloudCheck('aws'),
+  gcloud: cloudCheck('gcloud'),
+  az: cloudCheck('az'),
+  man: without(
+    ['--pager', '--html', '--config-file', '--preprocessor', '--local-file'],
+    'PHCpl',
+    'runs a program or reads a local file as a page',
+  ),
   ls: anyArgs,
   dir: anyArgs,
   vdir: anyArgs,
@@ -1107,8 +1202,8 @@ const READ_ONLY: Record<string, Check> = {
   nl: anyArgs,
   head: anyArgs,
   tail: anyArgs,
-  less: anyArgs,
-  more: anyArgs,
+  less: lessCheck,
+  more: lessCheck,
   wc: anyArgs,
   cut: anyArgs,
   paste: anyArgs,
@@ -1150,7 +1245,7 @@ const READ_ONLY: Record<string, Check> = {
   b2sum: anyArgs,
   cksum: anyArgs,
   sum: anyArgs,
-  file: anyArgs,
+  file: without(['--compile'], 'C', 'writes a compiled magic file'),
   stat: anyArgs,
   readlink: anyArgs,
   realpath: anyArgs,
@@ -1213,8 +1308,8 @@ const READ_ONLY: Record<string, Check> = {
   lslocks: anyArgs,
   lsns: anyArgs,
   lsipc: anyArgs,
-  lshw: anyArgs,
-  dmidecode: anyArgs,
+  lshw: without(['-dump'], '', 'writes a file'),
+  dmidecode: without(['--dump-bin'], '', 'writes a file'),
   pstree: anyArgs,
   ps: anyArgs,
   pgrep: anyArgs,
@@ -1610,7 +1705,7 @@ const READ_ONLY: Record<string, Check> = {
       ? 'iw changes the wireless settings'
       : undefined;
   },
-  sensors: anyArgs,
+  sensors: without(['--set'], 's', 'applies the set statements of the configuration'),
   sysctl: sysctlCheck,
   modinfo: anyArgs,
   lsattr: anyArgs,
