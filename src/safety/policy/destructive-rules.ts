@@ -198,6 +198,19 @@ function outputTargets(segment: CommandSegment): string[] {
   return targets;
 }
 
+/**
+ * `--rec` names `--recursive`: GNU getopt takes any unambiguous prefix of a long option (with
+ * at least one letter after the dashes).
+ */
+function abbreviates(option: string, full: string): boolean {
+  const name = option.split('=')[0]!;
+  return name.length > 2 && name.startsWith('--') && full.startsWith(name);
+}
+
+/** Files that grant access or run commands at login, wherever they are. */
+const ACCESS_FILE =
+  /(?:^|\/)(?:authorized_keys2?|\.bashrc|\.bash_profile|\.bash_login|\.profile|\.zshrc|\.zprofile|\.bash_logout|\.netrc|\.pgpass|\.gitconfig|\.ssh\/config|\.ssh\/rc|sudoers|\.config\/autostart\/[^/]*|\.config\/systemd\/user\/[^/]*|crontab)$|^(?:~|\$HOME|\$\{HOME\})\/\.ssh\//;
+
 /** `/`, or a path under a system location. */
 function isSystemTarget(path: string): boolean {
   return path === '/' || SYSTEM_PATH.test(path);
@@ -303,7 +316,8 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
       name(segment) === 'rm' &&
       (options(segment).some(
         (option) =>
-          hasShortFlag(option, 'rRf') || ['--recursive', '--force', '--no-preserve-root'].includes(option),
+          hasShortFlag(option, 'rRf') ||
+          ['--recursive', '--force', '--no-preserve-root'].some((full) => abbreviates(option, full)),
       ) ||
         args(segment).some((word) => word.dynamic) ||
         segment.extraArguments),
@@ -737,7 +751,7 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
         return args(segment).length > 0 && !args(segment).every((word) => /^-[aps]+$/.test(word.text));
       if (program === 'coproc') return true;
       return segment.assignments.some((assignment) =>
-        /^(?:PATH|LD_PRELOAD|LD_LIBRARY_PATH|LD_AUDIT|BASH_ENV|ENV|PS4|PROMPT_COMMAND|IFS|SHELLOPTS|BASHOPTS)$/.test(
+        /^(?:PATH|LD_PRELOAD|LD_LIBRARY_PATH|LD_AUDIT|BASH_ENV|ENV|PS4|PROMPT_COMMAND|IFS|SHELLOPTS|BASHOPTS|HOME|XDG_CONFIG_HOME|PYTHONPATH|PYTHONHOME|PERL5LIB|RUBYLIB|NODE_PATH|GCONV_PATH|GIT_CONFIG_PARAMETERS|GIT_CONFIG_GLOBAL)$/.test(
           assignment.name,
         ),
       );
@@ -750,11 +764,11 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
     matches: (segment) => {
       const program = name(segment);
       if (!['chmod', 'chown', 'chgrp', 'setfacl', 'chattr'].includes(program)) return false;
+      // Every operand is looked at: the mode may look like an option (`chmod -x /bin/chmod`) and an
+      // owner or a mode is never a path.
       return (
-        options(segment).some((option) => /^-[a-zA-Z]*R|^--recursive/.test(option)) ||
-        positionals(segment)
-          .slice(program === 'chattr' ? 0 : 1)
-          .some((text) => text === '/' || SYSTEM_PATH.test(text))
+        options(segment).some((option) => /^-[a-zA-Z]*R|^--rec/.test(option)) ||
+        args(segment).some((word) => word.text === '/' || SYSTEM_PATH.test(word.text))
       );
     },
   },
@@ -831,10 +845,15 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
     matches: (segment) => {
       const program = name(segment);
       if (program === 'redis-cli')
-        return args(segment).some((word) =>
-          /^(?:FLUSHALL|FLUSHDB|SHUTDOWN|DEBUG|CONFIG|DEL|UNLINK|SLAVEOF|REPLICAOF|MIGRATE|RESTORE|SWAPDB)$/i.test(
-            word.text,
-          ),
+        return (
+          args(segment).some((word) =>
+            /^(?:FLUSHALL|FLUSHDB|SHUTDOWN|DEBUG|DEL|UNLINK|SLAVEOF|REPLICAOF|MIGRATE|RESTORE|SWAPDB)$/i.test(
+              word.text,
+            ),
+          ) ||
+          args(segment).some(
+            (word, index, all) => /^CONFIG$/i.test(word.text) && !/^GET$/i.test(all[index + 1]?.text ?? ''),
+          )
         );
       if (['dropdb', 'dropuser', 'mongo', 'mongosh'].includes(program))
         return (
@@ -866,11 +885,15 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
     reason: 'deletes or stops cloud resources',
     matches: (segment) => {
       const program = name(segment);
-      if (program === 'terraform' || program === 'tofu' || program === 'pulumi')
-        return positionals(segment).some(
-          (text) =>
-            text === 'destroy' || text === 'apply' || text === 'up' || text === 'import' || text === 'state',
+      if (program === 'terraform' || program === 'tofu' || program === 'pulumi') {
+        const plain = positionals(segment);
+        return (
+          plain.some(
+            (text) => text === 'destroy' || text === 'apply' || text === 'up' || text === 'import',
+          ) ||
+          (plain[0] === 'state' && /^(?:rm|mv|push|replace-provider)$/.test(plain[1] ?? ''))
         );
+      }
       if (!CLOUD_CLIS.has(program)) return false;
       return (
         positionals(segment).some((text) => CLOUD_DESTRUCTIVE.test(text)) ||
@@ -907,7 +930,12 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
     reason: 'rsync --delete removes files at the destination',
     matches: (segment) =>
       name(segment) === 'rsync' &&
-      options(segment).some((option) => option.startsWith('--delete') || option === '--remove-source-files'),
+      options(segment).some(
+        (option) =>
+          option.startsWith('--del') ||
+          abbreviates(option, '--remove-source-files') ||
+          abbreviates(option, '--delete'),
+      ),
   },
   {
     name: 'partition-or-volume',
@@ -1051,6 +1079,10 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
       if (program === 'man')
         return words.some((text) => /^(?:-P|--pager|-H|--html)(?:=|$)|^-[A-Za-z]*[PH]/.test(text));
       if (EDITORS.has(program)) return true;
+      if (program === 'tcpdump') return words.some((text) => /^-[a-zA-Z]*z/.test(text));
+      if (program === 'sort') return words.some((text) => abbreviates(text, '--compress-program'));
+      if (program === 'curl')
+        return words.some((text) => /^-[a-zA-Z]*K/.test(text) || abbreviates(text, '--config'));
       if (program === 'find') return words.some((text) => /^-(?:ok|okdir)$/.test(text));
       return false;
     },
@@ -1087,6 +1119,22 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
         return SHELLS.has(programName(last)) && words.some((text) => /^-[a-zA-Z]*[it]/.test(text));
       }
       return false;
+    },
+  },
+  {
+    name: 'grant-access-or-run-at-login',
+    action: 'ask',
+    reason:
+      'writes a file that grants access or runs at login (authorized_keys, sudoers, .bashrc, .profile, cron, systemd units)',
+    matches: (segment) => {
+      const targets = [
+        ...outputRedirects(segment).map((target) => target.text),
+        ...(['tee', 'cp', 'mv', 'install', 'ln', 'dd', 'rsync', 'scp'].includes(name(segment))
+          ? positionals(segment).slice(name(segment) === 'tee' ? 0 : -1)
+          : []),
+        ...outputTargets(segment),
+      ];
+      return targets.some((target) => ACCESS_FILE.test(target));
     },
   },
   {
@@ -1289,6 +1337,19 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
         segment.redirects.some((redirect) => redirect.operator === '<') ||
         segment.pipedInput ||
         segment.stdinText !== undefined;
+      if (
+        program === 'psql' &&
+        words.some((text, index) =>
+          (/^-[a-zA-Z]*o$/.test(text)
+            ? (words[index + 1] ?? '')
+            : (/^-o(.+)/.exec(text)?.[1] ??
+              (abbreviates(text, '--output') ? (text.split('=')[1] ?? words[index + 1] ?? '') : ''))
+          ).startsWith('|'),
+        )
+      )
+        return true;
+      if (['mysql', 'mariadb'].includes(program) && words.some((text) => abbreviates(text, '--init-command')))
+        return true;
       if (program === 'psql')
         return (
           words.some((text) => /^(?:-f|--file(?:=|$))/.test(text)) ||
@@ -1351,6 +1412,7 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
     reason: 'kills processes (kill -9, killall, pkill) without letting them clean up',
     matches: (segment) => {
       const program = name(segment);
+      if (program === 'fuser') return options(segment).some((option) => /^-[a-zA-Z]*k|^--kill/.test(option));
       if (program === 'killall' || program === 'pkill')
         return !options(segment).some((option) => option === '-l' || option === '--list');
       if (program === 'kill') {
@@ -1375,13 +1437,30 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
       const plain = positionals(segment, ['-n', '-netns', '-f', '-family']);
       if (program === 'ip') {
         const [object = '', verb = ''] = plain;
+        if (args(segment).some((word) => /^--?b(?:a(?:t(?:ch?)?)?)?$/.test(word.text))) return true;
         if (object === 'netns') return /^(?:add|del|delete|set|attach)$/.test(verb);
         if (
           /^(?:l|li|lin|link|a|ad|add|addr|address|r|ro|rou|route|ru|rule|n|ne|neigh|neighbour|neighbor|tunnel|tuntap|xfrm|mroute|maddr|vrf|nexthop|tc)$/.test(
             object,
           )
         )
-          return /^(?:set|add|a|del|delete|d|flush|f|change|replace|append|prepend|exchange)$/.test(verb);
+          // ip takes any prefix of a verb and tries the changing ones first (`ip l s` is `set`).
+          return (
+            verb !== '' &&
+            /^[a-z]+$/.test(verb) &&
+            [
+              'set',
+              'add',
+              'delete',
+              'flush',
+              'change',
+              'replace',
+              'append',
+              'prepend',
+              'exchange',
+              'restore',
+            ].some((full) => full.startsWith(verb))
+          );
         return false;
       }
       if (program === 'ifconfig') return plain.length > 1;
@@ -1412,16 +1491,37 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
       if (program === 'hostnamectl' || program === 'timedatectl' || program === 'localectl')
         return /^(?:set-.*|hostname)$/.test(plain[0] ?? '') && (plain[0] !== 'hostname' || plain.length > 1);
       if (program === 'hostname')
-        return plain.length > 0 || words.some((text) => /^(?:-F|--file|-b|--boot)$/.test(text));
+        return (
+          plain.length > 0 ||
+          words.some(
+            (text) =>
+              /^-[a-zA-Z]*[Fb]/.test(text) || abbreviates(text, '--file') || abbreviates(text, '--boot'),
+          )
+        );
+      if (program === 'ss') return words.some((text) => /^(?:-[a-zA-Z]*K|--k(?:i(?:l(?:l)?)?)?)$/.test(text));
+      if (program === 'arp')
+        return words.some((text) => /^-[a-zA-Z]*[dsf]/.test(text) || /^--(?:d|s|f)/.test(text));
       if (program === 'date')
         return (
-          words.some((text) => /^(?:-s|--set(?:=|$))|^-[a-zA-Z]*s/.test(text)) ||
+          words.some((text) => /^-[a-zA-Z]*s/.test(text) || abbreviates(text, '--set')) ||
           plain.some((text) => /^\d{8,12}(?:\.\d\d)?$/.test(text))
         );
       if (program === 'hwclock')
         return words.some((text) => /^(?:--set|-w|--systohc|-s|--hctosys|--adjust|-a)$/.test(text));
       if (program === 'journalctl')
-        return words.some((text) => /^--(?:vacuum-|rotate|flush|relinquish-var|sync|setup-keys)/.test(text));
+        return words.some(
+          (text) =>
+            /^--(?:vacuum-|rotate|flush|relinquish-var|sync|setup-keys)/.test(text) ||
+            [
+              '--vacuum-size',
+              '--vacuum-time',
+              '--vacuum-files',
+              '--rotate',
+              '--flush',
+              '--relinquish-var',
+              '--setup-keys',
+            ].some((full) => abbreviates(text, full)),
+        );
       if (program === 'logrotate')
         return (
           words.some((text) => /^(?:-f|--force)$/.test(text)) ||

@@ -677,9 +677,14 @@ class Converter {
       if (body && !quoted) {
         for (const child of body.namedChildren) {
           if (!child || child.type === 'heredoc_content') continue;
-          this.word(child, place);
           dynamic = true;
+          // Substitutions are read from the text below (tree-sitter takes `$((1+2))` there for
+          // a subshell); expansions (`${x@P}`) are judged here.
+          if (child.type !== 'command_substitution') this.word(child, place);
         }
+        // tree-sitter-bash does not see substitutions in `<<-` bodies nor backticks in any body;
+        // the shell runs them all, so the body's text is read for them too.
+        if (this.#textSubstitutions(body.text, place, 'here-document')) dynamic = true;
       }
       const delimiter = (start?.text ?? '').replace(/['"\\]/g, '');
       return {
@@ -804,7 +809,8 @@ class Converter {
       }
       if (expression.type === 'unary_expression') {
         const operator = expression.childForFieldName('operator')?.text;
-        if (operator === '-v' && node.text.startsWith('[[')) {
+        // `[[ -v ]]`, and the `[` builtin too: both evaluate a subscript in the name as arithmetic.
+        if (operator === '-v') {
           for (const operand of expression.namedChildren) {
             if (!operand || operand.type === 'test_operator') continue;
             const word = this.word(operand, place);
@@ -877,6 +883,44 @@ class Converter {
     const word = this.word(index, place);
     if (/^(?:[0-9]+|@|\*)$/.test(word.text) && !word.dynamic) return;
     this.#arithmeticText(word, place);
+  }
+
+  /**
+   * Finds the command substitutions in text the shell expands (`$(...)`, `$((...))`, backticks)
+   * and parses each; true when there was one. Unbalanced text is a problem.
+   */
+  #textSubstitutions(text: string, place: Place, how: string): boolean {
+    let found = false;
+    for (let index = 0; index < text.length; index++) {
+      const char = text[index]!;
+      if (char === '\\') {
+        index++;
+        continue;
+      }
+      if (char === '`') {
+        let end = index + 1;
+        while (end < text.length && text[end] !== '`') end += text[end] === '\\' ? 2 : 1;
+        if (end >= text.length) {
+          this.#problem(`an unclosed backtick in a ${how}`);
+          return true;
+        }
+        this.#nested(text.slice(index + 1, end).replace(/\\([\\`$])/g, '$1'), place, `${how} \`...\``);
+        found = true;
+        index = end;
+        continue;
+      }
+      if (char !== '$' || text[index + 1] !== '(') continue;
+      const end = closingParenthesis(text, index + 1);
+      if (end < 0) {
+        this.#problem(`an unclosed $( in a ${how}`);
+        return true;
+      }
+      const inner = text.slice(index, end + 1);
+      this.#nested(inner.startsWith('$((') ? `: ${inner}` : inner.slice(2, -1), place, `${how} $(...)`);
+      found = true;
+      index = end;
+    }
+    return found;
   }
 
   /** Parses code found inside a word (a backtick substitution, an arithmetic operand). */
@@ -1028,6 +1072,9 @@ class Converter {
     for (const child of tokens) {
       if (!child.isNamed) continue;
       if (child.type === 'variable_name' || child.type === 'special_variable_name') continue;
+      // ``${x:-`cmd`}``: tree-sitter keeps the backticks as a plain word.
+      if (child.type === 'word' && child.text.includes('`'))
+        this.#textSubstitutions(child.text, place, '${...}');
       if (child.type === 'subscript') {
         const index = child.childForFieldName('index');
         if (index) this.#subscript(index, place);
@@ -1056,6 +1103,27 @@ class Converter {
 }
 
 const EMPTY_WORD: ShellWord = { text: '', dynamic: false, pattern: false };
+
+/** Where the `)` matching the `(` at `open` is, skipping quotes and escapes; -1 when there is none. */
+function closingParenthesis(text: string, open: number): number {
+  let depth = 0;
+  for (let index = open; index < text.length; index++) {
+    const char = text[index]!;
+    if (char === '\\') {
+      index++;
+      continue;
+    }
+    if (char === "'" || char === '"') {
+      const close = text.indexOf(char, index + 1);
+      if (close < 0) return -1;
+      index = close;
+      continue;
+    }
+    if (char === '(') depth++;
+    else if (char === ')' && --depth === 0) return index;
+  }
+  return -1;
+}
 
 function inner(place: Place): Place {
   return { pipedInput: false, upstream: [], context: place.context };
