@@ -193,7 +193,8 @@ function outputTargets(segment: CommandSegment): string[] {
     if (OUTPUT_OPTIONS.has(text)) targets.push(words[index + 1] ?? '');
     else if (/^--[a-z-]+=/.test(text) && OUTPUT_OPTIONS.has(text.split('=')[0]!))
       targets.push(text.slice(text.indexOf('=') + 1));
-    else if (/^-[oO]\//.test(text)) targets.push(text.slice(2));
+    else if (/^-[a-zA-Z]*[oO]$/.test(text)) targets.push(words[index + 1] ?? '');
+    else if (/^-[a-zA-Z]*[oO][/~]/.test(text)) targets.push(text.slice(text.search(/[oO][/~]/) + 1));
   }
   return targets;
 }
