@@ -49,11 +49,13 @@ describe('agent CLI end to end (OpenAI protocol)', () => {
     assert.equal(fake.requests[1]!.body.tool_choice, 'none');
   });
 
-  it('run -nt prints only the observation', async () => {
+  it('run -nt prints only the observation; piped, no header line either', async () => {
     fake.enqueue(...ANSWER_ONLY_TURNS);
     const run = await cli(['run', '-nt', 'say hi']);
     assert.equal(run.exitCode, 0, run.stderr);
     assert.equal(run.stdout, 'The tool said hi.\n');
+    // The one-line header is for a terminal (agent-terminal.e2e.test.ts); a script's stderr stays its errors.
+    assert.doesNotMatch(run.stderr, /opsmate run ·/);
   });
 
   it('run -no prints only the tool calls and their output', async () => {
