@@ -172,6 +172,8 @@ class NamedValueScan {
   seenUntil = 0;
   /** The name run around the last hit ends here: the next hits inside it add nothing. */
   runDoneUntil = 0;
+  /** The last name read. */
+  lastName = '';
   #finders = new Map<string, NextMatch>();
 
   constructor(scan: MaskScan) {
@@ -218,10 +220,21 @@ export function* findNamedValues(scan: MaskScan, already: MaskSpan[]): Progress 
  * read from there (this loop runs for every `key` and `pass` in the text).
  */
 function* nameHints(state: NamedValueScan, already: MaskSpan[]): Progress {
-  const text = state.text;
   const skip = new SkipSpans(already);
-  let yieldAt = YIELD_EVERY_CHARS;
   NAME_HINTS.lastIndex = 0;
+  // The loop is a plain function (V8 optimises it better than a generator's body); the generator
+  // only yields between stretches of text.
+  for (let until = YIELD_EVERY_CHARS; ; until += YIELD_EVERY_CHARS) {
+    const next = nameHintsUntil(state, skip, until);
+    if (next < 0) return;
+    yield;
+    NAME_HINTS.lastIndex = next;
+  }
+}
+
+/** Handles the name hints up to `until`; returns where to go on, or -1 at the end of the text. */
+function nameHintsUntil(state: NamedValueScan, skip: SkipSpans, until: number): number {
+  const text = state.text;
   while (NAME_HINTS.test(text)) {
     const last = NAME_HINTS.lastIndex - 1;
     const resume = NAME_HINTS.lastIndex;
@@ -242,13 +255,9 @@ function* nameHints(state: NamedValueScan, already: MaskSpan[]): Progress {
       onLiteral(state, 'token', last - 4);
     if (last >= state.runDoneUntil) onNameRun(state, last, 1);
     NAME_HINTS.lastIndex = Math.max(resume, state.seenUntil);
-    if (NAME_HINTS.lastIndex >= yieldAt) {
-      yieldAt = NAME_HINTS.lastIndex + YIELD_EVERY_CHARS;
-      const next = NAME_HINTS.lastIndex;
-      yield;
-      NAME_HINTS.lastIndex = next;
-    }
+    if (NAME_HINTS.lastIndex >= until) return NAME_HINTS.lastIndex;
   }
+  return -1;
 }
 
 /** URLs, commands and formats. */
@@ -406,7 +415,11 @@ function onNameRun(state: NamedValueScan, at: number, length: number): void {
   state.runDoneUntil = end;
   // Too long to be a name (a run of letters, a token): nothing here is a named value.
   if (end - start > MAX_RUN_CHARS || (start > 0 && isNameChar(text.charCodeAt(start - 1)))) return;
-  const run = text.slice(start, end);
+  // Dense text repeats the same name (`password= password= ...`): reuse it without a new string.
+  const run =
+    end - start === state.lastName.length && text.startsWith(state.lastName, start)
+      ? state.lastName
+      : (state.lastName = text.slice(start, end));
   const first = run.charCodeAt(0);
   if (first === 45 /* - */) {
     onOption(state, run, start, end);
