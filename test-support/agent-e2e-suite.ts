@@ -88,17 +88,35 @@ export function agentE2eSuite(options: AgentE2eSuiteOptions): void {
       assert.match(run.stdout, /\[exit 3\]/);
     });
 
-    it("kills a command at the model's timeout and says so", async () => {
+    it("stops a command at the model's timeout, runs nothing after it, and gives no exit code", async () => {
       fresh();
+      const marker = `${scratch}/opsmate-agent-late-${process.pid}-${Date.now()}`;
       fake.enqueue(
-        { toolCalls: [{ name: 'ShellCommand', args: { command: 'sleep 60', timeout: 1 } }] },
+        {
+          toolCalls: [
+            { name: 'ShellCommand', args: { command: `sleep 60; echo late; touch ${marker}`, timeout: 1 } },
+          ],
+        },
+        {
+          toolCalls: [
+            {
+              name: 'ShellCommand',
+              args: { command: `sleep 1; test -e ${marker} && echo ran || echo stopped` },
+            },
+          ],
+        },
         { text: 'The command hung.' },
       );
-      const run = await cli(['run', 'wait a minute']);
+      const run = await cli(['solve', 'wait a minute', '--policy-profile', 'allow-all']);
       assert.equal(run.exitCode, 0, run.stderr);
       const [result] = toolResultsOf(fake.requests[1]!);
+      assert.match(result!, /Exit code: none/);
+      assert.doesNotMatch(result!, /Exit code: 0/);
       assert.match(result!, /Timed out: yes/);
       assert.match(result!, /timed out after 1 ?s/);
+      assert.doesNotMatch(result!, /\nlate\n|\bKilled\b|\bTerminated\b/);
+      const [check] = toolResultsOf(fake.requests[2]!).slice(-1);
+      assert.match(check!, /\nstopped\n/, 'the statement after the timeout ran');
       assert.match(run.stdout, /The command hung\./);
     });
 

@@ -1,7 +1,9 @@
 import { after } from 'node:test';
 import { agentE2eSuite } from '../../test-support/agent-e2e-suite.js';
 import {
+  busyboxImageMissingReason,
   debianImageMissingReason,
+  ensureBusyboxImage,
   ensureDebianImage,
   removeContainers,
   startSleepingContainer,
@@ -14,12 +16,28 @@ const skip = integrationSkip('docker', debianImageMissingReason());
 const container = skip
   ? undefined
   : await startSleepingContainer({ image: await ensureDebianImage(), name: uniqueContainerName('agent') });
-after(async () => await removeContainers(container ? [container] : []));
+// And in a busybox image: POSIX sh only, no bash.
+const busyboxSkip = integrationSkip('docker', busyboxImageMissingReason());
+const busybox = busyboxSkip
+  ? undefined
+  : await startSleepingContainer({
+      image: await ensureBusyboxImage(),
+      name: uniqueContainerName('agent-sh'),
+    });
+after(async () => await removeContainers([container, busybox].filter((name) => name !== undefined)));
 
 agentE2eSuite({
   name: 'docker',
   skip,
   runtimeArgs: container
     ? ['--shell-command-runtime', 'docker', '--runtime-docker-container-name', container]
+    : [],
+});
+
+agentE2eSuite({
+  name: 'docker',
+  skip: busyboxSkip,
+  runtimeArgs: busybox
+    ? ['--shell-command-runtime', 'docker', '--runtime-docker-container-name', busybox]
     : [],
 });
