@@ -4,10 +4,8 @@ import { FakeLlmServer, systemPromptOf, toolResultsOf } from './fake-llm/index.j
 import { runCliIsolated, type CliResult } from './run-cli.js';
 
 export interface AgentE2eSuiteOptions {
-  /** The runtime's name (`local`, `ssh`, `docker`), as the system prompt names it. */
+  /** Shown in test names, e.g. `local` or `ssh`. */
   name: string;
-  /** Shown in test names; default `name`. */
-  label?: string;
   /** Flags choosing and configuring the runtime, e.g. `['--shell-command-runtime', 'ssh', '--runtime-ssh-host', ...]`. */
   runtimeArgs: string[];
   /** Extra env for the CLI, e.g. `RUNTIME_SSH_*` variables. */
@@ -26,149 +24,161 @@ export interface AgentE2eSuiteOptions {
  */
 export function agentE2eSuite(options: AgentE2eSuiteOptions): void {
   const scratch = options.scratchDir ?? '/tmp';
-  describe(
-    `agent end to end: ${options.label ?? options.name} runtime`,
-    { skip: options.skip || false },
-    () => {
-      let fake: FakeLlmServer;
-      before(async () => {
-        fake = await FakeLlmServer.start();
-      });
-      after(async () => {
-        await fake?.close();
-      });
+  describe(`agent end to end: ${options.name} runtime`, { skip: options.skip || false }, () => {
+    let fake: FakeLlmServer;
+    before(async () => {
+      fake = await FakeLlmServer.start();
+    });
+    after(async () => {
+      await fake?.close();
+    });
 
-      const cli = (args: string[]): Promise<CliResult> =>
-        runCliIsolated({
-          args: [...args, ...options.runtimeArgs],
-          env: { OPENAI_BASE_URL: fake.openAiBaseUrl, ...options.env },
-        });
-      /** `opsmate exec` on the same target (its options before the `--`). */
-      const exec = (command: string, flags: string[] = []): Promise<CliResult> =>
-        runCliIsolated({
-          args: ['exec', ...flags, ...options.runtimeArgs, '--', command],
-          env: { ...options.env },
-        });
-      const fresh = (): number => {
-        fake.requests.length = 0;
-        return 0;
-      };
-
-      it('keeps the working directory between tool calls, and tells the model about the target', async () => {
-        fresh();
-        fake.enqueue(
-          {
-            text: 'Going there.',
-            toolCalls: [{ name: 'ShellCommand', args: { description: 'move', command: `cd ${scratch}` } }],
-          },
-          { toolCalls: [{ name: 'ShellCommand', args: { description: 'where', command: 'pwd' } }] },
-          { text: `You are in ${scratch}.` },
-        );
-        const run = await cli(['solve', 'where am I?']);
-        assert.equal(run.exitCode, 0, run.stderr);
-        assert.match(run.stdout, new RegExp(`Answer: You are in ${scratch}\\.`));
-        assert.equal(fake.requests.length, 3);
-        const results = toolResultsOf(fake.requests[2]!);
-        assert.match(results[1]!, /Command: pwd\nExit code: 0/);
-        assert.match(results[1]!, new RegExp(`\\n${scratch}\\n`));
-        assert.match(
-          results[1]!,
-          new RegExp(
-            `Working directory afterwards:\\n<untrusted-data id="\\w+" source="cwd">\\n${scratch}\\n`,
-          ),
-        );
-        const system = systemPromptOf(fake.requests[0]!);
-        assert.match(system, /OS info:/);
-        assert.match(system, /User:\n<untrusted-data id="\w+" source="user">\n\S+\n/);
-        assert.match(system, /Systemd: (yes|no)/);
-        assert.match(system, new RegExp(`Runtime: ${options.name}`));
+    const cli = (args: string[]): Promise<CliResult> =>
+      runCliIsolated({
+        args: [...args, ...options.runtimeArgs],
+        env: { OPENAI_BASE_URL: fake.openAiBaseUrl, ...options.env },
       });
-
-      it('reports exit codes and stderr to the model', async () => {
-        fresh();
-        fake.enqueue(
-          { toolCalls: [{ name: 'ShellCommand', args: { command: 'echo oops >&2; (exit 3)' } }] },
-          { text: 'It failed with 3.' },
-        );
-        const run = await cli(['run', 'try it']);
-        assert.equal(run.exitCode, 0, run.stderr);
-        const [result] = toolResultsOf(fake.requests[1]!);
-        assert.match(result!, /Exit code: 3/);
-        assert.match(
-          result!,
-          /Stderr \(5 bytes\):\n<untrusted-data id="[0-9a-f]+" source="stderr">\noops\n<\/untrusted-data/,
-        );
-        assert.match(run.stdout, /\[exit 3\]/);
+    /** `opsmate exec` on the same target (its options before the `--`). */
+    const exec = (command: string, flags: string[] = []): Promise<CliResult> =>
+      runCliIsolated({
+        args: ['exec', ...flags, ...options.runtimeArgs, '--', command],
+        env: { ...options.env },
       });
+    const fresh = (): number => {
+      fake.requests.length = 0;
+      return 0;
+    };
 
-      it("kills a command at the model's timeout and says so", async () => {
-        fresh();
-        fake.enqueue(
-          { toolCalls: [{ name: 'ShellCommand', args: { command: 'sleep 60', timeout: 1 } }] },
-          { text: 'The command hung.' },
-        );
-        const run = await cli(['run', 'wait a minute']);
-        assert.equal(run.exitCode, 0, run.stderr);
-        const [result] = toolResultsOf(fake.requests[1]!);
-        assert.match(result!, /Timed out: yes/);
-        assert.match(result!, /timed out after 1 ?s/);
-        assert.match(run.stdout, /The command hung\./);
-      });
+    it('keeps the working directory between tool calls, and tells the model about the target', async () => {
+      fresh();
+      fake.enqueue(
+        {
+          text: 'Going there.',
+          toolCalls: [{ name: 'ShellCommand', args: { description: 'move', command: `cd ${scratch}` } }],
+        },
+        { toolCalls: [{ name: 'ShellCommand', args: { description: 'where', command: 'pwd' } }] },
+        { text: `You are in ${scratch}.` },
+      );
+      const run = await cli(['solve', 'where am I?']);
+      assert.equal(run.exitCode, 0, run.stderr);
+      assert.match(run.stdout, new RegExp(`Answer: You are in ${scratch}\\.`));
+      assert.equal(fake.requests.length, 3);
+      const results = toolResultsOf(fake.requests[2]!);
+      assert.match(results[1]!, /Command: pwd\nExit code: 0/);
+      assert.match(results[1]!, new RegExp(`\\n${scratch}\\n`));
+      assert.match(
+        results[1]!,
+        new RegExp(`Working directory afterwards:\\n<untrusted-data id="\\w+" source="cwd">\\n${scratch}\\n`),
+      );
+      const system = systemPromptOf(fake.requests[0]!);
+      assert.match(system, /OS info:/);
+      assert.match(system, /User:\n<untrusted-data id="\w+" source="user">\n\S+\n/);
+      assert.match(system, /Systemd: (yes|no)/);
+      assert.match(system, new RegExp(`Runtime: ${options.name}`));
+    });
 
-      it('cuts big output before the model sees it, then lets the model read the spilled rest', async () => {
-        fresh();
-        fake.enqueue(
-          { toolCalls: [{ name: 'ShellCommand', args: { command: 'seq 1 50000' } }] },
-          (request) => {
-            const [result] = toolResultsOf(request);
-            const file = /stdout: (\S+?\.stdout)/.exec(result ?? '')?.[1] ?? 'missing';
-            return { toolCalls: [{ name: 'ReadSpilledOutput', args: { file, pattern: '^2500[0-2]$' } }] };
-          },
-          { text: 'Found them.' },
-        );
-        const run = await cli(['solve', '-l', '2000', 'count to 50000']);
-        assert.equal(run.exitCode, 0, run.stderr);
-        const [shell, read] = toolResultsOf(fake.requests[2]!);
-        assert.ok(shell!.length < 4000, `the model got ${shell!.length} characters`);
-        assert.match(shell!, /Stdout \(288894 bytes\)/);
-        assert.match(shell!, /bytes omitted/);
-        assert.match(shell!, /Output truncated/);
-        assert.match(shell!, /\n1\n2\n3\n/);
-        assert.match(shell!, /\n50000\n?<\/untrusted-data/);
-        assert.match(read!, /3 line\(s\) matching/);
-        assert.match(read!, /25000: 25000\n25001: 25001\n25002: 25002/);
-      });
+    it('reports exit codes and stderr to the model', async () => {
+      fresh();
+      fake.enqueue(
+        { toolCalls: [{ name: 'ShellCommand', args: { command: 'echo oops >&2; (exit 3)' } }] },
+        { text: 'It failed with 3.' },
+      );
+      const run = await cli(['run', 'try it']);
+      assert.equal(run.exitCode, 0, run.stderr);
+      const [result] = toolResultsOf(fake.requests[1]!);
+      assert.match(result!, /Exit code: 3/);
+      assert.match(
+        result!,
+        /Stderr \(5 bytes\):\n<untrusted-data id="[0-9a-f]+" source="stderr">\noops\n<\/untrusted-data/,
+      );
+      assert.match(run.stdout, /\[exit 3\]/);
+    });
 
-      it('refuses the bypass forms of issue 10 without a terminal, and the scratch folder on the target survives', async () => {
-        const target = `${scratch}/opsmate-bypass-${process.pid}-${Date.now()}`;
-        const setUp = await exec(`mkdir -p ${target} && echo precious > ${target}/keep`);
-        assert.equal(setUp.exitCode, 0, setUp.stderr);
-        const bypasses = bypassForms(target);
-        fresh();
-        fake.enqueue(
-          {
-            toolCalls: bypasses.map((command) => ({
+    it("stops a command at the model's timeout, runs nothing after it, and gives no exit code", async () => {
+      fresh();
+      const marker = `${scratch}/opsmate-agent-late-${process.pid}-${Date.now()}`;
+      fake.enqueue(
+        {
+          toolCalls: [
+            { name: 'ShellCommand', args: { command: `sleep 60; echo late; touch ${marker}`, timeout: 1 } },
+          ],
+        },
+        {
+          toolCalls: [
+            {
               name: 'ShellCommand',
-              args: { command, description: 'bypass' },
-            })),
-          },
-          { text: 'Done.' },
-        );
-        // No terminal (stdin is not one): "ask" must mean "not run".
-        const run = await cli(['run', 'clean up']);
-        assert.equal(run.exitCode, 0, run.stderr);
-        const results = toolResultsOf(fake.requests.at(-1)!);
-        assert.equal(results.length, bypasses.length);
-        results.forEach((text, index) =>
-          assert.match(text, /The command was NOT run: needs approval/, bypasses[index]),
-        );
-        const check = await exec(`cat ${target}/keep`);
-        assert.equal(check.exitCode, 0, `a bypass deleted ${target} on the target: ${check.stderr}`);
-        assert.equal(check.stdout, 'precious\n');
-        await exec(`rm -rf ${target}`, ['-y']);
-      });
-    },
-  );
+              args: { command: `sleep 1; test -e ${marker} && echo ran || echo stopped` },
+            },
+          ],
+        },
+        { text: 'The command hung.' },
+      );
+      const run = await cli(['solve', 'wait a minute', '--policy-profile', 'allow-all']);
+      assert.equal(run.exitCode, 0, run.stderr);
+      const [result] = toolResultsOf(fake.requests[1]!);
+      assert.match(result!, /Exit code: none/);
+      assert.doesNotMatch(result!, /Exit code: 0/);
+      assert.match(result!, /Timed out: yes/);
+      assert.match(result!, /timed out after 1 ?s/);
+      assert.doesNotMatch(result!, /\nlate\n|\bKilled\b|\bTerminated\b/);
+      const [check] = toolResultsOf(fake.requests[2]!).slice(-1);
+      assert.match(check!, /\nstopped\n/, 'the statement after the timeout ran');
+      assert.match(run.stdout, /The command hung\./);
+    });
+
+    it('cuts big output before the model sees it, then lets the model read the spilled rest', async () => {
+      fresh();
+      fake.enqueue(
+        { toolCalls: [{ name: 'ShellCommand', args: { command: 'seq 1 50000' } }] },
+        (request) => {
+          const [result] = toolResultsOf(request);
+          const file = /stdout: (\S+?\.stdout)/.exec(result ?? '')?.[1] ?? 'missing';
+          return { toolCalls: [{ name: 'ReadSpilledOutput', args: { file, pattern: '^2500[0-2]$' } }] };
+        },
+        { text: 'Found them.' },
+      );
+      const run = await cli(['solve', '-l', '2000', 'count to 50000']);
+      assert.equal(run.exitCode, 0, run.stderr);
+      const [shell, read] = toolResultsOf(fake.requests[2]!);
+      assert.ok(shell!.length < 4000, `the model got ${shell!.length} characters`);
+      assert.match(shell!, /Stdout \(288894 bytes\)/);
+      assert.match(shell!, /bytes omitted/);
+      assert.match(shell!, /Output truncated/);
+      assert.match(shell!, /\n1\n2\n3\n/);
+      assert.match(shell!, /\n50000\n?<\/untrusted-data/);
+      assert.match(read!, /3 line\(s\) matching/);
+      assert.match(read!, /25000: 25000\n25001: 25001\n25002: 25002/);
+    });
+
+    it('refuses the bypass forms of issue 10 without a terminal, and the scratch folder on the target survives', async () => {
+      const target = `${scratch}/opsmate-bypass-${process.pid}-${Date.now()}`;
+      const setUp = await exec(`mkdir -p ${target} && echo precious > ${target}/keep`);
+      assert.equal(setUp.exitCode, 0, setUp.stderr);
+      const bypasses = bypassForms(target);
+      fresh();
+      fake.enqueue(
+        {
+          toolCalls: bypasses.map((command) => ({
+            name: 'ShellCommand',
+            args: { command, description: 'bypass' },
+          })),
+        },
+        { text: 'Done.' },
+      );
+      // No terminal (stdin is not one): "ask" must mean "not run".
+      const run = await cli(['run', 'clean up']);
+      assert.equal(run.exitCode, 0, run.stderr);
+      const results = toolResultsOf(fake.requests.at(-1)!);
+      assert.equal(results.length, bypasses.length);
+      results.forEach((text, index) =>
+        assert.match(text, /The command was NOT run: needs approval/, bypasses[index]),
+      );
+      const check = await exec(`cat ${target}/keep`);
+      assert.equal(check.exitCode, 0, `a bypass deleted ${target} on the target: ${check.stderr}`);
+      assert.equal(check.stdout, 'precious\n');
+      await exec(`rm -rf ${target}`, ['-y']);
+    });
+  });
 }
 
 /**

@@ -85,9 +85,18 @@ export function uniqueContainerName(label: string): string {
 }
 
 /** Starts a detached container that just sleeps; returns its name. */
-export async function startSleepingContainer(options: { image: string; name: string }): Promise<string> {
+export async function startSleepingContainer(options: {
+  image: string;
+  name: string;
+  /** Docker labels, e.g. those the stand-in kubectl reads (`opsmate.test/namespace`). */
+  labels?: Record<string, string>;
+}): Promise<string> {
+  const labels = Object.entries(options.labels ?? {}).flatMap(([key, value]) => [
+    '--label',
+    `${key}=${value}`,
+  ]);
   const result = await co(
-    ['docker', 'run', '-d', '--name', options.name, '--init', options.image, 'sleep', '86400'],
+    ['docker', 'run', '-d', '--name', options.name, '--init', ...labels, options.image, 'sleep', '86400'],
     { timeoutMs: 60_000 },
   );
   if (result.exitCode !== 0) {

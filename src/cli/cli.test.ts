@@ -102,6 +102,19 @@ describe('opsmate exec', () => {
     assert.equal(explicit.stdout, 'given\n');
   });
 
+  it("keeps opsmate's keys out of the environment of the shell's parent ($PPID)", async () => {
+    // The session shell's parent is opsmate's supervisor process, started with a scrubbed
+    // environment; opsmate itself is further up (docs/safety.md says what remains).
+    const result = await runCli(
+      ['exec', '--', 'tr "\\0" "\\n" < /proc/$PPID/environ; echo; tr "\\0" " " < /proc/$PPID/cmdline'],
+      { env: { ...env, OPENAI_API_KEY: 'sk-test-secret-ppid' } },
+    );
+    assert.equal(result.exitCode, 0, result.stderr);
+    assert.match(result.stdout, /^PATH=/m, 'did not read the environment');
+    assert.equal(result.stdout.includes('sk-test-secret-ppid'), false, result.stdout);
+    assert.doesNotMatch(result.stdout, /node|opsmate\.js/, 'the parent is opsmate itself');
+  });
+
   it('uses flag over env over default for runtime options', async () => {
     const fromEnv = await runCli(['exec', '--', 'pwd'], { env: { ...env, RUNTIME_LOCAL_CWD: '/tmp' } });
     assert.equal(fromEnv.stdout, '/tmp\n');

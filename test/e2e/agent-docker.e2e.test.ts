@@ -11,20 +11,20 @@ import {
 } from '../../test-support/docker-images.js';
 import { integrationSkip } from '../../test-support/integration.js';
 
-// The agent against real containers in local images: the same suite as the local runtime, on a
-// Debian image (bash) and on a busybox one (sh only).
+// The agent against a real container in a local Debian image: the same suite as the local runtime.
 const skip = integrationSkip('docker', debianImageMissingReason());
-const busyboxSkip = integrationSkip('docker', busyboxImageMissingReason());
 const container = skip
   ? undefined
   : await startSleepingContainer({ image: await ensureDebianImage(), name: uniqueContainerName('agent') });
+// And in a busybox image: POSIX sh only, no bash.
+const busyboxSkip = integrationSkip('docker', busyboxImageMissingReason());
 const busybox = busyboxSkip
   ? undefined
   : await startSleepingContainer({
       image: await ensureBusyboxImage(),
-      name: uniqueContainerName('agent-bb'),
+      name: uniqueContainerName('agent-sh'),
     });
-after(async () => await removeContainers([container, busybox].filter((name): name is string => !!name)));
+after(async () => await removeContainers([container, busybox].filter((name) => name !== undefined)));
 
 agentE2eSuite({
   name: 'docker',
@@ -36,7 +36,6 @@ agentE2eSuite({
 
 agentE2eSuite({
   name: 'docker',
-  label: 'docker (busybox sh)',
   skip: busyboxSkip,
   runtimeArgs: busybox
     ? ['--shell-command-runtime', 'docker', '--runtime-docker-container-name', busybox]

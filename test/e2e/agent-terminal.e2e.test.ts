@@ -137,6 +137,43 @@ describe('agent CLI on a terminal', { skip: integrationSkip('pty', ptyMissingRea
     assert.match(session.screen, /interrupted/);
   });
 
+  // A busy loop never gives the shell a chance to notice a signal: the stop must come from outside.
+  // The bounds are far below "never", not performance targets (the benchmarks measure latency).
+  it('exec: Ctrl-C stops a busy loop and nothing after it runs; exit 130', async () => {
+    const marker = join(mkdtempSync(join(tmpdir(), 'opsmate-pty-loop-')), 'after-loop');
+    const session = open(['exec', '--', `echo looping; while :; do :; done; touch ${marker}`]);
+    await session.waitFor(/looping\n/);
+    const pressed = performance.now();
+    session.type('\x03');
+    assert.equal(await session.exited(), 130, session.screen);
+    assert.ok(
+      performance.now() - pressed < 5_000,
+      `stopped after ${Math.round(performance.now() - pressed)} ms`,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.equal(existsSync(marker), false, 'the statement after the loop ran');
+    assert.doesNotMatch(session.screen, /Killed|Terminated/);
+  });
+
+  it('solve: Ctrl-C stops a looping command and the turn; exit 130', async () => {
+    fake.requests.length = 0;
+    const marker = join(mkdtempSync(join(tmpdir(), 'opsmate-pty-loop-')), 'after-loop');
+    fake.enqueue({
+      toolCalls: [
+        {
+          name: 'ShellCommand',
+          args: { command: `for i in 1 2 3 4 5 6; do sleep 1; echo tick; done; touch ${marker}` },
+        },
+      ],
+    });
+    const session = open(['solve', 'loop', '--policy-profile', 'allow-all']);
+    await session.waitFor(/tick\n/);
+    session.type('\x03');
+    assert.equal(await session.exited(), 130, session.screen);
+    await new Promise((resolve) => setTimeout(resolve, 6_500));
+    assert.equal(existsSync(marker), false, 'the rest of the loop ran');
+  });
+
   it('--review: approve, edit and decline, each reported to the model', async () => {
     fake.requests.length = 0;
     fake.enqueue(
