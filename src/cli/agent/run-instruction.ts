@@ -29,6 +29,7 @@ export async function runInstruction(options: {
       context,
       review: options.review,
       signal: interrupt.signal,
+      maxSteps: options.maxSteps,
     });
     const renderer = new AgentRenderer({
       out: context.stdout,
