@@ -119,7 +119,10 @@ export function fileEditorSuite(options: FileEditorSuiteOptions): void {
           (record) => record.tool === 'FileEditor' && record.exitCode === 0 && record.profile === 'read-only',
         ),
       );
-      assert.match(records[0]!.command, /^FileEditor \{"command":"view","path":"[^"]+app\.conf","depth":2\}$/);
+      assert.match(
+        records[0]!.command,
+        /^FileEditor \{"command":"view","path":"[^"]+app\.conf","depth":2\}$/,
+      );
     });
 
     it('searches a file or a tree, fixed or regex, with context and line numbers', async () => {
