@@ -42,7 +42,12 @@ describe('agent CLI end to end (OpenAI protocol)', () => {
       run.stdout,
       /Let me look\.\n\n?\$ echo tool-said-hi {2}# say hi\ntool-said-hi\n\[exit 0\]\n\nThe tool said hi\.\n$/,
     );
-    assert.deepEqual(toolNamesOf(fake.requests[0]!), ['ShellCommand', 'ReadSpilledOutput']);
+    assert.deepEqual(toolNamesOf(fake.requests[0]!), [
+      'ShellCommand',
+      'ReadSpilledOutput',
+      'FileEditor',
+      'FetchUrl',
+    ]);
     assert.equal(fake.requests[0]!.stream, true);
     assert.equal(fake.requests[0]!.path, '/v1/chat/completions');
     // The second call is the last one `run` allows: the model must answer, not call tools.

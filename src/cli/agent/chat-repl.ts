@@ -66,6 +66,7 @@ export async function runChat(options: {
   let agent: OpenedAgent;
   try {
     agent = await openAgent({
+      maxSteps: options.maxSteps,
       command: options.command,
       context,
       review: options.review,

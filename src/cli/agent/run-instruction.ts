@@ -31,6 +31,7 @@ export async function runInstruction(options: {
       context,
       review: options.review,
       signal: interrupt.signal,
+      maxSteps: options.maxSteps,
     });
     // On a terminal only, as chat does: piped, stderr stays the error lines a script reads.
     if (context.stderr.isTTY)

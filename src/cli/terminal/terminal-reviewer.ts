@@ -40,10 +40,14 @@ export class TerminalReviewer implements CommandReviewer {
     );
     if (request.reason) this.#output.write(`${c.dim(request.reason)}\n`);
     if (this.#showCommand) this.#output.write(`  ${c.bold(request.command)}\n`);
+    if (request.preview !== undefined) this.#output.write(previewText(request.preview, c));
+    const toolCall = request.kind === 'tool-call';
     for (;;) {
       // A command the policy flagged needs an explicit yes: Enter alone must not run `rm -rf`.
       const flagged = request.reason !== undefined;
-      const always = flagged ? ` / ${c.bold('a')}lways` : '';
+      // A tool call has no command prefix to allow from now on.
+      const remembers = flagged && !toolCall;
+      const always = remembers ? ` / ${c.bold('a')}lways` : '';
       const answer = await this.#ask(
         flagged
           ? `Run it? ${c.bold('y')}es / ${c.bold('e')}dit${always} / ${c.bold('n')}o: `
@@ -53,7 +57,7 @@ export class TerminalReviewer implements CommandReviewer {
       if (answer === undefined) return { action: 'cancel', reason: 'the user cancelled the review' };
       const word = answer.trim().toLowerCase();
       if ((word === '' && !flagged) || word === 'y' || word === 'yes') return { action: 'approve' };
-      if (flagged && (word === 'a' || word === 'always')) {
+      if (remembers && (word === 'a' || word === 'always')) {
         const prefix = await this.#ask(
           'Allow commands starting with: ',
           options.signal,
@@ -71,7 +75,7 @@ export class TerminalReviewer implements CommandReviewer {
         };
       }
       if (word === 'e' || word === 'edit') {
-        const edited = await this.#ask('Command: ', options.signal, request.command);
+        const edited = await this.#ask(toolCall ? 'Call: ' : 'Command: ', options.signal, request.command);
         if (edited === undefined || edited.trim() === '') {
           return { action: 'cancel', reason: 'the user cleared the command while editing it' };
         }
@@ -87,7 +91,7 @@ export class TerminalReviewer implements CommandReviewer {
           reason: text ? `the user declined: ${text}` : 'the user declined to run it',
         };
       }
-      this.#output.write(flagged ? 'Answer y, e, a or n.\n' : 'Answer y, e or n.\n');
+      this.#output.write(remembers ? 'Answer y, e, a or n.\n' : 'Answer y, e or n.\n');
     }
   }
 
@@ -101,4 +105,21 @@ export class TerminalReviewer implements CommandReviewer {
     });
     return result.kind === 'line' ? result.text : undefined;
   }
+}
+
+/** Lines of a preview shown at most before the question; the rest is counted. */
+const PREVIEW_LINES = 200;
+
+/** A unified diff (or any preview) for the terminal: additions green, removals red, hunks cyan. */
+function previewText(preview: string, c: Colors): string {
+  const lines = preview.split('\n');
+  const shown = lines.slice(0, PREVIEW_LINES).map((line) => {
+    if (line.startsWith('+++') || line.startsWith('---')) return c.bold(line);
+    if (line.startsWith('+')) return c.green(line);
+    if (line.startsWith('-')) return c.red(line);
+    if (line.startsWith('@@')) return c.cyan(line);
+    return line;
+  });
+  if (lines.length > PREVIEW_LINES) shown.push(c.dim(`[... ${lines.length - PREVIEW_LINES} more lines]`));
+  return `${shown.join('\n')}\n`;
 }
