@@ -1,3 +1,4 @@
+import { hasHidingCharacters, visibleText } from './visible-text.js';
 import type { CommandReviewer, ReviewDecision, ReviewRequest } from '../../runtime/command-review.js';
 import { askLine } from './ask-line.js';
 import type { Colors } from './terminal-style.js';
@@ -38,8 +39,15 @@ export class TerminalReviewer implements CommandReviewer {
     this.#output.write(
       `\n${c.bold(c.yellow('Review'))} ${c.dim(`(${request.runtime}${where ? ` ${where}` : ''})`)}\n`,
     );
-    if (request.reason) this.#output.write(`${c.dim(request.reason)}\n`);
-    if (this.#showCommand) this.#output.write(`  ${c.bold(request.command)}\n`);
+    // What the reviewer reads must be what would run: control characters are shown, not obeyed.
+    if (request.reason) this.#output.write(`${c.dim(visibleText(request.reason))}\n`);
+    if (this.#showCommand) this.#output.write(`  ${c.bold(visibleText(request.command))}\n`);
+    const hidden = hasHidingCharacters(request.command);
+    if (hidden) {
+      this.#output.write(
+        `${c.yellow('The command holds control characters (shown as \\x.. above); it cannot be edited here.')}\n`,
+      );
+    }
     if (request.preview !== undefined) this.#output.write(previewText(request.preview, c));
     const toolCall = request.kind === 'tool-call';
     for (;;) {
@@ -58,6 +66,10 @@ export class TerminalReviewer implements CommandReviewer {
       const word = answer.trim().toLowerCase();
       if ((word === '' && !flagged) || word === 'y' || word === 'yes') return { action: 'approve' };
       if (remembers && (word === 'a' || word === 'always')) {
+        if (hidden) {
+          this.#output.write('A command with control characters cannot be allowed for later.\n');
+          continue;
+        }
         const prefix = await this.#ask(
           'Allow commands starting with: ',
           options.signal,
@@ -75,6 +87,10 @@ export class TerminalReviewer implements CommandReviewer {
         };
       }
       if (word === 'e' || word === 'edit') {
+        if (hidden) {
+          this.#output.write('Decline it (n) and tell the model why, or approve it as shown (y).\n');
+          continue;
+        }
         const edited = await this.#ask(toolCall ? 'Call: ' : 'Command: ', options.signal, request.command);
         if (edited === undefined || edited.trim() === '') {
           return { action: 'cancel', reason: 'the user cleared the command while editing it' };
@@ -113,7 +129,9 @@ const PREVIEW_LINES = 200;
 /** A unified diff (or any preview) for the terminal: additions green, removals red, hunks cyan. */
 function previewText(preview: string, c: Colors): string {
   const lines = preview.split('\n');
-  const shown = lines.slice(0, PREVIEW_LINES).map((line) => {
+  // File content can hold terminal control sequences too: shown, not obeyed.
+  const shown = lines.slice(0, PREVIEW_LINES).map((raw) => {
+    const line = visibleText(raw);
     if (line.startsWith('+++') || line.startsWith('---')) return c.bold(line);
     if (line.startsWith('+')) return c.green(line);
     if (line.startsWith('-')) return c.red(line);
