@@ -2,17 +2,25 @@ import type { RunResult } from './contract.js';
 
 /** What a person (or a rule) decided about a command before it runs. */
 export type ReviewDecision =
-  /** Run it; with `remember`, also allow commands starting with `prefix` from now on. */
+  /** Run it; with `remember`, also allow the command (or commands starting with `prefix`) from now on. */
   | { action: 'approve'; remember?: RememberedApproval }
   /** Run this text instead of the proposed command. */
   | { action: 'edit'; command: string }
   /** Do not run it; `reason` is told to the model. */
   | { action: 'cancel'; reason?: string };
 
-/** "Always allow": commands starting with these words run without asking, for the session or for good. */
+/** "Always allow": this command (or commands starting with it) runs without asking, for the session or for good. */
 export interface RememberedApproval {
-  /** Words a command must start with, e.g. `systemctl restart nginx`. */
+  /** The command, e.g. `systemctl restart nginx`: exactly these words, or the words it starts with. */
   prefix: string;
+  /**
+   * `exact` (the default): only this command, with the same words; `prefix`: any command starting
+   * with these words (the reviewer shortened the suggested command). A prefix of a destructive
+   * command is kept exact: it would leave the targets open.
+   */
+  match?: 'exact' | 'prefix';
+  /** The whole command the prefix was cut from, allowed exactly when the prefix may not be. */
+  command?: string;
   /** `session`: until opsmate exits; `policy-file`: saved as an allow rule in the policy file. */
   scope: 'session' | 'policy-file';
 }

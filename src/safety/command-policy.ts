@@ -2,7 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parse as parseYaml, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { ConfigError, errorMessage } from '../errors/opsmate-error.js';
-import { analyseShell, programName, type CommandSegment } from './policy/command-segments.js';
+import { analyseShell, type CommandSegment } from './policy/command-segments.js';
 import {
   judgeShell,
   judgeSql,
@@ -10,6 +10,16 @@ import {
   type PolicyProfile,
   type ProfileVerdict,
 } from './policy/policy-profiles.js';
+import { cliOptionSpec } from './policy/read-only-commands.js';
+import {
+  globRegex,
+  matchesExact,
+  matchesPattern,
+  matchesPrefix,
+  ruleRegex,
+  type MatchMode,
+  type RuleSubject,
+} from './policy/rule-patterns.js';
 import {
   loadShellParser,
   parsePlainCommand,
@@ -20,6 +30,9 @@ import {
 export { POLICY_PROFILES, PROFILE_DESCRIPTIONS, type PolicyProfile } from './policy/policy-profiles.js';
 
 export type PolicyAction = 'allow' | 'ask' | 'deny';
+
+/** How an "always allow" rule matches: the exact command, or every command starting with it. */
+export type AllowMatch = 'exact' | 'prefix';
 
 /** How one part of a command (a segment, a SQL statement, a construct) was judged. */
 export interface PolicyPart {
@@ -68,17 +81,31 @@ const ruleSchema = z
     prefix: z
       .union([z.string().min(1), z.array(z.string().min(1))])
       .optional()
-      .describe('Command prefixes: the command starts with exactly these words ("systemctl restart nginx")'),
-    match: z.string().optional().describe('A regular expression tested against the command segment'),
+      .describe(
+        'Command prefixes: the command starts with exactly these words ("systemctl restart nginx"); ask and deny rules also match them with options between the words',
+      ),
+    exact: z
+      .union([z.string().min(1), z.array(z.string().min(1))])
+      .optional()
+      .describe('Whole commands: the command is exactly these words, no more ("systemctl restart nginx")'),
+    match: z
+      .string()
+      .optional()
+      .describe('A regular expression tested against the command segment; a leading (?i) ignores case'),
     runtime: globs.optional(),
     target: z.record(z.string(), z.string()).optional(),
     language: globs.optional().describe('Command language ids the rule applies to (default: all)'),
     reason: z.string().optional(),
   })
   .strict()
-  .refine((rule) => rule.commands !== undefined || rule.match !== undefined || rule.prefix !== undefined, {
-    message: 'a rule needs commands, prefix or match',
-  });
+  .refine(
+    (rule) =>
+      rule.commands !== undefined ||
+      rule.match !== undefined ||
+      rule.prefix !== undefined ||
+      rule.exact !== undefined,
+    { message: 'a rule needs commands, prefix, exact or match' },
+  );
 
 export const policyFileSchema = z
   .object({
@@ -96,12 +123,6 @@ export const policyFileSchema = z
 
 export type PolicyFile = z.output<typeof policyFileSchema>;
 type PolicyRule = z.output<typeof ruleSchema>;
-
-/** One segment as user rules see it: words and text (a shell segment or a SQL statement). */
-interface RuleSubject {
-  words: Array<{ text: string; dynamic?: boolean }>;
-  text: string;
-}
 
 interface CompiledRule {
   label: string;
@@ -204,14 +225,17 @@ export class CommandPolicy {
       : new CommandPolicy({ ...profiles, savePath: options.defaultPath });
   }
 
-  /** Allows commands starting with `prefix` for the rest of this process, in this scope. */
-  allowForSession(prefix: string, scope: PolicyScope): void {
+  /**
+   * Allows `command` for the rest of this process, in this scope: exactly these words (the
+   * default), or with `match: 'prefix'` every command starting with them.
+   */
+  allowForSession(command: string, scope: PolicyScope, options: { match?: AllowMatch } = {}): void {
     this.#decisions.clear();
     this.#sessionRules.unshift(
       compileRule(
         {
           action: 'allow',
-          prefix,
+          [options.match ?? 'exact']: command,
           runtime: scope.runtime,
           ...(Object.keys(scope.target).length > 0 ? { target: scope.target } : {}),
           ...(scope.language ? { language: scope.language } : {}),
@@ -222,10 +246,11 @@ export class CommandPolicy {
   }
 
   /**
-   * Appends an allow rule for `prefix` to the policy file (created when missing), keeping what
-   * is there, comments included. The rule is scoped to the runtime and target.
+   * Appends an allow rule for `command` (exactly, or with `match: 'prefix'` as a prefix) to the
+   * policy file (created when missing), keeping what is there, comments included. The rule is
+   * scoped to the runtime and target.
    */
-  saveAllowRule(prefix: string, scope: PolicyScope): string {
+  saveAllowRule(command: string, scope: PolicyScope, options: { match?: AllowMatch } = {}): string {
     const path = this.savePath;
     if (!path)
       throw new ConfigError('there is no policy file to save the rule to', {
@@ -239,7 +264,7 @@ export class CommandPolicy {
     const rule: Record<string, unknown> = {
       name: 'always-allow',
       action: 'allow',
-      prefix,
+      [options.match ?? 'exact']: command,
       runtime: scope.runtime,
     };
     if (Object.keys(scope.target).length > 0) rule.target = scope.target;
@@ -247,6 +272,18 @@ export class CommandPolicy {
     document.addIn(['rules'], document.createNode(rule));
     writeFileSync(path, document.toString(), { mode: 0o600 });
     return path;
+  }
+
+  /**
+   * Why `prefix` may not be allowed as a prefix, if it may not: a prefix of a command the
+   * ask-destructive rules flag (`rm -rf`, `kubectl delete pod`) would leave its targets open, so
+   * it is allowed only as the exact command.
+   */
+  async prefixProblem(prefix: string, scope: PolicyScope): Promise<string | undefined> {
+    const decision = await DESTRUCTIVE_CHECK.evaluate(prefix, scope);
+    return decision.action === 'allow'
+      ? undefined
+      : `"${prefix}" is flagged by ${decision.rule} (${decision.reason}): as a prefix it would allow it on any target`;
   }
 
   /**
@@ -327,7 +364,8 @@ export class CommandPolicy {
     }
     for (const segment of analysis.segments) {
       const subject = describe(segment);
-      const rule = rules.find((candidate) => candidate.matches(segment));
+      const ruleSubject: RuleSubject = { words: segment.words, text: segment.text, shell: true };
+      const rule = rules.find((candidate) => candidate.matches(ruleSubject));
       if (rule) {
         parts.push({ action: rule.action, rule: rule.label, subject, reason: rule.reason });
         continue;
@@ -444,6 +482,9 @@ export class CommandPolicy {
   }
 }
 
+/** The built-in ask-destructive rules alone, for {@link CommandPolicy.prefixProblem}. */
+const DESTRUCTIVE_CHECK = new CommandPolicy({ profile: 'ask-destructive' });
+
 function readPolicyFile(path: string): PolicyFile {
   let data: unknown;
   try {
@@ -464,7 +505,7 @@ function readPolicyFile(path: string): PolicyFile {
   for (const [index, rule] of parsed.data.rules.entries()) {
     if (rule.match === undefined) continue;
     try {
-      new RegExp(rule.match);
+      ruleRegex(rule.match);
     } catch (error) {
       throw new ConfigError(`policy file ${path} rule ${index + 1}: bad match: ${errorMessage(error)}`);
     }
@@ -492,11 +533,16 @@ function inScope(rule: CompiledRule, scope: PolicyScope, language: string): bool
 
 function compileRule(rule: PolicyRule, position: string): CompiledRule {
   const label = rule.name ? `${position} ${rule.name}` : position;
-  const patterns = (rule.commands ?? []).map((pattern) => pattern.trim().split(/\s+/));
-  const prefixes = [rule.prefix ?? []].flat().map((prefix) => prefix.trim().split(/\s+/));
-  const regex = rule.match === undefined ? undefined : new RegExp(rule.match);
+  const words = (text: string): string[] => text.trim().split(/\s+/);
+  const patterns = (rule.commands ?? []).map(words);
+  const prefixes = [rule.prefix ?? []].flat().map(words);
+  const exacts = [rule.exact ?? []].flat().map(words);
+  const regex = rule.match === undefined ? undefined : ruleRegex(rule.match);
   const runtimes = rule.runtime === undefined ? undefined : [rule.runtime].flat().map(globRegex);
   const languages = rule.language === undefined ? undefined : [rule.language].flat().map(globRegex);
+  // An allow rule must hold for every reading of the command; ask and deny for any of them.
+  const mode: MatchMode = rule.action === 'allow' ? 'all' : 'any';
+  const patternOptions = { mode, specFor: cliOptionSpec };
   return {
     label,
     action: rule.action,
@@ -511,8 +557,13 @@ function compileRule(rule: PolicyRule, position: string): CompiledRule {
         }
       : {}),
     matches: (subject) =>
-      patterns.some((pattern) => matchesPattern(pattern, subject)) ||
-      prefixes.some((prefix) => matchesPrefix(prefix, subject)) ||
+      patterns.some((pattern) => matchesPattern(pattern, subject, patternOptions)) ||
+      exacts.some((exact) => matchesExact(exact, subject)) ||
+      prefixes.some(
+        (prefix) =>
+          matchesPrefix(prefix, subject) ||
+          (mode === 'any' && matchesPattern(prefix, subject, patternOptions)),
+      ) ||
       (regex !== undefined && regex.test(subject.text)),
   };
 }
@@ -520,49 +571,4 @@ function compileRule(rule: PolicyRule, position: string): CompiledRule {
 /** The reason of a file rule that gives none: `denied by policy rule <label>`. */
 export function defaultReason(action: PolicyAction, label: string): string {
   return `${action === 'allow' ? 'allowed' : action === 'ask' ? 'needs approval' : 'denied'} by policy rule ${label}`;
-}
-
-/** The segment's words begin with exactly these words, none of them only known at run time. */
-export function matchesPrefix(prefix: string[], subject: RuleSubject): boolean {
-  if (prefix.length === 0 || subject.words.length < prefix.length) return false;
-  return prefix.every((word, index) => {
-    const actual = subject.words[index]!;
-    return actual.dynamic !== true && actual.text === word;
-  });
-}
-
-/**
- * A command pattern: the first word is matched against the program (its file name unless the
- * pattern has a `/`), each further word against the next argument that is not an option, in
- * order. A pattern word that is itself an option (`-rf`) must appear anywhere among the options.
- */
-export function matchesPattern(pattern: string[], subject: RuleSubject): boolean {
-  const [programPattern, ...rest] = pattern;
-  const first = subject.words[0];
-  if (!programPattern || !first) return false;
-  if (pattern.length === 1 && programPattern === '*') return true;
-  const program = programPattern.includes('/') ? first.text : programName(first.text);
-  if (!globRegex(programPattern).test(program)) return false;
-  const words = subject.words.slice(1).map((word) => word.text);
-  const positional = words.filter((word) => !word.startsWith('-'));
-  let next = 0;
-  for (const part of rest) {
-    const glob = globRegex(part);
-    if (part.startsWith('-')) {
-      if (!words.some((word) => glob.test(word))) return false;
-      continue;
-    }
-    const word = positional[next++];
-    if (word === undefined || !glob.test(word)) return false;
-  }
-  return true;
-}
-
-/** `prod-*` → /^prod-.*$/; `?` is one character; everything else is literal. */
-export function globRegex(glob: string): RegExp {
-  const body = glob
-    .split('')
-    .map((char) => (char === '*' ? '.*' : char === '?' ? '.' : char.replace(/[.+^${}()|[\]\\]/g, '\\$&')))
-    .join('');
-  return new RegExp(`^${body}$`, 's');
 }

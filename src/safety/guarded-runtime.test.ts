@@ -322,7 +322,7 @@ describe('GuardedRuntime', () => {
     );
   });
 
-  it('"always allow" for the session runs the next command with that prefix without asking', async () => {
+  it('"always allow" for the session runs the same command again without asking, and nothing more', async () => {
     const reviewer = new ScriptedReviewer({
       action: 'approve',
       remember: { prefix: 'systemctl restart nginx', scope: 'session' },
@@ -331,17 +331,59 @@ describe('GuardedRuntime', () => {
     await guard.run('systemctl restart nginx');
     assert.equal(reviewer.requests.length, 1);
     assert.equal(reviewer.requests[0]!.suggestedPrefix, 'systemctl restart nginx');
+    await guard.run('systemctl restart nginx');
+    assert.equal(reviewer.requests.length, 1, 'the same command was asked about again');
+    // Exact by default: more targets or options are a different command (finding 35).
+    await guard.run('systemctl restart nginx sshd docker');
     await guard.run('systemctl restart nginx --no-block');
     await guard.run('systemctl restart sshd');
-    assert.equal(reviewer.requests.length, 2, 'a command outside the prefix is still asked about');
+    assert.equal(reviewer.requests.length, 4, 'a command other than the allowed one was not asked about');
     assert.deepEqual(inner.commands, [
       'systemctl restart nginx',
+      'systemctl restart nginx',
+      'systemctl restart nginx sshd docker',
       'systemctl restart nginx --no-block',
       'systemctl restart sshd',
     ]);
-    // The prefix covers that command only: what else the line does is still judged.
+    // The rule covers that command only: what else the line does is still judged.
     await guard.run('systemctl restart nginx; touch /tmp/x');
-    assert.equal(reviewer.requests.length, 3);
+    assert.equal(reviewer.requests.length, 5);
+  });
+
+  it('"always allow" with a shortened command allows it as a prefix, unless the command is destructive', async () => {
+    const warnings: string[] = [];
+    const prefixed = new ScriptedReviewer({
+      action: 'approve',
+      remember: {
+        prefix: 'touch /tmp/opsmate-',
+        match: 'prefix',
+        command: 'touch /tmp/opsmate-a',
+        scope: 'session',
+      },
+    });
+    const first = setup({ policy: new CommandPolicy(), reviewer: prefixed });
+    await first.guard.run('touch /tmp/opsmate-a');
+    await first.guard.run('touch /tmp/opsmate- /tmp/b');
+    assert.equal(prefixed.requests.length, 1, 'a command with the allowed prefix was asked about');
+    const destructive = new ScriptedReviewer({
+      action: 'approve',
+      remember: { prefix: 'rm -rf', match: 'prefix', command: 'rm -rf /tmp/build', scope: 'session' },
+    });
+    const second = setup({
+      policy: new CommandPolicy(),
+      reviewer: destructive,
+      onWarning: (message) => warnings.push(message),
+    });
+    await second.guard.run('rm -rf /tmp/build');
+    assert.match(
+      warnings.join('\n'),
+      /as a prefix it would allow it on any target; allowed exactly "rm -rf \/tmp\/build"/,
+    );
+    await second.guard.run('rm -rf /tmp/build');
+    assert.equal(destructive.requests.length, 1, 'the exact command was asked about again');
+    await second.guard.run('rm -rf /var/lib/postgresql');
+    await second.guard.run('rm -rf /tmp/build /var/lib/postgresql');
+    assert.equal(destructive.requests.length, 3, 'the destructive prefix was taken as a prefix');
   });
 
   it('"always allow" saved to the policy file keeps the file and scopes the rule to the target', async () => {
@@ -357,7 +399,7 @@ describe('GuardedRuntime', () => {
     const saved = readFileSync(file, 'utf8');
     assert.match(saved, /# my rules/);
     assert.match(saved, /commands:\s*\n?\s*- mkfs|commands: \[ mkfs \]|commands: \[mkfs\]/);
-    assert.match(saved, /prefix: touch \/tmp\/marker/);
+    assert.match(saved, /exact: touch \/tmp\/marker/);
     assert.match(saved, /host: prod-db-1/);
     const reloaded = setup({ policy: CommandPolicy.fromFile(file), reviewer: new NoTerminalReviewer() });
     await reloaded.guard.run('touch /tmp/marker');

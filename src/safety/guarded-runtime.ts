@@ -146,17 +146,31 @@ export class GuardedRuntime implements Runtime {
     };
   }
 
-  /** "Always allow": the reviewer approved a prefix for the session, or for the policy file too. */
-  #remember(remember: RememberedApproval): string | undefined {
+  /**
+   * "Always allow": the reviewer approved the command (or a prefix of it) for the session, or
+   * for the policy file too. A prefix of a command the destructive rules flag is not taken: it
+   * would leave the targets open (`rm -rf` for `rm -rf /tmp/build`), so the whole command is
+   * allowed exactly instead, and the reviewer is told.
+   */
+  async #remember(remember: RememberedApproval): Promise<void> {
     const policy = this.#options.policy;
-    policy.allowForSession(remember.prefix, this.#scope());
-    if (remember.scope !== 'policy-file') return undefined;
+    const scope = this.#scope();
+    let text = remember.prefix;
+    let match = remember.match ?? 'exact';
+    if (match === 'prefix') {
+      const problem = await policy.prefixProblem(text, scope);
+      if (problem) {
+        text = remember.command ?? text;
+        match = 'exact';
+        this.#options.onWarning?.(`${problem}; allowed exactly "${text}" instead`);
+      }
+    }
+    policy.allowForSession(text, scope, { match });
+    if (remember.scope !== 'policy-file') return;
     try {
-      const path = policy.saveAllowRule(remember.prefix, this.#scope());
-      return `commands starting with "${remember.prefix}" are now allowed by ${path}`;
+      policy.saveAllowRule(text, scope, { match });
     } catch (error) {
       this.#options.onWarning?.(`could not save the rule: ${errorMessage(error)}`);
-      return undefined;
     }
   }
 
@@ -200,7 +214,7 @@ export class GuardedRuntime implements Runtime {
           reason: review.reason ?? 'cancelled in review',
         });
       }
-      if (review.action === 'approve' && review.remember) this.#remember(review.remember);
+      if (review.action === 'approve' && review.remember) await this.#remember(review.remember);
       if (review.action === 'edit' && review.command !== command) {
         toRun = review.command;
         outcome = 'edited';

@@ -83,7 +83,12 @@ describe('agent CLI on a terminal', { skip: integrationSkip('pty', ptyMissingRea
     // touch is not read-only: the policy asks, and offers [a]lways.
     let at = await session.waitFor(/ \/ always \/ no: $/);
     session.type('a\r');
-    at = await session.waitFor(new RegExp(`Allow commands starting with: touch ${scratch}/first$`), at);
+    at = await session.waitFor(
+      new RegExp(
+        `Allow this command \\(shorten it to allow every command starting with it\\): touch ${scratch}/first$`,
+      ),
+      at,
+    );
     session.type(`${'\x7f'.repeat(` ${scratch}/first`.length)}\r`); // keep just "touch"
     at = await session.waitFor(/policy file\? $/, at);
     session.type('s\r');
@@ -109,7 +114,10 @@ describe('agent CLI on a terminal', { skip: integrationSkip('pty', ptyMissingRea
     const session = open(['solve', 'make a directory']);
     let at = await session.waitFor(/ \/ always \/ no: $/);
     session.type('a\r');
-    at = await session.waitFor(/Allow commands starting with: mkdir -p \S+$/, at);
+    at = await session.waitFor(
+      /Allow this command \(shorten it to allow every command starting with it\): mkdir -p \S+$/,
+      at,
+    );
     session.type(`${'\x7f'.repeat(` ${scratch}/kept`.length)}\r`); // "mkdir -p"
     at = await session.waitFor(/policy file\? $/, at);
     session.type('f\r');

@@ -70,12 +70,16 @@ export class TerminalReviewer implements CommandReviewer {
           this.#output.write('A command with control characters cannot be allowed for later.\n');
           continue;
         }
+        // The command as suggested is allowed exactly; shortened, as a prefix of later commands.
+        const suggested = request.suggestedPrefix ?? request.command;
         const prefix = await this.#ask(
-          'Allow commands starting with: ',
+          'Allow this command (shorten it to allow every command starting with it): ',
           options.signal,
-          request.suggestedPrefix ?? request.command,
+          suggested,
         );
         if (prefix === undefined || prefix.trim() === '') continue;
+        const words = (text: string): string => text.trim().split(/\s+/).join(' ');
+        const exact = words(prefix) === words(suggested);
         const scope = await this.#ask(
           `Remember it for this ${c.bold('s')}ession or save it to the policy ${c.bold('f')}ile? `,
           options.signal,
@@ -83,7 +87,12 @@ export class TerminalReviewer implements CommandReviewer {
         if (scope === undefined) return { action: 'cancel', reason: 'the user cancelled the review' };
         return {
           action: 'approve',
-          remember: { prefix: prefix.trim(), scope: /^f/i.test(scope.trim()) ? 'policy-file' : 'session' },
+          remember: {
+            prefix: prefix.trim(),
+            match: exact ? 'exact' : 'prefix',
+            command: suggested,
+            scope: /^f/i.test(scope.trim()) ? 'policy-file' : 'session',
+          },
         };
       }
       if (word === 'e' || word === 'edit') {

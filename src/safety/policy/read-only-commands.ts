@@ -932,43 +932,45 @@ const gitCheck: Check = (segment, args) => {
   })(segment, args);
 };
 
+const HELM_GLOBAL: OptionSpec = {
+  shortValue: 'no',
+  shortFlags: 'aAqh',
+  longValue: [
+    '--namespace',
+    '--kube-context',
+    '--kubeconfig',
+    '--output',
+    '--revision',
+    '--max',
+    '--filter',
+    '--registry-config',
+    '--repository-config',
+    '--repository-cache',
+    '--burst-limit',
+    '--kube-apiserver',
+    '--kube-token',
+    '--kube-as-user',
+    '--version',
+  ],
+  longFlags: [
+    '--all-namespaces',
+    '--all',
+    '--debug',
+    '--short',
+    '--deployed',
+    '--failed',
+    '--pending',
+    '--uninstalled',
+    '--superseded',
+    '--date',
+    '--reverse',
+    '--show-desc',
+    '--help',
+  ],
+};
+
 const helmCheck = subcommands(
-  {
-    shortValue: 'no',
-    shortFlags: 'aAqh',
-    longValue: [
-      '--namespace',
-      '--kube-context',
-      '--kubeconfig',
-      '--output',
-      '--revision',
-      '--max',
-      '--filter',
-      '--registry-config',
-      '--repository-config',
-      '--repository-cache',
-      '--burst-limit',
-      '--kube-apiserver',
-      '--kube-token',
-      '--kube-as-user',
-      '--version',
-    ],
-    longFlags: [
-      '--all-namespaces',
-      '--all',
-      '--debug',
-      '--short',
-      '--deployed',
-      '--failed',
-      '--pending',
-      '--uninstalled',
-      '--superseded',
-      '--date',
-      '--reverse',
-      '--show-desc',
-      '--help',
-    ],
-  },
+  HELM_GLOBAL,
   Object.fromEntries(
     [
       'list',
@@ -993,6 +995,26 @@ const helmCheck = subcommands(
     ].map((verb) => [verb, true as const]),
   ),
 );
+
+/**
+ * How the CLIs with subcommands read their global options: the command model user rules are
+ * matched against (rule-patterns.ts), the same one this allowlist reads subcommands with.
+ */
+const CLI_OPTION_SPECS: Record<string, OptionSpec> = {
+  kubectl: KUBECTL_GLOBAL,
+  oc: KUBECTL_GLOBAL,
+  docker: DOCKER_GLOBAL,
+  podman: DOCKER_GLOBAL,
+  nerdctl: DOCKER_GLOBAL,
+  systemctl: SYSTEMCTL_SPEC,
+  git: GIT_GLOBAL,
+  helm: HELM_GLOBAL,
+};
+
+/** The option spec of a CLI with subcommands (`kubectl`, `docker`, `git`...), when the policy has one. */
+export function cliOptionSpec(program: string): OptionSpec | undefined {
+  return Object.hasOwn(CLI_OPTION_SPECS, program) ? CLI_OPTION_SPECS[program] : undefined;
+}
 
 const IP_READ_VERBS = ['show', 'list', 'lst', 'get', 'help'];
 const IP_CHANGE_VERBS = [
