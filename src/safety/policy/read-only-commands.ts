@@ -1011,6 +1011,14 @@ const CLI_OPTION_SPECS: Record<string, OptionSpec> = {
   helm: HELM_GLOBAL,
 };
 
+/**
+ * The programs the allowlist takes with any arguments: none of their options writes, changes
+ * state or loads the system (each is checked by a test that lists their options).
+ */
+export function programsWithAnyArguments(): string[] {
+  return Object.keys(READ_ONLY).filter((program) => READ_ONLY[program] === anyArgs);
+}
+
 /** The option spec of a CLI with subcommands (`kubectl`, `docker`, `git`...), when the policy has one. */
 export function cliOptionSpec(program: string): OptionSpec | undefined {
   return Object.hasOwn(CLI_OPTION_SPECS, program) ? CLI_OPTION_SPECS[program] : undefined;
@@ -1329,6 +1337,65 @@ const variableNameCheck: Check = (segment) =>
     ? 'a subscript in the variable name is evaluated as arithmetic, which can run commands'
     : undefined;
 
+const blkidCheck: Check = (_segment, args) => {
+  const found = findOption(args, ['--garbage-collect'], 'g', 'cosmtLUnuO');
+  if (found) return `${found} rewrites the blkid cache`;
+  for (let index = 0; index < args.length; index++) {
+    const cache = optionValueAt(args, index, {
+      long: '--cache-file',
+      short: 'c',
+      valueLetters: 'cosmtLUnuO',
+    });
+    if (cache !== undefined && !HARMLESS_OUTPUTS.has(cache)) return `-c ${cache} writes a blkid cache file`;
+  }
+  return undefined;
+};
+
+/** ping's short options that take a value. */
+const PING_VALUE_LETTERS = 'cFiIlmMpQsStTwW';
+
+/**
+ * ping reads, but some of its options load the network: a flood (`-f`), a preload burst (`-l`),
+ * intervals under the 0.2 s a normal user may use, large packets or very many of them.
+ */
+const pingCheck: Check = (_segment, args) => {
+  const flag = findOption(args, [], 'fl', PING_VALUE_LETTERS);
+  if (flag === '-f') return '-f floods the network';
+  if (flag === '-l') return '-l sends a burst of packets without waiting (preload)';
+  for (let index = 0; index < args.length; index++) {
+    const value = (short: string): number | undefined => {
+      const text = optionValueAt(args, index, { short, valueLetters: PING_VALUE_LETTERS });
+      return text === undefined ? undefined : Number(text);
+    };
+    const interval = value('i');
+    if (interval !== undefined && !(interval >= 0.2))
+      return `-i ${interval} sends faster than 5 packets a second`;
+    const size = value('s');
+    if (size !== undefined && !(size <= 1472)) return `-s ${size} sends packets larger than one frame`;
+    const count = value('c');
+    if (count !== undefined && !(count <= 1000)) return `-c ${count} sends more than 1000 packets`;
+  }
+  return undefined;
+};
+
+/** ntpq's queries; anything else (`:config`, `writevar`, `keyid`...) changes the server or needs its keys. */
+const NTPQ_READS =
+  /^(?:p|pe|peers|lpeers|opeers|lopeers|as|associations|lassociations|passociations|lpassociations|rv|readvar|rl|readlist|cv|clockvar|cl|clocklist|mrv|mreadvar|mrl|mreadlist|sysinfo|sysstats|iostats|kerninfo|monstats|mrulist|ifstats|reslist|timerstats|authinfo|apeers|version|help|\?|host|hostnames|raw|cooked|debug|delay|timeout|ntpversion|showvars|pstats|pstatus)$/;
+
+const ntpqCheck: Check = (segment, args) => {
+  if (segment.pipedInput || segment.stdinText !== undefined)
+    return 'ntpq reads commands from its input, which can change the server';
+  for (let index = 0; index < args.length; index++) {
+    const query = optionValueAt(args, index, { long: '--command', short: 'c', valueLetters: 'cka' });
+    if (query === undefined) continue;
+    for (const part of query.split(';')) {
+      const verb = part.trim().split(/\s+/)[0] ?? '';
+      if (verb !== '' && !NTPQ_READS.test(verb)) return `ntpq ${verb} is not a query`;
+    }
+  }
+  return undefined;
+};
+
 const READ_ONLY: Record<string, Check> = {
   gzip: (_segment, args) =>
     args.some((word) => /^(?:-l|--list|-t|--test)$/.test(word.text)) &&
@@ -1341,7 +1408,7 @@ const READ_ONLY: Record<string, Check> = {
       : 'only listing or testing an archive (gzip -l, -t) is read-only',
   readelf: anyArgs,
   objdump: anyArgs,
-  nm: anyArgs,
+  nm: without(['--plugin'], '', 'loads a plugin library (runs its code)'),
   fuser: without(['--kill', '--signal'], 'kM', 'kills processes'),
   tcpdump: without(
     [],
@@ -1415,7 +1482,12 @@ const READ_ONLY: Record<string, Check> = {
   zcat: anyArgs,
   bzcat: anyArgs,
   xzcat: anyArgs,
-  zstdcat: anyArgs,
+  zstdcat: without(
+    ['--output-dir-flat', '--output-dir-mirror', '--rm', '--patch-from'],
+    'o',
+    'writes or removes files (zstdcat is zstd)',
+    'oDC',
+  ),
   rg: without(['--pre', '--search-zip'], 'z', 'runs a preprocessor program'),
   strings: anyArgs,
   od: anyArgs,
@@ -1491,7 +1563,7 @@ const READ_ONLY: Record<string, Check> = {
   lsusb: anyArgs,
   lsmod: anyArgs,
   lsblk: anyArgs,
-  blkid: anyArgs,
+  blkid: blkidCheck,
   findmnt: anyArgs,
   lsof: anyArgs,
   lslocks: anyArgs,
@@ -1507,9 +1579,14 @@ const READ_ONLY: Record<string, Check> = {
   iotop: anyArgs,
   ss: without(['--kill'], 'K', 'kills sockets'),
   netstat: anyArgs,
-  ping: anyArgs,
-  ping6: anyArgs,
-  arping: anyArgs,
+  ping: pingCheck,
+  ping6: pingCheck,
+  arping: without(
+    ['--unsolicited'],
+    'UAs',
+    "sends unsolicited ARP or a spoofed sender, rewriting the neighbours' ARP caches",
+    'cwIiSTt',
+  ),
   traceroute: anyArgs,
   traceroute6: anyArgs,
   tracepath: anyArgs,
@@ -2400,7 +2477,7 @@ const READ_ONLY: Record<string, Check> = {
       ? undefined
       : 'ssh-add changes the agent',
   nsupdate: () => 'changes DNS',
-  ntpq: anyArgs,
+  ntpq: ntpqCheck,
   chronyc: (_segment, args) =>
     [
       'tracking',
