@@ -76,7 +76,12 @@ describe('red team, SQL policy: against a real server (finding 20)', { skip }, (
       // Run it only where the guard would: a command the policy lets through must be harmless.
       if (decision.action === 'allow') await runtime.run(command);
       const check = await runtime.run("select to_regclass('victim') is not null as present");
-      assert.match(check.stdout, /\bt\b/, 'the table was dropped by a command the read-only profile allowed');
+      // The runtime prints booleans as true/false (psql would print t/f).
+      assert.match(
+        check.stdout,
+        /\b(?:t|true)\b/,
+        'the table was dropped by a command the read-only profile allowed',
+      );
     } finally {
       await runtime.disconnect();
     }

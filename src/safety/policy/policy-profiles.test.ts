@@ -382,6 +382,45 @@ describe('the red-team findings (issue 10, B.12-24)', () => {
     );
   });
 
+  it('ask-destructive SQL asks for server-changing function families and safety settings (finding 22)', async () => {
+    await assertAsks(
+      'ask-destructive',
+      [
+        "select pg_notify('jobs', 'x')",
+        'select lo_creat(-1)',
+        'select lo_truncate64(0, 0)',
+        'select lowrite(0, x)',
+        'select pg_stat_reset_single_function_counters(1)',
+        'select pg_try_advisory_xact_lock_shared(1)',
+        "select pg_copy_logical_replication_slot('a', 'b')",
+        "select pg_replication_origin_create('x')",
+        'select pg_wal_replay_resume()',
+        'select pg_log_backend_memory_contexts(pg_backend_pid())',
+        'set local default_transaction_read_only = off',
+        'set session session_replication_role = replica',
+        'set row_security = off',
+        'reset all',
+        'begin read write',
+        'start transaction isolation level serializable, read write',
+        'set session characteristics as transaction read write',
+        "comment on table payments is ''",
+        'set role postgres',
+      ],
+      SQL,
+    );
+    await assertAllows(
+      'ask-destructive',
+      [
+        'select lo_get(16401)',
+        'select comment from tickets',
+        'begin',
+        'set statement_timeout = 0',
+        "select pg_replication_origin_progress('x', true)",
+      ],
+      SQL,
+    );
+  });
+
   it('asks for psql and mysql options that write files, run commands or SQL', async () => {
     await assertAsks('read-only', [
       "psql -c 'select 1' -o '|touch /srv/p'",

@@ -257,6 +257,7 @@ const DESTRUCTIVE = new Set([
   'IMPORT',
   'UNINSTALL',
   'INSTALL',
+  'COMMENT',
 ]);
 /** Functions that change the server while looking like a read (`SELECT pg_terminate_backend(...)`). */
 const SIDE_EFFECT_FUNCTIONS = new Set([
@@ -303,6 +304,36 @@ const SIDE_EFFECT_FUNCTIONS = new Set([
   'QUERY_TO_XML',
   'TXID_CURRENT',
 ]);
+/**
+ * Families of server functions that change state, whatever their exact name: the large-object
+ * writers (`lo_creat`, `lo_truncate64`...), every statistics reset, advisory locks (the `try`
+ * forms too), replication slots and origins, backup and WAL control, notifications, and the
+ * functions that make a backend log or signal.
+ */
+const SIDE_EFFECT_FUNCTION_FAMILIES =
+  /^(?:LO_(?!GET$|OPEN$|LSEEK|TELL|READ$|CLOSE$)[A-Z0-9_]+|LOREAD|LOWRITE|PG_STAT[A-Z_]*_RESET[A-Z_]*|PG_[A-Z_]*_RESET|PG_(?:TRY_)?ADVISORY_(?:XACT_)?LOCK(?:_SHARED)?|PG_ADVISORY_UNLOCK[A-Z_]*|PG_[A-Z_]*REPLICATION_SLOT[A-Z_]*|PG_REPLICATION_ORIGIN_(?!PROGRESS$|SESSION_PROGRESS$|OID$)[A-Z_]+|PG_(?:START|STOP)_BACKUP|PG_BACKUP_(?:START|STOP)|PG_WAL_REPLAY_(?:PAUSE|RESUME)|PG_NOTIFY|PG_LOG_BACKEND_MEMORY_CONTEXTS|PG_SIGNAL_BACKEND|PG_IMPORT_SYSTEM_COLLATIONS|PG_EXPORT_SNAPSHOT|PG_LOGICAL_SLOT_(?:GET|PEEK)_[A-Z_]+|PG_SEQUENCE_[A-Z_]*SET[A-Z_]*)$/;
+
+/** Settings that turn off a safety net (read-only transactions, triggers, row security) or change whose rights apply. */
+const SAFETY_SETTINGS = new Set([
+  'DEFAULT_TRANSACTION_READ_ONLY',
+  'TRANSACTION_READ_ONLY',
+  'SESSION_REPLICATION_ROLE',
+  'ROW_SECURITY',
+  'ROLE',
+  'SESSION_AUTHORIZATION',
+  'AUTHORIZATION',
+  'SQL_SAFE_UPDATES',
+  'SQL_LOG_BIN',
+  'READ_ONLY',
+  'SUPER_READ_ONLY',
+  'FOREIGN_KEY_CHECKS',
+]);
+
+/** A function that changes the server (listed, or of a family that does). */
+function changesServer(name: string): boolean {
+  return SIDE_EFFECT_FUNCTIONS.has(name) || SIDE_EFFECT_FUNCTION_FAMILIES.test(name);
+}
+
 /**
  * Functions the read-only profile lets a query call: aggregates, window, string, math, date,
  * JSON and array functions, casts, and the server's information functions. Any other function
@@ -398,7 +429,7 @@ export function sqlStatementProblem(statement: SqlStatement, profile: SqlProfile
     return `psql ${first} runs shell commands, reads or writes files, or runs more SQL the policy cannot see`;
   }
   const functions = statement.words.filter(
-    (word, index) => statement.words[index + 1] === '(' && SIDE_EFFECT_FUNCTIONS.has(word),
+    (word, index) => statement.words[index + 1] === '(' && changesServer(word),
   );
   if (
     functions.length > 0 &&
@@ -441,6 +472,20 @@ export function sqlStatementProblem(statement: SqlStatement, profile: SqlProfile
     )
       return 'SET ROLE / SESSION AUTHORIZATION changes the rights later statements run with';
     if (first === 'REFRESH' || first === 'CHECKPOINT') return `${first} rewrites data or loads the server`;
+    if (
+      (TRANSACTION.has(first) || first === 'SET') &&
+      statement.words.includes('READ') &&
+      statement.words.includes('WRITE')
+    )
+      return 'READ WRITE turns off a read-only transaction the server may enforce';
+    if (first === 'SET' || first === 'RESET') {
+      const at = ['SESSION', 'LOCAL', 'GLOBAL', '@@SESSION', '@@GLOBAL'].includes(statement.words[1] ?? '')
+        ? 2
+        : 1;
+      const name = (statement.words[at] ?? '').replace(/^@@(?:SESSION\.|GLOBAL\.)?/, '');
+      if (SAFETY_SETTINGS.has(name) || (first === 'RESET' && name === 'ALL'))
+        return `${first} ${name.toLowerCase()} can turn off a safety setting or change the rights later statements run with`;
+    }
     return undefined;
   }
   if (TRANSACTION.has(first))
