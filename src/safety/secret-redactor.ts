@@ -147,6 +147,23 @@ function endsInsideSecret(lastLine: string): boolean {
 const PARTIAL_TOKEN_AT_END =
   /(^|[^A-Za-z0-9_])((?:AKIA|ASIA)[A-Z0-9]{0,15}|eyJ[A-Za-z0-9_.-]{0,8192}|gh[pousr]_\w{0,255}|github_pat_\w{0,255}|gl(?:pat|dt|rt|ptt)-[\w-]{0,255}|xox[abposr]-[\w-]{0,255}|sk-[\w-]{3,255}|AIza[\w-]{0,40}|npm_\w{0,40}|hv[sb]\.[\w-]{0,255}|LS0tLS1CRUdJTi[A-Za-z0-9+/=]{0,65536})$/;
 
+/** A run of token characters at the start of a tail, or the end of a head. */
+const TOKEN_PIECE_AT_START = /^[A-Za-z0-9_+/=.~-]{16,4096}(?![^\s"',;:)\]}])/;
+const TOKEN_PIECE_AT_END = /(?:^|[\s"'=:,;(])([A-Za-z0-9_+/=.~-]{16,300})$/;
+
+/**
+ * Whether a cut run reads like part of a token: letters and digits mixed, upper and lower case or
+ * long, and not a word, a path, a number, a hex digest or a UUID (those stay readable).
+ */
+function looksLikeTokenPiece(piece: string): boolean {
+  if (/^[0-9a-f-]+$/i.test(piece) || /^[\d.,:-]+$/.test(piece)) return false;
+  if (piece.includes('/') && /^[\w./-]+$/.test(piece) && !/[A-Z].*\d|\d.*[A-Z]/.test(piece)) return false;
+  const digits = (piece.match(/\d/g) ?? []).length;
+  const upper = (piece.match(/[A-Z]/g) ?? []).length;
+  const lower = (piece.match(/[a-z]/g) ?? []).length;
+  return digits >= 2 && upper >= 2 && lower >= 2;
+}
+
 /** Masks both sides of a cut: a token whose start ends the head, and the rest of a secret starting the tail. */
 export function joinAtCut(input: { head: Redaction; tail: Redaction; notice: string }): Redaction {
   let count = input.head.count + input.tail.count;
@@ -163,6 +180,22 @@ export function joinAtCut(input: { head: Redaction; tail: Redaction; notice: str
   if (fragment && endsInsideSecret(lastLine) && !MASKED.test(tailText)) {
     tailText = mask('cut-secret') + tailText.slice(fragment[0].length);
     count++;
+  } else if (!MASKED.test(tailText)) {
+    // The tail may start inside a token whose start (and prefix) fell into the omitted middle:
+    // a run that looks like the rest of one is masked (finding 27).
+    const piece = TOKEN_PIECE_AT_START.exec(tailText);
+    if (piece && looksLikeTokenPiece(piece[0])) {
+      tailText = mask('cut-secret') + tailText.slice(piece[0].length);
+      count++;
+    }
+  }
+  // Likewise a head that ends inside a long token of a format not known by its prefix.
+  if (!partial) {
+    const piece = TOKEN_PIECE_AT_END.exec(headText.slice(-300));
+    if (piece && looksLikeTokenPiece(piece[1]!)) {
+      headText = headText.slice(0, headText.length - piece[1]!.length) + mask('cut-secret');
+      count++;
+    }
   }
   return { text: headText + input.notice + tailText, count };
 }

@@ -19,9 +19,12 @@ export function mask(kind: string): string {
 /** Text that is already a mask. */
 export const MASKED = /^\[REDACTED:[^\]]*\]/;
 
-/** Values that are placeholders or references, not secrets: leave them readable. */
+/**
+ * Values that are placeholders or references, not secrets: leave them readable. `18 bytes` is
+ * the size `kubectl describe secret` shows in place of a value.
+ */
 const PLACEHOLDER =
-  /^(?:|""|''|null|nil|none|<none>|~|true|false|\*+|x{3,}|X{3,}|redacted|changeme|<[^>]*>|\$\{[^}]*\}|\$[A-Za-z_][A-Za-z0-9_]*|\{\{[^}]*\}\}|\[REDACTED:.*)$/i;
+  /^(?:|""|''|null|nil|none|<none>|~|true|false|\d{1,9} bytes|\*+|x{3,}|X{3,}|redacted|changeme|<[^>]*>|\$\{[^}]*\}|\$[A-Za-z_][A-Za-z0-9_]*|\{\{[^}]*\}\}|\[REDACTED:.*)$/i;
 /** A longer value is never a placeholder. */
 const MAX_PLACEHOLDER_CHARS = 256;
 

@@ -28,9 +28,32 @@ import { isSecretNameCached } from './secret-names.js';
  * than two of fewer). Every secret name holds one of `NAME_HINTS` (keep in step with
  * `isSecretName`); `OTHER_HINTS` start a command, a URL or a format.
  */
-const NAME_HINTS = /pass|pwd|secret|token|key|cred|cookie|dsn|auth|sig|conn|database_url|encrypt/gi;
+const NAME_HINTS = /pass|pwd|secret|token|key|cred|cookie|dsn|auth|sig|conn|database_url|encrypt|psk/gi;
 const OTHER_HINTS =
   /bearer|basic|mysql|mariadb|mongo|sqlcmd|redis-cli|login|identified|rabbitmqctl|:(?:\/\/|\$|aa)|code=|\s--?u/gi;
+/**
+ * More commands (lower case, as they are typed) and ipsec.secrets keywords, and foreign words
+ * for "password", each in a regex of its own: one regex of many alternatives is much slower.
+ */
+const TOOL_HINTS =
+  /ldap|ipmitool|smbclient|rpcclient|snmp|zip|sudo|kinit|-stdin|: (?:PSK|XAUTH|EAP|NTLM|RSA|ECDSA|P12|PIN)[ \t]/g;
+const FOREIGN_HINTS =
+  /kennwort|contrase|senha|wachtwoord|salasana|has[lł]o|heslo|jelsz|sifre|losenord|adgangskode/gi;
+/** Foreign words for "password" that hold no ASCII hint of `NAME_HINTS`. */
+const FOREIGN_NAME_HINTS = new Set([
+  'kennwort',
+  'contrase',
+  'senha',
+  'wachtwoord',
+  'salasana',
+  'haslo',
+  'hasło',
+  'heslo',
+  'jelsz',
+  'sifre',
+  'losenord',
+  'adgangskode',
+]);
 
 /** The longest name looked at, plus room for a `--` or `-D` in front. */
 const MAX_NAME_CHARS = 128;
@@ -85,7 +108,7 @@ const AUTHORIZATION_VALUE =
   /(?:["']?[ \t]*[:=][ \t]*["']?|[ \t]+["']?(?=(?:Bearer|Basic|Token|Bot|Digest|Negotiate|AWS4-HMAC-SHA256)[ \t]))(?:(?:Bearer|Basic|Token|Bot|Digest|Negotiate|AWS4-HMAC-SHA256)[ \t]+)?([^\s"',;]{1,4096})/diy;
 /** `--password x`, `--db-password=x`, `-storepass x`, `-passin pass:x`. */
 const FLAG_NAME =
-  /^--?(?:[A-Za-z0-9]+-){0,4}(?:password|passwd|pass|passphrase|token|secret|api-key|apikey|access-key|secret-key|client-secret|auth-token|auth|bearer|oauth2-bearer|storepass|keypass|srcstorepass|deststorepass|passin|passout)$/i;
+  /^--?(?:[A-Za-z0-9]+-){0,4}(?:password|passwd|pass|passphrase|token|secret|api-key|apikey|access-key|secret-key|client-secret|auth-token|auth|bearer|oauth2-bearer|storepass|keypass|srcstorepass|deststorepass|passin|passout|requirepass|masterauth|rpcpassword|passwd|psk|pre-shared-key|community)$/i;
 const FLAG_VALUE = new RegExp(String.raw`(?:=|[ \t]+)(${QUOTED_OR_BARE})`, 'dy');
 /** Values of openssl's `-passin` that name where the password is, not the password. */
 const PASSWORD_SOURCE = /^["']?(?:env|file|fd|stdin)(?::|["']?$)/;
@@ -123,6 +146,41 @@ const SHADOW_HASH = /(\$[0-9a-z]{1,4}\$[^:\n]{1,1024})(?=:)/dy;
 /** Telegram bot tokens: `123456789:AA...`. */
 const TELEGRAM_DIGITS = /\d{8,10}$/;
 const TELEGRAM_REST = /:AA[A-Za-z0-9_-]{33}(?![A-Za-z0-9_-])/y;
+/** A table row: `DB_PASSWORD<TAB>x` (`env | column`, psql unaligned), psql expanded `password | x`. */
+const TAB_VALUE = /\t+([^\s][^\t\n]{0,8191}?)(?=[ \t]*(?:\r?\n|\t|$))/dy;
+const PIPE_VALUE = /[ \t]*\|[ \t]+([^\s|][^\n|]{0,8191}?)(?=[ \t]*(?:\r?\n|\||$))/dy;
+/** A secret keyword before a quoted value: `PSK "x"`, `requirepass "x"`, `password 'x'`. */
+const KEYWORD_QUOTED_VALUE = /[ \t]+("[^"\n]{1,4096}"|'[^'\n]{1,4096}')/dy;
+/** redis-cli replies: `1) "requirepass"` then `2) "x"` (CONFIG GET, HGETALL). */
+const REDIS_REPLY_BEFORE = /(?:^|\n)[ \t]*\d{1,6}\)[ \t]+"$/;
+const REDIS_REPLY_VALUE = /"[ \t]*\r?\n[ \t]*\d{1,6}\)[ \t]+"((?:[^"\\\n]|\\.){1,8192})"/dy;
+/** ... and without a terminal (what opsmate sees): `requirepass` alone on a line, then the value. */
+const RAW_REPLY_VALUE = /\r?\n([^\n]{1,8192})/dy;
+/** ipsec.secrets: `: PSK "x"`, `: XAUTH user "x"`, `: RSA key.pem "passphrase"`. */
+const IPSEC_SECRET =
+  /:[ \t]+(?:PSK|XAUTH(?:[ \t]+\S{1,256})?|EAP(?:[ \t]+\S{1,256})?|NTLM(?:[ \t]+\S{1,256})?|(?:RSA|ECDSA|P12|PIN)[ \t]+\S{1,1024})[ \t]+("[^"\n]{1,1024}"|0s[A-Za-z0-9+/=]{4,4096}|0x[0-9A-Fa-f]{4,4096})/diy;
+/** A program's own message on a line of its own: `passwd: password updated successfully`. */
+const PROGRAM_MESSAGE_NAME = /^(?:[a-z]{0,8}passwd|passwd)$/;
+/** What a program says, or nsswitch.conf's sources: several words, or only source names. */
+const MESSAGE_VALUE =
+  /^(?:[^\s"']+[ \t]+\S.*|(?:files|systemd|compat|ldap|nis|nisplus|sss|db|dns|winbind|mymachines|myhostname|resolve|altfiles|cache|extrausers|\[[^\]]*\])(?:[ \t]+\S+)*)$/;
+/** `echo PW | sudo -S`, `printf '%s\n' PW | docker login --password-stdin`: the value piped in. */
+const PIPED_VALUE =
+  /(?:^|[\s;&|(])(?:echo|printf)(?:[ \t]+-[neE]{1,3})*(?:[ \t]+(?:'%s(?:\\n)?'|"%s(?:\\n)?"))?[ \t]+("[^"\n]{1,1024}"|'[^'\n]{1,1024}'|[^\s|;&'"]{1,1024})[ \t]*\|[ \t]*$/d;
+/** Escaped JSON in a JSON string or a log line: `{\"password\":\"x\"}`, any level of escaping. */
+const escapedValues = new Map<number, RegExp>();
+function escapedValue(backslashes: number): RegExp {
+  let regex = escapedValues.get(backslashes);
+  if (!regex) {
+    const escape = String.raw`\\`.repeat(backslashes);
+    regex = new RegExp(
+      String.raw`${escape}"[ \t]*:[ \t]*(?:${escape}"((?:(?!${escape}").){1,8192}?)${escape}"|([^\s,}\]\\"]{1,4096}))`,
+      'dy',
+    );
+    escapedValues.set(backslashes, regex);
+  }
+  return regex;
+}
 
 /** Command-line tools whose password follows an option, and where that option is found. */
 const PASSWORD_OPTIONS: Record<string, { names: RegExp; option: RegExp; value: RegExp }> = {
@@ -151,6 +209,36 @@ const PASSWORD_OPTIONS: Record<string, { names: RegExp; option: RegExp; value: R
     names: /^sshpass$/,
     option: /[ \t]-p(?=[ \t]*\S)/g,
     value: /[ \t]*('[^'\n]{0,1024}'|"[^"\n]{0,1024}"|\S{1,1024})/dy,
+  },
+  // `ldapsearch -D cn=admin -w x`, `ldapmodify -w x`.
+  ldap: {
+    names: /^ldap(?:search|modify|add|delete|whoami|passwd|compare|modrdn|exop|url|vi)$/,
+    option: /[ \t]-w(?=[ \t]*\S)/g,
+    value: /[ \t]*('[^'\n]{0,1024}'|"[^"\n]{0,1024}"|[^\s'"-][^\s'"]{0,1023})/dy,
+  },
+  // `ipmitool -I lanplus -H bmc -U admin -P x`.
+  ipmitool: {
+    names: /^ipmitool$/,
+    option: /[ \t]-P(?=[ \t]*\S)/g,
+    value: /[ \t]*('[^'\n]{0,1024}'|"[^"\n]{0,1024}"|[^\s'"-][^\s'"]{0,1023})/dy,
+  },
+  // `smbclient //h/s -U user%x`, `rpcclient -U 'dom\user%x'`: the password follows `%`.
+  smbclient: {
+    names: /^(?:smbclient|rpcclient|smbcacls|smbget|net|winexe|smbmap|cifs)$/,
+    option: /[ \t](?:-U|--user)(?=[ \t=]*\S)/g,
+    value: /[ \t=]*["']?[^\s%'"]{1,256}%([^\s'"]{1,1024})/dy,
+  },
+  // `snmpwalk -v2c -c community host`, v3 `-A authpass -X privpass`.
+  snmp: {
+    names: /^snmp(?:walk|bulkwalk|get|getnext|bulkget|set|table|trap|inform|status|netstat|df|delta|check)$/,
+    option: /[ \t]-[cAX](?=[ \t]*\S)/g,
+    value: /[ \t]*('[^'\n]{0,1024}'|"[^"\n]{0,1024}"|[^\s'"-][^\s'"]{0,1023})/dy,
+  },
+  // `zip -P x a.zip`, `unzip -P x a.zip`.
+  zip: {
+    names: /^(?:zip|unzip|zipcloak)$/,
+    option: /[ \t]-P(?=[ \t]*\S)/g,
+    value: /[ \t]*('[^'\n]{0,1024}'|"[^"\n]{0,1024}"|[^\s'"-][^\s'"]{0,1023})/dy,
   },
   // `docker login -p x`, `podman login --password=x`, `oc login -p x`, `cf login -p x`.
   login: {
@@ -212,7 +300,39 @@ class NamedValueScan {
  */
 export function* findNamedValues(scan: MaskScan, already: MaskSpan[]): Progress {
   yield* nameHints(new NamedValueScan(scan), already);
-  yield* otherHints(new NamedValueScan(scan), already);
+  yield* otherHints(new NamedValueScan(scan), already, OTHER_HINTS);
+  yield* otherHints(new NamedValueScan(scan), already, TOOL_HINTS);
+  yield* otherHints(new NamedValueScan(scan), already, FOREIGN_HINTS);
+  if (NON_ASCII.test(scan.text)) yield* unicodeNames(new NamedValueScan(scan));
+}
+
+const NON_ASCII = /[^\x00-\x7f]/;
+/** "Password", "secret" and "token" in other scripts and languages, for names not in ASCII (`пароль:`). */
+const UNICODE_HINTS =
+  /пароль|парол|passwort|contraseña|senha|wachtwoord|lösenord|hasło|jelszó|şifre|κωδικ|συνθηματικ|סיסמ|كلمة.?المرور|密码|密碼|口令|パスワード|비밀번호|암호|токен|секрет|mật.?khẩu|รหัสผ่าน|पासवर्ड|лозинк|гасло/giu;
+const UNICODE_NAME_CHAR = /[\p{L}\p{N}\p{M}_.-]/u;
+/** After such a name: `:`, `=`, a full-width colon, `=>` or a tab, then the value. */
+const UNICODE_VALUE =
+  /["']?(?:[ \t]*(?:[:=：]|=>)[ \t]*|\t+)("[^"\n]{1,4096}"|'[^'\n]{1,4096}'|[^\s,;}\]"']{1,4096})/dy;
+
+/** Names written in other scripts: the name around each hint, then a separator and the value. */
+function* unicodeNames(state: NamedValueScan): Progress {
+  const text = state.text;
+  UNICODE_HINTS.lastIndex = 0;
+  let yieldAt = YIELD_EVERY_CHARS;
+  let hit: RegExpExecArray | null;
+  while ((hit = UNICODE_HINTS.exec(text)) !== null) {
+    let end = hit.index + hit[0].length;
+    while (end < text.length && end - hit.index < MAX_NAME_CHARS && UNICODE_NAME_CHAR.test(text[end]!)) end++;
+    if (end >= state.seenUntil) state.value(UNICODE_VALUE, end, 'secret-value');
+    UNICODE_HINTS.lastIndex = Math.max(end, state.seenUntil);
+    if (UNICODE_HINTS.lastIndex >= yieldAt) {
+      yieldAt = UNICODE_HINTS.lastIndex + YIELD_EVERY_CHARS;
+      const next = UNICODE_HINTS.lastIndex;
+      yield;
+      UNICODE_HINTS.lastIndex = next;
+    }
+  }
 }
 
 /**
@@ -261,35 +381,35 @@ function nameHintsUntil(state: NamedValueScan, skip: SkipSpans, until: number): 
 }
 
 /** URLs, commands and formats. */
-function* otherHints(state: NamedValueScan, already: MaskSpan[]): Progress {
+function* otherHints(state: NamedValueScan, already: MaskSpan[], hints: RegExp): Progress {
   const text = state.text;
   const skip = new SkipSpans(already);
   let yieldAt = YIELD_EVERY_CHARS;
-  OTHER_HINTS.lastIndex = 0;
+  hints.lastIndex = 0;
   // The regex finds `-u` after a space; at the very start of the text there is none.
-  if (/^--?u/.test(text)) onLiteral(state, text.startsWith('--') ? '--u' : '-u', 0);
+  if (hints === OTHER_HINTS && /^--?u/.test(text)) onLiteral(state, text.startsWith('--') ? '--u' : '-u', 0);
   let hit: RegExpExecArray | null;
-  while ((hit = OTHER_HINTS.exec(text)) !== null) {
+  while ((hit = hints.exec(text)) !== null) {
     const at = hit.index;
-    const resume = OTHER_HINTS.lastIndex;
+    const resume = hints.lastIndex;
     if (at < state.seenUntil) {
-      OTHER_HINTS.lastIndex = state.seenUntil;
+      hints.lastIndex = state.seenUntil;
       continue;
     }
     const skipTo = skip.coveringEnd(at);
     if (skipTo >= 0) {
-      OTHER_HINTS.lastIndex = skipTo;
+      hints.lastIndex = skipTo;
       continue;
     }
     const literal = hit[0].toLowerCase();
     if (literal.length >= 3 && isSpace(literal.charCodeAt(0))) onLiteral(state, literal.slice(1), at + 1);
     else onLiteral(state, literal, at);
-    OTHER_HINTS.lastIndex = Math.max(resume, state.seenUntil);
-    if (OTHER_HINTS.lastIndex >= yieldAt) {
-      yieldAt = OTHER_HINTS.lastIndex + YIELD_EVERY_CHARS;
-      const next = OTHER_HINTS.lastIndex;
+    hints.lastIndex = Math.max(resume, state.seenUntil);
+    if (hints.lastIndex >= yieldAt) {
+      yieldAt = hints.lastIndex + YIELD_EVERY_CHARS;
+      const next = hints.lastIndex;
       yield;
-      OTHER_HINTS.lastIndex = next;
+      hints.lastIndex = next;
     }
   }
 }
@@ -376,12 +496,32 @@ function onLiteral(state: NamedValueScan, literal: string, at: number): void {
     case 'sqlcmd':
     case 'redis-cli':
     case 'login':
+    case 'ldap':
+    case 'ipmitool':
+    case 'snmp':
       passwordOption(state, literal, at);
       return;
+    case 'zip':
+      passwordOption(state, literal, text.startsWith('unzip', at - 2) ? at - 2 : at);
+      return;
+    case 'smbclient':
+    case 'rpcclient':
+      passwordOption(state, 'smbclient', at);
+      return;
+    case 'sudo':
+    case 'kinit':
+    case '-stdin':
+      pipedSecret(state, literal, at);
+      return;
   }
+  if (literal.startsWith(':')) {
+    state.value(IPSEC_SECRET, at, 'ipsec-secret');
+    return;
+  }
+  if (FOREIGN_NAME_HINTS.has(literal) && at >= state.runDoneUntil) onNameRun(state, at, literal.length);
 }
 
-/** `mysql ... -pX`, `redis-cli ... -a X`: the first such option after the command, before it ends. */
+/** `mysql ... -pX`, `redis-cli ... -a X`, `snmpget -A x -X y`: such options after the command, before it ends. */
 function passwordOption(state: NamedValueScan, literal: string, at: number): void {
   const text = state.text;
   let end = at + literal.length;
@@ -397,8 +537,36 @@ function passwordOption(state: NamedValueScan, literal: string, at: number): voi
   for (;;) {
     const found = option.next(from);
     if (found < 0 || found - end > MAX_OPTION_DISTANCE || (stop >= 0 && stop < found)) return;
-    if (state.value(spec.value, found + option.length, 'password-flag')) return;
-    from = found + 1;
+    // Every such option of the command (`snmpget -A auth -X priv`).
+    const match = state.value(spec.value, found + option.length, 'password-flag');
+    from = match ? Math.max(found + 1, state.seenUntil) : found + 1;
+  }
+}
+
+/**
+ * A password piped into a program that reads it from stdin: `echo PW | sudo -S ...`,
+ * `printf PW | docker login --password-stdin`, `echo PW | passwd --stdin bob`, `echo PW | kinit`.
+ */
+function pipedSecret(state: NamedValueScan, literal: string, at: number): void {
+  const text = state.text;
+  if (isNameChar(state.code(at - 1)) && literal !== '-stdin') return;
+  const { start: lineStart, end: lineEnd } = state.lines.around(at);
+  if (literal === 'sudo') {
+    // sudo reads a password from stdin only with -S (alone or in a group) or --stdin.
+    const rest = text.slice(at + 4, Math.min(lineEnd, at + 4 + MAX_OPTION_DISTANCE));
+    const command = rest.slice(0, (rest.search(/[|;&]/) + 1 || rest.length + 1) - 1);
+    if (!/[ \t](?:-[A-Za-z]*S[A-Za-z]*|--stdin)(?=[ \t]|$)/.test(command)) return;
+  } else if (literal === '-stdin') {
+    if (!/(?:^|[ \t])-$|--password$/.test(text.slice(Math.max(lineStart, at - 11), at))) return;
+  } else if (isNameChar(state.code(at + literal.length))) return;
+  // The command starts after the last `|` before it on its line.
+  const pipe = text.lastIndexOf('|', at);
+  if (pipe < lineStart || at - pipe > MAX_OPTION_DISTANCE) return;
+  const from = Math.max(lineStart, pipe - 1100);
+  const match = PIPED_VALUE.exec(text.slice(from, pipe + 1));
+  const where = match?.indices?.[1];
+  if (where) {
+    state.scan.addValue(from + where[0], from + where[1], 'password-stdin');
   }
 }
 
@@ -517,7 +685,12 @@ function onName(state: NamedValueScan, name: string, start: number, end: number)
   }
   if (kind & DOCKER_AUTH && before === 34 && after === 34)
     state.value(JSON_STRING_VALUE, end, 'secret-value');
-  if (kind & DIRECTIVE && linePrefixIsBlank(state, start)) state.value(NETRC_VALUE, end, 'secret-value');
+  if (kind & DIRECTIVE && linePrefixIsBlank(state, start)) {
+    state.value(NETRC_VALUE, end, 'secret-value');
+    // redis-cli CONFIG GET without a terminal: the name on one line, the value on the next.
+    if (after === 10 || after === 13)
+      state.value(RAW_REPLY_VALUE, end + (after === 13 ? 1 : 0), 'secret-value');
+  }
   if (
     kind & NETRC_WORD &&
     (after === 32 || after === 9) &&
@@ -532,7 +705,27 @@ function onName(state: NamedValueScan, name: string, start: number, end: number)
   }
   if (kind & PASSWORD_WORD && (after === 32 || after === 9))
     state.value(SQL_PASSWORD_VALUE, end, 'sql-password');
+  if (!secret && !(kind & DIRECTIVE)) return;
+  if (before === 34 && after === 34 && REDIS_REPLY_BEFORE.test(text.slice(Math.max(0, start - 16), start)))
+    state.value(REDIS_REPLY_VALUE, end, 'secret-value');
   if (!secret) return;
+  // Escaped JSON (`{\"password\":\"x\"}` in a JSON string or a log line), any level.
+  if (before === 34 && state.code(start - 2) === 92) {
+    let backslashes = 0;
+    while (backslashes < 16 && state.code(start - 2 - backslashes) === 92) backslashes++;
+    const match = matchAt(escapedValue(backslashes), text, end);
+    const where = match?.indices?.[1] ?? match?.indices?.[2];
+    if (match && where) {
+      state.scan.addValue(where[0], where[1], 'secret-value');
+      state.seenUntil = Math.max(state.seenUntil, where[1]);
+    }
+  }
+  if ((after === 9 || after === 32 || after === 124) && linePrefixIsTableStart(state, start)) {
+    // A table row: `DB_PASSWORD<TAB>x`, psql's expanded display `password | x`.
+    if (after === 9) state.value(TAB_VALUE, end, 'secret-value');
+    else state.value(PIPE_VALUE, end, 'secret-value');
+  }
+  if (after === 32 || after === 9) state.value(KEYWORD_QUOTED_VALUE, end, 'secret-value');
 
   if (after === 61 || after === 32 || after === 9) {
     const { start: lineStart } = state.lines.around(start);
@@ -556,7 +749,12 @@ function onName(state: NamedValueScan, name: string, start: number, end: number)
   ) {
     const match = matchAt(KEY_VALUE, text, quote < 0 ? end : end + 1);
     const where = match?.indices?.[1];
-    if (match && where && !BLOCK_INDICATOR_VALUE.test(match[1]!)) {
+    if (
+      match &&
+      where &&
+      !BLOCK_INDICATOR_VALUE.test(match[1]!) &&
+      !(PROGRAM_MESSAGE_NAME.test(name) && MESSAGE_VALUE.test(match[1]!.trim()))
+    ) {
       state.scan.addValue(where[0], where[1], 'secret-value');
       state.seenUntil = Math.max(state.seenUntil, where[1]);
     }
@@ -596,6 +794,12 @@ function afterNameColon(text: string, start: number): boolean {
   if (text[position] === '"' || text[position] === "'") position--;
   while (position >= 0 && (text[position] === ' ' || text[position] === '\t')) position--;
   return text[position] === ':' && text.startsWith('name', position - 4);
+}
+
+/** Only blanks or a table's border (`| `) stand before `start` on its line. */
+function linePrefixIsTableStart(state: NamedValueScan, start: number): boolean {
+  const { start: lineStart } = state.lines.around(start);
+  return start - lineStart <= 64 && /^[ \t]*(?:\|[ \t]*)?$/.test(state.text.slice(lineStart, start));
 }
 
 function linePrefixIsBlank(state: NamedValueScan, start: number): boolean {

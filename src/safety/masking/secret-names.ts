@@ -110,7 +110,10 @@ const NOT_SECRET_KEY_OWNERS = new Set([
 const VERSION_WORD = /^(?:V?\d{1,4}|OLD|NEW|PREV|PREVIOUS|CURRENT|NEXT|PRIMARY|SECONDARY|BACKUP|ROTATED)$/;
 
 const SECRET_WORD =
-  /^(?:PASSWORD|PASSWD|PASS|PWD|PASSPHRASE|SECRET|SECRETS|TOKEN|APIKEY|CREDENTIALS?|CREDS|COOKIE|DSN|AUTHTOKEN|PRIVATEKEY|SECRETKEY|ACCESSKEY|KEYSTOREPASSWORD)$/;
+  /^(?:PASSWORD|PASSWD|PASS|PWD|PASSPHRASE|SECRET|SECRETS|TOKEN|APIKEY|CREDENTIALS?|CREDS|COOKIE|DSN|AUTHTOKEN|PRIVATEKEY|SECRETKEY|ACCESSKEY|KEYSTOREPASSWORD|PSK|PRESHAREDKEY|REQUIREPASS|MASTERAUTH)$/;
+/** "Password" in other languages, written in ASCII (`Passwort`, `contrasena`, `mot_de_passe`). */
+const FOREIGN_PASSWORD_WORD =
+  /^(?:PASSWORT|KENNWORT|CONTRASENA|CONTRASEÑA|SENHA|WACHTWOORD|PASSORD|LOSENORD|ADGANGSKODE|SALASANA|HASLO|HESLO|HESLA|JELSZO|SIFRE|PAROLA_D_ORDINE)$/;
 
 /**
  * Variable and key names whose value is a secret: `DB_PASSWORD`, `apiKey`, `client-secret`,
@@ -133,7 +136,8 @@ export function isSecretName(name: string): boolean {
   if (joined === 'PRIVATE_KEY_ID') return true;
   const last = words.at(-1)!;
   if (NOT_SECRET_TOKENS.has(last)) return false;
-  if (words.some((word) => SECRET_WORD.test(word))) return true;
+  if (words.some((word) => SECRET_WORD.test(word) || FOREIGN_PASSWORD_WORD.test(word))) return true;
+  if (/(?:^|_)MOT_?DE_?PASSE$/.test(joined) || /(?:^|_)PRE_SHARED_KEY$/.test(joined)) return true;
   // Glued words: `identitytoken`, `dbpassword`, `clientsecret`.
   if (/(?:PASSWORD|PASSWD|SECRET|TOKEN|APIKEY|PASSPHRASE|CREDENTIALS?)$/.test(last)) return true;
   // `BASIC_AUTH`, `REDISCLI_AUTH`, `PROXY_AUTH`: the value is a credential.

@@ -51,10 +51,42 @@ const TOKEN_FORMATS: Array<[string, string]> = [
   ],
 ];
 
-const TOKEN_REGEX = new RegExp(
-  `(?<![A-Za-z0-9_])(?:${TOKEN_FORMATS.map(([body]) => `(${body})`).join('|')})`,
-  'g',
-);
+/** More formats with fixed prefixes, in a regex of their own (one of very many alternatives is slow in V8). */
+const MORE_TOKEN_FORMATS: Array<[string, string]> = [
+  [String.raw`dckr_(?:pat|oat)_[A-Za-z0-9_-]{20,255}`, 'docker-hub-token'],
+  [String.raw`gl(?:sa|c)_[A-Za-z0-9_+/=-]{32,255}`, 'grafana-token'],
+  [String.raw`sntry[su]_[A-Za-z0-9_+/=-]{32,512}`, 'sentry-token'],
+  [String.raw`NRAK-[A-Z0-9]{27}(?![A-Za-z0-9])`, 'newrelic-key'],
+  [String.raw`tskey-(?:auth|api|client|scim|webhook)-[A-Za-z0-9-]{16,255}`, 'tailscale-key'],
+  [String.raw`lin_(?:api|oauth)_[A-Za-z0-9]{32,64}`, 'linear-key'],
+  [String.raw`pscale_(?:tkn|pw|oauth)_[A-Za-z0-9_.-]{32,64}`, 'planetscale-token'],
+];
+
+/**
+ * Password hashes: crypt(3) formats anywhere (htpasswd, shadow, Ansible vars), PostgreSQL SCRAM
+ * verifiers and md5 passwords, MySQL native password hashes, LDAP `{SCHEME}` values.
+ */
+const PASSWORD_HASH_FORMATS: Array<[string, string]> = [
+  [
+    String.raw`\$(?:1|5|6|y|gy|7|apr1|md5|sha1|2[abxy]?)\$[^\s:$]{0,128}\$[./A-Za-z0-9+=$-]{16,1024}`,
+    'password-hash',
+  ],
+  [String.raw`\$argon2(?:id|i|d)\$[^\s:]{10,1024}`, 'password-hash'],
+  [String.raw`\$pbkdf2(?:-sha\d{1,3})?\$[^\s:]{10,1024}`, 'password-hash'],
+  [String.raw`SCRAM-SHA-256\$\d{1,7}:[^\s$:|]{1,128}\$[^\s:|]{1,512}:[^\s|]{1,512}`, 'password-hash'],
+  [String.raw`md5[0-9a-f]{32}(?![0-9A-Za-z])`, 'password-hash'],
+  [String.raw`\*[0-9A-F]{40}(?![0-9A-Za-z])`, 'password-hash'],
+  [
+    String.raw`\{(?:SSHA|SHA|SMD5|MD5|CRYPT|SSHA256|SSHA512|SHA256|SHA512|PBKDF2(?:-SHA\d{1,3})?|ARGON2|BCRYPT)\}[A-Za-z0-9+/=$.]{8,1024}`,
+    'password-hash',
+  ],
+];
+
+/** Each group of formats is one regex: a few regexes of fewer alternatives scan faster than one. */
+const TOKEN_GROUPS = [TOKEN_FORMATS, MORE_TOKEN_FORMATS, PASSWORD_HASH_FORMATS].map((formats) => ({
+  formats,
+  regex: new RegExp(`(?<![A-Za-z0-9_])(?:${formats.map(([body]) => `(${body})`).join('|')})`, 'g'),
+}));
 
 /** Teams webhooks start with the tenant's host name, so they are looked for only where the domain is. */
 const TEAMS_WEBHOOK =
@@ -66,26 +98,28 @@ const AWS_SECRET_AFTER_ID = /[ \t]*[,:=|;\t ][ \t]*["']?([A-Za-z0-9/+]{40})(?![A
 /** Masks every known token format. */
 export function* findTokens(scan: MaskScan): Progress {
   const text = scan.text;
-  TOKEN_REGEX.lastIndex = 0;
-  let yieldAt = YIELD_EVERY_CHARS;
   let match: RegExpExecArray | null;
-  while ((match = TOKEN_REGEX.exec(text)) !== null) {
-    let group = 1;
-    while (match[group] === undefined && group <= TOKEN_FORMATS.length) group++;
-    const kind = TOKEN_FORMATS[group - 1]?.[1] ?? 'token';
-    const start = match.index;
-    const end = start + match[0].length;
-    if (kind === 'azure-key') scan.add(start + match[0].indexOf('=') + 1, end, kind);
-    else scan.add(start, end, kind);
-    if (kind === 'aws-access-key-id') {
-      const secret = matchAt(AWS_SECRET_AFTER_ID, text, end);
-      if (secret?.indices?.[1]) scan.add(secret.indices[1][0], secret.indices[1][1], 'aws-secret-key');
-    }
-    if (TOKEN_REGEX.lastIndex >= yieldAt) {
-      yieldAt = TOKEN_REGEX.lastIndex + YIELD_EVERY_CHARS;
-      const resume = TOKEN_REGEX.lastIndex;
-      yield;
-      TOKEN_REGEX.lastIndex = resume;
+  for (const { formats, regex } of TOKEN_GROUPS) {
+    regex.lastIndex = 0;
+    let yieldAt = YIELD_EVERY_CHARS;
+    while ((match = regex.exec(text)) !== null) {
+      let group = 1;
+      while (match[group] === undefined && group <= formats.length) group++;
+      const kind = formats[group - 1]?.[1] ?? 'token';
+      const start = match.index;
+      const end = start + match[0].length;
+      if (kind === 'azure-key') scan.add(start + match[0].indexOf('=') + 1, end, kind);
+      else scan.add(start, end, kind);
+      if (kind === 'aws-access-key-id') {
+        const secret = matchAt(AWS_SECRET_AFTER_ID, text, end);
+        if (secret?.indices?.[1]) scan.add(secret.indices[1][0], secret.indices[1][1], 'aws-secret-key');
+      }
+      if (regex.lastIndex >= yieldAt) {
+        yieldAt = regex.lastIndex + YIELD_EVERY_CHARS;
+        const resume = regex.lastIndex;
+        yield;
+        regex.lastIndex = resume;
+      }
     }
   }
   if (text.includes('.webhook.office.com/')) {
