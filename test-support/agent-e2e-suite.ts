@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { FakeLlmServer, systemPromptOf, toolResultsOf } from './fake-llm/index.js';
 import { runCliIsolated, type CliResult } from './run-cli.js';
@@ -178,6 +181,42 @@ export function agentE2eSuite(options: AgentE2eSuiteOptions): void {
       assert.equal(check.stdout, 'precious\n');
       await exec(`rm -rf ${target}`, ['-y']);
     });
+
+    it('a user allow rule does not match a command whose option takes the allowed word (finding 36)', async () => {
+      const target = `${scratch}/opsmate-rule-${process.pid}-${Date.now()}`;
+      const setUp = await exec(`mkdir -p ${target} && echo precious > ${target}/keep`);
+      assert.equal(setUp.exitCode, 0, setUp.stderr);
+      const dir = mkdtempSync(join(tmpdir(), 'opsmate-e2e-rules-'));
+      const policyFile = join(dir, 'policy.yaml');
+      // A user who lets the model print files with sed: `sed -n p FILE`.
+      writeFileSync(policyFile, 'rules:\n  - action: allow\n    commands: ["sed -n p"]\n');
+      // `-e` takes `p`: the old matcher saw `p` as the script and allowed an in-place edit.
+      const edit = `sed -n -e p -e 's/precious/gone/p' -i ${target}/keep`;
+      const print = `sed -n p ${target}/keep`;
+      fresh();
+      fake.enqueue(
+        {
+          toolCalls: [edit, print].map((command) => ({
+            name: 'ShellCommand',
+            args: { command, description: 'sed' },
+          })),
+        },
+        { text: 'Done.' },
+      );
+      try {
+        const run = await cli(['run', '--policy-file', policyFile, 'fix the file']);
+        assert.equal(run.exitCode, 0, run.stderr);
+        const [edited, printed] = toolResultsOf(fake.requests.at(-1)!);
+        assert.match(edited!, /The command was NOT run: needs approval/);
+        assert.match(printed!, /Exit code: 0/);
+        assert.match(printed!, /precious/);
+        const check = await exec(`cat ${target}/keep`);
+        assert.equal(check.stdout, 'precious\n', 'the allow rule let sed -i edit the file');
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+        await exec(`rm -rf ${target}`, ['-y']);
+      }
+    });
   });
 }
 
@@ -219,5 +258,9 @@ export function bypassForms(target: string): string[] {
     `test -v 'a[$(rm -rf ${target})]'`,
     `env GIT_EXTERNAL_DIFF='rm -rf ${target}' git diff`,
     `rm --rec --for ${target}`,
+    // Read-only programs with options that write or load the network (finding 39).
+    `ping -f -c 3 127.0.0.1`,
+    `blkid -g`,
+    `ping -c 2000000 -i 0 127.0.0.1`,
   ];
 }
