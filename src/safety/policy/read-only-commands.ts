@@ -420,8 +420,8 @@ const teeCheck: Check = (_segment, args) => {
 };
 
 const KUBECTL_GLOBAL: OptionSpec = {
-  shortValue: 'nslcoLf',
-  shortFlags: 'Aqwvh',
+  shortValue: 'nslcoLfv',
+  shortFlags: 'Aqwh',
   longValue: [
     '--namespace',
     '--context',

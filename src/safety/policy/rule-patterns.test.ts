@@ -176,3 +176,20 @@ describe('user rules see options and their values (finding 36)', () => {
     assert.equal(await policy.prefixProblem('touch /tmp/opsmate-', scope), undefined);
   });
 });
+
+describe('ask and deny rules read every option both ways', () => {
+  it('a flag the spec gets wrong does not hide the subcommand from a deny rule', async () => {
+    const rules = [{ action: 'deny', commands: ['kubectl delete', 'git push', 'systemctl stop'] }];
+    assert.equal(await ruleDecides(rules, 'kubectl -v 6 delete pod x'), 'deny');
+    assert.equal(await ruleDecides(rules, 'kubectl --v 6 delete pod x'), 'deny');
+    assert.equal(await ruleDecides(rules, 'git --no-pager -p push origin main'), 'deny');
+    assert.equal(await ruleDecides(rules, 'systemctl --user --now stop app'), 'deny');
+    assert.equal(await ruleDecides(rules, 'kubectl get pods -n default'), undefined);
+  });
+  it('kubectl -v takes a value: kubectl -v 6 get pods is still a read', async () => {
+    assert.equal(
+      await ruleDecides([{ action: 'allow', commands: ['kubectl get'] }], 'kubectl -v 6 get pods'),
+      'allow',
+    );
+  });
+});

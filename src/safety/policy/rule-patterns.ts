@@ -4,7 +4,8 @@
  * option and its value set aside, read with the program's option spec (which options take a
  * value). Where the model cannot be sure (an option of a program with no spec, or one the spec
  * does not list: does it take the next word?), every reading is tried: a rule that allows must
- * match in all of them, a rule that asks or denies in any of them. So `kubectl -n get delete ns`
+ * match in all of them. A rule that asks or denies matches when any reading does, every option
+ * read both as a flag and as taking the next word (a spec may be wrong about one). So `kubectl -n get delete ns`
  * is not `kubectl get`, and `kubectl -n prod delete pod x` is `kubectl delete`.
  */
 import type { OptionSpec } from './command-options.js';
@@ -161,9 +162,14 @@ export function matchesPattern(
   const wanted = rest.filter((part) => !part.startsWith('-')).map(globRegex);
   for (const option of rest.filter((part) => part.startsWith('-')))
     if (!optionGiven(option, words, options.mode)) return false;
-  // Not a shell command (SQL): a `-` word is a flag of its own.
+  // Not a shell command (SQL): a `-` word is a flag of its own. Asking or denying, every option
+  // is read both ways: a spec that calls a flag what takes a value must not let a command past.
   const spec = options.specFor(program) ?? {};
-  const consumes = subject.shell ? (text: string) => optionConsumes(text, spec) : () => 1 as const;
+  const consumes = !subject.shell
+    ? () => 1 as const
+    : options.mode === 'any'
+      ? () => 'either' as const
+      : (text: string) => optionConsumes(text, spec);
   return plainWordsMatch(words, wanted, consumes, options.mode);
 }
 
