@@ -571,6 +571,9 @@ describe('SecretRedactor: classes of formats (finding 25)', () => {
     assertMasked('-[ RECORD 1 ]-----\nusername | bob\npassword | Zx9-Qw8-Er7\n', ['Zx9-Qw8-Er7']);
     assertMasked('| db_password | S3cr3tVal-99 |\n', ['S3cr3tVal-99']);
     assertUntouched('PASSWORD_MIN_LEN\t12\nNAME\tTYPE\n');
+    assertUntouched(
+      '| Name | Type | Description |\n|---|---|---|\n| password | string | the admin password |\n',
+    );
   });
 
   it('masks values of names in other languages and scripts', () => {
@@ -583,6 +586,12 @@ describe('SecretRedactor: classes of formats (finding 25)', () => {
     assertMasked('wachtwoord=Rt5Yu6Io7\n', ['Rt5Yu6Io7']);
     assertMasked('mot_de_passe: Df4Gh5Jk6\n', ['Df4Gh5Jk6']);
     assertMasked('hasło: Pl3Ok4Ij5\n', ['Pl3Ok4Ij5']);
+    assertMasked('Mot de passe : Fr4Nc3Pw9\n', ['Fr4Nc3Pw9']);
+    assertMasked('clave=Es7Pa8Ña9\n', ['Es7Pa8Ña9']);
+    assertMasked('Kennwort\tKw8Rt5Zu3\n', ['Kw8Rt5Zu3']);
+    assertMasked('{"senha": "Br4Zi5Lx6"}', ['Br4Zi5Lx6']);
+    assertMasked('비밀번호: Ko1Re2An3\n', ['Ko1Re2An3']);
+    assertMasked('şifre=Tr6Kc7Yz8\n', ['Tr6Kc7Yz8']);
     assertUntouched('Пароль изменён успешно\nпользователь: bob\n');
   });
 

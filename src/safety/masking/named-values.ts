@@ -38,7 +38,7 @@ const OTHER_HINTS =
 const TOOL_HINTS =
   /ldap|ipmitool|smbclient|rpcclient|snmp|zip|sudo|kinit|-stdin|: (?:PSK|XAUTH|EAP|NTLM|RSA|ECDSA|P12|PIN)[ \t]/g;
 const FOREIGN_HINTS =
-  /kennwort|contrase|senha|wachtwoord|salasana|has[lł]o|heslo|jelsz|sifre|losenord|adgangskode/gi;
+  /kennwort|contrase|senha|wachtwoord|salasana|has[lł]o|heslo|jelsz|sifre|losenord|adgangskode|mot de passe|clave/gi;
 /** Foreign words for "password" that hold no ASCII hint of `NAME_HINTS`. */
 const FOREIGN_NAME_HINTS = new Set([
   'kennwort',
@@ -53,6 +53,8 @@ const FOREIGN_NAME_HINTS = new Set([
   'sifre',
   'losenord',
   'adgangskode',
+  'mot de passe',
+  'clave',
 ]);
 
 /** The longest name looked at, plus room for a `--` or `-D` in front. */
@@ -315,6 +317,15 @@ const UNICODE_NAME_CHAR = /[\p{L}\p{N}\p{M}_.-]/u;
 const UNICODE_VALUE =
   /["']?(?:[ \t]*(?:[:=：]|=>)[ \t]*|\t+)("[^"\n]{1,4096}"|'[^'\n]{1,4096}'|[^\s,;}\]"']{1,4096})/dy;
 
+/** A foreign word for "password" (`Kennwort`, `Mot de passe :`, `clave=`): the rest of the name, a separator, the value. */
+function foreignName(state: NamedValueScan, at: number, length: number): void {
+  const text = state.text;
+  if (at > 0 && UNICODE_NAME_CHAR.test(text[at - 1]!) && !/[_.-]/.test(text[at - 1]!)) return;
+  let end = at + length;
+  while (end < text.length && end - at < MAX_NAME_CHARS && UNICODE_NAME_CHAR.test(text[end]!)) end++;
+  if (end >= state.seenUntil) state.value(UNICODE_VALUE, end, 'secret-value');
+}
+
 /** Names written in other scripts: the name around each hint, then a separator and the value. */
 function* unicodeNames(state: NamedValueScan): Progress {
   const text = state.text;
@@ -518,7 +529,10 @@ function onLiteral(state: NamedValueScan, literal: string, at: number): void {
     state.value(IPSEC_SECRET, at, 'ipsec-secret');
     return;
   }
-  if (FOREIGN_NAME_HINTS.has(literal) && at >= state.runDoneUntil) onNameRun(state, at, literal.length);
+  if (FOREIGN_NAME_HINTS.has(literal)) {
+    if (at >= state.runDoneUntil && !literal.includes(' ')) onNameRun(state, at, literal.length);
+    foreignName(state, at, literal.length);
+  }
 }
 
 /** `mysql ... -pX`, `redis-cli ... -a X`, `snmpget -A x -X y`: such options after the command, before it ends. */
@@ -796,10 +810,20 @@ function afterNameColon(text: string, start: number): boolean {
   return text[position] === ':' && text.startsWith('name', position - 4);
 }
 
-/** Only blanks or a table's border (`| `) stand before `start` on its line. */
+/**
+ * Only blanks stand before `start` on its line, or a table's border (`| `) on a row of two cells
+ * (`| name | value |`, a key-value query result): a row of more cells is a table of names, types
+ * and descriptions (documentation), not of values.
+ */
 function linePrefixIsTableStart(state: NamedValueScan, start: number): boolean {
-  const { start: lineStart } = state.lines.around(start);
-  return start - lineStart <= 64 && /^[ \t]*(?:\|[ \t]*)?$/.test(state.text.slice(lineStart, start));
+  const { start: lineStart, end: lineEnd } = state.lines.around(start);
+  if (start - lineStart > 64) return false;
+  const prefix = state.text.slice(lineStart, start);
+  if (/^[ \t]*$/.test(prefix)) return true;
+  if (!/^[ \t]*\|[ \t]*$/.test(prefix) || lineEnd - lineStart > 8192) return false;
+  let cells = 0;
+  for (let at = lineStart; at < lineEnd && cells <= 3; at++) if (state.text.charCodeAt(at) === 124) cells++;
+  return cells <= 3;
 }
 
 function linePrefixIsBlank(state: NamedValueScan, start: number): boolean {
