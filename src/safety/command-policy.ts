@@ -534,9 +534,14 @@ function inScope(rule: CompiledRule, scope: PolicyScope, language: string): bool
 function compileRule(rule: PolicyRule, position: string): CompiledRule {
   const label = rule.name ? `${position} ${rule.name}` : position;
   const words = (text: string): string[] => text.trim().split(/\s+/);
+  // A shell command as the reviewer saw it (`rm -rf '/tmp/my dir'`): its words as the shell reads
+  // them, so the rule matches the segment it came from.
+  const shellRule = rule.language === undefined || [rule.language].flat().includes('shell');
+  const commandWords = (text: string): string[] =>
+    shellRule ? (shellWords(text) ?? words(text)) : words(text);
   const patterns = (rule.commands ?? []).map(words);
-  const prefixes = [rule.prefix ?? []].flat().map(words);
-  const exacts = [rule.exact ?? []].flat().map(words);
+  const prefixes = [rule.prefix ?? []].flat().map(commandWords);
+  const exacts = [rule.exact ?? []].flat().map(commandWords);
   const regex = rule.match === undefined ? undefined : ruleRegex(rule.match);
   const runtimes = rule.runtime === undefined ? undefined : [rule.runtime].flat().map(globRegex);
   const languages = rule.language === undefined ? undefined : [rule.language].flat().map(globRegex);
@@ -566,6 +571,16 @@ function compileRule(rule: PolicyRule, position: string): CompiledRule {
       ) ||
       (regex !== undefined && regex.test(subject.text)),
   };
+}
+
+/** The words of a plain shell command (quotes removed), or undefined when it is not one. */
+function shellWords(text: string): string[] | undefined {
+  const parsed = parsePlainCommand(text);
+  const command = parsed?.commands[0];
+  if (!parsed || parsed.commands.length !== 1 || !command || parsed.constructs.length > 0) return undefined;
+  if (command.assignments.length > 0 || command.redirects.length > 0) return undefined;
+  if (command.words.some((word) => word.dynamic)) return undefined;
+  return command.words.map((word) => word.text);
 }
 
 /** The reason of a file rule that gives none: `denied by policy rule <label>`. */

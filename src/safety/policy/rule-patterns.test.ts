@@ -150,6 +150,14 @@ describe('user rules see options and their values (finding 36)', () => {
     assert.equal(await ruleDecides(rules, 'rm -rf $DIR'), undefined);
   });
 
+  it('an exact rule of a quoted command matches that command', async () => {
+    const policy = new CommandPolicy({ profile: 'read-only' });
+    policy.allowForSession("rm -rf '/tmp/my build'", scope);
+    assert.equal((await policy.evaluate("rm -rf '/tmp/my build'", scope)).action, 'allow');
+    assert.equal((await policy.evaluate('rm -rf "/tmp/my build"', scope)).action, 'allow');
+    assert.notEqual((await policy.evaluate('rm -rf /tmp/my build', scope)).action, 'allow');
+  });
+
   it('match: a leading (?i) ignores case', async () => {
     const rules = [{ action: 'deny', match: '(?i)drop\\s+table', language: 'sql' }];
     const policy = new CommandPolicy({
