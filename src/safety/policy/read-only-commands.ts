@@ -776,7 +776,7 @@ const journalctlCheck = without(
 );
 
 const GIT_GLOBAL: OptionSpec = {
-  shortValue: 'C',
+  shortValue: 'Cc',
   shortFlags: 'pP',
   longValue: ['--git-dir', '--work-tree', '--namespace', '--super-prefix', '--config-env'],
   longFlags: [
