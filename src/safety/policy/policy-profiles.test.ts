@@ -382,6 +382,22 @@ describe('the red-team findings (issue 10, B.12-24)', () => {
     );
   });
 
+  it('read-only asks for kubectl get secret with an output that prints values bare', async () => {
+    await assertAsks('read-only', [
+      "kubectl get secret db-creds -n prod -o jsonpath='{.data.password}'",
+      "kubectl get secrets -o=go-template='{{range .items}}{{.data}}{{end}}'",
+      'kubectl -n prod get secret/api -ojsonpath={.data.token}',
+      'kubectl get configmap,secret -o custom-columns=DATA:.data',
+      "kubectl get secret tls --template='{{.data}}'",
+    ]);
+    await assertAllows('read-only', [
+      'kubectl get secret db-creds -n prod -o yaml',
+      'kubectl get secrets -A',
+      "kubectl get pods -o jsonpath='{.items[*].status.phase}'",
+      'kubectl describe secret db-creds -n prod',
+    ]);
+  });
+
   it('ask-destructive SQL asks for server-changing function families and safety settings (finding 22)', async () => {
     await assertAsks(
       'ask-destructive',

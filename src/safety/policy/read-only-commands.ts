@@ -500,9 +500,36 @@ const KUBECTL_GLOBAL: OptionSpec = {
   ],
 };
 
+/**
+ * `kubectl get secret -o jsonpath=...`: the values come out bare (one base64 string, or decoded
+ * through `| base64 -d`), with nothing next to them that says they are secret, so the masker
+ * cannot hide them from the model. `-o yaml` and `-o json` keep the `data:` keys, which it masks.
+ */
+const kubectlGet: Check = (_segment, args) => {
+  if (findOption(args, ['--profile-output'])) return '--profile-output writes a file';
+  const readsSecrets = plainWords(args).some((word) =>
+    word.text
+      .toLowerCase()
+      .split(',')
+      .some((resource) => /^secrets?(?:$|\/|\.v1$)/.test(resource)),
+  );
+  if (!readsSecrets) return undefined;
+  for (let index = 0; index < args.length; index++) {
+    const format =
+      optionValueAt(args, index, {
+        long: '--output',
+        short: 'o',
+        valueLetters: KUBECTL_GLOBAL.shortValue!,
+      }) ?? (namesLongOption(args[index]!.text, '--template') ? 'template' : undefined);
+    const name = format?.replace(/^=/, '').split('=')[0];
+    if (name !== undefined && !/^(?:json|yaml|wide|name)$/.test(name))
+      return `-o ${name} prints secret values bare, where the masker cannot recognise them`;
+  }
+  return undefined;
+};
+
 const kubectlCheck = subcommands(KUBECTL_GLOBAL, {
-  get: (_segment, args) =>
-    findOption(args, ['--profile-output']) ? '--profile-output writes a file' : undefined,
+  get: kubectlGet,
   describe: true,
   logs: true,
   top: true,
