@@ -616,7 +616,9 @@ describe('SecretRedactor: classes of formats (finding 25)', () => {
     assertMasked('echo Root-Pass88 | sudo -S -u postgres psql', ['Root-Pass88']);
     assertMasked("echo 'New-Pass77' | passwd --stdin bob", ['New-Pass77']);
     assertMasked('echo Krb-Pass66 | kinit bob@CORP', ['Krb-Pass66']);
-    assertUntouched('echo hello | sudo tee /etc/motd\necho 3 | sudo tee /proc/sys/vm/drop_caches\n');
+    assertUntouched(
+      'echo hello | sudo tee /etc/motd\necho 3 | sudo tee /proc/sys/vm/drop_caches\necho ping | kubectl exec --stdin web -- cat\n',
+    );
   });
 
   it('masks password hashes: crypt formats, SCRAM, md5, MySQL, LDAP schemes', () => {

@@ -576,6 +576,13 @@ function pipedSecret(state: NamedValueScan, literal: string, at: number): void {
   // The command starts after the last `|` before it on its line.
   const pipe = text.lastIndexOf('|', at);
   if (pipe < lineStart || at - pipe > MAX_OPTION_DISTANCE) return;
+  // `--stdin` is a password only for passwd (`kubectl exec --stdin` reads data).
+  if (
+    literal === '-stdin' &&
+    text.charCodeAt(at - 1) !== 100 /* d of --password-stdin */ &&
+    !/^[ \t]*(?:sudo[ \t]+)?passwd[ \t]/.test(text.slice(pipe + 1, at))
+  )
+    return;
   const from = Math.max(lineStart, pipe - 1100);
   const match = PIPED_VALUE.exec(text.slice(from, pipe + 1));
   const where = match?.indices?.[1];
