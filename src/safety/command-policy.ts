@@ -275,15 +275,18 @@ export class CommandPolicy {
   }
 
   /**
-   * Why `prefix` may not be allowed as a prefix, if it may not: a prefix of a command the
-   * ask-destructive rules flag (`rm -rf`, `kubectl delete pod`) would leave its targets open, so
-   * it is allowed only as the exact command.
+   * Why `prefix` may not be allowed as a prefix, if it may not: when the command it was cut from
+   * (`command`), or the prefix itself, is one the ask-destructive rules flag (`rm -rf /tmp/build`
+   * cut to `rm -rf`, `kubectl delete pod web-1` cut to `kubectl`), a prefix would leave the
+   * targets open, so only the exact command may be allowed.
    */
-  async prefixProblem(prefix: string, scope: PolicyScope): Promise<string | undefined> {
-    const decision = await DESTRUCTIVE_CHECK.evaluate(prefix, scope);
-    return decision.action === 'allow'
-      ? undefined
-      : `"${prefix}" is flagged by ${decision.rule} (${decision.reason}): as a prefix it would allow it on any target`;
+  async prefixProblem(prefix: string, scope: PolicyScope, command?: string): Promise<string | undefined> {
+    for (const text of command !== undefined && command !== prefix ? [command, prefix] : [prefix]) {
+      const decision = await DESTRUCTIVE_CHECK.evaluate(text, scope);
+      if (decision.action !== 'allow')
+        return `"${text}" is flagged by ${decision.rule} (${decision.reason}): a prefix "${prefix}" would allow it on any target`;
+    }
+    return undefined;
   }
 
   /**

@@ -375,15 +375,25 @@ describe('GuardedRuntime', () => {
       onWarning: (message) => warnings.push(message),
     });
     await second.guard.run('rm -rf /tmp/build');
-    assert.match(
-      warnings.join('\n'),
-      /as a prefix it would allow it on any target; allowed exactly "rm -rf \/tmp\/build"/,
-    );
+    assert.match(warnings.join('\n'), /would allow it on any target; allowed exactly "rm -rf \/tmp\/build"/);
     await second.guard.run('rm -rf /tmp/build');
     assert.equal(destructive.requests.length, 1, 'the exact command was asked about again');
     await second.guard.run('rm -rf /var/lib/postgresql');
     await second.guard.run('rm -rf /tmp/build /var/lib/postgresql');
     assert.equal(destructive.requests.length, 3, 'the destructive prefix was taken as a prefix');
+    // Cut to the program alone, the prefix is harmless on its own, but the command was not.
+    const program = new ScriptedReviewer({
+      action: 'approve',
+      remember: { prefix: 'kubectl', match: 'prefix', command: 'kubectl delete pod web-1', scope: 'session' },
+    });
+    const third = setup({ policy: new CommandPolicy(), reviewer: program });
+    await third.guard.run('kubectl delete pod web-1');
+    await third.guard.run('kubectl delete ns prod');
+    assert.equal(
+      program.requests.length,
+      2,
+      'kubectl delete ns prod ran under a prefix cut from kubectl delete pod',
+    );
   });
 
   it('"always allow" saved to the policy file keeps the file and scopes the rule to the target', async () => {

@@ -158,7 +158,7 @@ export class GuardedRuntime implements Runtime {
     let text = remember.prefix;
     let match = remember.match ?? 'exact';
     if (match === 'prefix') {
-      const problem = await policy.prefixProblem(text, scope);
+      const problem = await policy.prefixProblem(text, scope, remember.command);
       if (problem) {
         text = remember.command ?? text;
         match = 'exact';

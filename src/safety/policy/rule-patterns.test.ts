@@ -181,6 +181,11 @@ describe('user rules see options and their values (finding 36)', () => {
     assert.equal((await policy.evaluate('touch /tmp/opsmate- x', scope)).action, 'allow');
     assert.match((await policy.prefixProblem('kubectl delete pod', scope)) ?? '', /any target/);
     assert.match((await policy.prefixProblem('rm -rf', scope)) ?? '', /any target/);
+    assert.match(
+      (await policy.prefixProblem('kubectl', scope, 'kubectl delete pod web-1')) ?? '',
+      /any target/,
+    );
+    assert.equal(await policy.prefixProblem('kubectl get', scope, 'kubectl get pods -n prod'), undefined);
     assert.equal(await policy.prefixProblem('touch /tmp/opsmate-', scope), undefined);
   });
 });
