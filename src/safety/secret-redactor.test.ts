@@ -592,6 +592,11 @@ describe('SecretRedactor: classes of formats (finding 25)', () => {
     assertMasked('{"senha": "Br4Zi5Lx6"}', ['Br4Zi5Lx6']);
     assertMasked('비밀번호: Ko1Re2An3\n', ['Ko1Re2An3']);
     assertMasked('şifre=Tr6Kc7Yz8\n', ['Tr6Kc7Yz8']);
+    assertMasked('密码: Cj1Kv2Lw3\nпароль: Ru4Sx5Ty6\nκωδικός: Gr7Ee8Kk9\n', [
+      'Cj1Kv2Lw3',
+      'Ru4Sx5Ty6',
+      'Gr7Ee8Kk9',
+    ]);
     assertUntouched('Пароль изменён успешно\nпользователь: bob\n');
   });
 
