@@ -322,7 +322,7 @@ export function* findNamedValues(scan: MaskScan, already: MaskSpan[]): Progress 
     for (const hints of UNICODE_HINTS) yield* unicodeNames(new NamedValueScan(scan), hints);
 }
 
-const NON_ASCII = /[^\x00-\x7f]/;
+const NON_ASCII = /[\u0080-\uffff]/;
 /**
  * "Password", "secret" and "token" in other scripts and languages, for names not in ASCII
  * (`пароль:`, `密码：`; the ASCII ones, `Passwort`, `senha`..., are `FOREIGN_HINTS`). One regex per
