@@ -41,13 +41,13 @@ const RUNTIME_COMMANDS = new Set(['exec', 'policy', 'run', 'solve', 'chat']);
 /** Commands that talk to a model: they also need the chosen context, tools and provider. */
 const AGENT_COMMANDS = new Set(['run', 'solve', 'chat']);
 /** Commands that list one kind of extension: they import every plugin of that kind. */
-const LISTING: Readonly<Record<string, PluginKind | 'all'>> = {
-  'list-runtimes': 'runtimes',
-  'list-tools': 'tools',
-  'list-contexts': 'contexts',
-  'list-models': 'providers',
-  'list-plugins': 'all',
-};
+const LISTING: ReadonlyMap<string, PluginKind | 'all'> = new Map<string, PluginKind | 'all'>([
+  ['list-runtimes', 'runtimes'],
+  ['list-tools', 'tools'],
+  ['list-contexts', 'contexts'],
+  ['list-models', 'providers'],
+  ['list-plugins', 'all'],
+]);
 /** Commands that show plugin problems in their own output rather than as warnings. */
 const COMMANDS_SHOWING_PLUGINS = new Set([
   'list-plugins',
@@ -107,7 +107,7 @@ async function loadNeededPlugins(
   argv: readonly string[],
   command: string,
 ): Promise<void> {
-  const listing = LISTING[command];
+  const listing = LISTING.get(command);
   if (!RUNTIME_COMMANDS.has(command) && listing === undefined) return;
   const directory = earlyPluginsDir(argv, context.env);
   const { importExtensions, pluginProblemLines, readPlugins } = await import('../plugins/plugin-loader.js');
@@ -239,7 +239,7 @@ export async function buildProgram(context: CliContext, only?: string): Promise<
     .version(packageVersion(), '-v, --version')
     .enablePositionalOptions()
     .showSuggestionAfterError();
-  const names = only === '' ? [] : only !== undefined && only in COMMANDS ? [only] : Object.keys(COMMANDS);
+  const names = only === '' ? [] : only !== undefined && Object.hasOwn(COMMANDS, only) ? [only] : Object.keys(COMMANDS);
   for (const name of names) program.addCommand((await COMMANDS[name]!())(context));
   configureCommand(program, context, 'opsmate');
   return program;
@@ -315,7 +315,7 @@ export async function main(
   try {
     const expanded = expandMultiLetterFlags(argv);
     const commandName = expanded.find((arg) => !arg.startsWith('-'));
-    const known = commandName !== undefined && commandName in COMMANDS && commandName !== 'help';
+    const known = commandName !== undefined && Object.hasOwn(COMMANDS, commandName) && commandName !== 'help';
     const versionOnly =
       commandName === undefined && expanded.some((arg) => arg === '-v' || arg === '--version');
     const context = await createCliContext(env, logger, {

@@ -7,15 +7,15 @@ import { addRuntimeOptions, addSettingOptions, RUNTIME_COMMAND_SETTINGS } from '
  * Opsmate's two-letter short flags. commander accepts only one letter after a single dash, so
  * these are rewritten to their long forms before parsing.
  */
-export const MULTI_LETTER_FLAGS: Readonly<Record<string, string>> = {
-  '-nt': '--no-tool-output',
-  '-no': '--no-observation',
-};
+export const MULTI_LETTER_FLAGS: ReadonlyMap<string, string> = new Map<string, string>([
+  ['-nt', '--no-tool-output'],
+  ['-no', '--no-observation'],
+]);
 
 /** Rewrites `-nt`/`-no` to long flags, leaving everything after `--` alone. */
 export function expandMultiLetterFlags(argv: readonly string[]): string[] {
   const end = argv.indexOf('--');
-  return argv.map((arg, index) => (end >= 0 && index > end ? arg : (MULTI_LETTER_FLAGS[arg] ?? arg)));
+  return argv.map((arg, index) => (end >= 0 && index > end ? arg : (MULTI_LETTER_FLAGS.get(arg) ?? arg)));
 }
 
 /** Default `-i/--max-iter`: tool rounds before the model must answer. */
