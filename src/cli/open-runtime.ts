@@ -14,6 +14,7 @@ import { GuardedRuntime, type AuditContext } from '../safety/guarded-runtime.js'
 import { NoTerminalReviewer } from '../safety/reviewers.js';
 import { SecretRedactor } from '../safety/secret-redactor.js';
 import { ToolCallGuard } from '../safety/tool-call-guard.js';
+import { ShellEquivalentToolCallPolicy } from '../safety/tool-call-policy.js';
 import type { CliContext } from './cli-context.js';
 import { resolveRuntimeConfig } from './field-options.js';
 
@@ -76,14 +77,15 @@ export function openGuardedRuntime(options: OpenRuntimeOptions): {
   const audit = new AuditLog(auditLogPath(settings), { sync: settings.auditSync });
   const redactor = new SecretRedactor({ env: context.env });
   const onWarning = (message: string): void => context.logger.warn(message);
+  const policy = CommandPolicy.load({
+    ...(settings.policyFile !== undefined ? { file: settings.policyFile } : {}),
+    defaultPath: defaultPolicyPath(settings),
+    ...(settings.policyProfile !== undefined ? { profile: settings.policyProfile } : {}),
+    defaultProfile: guard.defaultProfile ?? 'read-only',
+  });
   const runtime = new GuardedRuntime({
     runtime: inner,
-    policy: CommandPolicy.load({
-      ...(settings.policyFile !== undefined ? { file: settings.policyFile } : {}),
-      defaultPath: defaultPolicyPath(settings),
-      ...(settings.policyProfile !== undefined ? { profile: settings.policyProfile } : {}),
-      defaultProfile: guard.defaultProfile ?? 'read-only',
-    }),
+    policy,
     reviewer,
     reviewAll: guard.reviewAll ?? false,
     audit,
@@ -100,6 +102,9 @@ export function openGuardedRuntime(options: OpenRuntimeOptions): {
     audit,
     redactor,
     redact: settings.redact,
+    // Calls that stand for a shell command (the file tools) are judged as that command.
+    policy: new ShellEquivalentToolCallPolicy(policy),
+    profile: policy.profile,
     auditContext: () => runtime.auditContext,
     onWarning,
   });

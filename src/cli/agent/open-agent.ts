@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
 import { AgentSession } from '../../agent/agent-loop.js';
+import { describeSession } from '../../agent/session-facts.js';
+import { SHELL_LANGUAGE } from '../../runtime/contract.js';
 import { resolveModel, type ResolvedModel } from '../../agent/providers/resolve-model.js';
 import type { ToolDefinition } from '../../agent/tools/tool-contract.js';
 import { pluginError } from '../../plugins/plugin-errors.js';
@@ -11,6 +13,8 @@ import { NoTerminalReviewer } from '../../safety/reviewers.js';
 import type { CliContext } from '../cli-context.js';
 import { readSettings } from '../field-options.js';
 import { openGuardedRuntime } from '../open-runtime.js';
+import { guardedCalls } from './guarded-calls.js';
+import { toolsForLanguage } from './tools-for-language.js';
 import { guardedTool } from './guarded-tool.js';
 import { terminalSpinner, type Spinner } from '../terminal/spinner.js';
 import { colorsFor, type Colors } from '../terminal/terminal-style.js';
@@ -40,12 +44,14 @@ export async function openAgent(options: {
   context: CliContext;
   review: boolean;
   signal: AbortSignal;
+  /** Model calls per turn (tool rounds and the answer), for what the model is told of its budget. */
+  maxSteps: number;
 }): Promise<OpenedAgent> {
   const { command, context } = options;
   const settings = readSettings(command, context.env);
   const agentContext = context.contexts.require(settings.context).definition;
   const toolNames = settings.tools.length > 0 ? settings.tools : agentContext.tools;
-  const chosenTools = toolNames.map((name) => context.tools.require(name));
+  const namedTools = toolNames.map((name) => context.tools.require(name));
   const model = await resolveModel(settings.model, context.env, context.providers);
   context.logger.debug(`model ${model.provider}:${model.modelId} at ${model.baseUrl}`);
   const colors = colorsFor(context.stdout, context.env);
@@ -77,6 +83,11 @@ export async function openAgent(options: {
     outputLimitBytes: settings.maxOutputLength,
     guard: { reviewer, reviewAll: options.review },
   });
+  const chosenTools = toolsForLanguage(
+    namedTools,
+    runtime.language?.id ?? 'shell',
+    settings.tools.length > 0,
+  );
   // A plugin's tool acts outside the shell: each call goes through the tool-call guard.
   const tools: ToolDefinition[] = chosenTools.map(({ definition, source }) =>
     source.kind === 'plugin'
@@ -93,6 +104,7 @@ export async function openAgent(options: {
         runtime,
         env: context.env,
         signal: options.signal,
+        tools: tools.map((tool) => tool.name),
         ...(settings.systemPrompt !== undefined ? { instructions: settings.systemPrompt } : {}),
       });
     } catch (error) {
@@ -102,6 +114,16 @@ export async function openAgent(options: {
         packageName: contextSource.packageName,
       });
     }
+    // What the model is told of its own session, whatever the context: time, budget, changes.
+    system += `\n\n${describeSession({
+      now: new Date(),
+      timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone,
+      toolRounds: Math.max(1, options.maxSteps - 1),
+      profile: runtime.profile,
+      canAsk: interactive,
+      reviewAll: options.review,
+      language: runtime.language ?? SHELL_LANGUAGE,
+    })}`;
     spinner.stop();
     context.logger.debug(`system prompt:\n${system}`);
     const session = new AgentSession({
@@ -114,6 +136,7 @@ export async function openAgent(options: {
         spillFiles: new SpillFiles(),
         maxOutputLength: settings.maxOutputLength,
         ...(runtime.outputRedactor ? { redactor: runtime.outputRedactor } : {}),
+        guardedCalls: guardedCalls({ guard: toolCalls, runtime }),
       },
     });
     return {

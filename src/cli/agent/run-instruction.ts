@@ -4,6 +4,8 @@ import { ConfigError } from '../../errors/opsmate-error.js';
 import { abortOnSignals } from '../abort-on-signals.js';
 import type { CliContext } from '../cli-context.js';
 import { AgentRenderer, type RenderMode } from '../render/agent-renderer.js';
+import { formatRunHeader } from '../render/run-header.js';
+import { colorsFor } from '../terminal/terminal-style.js';
 import { openAgent } from './open-agent.js';
 
 /**
@@ -29,7 +31,23 @@ export async function runInstruction(options: {
       context,
       review: options.review,
       signal: interrupt.signal,
+      maxSteps: options.maxSteps,
     });
+    // On a terminal only, as chat does: piped, stderr stays the error lines a script reads.
+    if (context.stderr.isTTY)
+      context.stderr.write(
+        `${formatRunHeader(
+          {
+            command: options.command.name(),
+            model: `${agent.model.provider}:${agent.model.modelId}`,
+            runtime: agent.runtime.name,
+            target: agent.runtime.target(),
+            profile: agent.runtime.profile,
+            review: options.review ? 'on' : 'off',
+          },
+          colorsFor(context.stderr, context.env),
+        )}\n`,
+      );
     const renderer = new AgentRenderer({
       out: context.stdout,
       mode: options.mode,
