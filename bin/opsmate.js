@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-import { main } from '../dist/cli/main.js';
+import { fileURLToPath } from 'node:url';
+import { exitProcess, main } from '../dist/cli/main.js';
 
-const code = await main();
+const code = await main(process.argv.slice(2), process.env, { entry: fileURLToPath(import.meta.url) });
 // Let piped stdout and stderr drain before exiting, or the tail of a big output is lost.
 await Promise.all(
   [process.stdout, process.stderr].map(
@@ -9,4 +10,4 @@ await Promise.all(
       new Promise((resolve) => (stream.writableNeedDrain ? stream.once('drain', resolve) : resolve())),
   ),
 );
-process.exit(code);
+exitProcess(code);

@@ -7,7 +7,12 @@ import { pluginsDir } from '../config/settings.js';
 import { errorMessage, OpsmateError } from '../errors/opsmate-error.js';
 import type { InstalledPlugin } from '../plugins/plugin-loader.js';
 import type { PluginKind } from '../plugins/plugin-manifest.js';
+import { crashExitCode, guardProcess } from '../plugins/plugin-guard.js';
+import { readPluginManifest } from '../plugins/plugin-manifest.js';
+import { superviseCommand, supervisedChild } from '../plugins/plugin-supervisor.js';
+import { installedPackageFolder, readInstalledSpecs } from '../plugins/plugins-dir.js';
 import { builtinRegistry } from '../runtimes/builtin-runtimes.js';
+import { stopRunningCommands } from './abort-on-signals.js';
 import type { CliContext } from './cli-context.js';
 import { expandMultiLetterFlags } from './agent/agent-flags.js';
 import { Logger, type LogLevel } from './logger.js';
@@ -161,6 +166,34 @@ function warnProblems(context: CliContext, command: string): void {
 }
 
 /**
+ * Whether this command will import plugin code, from the plugins' package.json files only (no
+ * module is imported): such a command runs under the plugin supervisor (plugin-supervisor.ts).
+ */
+function importsPluginCode(argv: readonly string[], command: string, env: NodeJS.ProcessEnv): boolean {
+  const listing = LISTING.get(command);
+  if (!RUNTIME_COMMANDS.has(command) && listing === undefined) return false;
+  const directory = earlyPluginsDir(argv, env);
+  const provided: Array<{ kind: PluginKind; name: string }> = [];
+  try {
+    for (const [name] of readInstalledSpecs(directory)) {
+      const root = installedPackageFolder(directory, name);
+      try {
+        const packageJson: unknown = JSON.parse(readFileSync(`${root}/package.json`, 'utf8'));
+        provided.push(...readPluginManifest(packageJson, root).entries);
+      } catch {
+        // reported by the command itself
+      }
+    }
+  } catch {
+    return false;
+  }
+  if (provided.length === 0) return false;
+  if (listing !== undefined || AGENT_COMMANDS.has(command) || wantsHelp(argv)) return true;
+  const runtime = earlyOption(argv, '--shell-command-runtime') ?? env.SHELL_COMMAND_RUNTIME ?? 'local';
+  return provided.some((entry) => entry.kind === 'runtimes' && entry.name === runtime);
+}
+
+/**
  * Removes the `--runtime-<name>-*` options (and their values) of plugin runtimes that were not
  * imported because another runtime was chosen, with one warning each: they cannot apply.
  */
@@ -239,7 +272,8 @@ export async function buildProgram(context: CliContext, only?: string): Promise<
     .version(packageVersion(), '-v, --version')
     .enablePositionalOptions()
     .showSuggestionAfterError();
-  const names = only === '' ? [] : only !== undefined && Object.hasOwn(COMMANDS, only) ? [only] : Object.keys(COMMANDS);
+  const names =
+    only === '' ? [] : only !== undefined && Object.hasOwn(COMMANDS, only) ? [only] : Object.keys(COMMANDS);
   for (const name of names) program.addCommand((await COMMANDS[name]!())(context));
   configureCommand(program, context, 'opsmate');
   return program;
@@ -300,22 +334,57 @@ export async function createCliContext(
     ...registries,
     logger,
     env,
-    stdout: process.stdout,
+    // Under the plugin supervisor, process.stdout is where plugin code writes: the user's stderr.
+    stdout: supervisedChild(env)?.stdout ?? process.stdout,
     stderr: process.stderr,
     pluginProblems: [],
   };
 }
 
-/** Runs the CLI and returns the exit status. Prints one line per failure; stacks only at debug. */
+export { exitProcess } from '../plugins/plugin-guard.js';
+
+/**
+ * Runs the CLI and returns the exit status. Prints one line per failure; stacks only at debug.
+ * With `entry` (the CLI script, from bin/opsmate.js), a command that imports plugin code runs in
+ * a supervised child process (see plugin-supervisor.ts).
+ */
 export async function main(
   argv: readonly string[] = process.argv.slice(2),
   env = process.env,
+  options: { entry?: string } = {},
 ): Promise<number> {
   const logger = new Logger(earlyLogLevel(argv, env), process.stderr, env);
+  guardProcess({
+    debug: () => logger.level === 'debug',
+    stopRunning: (report) =>
+      stopRunningCommands(
+        new Error(
+          `stopped: ${report.plugin ? `plugin ${report.plugin}` : 'a callback'} crashed (${report.message})`,
+        ),
+      ),
+  });
+  const status = await runMain(argv, env, logger, options);
+  return crashExitCode() ?? status;
+}
+
+async function runMain(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  logger: Logger,
+  options: { entry?: string },
+): Promise<number> {
   try {
     const expanded = expandMultiLetterFlags(argv);
     const commandName = expanded.find((arg) => !arg.startsWith('-'));
     const known = commandName !== undefined && Object.hasOwn(COMMANDS, commandName) && commandName !== 'help';
+    if (
+      options.entry !== undefined &&
+      known &&
+      supervisedChild(env) === undefined &&
+      importsPluginCode(expanded, commandName, env)
+    ) {
+      return await superviseCommand({ entry: options.entry, argv, env });
+    }
     const versionOnly =
       commandName === undefined && expanded.some((arg) => arg === '-v' || arg === '--version');
     const context = await createCliContext(env, logger, {
