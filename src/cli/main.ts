@@ -157,12 +157,21 @@ async function loadNeededPlugins(
     }
   }
   context.pluginProblems = pluginProblemLines(plugins);
-  warnProblems(context, command);
+  // The chosen runtime's own problem is the command's error: said once, there.
+  const chosen = RUNTIME_COMMANDS.has(command)
+    ? (earlyOption(argv, '--shell-command-runtime') ?? context.env.SHELL_COMMAND_RUNTIME ?? 'local')
+    : undefined;
+  warnProblems(context, command, (line) => chosen === undefined || !line.includes(`: runtime "${chosen}": `));
 }
 
-function warnProblems(context: CliContext, command: string): void {
+function warnProblems(
+  context: CliContext,
+  command: string,
+  include: (line: string) => boolean = () => true,
+): void {
   if (COMMANDS_SHOWING_PLUGINS.has(command)) return;
-  for (const problem of context.pluginProblems) context.logger.warn(`broken plugin ${problem}`);
+  for (const problem of context.pluginProblems.filter(include))
+    context.logger.warn(`broken plugin ${problem}`);
 }
 
 /**
