@@ -179,6 +179,8 @@ function warnProblems(
  * module is imported): such a command runs under the plugin supervisor (plugin-supervisor.ts).
  */
 function importsPluginCode(argv: readonly string[], command: string, env: NodeJS.ProcessEnv): boolean {
+  // They import the plugin they install or check, whatever is installed already.
+  if (command === 'install' || command === 'plugin') return true;
   const listing = LISTING.get(command);
   if (!RUNTIME_COMMANDS.has(command) && listing === undefined) return false;
   const directory = earlyPluginsDir(argv, env);

@@ -123,12 +123,12 @@ export function guardProcess(options: GuardOptions): void {
     const who = report.plugin ? `plugin ${report.plugin}` : 'a callback (no plugin on its stack)';
     const stack = options.debug?.() && error instanceof Error && error.stack ? `${error.stack}\n` : '';
     if (state.crashed) {
-      stderr.write(`opsmate: warning: ${who} ${what} again: ${report.message}\n${stack}`);
+      stderr.write(`opsmate: warn: ${who} ${what} again: ${report.message}\n${stack}`);
       return;
     }
     const stopped = options.stopRunning(report);
     if (stopped === 0) {
-      stderr.write(`opsmate: warning: ${who} ${what} (in a timer or callback): ${report.message}\n${stack}`);
+      stderr.write(`opsmate: warn: ${who} ${what} (in a timer or callback): ${report.message}\n${stack}`);
       return;
     }
     state.crashed = report;

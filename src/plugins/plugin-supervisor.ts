@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { fstatSync, writeSync } from 'node:fs';
+import { Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import { isatty, WriteStream } from 'node:tty';
@@ -19,7 +20,9 @@ import { isatty, WriteStream } from 'node:tty';
  *   reported as broken: nothing of the command has run at that point, only imports.
  * - SIGINT, SIGTERM and SIGHUP sent to the supervisor are passed on to the child (a Ctrl-C from
  *   the terminal reaches both; opsmate counts a signal delivered twice at once as one, see
- *   `isDuplicateSignal`), and the supervisor ends as the child did, with its status or signal.
+ *   `duplicateSignalFilter`), and the supervisor ends as the child did, with its status or signal.
+ * - if the supervisor dies (SIGKILL, the OOM killer), the child sees its end of fd 4 close and
+ *   sends itself SIGHUP, as when a terminal goes away: a running command is stopped and recorded.
  */
 
 /** Set in the child's environment, then removed from `process.env` at start. */
@@ -78,6 +81,11 @@ export function supervisedChild(env: NodeJS.ProcessEnv = process.env): Supervise
       }
     }
   };
+  const watch = new Socket({ fd: CONTROL_FD, readable: true, writable: false });
+  watch.on('error', () => undefined);
+  watch.on('close', () => process.kill(process.pid, 'SIGHUP'));
+  watch.resume();
+  watch.unref();
   child = {
     stdout: openOutput(OUTPUT_FD),
     skipped,
