@@ -51,6 +51,24 @@ describe('LineMatcher: model-supplied patterns are untrusted', () => {
     await assert.rejects(matcher.match(['x']), /Ctrl-C/);
   });
 
+  it("keeps opsmate's event loop turning during a long search, so Ctrl-C and SIGTERM handlers run", async () => {
+    const abort = new AbortController();
+    const matcher = open('\\w{1000}\\w{1000}b', { signal: abort.signal });
+    const lines = Array.from({ length: 200 }, () => 'a'.repeat(20_000));
+    let ticks = 0;
+    const search = matcher.match(lines);
+    const ticker = setInterval(() => {
+      ticks++;
+      if (ticks === 5) abort.abort(new Error('stopped after five ticks'));
+    }, 10);
+    try {
+      await assert.rejects(search, /stopped after five ticks/);
+    } finally {
+      clearInterval(ticker);
+    }
+    assert.equal(ticks, 5);
+  });
+
   it('gives up with MatchBudgetExceeded when the search uses its time budget', async () => {
     const matcher = open('\\w{1000}\\w{1000}b', { budgetMs: 50 });
     const lines = Array.from({ length: 200 }, () => 'a'.repeat(20_000));
