@@ -1,8 +1,12 @@
 #!/usr/bin/env node
 import { fileURLToPath } from 'node:url';
-import { exitProcess, main } from '../dist/cli/main.js';
+import { exitProcess, runCli } from '../dist/cli/cli-entry.js';
 
-const code = await main(process.argv.slice(2), process.env, { entry: fileURLToPath(import.meta.url) });
+const code = await runCli({
+  argv: process.argv.slice(2),
+  env: process.env,
+  entry: fileURLToPath(import.meta.url),
+});
 // Let piped stdout and stderr drain before exiting, or the tail of a big output is lost.
 await Promise.all(
   [process.stdout, process.stderr].map(
