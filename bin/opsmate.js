@@ -1,7 +1,12 @@
 #!/usr/bin/env node
-import { main } from '../dist/cli/main.js';
+import { fileURLToPath } from 'node:url';
+import { exitProcess, runCli } from '../dist/cli/cli-entry.js';
 
-const code = await main();
+const code = await runCli({
+  argv: process.argv.slice(2),
+  env: process.env,
+  entry: fileURLToPath(import.meta.url),
+});
 // Let piped stdout and stderr drain before exiting, or the tail of a big output is lost.
 await Promise.all(
   [process.stdout, process.stderr].map(
@@ -9,4 +14,4 @@ await Promise.all(
       new Promise((resolve) => (stream.writableNeedDrain ? stream.once('drain', resolve) : resolve())),
   ),
 );
-process.exit(code);
+exitProcess(code);

@@ -1,3 +1,4 @@
+import { exitProcess } from '../plugins/plugin-guard.js';
 import { SignalAbort } from '../process/signal-abort.js';
 
 /** Exit status after Ctrl-C, as shells use (128 + SIGINT). */
@@ -14,6 +15,48 @@ export const STOP_SIGNALS = {
   SIGHUP: EXIT_HANGUP,
 } as const;
 export type StopSignal = keyof typeof STOP_SIGNALS;
+
+/**
+ * A signal delivered twice within this window counts once: under the plugin supervisor (see
+ * plugin-supervisor.ts) Ctrl-C reaches opsmate from the terminal and again forwarded by the
+ * supervisor, and only a second Ctrl-C from the user must exit at once.
+ */
+export const DUPLICATE_SIGNAL_WINDOW_MS = 300;
+
+/**
+ * A filter for one set of signal handlers: true when `name` was already seen by it less than
+ * `windowMs` ago.
+ */
+export function duplicateSignalFilter(
+  windowMs = DUPLICATE_SIGNAL_WINDOW_MS,
+): (name: NodeJS.Signals) => boolean {
+  const lastDelivery = new Map<string, number>();
+  return (name) => {
+    const now = performance.now();
+    const last = lastDelivery.get(name);
+    lastDelivery.set(name, now);
+    return last !== undefined && now - last < windowMs;
+  };
+}
+
+/** The controllers of the commands running now, so that a crash can stop them (see plugin-guard.ts). */
+const running = new Set<AbortController>();
+
+/**
+ * Stops every running command as SIGTERM would, with `reason` as the abort reason; returns how
+ * many there were.
+ */
+export function stopRunningCommands(reason: Error): number {
+  const count = running.size;
+  for (const controller of running) controller.abort(reason);
+  return count;
+}
+
+/** Counts `controller` as a running command until the returned function is called. */
+export function trackRunning(controller: AbortController): () => void {
+  running.add(controller);
+  return () => running.delete(controller);
+}
 
 /** What {@link abortOnSignals} returns. */
 export interface SignalAbortHandle {
@@ -33,13 +76,26 @@ export interface SignalAbortHandle {
  * recorded as stopped; a second one exits at once, for when stopping cleanly hangs. After SIGHUP
  * (the terminal went away) writes to stdout and stderr may fail: their errors are ignored.
  */
-export function abortOnSignals(): SignalAbortHandle {
+export function abortOnSignals(
+  options: {
+    /** How to exit on a second signal; default {@link exitProcess}. For tests. */
+    exit?: (code: number) => void;
+    /** Default {@link DUPLICATE_SIGNAL_WINDOW_MS}. */
+    duplicateWindowMs?: number;
+  } = {},
+): SignalAbortHandle {
+  const exit = options.exit ?? exitProcess;
+  const isDuplicate = duplicateSignalFilter(options.duplicateWindowMs);
   const abort = new AbortController();
   let received: StopSignal | undefined;
   const handlers = new Map<StopSignal, () => void>();
   for (const name of Object.keys(STOP_SIGNALS) as StopSignal[]) {
     const handler = (): void => {
-      if (abort.signal.aborted) process.exit(STOP_SIGNALS[name]);
+      if (isDuplicate(name)) return;
+      if (abort.signal.aborted) {
+        exit(STOP_SIGNALS[name]);
+        return;
+      }
       received = name;
       if (name === 'SIGHUP') ignoreBrokenTerminal();
       abort.abort(new SignalAbort(name));
@@ -47,6 +103,7 @@ export function abortOnSignals(): SignalAbortHandle {
     handlers.set(name, handler);
     process.on(name, handler);
   }
+  running.add(abort);
   return {
     signal: abort.signal,
     get received() {
@@ -54,6 +111,7 @@ export function abortOnSignals(): SignalAbortHandle {
     },
     exitCode: (fallback = EXIT_INTERRUPTED) => (received ? STOP_SIGNALS[received] : fallback),
     dispose: () => {
+      running.delete(abort);
       for (const [name, handler] of handlers) process.off(name, handler);
     },
   };

@@ -3,13 +3,23 @@ import { readFileSync } from 'node:fs';
 import type { ContextRegistry } from '../agent/contexts/builtin-contexts.js';
 import type { ProviderRegistry } from '../agent/providers/provider-registry.js';
 import type { ToolRegistry } from '../agent/tools/builtin-tools.js';
-import { pluginsDir } from '../config/settings.js';
 import { errorMessage, OpsmateError } from '../errors/opsmate-error.js';
 import type { InstalledPlugin } from '../plugins/plugin-loader.js';
 import type { PluginKind } from '../plugins/plugin-manifest.js';
+import { crashExitCode, guardProcess } from '../plugins/plugin-guard.js';
+import { supervisedChild } from '../plugins/plugin-supervisor.js';
 import { builtinRegistry } from '../runtimes/builtin-runtimes.js';
+import { stopRunningCommands } from './abort-on-signals.js';
 import type { CliContext } from './cli-context.js';
-import { expandMultiLetterFlags } from './agent/agent-flags.js';
+import {
+  AGENT_COMMANDS,
+  earlyOption,
+  earlyPluginsDir,
+  expandMultiLetterFlags,
+  LISTING,
+  RUNTIME_COMMANDS,
+  wantsHelp,
+} from './early-argv.js';
 import { Logger, type LogLevel } from './logger.js';
 
 /** Exit status for a usage error (unknown flag, missing argument), as most CLIs use. */
@@ -36,18 +46,6 @@ const COMMANDS: Readonly<Record<string, () => Promise<(context: CliContext) => C
   audit: async () => (await import('./commands/audit-command.js')).auditCommand,
 };
 
-/** Commands that run commands in a runtime: they need the chosen runtime's plugin, if any. */
-const RUNTIME_COMMANDS = new Set(['exec', 'policy', 'run', 'solve', 'chat']);
-/** Commands that talk to a model: they also need the chosen context, tools and provider. */
-const AGENT_COMMANDS = new Set(['run', 'solve', 'chat']);
-/** Commands that list one kind of extension: they import every plugin of that kind. */
-const LISTING: Readonly<Record<string, PluginKind | 'all'>> = {
-  'list-runtimes': 'runtimes',
-  'list-tools': 'tools',
-  'list-contexts': 'contexts',
-  'list-models': 'providers',
-  'list-plugins': 'all',
-};
 /** Commands that show plugin problems in their own output rather than as warnings. */
 const COMMANDS_SHOWING_PLUGINS = new Set([
   'list-plugins',
@@ -64,38 +62,10 @@ function packageVersion(): string {
   return manifest.version;
 }
 
-/** The value of `--name VALUE`, `--name=VALUE` or `-s VALUE` before any `--`, known before parsing. */
-function earlyOption(argv: readonly string[], name: string, short?: string): string | undefined {
-  let value: string | undefined;
-  for (let index = 0; index < argv.length; index++) {
-    const arg = argv[index]!;
-    if (arg === '--') break;
-    if (arg === name || (short !== undefined && arg === `-${short}`)) value = argv[index + 1];
-    else if (arg.startsWith(`${name}=`)) value = arg.slice(name.length + 1);
-    else if (short !== undefined && arg.startsWith(`-${short}`) && !arg.startsWith('--') && arg.length > 2) {
-      value = arg.slice(2);
-    }
-  }
-  return value;
-}
-
 /** The log level asked for on the command line or in the env, known before parsing. */
 function earlyLogLevel(argv: readonly string[], env: NodeJS.ProcessEnv): LogLevel {
   const value = earlyOption(argv, '--loglevel') ?? env.OPSMATE_LOGLEVEL;
   return value === 'debug' || value === 'info' || value === 'error' ? value : 'warn';
-}
-
-/** The plugins folder, known before parsing: plugins must be loaded to know the runtime options. */
-function earlyPluginsDir(argv: readonly string[], env: NodeJS.ProcessEnv): string {
-  return pluginsDir({
-    home: earlyOption(argv, '--home') ?? env.OPSMATE_HOME,
-    pluginsDir: earlyOption(argv, '--plugins-dir') ?? env.OPSMATE_PLUGINS_DIR,
-  });
-}
-
-function wantsHelp(argv: readonly string[]): boolean {
-  const end = argv.indexOf('--');
-  return (end >= 0 ? argv.slice(0, end) : argv).some((arg) => arg === '-h' || arg === '--help');
 }
 
 /**
@@ -107,7 +77,7 @@ async function loadNeededPlugins(
   argv: readonly string[],
   command: string,
 ): Promise<void> {
-  const listing = LISTING[command];
+  const listing = LISTING.get(command);
   if (!RUNTIME_COMMANDS.has(command) && listing === undefined) return;
   const directory = earlyPluginsDir(argv, context.env);
   const { importExtensions, pluginProblemLines, readPlugins } = await import('../plugins/plugin-loader.js');
@@ -152,12 +122,21 @@ async function loadNeededPlugins(
     }
   }
   context.pluginProblems = pluginProblemLines(plugins);
-  warnProblems(context, command);
+  // The chosen runtime's own problem is the command's error: said once, there.
+  const chosen = RUNTIME_COMMANDS.has(command)
+    ? (earlyOption(argv, '--shell-command-runtime') ?? context.env.SHELL_COMMAND_RUNTIME ?? 'local')
+    : undefined;
+  warnProblems(context, command, (line) => chosen === undefined || !line.includes(`: runtime "${chosen}": `));
 }
 
-function warnProblems(context: CliContext, command: string): void {
+function warnProblems(
+  context: CliContext,
+  command: string,
+  include: (line: string) => boolean = () => true,
+): void {
   if (COMMANDS_SHOWING_PLUGINS.has(command)) return;
-  for (const problem of context.pluginProblems) context.logger.warn(`broken plugin ${problem}`);
+  for (const problem of context.pluginProblems.filter(include))
+    context.logger.warn(`broken plugin ${problem}`);
 }
 
 /**
@@ -239,7 +218,8 @@ export async function buildProgram(context: CliContext, only?: string): Promise<
     .version(packageVersion(), '-v, --version')
     .enablePositionalOptions()
     .showSuggestionAfterError();
-  const names = only === '' ? [] : only !== undefined && only in COMMANDS ? [only] : Object.keys(COMMANDS);
+  const names =
+    only === '' ? [] : only !== undefined && Object.hasOwn(COMMANDS, only) ? [only] : Object.keys(COMMANDS);
   for (const name of names) program.addCommand((await COMMANDS[name]!())(context));
   configureCommand(program, context, 'opsmate');
   return program;
@@ -300,22 +280,43 @@ export async function createCliContext(
     ...registries,
     logger,
     env,
-    stdout: process.stdout,
+    // Under the plugin supervisor, process.stdout is where plugin code writes: the user's stderr.
+    stdout: supervisedChild(env)?.stdout ?? process.stdout,
     stderr: process.stderr,
     pluginProblems: [],
   };
 }
 
-/** Runs the CLI and returns the exit status. Prints one line per failure; stacks only at debug. */
+export { exitProcess } from '../plugins/plugin-guard.js';
+
+/**
+ * Runs the CLI in this process and returns the exit status. Prints one line per failure; stacks
+ * only at debug. `bin/opsmate.js` first hands commands that import plugin code to the plugin
+ * supervisor (see cli-entry.ts), which runs them here in a child process.
+ */
 export async function main(
   argv: readonly string[] = process.argv.slice(2),
   env = process.env,
 ): Promise<number> {
   const logger = new Logger(earlyLogLevel(argv, env), process.stderr, env);
+  guardProcess({
+    debug: () => logger.level === 'debug',
+    stopRunning: (report) =>
+      stopRunningCommands(
+        new Error(
+          `stopped: ${report.plugin ? `plugin ${report.plugin}` : 'a callback'} crashed (${report.message})`,
+        ),
+      ),
+  });
+  const status = await runMain(argv, env, logger);
+  return crashExitCode() ?? status;
+}
+
+async function runMain(argv: readonly string[], env: NodeJS.ProcessEnv, logger: Logger): Promise<number> {
   try {
     const expanded = expandMultiLetterFlags(argv);
     const commandName = expanded.find((arg) => !arg.startsWith('-'));
-    const known = commandName !== undefined && commandName in COMMANDS && commandName !== 'help';
+    const known = commandName !== undefined && Object.hasOwn(COMMANDS, commandName) && commandName !== 'help';
     const versionOnly =
       commandName === undefined && expanded.some((arg) => arg === '-v' || arg === '--version');
     const context = await createCliContext(env, logger, {

@@ -30,6 +30,8 @@ export async function runNpm(args: readonly string[], options: NpmRunOptions): P
   const result = await co(['npm', ...args, ...COMMON_FLAGS, '--prefix', options.pluginsDir], {
     cwd: options.pluginsDir,
     timeoutMs: NPM_TIMEOUT_MS,
+    // Killed with opsmate: an install opsmate is not there to check and roll back must not finish.
+    dieWithParent: true,
     env: { ...process.env, ...options.env },
     ...(options.signal ? { signal: options.signal } : {}),
   });

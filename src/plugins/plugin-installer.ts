@@ -32,7 +32,9 @@ import {
   installedPackageFolder,
   PACKED_PLUGINS_FOLDER,
   readInstalledSpecs,
+  removeInstallJournal,
   restoreSnapshot,
+  writeInstallJournal,
   takeSnapshot,
   type PluginsDirSnapshot,
 } from './plugins-dir.js';
@@ -120,6 +122,7 @@ export async function installPlugins(request: InstallRequest): Promise<InstallOu
     if (toInstall.length === 0) return { installed: [], skipped };
 
     const snapshot = takeSnapshot(request.pluginsDir);
+    writeInstallJournal(request.pluginsDir, snapshot);
     const cache = request.noCacheDir ? mkdtempSync(join(tmpdir(), 'opsmate-npm-cache-')) : undefined;
     try {
       const npmSpecs: string[] = [];
@@ -207,6 +210,7 @@ export async function installPlugins(request: InstallRequest): Promise<InstallOu
       removeUnusedTarballs(request.pluginsDir);
       return { installed, skipped };
     } finally {
+      removeInstallJournal(request.pluginsDir);
       linkHost(request.pluginsDir);
       if (cache) rmSync(cache, { recursive: true, force: true });
     }
@@ -299,6 +303,7 @@ export async function uninstallPlugins(
   if (removed.length === 0) return { removed, notInstalled };
   await withPluginsLock(request.pluginsDir, async () => {
     const snapshot = takeSnapshot(request.pluginsDir);
+    writeInstallJournal(request.pluginsDir, snapshot);
     try {
       unlinkHost(request.pluginsDir);
       const args = ['uninstall', '--save', '--prefer-offline', ...removed];
@@ -313,6 +318,7 @@ export async function uninstallPlugins(
       }
       removeUnusedTarballs(request.pluginsDir);
     } finally {
+      removeInstallJournal(request.pluginsDir);
       linkHost(request.pluginsDir);
     }
   });

@@ -25,6 +25,8 @@ import { co } from '../process/child-process.js';
 import type { RuntimeDefinition } from '../runtime/contract.js';
 import { validateDefinition, type RuntimeRegistry } from '../runtime/runtime-registry.js';
 import { enableTypeScript, HOST_VERSION, linkHost, registerHostResolveHook } from './host-resolution.js';
+import { registerPluginRoot } from './plugin-guard.js';
+import { supervisedChild } from './plugin-supervisor.js';
 import {
   isTypeScriptModule,
   PLUGIN_KINDS,
@@ -277,7 +279,12 @@ export async function importExtensions(options: ImportExtensionsOptions): Promis
     ...options.plugins.filter((plugin) => !last.has(plugin.packageName)),
     ...options.plugins.filter((plugin) => last.has(plugin.packageName)),
   ];
-  const pending: Array<{ plugin: InstalledPlugin; entry: PluginEntry; extension: ProvidedExtension }> = [];
+  const pending: Array<{
+    plugin: InstalledPlugin;
+    entry: PluginEntry;
+    extension: ProvidedExtension;
+    root: string;
+  }> = [];
   let linkedFromElsewhere = false;
   const installRoot = options.pluginsDir
     ? realpathOrSelf(join(options.pluginsDir, 'node_modules'))
@@ -291,7 +298,7 @@ export async function importExtensions(options: ImportExtensionsOptions): Promis
       );
       if (!extension || extension.loaded || extension.problem || !options.include(entry.kind, entry.name))
         continue;
-      pending.push({ plugin, entry, extension });
+      pending.push({ plugin, entry, extension, root: read.root });
       if (!installRoot || !isInside(installRoot, read.root)) linkedFromElsewhere = true;
     }
   }
@@ -301,8 +308,17 @@ export async function importExtensions(options: ImportExtensionsOptions): Promis
   if (linkedFromElsewhere || !linked) registerHostResolveHook();
 
   const timeoutMs = options.importTimeoutMs ?? PLUGIN_IMPORT_TIMEOUT_MS;
-  for (const { plugin, entry, extension } of pending) {
+  const supervisor = supervisedChild();
+  for (const { plugin, entry, extension, root } of pending) {
+    registerPluginRoot(root, plugin.packageName);
+    const hung = supervisor?.skipped.find((skipped) => skipped.modulePath === entry.modulePath);
+    if (hung) {
+      extension.problem = `skipped: importing ${entry.declared} kept opsmate busy for ${hung.timeoutMs / 1000} s (a synchronous loop at import?); fix or uninstall the plugin`;
+      continue;
+    }
+    supervisor?.importing({ packageName: plugin.packageName, modulePath: entry.modulePath, timeoutMs });
     const imported = await withStdoutRedirected(() => importWithTimeout(entry.modulePath, timeoutMs));
+    supervisor?.imported();
     if (imported.stdout !== '') {
       plugin.stdoutAtImport = (plugin.stdoutAtImport ?? '') + imported.stdout;
       if (options.onStdout) options.onStdout(plugin.packageName, imported.stdout);

@@ -28,6 +28,7 @@ export function installedPackageFolder(pluginsDir: string, packageName: string):
  * package.json does not exist. Throws a ConfigError when package.json is not valid JSON.
  */
 export function readInstalledSpecs(pluginsDir: string): Map<string, string> {
+  recoverInterruptedInstall(pluginsDir);
   const path = pluginsPackageJsonPath(pluginsDir);
   let text: string;
   try {
@@ -111,4 +112,53 @@ export function describeSpec(pluginsDir: string, spec: string): PluginSource {
   }
   if (/^(?:git\+|git:|https?:|github:|[\w.-]+\/[\w.-]+(?:#.*)?$)/.test(spec)) return { kind: 'other' };
   return { kind: 'registry' };
+}
+
+/**
+ * Written before npm changes the plugins folder, removed once opsmate has checked (and kept or
+ * rolled back) what npm did. Found with a dead pid, it means opsmate was killed mid-install (npm
+ * dies with it, see `dieWithParent`): the snapshot is put back, so a plugin that install would
+ * have refused is not left listed.
+ */
+export const INSTALL_JOURNAL_FILE = '.opsmate-install-journal.json';
+
+/** Records that an install or uninstall by this process is changing the folder. */
+export function writeInstallJournal(pluginsDir: string, snapshot: PluginsDirSnapshot): void {
+  writeFileSync(join(pluginsDir, INSTALL_JOURNAL_FILE), JSON.stringify({ pid: process.pid, snapshot }));
+}
+
+/** The install is over (kept or rolled back). */
+export function removeInstallJournal(pluginsDir: string): void {
+  rmSync(join(pluginsDir, INSTALL_JOURNAL_FILE), { force: true });
+}
+
+/**
+ * Puts back the folder's package.json and lockfile when an install was interrupted by the death
+ * of its opsmate; returns whether it did. node_modules may keep files of the unlisted package;
+ * the next install makes npm tidy them.
+ */
+export function recoverInterruptedInstall(pluginsDir: string): boolean {
+  const path = join(pluginsDir, INSTALL_JOURNAL_FILE);
+  let journal: { pid?: unknown; snapshot?: PluginsDirSnapshot };
+  try {
+    journal = JSON.parse(readFileSync(path, 'utf8')) as typeof journal;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    rmSync(path, { force: true });
+    return false;
+  }
+  if (typeof journal.pid === 'number' && journal.pid !== process.pid && pidAlive(journal.pid)) return false;
+  if (journal.pid === process.pid) return false;
+  if (journal.snapshot) restoreSnapshot(pluginsDir, journal.snapshot);
+  rmSync(path, { force: true });
+  return true;
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

@@ -19,7 +19,30 @@ export interface CoOptions {
   input?: string | Uint8Array;
   /** Bytes of each stream kept; the rest is dropped from the middle. Default 1 MiB. */
   maxBufferBytes?: number;
+  /**
+   * Kill the child's whole process group if opsmate itself dies, even by SIGKILL (the OOM killer,
+   * `kill -9`): for work that must not finish unsupervised, like an npm install opsmate would
+   * have rolled back. See {@link DIE_WITH_PARENT_SCRIPT}.
+   */
+  dieWithParent?: boolean;
 }
+
+/**
+ * Runs "$@" with a watcher on fd 3, one end of a socket pair whose other end only opsmate holds:
+ * when opsmate dies, however it dies, the kernel closes that end, the watcher reads end of file
+ * and kills the process group (the program and everything it started). Node cannot ask the
+ * kernel for a parent-death signal, and a process group alone does not help when only opsmate is
+ * killed.
+ */
+export const DIE_WITH_PARENT_SCRIPT = `"$@" 3<&- &
+program=$!
+{ read -r _ <&3; kill -s KILL 0; } &
+watcher=$!
+exec 3<&-
+wait "$program"
+status=$?
+kill "$watcher" 2>/dev/null
+exit "$status"`;
 
 /** What {@link co} saw. It never rejects for a non-zero exit. */
 export interface CoResult {
@@ -40,8 +63,10 @@ export interface CoResult {
  * after a grace period.
  */
 export function co(argv: readonly string[], options: CoOptions = {}): Promise<CoResult> {
-  const [file, ...args] = argv;
-  if (file === undefined) throw new TypeError('co() needs a program to run');
+  if (argv[0] === undefined) throw new TypeError('co() needs a program to run');
+  const [file = '', ...args] = options.dieWithParent
+    ? ['/bin/sh', '-c', DIE_WITH_PARENT_SCRIPT, 'sh', ...argv]
+    : argv;
   const maxBufferBytes = options.maxBufferBytes ?? 1024 * 1024;
   return new Promise((resolve) => {
     let child: ChildProcess;
@@ -56,7 +81,7 @@ export function co(argv: readonly string[], options: CoOptions = {}): Promise<Co
         env: withoutOwnSecrets(options.env ?? process.env),
         cwd: options.cwd,
         detached: true,
-        stdio: ['pipe', 'pipe', 'pipe'],
+        stdio: options.dieWithParent ? ['pipe', 'pipe', 'pipe', 'pipe'] : ['pipe', 'pipe', 'pipe'],
       });
     } catch (error) {
       resolve(failedToStart(error as NodeJS.ErrnoException));
@@ -82,7 +107,9 @@ export function co(argv: readonly string[], options: CoOptions = {}): Promise<Co
     if (options.input !== undefined) child.stdin?.end(options.input);
     else child.stdin?.end();
 
+    child.stdio[3]?.on('error', () => {});
     child.on('close', (exitCode, signal) => {
+      child.stdio[3]?.destroy();
       clearTimeout(timer);
       stopTimer?.();
       options.signal?.removeEventListener('abort', onAbort);

@@ -1,5 +1,8 @@
 // The contract suite is generic: the local shell runtime passes it, and so does a runtime built
 // on CommandRuntime whose "language" is four words, which exercises the non-shell helpers.
+import assert from 'node:assert/strict';
+import { writeSync } from 'node:fs';
+import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   CommandRuntime,
@@ -8,7 +11,7 @@ import {
 } from '../runtime/command-runtime/command-runtime.js';
 import type { RuntimeContext } from '../runtime/contract.js';
 import { localRuntime } from '../runtimes/local/local-runtime.js';
-import { runtimeContractSuite, SHELL_CONTRACT_COMMANDS } from './contract-suite.js';
+import { captureStdout, runtimeContractSuite, SHELL_CONTRACT_COMMANDS } from './contract-suite.js';
 
 runtimeContractSuite({
   name: 'local (bash)',
@@ -69,4 +72,17 @@ runtimeContractSuite({
     slow: 'wait 5',
     bigOutput: (bytes) => `big ${bytes}`,
   },
+});
+
+describe('captureStdout, which the contract suite uses to tell an author their runtime writes to stdout', () => {
+  it('sees console.log, process.stdout.write and fs.writeSync(1), and not stderr', async () => {
+    const written = await captureStdout(async () => {
+      console.log('one');
+      process.stdout.write('two\n');
+      writeSync(1, 'three\n');
+      console.error('not this');
+      writeSync(2, 'nor this\n');
+    });
+    assert.equal(written, 'one\ntwo\nthree\n');
+  });
 });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import fs, { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -52,11 +53,15 @@ export function runtimeContractSuite(options: ContractSuiteOptions): void {
     let runtime: Runtime;
     let spillDir: string;
 
+    let writtenAtStart = '';
+
     before(async () => {
       spillDir = mkdtempSync(join(tmpdir(), 'opsmate-contract-'));
-      runtime = await options.create({ spillDir, outputLimitBytes: OUTPUT_LIMIT });
-      await runtime.connect();
-      await runtime.connect();
+      writtenAtStart = await captureStdout(async () => {
+        runtime = await options.create({ spillDir, outputLimitBytes: OUTPUT_LIMIT });
+        await runtime.connect();
+        await runtime.connect();
+      });
     });
     after(async () => {
       await runtime?.disconnect();
@@ -181,6 +186,21 @@ export function runtimeContractSuite(options: ContractSuiteOptions): void {
       if (runtime.hasSystemd) assert.equal(typeof (await runtime.hasSystemd()), 'boolean');
     });
 
+    it("writes nothing to opsmate's stdout (console.log, process.stdout, fd 1) from create, connect, run or disconnect", async () => {
+      const written =
+        writtenAtStart +
+        (await captureStdout(async () => {
+          await runtime.run(commands.print('quiet'));
+          await runtime.disconnect();
+          await runtime.connect();
+        }));
+      assert.equal(
+        written,
+        '',
+        "opsmate's stdout carries only opsmate's output (scripts read it, e.g. `-o json`): write diagnostics to stderr (console.error), or return them in the result",
+      );
+    });
+
     it('reconnects on demand after disconnect', async () => {
       await runtime.disconnect();
       const result = await runtime.run(commands.print('reconnected'));
@@ -188,6 +208,54 @@ export function runtimeContractSuite(options: ContractSuiteOptions): void {
       assert.match(result.stdout, /reconnected/);
     });
   });
+}
+
+/**
+ * What `work` writes to this process's stdout: through `process.stdout.write` (and so
+ * `console.log`) and `fs.write`/`fs.writeSync` on fd 1. It still reaches stdout.
+ */
+export async function captureStdout(work: () => Promise<void>): Promise<string> {
+  let captured = '';
+  const record = (chunk: unknown): void => {
+    // The test runner reports through stdout too, from Node's own code only: not counted.
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 40;
+    const frames = (new Error().stack ?? '').split('\n').slice(3); // past record() and the wrapper
+    Error.stackTraceLimit = limit;
+    if (!frames.some((frame) => frame.includes('/') && !/\(node:|at node:/.test(frame))) return;
+    captured +=
+      typeof chunk === 'string'
+        ? chunk
+        : chunk instanceof Uint8Array
+          ? Buffer.from(chunk).toString('utf8')
+          : String(chunk);
+  };
+  const stdout = process.stdout;
+  const originalWrite = stdout.write;
+  const originalWriteSync = fs.writeSync;
+  const originalFsWrite = fs.write;
+  stdout.write = function (this: unknown, chunk: unknown, ...rest: unknown[]): boolean {
+    record(chunk);
+    return (originalWrite as (...args: unknown[]) => boolean).call(stdout, chunk, ...rest);
+  } as typeof stdout.write;
+  fs.writeSync = function (fd: number, chunk: unknown, ...rest: unknown[]): number {
+    if (fd === 1) record(chunk);
+    return (originalWriteSync as (...args: unknown[]) => number)(fd, chunk, ...rest);
+  } as typeof fs.writeSync;
+  fs.write = function (fd: number, chunk: unknown, ...rest: unknown[]): void {
+    if (fd === 1) record(chunk);
+    (originalFsWrite as (...args: unknown[]) => void)(fd, chunk, ...rest);
+  } as typeof fs.write;
+  syncBuiltinESMExports();
+  try {
+    await work();
+  } finally {
+    stdout.write = originalWrite;
+    fs.writeSync = originalWriteSync;
+    fs.write = originalFsWrite;
+    syncBuiltinESMExports();
+  }
+  return captured;
 }
 
 function assertShape(result: RunResult): void {

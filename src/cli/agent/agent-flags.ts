@@ -3,20 +3,7 @@ import { ConfigError } from '../../errors/opsmate-error.js';
 import type { CliContext } from '../cli-context.js';
 import { addRuntimeOptions, addSettingOptions, RUNTIME_COMMAND_SETTINGS } from '../field-options.js';
 
-/**
- * Opsmate's two-letter short flags. commander accepts only one letter after a single dash, so
- * these are rewritten to their long forms before parsing.
- */
-export const MULTI_LETTER_FLAGS: Readonly<Record<string, string>> = {
-  '-nt': '--no-tool-output',
-  '-no': '--no-observation',
-};
-
-/** Rewrites `-nt`/`-no` to long flags, leaving everything after `--` alone. */
-export function expandMultiLetterFlags(argv: readonly string[]): string[] {
-  const end = argv.indexOf('--');
-  return argv.map((arg, index) => (end >= 0 && index > end ? arg : (MULTI_LETTER_FLAGS[arg] ?? arg)));
-}
+export { expandMultiLetterFlags, MULTI_LETTER_FLAGS } from '../early-argv.js';
 
 /** Default `-i/--max-iter`: tool rounds before the model must answer. */
 export const DEFAULT_MAX_ITER = 10;

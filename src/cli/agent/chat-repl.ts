@@ -3,7 +3,14 @@ import type { Command } from 'commander';
 import { createInterface } from 'node:readline';
 import { errorMessage, OpsmateError } from '../../errors/opsmate-error.js';
 import { SignalAbort } from '../../process/signal-abort.js';
-import { EXIT_INTERRUPTED, ignoreBrokenTerminal, STOP_SIGNALS } from '../abort-on-signals.js';
+import { exitProcess } from '../../plugins/plugin-guard.js';
+import {
+  EXIT_INTERRUPTED,
+  ignoreBrokenTerminal,
+  duplicateSignalFilter,
+  STOP_SIGNALS,
+  trackRunning,
+} from '../abort-on-signals.js';
 import type { CliContext } from '../cli-context.js';
 import { AgentRenderer, type RenderMode } from '../render/agent-renderer.js';
 import { askLine } from '../terminal/ask-line.js';
@@ -31,12 +38,14 @@ export async function runChat(options: {
   const startup = new AbortController();
   // Not abortOnSigint(): here Ctrl-C cancels the startup or the running turn, never the chat, and
   // does nothing between turns; only a second one during a turn leaves.
+  const isDuplicateSignal = duplicateSignalFilter();
   const onSigint = (): void => {
+    if (isDuplicateSignal('SIGINT')) return;
     if (!startup.signal.aborted && turn === undefined) {
       startup.abort(new SignalAbort('SIGINT'));
       return;
     }
-    if (turn?.signal.aborted) process.exit(EXIT_INTERRUPTED);
+    if (turn?.signal.aborted) exitProcess(EXIT_INTERRUPTED);
     turn?.abort(new SignalAbort('SIGINT'));
   };
   // SIGTERM and SIGHUP (the terminal closed) stop the running command as Ctrl-C does, then leave.
@@ -46,16 +55,30 @@ export async function runChat(options: {
     wake = () => resolve({ done: true, value: undefined });
   });
   const onStop = (name: 'SIGTERM' | 'SIGHUP') => (): void => {
-    if (leaving) process.exit(STOP_SIGNALS[name]);
+    if (isDuplicateSignal(name)) return;
+    if (leaving) exitProcess(STOP_SIGNALS[name]);
     leaving = name;
     if (name === 'SIGHUP') ignoreBrokenTerminal();
     if (!startup.signal.aborted) startup.abort(new SignalAbort(name));
     turn?.abort(new SignalAbort(name));
     wake();
   };
+  // A crash in plugin code (see plugin-guard.ts) stops the turn and leaves, as SIGTERM does.
+  const crash = new AbortController();
+  const untrack = trackRunning(crash);
+  crash.signal.addEventListener(
+    'abort',
+    () => {
+      if (!startup.signal.aborted) startup.abort(crash.signal.reason);
+      turn?.abort(crash.signal.reason);
+      wake();
+    },
+    { once: true },
+  );
   const onSigterm = onStop('SIGTERM');
   const onSighup = onStop('SIGHUP');
   const stopListening = (): void => {
+    untrack();
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigterm);
     process.off('SIGHUP', onSighup);
@@ -99,7 +122,7 @@ export async function runChat(options: {
       );
     }
     for (;;) {
-      if (leaving) break;
+      if (leaving || crash.signal.aborted) break;
       let text: string;
       if (lines) {
         const next = await Promise.race([lines.next(), stopped]);
@@ -116,7 +139,7 @@ export async function runChat(options: {
           }),
           stopped.then(() => ({ kind: 'eof' as const })),
         ]);
-        if (leaving) break;
+        if (leaving || crash.signal.aborted) break;
         if (asked.kind === 'eof') {
           context.stdout.write('\n');
           break;

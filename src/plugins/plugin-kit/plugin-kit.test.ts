@@ -121,7 +121,7 @@ describe('plugin author kit', () => {
       encoding: 'utf8',
       env: childEnv,
     });
-    assert.match(output, /^# pass 12$/m);
+    assert.match(output, /^# pass 13$/m);
     assert.match(output, /^# fail 0$/m);
   });
 });

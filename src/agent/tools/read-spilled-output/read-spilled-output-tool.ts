@@ -4,13 +4,14 @@ import { z } from 'zod';
 import { errorMessage } from '../../../errors/opsmate-error.js';
 import { defineTool, truncateText, type ToolContext, type ToolResult } from '../tool-contract.js';
 import { wrapUntrusted } from '../untrusted-text.js';
+import { LineMatcher, MatchBudgetExceeded, MAX_PATTERN_LENGTH } from './line-matcher.js';
 
 const MAX_LINES = 2000;
 const DEFAULT_LINES = 200;
 
 const DESCRIPTION = `Read the full output of an earlier ShellCommand whose output was cut. Its result names the file (e.g. ".../spill/123.stdout").
 Without \`pattern\`: returns \`lineCount\` lines from \`startLine\` (1-based), with line numbers.
-With \`pattern\` (a JavaScript regular expression): returns up to \`lineCount\` matching lines at or after \`startLine\`, with line numbers, like grep -n.
+With \`pattern\` (an RE2 regular expression, as in grep -E: no backreferences or lookaround): returns up to \`lineCount\` matching lines at or after \`startLine\`, with line numbers, like grep -n.
 The files live on the opsmate machine, so this works whatever runtime the commands ran in. Only files named in earlier results can be read.`;
 
 export const readSpilledOutputTool = defineTool({
@@ -27,7 +28,12 @@ export const readSpilledOutputTool = defineTool({
       .max(MAX_LINES)
       .default(DEFAULT_LINES)
       .describe(`How many lines (or matches) to return, at most ${MAX_LINES}`),
-    pattern: z.string().optional().describe('Regular expression; when set, return only matching lines'),
+    pattern: z
+      .string()
+      .optional()
+      .describe(
+        `RE2 regular expression (at most ${MAX_PATTERN_LENGTH} characters); when set, return only matching lines`,
+      ),
     ignoreCase: z.boolean().default(false).describe('Match `pattern` without regard to case'),
   }),
   title: (input) =>
@@ -49,15 +55,17 @@ export const readSpilledOutputTool = defineTool({
             : 'No command output has been cut so far.'),
       );
     }
-    let matcher: RegExp | undefined;
+    let matcher: LineMatcher | undefined;
     if (input.pattern !== undefined) {
-      try {
-        matcher = new RegExp(input.pattern, input.ignoreCase ? 'i' : '');
-      } catch (error) {
-        return fail(`pattern is not a valid regular expression: ${errorMessage(error)}`);
-      }
+      const opened = LineMatcher.open({
+        pattern: input.pattern,
+        ignoreCase: input.ignoreCase,
+        signal: options.signal,
+      });
+      if ('problem' in opened) return fail(`pattern is not a valid regular expression: ${opened.problem}`);
+      matcher = opened.matcher;
     }
-    let found: { lines: string[]; totalLines: number; complete: boolean; masked: number };
+    let found: Found;
     try {
       found = await collectLines({
         path: input.file,
@@ -70,13 +78,18 @@ export const readSpilledOutputTool = defineTool({
     } catch (error) {
       if (options.signal.aborted) throw error;
       return fail(`cannot read ${input.file}: ${errorMessage(error)}`);
+    } finally {
+      matcher?.close();
     }
     const what = matcher
       ? `${found.lines.length} line(s) matching /${input.pattern}/ from line ${input.startLine}`
       : `${found.lines.length} line(s) from line ${input.startLine}`;
-    const end = found.complete
-      ? `The file has ${found.totalLines} line(s).`
-      : 'More lines follow; call again with a later startLine.';
+    const end =
+      found.stoppedAt !== undefined
+        ? `The search stopped at line ${found.stoppedAt} (${new MatchBudgetExceeded(matcher?.budgetMs).message}): narrow the pattern, or call again with startLine ${found.stoppedAt}.`
+        : found.complete
+          ? `The file has ${found.totalLines} line(s).`
+          : 'More lines follow; call again with a later startLine.';
     const body = found.lines.length > 0 ? found.lines.join('\n') : '(nothing)';
     const note = found.masked > 0 ? ` ${found.masked} secret value(s) masked.` : '';
     return {
@@ -108,14 +121,23 @@ const MASK_CONTEXT_LINES = 64;
  * is matched or returned: a pattern sees only masked text, so it cannot test a secret's
  * characters one by one, and a range that starts inside a key or a YAML block stays masked.
  */
+interface Found {
+  lines: string[];
+  totalLines: number;
+  complete: boolean;
+  masked: number;
+  /** Set when the matching budget ran out: the first line not searched. */
+  stoppedAt?: number;
+}
+
 async function collectLines(options: {
   path: string;
   startLine: number;
   limit: number;
-  matcher?: RegExp;
+  matcher?: LineMatcher;
   signal: AbortSignal;
   redactor?: NonNullable<ToolContext['redactor']>;
-}): Promise<{ lines: string[]; totalLines: number; complete: boolean; masked: number }> {
+}): Promise<Found> {
   const stream = createReadStream(options.path, { encoding: 'utf8', signal: options.signal });
   const reader = createInterface({ input: stream, crlfDelay: Infinity });
   const lines: string[] = [];
@@ -126,6 +148,7 @@ async function collectLines(options: {
   let chunk: string[] = [];
   let chunkStart = 1;
   let done = false;
+  let stoppedAt: number | undefined;
   const flush = async (): Promise<void> => {
     if (chunk.length === 0) return;
     let texts = chunk;
@@ -140,11 +163,22 @@ async function collectLines(options: {
       if (result.count > 0 && texts.some((text, index) => text !== chunk[index]))
         masked += texts.filter((text, index) => text !== chunk[index]).length;
     }
-    for (let index = 0; index < texts.length && !done; index++) {
+    const first = Math.max(0, options.startLine - chunkStart);
+    let hits: Set<number> | undefined;
+    if (options.matcher && first < texts.length) {
+      try {
+        hits = new Set((await options.matcher.match(texts.slice(first))).map((index) => index + first));
+      } catch (error) {
+        if (!(error instanceof MatchBudgetExceeded)) throw error;
+        stoppedAt = chunkStart + first;
+        done = true;
+        return;
+      }
+    }
+    for (let index = first; index < texts.length && !done; index++) {
       const lineNumber = chunkStart + index;
-      if (lineNumber < options.startLine) continue;
       const text = texts[index] ?? '';
-      if (options.matcher && !options.matcher.test(text)) continue;
+      if (hits && !hits.has(index)) continue;
       if (lines.length === options.limit) {
         complete = false;
         done = true;
@@ -170,5 +204,11 @@ async function collectLines(options: {
     reader.close();
     stream.destroy();
   }
-  return { lines, totalLines: number, complete, masked };
+  return {
+    lines,
+    totalLines: number,
+    complete: complete && stoppedAt === undefined,
+    masked,
+    ...(stoppedAt !== undefined ? { stoppedAt } : {}),
+  };
 }
