@@ -70,15 +70,26 @@ const ruleSchema = z
       .optional()
       .describe('Command prefixes: the command starts with exactly these words ("systemctl restart nginx")'),
     match: z.string().optional().describe('A regular expression tested against the command segment'),
+    tools: z
+      .array(z.string().min(1))
+      .optional()
+      .describe(
+        'Tool names the rule decides calls of, each a glob: "everything__echo", "grafana__*" (MCP tools are named server__tool)',
+      ),
     runtime: globs.optional(),
     target: z.record(z.string(), z.string()).optional(),
     language: globs.optional().describe('Command language ids the rule applies to (default: all)'),
     reason: z.string().optional(),
   })
   .strict()
-  .refine((rule) => rule.commands !== undefined || rule.match !== undefined || rule.prefix !== undefined, {
-    message: 'a rule needs commands, prefix or match',
-  });
+  .refine(
+    (rule) =>
+      rule.commands !== undefined ||
+      rule.match !== undefined ||
+      rule.prefix !== undefined ||
+      rule.tools !== undefined,
+    { message: 'a rule needs commands, prefix, match or tools' },
+  );
 
 export const policyFileSchema = z
   .object({
@@ -110,6 +121,8 @@ interface CompiledRule {
   runtimes?: RegExp[];
   target?: Array<[string, RegExp]>;
   languages?: RegExp[];
+  /** Tool-name globs (`tools:`); a rule without them decides no tool call. */
+  tools?: RegExp[];
   matches(subject: RuleSubject): boolean;
 }
 
@@ -247,6 +260,32 @@ export class CommandPolicy {
     document.addIn(['rules'], document.createNode(rule));
     writeFileSync(path, document.toString(), { mode: 0o600 });
     return path;
+  }
+
+  /**
+   * Judges a call of a tool that stands for no shell command (an MCP server's tool, a plugin's):
+   * the first user rule in scope whose `tools` globs match its name decides; with no such rule,
+   * `allow-all` (or `builtinRules: false`) allows it and otherwise undefined is returned, leaving
+   * the decision to the tool-call default (read-only tools run, others ask).
+   */
+  evaluateTool(tool: string, scope: PolicyScope): PolicyDecision | undefined {
+    const base = { profile: this.profile, language: 'tool', parts: [] };
+    // A tool call has no command language: a rule's `language` does not limit its `tools`.
+    const rule = [...this.#sessionRules, ...this.#rules].find(({ languages: _any, ...candidate }) => {
+      return (
+        candidate.tools?.some((pattern) => pattern.test(tool)) === true && inScope(candidate, scope, 'tool')
+      );
+    });
+    if (rule) return { ...base, action: rule.action, rule: rule.label, reason: rule.reason };
+    if (this.profile === 'allow-all' || !this.#useProfile) {
+      return {
+        ...base,
+        action: 'allow',
+        rule: this.#useProfile ? 'allow-all' : 'default',
+        reason: 'no rule matched',
+      };
+    }
+    return undefined;
   }
 
   /**
@@ -497,12 +536,14 @@ function compileRule(rule: PolicyRule, position: string): CompiledRule {
   const regex = rule.match === undefined ? undefined : new RegExp(rule.match);
   const runtimes = rule.runtime === undefined ? undefined : [rule.runtime].flat().map(globRegex);
   const languages = rule.language === undefined ? undefined : [rule.language].flat().map(globRegex);
+  const tools = rule.tools?.map(globRegex);
   return {
     label,
     action: rule.action,
     reason: rule.reason ?? defaultReason(rule.action, label),
     ...(runtimes ? { runtimes } : {}),
     ...(languages ? { languages } : {}),
+    ...(tools ? { tools } : {}),
     ...(rule.target
       ? {
           target: Object.entries(rule.target).map(
