@@ -1,0 +1,286 @@
+import { readFileSync } from 'node:fs';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
+import { z } from 'zod';
+import { ConfigError, errorMessage } from '../../errors/opsmate-error.js';
+
+/** Default seconds an MCP tool call may take before it is given up (`timeout` per server, in ms). */
+export const DEFAULT_MCP_CALL_TIMEOUT_MS = 120_000;
+
+const stringMap = z.record(z.string(), z.string());
+const toolNames = z.array(z.string().min(1));
+
+/** What every server entry may say, whatever its transport. Unknown keys are ignored (other clients' own). */
+const commonFields = {
+  /** Tools whose calls the user declares read-only: they run unasked (true: all of the server's). */
+  readOnly: z.union([z.boolean(), toolNames]).optional(),
+  /** Only these tools are offered to the model (gemini-cli's name). */
+  includeTools: toolNames.optional(),
+  /** These tools are never offered (gemini-cli's name); beats includeTools. */
+  excludeTools: toolNames.optional(),
+  /** Milliseconds a call may take (gemini-cli's `timeout`). */
+  timeout: z.number().int().positive().optional(),
+  /** Leave the server out (Cline and Roo's `disabled`). */
+  disabled: z.boolean().optional(),
+  description: z.string().optional(),
+};
+
+const stdioServer = z.looseObject({
+  type: z.literal('stdio').optional(),
+  command: z.string().min(1),
+  args: z.array(z.string()).default([]),
+  env: stringMap.default({}),
+  cwd: z.string().optional(),
+  ...commonFields,
+});
+
+const httpServer = z.looseObject({
+  type: z.enum(['http', 'streamable-http', 'streamableHttp']).optional(),
+  url: z.url({ protocol: /^https?$/ }),
+  headers: stringMap.default({}),
+  ...commonFields,
+});
+
+/** One entry of `mcpServers`, as Claude Desktop, Claude Code and gemini-cli write it. */
+export const mcpServerEntrySchema = z
+  .unknown()
+  .transform((value, context): McpServerSpec | typeof z.NEVER => {
+    const problem = (message: string, path: PropertyKey[] = []) => {
+      context.addIssue({ code: 'custom', message, path });
+      return z.NEVER;
+    };
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      return problem('expected { command, args, env } or { url, headers }');
+    }
+    const entry = { ...(value as Record<string, unknown>) };
+    // gemini-cli names a streamable HTTP server's address httpUrl (its url means SSE).
+    if (entry.httpUrl !== undefined && entry.url === undefined) entry.url = entry.httpUrl;
+    if (entry.type === 'sse' || (entry.httpUrl === undefined && entry.transport === 'sse')) {
+      return problem('the SSE transport is not supported (it is deprecated in MCP): use streamable HTTP', [
+        'type',
+      ]);
+    }
+    const hasCommand = entry.command !== undefined;
+    const hasUrl = entry.url !== undefined;
+    if (hasCommand === hasUrl) {
+      return problem(
+        hasCommand
+          ? 'give either command (a local server over stdio) or url (streamable HTTP), not both'
+          : 'needs command (a local server over stdio) or url (streamable HTTP)',
+      );
+    }
+    const fail = (issues: ReadonlyArray<{ message: string; path: PropertyKey[] }>): typeof z.NEVER => {
+      for (const issue of issues)
+        context.addIssue({ code: 'custom', message: issue.message, path: issue.path });
+      return z.NEVER;
+    };
+    const common = (data: z.output<z.ZodObject<typeof commonFields>>): McpServerCommon => ({
+      readOnly: data.readOnly ?? false,
+      ...(data.includeTools ? { includeTools: data.includeTools } : {}),
+      ...(data.excludeTools ? { excludeTools: data.excludeTools } : {}),
+      timeoutMs: data.timeout ?? DEFAULT_MCP_CALL_TIMEOUT_MS,
+      disabled: data.disabled ?? false,
+    });
+    if (hasCommand) {
+      const parsed = stdioServer.safeParse(entry);
+      if (!parsed.success) return fail(parsed.error.issues);
+      const data = parsed.data;
+      return {
+        transport: 'stdio',
+        command: data.command,
+        args: data.args,
+        env: data.env,
+        ...(data.cwd !== undefined ? { cwd: data.cwd } : {}),
+        ...common(data),
+      };
+    }
+    const parsed = httpServer.safeParse(entry);
+    if (!parsed.success) return fail(parsed.error.issues);
+    return { transport: 'http', url: parsed.data.url, headers: parsed.data.headers, ...common(parsed.data) };
+  });
+
+interface McpServerCommon {
+  /** Tools the user declared read-only (true: all of them). MCP servers' own hints are not trusted. */
+  readOnly: boolean | string[];
+  includeTools?: string[];
+  excludeTools?: string[];
+  /** Milliseconds one call (and the start) may take. */
+  timeoutMs: number;
+  disabled: boolean;
+}
+
+/** A server as opsmate uses it, its values not yet expanded (`${VAR}`). */
+export type McpServerSpec = McpServerCommon &
+  (
+    | { transport: 'stdio'; command: string; args: string[]; env: Record<string, string>; cwd?: string }
+    | { transport: 'http'; url: string; headers: Record<string, string> }
+  );
+
+/** A configured server: its name, its settings (with `${VAR}` expanded), and where it was written. */
+export type McpServerConfig = McpServerSpec & {
+  name: string;
+  /** `FILE:LINE` of its entry, for messages. */
+  source: string;
+};
+
+/**
+ * Where a list of servers comes from: the shape of a config file section (`ConfigSection` in
+ * src/config/config-file.ts), so the config file's `mcpServers:` and a JSON file given by a flag
+ * are read the same way.
+ */
+export interface McpServersSection {
+  /** The file, for messages. */
+  path: string;
+  /** The `mcpServers` mapping as parsed (plain objects). */
+  value: unknown;
+  /** The line of a value inside the section by its key path (`['grafana', 'url']`). */
+  lineOf(keyPath: readonly (string | number)[]): number;
+}
+
+/**
+ * Reads a JSON file with an `mcpServers` object (Claude Desktop's `claude_desktop_config.json`,
+ * Claude Code's `.mcp.json`, gemini-cli's `settings.json`); other top-level keys are ignored.
+ * Throws a ConfigError naming the file (and the line) when it cannot be read or parsed.
+ */
+export function readMcpConfigFile(path: string): McpServersSection {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`cannot read the MCP config file ${path}: ${errorMessage(error)}`, {
+      hint: 'fix the path given to --mcp-config (env OPSMATE_MCP_CONFIG)',
+    });
+  }
+  // JSON is YAML; the YAML parser keeps the position of every value, for line numbers.
+  const lines = new LineCounter();
+  const document = parseDocument(text, { lineCounter: lines, prettyErrors: false });
+  const syntax = document.errors[0];
+  if (syntax) {
+    const line = syntax.linePos?.[0]?.line ?? 1;
+    throw new ConfigError(`${path}:${line}: not valid JSON: ${syntax.message.split('\n')[0]}`, {
+      hint: `fix line ${line} of ${path}`,
+    });
+  }
+  const root = document.contents;
+  const servers = isMap(root) ? root.get('mcpServers', true) : undefined;
+  if (!isMap(servers)) {
+    throw new ConfigError(`${path}: has no "mcpServers" object`, {
+      hint: 'write { "mcpServers": { "<name>": { "command": "...", "args": [...] } } } (the shape Claude Desktop and gemini-cli use)',
+    });
+  }
+  const topLine = lineOfNode(servers, lines) ?? 1;
+  return {
+    path,
+    value: servers.toJSON() as unknown,
+    lineOf(keyPath) {
+      let node: unknown = servers;
+      let line = topLine;
+      for (const key of keyPath) {
+        if (!isMap(node) && !isSeq(node)) break;
+        const next: unknown = node.get(key, true);
+        if (next === undefined) break;
+        const pair = isMap(node)
+          ? node.items.find((item) => isScalar(item.key) && item.key.value === key)
+          : undefined;
+        line = lineOfNode((pair?.key as YamlNode | undefined) ?? (next as YamlNode), lines) ?? line;
+        node = next;
+      }
+      return line;
+    },
+  };
+}
+
+function lineOfNode(node: YamlNode | undefined, lines: LineCounter): number | undefined {
+  const offset = node?.range?.[0];
+  return offset === undefined ? undefined : lines.linePos(offset).line;
+}
+
+/**
+ * The servers of some sections, in order (a later section's server of the same name replaces an
+ * earlier one), `disabled` ones left out, `${VAR}` and `${VAR:-default}` in command, args, env,
+ * cwd, url and headers expanded from `env` (so a token need not be written in the file). The first
+ * bad entry throws a ConfigError `FILE:LINE: mcpServers.<name>.<field>: problem`.
+ */
+export function mcpServersFrom(options: {
+  sections: readonly McpServersSection[];
+  env: Readonly<Record<string, string | undefined>>;
+}): McpServerConfig[] {
+  const byName = new Map<string, McpServerConfig>();
+  for (const section of options.sections) {
+    if (typeof section.value !== 'object' || section.value === null || Array.isArray(section.value)) {
+      throw sectionProblem(section, [], 'must be a mapping of server names to servers');
+    }
+    for (const [name, value] of Object.entries(section.value)) {
+      if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$/.test(name)) {
+        throw sectionProblem(section, [name], 'a server name is letters, digits, _ . and -, at most 40');
+      }
+      const parsed = mcpServerEntrySchema.safeParse(value);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        const path = (issue?.path ?? []).map((part) => (typeof part === 'number' ? part : String(part)));
+        throw sectionProblem(section, [name, ...path], issue?.message ?? 'invalid');
+      }
+      const spec = parsed.data as McpServerSpec;
+      const expand = (text: string, field: (string | number)[]): string =>
+        expandVariables(text, options.env, (variable) =>
+          sectionProblem(
+            section,
+            [name, ...field],
+            `\${${variable}} is not set (write \${${variable}:-default} for a default)`,
+          ),
+        );
+      const expandMap = (map: Record<string, string>, field: string): Record<string, string> =>
+        Object.fromEntries(Object.entries(map).map(([key, text]) => [key, expand(text, [field, key])]));
+      const source = `${section.path}:${section.lineOf([name])}`;
+      const server: McpServerConfig =
+        spec.transport === 'stdio'
+          ? {
+              ...spec,
+              name,
+              source,
+              command: expand(spec.command, ['command']),
+              args: spec.args.map((arg, index) => expand(arg, ['args', index])),
+              env: expandMap(spec.env, 'env'),
+              ...(spec.cwd !== undefined ? { cwd: expand(spec.cwd, ['cwd']) } : {}),
+            }
+          : {
+              ...spec,
+              name,
+              source,
+              url: expand(spec.url, ['url']),
+              headers: expandMap(spec.headers, 'headers'),
+            };
+      byName.delete(name);
+      byName.set(name, server);
+    }
+  }
+  return [...byName.values()].filter((server) => !server.disabled);
+}
+
+/** `${VAR}` and `${VAR:-default}` (the forms Claude Code and gemini-cli expand); `$$` is not special. */
+function expandVariables(
+  text: string,
+  env: Readonly<Record<string, string | undefined>>,
+  missing: (variable: string) => Error,
+): string {
+  return text.replace(
+    /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g,
+    (_match, variable: string, fallback?: string) => {
+      const value = env[variable];
+      if (value !== undefined && value !== '') return value;
+      if (fallback !== undefined) return fallback;
+      throw missing(variable);
+    },
+  );
+}
+
+function sectionProblem(
+  section: McpServersSection,
+  keyPath: readonly (string | number)[],
+  message: string,
+): ConfigError {
+  const line = section.lineOf(keyPath);
+  const where = ['mcpServers', ...keyPath].join('.');
+  return new ConfigError(`${section.path}:${line}: ${where}: ${message}`, {
+    hint: `fix line ${line} of ${section.path} (see docs/mcp.md)`,
+  });
+}
