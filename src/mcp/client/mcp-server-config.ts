@@ -150,16 +150,20 @@ export function readMcpConfigFile(path: string): McpServersSection {
       hint: 'fix the path given to --mcp-config (env OPSMATE_MCP_CONFIG)',
     });
   }
-  // JSON is YAML; the YAML parser keeps the position of every value, for line numbers.
-  const lines = new LineCounter();
-  const document = parseDocument(text, { lineCounter: lines, prettyErrors: false });
-  const syntax = document.errors[0];
-  if (syntax) {
-    const line = syntax.linePos?.[0]?.line ?? 1;
-    throw new ConfigError(`${path}:${line}: not valid JSON: ${syntax.message.split('\n')[0]}`, {
-      hint: `fix line ${line} of ${path}`,
+  try {
+    JSON.parse(text);
+  } catch (error) {
+    // Node 20 names a position only for some errors; its message may quote the text, newlines too.
+    const position = /position (\d+)/.exec(errorMessage(error))?.[1];
+    const line = position === undefined ? undefined : text.slice(0, Number(position)).split('\n').length;
+    const message = errorMessage(error).replace(/\s+/g, ' ').slice(0, 300);
+    throw new ConfigError(`${path}${line === undefined ? '' : `:${line}`}: not valid JSON: ${message}`, {
+      hint: line === undefined ? `fix the JSON syntax of ${path}` : `fix line ${line} of ${path}`,
     });
   }
+  // JSON is YAML: the YAML parser keeps the position of every value, for line numbers.
+  const lines = new LineCounter();
+  const document = parseDocument(text, { lineCounter: lines, prettyErrors: false });
   const root = document.contents;
   const servers = isMap(root) ? root.get('mcpServers', true) : undefined;
   if (!isMap(servers)) {
