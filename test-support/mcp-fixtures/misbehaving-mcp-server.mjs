@@ -14,7 +14,11 @@ if (mode === 'exit-at-start') {
   process.exit(3);
 }
 const send = (message) => process.stdout.write(`${JSON.stringify({ jsonrpc: '2.0', ...message })}\n`);
-const tool = { name: 'work', description: 'Does some work.', inputSchema: { type: 'object', properties: {} } };
+const tool = {
+  name: 'work',
+  description: 'Does some work.',
+  inputSchema: { type: 'object', properties: {} },
+};
 createInterface({ input: process.stdin }).on('line', (line) => {
   if (mode === 'silent') return;
   const request = JSON.parse(line);
