@@ -34,10 +34,11 @@ const COMMANDS: Readonly<Record<string, () => Promise<(context: CliContext) => C
   plugin: async () => (await import('./commands/plugin-command.js')).pluginCommand,
   policy: async () => (await import('./commands/policy-command.js')).policyCommand,
   audit: async () => (await import('./commands/audit-command.js')).auditCommand,
+  mcp: async () => (await import('./commands/mcp-command.js')).mcpCommand,
 };
 
 /** Commands that run commands in a runtime: they need the chosen runtime's plugin, if any. */
-const RUNTIME_COMMANDS = new Set(['exec', 'policy', 'run', 'solve', 'chat']);
+const RUNTIME_COMMANDS = new Set(['exec', 'policy', 'run', 'solve', 'chat', 'mcp']);
 /** Commands that talk to a model: they also need the chosen context, tools and provider. */
 const AGENT_COMMANDS = new Set(['run', 'solve', 'chat']);
 /** Commands that list one kind of extension: they import every plugin of that kind. */
