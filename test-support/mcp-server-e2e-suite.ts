@@ -176,6 +176,28 @@ export function mcpServerE2eSuite(options: McpServerE2eSuiteOptions): void {
         assert.match(viewed.text, /1\troot:/);
       });
 
+      it('stops a running command when the client cancels the call (its Ctrl-C), and records it as cancelled', async () => {
+        const controller = new AbortController();
+        const pending = client.callTool(
+          { name: 'ShellCommand', arguments: { command: 'sleep 29' } },
+          undefined,
+          { signal: controller.signal },
+        );
+        // Cancel once the command is running: its started record is in the audit log.
+        while (!audit().some((entry) => entry.type === 'started' && entry.command === 'sleep 29')) {
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        controller.abort();
+        await assert.rejects(pending, /abort/i);
+        // Calls run in order: this one starts once the cancelled command has stopped.
+        assert.equal((await shell('echo after cancel')).structuredContent?.exitCode, 0);
+        const log = audit();
+        const started = log.find((entry) => entry.type === 'started' && entry.command === 'sleep 29');
+        const finished = log.find((entry) => entry.type === 'finished' && entry.of === started?.n);
+        assert.equal(finished?.cancelled, true, JSON.stringify(finished));
+        assert.equal(finished?.exitCode, null);
+      });
+
       it('stops a command at its timeout and reports no exit code', async () => {
         const result = await shell('sleep 30', 1);
         assert.equal(result.structuredContent?.timedOut, true);

@@ -26,6 +26,22 @@ interface CallFacts {
   notRun?: boolean;
 }
 
+/** Runs work one piece at a time, in order; shared by every session on one runtime. */
+export class SerialQueue {
+  #tail: Promise<unknown> = Promise.resolve();
+
+  run<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.#tail.then(work, work);
+    this.#tail = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Resolves once everything queued so far has finished. */
+  async idle(): Promise<void> {
+    await this.#tail;
+  }
+}
+
 /**
  * opsmate's tools served over MCP: each `tools/call` runs the same tool definition the agent's
  * model calls, with the same tool context, so the guarded runtime and the tool-call guard judge,
@@ -37,6 +53,8 @@ export function createOpsmateMcpServer(options: {
   tools: readonly ToolDefinition[];
   toolContext: ToolContext;
   version: string;
+  /** Shared by the sessions of one runtime (HTTP serves several); default: one of its own. */
+  queue?: SerialQueue;
   /** Told when a tool throws (a bug); the client gets an error result naming the tool. */
   onToolError?: (message: string) => void;
 }): { server: Server; close(): Promise<void> } {
@@ -50,12 +68,7 @@ export function createOpsmateMcpServer(options: {
     },
   );
   const stopAll = new AbortController();
-  let queue: Promise<unknown> = Promise.resolve();
-  const serially = <T>(work: () => Promise<T>): Promise<T> => {
-    const next = queue.then(work, work);
-    queue = next.catch(() => undefined);
-    return next;
-  };
+  const queue = options.queue ?? new SerialQueue();
 
   server.setRequestHandler(ListToolsRequestSchema, () => ({
     tools: tools.map((tool): Tool => ({
@@ -77,7 +90,7 @@ export function createOpsmateMcpServer(options: {
     }
     const built = buildToolCall(tool, request.params.arguments ?? {});
     if (!built.ok) return errorResult(built.message);
-    return serially(async () => {
+    return queue.run(async () => {
       const signal = AbortSignal.any([extra.signal, stopAll.signal]);
       if (signal.aborted)
         return errorResult(`The ${tool.name} call was cancelled before it started; nothing ran.`);
@@ -102,7 +115,7 @@ export function createOpsmateMcpServer(options: {
     server,
     close: async () => {
       stopAll.abort();
-      await queue;
+      await queue.idle();
       await server.close();
     },
   };
