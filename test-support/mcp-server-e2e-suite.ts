@@ -184,7 +184,10 @@ export function mcpServerE2eSuite(options: McpServerE2eSuiteOptions): void {
           { signal: controller.signal },
         );
         // Cancel once the command is running: its started record is in the audit log.
-        while (!audit().some((entry) => entry.type === 'started' && entry.command === 'sleep 29')) {
+        const running = () =>
+          audit().some((entry) => entry.type === 'started' && entry.command === 'sleep 29');
+        for (let tries = 0; !running(); tries++) {
+          assert.ok(tries < 600, 'the command never started');
           await new Promise((resolve) => setTimeout(resolve, 50));
         }
         controller.abort();

@@ -54,7 +54,11 @@ describe('opsmate mcp over streamable HTTP', () => {
   });
 
   it('refuses requests without the token, or with a wrong one', async () => {
-    for (const headers of [{} as Record<string, string>, { Authorization: 'Bearer wrong' }, { Authorization: `Bearer ${token}x` }]) {
+    for (const headers of [
+      {} as Record<string, string>,
+      { Authorization: 'Bearer wrong' },
+      { Authorization: `Bearer ${token}x` },
+    ]) {
       await assert.rejects(connect(headers), /401|bearer token|Unauthorized/i);
     }
     const plain = await fetch(url, {
