@@ -12,21 +12,31 @@ import type { CliContext } from '../cli-context.js';
 import { guardedTool } from './guarded-tool.js';
 
 /**
- * The MCP servers a command uses: the config file's `mcpServers` section (when given) and then
- * the `--mcp-config` files, a later server of the same name replacing an earlier one. Reads and
+ * What {@link configuredMcpServers} reads of the config file: `CliContext.config` of the config
+ * file API (docs/configuration.md, "For code"), whose `section('mcpServers')` is a
+ * `ConfigSection`. Declared by shape, so this code reads the section once the CLI context carries
+ * the loaded file, and nothing until then.
+ */
+interface WithConfigFile {
+  config?: { section(name: 'mcpServers'): McpServersSection | undefined } | undefined;
+}
+
+/**
+ * The MCP servers a command uses: the config file's `mcpServers:` section, then the
+ * `--mcp-config` files, a later server of the same name replacing an earlier one. Reads and
  * validates everything, starts nothing: a bad entry is a ConfigError before anything connects.
  */
 export function configuredMcpServers(options: {
   settings: Pick<Settings, 'mcpConfig'>;
-  env: NodeJS.ProcessEnv;
-  /** The config file's `mcpServers:` section (`context.config.section('mcpServers')`). */
-  configSection?: McpServersSection | undefined;
+  context: Pick<CliContext, 'env'> & WithConfigFile;
 }): McpServerConfig[] {
+  const { context } = options;
+  const fromConfigFile = context.config?.section('mcpServers');
   const sections = [
-    ...(options.configSection ? [options.configSection] : []),
+    ...(fromConfigFile ? [fromConfigFile] : []),
     ...options.settings.mcpConfig.map((path) => readMcpConfigFile(path)),
   ];
-  return sections.length === 0 ? [] : mcpServersFrom({ sections, env: options.env });
+  return sections.length === 0 ? [] : mcpServersFrom({ sections, env: context.env });
 }
 
 /**

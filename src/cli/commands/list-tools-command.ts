@@ -13,7 +13,7 @@ export function listToolsCommand(context: CliContext): Command {
     )
     .action(async () => {
       const settings = readSettings(command, context.env);
-      const servers = configuredMcpServers({ settings, env: context.env });
+      const servers = configuredMcpServers({ settings, context });
       const builtins = context.tools.list();
       // Each configured server is started and asked for its tools; one line for each that fails.
       const mcp =
