@@ -145,7 +145,8 @@ function mcpToolDefinition(options: {
     description: `Tool ${info.name} of the ${origin} (its own words follow).\n${description}`,
     inputSchema: inputSchemaOf(info.inputSchema),
     readOnly,
-    title: (input) => `${server.name}/${info.name} ${truncateText(JSON.stringify(input), 200)}`,
+    // The renderer shows it after the tool's name: `fs__write_file {"path":...}`.
+    title: (input) => truncateText(JSON.stringify(input), 200),
     async execute(input, context, callOptions): Promise<ToolResult> {
       const source = `mcp ${server.name}/${info.name}`;
       let result: CallToolResult;
