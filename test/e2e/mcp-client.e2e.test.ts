@@ -1,12 +1,21 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { FakeLlmServer, toolNamesOf, toolResultsOf } from '../../test-support/fake-llm/index.js';
-import { runCliIsolated } from '../../test-support/run-cli.js';
+import { runCliIsolated, startCliIsolated } from '../../test-support/run-cli.js';
+import { readAuditCommands } from '../../src/safety/verify-audit-log.js';
 
 const require = createRequire(import.meta.url);
 /** The reference MCP servers, installed from npm as dev dependencies: real servers, not fakes. */
@@ -169,6 +178,52 @@ describe('the agent with MCP servers (opsmate run, the fake model)', () => {
     assert.equal(records.find((entry) => entry.tool === 'fs__write_file')?.outcome, 'denied');
   });
 
+  it('stops a running MCP call on Ctrl-C, records it as cancelled by SIGINT, and stops the server', async () => {
+    const home = join(dir, 'home-sigint');
+    mkdirSync(home);
+    // A title of its own, to find the server's process among others' (node --title sets its cmdline).
+    const title = `wt-mcp-sigint-${process.pid}-${Date.now()}`;
+    const slow = join(dir, 'slow.json');
+    writeFileSync(
+      slow,
+      JSON.stringify({
+        mcpServers: {
+          slow: {
+            command: process.execPath,
+            args: [`--title=${title}`, EVERYTHING],
+            readOnly: ['trigger-long-running-operation'],
+          },
+        },
+      }),
+    );
+    fake.enqueue({
+      toolCalls: [{ name: 'slow__trigger_long_running_operation', args: { duration: 60, steps: 60 } }],
+    });
+    const cli = startCliIsolated({
+      home,
+      args: ['run', '--mcp-config', slow, 'wait for it'],
+      env: { OPENAI_BASE_URL: fake.openAiBaseUrl, OPENAI_API_KEY: 'sk-fake-key-for-tests' },
+    });
+    const auditLog = join(home, '.opsmate', 'audit.jsonl');
+    const running = () =>
+      existsSync(auditLog) && readAuditCommands(auditLog).some((record) => record.tool !== undefined);
+    for (let tries = 0; !running(); tries++) {
+      assert.ok(tries < 600, 'the call never started');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.ok(serverRunning(title), 'the server is not running during the call');
+    cli.kill('SIGINT');
+    const result = await cli.done;
+    assert.equal(result.exitCode, 130, result.stderr);
+    const [call] = readAuditCommands(auditLog).filter(
+      (record) => record.tool === 'slow__trigger_long_running_operation',
+    );
+    assert.equal(call?.cancelled, true, JSON.stringify(call));
+    assert.equal(call?.signal, 'SIGINT');
+    assert.equal(call?.exitCode, null);
+    assert.equal(serverRunning(title), false, 'the MCP server outlived opsmate');
+  });
+
   it('lists the MCP tools with their server in list-tools, and names a server that failed', async () => {
     const result = await runCliIsolated({ args: ['list-tools', '--mcp-config', config] });
     assert.equal(result.exitCode, 1, 'a server that failed is an exit status of 1');
@@ -195,3 +250,15 @@ describe('the agent with MCP servers (opsmate run, the fake model)', () => {
     );
   });
 });
+
+/** Whether a process whose command line is `title` exists. */
+function serverRunning(title: string): boolean {
+  return readdirSync('/proc').some((entry) => {
+    if (!/^\d+$/.test(entry)) return false;
+    try {
+      return readFileSync(`/proc/${entry}/cmdline`, 'utf8').startsWith(title);
+    } catch {
+      return false;
+    }
+  });
+}
