@@ -165,6 +165,19 @@ export function mcpServerE2eSuite(options: McpServerE2eSuiteOptions): void {
         assert.ok(refused.some((entry) => entry.tool === 'FileEditor'));
       });
 
+      it('cuts big output and lets the client read the rest with ReadSpilledOutput', async () => {
+        const big = await shell('seq 1 30000');
+        assert.equal(big.structuredContent?.exitCode, 0);
+        const file = /The full text is in stdout: (\S+?);/.exec(big.text)?.[1];
+        assert.ok(file, big.text.slice(-600));
+        assert.doesNotMatch(big.text, /\n15000\n/);
+        const part = await call('ReadSpilledOutput', { file, startLine: 15000, lineCount: 2 });
+        assert.equal(part.isError, undefined, part.text);
+        assert.match(part.text, /15000\n[^\n]*15001/);
+        const other = await call('ReadSpilledOutput', { file: '/etc/passwd' });
+        assert.equal(other.isError, true, 'a file that is not a spill file of this session was read');
+      });
+
       it('views a file on the target through FileEditor', async () => {
         const viewed = await call('FileEditor', {
           command: 'view',
