@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { mcpServersConfigSection } from '../../mcp/client/mcp-server-config.js';
 import { configuredMcpServers } from './session-mcp-tools.js';
 
 describe('configuredMcpServers', () => {
@@ -20,9 +21,14 @@ describe('configuredMcpServers', () => {
       value: { grafana: { url: 'https://grafana.internal/mcp' }, shared: { command: 'from-config' } },
       lineOf: (keyPath: readonly (string | number)[]) => 8 + keyPath.length,
     };
+    // LoadedConfig.read(definition): the definition validates the section (once, in the real API).
+    const config = (value: unknown, env: NodeJS.ProcessEnv = {}) => ({
+      env,
+      read: (definition: typeof mcpServersConfigSection) => definition.read({ ...section, value }),
+    });
     const servers = configuredMcpServers({
       settings: { mcpConfig: [file] },
-      context: { env: {}, config: { section: (name) => (name === 'mcpServers' ? section : undefined) } },
+      context: { env: {}, config: config(section.value) },
     });
     assert.deepEqual(
       servers.map((server) => [
@@ -39,10 +45,40 @@ describe('configuredMcpServers', () => {
       () =>
         configuredMcpServers({
           settings: { mcpConfig: [] },
-          context: { env: {}, config: { section: () => ({ ...section, value: { bad: { args: [] } } }) } },
+          context: { env: {}, config: config({ bad: { args: [] } }) },
         }),
       /^ConfigError: \/home\/me\/\.opsmate\/config\.yaml:9: mcpServers\.bad: needs command/,
     );
     assert.deepEqual(configuredMcpServers({ settings: { mcpConfig: [] }, context: { env: {} } }), []);
+    // ${VAR} from the config file's env (the file's values under the environment), not only opsmate's.
+    const [expanded] = configuredMcpServers({
+      settings: { mcpConfig: [] },
+      context: {
+        env: {},
+        config: config(
+          { g: { url: 'https://g/mcp', headers: { Authorization: 'Bearer ${G_TOKEN}' } } },
+          { G_TOKEN: 'from-file' },
+        ),
+      },
+    });
+    assert.deepEqual(expanded?.transport === 'http' && expanded.headers, {
+      Authorization: 'Bearer from-file',
+    });
+    // What config show would list: no env or header values.
+    assert.deepEqual(
+      mcpServersConfigSection.rows(
+        mcpServersConfigSection.read({
+          ...section,
+          value: {
+            g: { url: 'https://g/mcp?key=s3cret', headers: { Authorization: 'Bearer x' } },
+            l: { command: 'npx', args: ['-y', 'srv'], env: { TOKEN: 'y' } },
+          },
+        }),
+      ),
+      [
+        { name: 'g', value: 'http: https://g/mcp, headers Authorization', keyPath: ['g'] },
+        { name: 'l', value: 'stdio: npx (2 args), env TOKEN', keyPath: ['l'] },
+      ],
+    );
   });
 });

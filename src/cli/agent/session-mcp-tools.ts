@@ -2,41 +2,49 @@ import type { ToolDefinition } from '../../agent/tools/tool-contract.js';
 import type { Settings } from '../../config/settings.js';
 import { connectMcpServers, type McpTools } from '../../mcp/client/mcp-tools.js';
 import {
-  mcpServersFrom,
+  expandMcpServers,
+  mcpServersConfigSection,
+  parseMcpServers,
   readMcpConfigFile,
   type McpServerConfig,
-  type McpServersSection,
+  type McpServerEntry,
 } from '../../mcp/client/mcp-server-config.js';
 import type { ToolCallGuard } from '../../safety/tool-call-guard.js';
 import type { CliContext } from '../cli-context.js';
 import { guardedTool } from './guarded-tool.js';
 
 /**
- * What {@link configuredMcpServers} reads of the config file: `CliContext.config` of the config
- * file API (docs/configuration.md, "For code"), whose `section('mcpServers')` is a
- * `ConfigSection`. Declared by shape, so this code reads the section once the CLI context carries
- * the loaded file, and nothing until then.
+ * What {@link configuredMcpServers} reads of the config file: `CliContext.config`, the
+ * `LoadedConfig` of the config file API (docs/configuration.md, "For code"): its validated
+ * `mcpServers:` section (once {@link mcpServersConfigSection} is registered in `CONFIG_SECTIONS`)
+ * and its `env` (the environment with the file's values under it). Declared by shape, so this
+ * code uses the file as soon as the CLI context carries it, and nothing until then.
  */
 interface WithConfigFile {
-  config?: { section(name: 'mcpServers'): McpServersSection | undefined } | undefined;
+  config?:
+    | {
+        read(definition: typeof mcpServersConfigSection): McpServerEntry[] | undefined;
+        env: NodeJS.ProcessEnv;
+      }
+    | undefined;
 }
 
 /**
  * The MCP servers a command uses: the config file's `mcpServers:` section, then the
  * `--mcp-config` files, a later server of the same name replacing an earlier one. Reads and
  * validates everything, starts nothing: a bad entry is a ConfigError before anything connects.
+ * `${VAR}`s are expanded from the config file's env when there is one, else from opsmate's.
  */
 export function configuredMcpServers(options: {
   settings: Pick<Settings, 'mcpConfig'>;
   context: Pick<CliContext, 'env'> & WithConfigFile;
 }): McpServerConfig[] {
   const { context } = options;
-  const fromConfigFile = context.config?.section('mcpServers');
-  const sections = [
-    ...(fromConfigFile ? [fromConfigFile] : []),
-    ...options.settings.mcpConfig.map((path) => readMcpConfigFile(path)),
+  const entries = [
+    ...(context.config?.read(mcpServersConfigSection) ?? []),
+    ...options.settings.mcpConfig.flatMap((path) => parseMcpServers(readMcpConfigFile(path))),
   ];
-  return sections.length === 0 ? [] : mcpServersFrom({ sections, env: context.env });
+  return entries.length === 0 ? [] : expandMcpServers({ entries, env: context.config?.env ?? context.env });
 }
 
 /**

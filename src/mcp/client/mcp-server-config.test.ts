@@ -76,6 +76,20 @@ describe('MCP server config', () => {
     assert.match(problem('{"mcpServers": {"a": {"url": "ftp://h/"}}}'), /mcpServers\.a\.url: /);
     assert.match(problem('{"mcpServers": {"a b": {"command": "x"}}}'), /mcpServers\.a b: a server name is/);
     assert.match(
+      problem('{"mcpServers": {"a": {"command": "x", "readonly": true}}}'),
+      /mcpServers\.a\.readonly: unknown key readonly \(did you mean readOnly\?\)/,
+    );
+    assert.match(
+      problem('{"mcpServers": {"a": {"comand": "x"}}}'),
+      /unknown key comand \(did you mean command\?\)/,
+    );
+    // Other clients' keys are theirs: ignored.
+    assert.equal(
+      load('{"mcpServers": {"a": {"command": "x", "trust": true, "alwaysAllow": ["y"], "autoApprove": []}}}')
+        .length,
+      1,
+    );
+    assert.match(
       problem('{"mcpServers": {"a": {"command": "x", "env": {"T": "${NOT_SET_HERE}"}}}}'),
       /mcpServers\.a\.env\.T: \$\{NOT_SET_HERE\} is not set \(write \$\{NOT_SET_HERE:-default\} for a default\)/,
     );

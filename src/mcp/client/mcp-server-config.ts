@@ -198,6 +198,65 @@ function lineOfNode(node: YamlNode | undefined, lines: LineCounter): number | un
   return offset === undefined ? undefined : lines.linePos(offset).line;
 }
 
+/** One server as written in a section: validated, its `${VAR}`s not yet expanded. */
+export interface McpServerEntry {
+  name: string;
+  spec: McpServerSpec;
+  section: McpServersSection;
+}
+
+/** Our keys, and the other clients' keys we know and ignore; anything close to ours is a typo. */
+const OWN_KEYS = [
+  'command',
+  'args',
+  'env',
+  'cwd',
+  'url',
+  'headers',
+  'type',
+  'httpUrl',
+  'readOnly',
+  'includeTools',
+  'excludeTools',
+  'timeout',
+  'disabled',
+  'description',
+];
+
+/**
+ * Validates the servers of one section (the config file's `mcpServers:` or a JSON file's). The
+ * first bad entry throws a ConfigError `FILE:LINE: mcpServers.<name>.<field>: problem`; a key that
+ * looks like a misspelt one of ours (`readonly`, `comand`) too, while other clients' own keys
+ * (`trust`, `alwaysAllow`...) are ignored.
+ */
+export function parseMcpServers(section: McpServersSection): McpServerEntry[] {
+  if (typeof section.value !== 'object' || section.value === null || Array.isArray(section.value)) {
+    throw sectionProblem(section, [], 'must be a mapping of server names to servers');
+  }
+  return Object.entries(section.value).map(([name, value]) => {
+    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$/.test(name)) {
+      throw sectionProblem(section, [name], 'a server name is letters, digits, _ . and -, at most 40');
+    }
+    if (typeof value === 'object' && value !== null) {
+      for (const key of Object.keys(value)) {
+        if (OWN_KEYS.includes(key)) continue;
+        const meant = OWN_KEYS.find(
+          (own) =>
+            own.toLowerCase() === key.toLowerCase() || editDistance(own, key) <= (own.length <= 4 ? 1 : 2),
+        );
+        if (meant) throw sectionProblem(section, [name, key], `unknown key ${key} (did you mean ${meant}?)`);
+      }
+    }
+    const parsed = mcpServerEntrySchema.safeParse(value);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const path = (issue?.path ?? []).map((part) => (typeof part === 'number' ? part : String(part)));
+      throw sectionProblem(section, [name, ...path], issue?.message ?? 'invalid');
+    }
+    return { name, spec: parsed.data as McpServerSpec, section };
+  });
+}
+
 /**
  * The servers of some sections, in order (a later section's server of the same name replaces an
  * earlier one), `disabled` ones left out, `${VAR}` and `${VAR:-default}` in command, args, env,
@@ -208,56 +267,94 @@ export function mcpServersFrom(options: {
   sections: readonly McpServersSection[];
   env: Readonly<Record<string, string | undefined>>;
 }): McpServerConfig[] {
+  return expandMcpServers({ entries: options.sections.flatMap(parseMcpServers), env: options.env });
+}
+
+/** {@link mcpServersFrom} for entries already parsed (the config file's section is parsed once). */
+export function expandMcpServers(options: {
+  entries: readonly McpServerEntry[];
+  env: Readonly<Record<string, string | undefined>>;
+}): McpServerConfig[] {
   const byName = new Map<string, McpServerConfig>();
-  for (const section of options.sections) {
-    if (typeof section.value !== 'object' || section.value === null || Array.isArray(section.value)) {
-      throw sectionProblem(section, [], 'must be a mapping of server names to servers');
-    }
-    for (const [name, value] of Object.entries(section.value)) {
-      if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$/.test(name)) {
-        throw sectionProblem(section, [name], 'a server name is letters, digits, _ . and -, at most 40');
-      }
-      const parsed = mcpServerEntrySchema.safeParse(value);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        const path = (issue?.path ?? []).map((part) => (typeof part === 'number' ? part : String(part)));
-        throw sectionProblem(section, [name, ...path], issue?.message ?? 'invalid');
-      }
-      const spec = parsed.data as McpServerSpec;
-      const expand = (text: string, field: (string | number)[]): string =>
-        expandVariables(text, options.env, (variable) =>
-          sectionProblem(
-            section,
-            [name, ...field],
-            `\${${variable}} is not set (write \${${variable}:-default} for a default)`,
-          ),
-        );
-      const expandMap = (map: Record<string, string>, field: string): Record<string, string> =>
-        Object.fromEntries(Object.entries(map).map(([key, text]) => [key, expand(text, [field, key])]));
-      const source = `${section.path}:${section.lineOf([name])}`;
-      const server: McpServerConfig =
-        spec.transport === 'stdio'
-          ? {
-              ...spec,
-              name,
-              source,
-              command: expand(spec.command, ['command']),
-              args: spec.args.map((arg, index) => expand(arg, ['args', index])),
-              env: expandMap(spec.env, 'env'),
-              ...(spec.cwd !== undefined ? { cwd: expand(spec.cwd, ['cwd']) } : {}),
-            }
-          : {
-              ...spec,
-              name,
-              source,
-              url: expand(spec.url, ['url']),
-              headers: expandMap(spec.headers, 'headers'),
-            };
-      byName.delete(name);
-      byName.set(name, server);
-    }
+  for (const { name, spec, section } of options.entries) {
+    const expand = (text: string, field: (string | number)[]): string =>
+      expandVariables(text, options.env, (variable) =>
+        sectionProblem(
+          section,
+          [name, ...field],
+          `\${${variable}} is not set (write \${${variable}:-default} for a default)`,
+        ),
+      );
+    const expandMap = (map: Record<string, string>, field: string): Record<string, string> =>
+      Object.fromEntries(Object.entries(map).map(([key, text]) => [key, expand(text, [field, key])]));
+    const source = `${section.path}:${section.lineOf([name])}`;
+    const server: McpServerConfig =
+      spec.transport === 'stdio'
+        ? {
+            ...spec,
+            name,
+            source,
+            command: expand(spec.command, ['command']),
+            args: spec.args.map((arg, index) => expand(arg, ['args', index])),
+            env: expandMap(spec.env, 'env'),
+            ...(spec.cwd !== undefined ? { cwd: expand(spec.cwd, ['cwd']) } : {}),
+          }
+        : {
+            ...spec,
+            name,
+            source,
+            url: expand(spec.url, ['url']),
+            headers: expandMap(spec.headers, 'headers'),
+          };
+    byName.delete(name);
+    byName.set(name, server);
   }
   return [...byName.values()].filter((server) => !server.disabled);
+}
+
+/**
+ * The config file's `mcpServers:` section, in the shape of the config file API's
+ * `ConfigSectionDefinition` (`defineConfigSection`, src/config/config-section-definition.ts on
+ * the config branch): registered by adding it to `CONFIG_SECTIONS` in src/config/config-sections.ts.
+ * `read` validates (once per command, before anything connects); `${VAR}`s are expanded when the
+ * servers are used, from the environment with the file's values under it.
+ */
+export const mcpServersConfigSection = {
+  name: 'mcpServers',
+  description:
+    "MCP servers whose tools the model may use: { <name>: { command, args, env } | { url, headers } } (Claude Desktop's shape)",
+  read: (section: McpServersSection): McpServerEntry[] => parseMcpServers(section),
+  rows: (entries: McpServerEntry[]) =>
+    entries.map((entry) => ({
+      name: entry.name,
+      // Env and header values may be secrets: only their names are shown.
+      value:
+        entry.spec.transport === 'stdio'
+          ? `stdio: ${entry.spec.command}${entry.spec.args.length > 0 ? ` (${entry.spec.args.length} args)` : ''}${keysOf(entry.spec.env, 'env')}`
+          : `http: ${entry.spec.url.replace(/\?.*$/, '')}${keysOf(entry.spec.headers, 'headers')}`,
+      keyPath: [entry.name],
+    })),
+};
+
+function keysOf(map: Record<string, string>, label: string): string {
+  const keys = Object.keys(map);
+  return keys.length === 0 ? '' : `, ${label} ${keys.join(', ')}`;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(
+        previous[j]! + 1,
+        current[j - 1]! + 1,
+        previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
 }
 
 /** `${VAR}` and `${VAR:-default}` (the forms Claude Code and gemini-cli expand); `$$` is not special. */
