@@ -25,6 +25,8 @@ const MISBEHAVING = fileURLToPath(
   new URL('../../test-support/mcp-fixtures/misbehaving-mcp-server.mjs', import.meta.url),
 );
 const SECRET = 'Sup3rS3cretValue99';
+/** A token in a server's arguments: it must not show in the line that names the failed server. */
+const ARG_TOKEN = 'ghp_0123456789abcdefghijklmnopqrstuvwxyzAB';
 
 describe('the agent with MCP servers (opsmate run, the fake model)', () => {
   let fake: FakeLlmServer;
@@ -44,7 +46,7 @@ describe('the agent with MCP servers (opsmate run, the fake model)', () => {
         mcpServers: {
           everything: { command: process.execPath, args: [EVERYTHING], readOnly: ['echo'] },
           fs: { command: process.execPath, args: [FILESYSTEM, files] },
-          broken: { command: process.execPath, args: [MISBEHAVING, 'exit-at-start'] },
+          broken: { command: process.execPath, args: [MISBEHAVING, 'exit-at-start', '--token', ARG_TOKEN] },
         },
       }),
     );
@@ -234,6 +236,7 @@ describe('the agent with MCP servers (opsmate run, the fake model)', () => {
     assert.match(result.stdout, /^fs__write_file\s+.*\s+no\s+mcp fs \(stdio\)$/m);
     assert.match(result.stdout, /^ShellCommand\s.*\s+built-in$/m);
     assert.match(result.stderr, /^opsmate: warn: MCP server "broken" .* did not start: /m);
+    assert.ok(!result.stderr.includes(ARG_TOKEN), result.stderr);
   });
 
   it('stops with one error and a hint for a bad MCP config, before anything starts', async () => {

@@ -9,6 +9,7 @@ import {
   type McpServerConfig,
   type McpServerEntry,
 } from '../../mcp/client/mcp-server-config.js';
+import { SecretRedactor } from '../../safety/secret-redactor.js';
 import type { ToolCallGuard } from '../../safety/tool-call-guard.js';
 import type { CliContext } from '../cli-context.js';
 import { guardedTool } from './guarded-tool.js';
@@ -69,9 +70,22 @@ export async function openSessionMcpTools(options: {
     reservedNames: options.reservedNames,
     onStderr: (server, line) => context.logger.debug(`MCP server "${server}": ${line}`),
   });
-  for (const problem of mcp.problems) context.logger.warn(problem);
+  warnMcpProblems(context, mcp.problems);
   const tools = mcp.tools.map((tool) =>
     guardedTool({ tool: tool.definition, guard: options.guard, origin: tool.origin, runtime: tool.runtime }),
   );
   return { tools, mcp };
+}
+
+/**
+ * One warning line per server that failed. The line quotes the server's command or URL and its
+ * stderr, which may hold a token (`--api-key ...`, `?token=`): masked like command output.
+ */
+export function warnMcpProblems(
+  context: Pick<CliContext, 'env' | 'logger'>,
+  problems: readonly string[],
+): void {
+  if (problems.length === 0) return;
+  const redactor = new SecretRedactor({ env: context.env });
+  for (const problem of problems) context.logger.warn(redactor.redact(problem).text);
 }

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { connectMcpServers } from '../../mcp/client/mcp-tools.js';
 import type { CliContext } from '../cli-context.js';
-import { configuredMcpServers } from '../agent/session-mcp-tools.js';
+import { configuredMcpServers, warnMcpProblems } from '../agent/session-mcp-tools.js';
 import { addSettingOptions, readSettings } from '../field-options.js';
 import { renderTable } from '../render/table.js';
 import { extensionSourceText, writeBrokenExtensions } from './list-extensions.js';
@@ -48,7 +48,7 @@ export function listToolsCommand(context: CliContext): Command {
             isTerminal: Boolean(context.stdout.isTTY),
           }),
         );
-        for (const problem of mcp?.problems ?? []) context.logger.warn(problem);
+        warnMcpProblems(context, mcp?.problems ?? []);
         if ((mcp?.problems.length ?? 0) > 0) process.exitCode = 1;
         writeBrokenExtensions(context, 'tools');
       } finally {

@@ -148,11 +148,14 @@ export class McpConnection {
   }
 }
 
-/** `stdio: npx -y @x/server` or `http: https://host/mcp`, for messages. */
+/**
+ * `stdio: npx` or `http: https://host/mcp`, for messages: the program and the URL without its
+ * query, never the arguments, env or headers, which may hold tokens.
+ */
 export function describeServer(server: McpServerConfig): string {
-  return server.transport === 'stdio'
-    ? `stdio: ${[server.command, ...server.args].join(' ').slice(0, 120)}`
-    : `http: ${server.url}`;
+  if (server.transport === 'stdio') return `stdio: ${server.command}`;
+  const url = new URL(server.url);
+  return `http: ${url.origin}${url.pathname}`;
 }
 
 /**
