@@ -87,6 +87,18 @@ export function mcpServerE2eSuite(options: McpServerE2eSuiteOptions): void {
         ]);
       });
 
+      it('answers a call with bad arguments or of an unknown tool with an error the client can fix', async () => {
+        const bad = await call('ShellCommand', { command: '' });
+        assert.equal(bad.isError, true);
+        assert.match(
+          bad.text,
+          /^Invalid arguments for ShellCommand; nothing was run\. Fix these and call it again:\n- command: /,
+        );
+        const unknown = await call('RunAnything', {});
+        assert.equal(unknown.isError, true);
+        assert.match(unknown.text, /^There is no tool RunAnything; the tools are ShellCommand, /);
+      });
+
       it('describes the target', async () => {
         const result = await call('DescribeTarget', {});
         assert.equal(result.isError, undefined, result.text);
