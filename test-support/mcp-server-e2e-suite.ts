@@ -153,7 +153,7 @@ export function mcpServerE2eSuite(options: McpServerE2eSuiteOptions): void {
         assert.match(removed.text, /NOT run/);
         assert.match(
           removed.text,
-          /opsmate mcp cannot ask anyone \(its client is a program, not a terminal\)/,
+          /opsmate mcp cannot ask anyone \(its client is a program, and it has no terminal of its own\)/,
         );
         assert.equal((await shell('test -d /tmp/wt-mcp-keep')).structuredContent?.exitCode, 0, 'it ran');
         const created = await call('FileEditor', {

@@ -12,7 +12,10 @@ import { describeTargetTool } from '../../mcp/server/describe-target-tool.js';
 import { isLoopback, serveMcpOverHttp } from '../../mcp/server/http-mcp-server.js';
 import { createOpsmateMcpServer, SerialQueue } from '../../mcp/server/opsmate-mcp-server.js';
 import { ConfigError } from '../../errors/opsmate-error.js';
+import type { CommandReviewer } from '../../runtime/command-review.js';
 import { NoTerminalReviewer } from '../../safety/reviewers.js';
+import { TerminalReviewer } from '../terminal/terminal-reviewer.js';
+import { colorsFor } from '../terminal/terminal-style.js';
 import { abortOnSignals } from '../abort-on-signals.js';
 import { guardedCalls } from '../agent/guarded-calls.js';
 import { toolsForLanguage } from '../agent/tools-for-language.js';
@@ -36,7 +39,7 @@ const SERVED_TOOLS = [
 
 /** Why "ask" means "not run" here, for the model behind the client. */
 const NOBODY_TO_ASK =
-  'opsmate mcp cannot ask anyone (its client is a program, not a terminal): a policy rule or --policy-profile must allow it';
+  'opsmate mcp cannot ask anyone (its client is a program, and it has no terminal of its own): a policy rule or --policy-profile must allow it';
 
 export function mcpCommand(context: CliContext): Command {
   const command = new Command('mcp')
@@ -44,7 +47,7 @@ export function mcpCommand(context: CliContext): Command {
       'serve opsmate as an MCP server (stdio, or streamable HTTP with a token): other agents run commands on the target through its policy, masking and audit log',
     )
     .description(
-      'Serves the runtime chosen by --shell-command-runtime to MCP clients (Claude Code, gemini-cli, Cursor...) over stdio, or over streamable HTTP at http://HOST:PORT/mcp with a bearer token (OPSMATE_MCP_TOKEN, else a new one printed on stderr): ShellCommand, FileEditor, FetchUrl, ReadSpilledOutput and DescribeTarget. Every call goes through the command policy (read-only profile unless --policy-profile or the policy file says otherwise), secret masking and the audit log; what the policy would ask about is not run, and the result says why.',
+      'Serves the runtime chosen by --shell-command-runtime to MCP clients (Claude Code, gemini-cli, Cursor...) over stdio, or over streamable HTTP at http://HOST:PORT/mcp with a bearer token (OPSMATE_MCP_TOKEN, else a new one printed on stderr): ShellCommand, FileEditor, FetchUrl, ReadSpilledOutput and DescribeTarget. Every call goes through the command policy (read-only profile unless --policy-profile or the policy file says otherwise), secret masking and the audit log; what the policy would ask about is asked on the terminal opsmate runs in when it has one (HTTP), else not run, and the result says why.',
     )
     .addOption(
       new Option('--transport <transport>', 'how clients connect')
@@ -77,7 +80,7 @@ async function serveMcp(command: Command, context: CliContext): Promise<number> 
     settings,
     context,
     outputLimitBytes: settings.maxOutputLength,
-    guard: { reviewer: new NoTerminalReviewer({ nobody: NOBODY_TO_ASK }), defaultProfile: 'read-only' },
+    guard: { reviewer: mcpReviewer(context, http !== undefined), defaultProfile: 'read-only' },
   });
   const interrupt = abortOnSignals();
   try {
@@ -139,6 +142,22 @@ async function serveMcp(command: Command, context: CliContext): Promise<number> 
     interrupt.dispose();
     await runtime.disconnect();
   }
+}
+
+/**
+ * Who is asked when the policy says ask. Over HTTP, opsmate may run in a terminal of its own: the
+ * operator there approves, edits or declines each call, one at a time. Over stdio, stdin is the
+ * protocol and nobody can be asked: ask means not run, and the result says so.
+ */
+function mcpReviewer(context: CliContext, http: boolean): CommandReviewer {
+  if (http && process.stdin.isTTY && context.stderr.isTTY) {
+    return new TerminalReviewer({
+      input: process.stdin,
+      output: context.stderr,
+      colors: colorsFor(context.stderr, context.env),
+    });
+  }
+  return new NoTerminalReviewer({ nobody: NOBODY_TO_ASK });
 }
 
 /** OPSMATE_MCP_TOKEN, else a new random one (printed once on stderr). */
