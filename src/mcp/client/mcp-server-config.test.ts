@@ -73,7 +73,18 @@ describe('MCP server config', () => {
       problem('{"mcpServers": {"a": {"url": "http://h/sse", "type": "sse"}}}'),
       /SSE transport is not supported/,
     );
-    assert.match(problem('{"mcpServers": {"a": {"url": "ftp://h/"}}}'), /mcpServers\.a\.url: /);
+    assert.match(
+      problem('{"mcpServers": {"a": {"url": "ftp://h/"}}}'),
+      /mcpServers\.a\.url: expected an http:\/\/ or https:\/\/ URL$/,
+    );
+    assert.match(
+      problem('{"mcpServers": {"a": {"url": "${WT_URL}/mcp"}}}', { WT_URL: 'not a url' }),
+      /mcpServers\.a\.url: expected/,
+    );
+    const [expanded] = load('{"mcpServers": {"a": {"url": "${WT_URL}/mcp"}}}', {
+      WT_URL: 'https://grafana.internal',
+    });
+    assert.equal(expanded?.transport === 'http' && expanded.url, 'https://grafana.internal/mcp');
     assert.match(problem('{"mcpServers": {"a b": {"command": "x"}}}'), /mcpServers\.a b: a server name is/);
     assert.match(
       problem('{"mcpServers": {"a": {"command": "x", "readonly": true}}}'),

@@ -35,7 +35,8 @@ const stdioServer = z.looseObject({
 
 const httpServer = z.looseObject({
   type: z.enum(['http', 'streamable-http', 'streamableHttp']).optional(),
-  url: z.url({ protocol: /^https?$/ }),
+  // Checked once `${VAR}`s are expanded (`"${GRAFANA_URL}/mcp"`).
+  url: z.string().min(1),
   headers: stringMap.default({}),
   ...commonFields,
 });
@@ -303,7 +304,9 @@ export function expandMcpServers(options: {
             ...spec,
             name,
             source,
-            url: expand(spec.url, ['url']),
+            url: httpUrl(expand(spec.url, ['url']), () =>
+              sectionProblem(section, [name, 'url'], 'expected an http:// or https:// URL'),
+            ),
             headers: expandMap(spec.headers, 'headers'),
           };
     byName.delete(name);
@@ -335,6 +338,17 @@ export const mcpServersConfigSection = {
       keyPath: [entry.name],
     })),
 };
+
+function httpUrl(text: string, problem: () => Error): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw problem();
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw problem();
+  return text;
+}
 
 function keysOf(map: Record<string, string>, label: string): string {
   const keys = Object.keys(map);
