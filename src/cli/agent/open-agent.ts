@@ -79,7 +79,7 @@ export async function openAgent(options: {
     context.logger.warn('--review: stdin is not a terminal, so every command will be cancelled');
   }
   // Read and checked before anything starts; a bad entry stops here.
-  const mcpServers = configuredMcpServers({ settings, context });
+  const mcpServers = await configuredMcpServers({ settings, context });
   const { runtime, toolCalls } = openGuardedRuntime({
     command,
     settings,

@@ -10,7 +10,7 @@ describe('configuredMcpServers', () => {
   const folder = mkdtempSync(join(tmpdir(), 'wt-mcp-session-'));
   after(() => rmSync(folder, { recursive: true, force: true }));
 
-  it("reads the config file's mcpServers section, then --mcp-config files, a later server replacing an earlier one", () => {
+  it("reads the config file's mcpServers section, then --mcp-config files, a later server replacing an earlier one", async () => {
     const file = join(folder, 'mcp.json');
     writeFileSync(file, JSON.stringify({ mcpServers: { shared: { command: 'from-flag' } } }));
     // The shape of the config file API's ConfigSection (src/config/config-file.ts on the config branch).
@@ -26,7 +26,7 @@ describe('configuredMcpServers', () => {
       env,
       read: (definition: typeof mcpServersConfigSection) => definition.read({ ...section, value }),
     });
-    const servers = configuredMcpServers({
+    const servers = await configuredMcpServers({
       settings: { mcpConfig: [file] },
       context: { env: {}, config: config(section.value) },
     });
@@ -41,7 +41,7 @@ describe('configuredMcpServers', () => {
         ['shared', 'from-flag', `${file}:1`],
       ],
     );
-    assert.throws(
+    await assert.rejects(
       () =>
         configuredMcpServers({
           settings: { mcpConfig: [] },
@@ -49,9 +49,9 @@ describe('configuredMcpServers', () => {
         }),
       /^ConfigError: \/home\/me\/\.opsmate\/config\.yaml:9: mcpServers\.bad: needs command/,
     );
-    assert.deepEqual(configuredMcpServers({ settings: { mcpConfig: [] }, context: { env: {} } }), []);
+    assert.deepEqual(await configuredMcpServers({ settings: { mcpConfig: [] }, context: { env: {} } }), []);
     // ${VAR} from the config file's env (the file's values under the environment), not only opsmate's.
-    const [expanded] = configuredMcpServers({
+    const [expanded] = await configuredMcpServers({
       settings: { mcpConfig: [] },
       context: {
         env: {},

@@ -1,6 +1,6 @@
 import type { ToolDefinition } from '../../agent/tools/tool-contract.js';
 import type { Settings } from '../../config/settings.js';
-import { connectMcpServers, type McpTools } from '../../mcp/client/mcp-tools.js';
+import type { McpTools } from '../../mcp/client/mcp-tools.js';
 import {
   expandMcpServers,
   mcpServersConfigSection,
@@ -36,14 +36,15 @@ interface WithConfigFile {
  * validates everything, starts nothing: a bad entry is a ConfigError before anything connects.
  * `${VAR}`s are expanded from the config file's env when there is one, else from opsmate's.
  */
-export function configuredMcpServers(options: {
+export async function configuredMcpServers(options: {
   settings: Pick<Settings, 'mcpConfig'>;
   context: Pick<CliContext, 'env'> & WithConfigFile;
-}): McpServerConfig[] {
+}): Promise<McpServerConfig[]> {
   const { context } = options;
+  const files = await Promise.all(options.settings.mcpConfig.map((path) => readMcpConfigFile(path)));
   const entries = [
     ...(context.config?.read(mcpServersConfigSection) ?? []),
-    ...options.settings.mcpConfig.flatMap((path) => parseMcpServers(readMcpConfigFile(path))),
+    ...files.flatMap((file) => parseMcpServers(file)),
   ];
   return entries.length === 0 ? [] : expandMcpServers({ entries, env: context.config?.env ?? context.env });
 }
@@ -63,6 +64,8 @@ export async function openSessionMcpTools(options: {
   reservedNames: readonly string[];
 }): Promise<{ tools: ToolDefinition[]; mcp: McpTools }> {
   const { context } = options;
+  // The MCP SDK costs a few hundred ms to load: only commands that use servers load it.
+  const { connectMcpServers } = await import('../../mcp/client/mcp-tools.js');
   const mcp = await connectMcpServers({
     servers: options.servers,
     timeoutMs: options.timeoutMs,

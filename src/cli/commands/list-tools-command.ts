@@ -1,5 +1,4 @@
 import { Command } from 'commander';
-import { connectMcpServers } from '../../mcp/client/mcp-tools.js';
 import type { CliContext } from '../cli-context.js';
 import { configuredMcpServers, warnMcpProblems } from '../agent/session-mcp-tools.js';
 import { addSettingOptions, readSettings } from '../field-options.js';
@@ -13,13 +12,15 @@ export function listToolsCommand(context: CliContext): Command {
     )
     .action(async () => {
       const settings = readSettings(command, context.env);
-      const servers = configuredMcpServers({ settings, context });
+      const servers = await configuredMcpServers({ settings, context });
       const builtins = context.tools.list();
       // Each configured server is started and asked for its tools; one line for each that fails.
       const mcp =
         servers.length === 0
           ? undefined
-          : await connectMcpServers({
+          : await (
+              await import('../../mcp/client/mcp-tools.js')
+            ).connectMcpServers({
               servers,
               timeoutMs: Math.round(settings.connectTimeout * 1000),
               reservedNames: builtins.map(({ definition }) => definition.name),

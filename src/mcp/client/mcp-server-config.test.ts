@@ -13,11 +13,11 @@ const file = (text: string): string => {
   writeFileSync(path, text);
   return path;
 };
-const load = (text: string, env: Record<string, string> = {}) =>
-  mcpServersFrom({ sections: [readMcpConfigFile(file(text))], env });
-const problem = (text: string, env: Record<string, string> = {}): string => {
+const load = async (text: string, env: Record<string, string> = {}) =>
+  mcpServersFrom({ sections: [await readMcpConfigFile(file(text))], env });
+const problem = async (text: string, env: Record<string, string> = {}): Promise<string> => {
   try {
-    load(text, env);
+    await load(text, env);
   } catch (error) {
     return (error as Error).message;
   }
@@ -25,8 +25,8 @@ const problem = (text: string, env: Record<string, string> = {}): string => {
 };
 
 describe('MCP server config', () => {
-  it("reads Claude Desktop's and gemini-cli's shapes, other keys ignored", () => {
-    const servers = load(
+  it("reads Claude Desktop's and gemini-cli's shapes, other keys ignored", async () => {
+    const servers = await load(
       `{
   "globalShortcut": "Ctrl+Space",
   "mcpServers": {
@@ -59,68 +59,72 @@ describe('MCP server config', () => {
     assert.deepEqual(gemini!.excludeTools, ['delete']);
   });
 
-  it('names the file, the line and the field of a bad entry', () => {
+  it('names the file, the line and the field of a bad entry', async () => {
     assert.match(
-      problem('{\n  "mcpServers": {\n    "a": { "command": "x" },\n    "b": { "args": [] }\n  }\n}'),
+      await problem('{\n  "mcpServers": {\n    "a": { "command": "x" },\n    "b": { "args": [] }\n  }\n}'),
       /mcp-\d+\.json:4: mcpServers\.b: needs command \(a local server over stdio\) or url \(streamable HTTP\)$/,
     );
     assert.match(
-      problem('{"mcpServers": {\n"a": {\n"command": "x",\n"args": [1]\n}}}'),
+      await problem('{"mcpServers": {\n"a": {\n"command": "x",\n"args": [1]\n}}}'),
       /:4: mcpServers\.a\.args\.0: /,
     );
-    assert.match(problem('{"mcpServers": {"a": {"command": "x", "url": "http://h/"}}}'), /not both/);
+    assert.match(await problem('{"mcpServers": {"a": {"command": "x", "url": "http://h/"}}}'), /not both/);
     assert.match(
-      problem('{"mcpServers": {"a": {"url": "http://h/sse", "type": "sse"}}}'),
+      await problem('{"mcpServers": {"a": {"url": "http://h/sse", "type": "sse"}}}'),
       /SSE transport is not supported/,
     );
     assert.match(
-      problem('{"mcpServers": {"a": {"url": "ftp://h/"}}}'),
+      await problem('{"mcpServers": {"a": {"url": "ftp://h/"}}}'),
       /mcpServers\.a\.url: expected an http:\/\/ or https:\/\/ URL$/,
     );
     assert.match(
-      problem('{"mcpServers": {"a": {"url": "${WT_URL}/mcp"}}}', { WT_URL: 'not a url' }),
+      await problem('{"mcpServers": {"a": {"url": "${WT_URL}/mcp"}}}', { WT_URL: 'not a url' }),
       /mcpServers\.a\.url: expected/,
     );
-    const [expanded] = load('{"mcpServers": {"a": {"url": "${WT_URL}/mcp"}}}', {
+    const [expanded] = await load('{"mcpServers": {"a": {"url": "${WT_URL}/mcp"}}}', {
       WT_URL: 'https://grafana.internal',
     });
     assert.equal(expanded?.transport === 'http' && expanded.url, 'https://grafana.internal/mcp');
-    assert.match(problem('{"mcpServers": {"a b": {"command": "x"}}}'), /mcpServers\.a b: a server name is/);
     assert.match(
-      problem('{"mcpServers": {"a": {"command": "x", "readonly": true}}}'),
+      await problem('{"mcpServers": {"a b": {"command": "x"}}}'),
+      /mcpServers\.a b: a server name is/,
+    );
+    assert.match(
+      await problem('{"mcpServers": {"a": {"command": "x", "readonly": true}}}'),
       /mcpServers\.a\.readonly: unknown key readonly \(did you mean readOnly\?\)/,
     );
     assert.match(
-      problem('{"mcpServers": {"a": {"comand": "x"}}}'),
+      await problem('{"mcpServers": {"a": {"comand": "x"}}}'),
       /unknown key comand \(did you mean command\?\)/,
     );
     // Other clients' keys are theirs: ignored.
-    assert.equal(
-      load('{"mcpServers": {"a": {"command": "x", "trust": true, "alwaysAllow": ["y"], "autoApprove": []}}}')
-        .length,
-      1,
+    const foreign = await load(
+      '{"mcpServers": {"a": {"command": "x", "trust": true, "alwaysAllow": ["y"], "autoApprove": []}}}',
     );
+    assert.equal(foreign.length, 1);
     assert.match(
-      problem('{"mcpServers": {"a": {"command": "x", "env": {"T": "${NOT_SET_HERE}"}}}}'),
+      await problem('{"mcpServers": {"a": {"command": "x", "env": {"T": "${NOT_SET_HERE}"}}}}'),
       /mcpServers\.a\.env\.T: \$\{NOT_SET_HERE\} is not set \(write \$\{NOT_SET_HERE:-default\} for a default\)/,
     );
   });
 
-  it('says what is wrong with a file that is not an MCP config', () => {
-    assert.throws(
+  it('says what is wrong with a file that is not an MCP config', async () => {
+    await assert.rejects(
       () => readMcpConfigFile(join(folder, 'absent.json')),
       /cannot read the MCP config file .*absent\.json/,
     );
-    assert.throws(() => readMcpConfigFile(file('{"servers": {}}')), /has no "mcpServers" object/);
-    assert.throws(
+    await assert.rejects(() => readMcpConfigFile(file('{"servers": {}}')), /has no "mcpServers" object/);
+    await assert.rejects(
       () => readMcpConfigFile(file('{\n"mcpServers": {\n"a": [}\n}')),
       /mcp-\d+\.json(:3)?: not valid JSON: [^\n]+$/,
     );
   });
 
-  it('lets a later section replace a server of the same name', () => {
-    const first = readMcpConfigFile(file('{"mcpServers": {"a": {"command": "one"}, "b": {"command": "b"}}}'));
-    const second = readMcpConfigFile(file('{"mcpServers": {"a": {"command": "two"}}}'));
+  it('lets a later section replace a server of the same name', async () => {
+    const first = await readMcpConfigFile(
+      file('{"mcpServers": {"a": {"command": "one"}, "b": {"command": "b"}}}'),
+    );
+    const second = await readMcpConfigFile(file('{"mcpServers": {"a": {"command": "two"}}}'));
     const servers = mcpServersFrom({ sections: [first, second], env: {} });
     assert.deepEqual(
       servers.map((server) => [server.name, server.transport === 'stdio' ? server.command : '']),

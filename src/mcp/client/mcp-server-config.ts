@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
+import type { LineCounter, Node as YamlNode } from 'yaml';
 import { z } from 'zod';
 import { ConfigError, errorMessage } from '../../errors/opsmate-error.js';
 
@@ -140,9 +140,10 @@ export interface McpServersSection {
 /**
  * Reads a JSON file with an `mcpServers` object (Claude Desktop's `claude_desktop_config.json`,
  * Claude Code's `.mcp.json`, gemini-cli's `settings.json`); other top-level keys are ignored.
- * Throws a ConfigError naming the file (and the line) when it cannot be read or parsed.
+ * Throws a ConfigError naming the file (and the line) when it cannot be read or parsed. The YAML
+ * parser (which keeps the lines) is loaded only here, for commands that are given such a file.
  */
-export function readMcpConfigFile(path: string): McpServersSection {
+export async function readMcpConfigFile(path: string): Promise<McpServersSection> {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -163,6 +164,7 @@ export function readMcpConfigFile(path: string): McpServersSection {
     });
   }
   // JSON is YAML: the YAML parser keeps the position of every value, for line numbers.
+  const { isMap, isScalar, isSeq, LineCounter, parseDocument } = await import('yaml');
   const lines = new LineCounter();
   const document = parseDocument(text, { lineCounter: lines, prettyErrors: false });
   const root = document.contents;
