@@ -270,15 +270,8 @@ export async function startSshd(options: SshdServerOptions = {}): Promise<SshdSe
  */
 export function ensurePasswordUser(name: string, password: string): string | undefined {
   if (process.getuid?.() !== 0) return 'creating a password user needs root';
-  try {
-    execFileSync('id', ['-u', name], { stdio: 'ignore' });
-  } catch {
-    try {
-      execFileSync('useradd', ['--create-home', '--shell', '/bin/bash', name], { stdio: 'pipe' });
-    } catch (error) {
-      return `useradd ${name} failed: ${(error as Error).message}`;
-    }
-  }
+  const failed = ensureUser(name);
+  if (failed) return failed;
   try {
     execFileSync('chpasswd', [], { input: `${name}:${password}\n`, stdio: ['pipe', 'pipe', 'pipe'] });
   } catch (error) {
@@ -295,15 +288,8 @@ export function ensurePasswordUser(name: string, password: string): string | und
 export function ensureSudoUser(name: string, commands: string): string | undefined {
   if (process.getuid?.() !== 0) return 'creating a sudo user needs root';
   if (!existsSync('/usr/bin/sudo')) return 'sudo is not installed (apt-get install sudo)';
-  try {
-    execFileSync('id', ['-u', name], { stdio: 'ignore' });
-  } catch {
-    try {
-      execFileSync('useradd', ['--create-home', '--shell', '/bin/bash', name], { stdio: 'pipe' });
-    } catch (error) {
-      return `useradd ${name} failed: ${(error as Error).message}`;
-    }
-  }
+  const failed = ensureUser(name);
+  if (failed) return failed;
   try {
     // A locked account ('!') may not log in by key either; '*' means "no password" only.
     execFileSync('usermod', ['-p', '*', name], { stdio: 'pipe' });
@@ -312,6 +298,21 @@ export function ensureSudoUser(name: string, commands: string): string | undefin
     return `setting up sudo for ${name} failed: ${(error as Error).message}`;
   }
   return undefined;
+}
+
+/** Creates a local user with a home and bash unless it exists; returns why it failed, if it did. */
+function ensureUser(name: string): string | undefined {
+  try {
+    execFileSync('id', ['-u', name], { stdio: 'ignore' });
+    return undefined;
+  } catch {
+    try {
+      execFileSync('useradd', ['--create-home', '--shell', '/bin/bash', name], { stdio: 'pipe' });
+      return undefined;
+    } catch (error) {
+      return `useradd ${name} failed: ${(error as Error).message}`;
+    }
+  }
 }
 
 function generateKey(path: string): void {
