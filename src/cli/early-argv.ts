@@ -26,7 +26,14 @@ export function expandMultiLetterFlags(argv: readonly string[]): string[] {
 }
 
 /** Commands that run commands in a runtime: they need the chosen runtime's plugin, if any. */
-export const RUNTIME_COMMANDS: ReadonlySet<string> = new Set(['exec', 'policy', 'run', 'solve', 'chat']);
+export const RUNTIME_COMMANDS: ReadonlySet<string> = new Set([
+  'exec',
+  'policy',
+  'run',
+  'solve',
+  'chat',
+  'mcp',
+]);
 /** Commands that talk to a model: they also need the chosen context, tools and provider. */
 export const AGENT_COMMANDS: ReadonlySet<string> = new Set(['run', 'solve', 'chat']);
 /** Commands that list one kind of extension: they import every plugin of that kind. */

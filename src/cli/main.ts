@@ -44,6 +44,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<(context: CliContext) => C
   plugin: async () => (await import('./commands/plugin-command.js')).pluginCommand,
   policy: async () => (await import('./commands/policy-command.js')).policyCommand,
   audit: async () => (await import('./commands/audit-command.js')).auditCommand,
+  mcp: async () => (await import('./commands/mcp-command.js')).mcpCommand,
 };
 
 /** Commands that show plugin problems in their own output rather than as warnings. */

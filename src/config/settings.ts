@@ -20,6 +20,9 @@ export const settingsSchema = z.object({
     .describe('Context that tells the model about its job and target')
     .meta({ short: 'c' }),
   tools: stringList().describe('Tools the model may use, comma-separated (default: those of the context)'),
+  mcpConfig: stringList().describe(
+    'JSON files with an "mcpServers" object (the shape of Claude Desktop, Claude Code and gemini-cli), comma-separated: their MCP servers\' tools are offered to the model as <server>__<tool>',
+  ),
   systemPrompt: z.string().optional().describe("Replace the context's system prompt").meta({ short: 's' }),
   shellCommandRuntime: z
     .string()

@@ -320,7 +320,7 @@ rules:
     writeFileSync(bad, 'rules:\n  - action: maybe\n    commands: [ls]\n');
     assert.throws(() => CommandPolicy.fromFile(bad), /bad\.yaml at rules\.0\.action/);
     writeFileSync(bad, 'rules:\n  - action: deny\n');
-    assert.throws(() => CommandPolicy.fromFile(bad), /needs commands, prefix, exact or match/);
+    assert.throws(() => CommandPolicy.fromFile(bad), /needs commands, prefix, exact, match or tools/);
     writeFileSync(bad, 'rules: [\n');
     assert.throws(() => CommandPolicy.fromFile(bad), /policy file/);
     assert.throws(

@@ -92,6 +92,12 @@ const ruleSchema = z
       .string()
       .optional()
       .describe('A regular expression tested against the command segment; a leading (?i) ignores case'),
+    tools: z
+      .array(z.string().min(1))
+      .optional()
+      .describe(
+        'Tool names the rule decides calls of, each a glob: "everything__echo", "grafana__*" (MCP tools are named server__tool)',
+      ),
     runtime: globs.optional(),
     target: z.record(z.string(), z.string()).optional(),
     language: globs.optional().describe('Command language ids the rule applies to (default: all)'),
@@ -103,8 +109,9 @@ const ruleSchema = z
       rule.commands !== undefined ||
       rule.match !== undefined ||
       rule.prefix !== undefined ||
-      rule.exact !== undefined,
-    { message: 'a rule needs commands, prefix, exact or match' },
+      rule.exact !== undefined ||
+      rule.tools !== undefined,
+    { message: 'a rule needs commands, prefix, exact, match or tools' },
   );
 
 export const policyFileSchema = z
@@ -131,6 +138,8 @@ interface CompiledRule {
   runtimes?: RegExp[];
   target?: Array<[string, RegExp]>;
   languages?: RegExp[];
+  /** Tool-name globs (`tools:`); a rule without them decides no tool call. */
+  tools?: RegExp[];
   matches(subject: RuleSubject): boolean;
 }
 
@@ -285,6 +294,32 @@ export class CommandPolicy {
       const decision = await DESTRUCTIVE_CHECK.evaluate(text, scope);
       if (decision.action !== 'allow')
         return `"${text}" is flagged by ${decision.rule} (${decision.reason}): a prefix "${prefix}" would allow it on any target`;
+    }
+    return undefined;
+  }
+
+  /**
+   * Judges a call of a tool that stands for no shell command (an MCP server's tool, a plugin's):
+   * the first user rule in scope whose `tools` globs match its name decides; with no such rule,
+   * `allow-all` (or `builtinRules: false`) allows it and otherwise undefined is returned, leaving
+   * the decision to the tool-call default (read-only tools run, others ask).
+   */
+  evaluateTool(tool: string, scope: PolicyScope): PolicyDecision | undefined {
+    const base = { profile: this.profile, language: 'tool', parts: [] };
+    // A tool call has no command language: a rule's `language` does not limit its `tools`.
+    const rule = [...this.#sessionRules, ...this.#rules].find(({ languages: _any, ...candidate }) => {
+      return (
+        candidate.tools?.some((pattern) => pattern.test(tool)) === true && inScope(candidate, scope, 'tool')
+      );
+    });
+    if (rule) return { ...base, action: rule.action, rule: rule.label, reason: rule.reason };
+    if (this.profile === 'allow-all' || !this.#useProfile) {
+      return {
+        ...base,
+        action: 'allow',
+        rule: this.#useProfile ? 'allow-all' : 'default',
+        reason: 'no rule matched',
+      };
     }
     return undefined;
   }
@@ -551,12 +586,14 @@ function compileRule(rule: PolicyRule, position: string): CompiledRule {
   // An allow rule must hold for every reading of the command; ask and deny for any of them.
   const mode: MatchMode = rule.action === 'allow' ? 'all' : 'any';
   const patternOptions = { mode, specFor: cliOptionSpec };
+  const tools = rule.tools?.map(globRegex);
   return {
     label,
     action: rule.action,
     reason: rule.reason ?? defaultReason(rule.action, label),
     ...(runtimes ? { runtimes } : {}),
     ...(languages ? { languages } : {}),
+    ...(tools ? { tools } : {}),
     ...(rule.target
       ? {
           target: Object.entries(rule.target).map(

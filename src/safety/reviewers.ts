@@ -15,12 +15,15 @@ export class ApprovingReviewer implements CommandReviewer {
  */
 export class NoTerminalReviewer implements CommandReviewer {
   readonly label = 'no-terminal';
+  readonly #nobody: string;
+
+  /** `nobody`: why no one can be asked, ending the reason (default `there is no terminal to ask`). */
+  constructor(options: { nobody?: string } = {}) {
+    this.#nobody = options.nobody ?? 'there is no terminal to ask';
+  }
 
   review(request: ReviewRequest): Promise<ReviewDecision> {
     const why = request.reason ? ` (${request.reason})` : '';
-    return Promise.resolve({
-      action: 'cancel',
-      reason: `needs approval${why} but there is no terminal to ask`,
-    });
+    return Promise.resolve({ action: 'cancel', reason: `needs approval${why} but ${this.#nobody}` });
   }
 }

@@ -1,4 +1,5 @@
 import { errorMessage } from '../errors/opsmate-error.js';
+import { abortingSignal } from '../process/signal-abort.js';
 import type { CommandReviewer, ReviewDecision } from '../runtime/command-review.js';
 import {
   AuditError,
@@ -271,8 +272,13 @@ export class ToolCallGuard {
       throw error;
     }
     const masked = options.mask(value, redactShown);
+    // Stopped by Ctrl-C (or a client's cancel): recorded as such, whatever the tool made of it.
+    const cancelled = options.signal?.aborted === true;
+    const stoppedBy = abortingSignal(options.signal);
     this.#finish(start, {
-      exitCode: masked.failed ? 1 : 0,
+      exitCode: cancelled ? null : masked.failed ? 1 : 0,
+      ...(cancelled ? { cancelled: true } : {}),
+      ...(stoppedBy !== undefined ? { signal: stoppedBy } : {}),
       durationMs: Math.round(performance.now() - startedAt),
       outputBytes: masked.outputBytes,
       redactions: masked.redactions,

@@ -4,10 +4,11 @@ import type { ToolCall, ToolCallDecision, ToolCallPolicy } from './tool-call-gua
 /**
  * Judges a tool call that stands for a shell command (`ToolCall.asShellCommand`: opsmate's file
  * tools, the URL fetch) as that command, with the session's command policy: its profile and the
- * user's rules decide, exactly as they would for the shell. A write of `/etc/hosts` is judged as
+ * user's rules decide, exactly as they would for the shell. Calls of other tools (an MCP server's,
+ * a plugin's) are decided by the user's `tools:` rules on their names, and allowed by `allow-all`. A write of `/etc/hosts` is judged as
  * `tee -- /etc/hosts` (asks in `read-only`, and in `ask-destructive` for system paths), a view as
- * `cat -- /etc/hosts`, and a rule that denies everything on a host denies these calls too. Calls
- * without such a command are left to the default (read-only tools run, others ask).
+ * `cat -- /etc/hosts`, and a rule that denies everything on a host denies these calls too. What
+ * no rule decides is left to the default (read-only tools run, others ask).
  */
 export class ShellEquivalentToolCallPolicy implements ToolCallPolicy {
   readonly #policy: CommandPolicy;
@@ -17,7 +18,11 @@ export class ShellEquivalentToolCallPolicy implements ToolCallPolicy {
   }
 
   async evaluateToolCall(call: ToolCall): Promise<ToolCallDecision | undefined> {
-    if (call.asShellCommand === undefined) return undefined;
+    if (call.asShellCommand === undefined) {
+      // Tools that stand for no command (MCP tools, plugin tools): the user's `tools:` rules, by name.
+      const decision = this.#policy.evaluateTool(call.tool, { runtime: call.runtime, target: call.target });
+      return decision && { action: decision.action, rule: decision.rule, reason: decision.reason };
+    }
     // File tools act on the target's files whatever language its commands are in.
     const decision = await this.#policy.evaluate(call.asShellCommand, {
       runtime: call.runtime,

@@ -14,6 +14,7 @@ export function addAgentOptions(command: Command, context: CliContext): Command 
     'model',
     'context',
     'tools',
+    'mcpConfig',
     'systemPrompt',
     'maxOutputLength',
     ...RUNTIME_COMMAND_SETTINGS,

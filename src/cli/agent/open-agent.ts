@@ -16,6 +16,8 @@ import { openGuardedRuntime } from '../open-runtime.js';
 import { guardedCalls } from './guarded-calls.js';
 import { toolsForLanguage } from './tools-for-language.js';
 import { guardedTool } from './guarded-tool.js';
+import { configuredMcpServers, openSessionMcpTools } from './session-mcp-tools.js';
+import type { McpTools } from '../../mcp/client/mcp-tools.js';
 import { terminalSpinner, type Spinner } from '../terminal/spinner.js';
 import { colorsFor, type Colors } from '../terminal/terminal-style.js';
 import { TerminalReviewer } from '../terminal/terminal-reviewer.js';
@@ -76,6 +78,8 @@ export async function openAgent(options: {
   if (options.review && !interactive) {
     context.logger.warn('--review: stdin is not a terminal, so every command will be cancelled');
   }
+  // Read and checked before anything starts; a bad entry stops here.
+  const mcpServers = await configuredMcpServers({ settings, context });
   const { runtime, toolCalls } = openGuardedRuntime({
     command,
     settings,
@@ -94,9 +98,31 @@ export async function openAgent(options: {
       ? guardedTool({ tool: definition, guard: toolCalls, origin: `plugin ${source.packageName}`, runtime })
       : definition,
   );
+  let mcp: McpTools | undefined;
   try {
     spinner.start(`connecting to the ${runtime.name} runtime…`);
-    await runtime.connect({ signal: options.signal });
+    // MCP servers start while the runtime connects; each one that fails is a warning, not an end.
+    const mcpStarting =
+      mcpServers.length === 0
+        ? undefined
+        : openSessionMcpTools({
+            servers: mcpServers,
+            context,
+            guard: toolCalls,
+            timeoutMs: Math.round(settings.connectTimeout * 1000),
+            signal: options.signal,
+            reservedNames: tools.map((tool) => tool.name),
+          });
+    const [connected, started] = await Promise.allSettled([
+      runtime.connect({ signal: options.signal }),
+      mcpStarting,
+    ]);
+    if (started.status === 'fulfilled' && started.value) {
+      mcp = started.value.mcp;
+      tools.push(...started.value.tools);
+    }
+    if (connected.status === 'rejected') throw connected.reason;
+    if (started.status === 'rejected') throw started.reason;
     const contextSource = context.contexts.require(settings.context).source;
     let system: string;
     try {
@@ -149,12 +175,12 @@ export async function openAgent(options: {
       interactive,
       close: async () => {
         spinner.stop();
-        await runtime.disconnect();
+        await Promise.all([runtime.disconnect(), mcp?.close()]);
       },
     };
   } catch (error) {
     spinner.stop();
-    await runtime.disconnect();
+    await Promise.all([runtime.disconnect(), mcp?.close()]);
     throw error;
   }
 }
