@@ -130,7 +130,9 @@ class DockerRuntime extends ShellRuntime {
     this.#target = this.#composeMode ? await this.#resolveCompose() : await this.#resolveContainer();
     const earlyResult = await early;
     this.#shell =
-      earlyResult?.exitCode === 0 ? this.#candidates[0]! : await this.#resolveShell(this.#target.container);
+      earlyResult?.exitCode === 0
+        ? this.#candidates[0]!
+        : await this.#resolveShell(this.#target.container, earlyResult);
   }
 
   protected override async transport(): Promise<ShellTransport> {
@@ -405,11 +407,15 @@ class DockerRuntime extends ShellRuntime {
     ]);
   }
 
-  async #resolveShell(container: ContainerState): Promise<string> {
+  /** `first`: the first candidate's probe, when it already ran (by name, beside the inspect). */
+  async #resolveShell(container: ContainerState, first?: CoResult): Promise<string> {
     const candidates = this.#candidates;
     let last: CoResult | undefined;
-    for (const shell of candidates) {
-      const probe = await this.#probeShell(container.id, shell);
+    for (const [index, shell] of candidates.entries()) {
+      // A shell the image lacks stays missing; any other failure of the early probe is tried again.
+      const known =
+        index === 0 && first && classifyDockerFailure(first) === 'shell-missing' ? first : undefined;
+      const probe = known ?? (await this.#probeShell(container.id, shell));
       if (probe.exitCode === 0) return shell;
       if (lacksDevNull(probe.stderr)) {
         throw new RuntimeError(
