@@ -1,6 +1,8 @@
 // Benchmarks of the docker runtime over a real dockerd. Run: node --import tsx bench/docker.bench.ts
 // Builds the test images on first use (about a minute) and removes its containers at the end.
-import { cpus, totalmem, tmpdir } from 'node:os';
+import { execFile } from 'node:child_process';
+import { loadavg, tmpdir } from 'node:os';
+import { promisify } from 'node:util';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { dockerConfigSchema, dockerRuntime } from '../src/runtimes/docker/docker-runtime.js';
@@ -11,29 +13,49 @@ import {
   startSleepingContainer,
   uniqueContainerName,
 } from '../test-support/docker-images.js';
+import { machineLine, median, percentile, report } from './bench-support.js';
 
 const WARMUP_RUNS = 200;
 const MEASURED_RUNS = 2000;
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-}
+const ROUNDS = 9;
+const run = promisify(execFile);
 
-function percentile(values: number[], fraction: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * fraction))]!;
-}
-
-function report(name: string, value: string, target?: string): void {
-  console.log(`${name.padEnd(52)} ${value.padStart(14)}${target ? `   (target ${target})` : ''}`);
+/**
+ * Issue 15: a new runtime to its first result (checks, shell start, `true`) against a plain
+ * `docker exec CONTAINER true`, interleaved A B A B, medians and the ratio.
+ */
+async function firstResult(label: string, container: string, spillDir: string): Promise<void> {
+  const ours: number[] = [];
+  const plain: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    let started = performance.now();
+    const runtime = dockerRuntime.create(dockerConfigSchema.parse({ containerName: container }), {
+      spillDir,
+      outputLimitBytes: 65536,
+    });
+    await runtime.connect();
+    await runtime.run('true');
+    ours.push(performance.now() - started);
+    await runtime.disconnect();
+    started = performance.now();
+    await run('docker', ['exec', container, 'true']);
+    plain.push(performance.now() - started);
+  }
+  const range = (values: number[]) => `${Math.min(...values).toFixed(0)}-${Math.max(...values).toFixed(0)}`;
+  report(
+    `${label}: new runtime to first result, median (min-max)`,
+    `${median(ours).toFixed(0)} ms (${range(ours)})`,
+  );
+  report(`${label}: plain docker exec, median (min-max)`, `${median(plain).toFixed(0)} ms (${range(plain)})`);
+  report(`${label}: ratio`, `${(median(ours) / median(plain)).toFixed(2)}x`, '<= 1.4x');
 }
 
 async function bench(label: string, image: string, spillDir: string, names: string[]): Promise<void> {
   const name = uniqueContainerName('bench');
   names.push(name);
   await startSleepingContainer({ image, name });
+  await firstResult(label, name, spillDir);
   const runtime = dockerRuntime.create(dockerConfigSchema.parse({ containerName: name }), {
     spillDir,
     outputLimitBytes: 65536,
@@ -60,9 +82,11 @@ async function bench(label: string, image: string, spillDir: string, names: stri
   await runtime.disconnect();
 }
 
-const cpu = cpus();
+console.log(machineLine());
 console.log(
-  `machine: ${cpu.length} x ${cpu[0]?.model ?? 'unknown cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}`,
+  `load average at start: ${loadavg()
+    .map((load) => load.toFixed(2))
+    .join(' ')}`,
 );
 const spillDir = mkdtempSync(join(tmpdir(), 'opsmate-bench-'));
 const names: string[] = [];

@@ -283,12 +283,20 @@ elevate() {
   return 0
 }
 # Stops every process of $queue and, breadth first, everything below it.
+# From the root ($1 = tree) a process stopped in an earlier round is walked again: SIGSTOP takes
+# effect a moment after kill returns, and a child forked in that moment is found only by reading
+# its parent's children again; a tree meets no process twice. The marker's list holds parents and
+# children alike, so there a process already stopped is passed over.
 stop_tree() {
+  mode=$1
   while [ -n "$queue" ]; do
     set -- $queue; queue=; level=; denied=
     for p; do
-      case $stopped in *" $p "*) continue;; esac
-      stopped="$stopped$p "; level="$level $p"
+      case $stopped in
+        *" $p "*) [ "$mode" = tree ] && level="$level $p"; continue;;
+      esac
+      level="$level $p"
+      stopped="$stopped$p "
       kill -s STOP "$p" 2>/dev/null || denied="$denied $p"
     done
     if [ -n "$denied" ]; then
@@ -313,10 +321,10 @@ while [ $round -lt 20 ]; do
   else
     queue=$(printf '%s\\n' "$rows" | while read -r pid ppid; do [ "$ppid" = "$root" ] && echo "$pid"; done)
   fi
-  stop_tree
+  stop_tree tree
   if [ -n "$mark" ] && [ -r /proc/self/environ ]; then
     queue=$(grep -zlsF -- "__OPSMATE_RUN=$mark" /proc/[0-9]*/environ 2>/dev/null | sed 's,^/proc/,,; s,/environ$,,')
-    stop_tree
+    stop_tree marker
   fi
   [ "$stopped" = "$before" ] && break
 done

@@ -121,9 +121,18 @@ class DockerRuntime extends ShellRuntime {
           : 'fix --runtime-docker-container-name (RUNTIME_DOCKER_CONTAINER_NAME) or --runtime-docker-env (RUNTIME_DOCKER_ENV)',
       });
     }
-    await this.#checkDaemon();
+    // No `docker version` first: every docker call's failure is classified (daemon unreachable,
+    // permission, no CLI) by #fail. The shell probe of a named container runs beside its inspect;
+    // only its success is taken, anything else is probed again once the container is known.
+    const early = this.#composeMode
+      ? undefined
+      : this.#probeShell(this.#config.containerName, this.#candidates[0]!);
     this.#target = this.#composeMode ? await this.#resolveCompose() : await this.#resolveContainer();
-    this.#shell = await this.#resolveShell(this.#target.container);
+    const earlyResult = await early;
+    this.#shell =
+      earlyResult?.exitCode === 0
+        ? this.#candidates[0]!
+        : await this.#resolveShell(this.#target.container, earlyResult);
   }
 
   protected override async transport(): Promise<ShellTransport> {
@@ -242,11 +251,6 @@ class DockerRuntime extends ShellRuntime {
       : { container: this.#config.containerName };
     if (this.#target) facts.containerId = this.#target.container.id.slice(0, 12);
     return facts;
-  }
-
-  async #checkDaemon(): Promise<void> {
-    const result = await runDocker(['docker', 'version', '--format', '{{.Server.Version}}']);
-    if (result.exitCode !== 0 || result.spawnError) this.#fail(result, 'cannot talk to Docker');
   }
 
   async #resolveContainer(): Promise<ResolvedTarget> {
@@ -385,21 +389,33 @@ class DockerRuntime extends ShellRuntime {
   }
 
   /** The configured shell, or /bin/sh when the default bash is missing from the image. */
-  async #resolveShell(container: ContainerState): Promise<string> {
-    const candidates =
-      this.#config.shell === DEFAULT_SHELL ? [DEFAULT_SHELL, FALLBACK_SHELL] : [this.#config.shell];
+  /** The shells to try, in order. */
+  get #candidates(): string[] {
+    return this.#config.shell === DEFAULT_SHELL ? [DEFAULT_SHELL, FALLBACK_SHELL] : [this.#config.shell];
+  }
+
+  #probeShell(container: string, shell: string): Promise<CoResult> {
+    return runDocker([
+      'docker',
+      'exec',
+      ...(this.#config.user ? [`--user=${this.#config.user}`] : []),
+      '--',
+      container,
+      shell,
+      '-c',
+      'exit 0',
+    ]);
+  }
+
+  /** `first`: the first candidate's probe, when it already ran (by name, beside the inspect). */
+  async #resolveShell(container: ContainerState, first?: CoResult): Promise<string> {
+    const candidates = this.#candidates;
     let last: CoResult | undefined;
-    for (const shell of candidates) {
-      const probe = await runDocker([
-        'docker',
-        'exec',
-        ...(this.#config.user ? [`--user=${this.#config.user}`] : []),
-        '--',
-        container.id,
-        shell,
-        '-c',
-        'exit 0',
-      ]);
+    for (const [index, shell] of candidates.entries()) {
+      // A shell the image lacks stays missing; any other failure of the early probe is tried again.
+      const known =
+        index === 0 && first && classifyDockerFailure(first) === 'shell-missing' ? first : undefined;
+      const probe = known ?? (await this.#probeShell(container.id, shell));
       if (probe.exitCode === 0) return shell;
       if (lacksDevNull(probe.stderr)) {
         throw new RuntimeError(
