@@ -64,7 +64,11 @@ async function measure(label: string, runtime: Runtime, target: { cancelMs: numb
 }
 
 console.log(machineLine());
-console.log(`load average at start: ${loadavg().map((load) => load.toFixed(2)).join(' ')}`);
+console.log(
+  `load average at start: ${loadavg()
+    .map((load) => load.toFixed(2))
+    .join(' ')}`,
+);
 try {
   await measure('local bash', localRuntime.create({ shell: '/bin/bash', env: {} }, context), {
     cancelMs: 500,
@@ -121,7 +125,11 @@ try {
       await server.stop();
     }
   } else console.log(`ssh skipped: ${sshdMissingReason()}`);
-  console.log(`load average at end: ${loadavg().map((load) => load.toFixed(2)).join(' ')}`);
+  console.log(
+    `load average at end: ${loadavg()
+      .map((load) => load.toFixed(2))
+      .join(' ')}`,
+  );
 } finally {
   rmSync(spillDir, { recursive: true, force: true });
 }

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { ContextRegistry } from '../agent/contexts/builtin-contexts.js';
 import type { ProviderRegistry } from '../agent/providers/provider-registry.js';
 import type { ToolRegistry } from '../agent/tools/builtin-tools.js';
+import { configFrom, loadConfig, type LoadedConfig } from '../config/load-config.js';
 import { pluginsDir } from '../config/settings.js';
 import { errorMessage, OpsmateError } from '../errors/opsmate-error.js';
 import type { InstalledPlugin } from '../plugins/plugin-loader.js';
@@ -34,10 +35,13 @@ const COMMANDS: Readonly<Record<string, () => Promise<(context: CliContext) => C
   plugin: async () => (await import('./commands/plugin-command.js')).pluginCommand,
   policy: async () => (await import('./commands/policy-command.js')).policyCommand,
   audit: async () => (await import('./commands/audit-command.js')).auditCommand,
+  sessions: async () => (await import('./commands/sessions-command.js')).sessionsCommand,
+  config: async () => (await import('./commands/config-command.js')).configCommand,
+  version: async () => (await import('./commands/version-command.js')).versionCommand,
 };
 
 /** Commands that run commands in a runtime: they need the chosen runtime's plugin, if any. */
-const RUNTIME_COMMANDS = new Set(['exec', 'policy', 'run', 'solve', 'chat']);
+const RUNTIME_COMMANDS = new Set(['exec', 'policy', 'run', 'solve', 'chat', 'config']);
 /** Commands that talk to a model: they also need the chosen context, tools and provider. */
 const AGENT_COMMANDS = new Set(['run', 'solve', 'chat']);
 /** Commands that list one kind of extension: they import every plugin of that kind. */
@@ -79,7 +83,10 @@ function earlyOption(argv: readonly string[], name: string, short?: string): str
   return value;
 }
 
-/** The log level asked for on the command line or in the env, known before parsing. */
+/**
+ * The log level asked for on the command line or in the env (or, once it is read, the config
+ * file: `env` is then the config's merged env), known before parsing.
+ */
 function earlyLogLevel(argv: readonly string[], env: NodeJS.ProcessEnv): LogLevel {
   const value = earlyOption(argv, '--loglevel') ?? env.OPSMATE_LOGLEVEL;
   return value === 'debug' || value === 'info' || value === 'error' ? value : 'warn';
@@ -91,6 +98,71 @@ function earlyPluginsDir(argv: readonly string[], env: NodeJS.ProcessEnv): strin
     home: earlyOption(argv, '--home') ?? env.OPSMATE_HOME,
     pluginsDir: earlyOption(argv, '--plugins-dir') ?? env.OPSMATE_PLUGINS_DIR,
   });
+}
+
+/**
+ * Options every command takes, with a value, that may also come before the command name
+ * (`opsmate --loglevel debug run ...`): they are moved after the command (and subcommand) name.
+ */
+const GLOBAL_VALUE_OPTIONS = new Set(['--loglevel', '--home', '--config', '--plugins-dir']);
+/** The settings behind {@link GLOBAL_VALUE_OPTIONS}, added to every command that lacks them. */
+const GLOBAL_SETTINGS = ['home', 'config', 'pluginsDir', 'loglevel'] as const;
+const GLOBAL_FLAGS: Record<(typeof GLOBAL_SETTINGS)[number], string> = {
+  home: 'home',
+  config: 'config',
+  pluginsDir: 'plugins-dir',
+  loglevel: 'loglevel',
+};
+
+/** Takes the global options off the front of `argv`: `--loglevel debug run x` → globals, `run x`. */
+export function splitLeadingGlobals(argv: readonly string[]): { globals: string[]; rest: string[] } {
+  const globals: string[] = [];
+  let index = 0;
+  while (index < argv.length) {
+    const arg = argv[index]!;
+    const name = arg.includes('=') ? arg.slice(0, arg.indexOf('=')) : arg;
+    if (!GLOBAL_VALUE_OPTIONS.has(name)) break;
+    if (arg.includes('=')) {
+      globals.push(arg);
+      index += 1;
+    } else {
+      if (index + 1 >= argv.length) break;
+      globals.push(arg, argv[index + 1]!);
+      index += 2;
+    }
+  }
+  return { globals, rest: argv.slice(index) };
+}
+
+/** Puts `globals` right after the command's path (`audit show`, `run`) in `argv`. */
+function insertGlobals(program: Command, argv: readonly string[], globals: readonly string[]): string[] {
+  if (globals.length === 0) return [...argv];
+  let index = argv.findIndex((arg) => !arg.startsWith('-'));
+  if (index < 0) return [...argv];
+  let command: Command | undefined = program.commands.find((candidate) => candidate.name() === argv[index]);
+  while (command) {
+    const next = argv[index + 1];
+    const sub: Command | undefined = command.commands.find((candidate) => candidate.name() === next);
+    if (!sub) break;
+    command = sub;
+    index++;
+  }
+  if (!command) return [...argv];
+  return [...argv.slice(0, index + 1), ...globals, ...argv.slice(index + 1)];
+}
+
+/** Adds the global options to every command that runs (a leaf) and lacks them. */
+async function addGlobalOptions(command: Command): Promise<void> {
+  if (command.commands.length > 0) {
+    for (const sub of command.commands) await addGlobalOptions(sub);
+    return;
+  }
+  const missing = GLOBAL_SETTINGS.filter(
+    (key) => !command.options.some((option) => option.long === `--${GLOBAL_FLAGS[key]}`),
+  );
+  if (missing.length === 0) return;
+  const { addSettingOptions } = await import('./field-options.js');
+  addSettingOptions(command, missing);
 }
 
 function wantsHelp(argv: readonly string[]): boolean {
@@ -109,7 +181,8 @@ async function loadNeededPlugins(
 ): Promise<void> {
   const listing = LISTING[command];
   if (!RUNTIME_COMMANDS.has(command) && listing === undefined) return;
-  const directory = earlyPluginsDir(argv, context.env);
+  const env = context.config.env;
+  const directory = earlyPluginsDir(argv, env);
   const { importExtensions, pluginProblemLines, readPlugins } = await import('../plugins/plugin-loader.js');
   let plugins: InstalledPlugin[];
   try {
@@ -127,18 +200,17 @@ async function loadNeededPlugins(
     await load((kind) => listing === 'all' || kind === listing);
   } else {
     const help = wantsHelp(argv);
-    const runtime =
-      earlyOption(argv, '--shell-command-runtime') ?? context.env.SHELL_COMMAND_RUNTIME ?? 'local';
+    const runtime = earlyOption(argv, '--shell-command-runtime') ?? env.SHELL_COMMAND_RUNTIME ?? 'local';
     await load((kind, name) => kind === 'runtimes' && (help || name === runtime));
     if (AGENT_COMMANDS.has(command) && !help) {
-      const contextName = earlyOption(argv, '--context', 'c') ?? context.env.OPSMATE_CONTEXT ?? 'cli';
-      const model = earlyOption(argv, '--model', 'm') ?? context.env.OPSMATE_MODEL ?? '';
+      const contextName = earlyOption(argv, '--context', 'c') ?? env.OPSMATE_CONTEXT ?? 'cli';
+      const model = earlyOption(argv, '--model', 'm') ?? env.OPSMATE_MODEL ?? '';
       const provider = model.includes(':') ? model.slice(0, model.indexOf(':')).toLowerCase() : undefined;
       await load(
         (kind, name) =>
           (kind === 'contexts' && name === contextName) || (kind === 'providers' && name === provider),
       );
-      const toolsText = earlyOption(argv, '--tools') ?? context.env.OPSMATE_TOOLS ?? '';
+      const toolsText = earlyOption(argv, '--tools') ?? env.OPSMATE_TOOLS ?? '';
       const named = toolsText
         .split(',')
         .map((tool) => tool.trim().toLowerCase())
@@ -240,13 +312,18 @@ export async function buildProgram(context: CliContext, only?: string): Promise<
     .enablePositionalOptions()
     .showSuggestionAfterError();
   const names = only === '' ? [] : only !== undefined && only in COMMANDS ? [only] : Object.keys(COMMANDS);
-  for (const name of names) program.addCommand((await COMMANDS[name]!())(context));
+  for (const name of names) {
+    const command = (await COMMANDS[name]!())(context);
+    await addGlobalOptions(command);
+    program.addCommand(command);
+  }
   configureCommand(program, context, 'opsmate');
   return program;
 }
 
 /** Commands that use tools, contexts or model providers; the others never load those modules. */
 const COMMANDS_WITH_AGENT_EXTENSIONS = new Set([
+  'config',
   'run',
   'solve',
   'chat',
@@ -264,7 +341,7 @@ const COMMANDS_WITH_AGENT_EXTENSIONS = new Set([
 export async function createCliContext(
   env: NodeJS.ProcessEnv,
   logger: Logger,
-  options: { agentExtensions: boolean },
+  options: { agentExtensions: boolean; config?: LoadedConfig },
 ): Promise<CliContext> {
   const registry = builtinRegistry();
   const { ExtensionRegistry } = await import('../agent/extension-registry.js');
@@ -300,6 +377,7 @@ export async function createCliContext(
     ...registries,
     logger,
     env,
+    config: options.config ?? configFrom({ path: '', explicit: false, file: undefined, env }),
     stdout: process.stdout,
     stderr: process.stderr,
     pluginProblems: [],
@@ -314,17 +392,32 @@ export async function main(
   const logger = new Logger(earlyLogLevel(argv, env), process.stderr, env);
   try {
     const expanded = expandMultiLetterFlags(argv);
-    const commandName = expanded.find((arg) => !arg.startsWith('-'));
+    const { globals, rest } = splitLeadingGlobals(expanded);
+    const commandName = rest.find((arg) => !arg.startsWith('-'));
     const known = commandName !== undefined && commandName in COMMANDS && commandName !== 'help';
-    const versionOnly =
-      commandName === undefined && expanded.some((arg) => arg === '-v' || arg === '--version');
+    const versionOnly = commandName === undefined && rest.some((arg) => arg === '-v' || arg === '--version');
+    // The config file comes first: it may set the log level, the home, the runtime and the model.
+    const config = versionOnly
+      ? undefined
+      : await loadConfig({
+          flag: earlyOption(expanded, '--config'),
+          home: earlyOption(expanded, '--home'),
+          env,
+        });
+    if (config?.file) logger.level = earlyLogLevel(expanded, config.env);
     const context = await createCliContext(env, logger, {
       agentExtensions: known ? COMMANDS_WITH_AGENT_EXTENSIONS.has(commandName) : !versionOnly,
+      ...(config ? { config } : {}),
     });
     if (known) await loadNeededPlugins(context, expanded, commandName);
+    if (config?.file) {
+      const { checkConfigFile } = await import('./config-checks.js');
+      checkConfigFile(context);
+    }
     // `--version` needs no command; help and an unknown command need them all.
     const program = await buildProgram(context, known ? commandName : versionOnly ? '' : undefined);
-    await program.parseAsync(dropUnloadedRuntimeOptions(context, expanded), { from: 'user' });
+    const ordered = insertGlobals(program, rest, globals);
+    await program.parseAsync(dropUnloadedRuntimeOptions(context, ordered), { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {
     return reportError(error, logger);

@@ -56,11 +56,14 @@ describe('agent CLI end to end (OpenAI protocol)', () => {
     assert.equal(run.stdout, 'The tool said hi.\n');
   });
 
-  it('run -no prints only the tool calls and their output', async () => {
-    fake.enqueue(...ANSWER_ONLY_TURNS);
+  it('run -no runs the tool calls and prints them, without asking the model for an observation', async () => {
+    fake.enqueue(ANSWER_ONLY_TURNS[0]!);
     const run = await cli(['run', '-no', 'say hi']);
     assert.equal(run.exitCode, 0, run.stderr);
     assert.equal(run.stdout, '$ echo tool-said-hi  # say hi\ntool-said-hi\n[exit 0]\n');
+    // As in Opsmate: one model call; its tools ran; no second call for the observation.
+    assert.equal(fake.requests.length, 1);
+    assert.notEqual(fake.requests[0]!.body.tool_choice, 'none');
   });
 
   it('solve -a prints only the answer; - reads the instruction from stdin', async () => {
@@ -84,8 +87,11 @@ describe('agent CLI end to end (OpenAI protocol)', () => {
     const call = { toolCalls: [{ name: 'ShellCommand', args: { command: 'true' } }] };
     fake.enqueue(call, call, call);
     const run = await cli(['solve', '-i', '2', 'loop forever']);
-    assert.equal(run.exitCode, 1);
-    assert.match(run.stderr, /no answer after 3 model calls.*--max-iter/);
+    assert.equal(run.exitCode, 3, 'the step limit has its own exit status');
+    assert.match(
+      run.stderr,
+      /^opsmate: error: no answer after 3 model calls: the model was still calling tools\nopsmate: hint: raise --max-iter\n/m,
+    );
     assert.equal(fake.requests[2]!.body.tool_choice, 'none');
   });
 
@@ -309,7 +315,8 @@ describe('listing commands', () => {
     const contexts = await runCliIsolated({ args: ['list-contexts'] });
     assert.match(contexts.stdout, /^cli\s/m);
     const models = await runCliIsolated({ args: ['list-models'] });
-    assert.match(models.stdout, /openai\s+gpt-4o\s+no \(set OPENAI_API_KEY\)/);
+    assert.match(models.stdout, /openai\s+gpt-4o \*\s+no \(set OPENAI_API_KEY\)/);
+    assert.match(models.stdout, /^\* default \(without -m\): gpt-4o \(no provider is configured\)$/m);
     assert.match(models.stdout, /anthropic\s+claude-/);
   });
 });

@@ -113,14 +113,14 @@ describe('agent CLI on a terminal', { skip: integrationSkip('pty', ptyMissingRea
       { text: 'all done' },
     );
     const session = open(['solve', '-r', 'review these']);
-    let at = await session.waitFor(/\[Y\]es \/ edit \/ no: $/);
+    let at = await session.waitFor(/\[Y\]es \/ edit \/ no \/ quit turn: $/);
     session.type('y\r');
-    at = await session.waitFor(/\[Y\]es \/ edit \/ no: $/, at);
+    at = await session.waitFor(/\[Y\]es \/ edit \/ no \/ quit turn: $/, at);
     session.type('e\r');
     at = await session.waitFor(/Command: echo original$/, at);
     session.type(`${'\x7f'.repeat('original'.length)}edited\r`); // backspaces over "original"
 
-    at = await session.waitFor(/\[Y\]es \/ edit \/ no: $/, at);
+    at = await session.waitFor(/\[Y\]es \/ edit \/ no \/ quit turn: $/, at);
     session.type('n\r');
     at = await session.waitFor(/Why not\? .*: $/, at);
     session.type('not today\r');

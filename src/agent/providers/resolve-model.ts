@@ -1,10 +1,10 @@
 import type { LanguageModel } from 'ai';
-import { ConfigError, errorMessage, OpsmateError } from '../../errors/opsmate-error.js';
+import { errorMessage, OpsmateError } from '../../errors/opsmate-error.js';
 import type { ProviderDefinition } from './provider-contract.js';
 import type { ProviderRegistry } from './provider-registry.js';
 import { ModelError } from './model-error.js';
 import { nonEmpty, parseModelName, providerInfo, type ProviderName } from './model-catalog.js';
-import { anthropicBaseUrl, ollamaHostUrl, trimSlash } from './provider-urls.js';
+import { listServedModels } from './served-models.js';
 
 /** A model ready for `streamText`, with what error messages need to name. */
 export interface ResolvedModel {
@@ -16,14 +16,19 @@ export interface ResolvedModel {
   /** Env var of the API key, when the provider takes one. */
   apiKeyEnv?: string;
   model: LanguageModel;
+  /** For a self-hosted server: the models it serves (asked when needed, to explain a 404). */
+  servedModels?: () => Promise<string[] | undefined>;
+  /**
+   * The provider loses the conversation's tool calls and results when asked for no tool calls
+   * (Bedrock): the last step keeps the tools, and tool calls made in it are not run.
+   */
+  keepsToolsOnLastStep?: boolean;
 }
 
-/** Sent when a local OpenAI-compatible server needs no key but the SDK insists on one. */
-const PLACEHOLDER_API_KEY = 'opsmate-no-key';
-
 /**
- * Builds the model named by `-m` from the environment. Loads only the chosen provider's SDK.
- * Rejects with a ModelError naming the env var when the API key is missing, and saying how to
+ * Builds the model named by `-m` from the environment (read settings from `env`, which holds the
+ * config file's values too). Loads only the chosen provider's SDK. Rejects with a ModelError
+ * naming the env var when the API key or another required setting is missing, and saying how to
  * use a local model instead.
  */
 export async function resolveModel(
@@ -33,56 +38,22 @@ export async function resolveModel(
 ): Promise<ResolvedModel> {
   const parsed = parseModelName(name, env, plugins);
   if ('plugin' in parsed) return await resolvePluginModel(parsed.plugin, parsed.modelId, env, plugins);
-  const choice = parsed;
-  const info = providerInfo(choice.provider);
-  const customBaseUrl = nonEmpty(env[info.baseUrlEnv]) ? env[info.baseUrlEnv]!.trim() : undefined;
-  if (customBaseUrl && choice.provider !== 'ollama' && !isHttpUrl(customBaseUrl)) {
-    throw new ConfigError(`${info.baseUrlEnv} ${JSON.stringify(customBaseUrl)} is not an http(s) URL`, {
-      hint: `e.g. ${info.baseUrlEnv}=${info.defaultBaseUrl}`,
-    });
-  }
-  const apiKey = info.apiKeyEnv && nonEmpty(env[info.apiKeyEnv]) ? env[info.apiKeyEnv]!.trim() : undefined;
-  if (info.apiKeyEnv && !apiKey && !customBaseUrl) {
-    throw new ModelError(`${info.apiKeyEnv} is not set: model ${choice.modelId} needs an API key`, {
-      hint:
-        `export ${info.apiKeyEnv}=..., or use a local model: ` +
-        'OPENAI_BASE_URL=http://127.0.0.1:11434/v1 (any OpenAI-compatible server) with -m openai:<model>, ' +
-        'or OLLAMA_HOST=http://127.0.0.1:11434 with -m ollama:<model>. ' +
-        'No model is needed for `opsmate exec --info` or `opsmate exec -- COMMAND`',
-    });
-  }
-  const fetch = connectionAwareFetch();
-  const common = {
-    provider: choice.provider,
-    modelId: choice.modelId,
+  const info = providerInfo(parsed.provider);
+  const baseUrl = info.baseUrl(env);
+  const missing = info.missing(env, parsed.modelId);
+  if (missing) throw missing;
+  const model = await info.createModel({ modelId: parsed.modelId, env, fetch: connectionAwareFetch() });
+  return {
+    provider: parsed.provider,
+    modelId: parsed.modelId,
+    baseUrl,
     ...(info.apiKeyEnv ? { apiKeyEnv: info.apiKeyEnv } : {}),
+    model,
+    ...(info.keepsToolsOnLastStep ? { keepsToolsOnLastStep: true } : {}),
+    ...(info.modelListUrl?.(env) !== undefined
+      ? { servedModels: async () => (await listServedModels(info, env))?.models }
+      : {}),
   };
-  switch (choice.provider) {
-    case 'openai': {
-      const baseUrl = trimSlash(customBaseUrl ?? info.defaultBaseUrl);
-      const { createOpenAI } = await import('@ai-sdk/openai');
-      const provider = createOpenAI({ baseURL: baseUrl, apiKey: apiKey ?? PLACEHOLDER_API_KEY, fetch });
-      return { ...common, baseUrl, model: provider.chat(choice.modelId) };
-    }
-    case 'anthropic': {
-      const baseUrl = anthropicBaseUrl(customBaseUrl ?? info.defaultBaseUrl);
-      const { createAnthropic } = await import('@ai-sdk/anthropic');
-      const provider = createAnthropic({ baseURL: baseUrl, apiKey: apiKey ?? PLACEHOLDER_API_KEY, fetch });
-      return { ...common, baseUrl, model: provider(choice.modelId) };
-    }
-    case 'xai': {
-      const baseUrl = trimSlash(customBaseUrl ?? info.defaultBaseUrl);
-      const { createXai } = await import('@ai-sdk/xai');
-      const provider = createXai({ baseURL: baseUrl, apiKey: apiKey ?? PLACEHOLDER_API_KEY, fetch });
-      return { ...common, baseUrl, model: provider.chat(choice.modelId) };
-    }
-    case 'ollama': {
-      const baseUrl = `${ollamaHostUrl(customBaseUrl ?? info.defaultBaseUrl)}/api`;
-      const { createOllama } = await import('ollama-ai-provider-v2');
-      const provider = createOllama({ baseURL: baseUrl, fetch });
-      return { ...common, baseUrl, model: provider.chat(choice.modelId) };
-    }
-  }
 }
 
 /** A model of a plugin's provider; errors from its code name the plugin. */
@@ -141,7 +112,7 @@ function connectionAwareFetch(): typeof globalThis.fetch {
         const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
         const what = code === 'ECONNREFUSED' ? 'connection refused' : 'host not found';
         throw new ModelError(`cannot connect to ${url}: ${what}`, {
-          hint: 'check the server is running and the base URL env var (OPENAI_BASE_URL, ANTHROPIC_BASE_URL, OLLAMA_HOST) points at it',
+          hint: 'check the server is running and that the base URL setting (OPENAI_BASE_URL, ANTHROPIC_BASE_URL, OLLAMA_HOST...) points at it',
         });
       }
       throw error;
@@ -158,13 +129,4 @@ function networkCode(error: unknown): string | undefined {
     else current = (current as { cause?: unknown }).cause;
   }
   return undefined;
-}
-
-function isHttpUrl(text: string): boolean {
-  try {
-    const url = new URL(text);
-    return url.protocol === 'http:' || url.protocol === 'https:';
-  } catch {
-    return false;
-  }
 }

@@ -1,12 +1,17 @@
 import type { Command } from 'commander';
 import { createInterface } from 'node:readline';
 import { errorMessage, OpsmateError } from '../../errors/opsmate-error.js';
+import type { SessionRecord } from '../../sessions/session-record.js';
+import { stopReasonOf } from '../../sessions/turn-recorder.js';
 import { SignalAbort } from '../../process/signal-abort.js';
 import { EXIT_INTERRUPTED, ignoreBrokenTerminal, STOP_SIGNALS } from '../abort-on-signals.js';
 import type { CliContext } from '../cli-context.js';
 import { AgentRenderer, type RenderMode } from '../render/agent-renderer.js';
 import { askLine } from '../terminal/ask-line.js';
+import { colorsFor } from '../terminal/terminal-style.js';
 import { openAgent, type OpenedAgent } from './open-agent.js';
+import { SessionRecorder } from './session-recorder.js';
+import { usageLine } from './turn-report.js';
 
 const HELP = `Commands:
   !clear  forget the conversation so far
@@ -22,11 +27,18 @@ export async function runChat(options: {
   command: Command;
   context: CliContext;
   review: boolean;
+  /** `-y/--yes`. */
+  yes: boolean;
   maxSteps: number;
+  toolCallsPerStep?: number | undefined;
   mode: RenderMode;
+  /** A saved session to go on with (`--resume ID`, `--continue`). */
+  resume?: SessionRecord | undefined;
 }): Promise<number> {
   const { context } = options;
   let turn: AbortController | undefined;
+  /** The user ended the running turn in review (`q`). */
+  const review = { quitTurn: false };
   const startup = new AbortController();
   // Not abortOnSigint(): here Ctrl-C cancels the startup or the running turn, never the chat, and
   // does nothing between turns; only a second one during a turn leaves.
@@ -68,7 +80,16 @@ export async function runChat(options: {
       command: options.command,
       context,
       review: options.review,
+      yes: options.yes,
       signal: startup.signal,
+      onQuitTurn: () => {
+        review.quitTurn = true;
+        turn?.abort();
+      },
+      ...(options.toolCallsPerStep !== undefined ? { toolCallsPerStep: options.toolCallsPerStep } : {}),
+      ...(options.resume
+        ? { resume: { sessionId: options.resume.id, messages: options.resume.messages } }
+        : {}),
     });
   } catch (error) {
     stopListening();
@@ -80,7 +101,30 @@ export async function runChat(options: {
   const lines = agent.interactive ? undefined : pipedLines();
   const history: string[] = [];
   let status = 0;
+  const recorder = new SessionRecorder({
+    context,
+    agent,
+    kind: 'chat',
+    resumed: options.resume,
+    enabled: agent.settings.saveSessions,
+  });
+  const stderrColors = colorsFor(context.stderr, context.env);
   try {
+    if (options.resume) {
+      const resumed = options.resume;
+      const target = Object.values(resumed.target).join(' ');
+      context.stderr.write(
+        stderrColors.dim(
+          `resuming session ${resumed.id} (${resumed.turns} turn${resumed.turns === 1 ? '' : 's'}, ${resumed.kind}, ${resumed.runtime}${target ? ` ${target}` : ''}): ${resumed.title}\n`,
+        ),
+      );
+      const now = agent.runtime.target();
+      if (resumed.runtime !== agent.runtime.name || JSON.stringify(resumed.target) !== JSON.stringify(now)) {
+        context.logger.warn(
+          `the session ran on ${resumed.runtime}${target ? ` (${target})` : ''}; this chat runs on ${agent.runtime.name}${Object.keys(now).length > 0 ? ` (${Object.values(now).join(' ')})` : ''}`,
+        );
+      }
+    }
     if (agent.interactive) {
       const target = Object.values(agent.runtime.target()).join(' ');
       context.stdout.write(
@@ -133,21 +177,38 @@ export async function runChat(options: {
         continue;
       }
       turn = new AbortController();
+      review.quitTurn = false;
       const renderer = new AgentRenderer({
         out: context.stdout,
         mode: options.mode,
         colors: c,
         spinner: agent.spinner,
       });
+      const recording = recorder.beginTurn(message);
       try {
         agent.runtime.setAuditContext({ instruction: message });
-        const outcome = await agent.session.send(message, {
-          maxSteps: options.maxSteps,
-          signal: turn.signal,
-          onEvent: (event) => renderer.handle(event),
-        });
+        let outcome;
+        try {
+          outcome = await agent.session.send(message, {
+            maxSteps: options.maxSteps,
+            signal: turn.signal,
+            onEvent: (event) => {
+              renderer.handle(event);
+              recording.handle(event);
+            },
+          });
+        } catch (error) {
+          recorder.endTurn(recording, { stopReason: 'error', error: errorMessage(error) });
+          throw error;
+        }
         renderer.finish();
-        if (outcome.aborted) context.stdout.write(c.yellow('(cancelled)\n'));
+        const record = recorder.endTurn(recording, {
+          outcome,
+          stopReason: stopReasonOf(outcome, { quit: review.quitTurn }),
+        });
+        if (context.stderr.isTTY) context.stderr.write(`${usageLine(record, stderrColors)}\n`);
+        if (outcome.aborted)
+          context.stdout.write(c.yellow(review.quitTurn ? '(turn ended in review)\n' : '(cancelled)\n'));
         else if (outcome.stoppedAtLimit) {
           context.stdout.write(
             c.yellow('(the model was still calling tools at the step limit; ask it to go on)\n'),

@@ -1,5 +1,9 @@
+import type { ModelMessage } from 'ai';
 import type { Command } from 'commander';
 import { AgentSession } from '../../agent/agent-loop.js';
+import { chooseDefaultModel } from '../../agent/providers/default-model.js';
+import { priceOf, type ModelPrice } from '../../agent/providers/model-prices.js';
+import { callSettings, readModelSettings, settingsForModel } from '../../agent/providers/model-settings.js';
 import { resolveModel, type ResolvedModel } from '../../agent/providers/resolve-model.js';
 import type { ToolDefinition } from '../../agent/tools/tool-contract.js';
 import { pluginError } from '../../plugins/plugin-errors.js';
@@ -7,9 +11,10 @@ import { SpillFiles } from '../../agent/tools/spill-files.js';
 import type { Settings } from '../../config/settings.js';
 import type { CommandReviewer } from '../../runtime/command-review.js';
 import type { GuardedRuntime } from '../../safety/guarded-runtime.js';
-import { NoTerminalReviewer } from '../../safety/reviewers.js';
+import { ApprovingReviewer, NoTerminalReviewer } from '../../safety/reviewers.js';
+import { SessionStore } from '../../sessions/session-store.js';
 import type { CliContext } from '../cli-context.js';
-import { readSettings } from '../field-options.js';
+import { readSettingsWithSources } from '../field-options.js';
 import { openGuardedRuntime } from '../open-runtime.js';
 import { guardedTool } from './guarded-tool.js';
 import { terminalSpinner, type Spinner } from '../terminal/spinner.js';
@@ -20,6 +25,14 @@ import { TerminalReviewer } from '../terminal/terminal-reviewer.js';
 export interface OpenedAgent {
   settings: Settings;
   model: ResolvedModel;
+  /** The model as `-m` names it (the default chosen when none was given). */
+  modelName: string;
+  /** Its price per million tokens, for the cost estimate; undefined when unknown. */
+  price: ModelPrice | undefined;
+  /** The system prompt the model is given. */
+  system: string;
+  /** The session's id: in the audit log, and the name of its saved record. */
+  sessionId: string;
   /** Guarded: policy, review, secret masking and the audit log apply to every command. */
   runtime: GuardedRuntime;
   session: AgentSession;
@@ -40,14 +53,38 @@ export async function openAgent(options: {
   context: CliContext;
   review: boolean;
   signal: AbortSignal;
+  /** `-y/--yes`: approve what the policy asks about (deny rules still apply); `-r` wins. */
+  yes?: boolean;
+  /** Show the command in the review: the agent's own output does not (answer-only, JSON). */
+  reviewShowsCommand?: boolean;
+  /** Review may end the turn (`q`): called then, to abort it. */
+  onQuitTurn?: () => void;
+  /** `--tool-calls-per-action`. */
+  toolCallsPerStep?: number;
+  /** Stdout carries data (`-o json`): questions go to stderr. */
+  stdoutIsData?: boolean;
+  /** The conversation to go on with (`chat --resume`), and its session id. */
+  resume?: { sessionId: string; messages: readonly ModelMessage[] };
 }): Promise<OpenedAgent> {
   const { command, context } = options;
-  const settings = readSettings(command, context.env);
+  const { config: settings, sources } = readSettingsWithSources(command, context);
   const agentContext = context.contexts.require(settings.context).definition;
   const toolNames = settings.tools.length > 0 ? settings.tools : agentContext.tools;
   const chosenTools = toolNames.map((name) => context.tools.require(name));
-  const model = await resolveModel(settings.model, context.env, context.providers);
+  // Read before any network call: a bad models: entry is a configuration error (exit 2).
+  const modelTable = readModelSettings(context.config.section('models'));
+  let modelName = settings.model;
+  if (sources.model?.kind === 'default') {
+    const chosen = await chooseDefaultModel(context.config.env, { signal: options.signal });
+    modelName = chosen.name;
+    context.logger.debug(`no model chosen: using ${chosen.name} (${chosen.reason})`);
+  }
+  const model = await resolveModel(modelName, context.config.env, context.providers);
   context.logger.debug(`model ${model.provider}:${model.modelId} at ${model.baseUrl}`);
+  const modelSettings = settingsForModel(modelTable, { ...model, name: modelName });
+  if (modelSettings) context.logger.debug(`model settings from ${modelSettings.path}:${modelSettings.line}`);
+  const price = modelSettings?.price ?? priceOf(model.provider, model.modelId);
+  const sessionId = options.resume?.sessionId ?? SessionStore.newId();
   const colors = colorsFor(context.stdout, context.env);
   const spinner = terminalSpinner(
     context.stderr,
@@ -56,17 +93,21 @@ export async function openAgent(options: {
   const interactive = Boolean(process.stdin.isTTY);
   // One reviewer for both -r/--review and the policy's "ask"; without a terminal it refuses.
   // The question goes where the user looks: stdout, unless that is piped to a file.
-  const reviewOutput = context.stdout.isTTY ? context.stdout : context.stderr;
-  const reviewer: CommandReviewer = interactive
-    ? new TerminalReviewer({
-        input: process.stdin,
-        output: reviewOutput,
-        colors: colorsFor(reviewOutput, context.env),
-        spinner,
-        // The agent has just printed `$ command`: the review shows it once.
-        showCommand: false,
-      })
-    : new NoTerminalReviewer();
+  const reviewOutput = context.stdout.isTTY && !options.stdoutIsData ? context.stdout : context.stderr;
+  const reviewer: CommandReviewer =
+    options.yes && !options.review
+      ? new ApprovingReviewer()
+      : interactive
+        ? new TerminalReviewer({
+            input: process.stdin,
+            output: reviewOutput,
+            colors: colorsFor(reviewOutput, context.env),
+            spinner,
+            // Where the agent has just printed `$ command`, the review does not repeat it.
+            showCommand: options.reviewShowsCommand ?? false,
+            ...(options.onQuitTurn ? { onQuitTurn: options.onQuitTurn } : {}),
+          })
+        : new NoTerminalReviewer();
   if (options.review && !interactive) {
     context.logger.warn('--review: stdin is not a terminal, so every command will be cancelled');
   }
@@ -75,7 +116,7 @@ export async function openAgent(options: {
     settings,
     context,
     outputLimitBytes: settings.maxOutputLength,
-    guard: { reviewer, reviewAll: options.review },
+    guard: { reviewer, reviewAll: options.review, sessionId },
   });
   // A plugin's tool acts outside the shell: each call goes through the tool-call guard.
   const tools: ToolDefinition[] = chosenTools.map(({ definition, source }) =>
@@ -108,6 +149,9 @@ export async function openAgent(options: {
       model,
       system,
       tools,
+      callSettings: callSettings(model.provider, modelSettings),
+      ...(options.toolCallsPerStep !== undefined ? { toolCallsPerStep: options.toolCallsPerStep } : {}),
+      ...(options.resume ? { history: options.resume.messages } : {}),
       onWarning: (message) => context.logger.debug(message),
       toolContext: {
         runtime,
@@ -119,6 +163,10 @@ export async function openAgent(options: {
     return {
       settings,
       model,
+      modelName,
+      price,
+      system,
+      sessionId,
       runtime,
       session,
       colors,

@@ -18,6 +18,7 @@ import {
 import { createRuntimeFromFlags } from '../open-runtime.js';
 import { chooseReviewer } from '../terminal/choose-reviewer.js';
 import { parseSeconds } from '../parse-seconds.js';
+import { outputOption, parseOutputFormat, writeJson } from '../output-format.js';
 
 /** Exit status for a timed-out command, as `timeout(1)` uses. */
 export const EXIT_TIMED_OUT = 124;
@@ -54,7 +55,8 @@ export function execCommand(context: CliContext): Command {
       'also save output over --output-limit to a spill file (it is shown live; by default not kept)',
     )
     .option('-r, --review', 'approve, edit or cancel the command on the terminal before it runs')
-    .option('-y, --yes', 'run commands the policy asks about without asking (deny rules still apply)');
+    .option('-y, --yes', 'run commands the policy asks about without asking (deny rules still apply)')
+    .addOption(outputOption());
   addSettingOptions(command, [...RUNTIME_COMMAND_SETTINGS, 'outputLimit']);
   addRuntimeOptions(command, context.registry);
   command.action(async (words: string[], _options, self: Command) => {
@@ -71,8 +73,15 @@ async function runExec(words: string[], command: Command, context: CliContext): 
     review?: boolean;
     yes?: boolean;
     keepOutput?: boolean;
+    output?: string;
   }>();
-  const settings = readSettings(command, context.env);
+  const format = parseOutputFormat(options.output);
+  if (format === 'json' && !options.info) {
+    throw new ConfigError('-o json is for --info: the output of a command is its own', {
+      hint: 'use opsmate exec --info -o json, or run the command and read its output as it is',
+    });
+  }
+  const settings = readSettings(command, context);
   const timeoutMs = options.timeout === undefined ? undefined : parseSeconds(options.timeout, '--timeout');
   const idleTimeoutMs =
     options.idleTimeout === undefined ? undefined : parseSeconds(options.idleTimeout, '--idle-timeout');
@@ -102,7 +111,8 @@ async function runExec(words: string[], command: Command, context: CliContext): 
     }
     if (options.info) {
       const facts = await gatherTargetFacts(runtime);
-      context.stdout.write(`${targetFactsForModel(facts)}\n`);
+      if (format === 'json') writeJson(context.stdout, { ...facts, target: runtime.target() });
+      else context.stdout.write(`${targetFactsForModel(facts)}\n`);
       if (facts.failures.length === 0) return 0;
       context.stderr.write(`opsmate: error: probing the target failed: ${facts.failures.join('; ')}\n`);
       context.stderr.write(
