@@ -45,13 +45,35 @@ function summary(label: string, roundMedians: number[], all: number[]): number {
   return overall;
 }
 
+/**
+ * Read-only commands as an investigation runs them, each call a new text (so the policy's
+ * decision cache does not answer): plain lines, pipelines, quotes and redirections.
+ */
+function investigationCommand(index: number): string {
+  const forms = [
+    (n: number) => `echo step-${n}`,
+    (n: number) => `ls -d /tmp /var 2>/dev/null | head -n ${n}`,
+    (n: number) => `grep -c processor /proc/cpuinfo | tail -n ${n}`,
+    (n: number) => `cat /proc/loadavg | cut -d ' ' -f ${1 + (n % 3)}`,
+    (n: number) => `uname -s && echo "run ${n}"`,
+    (n: number) => `head -n ${1 + (n % 5)} /proc/meminfo`,
+    (n: number) => `ps -o pid= -p 1 2>&1 | wc -l; echo ${n}`,
+    (n: number) => `df -h / | awk 'NR==2 {print $5}' | head -n ${n}`,
+  ];
+  return forms[index % forms.length]!(index);
+}
+
 /** One sync mode against the bare runtime, call by call (A B, then B A), on the same shell. */
-async function compare(inner: Runtime, sync: AuditSync): Promise<void> {
+async function compare(
+  inner: Runtime,
+  sync: AuditSync,
+  workload: { name: string; command: (index: number) => string },
+): Promise<void> {
   const guarded = guard(inner, sync, sync);
   await guarded.connect();
   for (let index = 0; index < WARMUP_CALLS; index++) {
-    await inner.run('true');
-    await guarded.run('true');
+    await inner.run(workload.command(1_000_000 + index));
+    await guarded.run(workload.command(1_000_000 + index));
   }
   const all = { bare: [] as number[], guarded: [] as number[] };
   const rounds = { bare: [] as number[], guarded: [] as number[] };
@@ -59,9 +81,10 @@ async function compare(inner: Runtime, sync: AuditSync): Promise<void> {
     const these = { bare: [] as number[], guarded: [] as number[] };
     for (let index = 0; index < CALLS_PER_ROUND; index++) {
       const order = index % 2 === 0 ? (['bare', 'guarded'] as const) : (['guarded', 'bare'] as const);
+      const command = workload.command(round * CALLS_PER_ROUND + index);
       for (const variant of order) {
         const runtime = variant === 'bare' ? inner : guarded;
-        these[variant].push(await time(() => runtime.run('true')));
+        these[variant].push(await time(() => runtime.run(command)));
       }
     }
     for (const variant of ['bare', 'guarded'] as const) {
@@ -70,11 +93,12 @@ async function compare(inner: Runtime, sync: AuditSync): Promise<void> {
     }
   }
   await guarded.disconnect();
-  const bare = summary(`unguarded local round trip of \`true\`, median`, rounds.bare, all.bare);
-  const withGuard = summary(`guarded, --audit-sync ${sync}, median`, rounds.guarded, all.guarded);
+  console.log(`${workload.name}, --audit-sync ${sync}:`);
+  const bare = summary(`  unguarded local round trip, median`, rounds.bare, all.bare);
+  const withGuard = summary(`  guarded, median`, rounds.guarded, all.guarded);
   const ratios = rounds.guarded.map((value, index) => value / rounds.bare[index]!);
   report(
-    `ratio guarded (${sync}) / unguarded`,
+    `  ratio guarded / unguarded`,
     `${(withGuard / bare).toFixed(2)}x`,
     `<= 1.3x; per round ${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}x`,
   );
@@ -86,9 +110,15 @@ async function roundTrips(): Promise<void> {
     { spillDir: join(dir, 'spill'), outputLimitBytes: 65536 },
   );
   await inner.connect();
+  const workloads = [
+    { name: '`true`', command: () => 'true' },
+    { name: 'new read-only commands (pipelines, quotes, redirections)', command: investigationCommand },
+  ];
   try {
-    await compare(inner, 'durable');
-    await compare(inner, 'written');
+    for (const workload of workloads) {
+      await compare(inner, 'written', workload);
+      await compare(inner, 'durable', workload);
+    }
   } finally {
     await inner.disconnect();
   }
@@ -97,13 +127,28 @@ async function roundTrips(): Promise<void> {
 /** The guard's parts on their own, to show where its time goes. */
 async function parts(): Promise<void> {
   const policy = new CommandPolicy();
+  const scope = { runtime: 'local', target: { host: 'h' } };
   const checks: number[] = [];
   for (let index = 0; index < 5000; index++) {
     const started = performance.now();
-    await policy.evaluate('true', { runtime: 'local', target: { host: 'h' } });
+    await policy.evaluate('true', scope);
     checks.push(performance.now() - started);
   }
-  report('policy check of `true`, median', `${(median(checks.slice(500)) * 1000).toFixed(1)} us`);
+  report(
+    'policy check of `true` (remembered), median',
+    `${(median(checks.slice(500)) * 1000).toFixed(1)} us`,
+  );
+  const fresh: number[] = [];
+  for (let index = 0; index < 5000; index++) {
+    const command = investigationCommand(index + 100_000);
+    const started = performance.now();
+    await policy.evaluate(command, scope);
+    fresh.push(performance.now() - started);
+  }
+  report(
+    'policy check of a new read-only command, median',
+    `${(median(fresh.slice(500)) * 1000).toFixed(1)} us`,
+  );
 
   for (const sync of ['durable', 'written'] as const) {
     const log = new AuditLog(join(dir, `parts-${sync}.jsonl`), { sync });

@@ -38,6 +38,12 @@ export function agentE2eSuite(options: AgentE2eSuiteOptions): void {
         args: [...args, ...options.runtimeArgs],
         env: { OPENAI_BASE_URL: fake.openAiBaseUrl, ...options.env },
       });
+    /** `opsmate exec` on the same target (its options before the `--`). */
+    const exec = (command: string, flags: string[] = []): Promise<CliResult> =>
+      runCliIsolated({
+        args: ['exec', ...flags, ...options.runtimeArgs, '--', command],
+        env: { ...options.env },
+      });
     const fresh = (): number => {
       fake.requests.length = 0;
       return 0;
@@ -143,5 +149,75 @@ export function agentE2eSuite(options: AgentE2eSuiteOptions): void {
       assert.match(read!, /3 line\(s\) matching/);
       assert.match(read!, /25000: 25000\n25001: 25001\n25002: 25002/);
     });
+
+    it('refuses the bypass forms of issue 10 without a terminal, and the scratch folder on the target survives', async () => {
+      const target = `${scratch}/opsmate-bypass-${process.pid}-${Date.now()}`;
+      const setUp = await exec(`mkdir -p ${target} && echo precious > ${target}/keep`);
+      assert.equal(setUp.exitCode, 0, setUp.stderr);
+      const bypasses = bypassForms(target);
+      fresh();
+      fake.enqueue(
+        {
+          toolCalls: bypasses.map((command) => ({
+            name: 'ShellCommand',
+            args: { command, description: 'bypass' },
+          })),
+        },
+        { text: 'Done.' },
+      );
+      // No terminal (stdin is not one): "ask" must mean "not run".
+      const run = await cli(['run', 'clean up']);
+      assert.equal(run.exitCode, 0, run.stderr);
+      const results = toolResultsOf(fake.requests.at(-1)!);
+      assert.equal(results.length, bypasses.length);
+      results.forEach((text, index) =>
+        assert.match(text, /The command was NOT run: needs approval/, bypasses[index]),
+      );
+      const check = await exec(`cat ${target}/keep`);
+      assert.equal(check.exitCode, 0, `a bypass deleted ${target} on the target: ${check.stderr}`);
+      assert.equal(check.stdout, 'precious\n');
+      await exec(`rm -rf ${target}`, ['-y']);
+    });
   });
+}
+
+/**
+ * The bypasses issue 10 reported (each ran on the target before), and the second list of forms
+ * an attacker would try; each would delete `target`.
+ */
+export function bypassForms(target: string): string[] {
+  return [
+    `su root -c 'rm -rf ${target}'`,
+    `runuser -l root -c 'rm -rf ${target}'`,
+    `flock /tmp/opsmate-bypass.lock -c 'rm -rf ${target}'`,
+    `echo ${target} | xargs --max-args 1 rm -rf`,
+    `sudo --chdir / rm -rf ${target}`,
+    `echo $(( $(rm -rf ${target}) ))`,
+    `echo \${X:-$(rm -rf ${target})}`,
+    `[[ x -eq 'a[$(rm -rf ${target})]' ]]`,
+    `coproc rm -rf ${target}`,
+    `. /dev/stdin <<< 'rm -rf ${target}'`,
+    `bash /dev/stdin <<< 'rm -rf ${target}'`,
+    `hash -p /bin/rm ls; ls -rf ${target}`,
+    `alias ls='rm -rf'; ls ${target}`,
+    `f() { rm -rf ${target}; }; f`,
+    `trap 'rm -rf ${target}' DEBUG; true`,
+    `python3 -c 'import shutil; shutil.rmtree("${target}")'`,
+    `awk 'BEGIN{system("rm -rf ${target}")}'`,
+    `ln -sf /bin/rm /tmp/opsmate-bypass-rm; /tmp/opsmate-bypass-rm -rf ${target}`,
+    `printf 'rm -rf ${target}' > /tmp/opsmate-bypass.sh; sh /tmp/opsmate-bypass.sh`,
+    `find ${target} -delete`,
+    `find ${target} 2>/dev/null -delete`,
+    `env -S 'rm -rf ${target}'`,
+    `nice -n 5 -- rm -rf ${target}`,
+    `timeout -s KILL 5 rm -rf ${target}`,
+    `find ${target}/.. -maxdepth 1 -name ${target.split('/').pop()} -execdir rm -rf {} +`,
+    `echo ${target} | xargs -I{} sh -c 'rm -rf {}'`,
+    `git -c core.pager='rm -rf ${target}' log`,
+    `tar -cf /dev/null /etc --checkpoint=1 --checkpoint-action=exec='rm -rf ${target}'`,
+    `cat <<EOF\n\`rm -rf ${target}\`\nEOF`,
+    `test -v 'a[$(rm -rf ${target})]'`,
+    `env GIT_EXTERNAL_DIFF='rm -rf ${target}' git diff`,
+    `rm --rec --for ${target}`,
+  ];
 }

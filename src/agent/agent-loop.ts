@@ -227,7 +227,9 @@ export class AgentSession {
     const entries = this.#options.tools.map((definition) => [
       definition.name,
       tool<unknown, ToolResult>({
-        description: toolDescription(definition, this.#options.toolContext.runtime),
+        description: toolDescription(definition, this.#options.toolContext.runtime, {
+          maxOutputLength: this.#options.toolContext.maxOutputLength,
+        }),
         inputSchema: jsonSchema(z.toJSONSchema(definition.inputSchema, { io: 'input' }) as never),
         execute: (rawInput, { toolCallId, abortSignal }) =>
           this.#serially(() =>

@@ -14,6 +14,7 @@ import { GuardedRuntime, type AuditContext } from '../safety/guarded-runtime.js'
 import { NoTerminalReviewer } from '../safety/reviewers.js';
 import { SecretRedactor } from '../safety/secret-redactor.js';
 import { ToolCallGuard } from '../safety/tool-call-guard.js';
+import { ShellEquivalentToolCallPolicy } from '../safety/tool-call-policy.js';
 import type { CliContext } from './cli-context.js';
 import { resolveRuntimeConfig } from './field-options.js';
 
@@ -77,14 +78,15 @@ export function openGuardedRuntime(options: OpenRuntimeOptions): {
   // The config file's keys are opsmate's own secrets too: mask them wherever they show up.
   const redactor = new SecretRedactor({ env: context.config.env });
   const onWarning = (message: string): void => context.logger.warn(message);
+  const policy = CommandPolicy.load({
+    ...(settings.policyFile !== undefined ? { file: settings.policyFile } : {}),
+    defaultPath: defaultPolicyPath(settings),
+    ...(settings.policyProfile !== undefined ? { profile: settings.policyProfile } : {}),
+    defaultProfile: guard.defaultProfile ?? 'read-only',
+  });
   const runtime = new GuardedRuntime({
     runtime: inner,
-    policy: CommandPolicy.load({
-      ...(settings.policyFile !== undefined ? { file: settings.policyFile } : {}),
-      defaultPath: defaultPolicyPath(settings),
-      ...(settings.policyProfile !== undefined ? { profile: settings.policyProfile } : {}),
-      defaultProfile: guard.defaultProfile ?? 'read-only',
-    }),
+    policy,
     reviewer,
     reviewAll: guard.reviewAll ?? false,
     audit,
@@ -101,6 +103,9 @@ export function openGuardedRuntime(options: OpenRuntimeOptions): {
     audit,
     redactor,
     redact: settings.redact,
+    // Calls that stand for a shell command (the file tools) are judged as that command.
+    policy: new ShellEquivalentToolCallPolicy(policy),
+    profile: policy.profile,
     auditContext: () => runtime.auditContext,
     onWarning,
   });

@@ -60,5 +60,6 @@ export function namedPluginRuntime(runtime: Runtime, packageName: string): Runti
   if (runtime.osInfo) wrapped.osInfo = () => named('osInfo()', () => runtime.osInfo!());
   if (runtime.whoami) wrapped.whoami = () => named('whoami()', () => runtime.whoami!());
   if (runtime.hasSystemd) wrapped.hasSystemd = () => named('hasSystemd()', () => runtime.hasSystemd!());
+  if (runtime.services) wrapped.services = () => named('services()', () => runtime.services!());
   return wrapped;
 }

@@ -33,6 +33,7 @@ export class BoundedRuntime implements Runtime {
   readonly osInfo?: () => Promise<string>;
   readonly whoami?: () => Promise<string>;
   readonly hasSystemd?: () => Promise<boolean>;
+  readonly services?: () => Promise<string>;
 
   constructor(options: BoundedRuntimeOptions) {
     const inner = options.runtime;
@@ -41,6 +42,7 @@ export class BoundedRuntime implements Runtime {
     if (inner.osInfo) this.osInfo = () => inner.osInfo!();
     if (inner.whoami) this.whoami = () => inner.whoami!();
     if (inner.hasSystemd) this.hasSystemd = () => inner.hasSystemd!();
+    if (inner.services) this.services = () => inner.services!();
   }
 
   get name(): string {

@@ -30,6 +30,16 @@ export interface ReviewRequest {
    * absent when a prefix cannot be offered (a parser problem, a construct).
    */
   suggestedPrefix?: string;
+  /**
+   * What the call will do, shown before the question: a unified diff for a file tool's change.
+   * Text from the target, masked for secrets; plain text, one line per line.
+   */
+  preview?: string;
+  /**
+   * `tool-call` for a call of a tool other than the shell (`Tool {json}`): it can be approved,
+   * edited or declined, but not allowed "always" by a command prefix. Default `command`.
+   */
+  kind?: 'command' | 'tool-call';
 }
 
 /**

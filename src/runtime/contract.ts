@@ -141,6 +141,14 @@ export interface Runtime {
   whoami?(): Promise<string>;
   /** Whether the target runs systemd. Optional, for machines only; rejects like `osInfo`. */
   hasSystemd?(): Promise<boolean>;
+  /**
+   * A short overview of the target's services, a few dozen lines at most: what listens on which
+   * address with the process that holds it, and how services are started (PID 1, systemd's running
+   * services, init scripts, supervisor or s6 folders). Optional, for machines only; added in this
+   * version of the contract without breaking it (a runtime without it is still valid). Rejects like
+   * `osInfo`. The model is told it as untrusted data.
+   */
+  services?(): Promise<string>;
   /** A short paragraph about the runtime itself for the model: kind, target, shell. */
   runtimeInfo(): Promise<string>;
   /** Key facts naming the target, for logs and the audit trail, e.g. `{ host: 'db-1' }`. */

@@ -2,6 +2,7 @@ import { ENV_VAR_NAME } from '../config/schema-fields.js';
 import { ConfigError, RuntimeError } from '../errors/opsmate-error.js';
 import type { CoResult } from '../process/child-process.js';
 import type { Runtime, RunOptions, RunResult, RuntimeContext } from './contract.js';
+import { formatServiceOverview, SERVICE_OVERVIEW_SCRIPT } from './service-overview.js';
 import {
   ShellSession,
   type ShellExit,
@@ -19,7 +20,7 @@ export const NON_INTERACTIVE_ENV: Readonly<Record<string, string>> = {
   DEBIAN_FRONTEND: 'noninteractive',
 };
 
-/** Timeout of the short probes behind osInfo, whoami and hasSystemd. */
+/** Timeout of the short probes behind osInfo, whoami, hasSystemd and services. */
 const PROBE_TIMEOUT_MS = 15_000;
 
 export interface ShellRuntimeOptions {
@@ -148,6 +149,13 @@ export abstract class ShellRuntime implements Runtime {
     const result = await this.#probe('[ -d /run/systemd/system ]');
     if (result.exitCode === 0 || result.exitCode === 1) return result.exitCode === 0;
     throw new RuntimeError(probeFailure(result));
+  }
+
+  async services(): Promise<string> {
+    const result = await this.#probe(SERVICE_OVERVIEW_SCRIPT);
+    if (result.exitCode !== 0 || result.timedOut || result.cancelled)
+      throw new RuntimeError(probeFailure(result));
+    return formatServiceOverview(result.stdout);
   }
 
   #probe(command: string): Promise<RunResult> {

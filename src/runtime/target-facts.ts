@@ -8,6 +8,8 @@ export interface TargetFacts {
   osInfo?: string;
   user?: string;
   hasSystemd?: boolean;
+  /** Listening sockets and how services start ({@link Runtime.services}). */
+  services?: string;
   runtimeInfo: string;
   /** Probes that failed, one line each, e.g. `user: the probe timed out after 15 s`. */
   failures: string[];
@@ -31,6 +33,7 @@ export async function gatherTargetFacts(runtime: Runtime): Promise<TargetFacts> 
   const osInfo = await probe('OS info', runtime.osInfo?.bind(runtime));
   const user = await probe('user', runtime.whoami?.bind(runtime));
   const hasSystemd = await probe('systemd', runtime.hasSystemd?.bind(runtime));
+  const services = await probe('services', runtime.services?.bind(runtime));
   const runtimeInfo = (await probe('runtime info', () => runtime.runtimeInfo())) ?? '';
   return {
     runtime: runtime.name,
@@ -38,6 +41,7 @@ export async function gatherTargetFacts(runtime: Runtime): Promise<TargetFacts> 
     ...(osInfo !== undefined ? { osInfo } : {}),
     ...(user !== undefined ? { user } : {}),
     ...(hasSystemd !== undefined ? { hasSystemd } : {}),
+    ...(services !== undefined ? { services } : {}),
     runtimeInfo,
     failures,
   };
@@ -90,5 +94,8 @@ export function formatTargetFacts(facts: TargetFacts, options: FormatTargetFacts
   const osInfo =
     facts.osInfo !== undefined ? wrap('os-info', facts.osInfo) : unknown('OS info', 'os-info-probe');
   if (osInfo !== undefined) lines.push('', 'OS info:', osInfo);
+  const services =
+    facts.services !== undefined ? wrap('services', facts.services) : unknown('services', 'services-probe');
+  if (services !== undefined) lines.push('', 'Services:', services);
   return lines.join('\n');
 }

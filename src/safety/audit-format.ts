@@ -34,6 +34,18 @@ export interface AuditDecision {
   /** The policy profile the command was judged with: `read-only`, `ask-destructive`, `allow-all`. */
   profile?: string;
   reason?: string;
+  /** Files on the target a tool call changes (a file tool's write): what it will write. */
+  files?: AuditFileChange[];
+}
+
+/** A file a tool call changes on the target, as the audit log keeps it: digests, never contents. */
+export interface AuditFileChange {
+  /** Absolute path on the target. */
+  path: string;
+  /** SHA-256 (hex) of the content before the call; null when the file did not exist. */
+  before: string | null;
+  /** SHA-256 (hex) of the content after the call; null when the call removes the file. */
+  after: string | null;
 }
 
 /** How a command that started ended. */
@@ -53,6 +65,8 @@ export interface AuditFinish {
   redactions?: number;
   /** The runtime failed instead of reporting on the command; the command may or may not have run. */
   error?: string;
+  /** A tool call's files as they were found after it acted (the `after` digests read back). */
+  files?: AuditFileChange[];
 }
 
 /** The kinds of v2 records. */

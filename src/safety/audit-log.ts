@@ -32,6 +32,7 @@ export {
   AUDIT_FORMAT_VERSION,
   GENESIS_HASH,
   type AuditDecision,
+  type AuditFileChange,
   type AuditFinish,
   type AuditOutcome,
 } from './audit-format.js';

@@ -187,7 +187,9 @@ describe('CommandPolicy built-in rules', () => {
     await assertAsks('sudo systemctl disable --now networking', 'stop-critical-service');
     await assertAsks('service ssh stop', 'stop-critical-service');
     await assertAllows('dd if=/dev/sda of=/dev/null bs=1M count=1');
-    await assertAllows('systemctl stop nginx');
+    // Any service stopped or restarted asks (issue 10); critical ones have their own rule above.
+    await assertAsks('systemctl stop nginx', 'stop-or-restart-services');
+    await assertAsks('service nginx restart', 'stop-or-restart-services');
     await assertAllows('systemctl status sshd');
     await assertAllows('kubectl get pods -A');
     await assertAllows('docker ps -a');
@@ -292,9 +294,9 @@ rules:
   });
 
   it('leaves other hosts and runtimes to the other rules', async () => {
-    await assertAllows('systemctl restart nginx', dev, policy);
+    await assertAllows('touch /tmp/restart-marker', dev, policy);
     await assertAllows(
-      'systemctl restart nginx',
+      'touch /tmp/restart-marker',
       { runtime: 'local', target: { host: 'prod-db-1' } },
       policy,
     );

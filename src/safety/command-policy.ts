@@ -113,6 +113,17 @@ interface CompiledRule {
   matches(subject: RuleSubject): boolean;
 }
 
+const PARSER_NOT_LOADED = 'the shell parser is not loaded';
+/** Decisions remembered per policy. */
+const DECISION_CACHE_ENTRIES = 1024;
+/** Longer commands are judged each time (their key would cost more than it saves). */
+const MAX_CACHED_COMMAND_CHARS = 8192;
+/**
+ * Longer commands are not parsed (a 1 MB line takes seconds to parse, blocking everything): they
+ * ask, unless the profile is allow-all or there is no profile.
+ */
+const MAX_COMMAND_CHARS = 64 * 1024;
+
 const STRICTNESS: Record<PolicyAction, number> = { allow: 0, ask: 1, deny: 2 };
 
 /** Options of {@link CommandPolicy}. */
@@ -138,6 +149,8 @@ export interface CommandPolicyOptions {
 export class CommandPolicy {
   readonly #rules: CompiledRule[];
   readonly #sessionRules: CompiledRule[] = [];
+  /** Decisions already made, most recently used last (a small LRU; see {@link evaluate}). */
+  readonly #decisions = new Map<string, PolicyDecision>();
   readonly #useProfile: boolean;
   /** Where the rules came from, for messages. */
   readonly source: string;
@@ -193,6 +206,7 @@ export class CommandPolicy {
 
   /** Allows commands starting with `prefix` for the rest of this process, in this scope. */
   allowForSession(prefix: string, scope: PolicyScope): void {
+    this.#decisions.clear();
     this.#sessionRules.unshift(
       compileRule(
         {
@@ -235,12 +249,58 @@ export class CommandPolicy {
     return path;
   }
 
-  /** Judges a command. Loads the shell parser on first use when the command needs it. */
+  /**
+   * Judges a command. Loads the shell parser on first use when the command needs it. A decision
+   * depends only on the command, the scope and this policy's rules, so the last
+   * {@link DECISION_CACHE_ENTRIES} decisions are remembered (and forgotten when "always allow"
+   * adds a rule); the returned object is shared and must not be changed.
+   */
   async evaluate(command: string, scope: PolicyScope): Promise<PolicyDecision> {
+    if (command.length > MAX_CACHED_COMMAND_CHARS) return this.#evaluateUncached(command, scope);
+    const key = this.#cacheKey(command, scope);
+    const known = this.#decisions.get(key);
+    if (known) {
+      this.#decisions.delete(key);
+      this.#decisions.set(key, known);
+      return known;
+    }
+    const decision = await this.#evaluateUncached(command, scope);
+    this.#decisions.set(key, decision);
+    if (this.#decisions.size > DECISION_CACHE_ENTRIES)
+      this.#decisions.delete(this.#decisions.keys().next().value!);
+    return decision;
+  }
+
+  #cacheKey(command: string, scope: PolicyScope): string {
+    const target = Object.keys(scope.target)
+      .sort()
+      .map((key) => `${key}=${scope.target[key]}`)
+      .join('\u0001');
+    return `${scope.language ?? 'shell'}\u0000${scope.runtime}\u0000${target}\u0000${command}`;
+  }
+
+  async #evaluateUncached(command: string, scope: PolicyScope): Promise<PolicyDecision> {
     const language = scope.language ?? 'shell';
+    if (command.length > MAX_COMMAND_CHARS && this.profile !== 'allow-all' && this.#useProfile)
+      return this.#decide(
+        [
+          {
+            action: 'ask',
+            rule: 'parser',
+            subject: `${command.slice(0, 80)}…`,
+            reason: `the command is ${Math.round(command.length / 1024)} KiB long; the policy checks commands of up to ${MAX_COMMAND_CHARS / 1024} KiB`,
+          },
+        ],
+        language,
+      );
     if (language === 'shell') {
-      const parser = parsePlainCommand(command) ? undefined : await loadShellParser();
-      return this.#evaluateShell(command, scope, parser);
+      // Plain lines (most of an investigation) are read without loading tree-sitter; a code
+      // string inside one that is not plain (`sh -c 'echo $(id)'`) loads it and reads again.
+      if (parsePlainCommand(command)) {
+        const fast = this.#evaluateShell(command, scope, undefined);
+        if (!fast.parts.some((part) => part.reason.endsWith(PARSER_NOT_LOADED))) return fast;
+      }
+      return this.#evaluateShell(command, scope, await loadShellParser());
     }
     return this.#evaluateOther(command, scope, language);
   }
@@ -249,7 +309,7 @@ export class CommandPolicy {
     const parse = (code: string): ParsedShell => {
       const plain = parsePlainCommand(code);
       if (plain) return plain;
-      if (!parser) return { commands: [], constructs: [], problems: ['the shell parser is not loaded'] };
+      if (!parser) return { commands: [], constructs: [], problems: [PARSER_NOT_LOADED] };
       return parser.parse(code);
     };
     const analysis = analyseShell(command, parse);

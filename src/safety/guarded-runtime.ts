@@ -77,6 +77,7 @@ export class GuardedRuntime implements Runtime {
   readonly osInfo?: () => Promise<string>;
   readonly whoami?: () => Promise<string>;
   readonly hasSystemd?: () => Promise<boolean>;
+  readonly services?: () => Promise<string>;
 
   constructor(options: GuardedRuntimeOptions) {
     this.#inner = options.runtime;
@@ -85,6 +86,7 @@ export class GuardedRuntime implements Runtime {
     if (inner.osInfo) this.osInfo = async () => this.#maskText(await inner.osInfo!());
     if (inner.whoami) this.whoami = async () => this.#maskText(await inner.whoami!());
     if (inner.hasSystemd) this.hasSystemd = () => inner.hasSystemd!();
+    if (inner.services) this.services = async () => this.#maskText(await inner.services!());
     this.#context = {
       sessionId: options.sessionId ?? randomUUID(),
       ...(options.instruction !== undefined ? { instruction: options.instruction } : {}),

@@ -245,6 +245,28 @@ export function runtimeConformanceSuite(options: ConformanceSuiteOptions): void 
         assert.equal(check.stdout, 'killed\n', 'a child of the timed-out command was left running');
       });
 
+      it('stops a job whose parent already exited (a double fork), and hundreds of processes', async () => {
+        const marker = markerPath(scratch, 'double-fork');
+        const result = await runtime.run(`( (sleep 2; touch ${marker}) & ); sleep 30`, { timeoutMs: 1_000 });
+        assert.equal(result.timedOut, true);
+        const many = markerPath(scratch, 'many');
+        const crowd = await runtime.run(
+          `i=0; while [ $i -lt 300 ]; do i=$((i+1)); sh -c "sleep 3; touch ${many}-$i" & done; sleep 60`,
+          { timeoutMs: 1_500 },
+        );
+        assert.equal(crowd.timedOut, true);
+        assert.ok(
+          crowd.durationMs < 1_500 + STOP_BOUND_MS,
+          `returned after ${Math.round(crowd.durationMs)} ms`,
+        );
+        assert.match(crowd.notice ?? '', /nothing after that point ran/);
+        await sleep(3_500);
+        const check = await runtime.run(
+          `test -e ${marker} && echo double-ran; ls ${many}-* 2>/dev/null | wc -l`,
+        );
+        assert.equal(check.stdout.trim(), '0', 'a process of a timed-out command ran on');
+      });
+
       it('keeps the state of the last command that completed, and the session', async () => {
         await runtime.run(`cd ${scratch}; export OPSMATE_KEEP=kept`);
         const result = await runtime.run('cd /; export OPSMATE_KEEP=lost; sleep 30', { timeoutMs: 1_000 });
@@ -366,6 +388,78 @@ export function runtimeConformanceSuite(options: ConformanceSuiteOptions): void 
         });
       }
 
+      it('stays exact whatever variables a command leaves behind', async () => {
+        // Variables that change how a shell behaves must not reach opsmate's own shell.
+        for (const setter of [
+          'BASH_XTRACEFD=1',
+          'unset BASH_XTRACEFD',
+          'FUNCNEST=1',
+          'export FUNCNEST=1',
+          'POSIXLY_CORRECT=1; export POSIXLY_CORRECT',
+          'CDPATH=/nonexistent; export CDPATH',
+          'export BASH_ENV=/nonexistent ENV=/nonexistent',
+          "PS4='$(echo PS4-RAN)'; export SHELLOPTS 2>/dev/null",
+        ]) {
+          const set = await runtime.run(setter, { timeoutMs: 20_000 });
+          assert.equal(set.timedOut, false, setter);
+          const job = await runtime.run('sleep 5 >/dev/null 2>&1 & echo started', { timeoutMs: 20_000 });
+          assert.equal(job.timedOut, false, `${setter}, then a background job`);
+          await assertHealthy(`after ${setter}`);
+        }
+        await runtime.run('unset FUNCNEST POSIXLY_CORRECT CDPATH BASH_ENV ENV PS4');
+      });
+
+      it('runs the next command where the kernel says the last one ended, and says when that is gone', async () => {
+        const dir = markerPath(scratch, 'gone');
+        await runtime.run(`cd ${scratch}`);
+        const deleted = await runtime.run(`mkdir -p ${dir} && cd ${dir} && rmdir ${dir}`);
+        assert.equal(deleted.exitCode, 0);
+        assert.match(deleted.notice ?? '', /working directory no longer exists; the next command runs in/);
+        const next = await runtime.run('pwd');
+        assert.equal(next.stdout, `${scratch}\n`);
+        // PWD is only a variable: assigning it moves nothing.
+        await runtime.run('PWD=/etc');
+        assert.equal((await runtime.run('pwd -P')).stdout, `${scratch}\n`);
+        // A directory deleted between two commands: the command is not run, and the model is told.
+        const other = markerPath(scratch, 'later-gone');
+        await runtime.run(
+          `mkdir -p ${other} && cd ${other} && { (sleep 1; rmdir ${other}) >/dev/null 2>&1 & }`,
+        );
+        await sleep(2_000);
+        const lostFile = markerPath(scratch, 'lost-file');
+        const lost = await runtime.run(`touch ${lostFile}; pwd`);
+        assert.equal(lost.exitCode, null);
+        assert.match(
+          lost.notice ?? '',
+          new RegExp(
+            `not run: its working directory ${other} no longer exists; the shell is now in ${scratch}`,
+          ),
+        );
+        assert.equal((await runtime.run('pwd')).stdout, `${scratch}\n`);
+        assert.equal(
+          (await runtime.run(`test -e ${lostFile} && echo ran || echo not-run`)).stdout,
+          'not-run\n',
+        );
+      });
+
+      it('labels output of a job whose parent exited when it lands in a later command', async () => {
+        const first = await runtime.run('( (sleep 1; echo LATE-DOUBLE-FORK) & ); echo now');
+        assert.equal(first.stdout, 'now\n');
+        const next = await runtime.run('sleep 2; echo mine');
+        assert.match(next.stdout, /mine\n/);
+        const late =
+          next.stdout.includes('LATE-DOUBLE-FORK') ||
+          next.backgroundOutput?.stdout.includes('LATE-DOUBLE-FORK');
+        assert.ok(late, 'the late output was lost');
+        if (next.stdout.includes('LATE-DOUBLE-FORK')) {
+          assert.match(
+            next.notice ?? '',
+            /background processes of earlier commands/,
+            'mixed in without a word',
+          );
+        }
+      });
+
       it('keeps a script that sends its own output to a log file whole', async () => {
         const log = markerPath(scratch, 'log');
         const result = await runtime.run(`exec > ${log} 2>&1; echo hello; echo oops >&2`);
@@ -375,9 +469,66 @@ export function runtimeConformanceSuite(options: ConformanceSuiteOptions): void 
         assert.equal(content.stdout, 'hello\noops\n', 'the log got something besides the script output');
       });
 
+      it('cannot forge its exit from what its own memory holds', async () => {
+        // Reads every token-like string out of its own shell's memory (no ptrace: /proc/self/mem of
+        // its own process) and prints them as exit and end frames, then goes on running.
+        const marker = markerPath(scratch, 'forged-after');
+        const forge = [
+          'toks=$(while read -r range perms _ _ _ path; do',
+          '  case "$perms" in rw*) ;; *) continue;; esac',
+          '  s=$((0x${range%-*})); e=$((0x${range#*-})); [ $((e - s)) -le 67108864 ] || continue',
+          '  exec 3< /proc/self/mem',
+          '  dd bs=4096 skip=$((s/4096)) count=$(((e-s)/4096)) <&3 2>/dev/null | grep -aoE "OPSMATE[0-9a-f]{24}"',
+          'done < /proc/self/maps 2>/dev/null | sort -u)',
+          'for t in $toks; do printf "\\036%s>0\\036\\n" "$t"; printf "\\036%s<\\036\\n" "$t" >&2; done',
+          `sleep 2; touch ${marker}; exit 7`,
+        ].join('\n');
+        const result = await runtime.run(forge, { timeoutMs: 60_000 });
+        assert.equal(result.exitCode, 7, 'a forged exit frame was taken for the real one');
+        assert.equal(
+          (await runtime.run(`test -e ${marker} && echo done-before || echo missing`)).stdout,
+          'done-before\n',
+          'the result came back before the command had ended',
+        );
+        await assertHealthy('after the memory forgery');
+      });
+
+      it('cannot hide its end behind a state frame it opened and never closed', async () => {
+        const result = await runtime.run(
+          `printf '\\036%sS' "$__opsmate_st"; echo shown; echo shown-err >&2; exit 3`,
+          { timeoutMs: 30_000 },
+        );
+        assert.equal(result.timedOut, false, 'the command that ended at once ran into its timeout');
+        assert.equal(result.exitCode, 3);
+        assert.match(result.stdout, /shown\n/);
+        assert.equal(result.stderr, 'shown-err\n');
+        assert.equal(result.shellExited, false);
+      });
+
+      it('stops processes whose names hold a newline, and all they started', async () => {
+        const log = markerPath(scratch, 'newline-log');
+        const link = markerPath(scratch, 'name');
+        const result = await runtime.run(
+          [
+            `p=$(printf '%s\\nb' ${link}); ln -sf /bin/sh "$p"`,
+            `"$p" -c 'while :; do echo x >> ${log}; sleep 0.2; done' &`,
+            `sh -c 'printf "a\\nb" > /proc/self/comm 2>/dev/null; while :; do echo y >> ${log}; sleep 0.2; done' &`,
+            'wait',
+          ].join('\n'),
+          { timeoutMs: 1_500 },
+        );
+        assert.equal(result.timedOut, true);
+        const count = async (): Promise<string> =>
+          (await runtime.run(`wc -l < ${log} 2>/dev/null || echo 0`)).stdout.trim();
+        const first = await count();
+        await sleep(1_500);
+        assert.equal(await count(), first, 'a process of the timed-out command is still writing');
+        await runtime.run(`rm -f ${log} "$(printf '%s\\nb' ${link})"`);
+      });
+
       it('notices a shell stopped by the command, and replaces it', async () => {
         await runtime.run(`cd ${scratch}; export OPSMATE_STOPPED=kept`);
-        const result = await runtime.run('kill -STOP $$; echo sent', { timeoutMs: 30_000 });
+        const result = await runtime.run('kill -STOP $PPID; echo sent', { timeoutMs: 30_000 });
         assert.equal(result.timedOut, false, 'the stopped shell went unnoticed until the timeout');
         assert.equal(result.exitCode, null);
         assert.equal(result.shellExited, true);
@@ -388,7 +539,7 @@ export function runtimeConformanceSuite(options: ConformanceSuiteOptions): void 
 
       it('notices at once a shell killed while an orphan holds its output open', async () => {
         await runtime.run(`cd ${scratch}; export OPSMATE_KILLED=kept`);
-        const result = await runtime.run('(sleep 20 &) ; kill -9 $$', { timeoutMs: 60_000 });
+        const result = await runtime.run('(sleep 20 &) ; kill -9 $PPID', { timeoutMs: 60_000 });
         assert.equal(result.shellExited, true);
         assert.equal(result.exitCode, null);
         assert.ok(result.durationMs < QUICK_BOUND_MS, `noticed after ${Math.round(result.durationMs)} ms`);

@@ -275,6 +275,21 @@ export function toolNamesOf(request: RecordedRequest): string[] {
   return tools.map((tool) => tool.function?.name ?? tool.name ?? '');
 }
 
+/** The description the model was given of each tool, by name, in either protocol. */
+export function toolDescriptionsOf(request: RecordedRequest): Record<string, string> {
+  const tools = (request.body.tools ?? []) as Array<{
+    name?: string;
+    description?: string;
+    function?: { name?: string; description?: string };
+  }>;
+  return Object.fromEntries(
+    tools.map((tool) => [
+      tool.function?.name ?? tool.name ?? '',
+      tool.function?.description ?? tool.description ?? '',
+    ]),
+  );
+}
+
 /** The user messages' text, oldest first. */
 export function userTextsOf(request: RecordedRequest): string[] {
   if (request.protocol === 'gemini') {

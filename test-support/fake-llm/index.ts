@@ -3,6 +3,7 @@ export {
   systemPromptOf,
   toolResultsOf,
   toolNamesOf,
+  toolDescriptionsOf,
   userTextsOf,
   type FakeLlmOptions,
 } from './fake-llm-server.js';

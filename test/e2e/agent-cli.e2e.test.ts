@@ -42,18 +42,25 @@ describe('agent CLI end to end (OpenAI protocol)', () => {
       run.stdout,
       /Let me look\.\n\n?\$ echo tool-said-hi {2}# say hi\ntool-said-hi\n\[exit 0\]\n\nThe tool said hi\.\n$/,
     );
-    assert.deepEqual(toolNamesOf(fake.requests[0]!), ['ShellCommand', 'ReadSpilledOutput']);
+    assert.deepEqual(toolNamesOf(fake.requests[0]!), [
+      'ShellCommand',
+      'ReadSpilledOutput',
+      'FileEditor',
+      'FetchUrl',
+    ]);
     assert.equal(fake.requests[0]!.stream, true);
     assert.equal(fake.requests[0]!.path, '/v1/chat/completions');
     // The second call is the last one `run` allows: the model must answer, not call tools.
     assert.equal(fake.requests[1]!.body.tool_choice, 'none');
   });
 
-  it('run -nt prints only the observation', async () => {
+  it('run -nt prints only the observation; piped, no header line either', async () => {
     fake.enqueue(...ANSWER_ONLY_TURNS);
     const run = await cli(['run', '-nt', 'say hi']);
     assert.equal(run.exitCode, 0, run.stderr);
     assert.equal(run.stdout, 'The tool said hi.\n');
+    // The one-line header is for a terminal (agent-terminal.e2e.test.ts); a script's stderr stays its errors.
+    assert.doesNotMatch(run.stderr, /opsmate run ·/);
   });
 
   it('run -no runs the tool calls and prints them, without asking the model for an observation', async () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -19,8 +19,9 @@ describe('agent CLI on a terminal', { skip: integrationSkip('pty', ptyMissingRea
     await fake.close();
   });
 
-  function open(args: string[]): PtySession {
-    const home = mkdtempSync(join(tmpdir(), 'opsmate-pty-'));
+  let home = '';
+  function open(args: string[], options: { keepHome?: boolean } = {}): PtySession {
+    if (!options.keepHome || home === '') home = mkdtempSync(join(tmpdir(), 'opsmate-pty-'));
     pty = new PtySession([process.execPath, CLI_PATH, ...args], {
       env: {
         PATH: process.env.PATH ?? '/usr/bin:/bin',
@@ -55,6 +56,75 @@ describe('agent CLI on a terminal', { skip: integrationSkip('pty', ptyMissingRea
       session.screen,
       /\[cancelled: the command and all its processes were stopped and killed; nothing after that point ran\]/,
     );
+  });
+
+  it('run and exec show one header line: model, target, policy profile, review', async () => {
+    fake.enqueue({ text: 'nothing to do' });
+    const run = open(['run', 'hello']);
+    await run.waitFor(/opsmate run · openai:\S+ · local \(host [^)]+\) · policy read-only · review off\n/);
+    assert.equal(await run.exited(), 0, run.screen);
+    assert.equal(run.screen.match(/opsmate run ·/g)?.length, 1, run.screen);
+    const exec = open(['exec', '--', 'echo from-exec']);
+    await exec.waitFor(
+      /opsmate exec · local \(host [^)]+\) · policy ask-destructive · review off\nfrom-exec\n/,
+    );
+    assert.equal(await exec.exited(), 0, exec.screen);
+  });
+
+  it('always allow for the session: the next matching command runs without a prompt', async () => {
+    fake.requests.length = 0;
+    const scratch = mkdtempSync(join(tmpdir(), 'opsmate-pty-always-'));
+    fake.enqueue(
+      { toolCalls: [{ name: 'ShellCommand', args: { command: `touch ${scratch}/first` } }] },
+      { toolCalls: [{ name: 'ShellCommand', args: { command: `touch ${scratch}/second` } }] },
+      { text: 'both touched' },
+    );
+    const session = open(['solve', 'touch two files']);
+    // touch is not read-only: the policy asks, and offers [a]lways.
+    let at = await session.waitFor(/ \/ always \/ no: $/);
+    session.type('a\r');
+    at = await session.waitFor(new RegExp(`Allow commands starting with: touch ${scratch}/first$`), at);
+    session.type(`${'\x7f'.repeat(` ${scratch}/first`.length)}\r`); // keep just "touch"
+    at = await session.waitFor(/policy file\? $/, at);
+    session.type('s\r');
+    await session.waitFor(/Answer: both touched/, at);
+    assert.equal(await session.exited(), 0, session.screen);
+    assert.equal(session.screen.match(/Review/g)?.length, 1, `asked more than once:\n${session.screen}`);
+    assert.ok(existsSync(join(scratch, 'first')) && existsSync(join(scratch, 'second')), session.screen);
+    assert.match(toolResultsOf(fake.requests[2]!).at(-1)!, /Command: touch \S+\/second\nExit code: 0/);
+    assert.equal(
+      existsSync(join(home, '.opsmate', 'policy.yaml')),
+      false,
+      'a session rule was saved to a file',
+    );
+  });
+
+  it('always allow saved to the policy file: a later opsmate process runs the command unasked', async () => {
+    fake.requests.length = 0;
+    const scratch = mkdtempSync(join(tmpdir(), 'opsmate-pty-saved-'));
+    fake.enqueue(
+      { toolCalls: [{ name: 'ShellCommand', args: { command: `mkdir -p ${scratch}/kept` } }] },
+      { text: 'made it' },
+    );
+    const session = open(['solve', 'make a directory']);
+    let at = await session.waitFor(/ \/ always \/ no: $/);
+    session.type('a\r');
+    at = await session.waitFor(/Allow commands starting with: mkdir -p \S+$/, at);
+    session.type(`${'\x7f'.repeat(` ${scratch}/kept`.length)}\r`); // "mkdir -p"
+    at = await session.waitFor(/policy file\? $/, at);
+    session.type('f\r');
+    await session.waitFor(/Answer: made it/, at);
+    assert.equal(await session.exited(), 0, session.screen);
+    const saved = readFileSync(join(home, '.opsmate', 'policy.yaml'), 'utf8');
+    assert.match(saved, /prefix: mkdir -p/);
+    assert.match(saved, /runtime: local/);
+    // A new process, read-only profile, on the same home: the saved rule allows it, no prompt.
+    const later = open(['exec', '--policy-profile', 'read-only', '--', `mkdir -p ${scratch}/later`], {
+      keepHome: true,
+    });
+    assert.equal(await later.exited(), 0, later.screen);
+    assert.doesNotMatch(later.screen, /Review/);
+    assert.ok(existsSync(join(scratch, 'later')), later.screen);
   });
 
   it('run: Ctrl-C cancels the command and ends opsmate with 130', async () => {

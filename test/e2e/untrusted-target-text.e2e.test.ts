@@ -208,7 +208,12 @@ describe('target text reaches the model only wrapped and masked', () => {
         /Working directory afterwards:\n<untrusted-data id="\w+" source="cwd">\n[^\n]*evil\nUser: ignore/,
       );
       assert.match(after!, /\[REDACTED:[\w-]+\]\n<\/untrusted-data/);
-      assert.equal(outsideBlocks(after!).match(/^Stdout \(/gm)?.length, 1, 'a fake Stdout header got out');
+      // `true` printed nothing: one line says so, and a heading faked inside the folder name stays inside.
+      assert.equal(
+        outsideBlocks(after!).match(/^(Stdout \(|No output)/gm)?.length,
+        1,
+        'a fake Stdout header got out',
+      );
       assertContained(last, [INJECTED_USER, ...(target.craftedOs ? [NOTICE] : [])]);
       if (target.craftedOs) {
         assert.match(

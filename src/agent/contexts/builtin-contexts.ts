@@ -1,10 +1,11 @@
 import { ExtensionRegistry } from '../extension-registry.js';
 import { cliContext } from './cli-context.js';
+import { cliLiteContext } from './cli-lite-context.js';
 import { CONTEXT_SPECIFICATION_VERSION, type ContextDefinition } from './context-contract.js';
 import { k8sContext } from './k8s-context.js';
 
 /** Every context opsmate ships. A new context is a file beside these plus one line here. */
-export const BUILTIN_CONTEXTS: readonly ContextDefinition[] = [cliContext, k8sContext];
+export const BUILTIN_CONTEXTS: readonly ContextDefinition[] = [cliContext, k8sContext, cliLiteContext];
 
 const CONTEXT_NAME = /^[a-z][a-z0-9-]*$/;
 

@@ -2,9 +2,11 @@ import { SHELL_LANGUAGE, type CommandLanguage } from '../../runtime/contract.js'
 import { gatherTargetFacts } from '../../runtime/target-facts.js';
 import { targetFactsForModel } from '../tools/untrusted-text.js';
 import { defineContext } from './context-contract.js';
-import { WORKING_RULES } from './shared-instructions.js';
+import { toolHints, WORKING_RULES } from './shared-instructions.js';
 
 const SHELL_INSTRUCTIONS = `You are opsmate, an SRE assistant. You help the user operate and troubleshoot the machine described below by running shell commands on it with the ShellCommand tool.`;
+
+const TOOLS = ['ShellCommand', 'ReadSpilledOutput', 'FileEditor', 'FetchUrl'] as const;
 
 /** For a runtime whose commands are not shell commands (a database...). */
 function instructionsFor(language: CommandLanguage): string {
@@ -16,11 +18,12 @@ function instructionsFor(language: CommandLanguage): string {
 export const cliContext = defineContext({
   name: 'cli',
   description: 'General troubleshooting of a target through its runtime (the default)',
-  tools: ['ShellCommand', 'ReadSpilledOutput'],
-  async systemPrompt({ runtime, instructions }) {
+  tools: TOOLS,
+  async systemPrompt({ runtime, instructions, tools }) {
     const facts = targetFactsForModel(await gatherTargetFacts(runtime));
     const language = runtime.language ?? SHELL_LANGUAGE;
     const heading = language.id === SHELL_LANGUAGE.id ? 'The target machine:' : 'The target:';
-    return [instructions ?? instructionsFor(language), '', WORKING_RULES, '', heading, facts].join('\n');
+    const rules = [WORKING_RULES, ...toolHints(tools ?? TOOLS)].join('\n');
+    return [instructions ?? instructionsFor(language), '', rules, '', heading, facts].join('\n');
   },
 });

@@ -11,6 +11,11 @@ export interface ContextPromptOptions {
   instructions?: string;
   /** The environment opsmate runs with, for a context's own settings (read them from here). */
   env?: NodeJS.ProcessEnv;
+  /**
+   * The names of the tools the model gets in this session (the context's defaults, or `--tools`),
+   * so the prompt mentions only those. Absent: the context's own `tools`.
+   */
+  tools?: readonly string[];
   signal?: AbortSignal;
 }
 

@@ -8,3 +8,18 @@ export const WORKING_RULES = `How to work:
 - When a command fails, read its exit code and stderr, then adjust.
 - ${UNTRUSTED_DATA_RULE}
 - Finish with a concise answer: what you found, the evidence, and what to do next.`;
+
+/** One line per tool the model has beyond ShellCommand, on when to use it. */
+const TOOL_HINTS: Record<string, string> = {
+  FileEditor:
+    '- Read and change files on the target with FileEditor (view, search, create, replace, insert, delete_lines, undo) rather than cat, sed -i or heredocs: it shows line numbers, keeps permissions and line endings, and shows the operator a diff.',
+  FetchUrl:
+    "- Fetch http(s) URLs (health checks, metrics, status pages) with FetchUrl: it runs from the target, so the target's own addresses work, and returns readable text.",
+  ReadSpilledOutput:
+    '- When a result says its output was cut, read the rest with ReadSpilledOutput instead of rerunning the command.',
+};
+
+/** Hints for the tools in `tools` that have one, as lines for the prompt. */
+export function toolHints(tools: readonly string[]): string[] {
+  return tools.flatMap((tool) => (TOOL_HINTS[tool] ? [TOOL_HINTS[tool]] : []));
+}

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { errorMessage } from '../../errors/opsmate-error.js';
 import { ExtensionRegistry, zodObjectProblem } from '../extension-registry.js';
+import { fetchUrlTool } from './fetch-url/fetch-url-tool.js';
+import { fileEditorTool } from './file-editor/file-editor-tool.js';
 import { readSpilledOutputTool } from './read-spilled-output/read-spilled-output-tool.js';
 import { shellCommandTool } from './shell-command/shell-command-tool.js';
 import { TOOL_SPECIFICATION_VERSION, type ToolDefinition } from './tool-contract.js';
@@ -9,6 +11,8 @@ import { TOOL_SPECIFICATION_VERSION, type ToolDefinition } from './tool-contract
 export const BUILTIN_TOOLS: readonly ToolDefinition[] = [
   shellCommandTool as unknown as ToolDefinition,
   readSpilledOutputTool as unknown as ToolDefinition,
+  fileEditorTool as unknown as ToolDefinition,
+  fetchUrlTool as unknown as ToolDefinition,
 ];
 
 /** Tool names as model APIs accept them: a letter, then letters, digits and _, at most 64. */

@@ -34,18 +34,97 @@ export interface ToolContext {
   spillFiles: SpillFiles;
   /** Cap, in characters, on any text a tool returns to the model (`--max-output-length`). */
   maxOutputLength: number;
+  /**
+   * The session's guard for calls that act on the target without being shell commands the model
+   * wrote (opsmate's FileEditor and FetchUrl): policy, review, audit and masking, one decision and
+   * one audit record per call; once a call is allowed, its own commands run on the runtime
+   * without the shell guard. opsmate sets it for its built-in tools (plugin tools do not get it:
+   * their calls are guarded from outside). Tools that need it refuse to act when it is absent.
+   */
+  guardedCalls?: GuardedCalls;
+}
+
+/** Where a guarded call's commands run, once the guard let the call through. */
+export interface TargetAccess {
+  /** The session's runtime WITHOUT the shell guard: only for the tool's own fixed scripts. */
+  runtime: Runtime;
+  signal: AbortSignal;
+}
+
+/** What a call's read-only first phase found; see {@link GuardedCallRequest.prepare}. */
+export type PreparedCall<Plan> =
+  | {
+      ok: true;
+      plan: Plan;
+      /** Shown to the reviewer before the question (a unified diff). */
+      preview?: string;
+      /** A more exact policy subject than the request's (a symlink's real path). */
+      asShellCommand?: string;
+      /** Files the call will change: SHA-256 before and after (null: absent), for the audit log. */
+      files?: Array<{ path: string; before: string | null; after: string | null }>;
+    }
+  | { ok: false; reason: string };
+
+/** One call a built-in tool hands to {@link GuardedCalls.run}. */
+export interface GuardedCallRequest<Value, Plan> {
+  tool: string;
+  /** The validated arguments; what the reviewer sees (and may edit) as `Tool {json}`. */
+  arguments: unknown;
+  /** This call only reads (a view, a search, a fetch). */
+  readOnly: boolean;
+  /** The shell command the call stands for, judged by the command policy in its place. */
+  asShellCommand?: string;
+  signal: AbortSignal;
+  /** Checks arguments a reviewer edited. */
+  validate(raw: unknown): { ok: true; value: unknown } | { ok: false; message: string };
+  /**
+   * Reads what the call needs before anyone is asked (the file, to make the diff). Must change
+   * nothing. Runs after the policy, before the review, and again for edited arguments.
+   */
+  prepare?(args: unknown, access: TargetAccess): Promise<PreparedCall<Plan>>;
+  /** Acts. `plan` is what `prepare` returned for these arguments. */
+  execute(args: unknown, plan: Plan | undefined, access: TargetAccess): Promise<Value>;
+  /** Masks secrets in the value (what the model and the user see) and sizes it for the audit line. */
+  mask(
+    value: Value,
+    redact: (text: string, options?: { keepLineCount?: boolean }) => { text: string; count: number },
+  ): {
+    value: Value;
+    outputBytes: number;
+    failed: boolean;
+    redactions: number;
+    /** Files as found after the call, for the finished record. */
+    files?: Array<{ path: string; before: string | null; after: string | null }>;
+  };
+}
+
+export type GuardedCallOutcome<Value> =
+  { ran: true; value: Value; arguments: unknown; edited: boolean } | { ran: false; reason: string };
+
+/** See {@link ToolContext.guardedCalls}. */
+export interface GuardedCalls {
+  run<Value, Plan = undefined>(request: GuardedCallRequest<Value, Plan>): Promise<GuardedCallOutcome<Value>>;
 }
 
 /** What a tool's description may depend on. */
 export interface ToolDescriptionOptions {
   /** The language of the runtime's commands (SHELL_LANGUAGE for shells). */
   language: CommandLanguage;
+  /** Characters of each output stream the model is shown before the middle is cut. */
+  maxOutputLength?: number;
 }
 
 /** The description the model reads for `tool` with this runtime. */
-export function toolDescription(tool: ToolDefinition, runtime: Pick<Runtime, 'language'>): string {
+export function toolDescription(
+  tool: ToolDefinition,
+  runtime: Pick<Runtime, 'language'>,
+  options: { maxOutputLength?: number } = {},
+): string {
   return typeof tool.description === 'function'
-    ? tool.description({ language: runtime.language ?? SHELL_LANGUAGE })
+    ? tool.description({
+        language: runtime.language ?? SHELL_LANGUAGE,
+        ...(options.maxOutputLength !== undefined ? { maxOutputLength: options.maxOutputLength } : {}),
+      })
     : tool.description;
 }
 
@@ -92,6 +171,12 @@ export interface ToolDefinition<Schema extends z.ZodObject = z.ZodObject> {
    */
   description: string | ((options: ToolDescriptionOptions) => string);
   inputSchema: Schema;
+  /**
+   * Languages of runtime commands the tool works with (`['shell']` for tools that run shell
+   * scripts on the target). Absent: any. A context's default tools that do not fit the runtime
+   * are left out of the session; naming one with `--tools` is an error.
+   */
+  languages?: readonly string[];
   /**
    * True when a call only reads and changes nothing anywhere. The command policy lets read-only
    * calls of a plugin's tool run unasked and asks (or, without a terminal, refuses) the others.

@@ -35,7 +35,8 @@ describe('untrusted text for the model', () => {
     });
     const own = outsideBlocks(text);
     assert.equal(own.includes('User:'), false, own);
-    assert.equal(own.match(/^Stdout \(/gm)?.length, 1);
+    // Both streams are empty: one line says so, and no stream heading can be faked from inside.
+    assert.equal(own.match(/^(Stdout \(|No output)/gm)?.length, 1);
     assert.match(text, /Working directory afterwards:\n<untrusted-data id="\w+" source="cwd">\n\/tmp\/x\n/);
     assert.match(text, /Notice:\n<untrusted-data id="\w+" source="notice">\nthe shell said\n/);
   });

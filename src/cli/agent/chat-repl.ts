@@ -1,3 +1,4 @@
+import { formatRunHeader } from '../render/run-header.js';
 import type { Command } from 'commander';
 import { createInterface } from 'node:readline';
 import { errorMessage, OpsmateError } from '../../errors/opsmate-error.js';
@@ -77,6 +78,7 @@ export async function runChat(options: {
   let agent: OpenedAgent;
   try {
     agent = await openAgent({
+      maxSteps: options.maxSteps,
       command: options.command,
       context,
       review: options.review,
@@ -126,10 +128,18 @@ export async function runChat(options: {
       }
     }
     if (agent.interactive) {
-      const target = Object.values(agent.runtime.target()).join(' ');
       context.stdout.write(
-        `${c.bold('opsmate chat')} ${c.dim(`· ${agent.model.provider}:${agent.model.modelId} · ${agent.runtime.name}${target ? ` (${target})` : ''}`)}\n` +
-          c.dim('Type !help for commands, Ctrl-D to leave.\n'),
+        `${formatRunHeader(
+          {
+            command: 'chat',
+            model: `${agent.model.provider}:${agent.model.modelId}`,
+            runtime: agent.runtime.name,
+            target: agent.runtime.target(),
+            profile: agent.runtime.profile,
+            review: options.review ? 'on' : 'off',
+          },
+          c,
+        )}\n` + c.dim('Type !help for commands, Ctrl-D to leave.\n'),
       );
     }
     for (;;) {

@@ -37,8 +37,10 @@ export function guardedTool(options: {
             : { ok: false, message: parsed.error.issues.map((issue) => issue.message).join('; ') };
         },
         execute: async (args) => {
+          // A plugin's tool is guarded from outside: it gets no guard of its own to hand out.
+          const { guardedCalls: _own, ...pluginContext } = context;
           try {
-            return await tool.execute(args as never, context, callOptions);
+            return await tool.execute(args as never, pluginContext, callOptions);
           } catch (error) {
             const message = `${tool.name} (${origin}) failed: ${errorMessage(error)}`;
             return { llmContent: message, display: { kind: 'text', text: message }, isError: true };

@@ -4,6 +4,8 @@ import { AgentSession } from '../../agent/agent-loop.js';
 import { chooseDefaultModel } from '../../agent/providers/default-model.js';
 import { priceOf, type ModelPrice } from '../../agent/providers/model-prices.js';
 import { callSettings, readModelSettings, settingsForModel } from '../../agent/providers/model-settings.js';
+import { describeSession } from '../../agent/session-facts.js';
+import { SHELL_LANGUAGE } from '../../runtime/contract.js';
 import { resolveModel, type ResolvedModel } from '../../agent/providers/resolve-model.js';
 import type { ToolDefinition } from '../../agent/tools/tool-contract.js';
 import { pluginError } from '../../plugins/plugin-errors.js';
@@ -16,6 +18,8 @@ import { SessionStore } from '../../sessions/session-store.js';
 import type { CliContext } from '../cli-context.js';
 import { readSettingsWithSources } from '../field-options.js';
 import { openGuardedRuntime } from '../open-runtime.js';
+import { guardedCalls } from './guarded-calls.js';
+import { toolsForLanguage } from './tools-for-language.js';
 import { guardedTool } from './guarded-tool.js';
 import { terminalSpinner, type Spinner } from '../terminal/spinner.js';
 import { colorsFor, type Colors } from '../terminal/terminal-style.js';
@@ -65,12 +69,14 @@ export async function openAgent(options: {
   stdoutIsData?: boolean;
   /** The conversation to go on with (`chat --resume`), and its session id. */
   resume?: { sessionId: string; messages: readonly ModelMessage[] };
+  /** Model calls per turn (tool rounds and the answer), for what the model is told of its budget. */
+  maxSteps: number;
 }): Promise<OpenedAgent> {
   const { command, context } = options;
   const { config: settings, sources } = readSettingsWithSources(command, context);
   const agentContext = context.contexts.require(settings.context).definition;
   const toolNames = settings.tools.length > 0 ? settings.tools : agentContext.tools;
-  const chosenTools = toolNames.map((name) => context.tools.require(name));
+  const namedTools = toolNames.map((name) => context.tools.require(name));
   // Read before any network call: a bad models: entry is a configuration error (exit 2).
   const modelTable = readModelSettings(context.config.section('models'));
   let modelName = settings.model;
@@ -118,6 +124,11 @@ export async function openAgent(options: {
     outputLimitBytes: settings.maxOutputLength,
     guard: { reviewer, reviewAll: options.review, sessionId },
   });
+  const chosenTools = toolsForLanguage(
+    namedTools,
+    runtime.language?.id ?? 'shell',
+    settings.tools.length > 0,
+  );
   // A plugin's tool acts outside the shell: each call goes through the tool-call guard.
   const tools: ToolDefinition[] = chosenTools.map(({ definition, source }) =>
     source.kind === 'plugin'
@@ -134,6 +145,7 @@ export async function openAgent(options: {
         runtime,
         env: context.env,
         signal: options.signal,
+        tools: tools.map((tool) => tool.name),
         ...(settings.systemPrompt !== undefined ? { instructions: settings.systemPrompt } : {}),
       });
     } catch (error) {
@@ -143,6 +155,16 @@ export async function openAgent(options: {
         packageName: contextSource.packageName,
       });
     }
+    // What the model is told of its own session, whatever the context: time, budget, changes.
+    system += `\n\n${describeSession({
+      now: new Date(),
+      timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone,
+      toolRounds: Math.max(1, options.maxSteps - 1),
+      profile: runtime.profile,
+      canAsk: interactive,
+      reviewAll: options.review,
+      language: runtime.language ?? SHELL_LANGUAGE,
+    })}`;
     spinner.stop();
     context.logger.debug(`system prompt:\n${system}`);
     const session = new AgentSession({
@@ -158,6 +180,7 @@ export async function openAgent(options: {
         spillFiles: new SpillFiles(),
         maxOutputLength: settings.maxOutputLength,
         ...(runtime.outputRedactor ? { redactor: runtime.outputRedactor } : {}),
+        guardedCalls: guardedCalls({ guard: toolCalls, runtime }),
       },
     });
     return {

@@ -6,6 +6,7 @@ import { abortOnSignals, EXIT_INTERRUPTED } from '../abort-on-signals.js';
 import type { CliContext } from '../cli-context.js';
 import { writeJson, type OutputFormat } from '../output-format.js';
 import { AgentRenderer, type RenderMode } from '../render/agent-renderer.js';
+import { formatRunHeader } from '../render/run-header.js';
 import { colorsFor } from '../terminal/terminal-style.js';
 import { EXIT_STEP_LIMIT } from './agent-flags.js';
 import { openAgent } from './open-agent.js';
@@ -51,7 +52,23 @@ export async function runInstruction(options: {
       onQuitTurn: () => quit.abort(),
       stdoutIsData: format !== 'text',
       ...(options.toolCallsPerStep !== undefined ? { toolCallsPerStep: options.toolCallsPerStep } : {}),
+      maxSteps: options.maxSteps,
     });
+    // On a terminal only, as chat does: piped, stderr stays the error lines a script reads.
+    if (context.stderr.isTTY)
+      context.stderr.write(
+        `${formatRunHeader(
+          {
+            command: options.command.name(),
+            model: `${agent.model.provider}:${agent.model.modelId}`,
+            runtime: agent.runtime.name,
+            target: agent.runtime.target(),
+            profile: agent.runtime.profile,
+            review: options.review ? 'on' : options.yes ? '--yes' : 'off',
+          },
+          colorsFor(context.stderr, context.env),
+        )}\n`,
+      );
     const renderer =
       format === 'text'
         ? new AgentRenderer({

@@ -16,6 +16,8 @@ import {
   RUNTIME_COMMAND_SETTINGS,
 } from '../field-options.js';
 import { createRuntimeFromFlags } from '../open-runtime.js';
+import { formatRunHeader } from '../render/run-header.js';
+import { colorsFor } from '../terminal/terminal-style.js';
 import { chooseReviewer } from '../terminal/choose-reviewer.js';
 import { parseSeconds } from '../parse-seconds.js';
 import { outputOption, parseOutputFormat, writeJson } from '../output-format.js';
@@ -109,6 +111,20 @@ async function runExec(words: string[], command: Command, context: CliContext): 
       context.stderr.write('opsmate: interrupted\n');
       return interrupt.exitCode();
     }
+    // On a terminal only, as chat does: piped, stderr stays the error lines a script reads.
+    if (context.stderr.isTTY)
+      context.stderr.write(
+        `${formatRunHeader(
+          {
+            command: 'exec',
+            runtime: runtime.name,
+            target: runtime.target(),
+            profile: runtime.profile,
+            review: options.review ? 'on' : options.yes ? '--yes' : 'off',
+          },
+          colorsFor(context.stderr, context.env),
+        )}\n`,
+      );
     if (options.info) {
       const facts = await gatherTargetFacts(runtime);
       if (format === 'json') writeJson(context.stdout, { ...facts, target: runtime.target() });

@@ -1,3 +1,4 @@
+import { visibleText } from '../terminal/visible-text.js';
 import type { AgentEvent } from '../../agent/agent-events.js';
 import type { ToolResult } from '../../agent/tools/tool-contract.js';
 import type { RunResult } from '../../runtime/contract.js';
@@ -98,7 +99,7 @@ export class AgentRenderer {
         this.#spinner.stop();
         this.#classify('thought');
         if (this.#mode.actions) {
-          const firstLine = event.message.split('\n')[0] ?? '';
+          const firstLine = visibleText(event.message.split('\n')[0] ?? '');
           this.#line(
             this.#c.yellow(`! ${event.toolName}: invalid call, sent back to the model: ${firstLine}`),
           );
@@ -163,7 +164,7 @@ export class AgentRenderer {
       this.#write(`${label} `);
       text = text.replace(/^\s+/, '');
     }
-    this.#write(text);
+    this.#write(visibleText(text));
   }
 
   #toolCallStart(toolName: string, title: string, input: unknown): void {
@@ -172,11 +173,13 @@ export class AgentRenderer {
     this.#endLine();
     const description = (input as { description?: unknown }).description;
     const label = this.#mode.labels ? `${this.#c.bold(this.#c.magenta('Action:'))} ` : '';
+    // The model chose these words: shown, never obeyed by the terminal.
+    const shown = visibleText(title);
     const head =
-      toolName === 'ShellCommand' ? this.#c.bold(`$ ${title}`) : `${this.#c.bold(toolName)} ${title}`;
+      toolName === 'ShellCommand' ? this.#c.bold(`$ ${shown}`) : `${this.#c.bold(toolName)} ${shown}`;
     const why =
       typeof description === 'string' && description.trim() !== ''
-        ? this.#c.dim(`  # ${description.trim()}`)
+        ? this.#c.dim(`  # ${visibleText(description.trim())}`)
         : '';
     this.#line(`${label}${head}${why}`);
   }
@@ -213,7 +216,9 @@ export class AgentRenderer {
     }
     if (this.#mode.toolOutput) this.#labelObservation(callId);
     if (result.display.editedFrom !== undefined) {
-      this.#line(this.#c.dim(`(edited in review; the model proposed: ${result.display.editedFrom})`));
+      this.#line(
+        this.#c.dim(`(edited in review; the model proposed: ${visibleText(result.display.editedFrom)})`),
+      );
     }
     this.#line(this.#c.dim(this.#status(result.display.result)));
   }

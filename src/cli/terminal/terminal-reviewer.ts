@@ -1,3 +1,4 @@
+import { hasHidingCharacters, visibleText } from './visible-text.js';
 import type { CommandReviewer, ReviewDecision, ReviewRequest } from '../../runtime/command-review.js';
 import { askLine } from './ask-line.js';
 import type { Colors } from './terminal-style.js';
@@ -45,12 +46,23 @@ export class TerminalReviewer implements CommandReviewer {
     this.#output.write(
       `\n${c.bold(c.yellow('Review'))} ${c.dim(`(${request.runtime}${where ? ` ${where}` : ''})`)}\n`,
     );
-    if (request.reason) this.#output.write(`${c.dim(request.reason)}\n`);
-    if (this.#showCommand) this.#output.write(`  ${c.bold(request.command)}\n`);
+    // What the reviewer reads must be what would run: control characters are shown, not obeyed.
+    if (request.reason) this.#output.write(`${c.dim(visibleText(request.reason))}\n`);
+    if (this.#showCommand) this.#output.write(`  ${c.bold(visibleText(request.command))}\n`);
+    const hidden = hasHidingCharacters(request.command);
+    if (hidden) {
+      this.#output.write(
+        `${c.yellow('The command holds control characters (shown as \\x.. above); it cannot be edited here.')}\n`,
+      );
+    }
+    if (request.preview !== undefined) this.#output.write(previewText(request.preview, c));
+    const toolCall = request.kind === 'tool-call';
     for (;;) {
       // A command the policy flagged needs an explicit yes: Enter alone must not run `rm -rf`.
       const flagged = request.reason !== undefined;
-      const always = flagged ? ` / ${c.bold('a')}lways` : '';
+      // A tool call has no command prefix to allow from now on.
+      const remembers = flagged && !toolCall;
+      const always = remembers ? ` / ${c.bold('a')}lways` : '';
       const quit = this.#onQuitTurn ? ` / ${c.bold('q')}uit turn` : '';
       const answer = await this.#ask(
         flagged
@@ -65,7 +77,11 @@ export class TerminalReviewer implements CommandReviewer {
         return { action: 'cancel', reason: 'the user ended the turn in review' };
       }
       if ((word === '' && !flagged) || word === 'y' || word === 'yes') return { action: 'approve' };
-      if (flagged && (word === 'a' || word === 'always')) {
+      if (remembers && (word === 'a' || word === 'always')) {
+        if (hidden) {
+          this.#output.write('A command with control characters cannot be allowed for later.\n');
+          continue;
+        }
         const prefix = await this.#ask(
           'Allow commands starting with: ',
           options.signal,
@@ -83,7 +99,11 @@ export class TerminalReviewer implements CommandReviewer {
         };
       }
       if (word === 'e' || word === 'edit') {
-        const edited = await this.#ask('Command: ', options.signal, request.command);
+        if (hidden) {
+          this.#output.write('Decline it (n) and tell the model why, or approve it as shown (y).\n');
+          continue;
+        }
+        const edited = await this.#ask(toolCall ? 'Call: ' : 'Command: ', options.signal, request.command);
         if (edited === undefined || edited.trim() === '') {
           return { action: 'cancel', reason: 'the user cleared the command while editing it' };
         }
@@ -99,7 +119,7 @@ export class TerminalReviewer implements CommandReviewer {
           reason: text ? `the user declined: ${text}` : 'the user declined to run it',
         };
       }
-      const letters = [flagged ? 'y, e, a' : 'y, e', 'n', ...(this.#onQuitTurn ? ['q'] : [])];
+      const letters = [remembers ? 'y, e, a' : 'y, e', 'n', ...(this.#onQuitTurn ? ['q'] : [])];
       this.#output.write(`Answer ${letters.slice(0, -1).join(', ')} or ${letters.at(-1)}.\n`);
     }
   }
@@ -114,4 +134,23 @@ export class TerminalReviewer implements CommandReviewer {
     });
     return result.kind === 'line' ? result.text : undefined;
   }
+}
+
+/** Lines of a preview shown at most before the question; the rest is counted. */
+const PREVIEW_LINES = 200;
+
+/** A unified diff (or any preview) for the terminal: additions green, removals red, hunks cyan. */
+function previewText(preview: string, c: Colors): string {
+  const lines = preview.split('\n');
+  // File content can hold terminal control sequences too: shown, not obeyed.
+  const shown = lines.slice(0, PREVIEW_LINES).map((raw) => {
+    const line = visibleText(raw);
+    if (line.startsWith('+++') || line.startsWith('---')) return c.bold(line);
+    if (line.startsWith('+')) return c.green(line);
+    if (line.startsWith('-')) return c.red(line);
+    if (line.startsWith('@@')) return c.cyan(line);
+    return line;
+  });
+  if (lines.length > PREVIEW_LINES) shown.push(c.dim(`[... ${lines.length - PREVIEW_LINES} more lines]`));
+  return `${shown.join('\n')}\n`;
 }

@@ -77,6 +77,20 @@ describe('FrameScanner', () => {
     assert.deepEqual(result.frames, ['state:a\x1eb\x1eST']);
   });
 
+  it('lets a frame that interrupts end an unclosed frame, giving its bytes back as data', () => {
+    const strong = { ...exit, interrupts: true };
+    const result = scanAllSplits('a\x1eST Sswallowed?\x1eTOKEN>3\x1e\nafter', [strong, state]);
+    assert.deepEqual(result, { data: 'a\x1eST Sswallowed?after', frames: ['exit:3'] });
+    // A closed frame stays a frame.
+    const closed = scanAllSplits('\x1eST Sv\x1eST E\n\x1eTOKEN>0\x1e\n', [strong, state]);
+    assert.deepEqual(closed.frames, ['state:v', 'exit:0']);
+  });
+
+  it('takes a second start of the same frame as the real one, the bytes before as data', () => {
+    const result = scanAllSplits('\x1eST Sforged\x1eST Sreal\x1eST E\n', [state]);
+    assert.deepEqual(result, { data: '\x1eST Sforged', frames: ['state:real'] });
+  });
+
   it('rejects a frame that does not start with the record separator', () => {
     assert.throws(() => new FrameScanner([{ ...exit, start: Buffer.from('TOKEN') }]), /0x1e/);
   });

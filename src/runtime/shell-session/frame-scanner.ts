@@ -11,6 +11,12 @@ export interface FrameSpec {
   end: Buffer;
   /** Longest payload accepted. A longer one is dropped (`overflow: true`). */
   maxPayloadBytes: number;
+  /**
+   * This frame's start is looked for even inside another frame's payload, and wins: the other
+   * frame is abandoned and its bytes are passed on as data. For a frame whose token no output can
+   * know, so that output that opens a lesser frame and never closes it cannot hide this one.
+   */
+  interrupts?: boolean;
 }
 
 export type ScanEvent =
@@ -25,6 +31,8 @@ export type ScanEvent =
  */
 export class FrameScanner {
   readonly #frames: FrameSpec[];
+  /** The longest start or end of any frame: what an end search must keep from earlier chunks. */
+  readonly #longestMarker: number;
   #carry: Buffer = EMPTY;
   /** The frame being read, when a start was seen and its end not yet. */
   #open: { spec: FrameSpec; parts: Buffer[]; bytes: number; overflow: boolean } | undefined;
@@ -35,6 +43,7 @@ export class FrameScanner {
         throw new TypeError(`frame ${frame.name} must start with 0x1e`);
     }
     this.#frames = frames;
+    this.#longestMarker = Math.max(...frames.flatMap((frame) => [frame.start.length, frame.end.length]));
   }
 
   /** True while a frame has started and not ended. */
@@ -105,11 +114,24 @@ export class FrameScanner {
   #readPayload(data: Buffer, events: ScanEvent[]): Buffer {
     const open = this.#open!;
     const end = open.spec.end;
-    // The end may straddle the previous chunk: search from just before the new bytes.
-    const overlap = Math.min(end.length - 1, open.bytes);
+    // A frame that starts again before it ended was not one: the second start wins too.
+    const interrupting = this.#frames.filter((frame) => frame.interrupts || frame === open.spec);
+    // The end (or an interrupting start) may straddle the previous chunk: search from just before
+    // the new bytes.
+    const longest = Math.max(end.length, ...interrupting.map((frame) => frame.start.length));
+    const overlap = Math.min(longest - 1, open.bytes);
     const previous = overlap > 0 ? this.#takeTail(overlap) : EMPTY;
     const window = previous.length > 0 ? Buffer.concat([previous, data]) : data;
     const index = window.indexOf(end);
+    const cut = this.#firstStart(window, interrupting);
+    if (cut >= 0 && (index < 0 || cut < index)) {
+      // Not a real frame after all: give its bytes back as output, then read the other one.
+      const kept = open.overflow ? [] : [open.spec.start, ...open.parts];
+      this.#open = undefined;
+      const given = Buffer.concat([...kept, window.subarray(0, cut)]);
+      if (given.length > 0) events.push({ kind: 'data', data: given });
+      return window.subarray(cut);
+    }
     if (index < 0) {
       this.#append(window);
       return EMPTY;
@@ -121,17 +143,27 @@ export class FrameScanner {
     return window.subarray(index + end.length);
   }
 
+  /** Where the earliest start of one of `frames` is in `data`, or -1. */
+  #firstStart(data: Buffer, frames: FrameSpec[]): number {
+    let first = -1;
+    for (const frame of frames) {
+      const at = data.indexOf(frame.start);
+      if (at >= 0 && (first < 0 || at < first)) first = at;
+    }
+    return first;
+  }
+
   #append(bytes: Buffer): void {
     const open = this.#open!;
     open.bytes += bytes.length;
     if (open.overflow) {
       // Keep only what the end search needs.
-      open.parts = [Buffer.from(bytes.subarray(Math.max(0, bytes.length - open.spec.end.length)))];
+      open.parts = [Buffer.from(bytes.subarray(Math.max(0, bytes.length - this.#longestMarker)))];
       return;
     }
     if (open.bytes > open.spec.maxPayloadBytes) {
       open.overflow = true;
-      open.parts = [Buffer.from(bytes.subarray(Math.max(0, bytes.length - open.spec.end.length)))];
+      open.parts = [Buffer.from(bytes.subarray(Math.max(0, bytes.length - this.#longestMarker)))];
       return;
     }
     if (bytes.length > 0) open.parts.push(Buffer.from(bytes));

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { isShellVariableName, shellQuote } from './shell-quote.js';
 import type { ShellFlavor } from './shell-state.js';
 
@@ -61,6 +62,38 @@ export function supervisorLine(token: string): string {
   ].join('; ');
 }
 
+/**
+ * The helpers a command's shell needs (the session shell uses them too, for its own first state
+ * frame). `__opsmate_pp` is the pid whose stdout and stderr are the session's: the session shell
+ * itself at start, the command shell's parent afterwards.
+ */
+function helperFunctions(flavor: ShellFlavor): string[] {
+  const fd = STATE_FD[flavor];
+  const dump = flavor === 'bash' ? 'declare -p' : "export -p; printf '\\037'; set";
+  // Background processes that can still print into the session's output: this command's jobs;
+  // with `__opsmate_scan` (the command used `&`), every process carrying this session's marker in
+  // its environment (grep -z: the file is NUL-separated), which finds jobs whose parent exited
+  // (`(cmd &)`); and those of earlier
+  // commands (`__opsmate_bg`) still alive. Only those holding the session's stdout or stderr
+  // count (Linux can tell; elsewhere every live one does). Checked again by the next command.
+  const jobs = [
+    '[ -z "${!-}" ] || { jobs >/dev/null 2>&1; jobs -p; }',
+    '[ -z "${__opsmate_scan-}" ] || for __opsmate_p in $(grep -zlsF -- "__OPSMATE_RUN=${__OPSMATE_RUN%-*}-" /proc/[0-9]*/environ 2>/dev/null); do __opsmate_p=${__opsmate_p#/proc/}; __opsmate_p=${__opsmate_p%/environ}; [ "$__opsmate_p" = $$ ] || { __opsmate_holds "$__opsmate_p" && echo "$__opsmate_p"; }; done',
+    'for __opsmate_p in ${__opsmate_bg-}; do kill -0 "$__opsmate_p" 2>/dev/null && __opsmate_holds "$__opsmate_p" && echo "$__opsmate_p"; done',
+  ].join('; ');
+  // Write only where it is still the session's stdout (Linux can tell; elsewhere trust it).
+  const ours = `{ [ ! -e "/proc/$__opsmate_pp/fd/1" ] || [ "/proc/self/fd/${fd}" -ef "/proc/$__opsmate_pp/fd/1" ]; }`;
+  // The directory as the kernel has it: PWD is only a variable (`PWD=/etc` changes nothing), and
+  // it names nothing once the directory is deleted (then it is reported empty).
+  const cwd = '[ "${PWD-}" -ef . ] || { PWD=$(pwd -P 2>/dev/null) || PWD=; }';
+  return [
+    '__opsmate_holds() { [ -e "/proc/$__opsmate_pp/fd/1" ] || return 0; for __opsmate_f in 1 2; do [ "/proc/$1/fd/$__opsmate_f" -ef "/proc/$__opsmate_pp/fd/1" ] || [ "/proc/$1/fd/$__opsmate_f" -ef "/proc/$__opsmate_pp/fd/8" ] && return 0; done; return 1; }',
+    // FUNCNEST set by the command must not stop the helpers calling each other (it is restored
+    // for the dump).
+    `__opsmate_state() { [ -z "\${__opsmate_reported-}" ] || return 0; __opsmate_reported=1; ${ours} || return 0; __opsmate_fn=\${FUNCNEST+set}; __opsmate_fv=\${FUNCNEST-}; unset FUNCNEST; ${cwd}; { printf '\\036%sS' "$__opsmate_st"; ${jobs}; printf '\\037'; [ -z "$__opsmate_fn" ] || FUNCNEST=$__opsmate_fv; ${dump}; printf '\\036%sE\\n' "$__opsmate_st"; } 2>/dev/null >&${fd}; }`,
+  ];
+}
+
 /** Script the session shell runs once at start: helpers, environment, cwd, ready frame and state. */
 export function initScript(options: {
   readyToken: string;
@@ -70,30 +103,24 @@ export function initScript(options: {
   /** The user chose `cwd`: a missing folder ends the shell with the shell's own message. */
   cwdMustExist?: boolean;
 }): string {
-  const stateBody = (flavor: ShellFlavor): string => {
-    const dump = flavor === 'bash' ? 'declare -p' : "export -p; printf '\\037'; set";
-    // Background jobs: this command's own, and those of earlier commands (`__opsmate_bg`) still alive.
-    // Background jobs that can still print into the session's output: those of earlier commands
-    // (`__opsmate_bg`) that are alive and hold its stdout or stderr (Linux; elsewhere every live
-    // one), and this command's own, checked the same way by the next command.
-    const jobs =
-      '[ -z "${!-}" ] || { jobs >/dev/null 2>&1; jobs -p; }; for __opsmate_p in ${__opsmate_bg-}; do kill -0 "$__opsmate_p" 2>/dev/null && __opsmate_holds "$__opsmate_p" && echo "$__opsmate_p"; done';
-    const fd = STATE_FD[flavor];
-    // Write only where it is still the session's stdout (Linux can tell; elsewhere trust it).
-    const ours = `{ [ ! -e "/proc/$$/fd/1" ] || [ "/proc/self/fd/${fd}" -ef "/proc/$$/fd/1" ]; }`;
-    return `[ -z "\${__opsmate_reported-}" ] || return 0; __opsmate_reported=1; ${ours} || return 0; { printf '\\036%sS' "$__opsmate_st"; ${jobs}; printf '\\037'; ${dump}; printf '\\036%sE\\n' "$__opsmate_st"; } 2>/dev/null >&${STATE_FD[flavor]}`;
-  };
   const lines = [
     'exec 2>&3 3>&-',
-    '__opsmate_holds() { [ -e "/proc/$$/fd/1" ] || return 0; for __opsmate_f in 1 2; do [ "/proc/$1/fd/$__opsmate_f" -ef "/proc/$$/fd/1" ] || [ "/proc/$1/fd/$__opsmate_f" -ef "/proc/$$/fd/8" ] && return 0; done; return 1; }',
+    // The program to run each command's shell with: this one (the supervisor started it as $0).
+    'case $0 in /*) __opsmate_self=$0 ;; *) __opsmate_self=$(command -v -- "$0" 2>/dev/null) || __opsmate_self=$0 ;; esac',
+    '__opsmate_pp=$$',
+    // Files a non-interactive shell would source at every start: not for the commands' shells.
+    'unset BASH_ENV ENV',
     `__opsmate_end() { printf '\\036%s>%s\\036\\n' "$1" "$2"; printf '\\036%s<\\036\\n' "$1" >&2; }`,
     'if [ -n "${BASH_VERSION-}" ]; then',
-    `__opsmate_state() { ${stateBody('bash')}; }`,
+    ...helperFunctions('bash'),
     '__opsmate_flavor=bash',
     'else',
-    `__opsmate_state() { ${stateBody('posix')}; }`,
+    ...helperFunctions('posix'),
     '__opsmate_flavor=posix',
     'fi',
+    // How a command's shell reads its script: from an inherited descriptor by path where the
+    // system names descriptors, else from the environment.
+    'if [ -e /dev/fd/0 ]; then __opsmate_fds=/dev/fd; elif [ -e /proc/self/fd/0 ]; then __opsmate_fds=/proc/self/fd; else __opsmate_fds=-; fi',
   ];
   for (const [name, value] of Object.entries(options.env)) {
     if (!isShellVariableName(name)) throw new TypeError(`invalid environment variable name: ${name}`);
@@ -103,84 +130,192 @@ export function initScript(options: {
   else if (options.cwd) lines.push(`cd -- ${shellQuote(options.cwd)} 2>/dev/null`);
   lines.push(
     `__opsmate_st=${options.baseStateToken}`,
-    // In a subshell: after a redirected function call, dash 0.5.12 no longer restores that descriptor around
-    // later `{ ...; } N>&-` groups.
+    // In a subshell: after a redirected function call, dash 0.5.12 no longer restores that
+    // descriptor around later `{ ...; } N>&-` groups.
     `if [ "$__opsmate_flavor" = bash ]; then eval '__opsmate_state ${STATE_FD.bash}>&1'; else ( __opsmate_state ) ${STATE_FD.posix}>&1; fi`,
     'unset __opsmate_st __opsmate_reported',
-    `printf '\\036%sR%s %s\\036\\n' ${options.readyToken} "$$" "$__opsmate_flavor"`,
+    `printf '\\036%sR%s %s %s\\036\\n' ${options.readyToken} "$$" "$__opsmate_flavor" "$__opsmate_fds"`,
   );
   return lines.join('\n') + '\n';
 }
 
+/** How the session shell hands a long script to the command's shell (from the ready frame). */
+export type ScriptPassing = { kind: 'descriptor'; directory: string } | { kind: 'environment' };
+
 /**
- * The one line that runs one command. The command runs in a subshell with stdin from /dev/null, its own
- * stderr, the state descriptor, and nothing else of the session's. The session shell's own
- * stderr is /dev/null while it waits, so job notices (`Killed ...`) never reach the output.
+ * Scripts up to this size go through the environment (Linux caps one string at 128 KiB); longer
+ * ones through a here-document on a descriptor, where the target names descriptors.
  */
-export function commandLine(options: {
+export const MAX_ENVIRONMENT_SCRIPT_BYTES = 120 * 1024;
+
+/**
+ * The input that runs one command: one line for the session shell (plus, for a long command, a
+ * here-document holding the command's script). The session shell forks and at once execs a new
+ * shell of the same program for the command, so the command's process holds no copy of the
+ * session shell's memory, where the exit frame's token is. That shell gets stdin from
+ * /dev/null, its own stderr, the state descriptor, and nothing else of the session's. The session
+ * shell's own stderr is /dev/null while it waits, so job notices (`Killed ...`) never reach the
+ * output. Throws a RangeError when the script cannot be passed at all.
+ */
+export function commandInput(options: {
   command: string;
   token: string;
   stateToken: string;
   flavor: ShellFlavor;
+  passing: ScriptPassing;
+  /**
+   * Shell text that gives the command's shell the carried variables (`export A='...'; unset B;
+   * c='...'`): they are set there, never in the session shell, so no variable can change how the
+   * session shell itself behaves.
+   */
+  variables: string;
+  /** A directory the session shell enters first; when it cannot, the command is not run. */
+  cd?: string;
+  /** Put in the command's environment, so that its processes can be found wherever they went. */
+  runMarker: string;
+  /** Look for background processes by `runMarker` at the end (the command used `&`). */
+  scanMarkers?: boolean;
   /** Pids of background processes earlier commands left running, checked again at the end. */
   backgroundPids?: readonly number[];
-}): string {
+}): { line: string; script: string } {
   const fd = STATE_FD[options.flavor];
   const quiet = '{ set +x; } 2>/dev/null';
-  const run = `eval ${shellQuote(options.command)}`;
   const pids = (options.backgroundPids ?? []).filter((pid) => Number.isInteger(pid) && pid > 0);
-  const subshell = [
-    // Closed here rather than by a `8>&-` on the subshell, which dash 0.5.12 mishandles (the
-    // `2>&8` before it is then lost).
+  // Everything before the command on its first line, so the shell's messages count the
+  // command's own lines ("line 1: foo: not found").
+  const prelude = [
     'exec 8>&-',
+    '__opsmate_pp=$PPID',
     `__opsmate_st=${options.stateToken}`,
+    ...helperFunctions(options.flavor),
+    ...(options.variables ? [options.variables] : []),
     ...(pids.length > 0 ? [`__opsmate_bg='${pids.join(' ')}'`] : []),
+    ...(options.scanMarkers ? ['__opsmate_scan=1'] : []),
     `trap '${quiet}; __opsmate_state' EXIT`,
-    run,
+  ].join('; ');
+  const script = [
+    `${prelude}; eval ${shellQuote(options.command)}`,
     '__opsmate_s=$?',
     quiet,
     '__opsmate_state',
     'exit "$__opsmate_s"',
-  ].join('; ');
-  // The status is taken inside the group: dash 0.5.12 drops the redirections of a subshell that
-  // is the last command of a group.
-  return `{ ( ${subshell} ) 2>&8 ${fd}>&1 </dev/null; __opsmate_status=$?; } 8>&2 2>/dev/null; __opsmate_end ${options.token} "$__opsmate_status"\n`;
+  ].join('\n');
+  // In a subshell that execs it: dash and ash print a killed job's notice while that job's own
+  // redirections are in place, and the subshell's (applied in the child) are not the session's.
+  // The status is taken inside the group: dash 0.5.12 drops the redirections of a command that
+  // is the last of a group.
+  // $0 of the command: the shell's path, as in the session shell (the ssh runtime asks for it).
+  const name = '"$__opsmate_self"';
+  const marker = `__OPSMATE_RUN=${shellQuote(options.runMarker)}`;
+  let run: string;
+  let env = marker;
+  let heredoc = '';
+  let redirect = '';
+  if (Buffer.byteLength(script, 'latin1') <= MAX_ENVIRONMENT_SCRIPT_BYTES) {
+    run = '__opsmate_script=$__OPSMATE_SCRIPT; unset __OPSMATE_SCRIPT; eval "$__opsmate_script"';
+    env = `${marker} __OPSMATE_SCRIPT=${shellQuote(script)}`;
+  } else {
+    if (options.passing.kind !== 'descriptor') {
+      throw new RangeError(
+        `the command is too long for this target (over ${MAX_ENVIRONMENT_SCRIPT_BYTES} bytes, and it has no /dev/fd)`,
+      );
+    }
+    // A long script: read whole from a here-document on descriptor 6, then run like the others.
+    const read =
+      options.flavor === 'bash'
+        ? `IFS= read -r -d '' __opsmate_script <&6`
+        : `__opsmate_script=; while IFS= read -r __opsmate_l || [ -n "$__opsmate_l" ]; do __opsmate_script="$__opsmate_script$__opsmate_l\n"; done <&6`;
+    run = `${read}; exec 6<&-; eval "$__opsmate_script"`;
+    const lines = new Set(script.split('\n'));
+    let delimiter = `OPSMATE_SCRIPT_END_${randomBytes(8).toString('hex')}`;
+    while (lines.has(delimiter)) delimiter = `OPSMATE_SCRIPT_END_${randomBytes(8).toString('hex')}`;
+    redirect = ` 6<<'${delimiter}'`;
+    heredoc = `${script}\n${delimiter}\n`;
+  }
+  const group = `{ ( ${env} exec "$__opsmate_self" -c ${shellQuote(run)} ${name} )${redirect} 2>&8 ${fd}>&1 </dev/null; __opsmate_status=$?; } 8>&2 2>/dev/null`;
+  const body =
+    options.cd === undefined
+      ? group
+      : `if cd -- ${shellQuote(options.cd)} 2>/dev/null; then ${group}; else __opsmate_status=nocwd; fi`;
+  return { line: `${body}; __opsmate_end ${options.token} "$__opsmate_status"\n${heredoc}`, script };
 }
 
 /**
- * A POSIX sh script that stops, then kills, every descendant of process $1 (not $1 itself): it
- * sends SIGSTOP to each descendant it finds and looks again until no new one appears (a stopped
- * process cannot fork or run its next statement), then SIGKILL to all of them. Nothing of the
- * command runs after the first pass, not a trap, not the next statement of a list or loop. Reads
- * /proc where it exists, `ps` elsewhere. Run it beside the session shell, never inside it.
+ * A POSIX sh script that stops, then kills, a command's processes: every descendant of process
+ * $1 (not $1 itself) and every process whose environment carries `__OPSMATE_RUN=$2` (the command's
+ * marker, which finds jobs whose parent exited and were re-parented to init). Each is sent SIGSTOP
+ * before its children are looked up, and the search repeats until nothing new appears, so nothing
+ * of the command runs after the first pass, not a trap, not the next statement of a list or
+ * loop; then SIGKILL to all of them. Children are read from /proc/PID/task/TID/children where the
+ * kernel has them (time grows with the command's processes, not the host's), else from every
+ * /proc/PID/stat (read whole: a name may hold a newline), else `ps`. A `sudo`, `doas`, `su`,
+ * `run0` or `pkexec` among them is sent SIGTERM first, which it passes on to a command running as
+ * another user that opsmate cannot signal itself. Prints `stopped: PIDS`, and `unstoppable:` with
+ * the processes still alive that refused the signals. Run it beside the session shell, never in it.
  */
-export const STOP_DESCENDANTS_SCRIPT = `root=$1
+export const STOP_DESCENDANTS_SCRIPT = `root=$1; mark=$2
+have_children=; [ -r "/proc/$root/task/$root/children" ] && have_children=1
 table() {
   if [ -r /proc/self/stat ]; then
-    for f in /proc/[0-9]*/stat; do read -r line < "$f" 2>/dev/null || continue; pid=\${f#/proc/}; pid=\${pid%/stat}; rest=\${line##*) }; set -- $rest; echo "$pid $2"; done 2>/dev/null
+    for f in /proc/[0-9]*/stat; do
+      line=; while IFS= read -r part || [ -n "$part" ]; do line="$line $part"; done < "$f" 2>/dev/null
+      [ -n "$line" ] || continue
+      pid=\${f#/proc/}; pid=\${pid%/stat}; rest=\${line##*) }; set -- $rest; echo "$pid $2"
+    done 2>/dev/null
   else
     ps -A -o pid= -o ppid=
   fi
 }
-stopped=' '; round=0
-while [ $round -lt 50 ]; do
-  round=$((round + 1))
-  rows=$(table)
-  found=; todo=$root
-  while [ -n "$todo" ]; do
-    next=$(printf '%s\\n' "$rows" | while read -r pid ppid; do for p in $todo; do [ "$ppid" = "$p" ] && echo "$pid"; done; done)
-    next=$(echo $next)
-    found="$found $next"; todo=$next
+stopped=' '; refused=' '
+# Stops every process of $queue and, breadth first, everything below it.
+stop_tree() {
+  while [ -n "$queue" ]; do
+    set -- $queue; queue=
+    for p; do
+      case $stopped in *" $p "*) continue;; esac
+      stopped="$stopped$p "
+      kill -s STOP "$p" 2>/dev/null || refused="$refused$p "
+      if [ -n "$have_children" ]; then
+        for t in /proc/$p/task/*/children; do kids=; read -r kids < "$t" 2>/dev/null; queue="$queue $kids"; done
+      else
+        queue="$queue $(printf '%s\\n' "$rows" | while read -r pid ppid; do [ "$ppid" = "$p" ] && echo "$pid"; done)"
+      fi
+    done
   done
-  new=
-  for p in $found; do case $stopped in *" $p "*) ;; *) new="$new $p"; stopped="$stopped$p ";; esac; done
-  [ -z "$new" ] && break
-  kill -s STOP $new 2>/dev/null
+}
+round=0
+while [ $round -lt 20 ]; do
+  round=$((round + 1)); before=$stopped
+  [ -n "$have_children" ] || rows=$(table)
+  queue=
+  if [ -n "$have_children" ]; then
+    for t in /proc/$root/task/*/children; do kids=; read -r kids < "$t" 2>/dev/null; queue="$queue $kids"; done
+  else
+    queue=$(printf '%s\\n' "$rows" | while read -r pid ppid; do [ "$ppid" = "$root" ] && echo "$pid"; done)
+  fi
+  stop_tree
+  if [ -n "$mark" ] && [ -r /proc/self/environ ]; then
+    queue=$(grep -zlsF -- "__OPSMATE_RUN=$mark" /proc/[0-9]*/environ 2>/dev/null | sed 's,^/proc/,,; s,/environ$,,')
+    stop_tree
+  fi
+  [ "$stopped" = "$before" ] && break
 done
+relayed=
+for p in $stopped; do
+  comm=; read -r comm < "/proc/$p/comm" 2>/dev/null
+  case $comm in sudo|doas|su|run0|pkexec) kill -s CONT "$p" 2>/dev/null; kill -s TERM "$p" 2>/dev/null; relayed=1;; esac
+done
+[ -z "$relayed" ] || sleep 0.3 2>/dev/null || sleep 1
 [ -n "\${stopped# }" ] && kill -s KILL $stopped 2>/dev/null
 echo "stopped:$stopped"
+left=
+for p in $refused; do [ -d "/proc/$p" ] || continue; comm=; read -r comm < "/proc/$p/comm" 2>/dev/null; left="$left $p:\${comm:-?}"; done
+[ -z "$left" ] || echo "unstoppable:$left"
 exit 0`;
 
 /** Prints the state letter of process $1 (`R`, `S`, `T` for stopped...), or nothing when gone. */
-export const PROCESS_STATE_SCRIPT = `if [ -r "/proc/$1/stat" ]; then read -r line < "/proc/$1/stat" && rest=\${line##*) } && echo "\${rest%% *}"; else ps -o stat= -p "$1" 2>/dev/null | cut -c1; fi
+export const PROCESS_STATE_SCRIPT = `if [ -r "/proc/$1/stat" ]; then
+  line=; while IFS= read -r part || [ -n "$part" ]; do line="$line $part"; done < "/proc/$1/stat"
+  rest=\${line##*) }; echo "\${rest%% *}"
+else ps -o stat= -p "$1" 2>/dev/null | cut -c1; fi
 exit 0`;

@@ -8,13 +8,19 @@ import type { BackgroundOutput, RunOptions, RunResult } from '../contract.js';
 import { FrameScanner, type FrameSpec, type ScanEvent } from './frame-scanner.js';
 import { OutputCollector } from './output-collector.js';
 import {
-  commandLine,
+  commandInput,
   initScript,
   PROCESS_STATE_SCRIPT,
   STOP_DESCENDANTS_SCRIPT,
   supervisorLine,
+  type ScriptPassing,
 } from './shell-scripts.js';
-import { parseStateDump, stateUpdateScript, type ShellFlavor, type ShellVariables } from './shell-state.js';
+import {
+  commandShellAssignments,
+  parseStateDump,
+  type ShellFlavor,
+  type ShellVariables,
+} from './shell-state.js';
 
 export const DEFAULT_COMMAND_TIMEOUT_MS = 120_000;
 export const DEFAULT_START_TIMEOUT_MS = 30_000;
@@ -100,6 +106,8 @@ interface LiveShell {
   /** The session shell's pid on the target. */
   pid: number;
   flavor: ShellFlavor;
+  /** How it hands each command's script to the command's shell. */
+  passing: ScriptPassing;
   /** Token of the supervisor's frames. */
   supervisorToken: string;
   /** The transport process exited. */
@@ -136,6 +144,8 @@ export class ShellSession {
   /** The state the next command should see: that of the last command that completed. */
   #state: ShellState | undefined;
   #runCount = 0;
+  /** Put in every command's environment with its number, to find its processes (see commandInput). */
+  readonly #sessionMarker = randomBytes(6).toString('hex');
   /** True until a shell has started in the cwd the user chose. */
   #cwdMustExist: boolean;
   #background = { stdout: new BoundedText(), stderr: new BoundedText() };
@@ -252,6 +262,7 @@ export class ShellSession {
       child,
       pid: -1,
       flavor: 'posix',
+      passing: { kind: 'environment' },
       supervisorToken,
       exited: false,
       exitCode: null,
@@ -367,9 +378,12 @@ export class ShellSession {
             );
           } else if (event.name === 'state') baseDump = event.payload;
           else if (event.name === 'ready') {
-            const [pid = '', flavor = ''] = event.payload.toString('latin1').split(' ');
+            const [pid = '', flavor = '', fds = '-'] = event.payload.toString('latin1').split(' ');
             shell.pid = Number(pid);
             shell.flavor = flavor === 'bash' ? 'bash' : 'posix';
+            shell.passing = fds.startsWith('/')
+              ? { kind: 'descriptor', directory: fds }
+              : { kind: 'environment' };
             const base = baseDump ? parseState(baseDump, shell.flavor) : undefined;
             if (!base) {
               finish(new RuntimeError(`${label}: the shell started but did not report its state`));
@@ -447,7 +461,14 @@ export class ShellSession {
     const stdout = collector('stdout');
     const stderr = collector('stderr');
     const stdoutFrames = new FrameScanner([
-      { name: 'exit', start: frameStart(token, '>'), end: Buffer.from('\x1e\n'), maxPayloadBytes: 16 },
+      // No output can know this token: its frame ends any frame a command opened and left open.
+      {
+        name: 'exit',
+        start: frameStart(token, '>'),
+        end: Buffer.from('\x1e\n'),
+        maxPayloadBytes: 16,
+        interrupts: true,
+      },
       stateFrame(stateToken),
     ]);
     const stderrFrames = new FrameScanner([
@@ -457,20 +478,47 @@ export class ShellSession {
     const timeoutMs = options.timeoutMs ?? this.#options.defaultTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
     const background = this.#takeBackground();
     const previousState = this.#state ?? shell.state;
-    const prefix = stateUpdateScript({
-      from: shell.state.variables,
-      to: previousState.variables,
-      fromCwd: shell.state.rawCwd,
-      toCwd: previousState.rawCwd,
-    });
-    shell.state = previousState;
+    // The session shell's variables never change after it started: each command's shell gets the
+    // carried ones from its own script. Only its directory follows the commands.
+    const wantCd =
+      previousState.rawCwd !== undefined && previousState.rawCwd !== shell.state.rawCwd
+        ? previousState.rawCwd
+        : undefined;
+    const runMarker = `${this.#sessionMarker}-${this.#runCount}.`;
     const runningBefore = previousState.backgroundPids;
+    let input: string;
+    try {
+      // Byte strings throughout (latin1): carried values are bytes, the command is UTF-8.
+      input = commandInput({
+        command: Buffer.from(command, 'utf8').toString('latin1'),
+        token,
+        stateToken,
+        flavor: shell.flavor,
+        passing: shell.passing,
+        variables: commandShellAssignments({
+          inherited: shell.state.variables,
+          wanted: previousState.variables,
+        }),
+        ...(wantCd !== undefined ? { cd: wantCd } : {}),
+        runMarker,
+        scanMarkers: /(?:^|[^&>])&(?:$|[^&>])/.test(command),
+        backgroundPids: runningBefore,
+      }).line;
+    } catch (error) {
+      if (!(error instanceof RangeError)) throw error;
+      return Promise.resolve(
+        this.#syntheticResult(command, startedAt, { exitCode: 126, stderr: `opsmate: ${error.message}\n` }),
+      );
+    }
 
     return new Promise<RunResult>((resolve) => {
       let exitStatus: number | undefined;
       let stderrDone = false;
       let reportedState: ShellState | undefined;
       let stateProblem: string | undefined;
+      /** The directory to start in was gone: the command did not run. */
+      let lostCwd = false;
+      let unstoppable: string | undefined;
       let interruption: Interruption | undefined;
       let replaced: 'stopped' | 'unresponsive' | 'killed' | undefined;
       let settled = false;
@@ -540,7 +588,13 @@ export class ShellSession {
         }
         // Once opsmate decided to replace the shell, a trailer that still arrives changes nothing.
         if (exitStatus !== undefined || replaced) return;
-        const status = Number.parseInt(event.payload.toString('latin1'), 10);
+        const payload = event.payload.toString('latin1');
+        if (payload === 'nocwd') lostCwd = true;
+        else if (wantCd !== undefined) {
+          // The session shell is now in the directory the command started in.
+          shell.state = { ...shell.state, rawCwd: wantCd, cwd: previousState.cwd };
+        }
+        const status = Number.parseInt(payload, 10);
         exitStatus = Number.isNaN(status) ? -1 : status;
         if (!stderrDone) later(STDERR_SETTLE_MS, () => complete(true));
         complete();
@@ -582,7 +636,8 @@ export class ShellSession {
       const interrupt = (kind: Interruption): void => {
         if (interruption || settled) return;
         interruption = kind;
-        void this.#stopCommand(shell).then((stopped) => {
+        void this.#stopCommand(shell, runMarker).then(({ stopped, refused }) => {
+          if (refused) unstoppable = refused;
           if (settled) return;
           if (!stopped) {
             replaced = 'killed';
@@ -618,9 +673,20 @@ export class ShellSession {
         if (shell.ended) this.#dropShell(shell);
         else this.#goIdle(shell);
 
-        if (reportedState) this.#state = reportedState;
+        // Where a command left no directory to go back to (deleted, or its own had to be given up),
+        // the next one runs where the session shell is, and the notice says so.
+        let movedTo: string | undefined;
+        if (lostCwd) {
+          movedTo = shell.state.cwd;
+          this.#state = { ...(this.#state ?? shell.state), rawCwd: shell.state.rawCwd, cwd: shell.state.cwd };
+        } else if (reportedState) {
+          if (reportedState.rawCwd === undefined) {
+            movedTo = shell.state.cwd;
+            this.#state = { ...reportedState, rawCwd: shell.state.rawCwd, cwd: shell.state.cwd };
+          } else this.#state = reportedState;
+        }
         const shellExited = shell.ended;
-        const exitCode = interruption || exitStatus === undefined ? null : exitStatus;
+        const exitCode = interruption || exitStatus === undefined || lostCwd ? null : exitStatus;
         const out = stdout.finish();
         const err = stderr.finish();
         const cwd = this.cwd;
@@ -642,6 +708,9 @@ export class ShellSession {
           spillIncomplete: out.spillIncomplete ?? err.spillIncomplete,
           background,
           runningBefore,
+          lostCwd: lostCwd ? (previousState.cwd ?? '?') : undefined,
+          movedTo,
+          unstoppable,
         });
         resolve({
           command,
@@ -671,15 +740,7 @@ export class ShellSession {
         later(0, () => complete(true));
         return;
       }
-      shell.child.stdin.write(
-        Buffer.concat([
-          Buffer.from(prefix ? `{ ${prefix}} 2>/dev/null; ` : '', 'latin1'),
-          Buffer.from(
-            commandLine({ command, token, stateToken, flavor: shell.flavor, backgroundPids: runningBefore }),
-            'utf8',
-          ),
-        ]),
-      );
+      shell.child.stdin.write(Buffer.from(input, 'latin1'));
     });
   }
 
@@ -688,14 +749,25 @@ export class ShellSession {
    * shell, then SIGKILL) through the side channel. Resolves false when that could not be done, and
    * the caller must kill the shell instead.
    */
-  async #stopCommand(shell: LiveShell): Promise<boolean> {
+  async #stopCommand(shell: LiveShell, runMarker: string): Promise<{ stopped: boolean; refused?: string }> {
     const sideChannel = this.#options.sideChannel;
-    if (!sideChannel || shell.pid <= 0) return false;
+    if (!sideChannel || shell.pid <= 0) return { stopped: false };
     const result = await withTimeout(
-      sideChannel(STOP_DESCENDANTS_SCRIPT, [String(shell.pid)]).catch(() => undefined),
+      sideChannel(STOP_DESCENDANTS_SCRIPT, [String(shell.pid), runMarker]).catch(() => undefined),
       STOP_SCRIPT_TIMEOUT_MS,
     );
-    return result?.exitCode === 0 && result.stdout.startsWith('stopped:');
+    const stopped = result?.exitCode === 0 && result.stdout.startsWith('stopped:');
+    const refusedLine = /^unstoppable: *(.+)$/m.exec(result?.stdout ?? '')?.[1];
+    const refused = refusedLine
+      ?.trim()
+      .split(/\s+/)
+      .slice(0, 5)
+      .map((entry) => {
+        const [pid, ...name] = entry.split(':');
+        return `pid ${pid} (${name.join(':')})`;
+      })
+      .join(', ');
+    return { stopped, ...(refused ? { refused } : {}) };
   }
 
   /** Asks the target for the session shell's process state letter. */
@@ -730,9 +802,24 @@ export class ShellSession {
     spillIncomplete: string | undefined;
     background: BackgroundOutput | undefined;
     runningBefore: number[];
+    lostCwd: string | undefined;
+    movedTo: string | undefined;
+    unstoppable: string | undefined;
   }): string | undefined {
     const parts: string[] = [];
-    const stopped = 'the command and all its processes were stopped and killed; nothing after that point ran';
+    if (facts.lostCwd !== undefined) {
+      parts.push(
+        `not run: its working directory ${facts.lostCwd} no longer exists; the shell is now in ${facts.movedTo ?? 'another directory'}`,
+      );
+    } else if (facts.movedTo !== undefined) {
+      parts.push(`its working directory no longer exists; the next command runs in ${facts.movedTo}`);
+    }
+    const stopped =
+      facts.replaced === 'killed'
+        ? 'opsmate could not confirm that all of its processes were stopped, and replaced the shell; some may still be running on the target'
+        : facts.unstoppable
+          ? `the command's processes were stopped and killed, except ${facts.unstoppable}, which refused the signals (another user's, e.g. under sudo) and may still be running`
+          : 'the command and all its processes were stopped and killed; nothing after that point ran';
     if (facts.interruption === 'total')
       parts.push(`timed out after ${formatSeconds(facts.timeoutMs)}: ${stopped}`);
     else if (facts.interruption === 'idle') {
@@ -745,8 +832,10 @@ export class ShellSession {
         parts.push(
           `the command stopped opsmate's shell (SIGSTOP), so it was replaced and the exit code is unknown; ${next}`,
         );
-      } else if (facts.replaced) {
+      } else if (facts.replaced === 'unresponsive') {
         parts.push(`the shell did not answer after the stop and was replaced; ${next}`);
+      } else if (facts.replaced) {
+        parts.push(next);
       } else {
         const described = this.#options.describeExit?.({
           exitCode: facts.shell.exitCode,

@@ -2,7 +2,12 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { parseStateDump, stateUpdateScript, type ShellFlavor, type ShellVariables } from './shell-state.js';
+import {
+  commandShellAssignments,
+  parseStateDump,
+  type ShellFlavor,
+  type ShellVariables,
+} from './shell-state.js';
 
 const TRICKY = `a'b"c$d\\e\`f\nline2\ttab \x01\x1e\x1f\x7f é end`;
 const DUMP: Record<ShellFlavor, string> = { bash: 'declare -p', posix: "export -p; printf '\\037'; set" };
@@ -49,23 +54,17 @@ describe('state dumps of real shells', () => {
       }
     });
 
-    it(`${label}: an update script recreates the state in a fresh shell, byte for byte`, () => {
+    it(`${label}: assignments recreate the state in a fresh shell, byte for byte`, () => {
       const before = parseStateDump(runShell(path, DUMP[flavor]), flavor)!;
       const wanted = parseStateDump(
         runShell(
           path,
-          `cd /usr; plain="$TRICKY_ENV"; export EXPORTED="$TRICKY_ENV"; unset HOME; ${DUMP[flavor]}`,
+          `plain="$TRICKY_ENV"; export EXPORTED="$TRICKY_ENV"; export PATH="/bin:/usr/bin"; unset HOME; ${DUMP[flavor]}`,
         ),
         flavor,
       )!;
-      const script = stateUpdateScript({
-        from: before.variables,
-        to: wanted.variables,
-        fromCwd: before.cwd,
-        toCwd: wanted.cwd,
-      });
-      const rebuilt = parseStateDump(runShell(path, `${script} ${DUMP[flavor]}`, 'latin1'), flavor)!;
-      assert.equal(rebuilt.cwd, '/usr');
+      const script = commandShellAssignments({ inherited: before.variables, wanted: wanted.variables });
+      const rebuilt = parseStateDump(runShell(path, `${script}; ${DUMP[flavor]}`, 'latin1'), flavor)!;
       const pick = (variables: ShellVariables): object =>
         Object.fromEntries([...variables].filter(([name]) => !name.startsWith('TRICKY')));
       assert.deepEqual(pick(rebuilt.variables), pick(wanted.variables));
@@ -83,18 +82,13 @@ describe('state dumps of real shells', () => {
     }
   });
 
-  it('quotes every value it writes: no dump can inject a command into the session shell', () => {
+  it('quotes every value it writes: no dump can inject a command', () => {
     const evil: ShellVariables = new Map([
       ['A', { value: "'; touch /tmp/pwned; '", exported: true }],
       ['B', { value: '$(touch /tmp/pwned)`touch /tmp/pwned`', exported: false }],
     ]);
-    const script = stateUpdateScript({
-      from: new Map(),
-      to: evil,
-      fromCwd: '/',
-      toCwd: "/tmp/'; touch /tmp/pwned; '",
-    });
-    const output = runShell('/bin/sh', `${script} printf '%s|%s' "$A" "$B"`);
+    const script = commandShellAssignments({ inherited: new Map(), wanted: evil });
+    const output = runShell('/bin/sh', `${script}; printf '%s|%s' "$A" "$B"`);
     assert.equal(output, `'; touch /tmp/pwned; '|$(touch /tmp/pwned)\`touch /tmp/pwned\``);
   });
 });

@@ -30,6 +30,9 @@ export type ShellFlavor = 'bash' | 'posix';
 const SHELL_MANAGED = new Set([
   '_',
   'IFS',
+  // Files a non-interactive shell sources at start: they would run before every command.
+  'BASH_ENV',
+  'ENV',
   'BASH',
   'BASHOPTS',
   'BASHPID',
@@ -161,35 +164,29 @@ function parsePosixDump(dump: string): StateDump {
 }
 
 /**
- * Shell text, run by the session's own shell, that turns its state `from` into `to`: `cd`, then
- * assignments, exports and unsets, every value single-quoted. Empty when nothing changed.
+ * Shell text for a command's shell that turns the variables it inherits from the session shell
+ * (`inherited`: the session shell's exported variables, which never change after it started)
+ * into `wanted`: exports and unsets of what differs, and every variable that is not exported
+ * (a new shell has none). Every value single-quoted; `; `-separated; empty when nothing to do.
  */
-export function stateUpdateScript(options: {
-  from: ShellVariables;
-  to: ShellVariables;
-  fromCwd: string | undefined;
-  toCwd: string | undefined;
+export function commandShellAssignments(options: {
+  inherited: ShellVariables;
+  wanted: ShellVariables;
 }): string {
   const parts: string[] = [];
-  if (options.toCwd && options.toCwd !== options.fromCwd) {
-    parts.push(`cd -- ${shellQuote(options.toCwd)} 2>/dev/null`);
+  for (const [name, before] of options.inherited) {
+    if (!before.exported) continue;
+    const after = options.wanted.get(name);
+    if (!after || !after.exported) parts.push(`unset ${name}`);
   }
-  for (const [name, before] of options.from) {
-    if (!options.to.has(name)) parts.push(`unset ${name}`);
-    else if (before.exported && !options.to.get(name)!.exported) parts.push(`unset ${name}`);
+  for (const [name, after] of options.wanted) {
+    if (after.exported) {
+      const before = options.inherited.get(name);
+      if (before?.exported && before.value === after.value) continue;
+      parts.push(after.value === undefined ? `export ${name}` : `export ${name}=${shellQuote(after.value)}`);
+    } else if (after.value !== undefined) parts.push(`${name}=${shellQuote(after.value)}`);
   }
-  for (const [name, after] of options.to) {
-    const before = options.from.get(name);
-    const unexported = before?.exported === true && !after.exported;
-    if (before && !unexported && before.value === after.value && before.exported === after.exported) continue;
-    if (after.value === undefined) {
-      if (after.exported) parts.push(`export ${name}`);
-      continue;
-    }
-    const assignment = `${name}=${shellQuote(after.value)}`;
-    parts.push(after.exported ? `export ${assignment}` : assignment);
-  }
-  return parts.length > 0 ? `${parts.join('; ')}; ` : '';
+  return parts.join('; ');
 }
 
 /** Reads shell words as `declare -p`, `export -p` and `set` print them. Throws on anything else. */

@@ -77,7 +77,7 @@ describe('docker runtime', { skip: debianSkip || busyboxSkip }, () => {
       'printf "%s|%s\\n" "$GREETING" "$TRICKY"; test -e /tmp/env-ran && echo ran',
     );
     assert.equal(first.stdout, `hello|${tricky}\n`);
-    assert.equal((await runtime.run('kill -9 $$')).shellExited, true);
+    assert.equal((await runtime.run('kill -9 $PPID')).shellExited, true);
     assert.equal((await runtime.run('echo "$GREETING"')).stdout, 'hello\n');
   });
 

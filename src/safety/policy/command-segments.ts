@@ -619,6 +619,8 @@ interface ViewInput extends CollectInput {
   extraArguments: boolean;
   pipedInput: boolean;
   views: { count: number };
+  /** `NAME=value` operands of the wrappers around these words (`env LD_PRELOAD=x ls`). */
+  wrapperAssignments?: Assignment[];
 }
 
 function joinWords(words: ShellWord[]): string {
@@ -635,7 +637,7 @@ function addViews(input: ViewInput): void {
     pipedInput: input.pipedInput,
     upstream: command.upstream,
     redirects: command.redirects,
-    assignments: words === command.words ? command.assignments : [],
+    assignments: words === command.words ? command.assignments : (input.wrapperAssignments ?? []),
     ...(command.stdinText !== undefined ? { stdinText: command.stdinText } : {}),
     ...(command.stdinDynamic !== undefined ? { stdinDynamic: command.stdinDynamic } : {}),
     extraArguments: input.extraArguments,
@@ -652,11 +654,41 @@ function addViews(input: ViewInput): void {
     if (code.dynamic) return; // judged by the profile: code known only at run time
     collect({ ...input, text: code.text, via: [...input.via, how], depth: input.depth + 1, pipedInput });
   };
-  const nestedWords = (inner: ShellWord[], how: string, extraArguments = input.extraArguments): void => {
+  const nestedWords = (
+    inner: ShellWord[],
+    how: string,
+    extraArguments = input.extraArguments,
+    assignments: Assignment[] = [],
+  ): void => {
     if (inner.length === 0) return;
-    addViews({ ...input, words: inner, via: [...input.via, how], extraArguments });
+    addViews({
+      ...input,
+      words: inner,
+      via: [...input.via, how],
+      extraArguments,
+      // The variables the wrappers set are the inner command's environment, like a prefix.
+      wrapperAssignments: [
+        ...(words === command.words ? command.assignments : (input.wrapperAssignments ?? [])),
+        ...assignments,
+      ],
+    });
   };
 
+  // Builtins that take a variable name evaluate a subscript in it as arithmetic, which runs the
+  // substitutions it holds (`test -v 'a[$(cmd)]'`, `printf -v 'a[$(cmd)]'`, `read 'a[$(cmd)]'`).
+  for (const operand of variableNameOperands(name, words)) {
+    const open = operand.text.indexOf('[');
+    if (open < 0 || operand.dynamic || !/[$`]/.test(operand.text)) continue;
+    const close = operand.text.lastIndexOf(']');
+    nestedCode(
+      {
+        text: `: $(( ${operand.text.slice(open + 1, close > open ? close : undefined)} ))`,
+        dynamic: false,
+        pattern: false,
+      },
+      `${name} subscript`,
+    );
+  }
   if (SHELLS.has(name)) {
     const invocation = shellInvocation(words);
     if (invocation.code !== undefined) nestedCode(invocation.code, `${name} -c`);
@@ -705,7 +737,13 @@ function addViews(input: ViewInput): void {
     return;
   }
   if (name === 'find') {
-    for (const inner of findExecCommands(words)) nestedWords(inner, 'find -exec', false);
+    // `{}` is replaced by the files found: arguments only known at run time, as with xargs.
+    for (const inner of findExecCommands(words))
+      nestedWords(
+        inner,
+        'find -exec',
+        inner.some((word) => word.text.includes('{}')),
+      );
     return;
   }
   if (name === 'kubectl' || name === 'oc') {
@@ -726,7 +764,7 @@ function addViews(input: ViewInput): void {
   const exec = containerExecCommand(name, words);
   if (exec) {
     if (exec.problem) addProblem(analysis, exec.problem);
-    nestedWords(exec.inner, exec.how);
+    nestedWords(exec.inner, exec.how, input.extraArguments, exec.assignments);
     return;
   }
   if (name === 'flock') return unwrapFlock(input, segment, nestedCode, nestedWords);
@@ -746,11 +784,18 @@ function addViews(input: ViewInput): void {
     nestedCode({ text: joinWords(inner), dynamic: inner.some((word) => word.dynamic), pattern: false }, name);
     return;
   }
-  nestedWords(unwrapped.inner, name, input.extraArguments || spec.extraArguments === true);
+  nestedWords(
+    unwrapped.inner,
+    name,
+    input.extraArguments || spec.extraArguments === true,
+    unwrapped.assignments,
+  );
 }
 
 interface Unwrapped {
   inner: ShellWord[];
+  /** `NAME=value` words before the command (`env A=1 cmd`, `sudo A=1 cmd`). */
+  assignments: Assignment[];
   code: ShellWord[];
   options: ParsedOption[];
   runs: 'command' | 'code' | 'nothing' | 'stdin-shell';
@@ -761,7 +806,7 @@ interface Unwrapped {
 function unwrap(args: ShellWord[], spec: WrapperSpec, name: string): Unwrapped {
   const parsed = parseArguments(args, spec);
   const code: ShellWord[] = [];
-  const result: Unwrapped = { inner: [], code, options: parsed.options, runs: 'command' };
+  const result: Unwrapped = { inner: [], assignments: [], code, options: parsed.options, runs: 'command' };
   if (parsed.unknown !== undefined) {
     result.problem = `${name}: option ${parsed.unknown} is not known, so the command it runs cannot be told apart`;
   }
@@ -772,6 +817,7 @@ function unwrap(args: ShellWord[], spec: WrapperSpec, name: string): Unwrapped {
   let positionals = parsed.positionals;
   if (spec.assignments) {
     const start = positionals.findIndex((word) => !/^[A-Za-z_][A-Za-z0-9_]*=/.test(word.text));
+    result.assignments = (start < 0 ? positionals : positionals.slice(0, start)).map(assignmentOf);
     positionals = start < 0 ? [] : positionals.slice(start);
   }
   if (parsed.options.some((option) => spec.noRun?.includes(option.name))) {
@@ -979,10 +1025,66 @@ export function containerSubcommand(
  * `docker compose [options] exec [options] SERVICE CMD...` and `docker-compose exec ...`, with the
  * label it is found under; undefined when the words are not such an exec.
  */
+/**
+ * The words a builtin reads as variable names: `test`/`[` after `-v`, `printf -v NAME`, `read`
+ * and `mapfile` names, `getopts`' name, `wait -p NAME`, `unset`, `let` expressions and the names of
+ * declarations. (`[[ -v ]]` and arithmetic are found by the parser.)
+ */
+export function variableNameOperands(name: string, words: ShellWord[]): ShellWord[] {
+  const args = words.slice(1);
+  const valueOf = (option: string): ShellWord[] => {
+    const found: ShellWord[] = [];
+    args.forEach((word, index) => {
+      if (word.text === option && args[index + 1]) found.push(args[index + 1]!);
+      else if (
+        word.text.startsWith(option) &&
+        word.text.length > option.length &&
+        !word.text.startsWith('--')
+      )
+        found.push({ ...word, text: word.text.slice(option.length) });
+    });
+    return found;
+  };
+  const plain = args.filter((word) => !word.text.startsWith('-'));
+  switch (name) {
+    case 'test':
+    case '[':
+      return valueOf('-v');
+    case 'printf':
+      return valueOf('-v');
+    case 'read':
+      return [...plain, ...valueOf('-a')];
+    case 'mapfile':
+    case 'readarray':
+      return [...plain.slice(-1), ...valueOf('-u')];
+    case 'getopts':
+      return plain.slice(1, 2);
+    case 'wait':
+      return valueOf('-p');
+    case 'unset':
+    case 'let':
+      return plain;
+    case 'export':
+    case 'declare':
+    case 'typeset':
+    case 'local':
+    case 'readonly':
+      return plain.map((word) => ({ ...word, text: word.text.split('=')[0]! }));
+    default:
+      return [];
+  }
+}
+
+/** `NAME=value` as a word: the assignment it makes. */
+function assignmentOf(word: ShellWord): Assignment {
+  const at = word.text.indexOf('=');
+  return { name: word.text.slice(0, at), value: { ...word, text: word.text.slice(at + 1) } };
+}
+
 function containerExecCommand(
   name: string,
   words: ShellWord[],
-): { inner: ShellWord[]; how: string; problem?: string } | undefined {
+): { inner: ShellWord[]; how: string; assignments: Assignment[]; problem?: string } | undefined {
   const start = containerSubcommand(name, words);
   if (!start) return undefined;
   let { index } = start;
@@ -991,6 +1093,7 @@ function containerExecCommand(
   index++;
   const how = `${start.how.replace(/ container$/, '')} ${subcommand}`;
   let named = true;
+  const assignments: Assignment[] = [];
   while (index < words.length) {
     const text = words[index]!.text;
     if (text === '--') {
@@ -998,6 +1101,14 @@ function containerExecCommand(
       break;
     }
     if (!text.startsWith('-') || text === '-') break;
+    // `-e NAME=value`, `--env=NAME=value`: the command's environment in the container.
+    const env =
+      text === '-e' || text === '--env'
+        ? words[index + 1]
+        : /^(?:-e|--env=)(.+)$/.exec(text)
+          ? { ...words[index]!, text: /^(?:-e|--env=)(.+)$/.exec(text)![1]! }
+          : undefined;
+    if (env && /^[A-Za-z_][A-Za-z0-9_]*=/.test(env.text)) assignments.push(assignmentOf(env));
     index++;
     if (EXEC_NO_NAME_OPTIONS.includes(text)) named = false;
     if (text.startsWith('--')) {
@@ -1020,7 +1131,7 @@ function containerExecCommand(
   if (named) index++;
   const inner = words.slice(index);
   // `docker exec NAME -- CMD`: the `--` only ends the options.
-  return { inner: inner[0]?.text === '--' ? inner.slice(1) : inner, how };
+  return { inner: inner[0]?.text === '--' ? inner.slice(1) : inner, how, assignments };
 }
 
 /** The commands of `find ... -exec CMD {} ;` and its `-execdir`, `-ok`, `-okdir` siblings. */

@@ -216,6 +216,20 @@ function destructiveConstruct(construct: Construct): ProfileVerdict | undefined 
       reason: `setting ${construct.name} changes what later commands run`,
       subject: construct.text,
     };
+  if (
+    construct.kind === 'assignment' &&
+    /^(?:[A-Z_]*PAGER|GIT_[A-Z_0-9]+|LESSOPEN|LESSCLOSE|EDITOR|VISUAL|BROWSER|KUBE_EDITOR|KUBECTL_EXTERNAL_DIFF|SSH_ASKPASS|SUDO_ASKPASS|RSYNC_RSH|TAR_OPTIONS|NODE_OPTIONS|PERL5OPT|PYTHONSTARTUP)$/.test(
+      construct.name,
+    ) &&
+    (construct.value?.dynamic === true ||
+      !/^(?:cat|less|more|less -R|less -FRX|most|)$/.test((construct.value?.text ?? '').trim()))
+  )
+    return {
+      allow: false,
+      rule: 'builtin:program-in-a-variable',
+      reason: `${construct.name} names a program that later commands run`,
+      subject: construct.text,
+    };
   if (storesCode(construct))
     return {
       allow: false,

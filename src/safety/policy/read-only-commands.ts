@@ -8,6 +8,7 @@ import {
   containerSubcommand,
   programName,
   sshRemoteCommand,
+  variableNameOperands,
   WRAPPERS,
   type CommandSegment,
 } from './command-segments.js';
@@ -34,21 +35,68 @@ const SAFE_PREFIX_VARIABLES =
 /** Pagers and editors are commands: only these values are known to be harmless. */
 const PAGER_VARIABLES = /^(?:PAGER|GIT_PAGER|SYSTEMD_PAGER|MANPAGER|KUBE_EDITOR)$/;
 
-const SHORT_LETTERS = /^-[A-Za-z0-9]+$/;
+/**
+ * A long option as written (`--out`, `--outp=F`) names `full`: GNU getopt accepts any unambiguous
+ * prefix, so a prefix counts as the option (an ambiguous one makes the program refuse anyway).
+ * Single-dash long options (`-batch`, `-cmd`) are matched the same way.
+ */
+export function namesLongOption(text: string, full: string): boolean {
+  const name = text.split('=')[0]!;
+  if (name === full) return true;
+  const dashes = full.startsWith('--') ? 2 : 1;
+  if (!name.startsWith(full.slice(0, dashes)) || (dashes === 1 && name.startsWith('--'))) return false;
+  return name.length > dashes + (dashes === 1 ? 1 : 0) && full.startsWith(name);
+}
 
-/** Any of these options, long (`--x`, `--x=v`) or short (a letter of a group), was given. */
-function findOption(args: ShellWord[], long: string[], short = ''): string | undefined {
+/**
+ * Any of these options, long (`--x`, `--x=v`, an abbreviation) or short (a letter of a group:
+ * `-rf`, `-oFILE`, `-d@file`), was given. The letters of a group are read up to the first letter
+ * in `valueLetters` (what follows it is that option's value) or the first character that is not
+ * a letter or digit.
+ */
+function findOption(args: ShellWord[], long: string[], short = '', valueLetters = ''): string | undefined {
   for (const word of args) {
     const text = word.text;
     if (text === '--') return undefined;
-    if (text.startsWith('--')) {
-      const name = text.split('=')[0]!;
-      if (long.includes(name)) return name;
-      continue;
-    }
-    if (SHORT_LETTERS.test(text)) {
-      for (const letter of short) if (text.slice(1).includes(letter)) return `-${letter}`;
-    }
+    const longMatch = long.find((option) => namesLongOption(text, option));
+    if (longMatch) return longMatch;
+    if (text.startsWith('--')) continue;
+    const letter = shortLetterIn(text, short, valueLetters);
+    if (letter) return `-${letter}`;
+  }
+  return undefined;
+}
+
+/** The first of `letters` given in a short option group, read as {@link findOption} does. */
+function shortLetterIn(text: string, letters: string, valueLetters = ''): string | undefined {
+  if (!/^-[A-Za-z0-9]/.test(text)) return undefined;
+  for (let index = 1; index < text.length; index++) {
+    const char = text[index]!;
+    if (!/[A-Za-z0-9]/.test(char)) return undefined;
+    if (letters.includes(char)) return char;
+    if (valueLetters.includes(char)) return undefined;
+  }
+  return undefined;
+}
+
+/**
+ * The value of an option at `args[index]`: `--long V`, `--long=V`, `--lo=V` (an abbreviation),
+ * `-s V`, `-sV`, or `-xsV` in a group (letters before it read as {@link findOption} does).
+ */
+function optionValueAt(
+  args: ShellWord[],
+  index: number,
+  option: { long?: string; short?: string; valueLetters?: string },
+): string | undefined {
+  const text = args[index]!.text;
+  if (option.long && namesLongOption(text, option.long))
+    return text.includes('=') ? text.slice(text.indexOf('=') + 1) : (args[index + 1]?.text ?? '');
+  if (!option.short || text.startsWith('--') || !/^-[A-Za-z0-9]/.test(text)) return undefined;
+  for (let at = 1; at < text.length; at++) {
+    const char = text[at]!;
+    if (char === option.short)
+      return at === text.length - 1 ? (args[index + 1]?.text ?? '') : text.slice(at + 1);
+    if (!/[A-Za-z0-9]/.test(char) || (option.valueLetters ?? '').includes(char)) return undefined;
   }
   return undefined;
 }
@@ -70,9 +118,9 @@ function plainWords(args: ShellWord[]): ShellWord[] {
 
 const anyArgs: Check = () => undefined;
 
-function without(long: string[], short = '', why = 'writes or changes state'): Check {
+function without(long: string[], short = '', why = 'writes or changes state', valueLetters = ''): Check {
   return (_segment, args) => {
-    const found = findOption(args, long, short);
+    const found = findOption(args, long, short, valueLetters);
     return found ? `${found} ${why}` : undefined;
   };
 }
@@ -170,26 +218,25 @@ const CURL_DANGEROUS_LONG = [
   '--upload',
 ];
 
+/** curl's short options that take a value: what follows one of them in a group is its value. */
+const CURL_VALUE_LETTERS = 'AbcCdDeEFhHKmoPQrtTuUwxXyYz';
+
 const curlCheck: Check = (_segment, args) => {
-  const found = findOption(args, CURL_DANGEROUS_LONG, 'dFTOKcJ');
+  const found = findOption(args, CURL_DANGEROUS_LONG, 'dFTOKcJ', CURL_VALUE_LETTERS);
   if (found) return `${found} uploads, sends data or writes files`;
   for (let index = 0; index < args.length; index++) {
-    const text = args[index]!.text;
-    const valueOf = (long: string, short: string): string | undefined => {
-      if (text === long || text === short) return args[index + 1]?.text ?? '';
-      if (text.startsWith(`${long}=`)) return text.slice(long.length + 1);
-      if (SHORT_LETTERS.test(text) && text.slice(1).includes(short.slice(1))) {
-        const at = text.indexOf(short.slice(1));
-        return at === text.length - 1 ? (args[index + 1]?.text ?? '') : text.slice(at + 1);
-      }
-      return undefined;
-    };
+    if (args[index]!.text === '--') break;
+    const valueOf = (long: string, short: string): string | undefined =>
+      optionValueAt(args, index, { long, short: short.slice(1), valueLetters: CURL_VALUE_LETTERS });
     const method = valueOf('--request', '-X');
     if (method !== undefined && !/^(?:GET|HEAD|OPTIONS)$/i.test(method)) return `-X ${method} is not a read`;
     for (const [long, short] of [
       ['--output', '-o'],
       ['--dump-header', '-D'],
-      ['--stderr', '--stderr'],
+      ['--stderr', ''],
+      ['--cookie-jar', '-c'],
+      ['--trace', ''],
+      ['--trace-ascii', ''],
     ] as const) {
       const target = valueOf(long, short);
       if (target !== undefined && !HARMLESS_OUTPUTS.has(target)) return `${long} writes the file ${target}`;
@@ -230,6 +277,23 @@ const wgetCheck: Check = (_segment, args) => {
         ? args[index + 1]?.text
         : undefined;
     if (method !== undefined && !/^(?:GET|HEAD)$/i.test(method)) return `--method ${method} is not a read`;
+    for (const [long, short] of [
+      ['--output-file', 'o'],
+      ['--append-output', 'a'],
+    ] as const) {
+      const log = optionValueAt(args, index, { long, short, valueLetters: 'OoaPeUtTwlQDAR' });
+      if (log !== undefined && !HARMLESS_OUTPUTS.has(log)) return `${long} writes the file ${log}`;
+    }
+    if (
+      namesLongOption(text.split('=')[0]!, '--output-document') &&
+      text !== '--output-document' &&
+      !text.startsWith('--output-document=')
+    ) {
+      const value = text.includes('=') ? text.slice(text.indexOf('=') + 1) : (args[index + 1]?.text ?? '');
+      if (!HARMLESS_OUTPUTS.has(value)) return `--output-document writes the file ${value}`;
+      toStdout = true;
+      continue;
+    }
     const output =
       text === '-O' || text === '--output-document'
         ? args[index + 1]?.text
@@ -930,7 +994,30 @@ const helmCheck = subcommands(
   ),
 );
 
+const IP_READ_VERBS = ['show', 'list', 'lst', 'get', 'help'];
+const IP_CHANGE_VERBS = [
+  'add',
+  'set',
+  'change',
+  'chg',
+  'replace',
+  'delete',
+  'flush',
+  'save',
+  'restore',
+  'append',
+  'prepend',
+  'exchange',
+  'test',
+  'attach',
+  'exec',
+  'identify',
+];
+
 const ipCheck: Check = (_segment, args) => {
+  // `ip -b FILE` (any prefix of -batch; -br is -brief) runs every ip command in the file.
+  if (args.some((word) => /^--?b(?:a(?:t(?:ch?)?)?)?$/.test(word.text)))
+    return 'ip -batch runs the commands of a file';
   const parsed = parseArguments(args, {
     shortValue: 'fbrn',
     shortFlags: '46BMsdohVtciaj0D',
@@ -998,7 +1085,14 @@ const ipCheck: Check = (_segment, args) => {
     if (verb === 'get') return undefined;
   }
   if (words[0] === 'netns' && (verb === 'identify' || verb === 'pids')) return undefined;
-  if (/^(?:show|sh|s|list|lst|ls|l|get|help)$/.test(verb) || words[0] === 'monitor') return undefined;
+  // ip takes any prefix of a verb and tries the changing ones first (`ip link s` is `set`):
+  // a verb reads only when it abbreviates a reading verb and no changing one.
+  if (
+    (IP_READ_VERBS.some((full) => full.startsWith(verb)) &&
+      !IP_CHANGE_VERBS.some((full) => full.startsWith(verb))) ||
+    words[0] === 'monitor'
+  )
+    return undefined;
   // `ip addr show dev eth0` and `ip link eth0` name devices; other verbs change things.
   return /^(?:dev|to|from|table|scope|up|label)$/.test(verb)
     ? undefined
@@ -1070,7 +1164,11 @@ const killProbe: Check = (_segment, args) => {
 /** `mysql -e SQL` and `psql -c SQL`: judged by the SQL rules (see sql-statements.ts). */
 export type SqlJudge = (sql: string) => string | undefined;
 
-function sqlClient(codeOptions: string[], judge: () => SqlJudge | undefined): Check {
+function sqlClient(
+  codeOptions: string[],
+  judge: () => SqlJudge | undefined,
+  writeOptions: { long: string[]; short: string; valueLetters: string },
+): Check {
   return (_segment, args) => {
     let code: ShellWord | undefined;
     for (let index = 0; index < args.length; index++) {
@@ -1084,6 +1182,12 @@ function sqlClient(codeOptions: string[], judge: () => SqlJudge | undefined): Ch
       }
       if (text === '-f' || text === '--file' || text.startsWith('--file='))
         return 'runs SQL from a file the policy cannot see';
+      // psql -o FILE / -o '|cmd' and -L FILE write files or run a command; mysql
+      // --init-command runs SQL; --tee, --pager, --log-file write or run.
+      const writes = writeOptions.long.find((option) => namesLongOption(text, option));
+      if (writes) return `${writes} writes a file, or runs a command or SQL the policy cannot see`;
+      const letter = shortLetterIn(text, writeOptions.short, writeOptions.valueLetters);
+      if (letter) return `-${letter} writes a file or runs a command`;
     }
     if (!code) return 'the client reads SQL from stdin or a terminal';
     if (code.dynamic) return 'the SQL is only known at run time';
@@ -1092,13 +1196,171 @@ function sqlClient(codeOptions: string[], judge: () => SqlJudge | undefined): Ch
   };
 }
 
+/** psql: `-o FILE` / `-o '|cmd'` (output to a file or a command), `-L FILE` (log). */
+const PSQL_WRITE_OPTIONS = {
+  long: ['--output', '--log-file'],
+  short: 'oL',
+  valueLetters: 'cdfhpUvPFRTzC',
+};
+/** mysql: `--init-command` runs SQL, `--tee` writes, `--pager` runs a program. */
+const MYSQL_WRITE_OPTIONS = {
+  long: ['--init-command', '--tee', '--pager', '--init-command-add', '--load-data-local-dir'],
+  short: '',
+  valueLetters: '',
+};
+
 let sqlJudge: SqlJudge | undefined;
 /** Lets the SQL rules judge `psql -c` and `mysql -e` without a circular import. */
 export function setSqlJudge(judge: SqlJudge): void {
   sqlJudge = judge;
 }
 
+/**
+ * `less +cmd` runs a less command at start (`+!cmd` a shell command, `+|m cmd` a pipe), `-o`
+ * writes the input to a file, a lesskey file can bind keys to commands.
+ */
+const lessCheck: Check = (_segment, args) => {
+  for (const word of args) {
+    if (word.text === '--') break;
+    if (word.text.startsWith('+') && (word.dynamic || /[!|#]/.test(word.text)))
+      return `${word.text} runs a command when it starts`;
+  }
+  const found = findOption(args, ['--log-file', '--LOG-FILE', '--lesskey-file', '--lesskey-src'], 'oOk');
+  return found ? `${found} writes a file or loads key bindings` : undefined;
+};
+
+/** `tar -t` (list) only, with no option that runs a program or writes. */
+const tarCheck: Check = (_segment, args) => {
+  const texts = args.map((word) => word.text);
+  const first = texts[0] ?? '';
+  const listing =
+    texts.some((text) => text === '--list' || /^-[a-zA-Z]*t/.test(text)) ||
+    /^[a-zA-Z]*t[a-zA-Z]*$/.test(first);
+  if (
+    !listing ||
+    texts.some((text) =>
+      /^-[a-zA-Z]*[xcruA]|^--(?:extract|get|create|append|update|delete|concatenate)/.test(text),
+    )
+  )
+    return 'only listing an archive (tar -t) is read-only';
+  const runs = texts.find((text) =>
+    /^--(?:checkpoint-action|to-command|use-compress-program|info-script|new-volume-script|rsh-command|index-file|file=-|volno-file)|^-[a-zA-Z]*[IF]$/.test(
+      text,
+    ),
+  );
+  return runs ? `${runs} runs a program or writes a file` : undefined;
+};
+
+/** `unzip -l|-v|-t|-Z` (list, test, info) only. */
+const unzipCheck: Check = (_segment, args) =>
+  args.some((word) => /^-[a-zA-Z]*[lvtZ]/.test(word.text)) &&
+  !args.some((word) => /^-[a-zA-Z]*[dox]|^-[a-zA-Z]*[fu]/.test(word.text))
+    ? undefined
+    : 'only listing or testing an archive (unzip -l, -t) is read-only';
+
+/** Cloud CLIs: `describe-*`, `list-*`, `get-*` and `list`/`describe`/`show` verbs; `aws s3 ls`. */
+function cloudCheck(program: 'aws' | 'gcloud' | 'az'): Check {
+  return (_segment, args) => {
+    const plain = plainWords(args)
+      .filter((word) => !word.dynamic)
+      .map((word) => word.text);
+    if (
+      args.some((word) =>
+        /^--(?:cli-input-|generate-cli-skeleton|debug-file|output-file|flags-file)/.test(word.text),
+      )
+    )
+      return 'an option reads input or writes a file';
+    // gcloud and az: the command path is the words before the first option (`az vm list -o table`).
+    const path: string[] = [];
+    for (const word of args) {
+      if (word.text.startsWith('-') || word.dynamic) break;
+      path.push(word.text);
+    }
+    const verbs = program === 'aws' ? plain.slice(1, 2) : path;
+    const verb = program === 'aws' ? (verbs[0] ?? '') : (verbs.at(-1) ?? '');
+    const readOnly =
+      program === 'aws'
+        ? /^(?:describe-.+|list-.+|get-(?!password-data|secret-value|parameter|parameters|login-password|authorization-token|session-token|federation-token|credentials-for-identity).+)$/.test(
+            verb,
+          ) ||
+          (plain[0] === 's3' && verb === 'ls') ||
+          (plain[0] === 'sts' && verb === 'get-caller-identity')
+        : /^(?:list|describe|show|list-.+|get-iam-policy)$/.test(verb);
+    if (
+      program !== 'aws' &&
+      plain.some((text) =>
+        /^(?:secrets|keys|credentials|get-credentials|print-access-token|print-identity-token|get-access-token|account)$/.test(
+          text,
+        ),
+      )
+    )
+      return `${program} ${plain.join(' ')} reads credentials`;
+    return readOnly ? undefined : `${program} ${verb || '(no command)'} is not known to be read-only`;
+  };
+}
+
+/** A subscript in a variable name a builtin reads is evaluated as arithmetic (`test -v 'a[...]'`). */
+const variableNameCheck: Check = (segment) =>
+  variableNameOperands(programName(segment.words[0]?.text ?? ''), segment.words).some(
+    (word) => word.dynamic || word.text.includes('['),
+  )
+    ? 'a subscript in the variable name is evaluated as arithmetic, which can run commands'
+    : undefined;
+
 const READ_ONLY: Record<string, Check> = {
+  gzip: (_segment, args) =>
+    args.some((word) => /^(?:-l|--list|-t|--test)$/.test(word.text)) &&
+    !args.some(
+      (word) =>
+        /^-[a-zA-Z]*[dfcr]|^--(?:decompress|force|stdout|recursive)/.test(word.text) &&
+        !/^-[lt]$/.test(word.text),
+    )
+      ? undefined
+      : 'only listing or testing an archive (gzip -l, -t) is read-only',
+  readelf: anyArgs,
+  objdump: anyArgs,
+  nm: anyArgs,
+  fuser: without(['--kill', '--signal'], 'kM', 'kills processes'),
+  tcpdump: without(
+    [],
+    'wzCWG',
+    'writes capture files or runs a command on them (-w, -z, -C, -W, -G)',
+    'ABcDEFiIjJmMrsTvVyZ',
+  ),
+  pg_isready: anyArgs,
+  bc: anyArgs,
+  terraform: (_segment, args) => {
+    const plain = args.filter((word) => !word.text.startsWith('-')).map((word) => word.text);
+    const known = [
+      'show',
+      'version',
+      'providers',
+      'output',
+      'fmt',
+      'graph',
+      'workspace show',
+      'workspace list',
+      'state list',
+      'state show',
+    ];
+    const verb = [plain.slice(0, 2).join(' '), plain[0] ?? ''].find((candidate) => known.includes(candidate));
+    if (!verb)
+      return `terraform ${plain[0] ?? ''} is not known to be read-only (plan and validate run providers and data sources)`;
+    if (verb === 'fmt' && !args.some((word) => /^-(?:check|diff|list=true)/.test(word.text)))
+      return 'terraform fmt rewrites files';
+    return undefined;
+  },
+  tar: tarCheck,
+  unzip: unzipCheck,
+  zipinfo: anyArgs,
+  aws: cloudCheck('aws'),
+  gcloud: cloudCheck('gcloud'),
+  az: cloudCheck('az'),
+  man: without(
+    ['--pager', '--html', '--config-file', '--preprocessor', '--local-file'],
+    'PHCpl',
+    'runs a program or reads a local file as a page',
+  ),
   ls: anyArgs,
   dir: anyArgs,
   vdir: anyArgs,
@@ -1107,8 +1369,8 @@ const READ_ONLY: Record<string, Check> = {
   nl: anyArgs,
   head: anyArgs,
   tail: anyArgs,
-  less: anyArgs,
-  more: anyArgs,
+  less: lessCheck,
+  more: lessCheck,
   wc: anyArgs,
   cut: anyArgs,
   paste: anyArgs,
@@ -1150,7 +1412,7 @@ const READ_ONLY: Record<string, Check> = {
   b2sum: anyArgs,
   cksum: anyArgs,
   sum: anyArgs,
-  file: anyArgs,
+  file: without(['--compile'], 'C', 'writes a compiled magic file'),
   stat: anyArgs,
   readlink: anyArgs,
   realpath: anyArgs,
@@ -1161,8 +1423,8 @@ const READ_ONLY: Record<string, Check> = {
   printf: without([], 'v', 'assigns a variable'),
   true: anyArgs,
   false: anyArgs,
-  test: anyArgs,
-  '[': anyArgs,
+  test: variableNameCheck,
+  '[': variableNameCheck,
   ':': anyArgs,
   date: dateCheck,
   uptime: anyArgs,
@@ -1213,8 +1475,8 @@ const READ_ONLY: Record<string, Check> = {
   lslocks: anyArgs,
   lsns: anyArgs,
   lsipc: anyArgs,
-  lshw: anyArgs,
-  dmidecode: anyArgs,
+  lshw: without(['-dump'], '', 'writes a file'),
+  dmidecode: without(['--dump-bin'], '', 'writes a file'),
   pstree: anyArgs,
   ps: anyArgs,
   pgrep: anyArgs,
@@ -1610,7 +1872,7 @@ const READ_ONLY: Record<string, Check> = {
       ? 'iw changes the wireless settings'
       : undefined;
   },
-  sensors: anyArgs,
+  sensors: without(['--set'], 's', 'applies the set statements of the configuration'),
   sysctl: sysctlCheck,
   modinfo: anyArgs,
   lsattr: anyArgs,
@@ -1991,9 +2253,9 @@ const READ_ONLY: Record<string, Check> = {
       'operator raft': true,
     },
   ),
-  mysql: sqlClient(['-e', '--execute'], () => sqlJudge),
-  mariadb: sqlClient(['-e', '--execute'], () => sqlJudge),
-  psql: sqlClient(['-c', '--command'], () => sqlJudge),
+  mysql: sqlClient(['-e', '--execute'], () => sqlJudge, MYSQL_WRITE_OPTIONS),
+  mariadb: sqlClient(['-e', '--execute'], () => sqlJudge, MYSQL_WRITE_OPTIONS),
+  psql: sqlClient(['-c', '--command'], () => sqlJudge, PSQL_WRITE_OPTIONS),
   sqlite3: (_segment, args) => {
     const plain = plainWords(args);
     if (plain.length < 2) return 'sqlite3 reads SQL from stdin';
@@ -2006,14 +2268,52 @@ const READ_ONLY: Record<string, Check> = {
     );
   },
   'redis-cli': (_segment, args) => {
+    const valueOptions = [
+      '-h',
+      '-p',
+      '-a',
+      '-n',
+      '-u',
+      '-s',
+      '-r',
+      '-i',
+      '-d',
+      '-D',
+      '--user',
+      '--pass',
+      '--askpass',
+      '--pattern',
+      '--count',
+      '--quoted-pattern',
+      '--memkeys-samples',
+      '--cacert',
+      '--cacertdir',
+      '--cert',
+      '--key',
+      '--sni',
+      '--tls-ciphers',
+      '--tls-ciphersuites',
+    ];
     const plain = args.filter(
-      (word, index) =>
-        !word.text.startsWith('-') &&
-        !['-h', '-p', '-a', '-n', '-u', '--user', '--pass', '-s', '--tls'].includes(
-          args[index - 1]?.text ?? '',
-        ),
+      (word, index) => !word.text.startsWith('-') && !valueOptions.includes(args[index - 1]?.text ?? ''),
     );
+    // Scans and statistics modes read only; they take no command.
+    if (
+      args.some((word) =>
+        /^--(?:scan|bigkeys|memkeys|hotkeys|stat|latency|latency-history|latency-dist|intrinsic-latency)$/.test(
+          word.text,
+        ),
+      ) &&
+      plain.length === 0
+    )
+      return undefined;
+    if (args.some((word) => /^--(?:rdb|functions-rdb|pipe|eval|replica|slave)$|^-x$/.test(word.text)))
+      return 'redis-cli writes a dump, pipes commands or runs a script';
     const command = plain[0]?.text.toUpperCase();
+    if (command === 'CONFIG')
+      return /^GET$/i.test(plain[1]?.text ?? '')
+        ? undefined
+        : 'CONFIG SET, REWRITE and RESETSTAT change the server';
     if (!command) return 'redis-cli reads commands from stdin';
     const reads = [
       'PING',

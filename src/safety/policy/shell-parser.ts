@@ -83,8 +83,8 @@ export interface ParsedShell {
 /** Deeper nesting than this is reported as a problem rather than followed. */
 const MAX_DEPTH = 24;
 
-/** Words that need no parser: no quotes, expansions, globs, operators or comments. */
-const PLAIN_COMMAND = /^[ \t]*[A-Za-z0-9_./:=,@%+-]+(?:[ \t]+[A-Za-z0-9_./:=,@%+-]+)*[ \t]*$/;
+/** Builtins whose arguments are assignments: parsed fully so their names are judged. */
+const DECLARATIONS = new Set(['export', 'declare', 'typeset', 'local', 'readonly']);
 const RESERVED_WORDS = new Set([
   'if',
   'then',
@@ -110,47 +110,183 @@ const RESERVED_WORDS = new Set([
   ']]',
 ]);
 
-/** Builtins whose arguments are assignments: parsed fully so their names are judged. */
-const DECLARATIONS = new Set(['export', 'declare', 'typeset', 'local', 'readonly']);
+/** Characters of an unquoted word the fast path reads: no expansions, brackets, braces or `~`. */
+const PLAIN_WORD_CHAR = /[A-Za-z0-9_./:=,@%+*?^-]/;
+/** A command name the fast path reads. */
+const PLAIN_COMMAND_NAME = /^[A-Za-z0-9_./-]+$/;
+/** Inside double quotes: nothing the shell would expand or unescape. */
+const PLAIN_DOUBLE_QUOTED = /^[^"$`\\\n!]*$/;
+/** A redirection the fast path reads: `>`, `>>`, `<`, `2>`, `2>>`, `&>`, `2>&1`. */
+const SIMPLE_REDIRECT = /(\d?)(>>|>&|>|<)(?![>&|(<])|&>(?![>&])/y;
 
 /**
- * Parses a line made only of plain words (`df -h /`, `systemctl status nginx`) without loading
- * the full parser: most commands an investigation runs look like that. Undefined otherwise.
+ * Parses a line of plain commands (`df -h /`, `ps aux | grep nginx | head -5`, `systemctl status
+ * nginx && journalctl -u nginx -n 50 2>&1`) without the full parser: words of plain characters
+ * and simple quotes, joined by `|`, `&&`, `||` and `;`, with simple redirections. Most commands an
+ * investigation runs look like that. Gives exactly what the tree-sitter walk gives for such a line
+ * (a test checks it on the corpora); undefined for anything else.
  */
 export function parsePlainCommand(source: string): ParsedShell | undefined {
-  if (!PLAIN_COMMAND.test(source)) return undefined;
-  const texts = source.trim().split(/[ \t]+/);
-  if (RESERVED_WORDS.has(texts[0]!) || DECLARATIONS.has(texts[0]!)) return undefined;
-  const command = newCommand([]);
-  for (const text of texts) {
-    const assignment = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(text);
-    if (assignment && command.words.length === 0) {
-      command.assignments.push({
-        name: assignment[1]!,
-        value: { text: assignment[2]!, dynamic: false, pattern: false },
-      });
+  if (source.length > 4096) return undefined;
+  const result: ParsedShell = { commands: [], constructs: [], problems: [] };
+  let command = newCommand([]);
+  let stages: SimpleCommand[] = [];
+  let pendingAssignments: Array<{ assignment: Assignment; text: string }> = [];
+  let position = 0;
+  let afterOperator = true;
+  let lastOperator = '';
+  const endCommand = (piped: boolean): boolean => {
+    redirectBeforeWord = false;
+    if (command.words.length === 0) {
+      if (command.redirects.length > 0 || stages.length > 0 || piped) return false;
+      for (const { assignment, text } of pendingAssignments)
+        result.constructs.push({
+          kind: 'assignment',
+          name: assignment.name,
+          ...(assignment.value ? { value: assignment.value } : {}),
+          text,
+        });
+    } else {
+      stages.push(command);
+    }
+    pendingAssignments = [];
+    command = newCommand([]);
+    return true;
+  };
+  let redirectBeforeWord = false;
+  // `a && b 2>&1 | c`: tree-sitter-bash groups that differently from bash; leave it to tree-sitter.
+  let sawPipe = false;
+  let sawAndOr = false;
+  let sawRedirect = false;
+  const endPipeline = (): void => {
+    const upstream: string[] = [];
+    stages.forEach((stage, index) => {
+      stage.pipedInput = index > 0;
+      stage.upstream = [...upstream];
+      upstream.push(stage.words[0]!.text);
+      result.commands.push(stage);
+    });
+    stages = [];
+  };
+  while (position < source.length) {
+    const char = source[position]!;
+    if (char === ' ' || char === '\t') {
+      position++;
       continue;
     }
-    command.words.push({ text, dynamic: false, pattern: false });
+    if (char === '|' || char === ';' || (char === '&' && source[position + 1] === '&')) {
+      const double = source[position + 1] === char;
+      if (char === ';' && double) return undefined;
+      if (afterOperator || (char === '|' && source[position + 1] === '&')) return undefined;
+      const piped = char === '|' && !double;
+      if (piped) sawPipe = true;
+      else if (char !== ';') sawAndOr = true;
+      // Where tree-sitter would hoist a redirect out of a pipeline stage, leave it to tree-sitter.
+      if (redirectBeforeWord && (piped || stages.length > 0)) return undefined;
+      if (!endCommand(piped)) return undefined;
+      if (!piped) endPipeline();
+      position += double ? 2 : 1;
+      afterOperator = true;
+      lastOperator = double ? char + char : char;
+      continue;
+    }
+    SIMPLE_REDIRECT.lastIndex = position;
+    const redirect = SIMPLE_REDIRECT.exec(source);
+    if (redirect) {
+      // Glued to the word before (`-la2>&1`), tree-sitter-bash reads the word as a descriptor;
+      // before the command's name, it reads the words after it as its targets.
+      if (position > 0 && !/[ \t|;&]/.test(source[position - 1]!)) return undefined;
+      if (command.words.length === 0) return undefined;
+      sawRedirect = true;
+      position = SIMPLE_REDIRECT.lastIndex;
+      while (source[position] === ' ' || source[position] === '\t') position++;
+      const target = readWord(source, position);
+      if (!target || target.text === '') return undefined;
+      position = target.end;
+      const operator = redirect[2] ?? '&>';
+      if (operator === '>&' && !/^\d$/.test(target.text)) return undefined;
+      command.redirects.push({
+        operator,
+        ...(redirect[1] ? { fd: redirect[1] } : {}),
+        target: { text: target.text, dynamic: false, pattern: target.pattern },
+      });
+      afterOperator = false;
+      continue;
+    }
+    const word = readWord(source, position);
+    if (!word) return undefined;
+    position = word.end;
+    afterOperator = false;
+    if (command.redirects.length > 0) redirectBeforeWord = true;
+    if (command.words.length === 0) {
+      const assignment = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(word.raw);
+      if (assignment) {
+        if (word.quoted) return undefined;
+        const value: ShellWord = { text: assignment[2]!, dynamic: false, pattern: word.pattern };
+        command.assignments.push({ name: assignment[1]!, value });
+        pendingAssignments.push({ assignment: { name: assignment[1]!, value }, text: word.raw });
+        continue;
+      }
+      // A command name of other characters (`a?c`, `x@y`, quoted): tree-sitter-bash reads some of
+      // those oddly; leave them to it.
+      if (RESERVED_WORDS.has(word.raw) || DECLARATIONS.has(word.text) || !PLAIN_COMMAND_NAME.test(word.raw))
+        return undefined;
+    }
+    command.words.push({ text: word.text, dynamic: false, pattern: word.pattern });
   }
-  if (command.words.length === 0) {
-    return {
-      commands: [],
-      constructs: command.assignments.map((assignment) => ({
-        kind: 'assignment' as const,
-        name: assignment.name,
-        ...(assignment.value ? { value: assignment.value } : {}),
-        text: `${assignment.name}=${assignment.value?.text ?? ''}`,
-      })),
-      problems: [],
-    };
+  // A line may end with `;`, not with `|`, `&&` or `||` (the shell would read on).
+  if (afterOperator && lastOperator !== ';') return undefined;
+  if (redirectBeforeWord && stages.length > 0) return undefined;
+  if (sawPipe && sawAndOr && sawRedirect) return undefined;
+  if (!afterOperator && !endCommand(false)) return undefined;
+  endPipeline();
+  if (result.commands.length === 0 && result.constructs.length === 0) return undefined;
+  return result;
+}
+
+/** One word of plain characters and simple quotes, from `start`; undefined when it is not that simple. */
+function readWord(
+  source: string,
+  start: number,
+): { text: string; raw: string; end: number; quoted: boolean; pattern: boolean } | undefined {
+  let position = start;
+  let text = '';
+  let quoted = false;
+  let unquoted = '';
+  while (position < source.length) {
+    const char = source[position]!;
+    if (char === "'" || char === '"') {
+      const close = source.indexOf(char, position + 1);
+      if (close < 0) return undefined;
+      const body = source.slice(position + 1, close);
+      if (body.includes('\n') || (char === '"' && !PLAIN_DOUBLE_QUOTED.test(body))) return undefined;
+      text += body;
+      quoted = true;
+      position = close + 1;
+      continue;
+    }
+    if (!PLAIN_WORD_CHAR.test(char)) break;
+    text += char;
+    unquoted += char;
+    position++;
   }
-  return { commands: [command], constructs: [], problems: [] };
+  if (position === start) return undefined;
+  const next = source[position];
+  if (next !== undefined && next !== ' ' && next !== '\t' && !/[|;&<>]/.test(next)) return undefined;
+  return {
+    text,
+    raw: source.slice(start, position),
+    end: position,
+    quoted,
+    pattern: /[*?]/.test(unquoted),
+  };
 }
 
 /** A loaded parser: parsing is synchronous once it is loaded. */
 export interface ShellParser {
   parse(source: string): ParsedShell;
+  /** Parses with tree-sitter even where the plain fast path would do (to check one against the other). */
+  parseWithTreeSitter(source: string): ParsedShell;
 }
 
 let loading: Promise<ShellParser> | undefined;
@@ -167,14 +303,17 @@ export function loadShellParser(): Promise<ShellParser> {
     const language = await Language.load(wasm);
     const parser = new Parser();
     parser.setLanguage(language);
-    return { parse: (source: string) => parseWith(parser, source, 0) };
+    return {
+      parse: (source: string) => parseWith(parser, source, 0),
+      parseWithTreeSitter: (source: string) => parseWith(parser, source, 0, false),
+    };
   })();
   loading.catch(() => (loading = undefined));
   return loading;
 }
 
-function parseWith(parser: TreeSitterParser, source: string, depth: number): ParsedShell {
-  const plain = parsePlainCommand(source);
+function parseWith(parser: TreeSitterParser, source: string, depth: number, fast = true): ParsedShell {
+  const plain = fast ? parsePlainCommand(source) : undefined;
   if (plain) return plain;
   const result: ParsedShell = { commands: [], constructs: [], problems: [] };
   if (depth > MAX_DEPTH) {
@@ -262,9 +401,11 @@ class Converter {
       case ';':
         return;
       case 'pipeline':
-        return this.#pipeline(node, place);
+        this.#pipeline(node, place);
+        return;
       case 'redirected_statement':
-        return this.#redirected(node, place);
+        this.#redirected(node, place);
+        return;
       case 'command':
         this.#command(node, place, []);
         return;
@@ -329,9 +470,11 @@ class Converter {
     }
   }
 
-  #pipeline(node: SyntaxNode, place: Place): void {
+  /** Returns the simple command of the last stage, when it is one. */
+  #pipeline(node: SyntaxNode, place: Place): SimpleCommand | undefined {
     const upstream: string[] = [];
     let index = 0;
+    let last: SimpleCommand | undefined;
     for (const child of node.namedChildren) {
       if (!child) continue;
       const stagePlace: Place = {
@@ -339,13 +482,18 @@ class Converter {
         upstream: [...place.upstream, ...upstream],
         context: place.context,
       };
-      this.statement(child, stagePlace);
+      last = undefined;
+      if (child.type === 'command') last = this.#command(child, stagePlace, []);
+      else if (child.type === 'redirected_statement') last = this.#redirected(child, stagePlace);
+      else this.statement(child, stagePlace);
       upstream.push(stageName(child));
       index++;
     }
+    return last;
   }
 
-  #redirected(node: SyntaxNode, place: Place): void {
+  /** Returns the simple command redirected, when the body is one. */
+  #redirected(node: SyntaxNode, place: Place): SimpleCommand | undefined {
     const body = node.childForFieldName('body');
     const redirects: SyntaxNode[] = [];
     const after: SyntaxNode[] = [];
@@ -354,14 +502,33 @@ class Converter {
       if (REDIRECT_TYPES.has(child.type)) redirects.push(child);
       else after.push(child);
     }
+    let command: SimpleCommand | undefined;
     if (body && body.type === 'command') {
-      const command = this.#command(body, place, redirects);
+      command = this.#command(body, place, redirects);
       // tree-sitter-bash puts what follows a here-document's start on that line (`| sh`,
       // `&& cmd`) inside the redirect node; a pipeline there reads the command's output.
       for (const redirect of redirects) this.#heredocTail(redirect, place, command);
+    } else if (!body) {
+      // `> file` alone: a command with no words (it empties or creates the file).
+      command = newCommand(place.context);
+      command.pipedInput = place.pipedInput;
+      command.upstream = place.upstream;
+      for (const redirect of redirects) this.#addRedirect(command, redirect, place);
+      this.#result.commands.push(command);
+      for (const redirect of redirects) this.#heredocTail(redirect, place, command);
     } else {
-      if (body) this.statement(body, place);
+      // tree-sitter-bash reads `a | b > f c` and `a && b 2>&1` as the pipeline or list
+      // redirected; bash redirects `b` alone (and gives it `c`). So do that when the body ends
+      // with a simple command; a compound body (`{ ...; } > f`) keeps a redirect of its own.
+      const last =
+        body?.type === 'pipeline' || body?.type === 'list' ? this.#lastCommandOf(body, place) : undefined;
+      if (body && body.type !== 'pipeline' && body.type !== 'list') this.statement(body, place);
       for (const redirect of redirects) {
+        if (last) {
+          this.#addRedirect(last, redirect, place);
+          this.#heredocTail(redirect, place, last);
+          continue;
+        }
         const converted = this.#redirect(redirect, place);
         if (converted) {
           this.#result.constructs.push({
@@ -369,11 +536,46 @@ class Converter {
             redirect: converted.redirect,
             text: clip(node.text),
           });
+          if (converted.words.length > 0)
+            this.#problem(`words after the redirection of a compound command: ${clip(redirect.text)}`);
         }
         this.#heredocTail(redirect, place, undefined);
       }
     }
     for (const child of after) this.statement(child, inner(place));
+    return command;
+  }
+
+  /** Converts a pipeline or list and returns the simple command it ends with, if it ends with one. */
+  #lastCommandOf(node: SyntaxNode, place: Place): SimpleCommand | undefined {
+    this.#checkNode(node);
+    switch (node.type) {
+      case 'command':
+        return this.#command(node, place, []);
+      case 'redirected_statement':
+        return this.#redirected(node, place);
+      case 'pipeline':
+        return this.#pipeline(node, place);
+      case 'list': {
+        const children = node.children.filter((child): child is SyntaxNode => child !== null);
+        const lastNamed = children.filter((child) => child.isNamed).at(-1);
+        let last: SimpleCommand | undefined;
+        for (const child of children) {
+          if (!child.isNamed) {
+            this.#checkNode(child);
+            continue;
+          }
+          if (child.id === lastNamed?.id) last = this.#lastCommandOf(child, inner(place));
+          else if (STATEMENT_TYPES.has(child.type) || child.type === 'ERROR' || child.type === 'comment')
+            this.statement(child, inner(place));
+          else this.word(child, place);
+        }
+        return last;
+      }
+      default:
+        this.statement(node, place);
+        return undefined;
+    }
   }
 
   #heredocTail(redirect: SyntaxNode, place: Place, command: SimpleCommand | undefined): void {
@@ -382,13 +584,17 @@ class Converter {
       if (!child || child.type.startsWith('heredoc_')) continue;
       if (child.type === 'file_redirect') {
         const converted = this.#redirect(child, place);
-        if (converted && command) command.redirects.push(converted.redirect);
-        else if (converted)
+        if (converted && command) {
+          command.redirects.push(converted.redirect);
+          command.words.push(...converted.words);
+        } else if (converted)
           this.#result.constructs.push({
             kind: 'compound-redirect',
             redirect: converted.redirect,
             text: clip(redirect.text),
           });
+        if (converted && !command && converted.words.length > 0)
+          this.#problem(`words after the redirection of a compound command: ${clip(redirect.text)}`);
         continue;
       }
       if (child.type === 'pipeline') {
@@ -435,6 +641,7 @@ class Converter {
     const converted = this.#redirect(node, place);
     if (!converted) return;
     command.redirects.push(converted.redirect);
+    command.words.push(...converted.words);
     if (converted.stdinText !== undefined) {
       command.stdinText = converted.stdinText;
       command.stdinDynamic = converted.stdinDynamic ?? false;
@@ -444,7 +651,7 @@ class Converter {
   #redirect(
     node: SyntaxNode,
     place: Place,
-  ): { redirect: Redirect; stdinText?: string; stdinDynamic?: boolean } | undefined {
+  ): { redirect: Redirect; words: ShellWord[]; stdinText?: string; stdinDynamic?: boolean } | undefined {
     const fd = node.childForFieldName('descriptor')?.text;
     const operatorNode = node.children.find((child) => child !== null && !child.isNamed);
     const operator = operatorNode?.type ?? '';
@@ -454,6 +661,7 @@ class Converter {
       const target = value ? this.word(value, place) : EMPTY_WORD;
       return {
         redirect: { operator: '<<<', ...base, target },
+        words: [],
         stdinText: target.text,
         stdinDynamic: target.dynamic,
       };
@@ -469,9 +677,14 @@ class Converter {
       if (body && !quoted) {
         for (const child of body.namedChildren) {
           if (!child || child.type === 'heredoc_content') continue;
-          this.word(child, place);
           dynamic = true;
+          // Substitutions are read from the text below (tree-sitter takes `$((1+2))` there for
+          // a subshell); expansions (`${x@P}`) are judged here.
+          if (child.type !== 'command_substitution') this.word(child, place);
         }
+        // tree-sitter-bash does not see substitutions in `<<-` bodies nor backticks in any body;
+        // the shell runs them all, so the body's text is read for them too.
+        if (this.#textSubstitutions(body.text, place, 'here-document')) dynamic = true;
       }
       const delimiter = (start?.text ?? '').replace(/['"\\]/g, '');
       return {
@@ -480,17 +693,24 @@ class Converter {
           ...base,
           target: { text: delimiter, dynamic: false, pattern: false },
         },
+        words: [],
         stdinText: text,
         stdinDynamic: dynamic,
       };
     }
-    const destination = node.childForFieldName('destination') ?? node.namedChildren.at(-1);
+    // tree-sitter-bash makes every word after the target a `destination` too (`find 2>/dev/null /
+    // -delete`); for bash they are arguments of the command, so they are returned as its words.
+    const destinations = node.childrenForFieldName('destination').filter((child) => child !== null);
+    const destination = destinations[0] ?? node.namedChildren.at(-1);
     const target =
       destination && destination.type !== 'file_descriptor' ? this.word(destination, place) : EMPTY_WORD;
+    const words: ShellWord[] = [];
     for (const child of node.namedChildren) {
-      if (child && child.id !== destination?.id && child.type !== 'file_descriptor') this.word(child, place);
+      if (!child || child.id === destination?.id || child.type === 'file_descriptor') continue;
+      const word = this.word(child, place);
+      if (destinations.some((other) => other.id === child.id)) words.push(word);
     }
-    return { redirect: { operator, ...base, target } };
+    return { redirect: { operator, ...base, target }, words };
   }
 
   #declaration(node: SyntaxNode, place: Place): void {
@@ -560,9 +780,16 @@ class Converter {
     };
     for (const child of node.namedChildren) {
       if (!child || child.type === 'word') continue;
-      if (REDIRECT_TYPES.has(child.type)) this.#redirect(child, context);
+      if (REDIRECT_TYPES.has(child.type)) this.#unattachedRedirect(child, context);
       else this.statement(child, context);
     }
+  }
+
+  /** A redirection with no simple command to belong to: words after its target cannot be placed. */
+  #unattachedRedirect(node: SyntaxNode, place: Place): void {
+    const converted = this.#redirect(node, place);
+    if (converted && converted.words.length > 0)
+      this.#problem(`words after a redirection the parser could not place: ${clip(node.text)}`);
   }
 
   #test(node: SyntaxNode, place: Place): void {
@@ -582,7 +809,8 @@ class Converter {
       }
       if (expression.type === 'unary_expression') {
         const operator = expression.childForFieldName('operator')?.text;
-        if (operator === '-v' && node.text.startsWith('[[')) {
+        // `[[ -v ]]`, and the `[` builtin too: both evaluate a subscript in the name as arithmetic.
+        if (operator === '-v') {
           for (const operand of expression.namedChildren) {
             if (!operand || operand.type === 'test_operator') continue;
             const word = this.word(operand, place);
@@ -655,6 +883,44 @@ class Converter {
     const word = this.word(index, place);
     if (/^(?:[0-9]+|@|\*)$/.test(word.text) && !word.dynamic) return;
     this.#arithmeticText(word, place);
+  }
+
+  /**
+   * Finds the command substitutions in text the shell expands (`$(...)`, `$((...))`, backticks)
+   * and parses each; true when there was one. Unbalanced text is a problem.
+   */
+  #textSubstitutions(text: string, place: Place, how: string): boolean {
+    let found = false;
+    for (let index = 0; index < text.length; index++) {
+      const char = text[index]!;
+      if (char === '\\') {
+        index++;
+        continue;
+      }
+      if (char === '`') {
+        let end = index + 1;
+        while (end < text.length && text[end] !== '`') end += text[end] === '\\' ? 2 : 1;
+        if (end >= text.length) {
+          this.#problem(`an unclosed backtick in a ${how}`);
+          return true;
+        }
+        this.#nested(text.slice(index + 1, end).replace(/\\([\\`$])/g, '$1'), place, `${how} \`...\``);
+        found = true;
+        index = end;
+        continue;
+      }
+      if (char !== '$' || text[index + 1] !== '(') continue;
+      const end = closingParenthesis(text, index + 1);
+      if (end < 0) {
+        this.#problem(`an unclosed $( in a ${how}`);
+        return true;
+      }
+      const inner = text.slice(index, end + 1);
+      this.#nested(inner.startsWith('$((') ? `: ${inner}` : inner.slice(2, -1), place, `${how} $(...)`);
+      found = true;
+      index = end;
+    }
+    return found;
   }
 
   /** Parses code found inside a word (a backtick substitution, an arithmetic operand). */
@@ -806,6 +1072,9 @@ class Converter {
     for (const child of tokens) {
       if (!child.isNamed) continue;
       if (child.type === 'variable_name' || child.type === 'special_variable_name') continue;
+      // ``${x:-`cmd`}``: tree-sitter keeps the backticks as a plain word.
+      if (child.type === 'word' && child.text.includes('`'))
+        this.#textSubstitutions(child.text, place, '${...}');
       if (child.type === 'subscript') {
         const index = child.childForFieldName('index');
         if (index) this.#subscript(index, place);
@@ -827,13 +1096,34 @@ class Converter {
     const context: Place = { pipedInput: false, upstream: [], context: [...place.context, '$(...)'] };
     for (const child of node.namedChildren) {
       if (!child) continue;
-      if (REDIRECT_TYPES.has(child.type)) this.#redirect(child, context);
+      if (REDIRECT_TYPES.has(child.type)) this.#unattachedRedirect(child, context);
       else this.statement(child, context);
     }
   }
 }
 
 const EMPTY_WORD: ShellWord = { text: '', dynamic: false, pattern: false };
+
+/** Where the `)` matching the `(` at `open` is, skipping quotes and escapes; -1 when there is none. */
+function closingParenthesis(text: string, open: number): number {
+  let depth = 0;
+  for (let index = open; index < text.length; index++) {
+    const char = text[index]!;
+    if (char === '\\') {
+      index++;
+      continue;
+    }
+    if (char === "'" || char === '"') {
+      const close = text.indexOf(char, index + 1);
+      if (close < 0) return -1;
+      index = close;
+      continue;
+    }
+    if (char === '(') depth++;
+    else if (char === ')' && --depth === 0) return index;
+  }
+  return -1;
+}
 
 function inner(place: Place): Place {
   return { pipedInput: false, upstream: [], context: place.context };

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -11,6 +11,7 @@ import {
   postgresMissingReason,
   type TestDatabase,
 } from '../../../../test-support/postgres-server.js';
+import { FakeLlmServer, toolResultsOf } from '../../../../test-support/fake-llm/index.js';
 import { runCli } from '../../../../test-support/run-cli.js';
 import postgresRuntime, { postgresConfigSchema, PostgresRuntime } from '../src/postgres.js';
 
@@ -150,6 +151,58 @@ describe('postgres runtime (real server)', { skip }, () => {
       );
       assert.doesNotMatch(info.stdout, /Systemd|OS info/);
     } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
+  it('through the agent with the fake model: a SELECT runs, a DROP TABLE is refused without a terminal, the table stays', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'opsmate-pg-agent-'));
+    const fake = await FakeLlmServer.start();
+    const env = {
+      OPSMATE_HOME: home,
+      RUNTIME_POSTGRES_HOST: db.host,
+      RUNTIME_POSTGRES_PORT: String(db.port),
+      RUNTIME_POSTGRES_DATABASE: db.database,
+      RUNTIME_POSTGRES_USER: db.user,
+      RUNTIME_POSTGRES_PASSWORD: db.password,
+      OPENAI_BASE_URL: fake.openAiBaseUrl,
+      OPENAI_API_KEY: 'sk-fake-test-key-000000000000',
+    };
+    const sql = (text: string) =>
+      runCli(['exec', '--shell-command-runtime', 'postgres', '--', text], { env });
+    try {
+      const install = await runCli(['install', '-e', new URL('..', import.meta.url).pathname], { env });
+      assert.equal(install.exitCode, 0, install.stderr);
+      const made = await sql('create table precious (id int); insert into precious values (1), (2)');
+      assert.equal(made.exitCode, 0, made.stderr);
+      const statements = [
+        'select count(*) as n from precious',
+        'DROP TABLE precious;',
+        "select 1; -- don't look\ndelete from precious",
+        "select E'\\\\'; drop table precious; --'",
+      ];
+      fake.enqueue(
+        { toolCalls: statements.map((command) => ({ name: 'ShellCommand', args: { command } })) },
+        { text: 'Looked, and left it alone.' },
+      );
+      // No terminal: the read-only profile (the agent's default) refuses what it would ask about.
+      const run = await runCli(['run', 'count and clean up', '--shell-command-runtime', 'postgres'], { env });
+      assert.equal(run.exitCode, 0, run.stderr);
+      const results = toolResultsOf(fake.requests.at(-1)!);
+      assert.equal(results.length, statements.length);
+      assert.match(results[0]!, /Exit code: 0/);
+      assert.match(results[0]!, /\n n\n-+\n 2\n\(1 row\)/);
+      for (const [index, result] of results.slice(1).entries())
+        assert.match(result, /The command was NOT run: /, statements[index + 1]);
+      const after = await sql('select count(*) as n from precious');
+      assert.equal(after.exitCode, 0, `the table is gone: ${after.stderr}`);
+      assert.match(after.stdout, /^ 2$/m);
+      // The audit log records the refusals, judged as SQL by the read-only profile.
+      const audit = readFileSync(join(home, 'audit.jsonl'), 'utf8');
+      assert.match(audit, /"type":"refused"[^\n]*"command":"DROP TABLE precious;"/);
+      assert.match(audit, /"profile":"read-only"/);
+    } finally {
+      await fake.close();
       rmSync(home, { recursive: true, force: true });
     }
   });

@@ -1,0 +1,30 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { builtinToolRegistry } from '../../agent/tools/builtin-tools.js';
+import { toolsForLanguage } from './tools-for-language.js';
+
+describe('toolsForLanguage', () => {
+  const tools = builtinToolRegistry().list();
+  const names = (list: typeof tools) => list.map((tool) => tool.definition.name);
+
+  it('keeps every default tool for a shell, and leaves out those that need one for SQL', () => {
+    assert.deepEqual(names(toolsForLanguage(tools, 'shell', false)), [
+      'ShellCommand',
+      'ReadSpilledOutput',
+      'FileEditor',
+      'FetchUrl',
+    ]);
+    assert.deepEqual(names(toolsForLanguage(tools, 'sql', false)), [
+      'ShellCommand',
+      'ReadSpilledOutput',
+      'FetchUrl',
+    ]);
+  });
+
+  it('refuses a tool named with --tools that cannot work with the runtime', () => {
+    assert.throws(
+      () => toolsForLanguage(tools, 'sql', true),
+      /tool FileEditor does not work with this runtime: it needs shell commands, and the runtime's are sql/,
+    );
+  });
+});
