@@ -81,7 +81,7 @@ describe('agent CLI on a terminal', { skip: integrationSkip('pty', ptyMissingRea
     );
     const session = open(['solve', 'touch two files']);
     // touch is not read-only: the policy asks, and offers [a]lways.
-    let at = await session.waitFor(/ \/ always \/ no: $/);
+    let at = await session.waitFor(/ \/ always \/ no \/ quit turn: $/);
     session.type('a\r');
     at = await session.waitFor(new RegExp(`Allow commands starting with: touch ${scratch}/first$`), at);
     session.type(`${'\x7f'.repeat(` ${scratch}/first`.length)}\r`); // keep just "touch"
@@ -107,7 +107,7 @@ describe('agent CLI on a terminal', { skip: integrationSkip('pty', ptyMissingRea
       { text: 'made it' },
     );
     const session = open(['solve', 'make a directory']);
-    let at = await session.waitFor(/ \/ always \/ no: $/);
+    let at = await session.waitFor(/ \/ always \/ no \/ quit turn: $/);
     session.type('a\r');
     at = await session.waitFor(/Allow commands starting with: mkdir -p \S+$/, at);
     session.type(`${'\x7f'.repeat(` ${scratch}/kept`.length)}\r`); // "mkdir -p"
