@@ -1,6 +1,7 @@
 import type { ConfigFile } from '../config/config-file.js';
 import { didYouMean } from '../config/did-you-mean.js';
 import { isPlainObject } from '../config/load-config.js';
+import { ConfigError } from '../errors/opsmate-error.js';
 import { opsmateEnvNames } from '../config/option-names.js';
 import { PROVIDERS } from '../agent/providers/model-catalog.js';
 import { isOwnSecretName } from '../process/child-environment.js';
@@ -23,25 +24,28 @@ const PYTHON_OPSMATE_ONLY = new Set([
   'OPSMATE_PROJECT_NAME',
 ]);
 
-/** Keys of the `policy:` section. */
-const POLICY_KEYS = ['profile', 'file'];
-
 /** Names that hold a credential, for the permission warning. */
 const SECRET_NAME = /(?:KEY|TOKEN|SECRET|PASSWORD|PASSPHRASE|AUTHORIZATION|CREDENTIALS?)$/i;
 
 /**
- * Warns about what in the config file is probably a mistake, without stopping: a key opsmate
- * does not know (with the closest known name), and a file that others can read while it holds a
- * secret. Bad values are errors, raised where the value is used.
+ * Checks the config file before anything connects. A key opsmate does not know is an error
+ * naming the closest known one: a typo must not quietly leave a setting (a policy profile, a
+ * host) at its default. Every registered section present is validated by its definition (a bad
+ * value is an error naming its line). A file that others can read while it holds a secret is a
+ * warning. Bad values of settings are errors too, raised where the value is resolved.
  */
 export function checkConfigFile(context: CliContext): void {
   const file = context.config.file;
   if (!file) return;
   const known = knownConfigNames(context);
   const ownedByPlugin = pluginOwned(context);
+  const sectionKeys = file.definitions.flatMap((definition) => [
+    definition.name,
+    ...(definition.aliases ?? []),
+  ]);
   for (const { key, line } of file.keys) {
     const where = `${file.path}:${line}`;
-    if (file.sections.has(key as never) || key === 'OPSMATE_MODELS_CONFIG') continue;
+    if (sectionKeys.includes(key)) continue;
     if (key === 'OPSMATE_CONFIG') {
       context.logger.warn(`${where}: OPSMATE_CONFIG has no effect inside the config file`);
       continue;
@@ -52,19 +56,14 @@ export function checkConfigFile(context: CliContext): void {
       continue;
     }
     if (ownedByPlugin(key)) continue;
-    const guess = didYouMean(key, [...known, 'policy', 'models', 'mcpServers', 'targets']);
-    context.logger.warn(`${where}: unknown key ${key}, ignored${guess ? ` (did you mean ${guess}?)` : ''}`);
+    const guess = didYouMean(key, [...known, ...sectionKeys]);
+    throw new ConfigError(`${where}: unknown key ${key}`, {
+      hint: guess
+        ? `did you mean ${guess}? Fix line ${line} of ${file.path}`
+        : `remove line ${line} of ${file.path}, or fix its name: keys are opsmate's env var names (see \`opsmate config show\`) and the sections ${file.definitions.map((definition) => definition.name).join(', ')}`,
+    });
   }
-  const policy = file.sections.get('policy');
-  if (policy && isPlainObject(policy.value)) {
-    for (const key of Object.keys(policy.value)) {
-      if (POLICY_KEYS.includes(key)) continue;
-      const guess = didYouMean(key, POLICY_KEYS);
-      context.logger.warn(
-        `${policy.path}:${policy.lineOf([key])}: unknown key policy.${key}, ignored${guess ? ` (did you mean ${guess}?)` : ''} (rules go in the policy file)`,
-      );
-    }
-  }
+  for (const definition of file.definitions) context.config.read(definition);
   const secrets = secretNames(file, context);
   if (secrets.length > 0 && (file.mode & 0o077) !== 0) {
     context.logger.warn(

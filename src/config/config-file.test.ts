@@ -6,7 +6,9 @@ import { describe, it } from 'node:test';
 import { z } from 'zod';
 import { ConfigError } from '../errors/opsmate-error.js';
 import { parseConfigText } from './config-file.js';
+import { defineConfigSection } from './config-section-definition.js';
 import { parseSection, sectionEntries } from './config-section.js';
+import { CONFIG_SECTIONS } from './config-sections.js';
 import { didYouMean } from './did-you-mean.js';
 import { configFrom, loadConfig, scalarText } from './load-config.js';
 
@@ -32,6 +34,19 @@ targets:
     port: 2222
 `;
 
+/** A section as issue 14's named targets would register it: one definition, one line in the list. */
+const targetsSection = defineConfigSection({
+  name: 'targets',
+  description: 'named targets',
+  read: (section) =>
+    sectionEntries(
+      section,
+      z.object({ runtime: z.string(), host: z.string(), port: z.number().max(65535) }).strict(),
+    ),
+  settings: { default: 'OPSMATE_TARGET' },
+});
+const SECTIONS = [...CONFIG_SECTIONS, targetsSection];
+
 function configError(action: () => unknown): ConfigError {
   try {
     action();
@@ -44,7 +59,7 @@ function configError(action: () => unknown): ConfigError {
 
 describe('the config file', () => {
   it('keeps each top-level value with its line, and the sections apart', () => {
-    const file = parseConfigText({ path: PATH, text: TEXT });
+    const file = parseConfigText({ path: PATH, text: TEXT, sections: SECTIONS });
     assert.deepEqual(file.values.get('OPSMATE_MODEL'), {
       key: 'OPSMATE_MODEL',
       value: 'claude-3-7-sonnet-20250219',
@@ -71,7 +86,7 @@ describe('the config file', () => {
   });
 
   it('names the line of a value inside a section, or the nearest line that exists', () => {
-    const targets = parseConfigText({ path: PATH, text: TEXT }).sections.get('targets')!;
+    const targets = parseConfigText({ path: PATH, text: TEXT, sections: SECTIONS }).sections.get('targets')!;
     assert.equal(targets.lineOf(['db-1']), 15);
     assert.equal(targets.lineOf(['db-1', 'port']), 18);
     assert.equal(targets.lineOf(['db-1', 'user']), 15, 'a missing field is reported at its parent');
@@ -96,7 +111,7 @@ describe('the config file', () => {
   });
 
   it('puts its values under the environment: a set, non-empty env var wins', () => {
-    const file = parseConfigText({ path: PATH, text: TEXT });
+    const file = parseConfigText({ path: PATH, text: TEXT, sections: SECTIONS });
     const config = configFrom({
       path: PATH,
       explicit: false,
@@ -147,8 +162,65 @@ describe('the config file', () => {
   });
 });
 
+describe('registered sections', () => {
+  it('a section not registered is a plain value; registered, it is read by its definition', () => {
+    const plain = parseConfigText({ path: PATH, text: TEXT });
+    assert.equal(plain.sections.has('targets'), false);
+    assert.deepEqual(plain.values.get('targets')?.line, 14);
+    const file = parseConfigText({
+      path: PATH,
+      text: `${TEXT}  web:\n    runtime: ssh\n    host: web\n    port: 22\n`,
+      sections: SECTIONS,
+    });
+    const config = configFrom({ path: PATH, explicit: false, file, env: {} });
+    const entries = config.read(targetsSection);
+    assert.deepEqual(
+      entries?.map((entry) => `${entry.name}:${entry.line}:${entry.value.host}`),
+      ['db-1:15:db-1.internal', 'web:19:web'],
+    );
+    assert.equal(config.read(targetsSection), entries, 'read once, then kept');
+  });
+
+  it('a setting declared by a section may be written inside it', () => {
+    const file = parseConfigText({
+      path: PATH,
+      text: 'targets:\n  default: db-1\n',
+      sections: SECTIONS,
+    });
+    const config = configFrom({ path: PATH, explicit: false, file, env: {} });
+    assert.deepEqual(config.layer.lookup('OPSMATE_TARGET'), {
+      name: 'OPSMATE_TARGET',
+      value: 'db-1',
+      path: PATH,
+      line: 2,
+      writtenAs: 'targets.default',
+    });
+  });
+
+  it('an unknown key inside a strict section is named with its line and the closest known key', () => {
+    const file = parseConfigText({
+      path: PATH,
+      text: 'policy:\n  profile: read-only\n  flie: /etc/p.yaml\n',
+    });
+    const config = configFrom({ path: PATH, explicit: false, file, env: {} });
+    const error = configError(() =>
+      config.read(CONFIG_SECTIONS.find((section) => section.name === 'policy')!),
+    );
+    assert.equal(error.message, `${PATH}:3: policy: unknown key flie`);
+    assert.equal(error.hint, `did you mean file? Fix line 3 of ${PATH}`);
+    const far = configError(() =>
+      sectionEntries(
+        parseConfigText({ path: PATH, text: TEXT, sections: SECTIONS }).sections.get('targets')!,
+        z.object({ runtime: z.string(), host: z.string(), prt: z.number() }).strict(),
+      ),
+    );
+    assert.equal(far.message, `${PATH}:18: targets.db-1: unknown key port`);
+    assert.equal(far.hint, `did you mean prt? Fix line 18 of ${PATH}`);
+  });
+});
+
 describe('sections validated by their owners', () => {
-  const file = parseConfigText({ path: PATH, text: TEXT });
+  const file = parseConfigText({ path: PATH, text: TEXT, sections: SECTIONS });
   const targets = file.sections.get('targets')!;
   const target = z.object({ runtime: z.string(), host: z.string(), port: z.number().max(1000) }).strict();
 

@@ -1,17 +1,11 @@
 import { readFileSync, statSync } from 'node:fs';
 import { isMap, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import { ConfigError, errorMessage } from '../errors/opsmate-error.js';
+import type { ConfigSectionDefinition } from './config-section-definition.js';
+import { CONFIG_SECTIONS } from './config-sections.js';
 
-/**
- * The sections of the config file that are not env var names. `policy` and `models` are read by
- * opsmate itself; `mcpServers` (MCP servers the agent may use) and `targets` (named runtimes and
- * their settings) are reserved here and validated by the code that uses them.
- */
-export const CONFIG_SECTIONS = ['policy', 'models', 'mcpServers', 'targets'] as const;
-export type ConfigSectionName = (typeof CONFIG_SECTIONS)[number];
-
-/** Python Opsmate's name for the `models:` section; both are read. */
-export const MODELS_CONFIG_KEY = 'OPSMATE_MODELS_CONFIG';
+/** A section's name, as registered in `CONFIG_SECTIONS` (`models`, `policy`). */
+export type ConfigSectionName = string;
 
 /** Where something was written: the file and the 1-based line. */
 export interface ConfigLocation {
@@ -26,9 +20,11 @@ export interface ConfigFileValue extends ConfigLocation {
   value: unknown;
 }
 
-/** One of the {@link CONFIG_SECTIONS}, with the lines of what it holds. */
+/** One of the registered sections (`CONFIG_SECTIONS`), with the lines of what it holds. */
 export interface ConfigSection extends ConfigLocation {
   name: ConfigSectionName;
+  /** The key it is written under: its name or an alias (`OPSMATE_MODELS_CONFIG`). */
+  key: string;
   /** The section's value as YAML gave it (plain objects, arrays and scalars). */
   value: unknown;
   /**
@@ -46,6 +42,8 @@ export interface ConfigFile {
   /** Top-level keys that are not sections, by name. */
   values: ReadonlyMap<string, ConfigFileValue>;
   sections: ReadonlyMap<ConfigSectionName, ConfigSection>;
+  /** The section definitions the file was read with (the registered ones, unless a test chose). */
+  definitions: readonly ConfigSectionDefinition[];
   /** Every top-level key in file order, for the unknown-key check. */
   keys: ReadonlyArray<{ key: string; line: number }>;
 }
@@ -59,7 +57,10 @@ export function formatLocation(location: ConfigLocation): string {
  * Reads and parses a config file. Throws a ConfigError naming the file (and the line, for YAML
  * errors) when it cannot be read or is not a YAML mapping.
  */
-export function readConfigFile(path: string): ConfigFile {
+export function readConfigFile(
+  path: string,
+  sections: readonly ConfigSectionDefinition[] = CONFIG_SECTIONS,
+): ConfigFile {
   let text: string;
   let mode: number;
   try {
@@ -70,12 +71,21 @@ export function readConfigFile(path: string): ConfigFile {
       hint: 'fix its permissions, or choose another file with --config (env OPSMATE_CONFIG)',
     });
   }
-  return parseConfigText({ path, text, mode });
+  return parseConfigText({ path, text, mode, sections });
 }
 
-/** Parses config text; `path` and `mode` are only reported. Exposed for tests. */
-export function parseConfigText(options: { path: string; text: string; mode?: number }): ConfigFile {
+/**
+ * Parses config text; `path` and `mode` are only reported. `sections` are the definitions that
+ * tell a section from an env var name (the registered ones by default). Exposed for tests.
+ */
+export function parseConfigText(options: {
+  path: string;
+  text: string;
+  mode?: number;
+  sections?: readonly ConfigSectionDefinition[];
+}): ConfigFile {
   const { path } = options;
+  const definitions = options.sections ?? CONFIG_SECTIONS;
   const lineCounter = new LineCounter();
   const document = parseDocument(options.text, { lineCounter, prettyErrors: false });
   const problem = document.errors[0];
@@ -110,16 +120,15 @@ export function parseConfigText(options: { path: string; text: string; mode?: nu
     const key = keyNode.value;
     keys.push({ key, line });
     const value: unknown = pair.value === null ? null : (pair.value as { toJSON(): unknown }).toJSON();
-    const sectionName =
-      key === MODELS_CONFIG_KEY
-        ? 'models'
-        : (CONFIG_SECTIONS as readonly string[]).includes(key)
-          ? (key as ConfigSectionName)
-          : undefined;
+    const definition = definitions.find(
+      (candidate) => candidate.name === key || (candidate.aliases ?? []).includes(key),
+    );
+    const sectionName = definition?.name;
     if (sectionName !== undefined) {
-      if (sections.has(sectionName)) {
+      const earlier = sections.get(sectionName);
+      if (earlier) {
         throw new ConfigError(
-          `${path}:${line}: ${key} gives the ${sectionName} section a second time (models: and ${MODELS_CONFIG_KEY}: are the same section)`,
+          `${path}:${line}: ${key} gives the ${sectionName} section a second time (line ${earlier.line}: ${earlier.key})`,
           { hint: `merge the two into one ${sectionName}: section` },
         );
       }
@@ -128,7 +137,7 @@ export function parseConfigText(options: { path: string; text: string; mode?: nu
     }
     values.set(key, { key, value, path, line });
   }
-  return { path, mode: options.mode ?? 0o600, values, sections, keys };
+  return { path, mode: options.mode ?? 0o600, values, sections, definitions, keys };
 }
 
 function makeSection(options: {
@@ -143,6 +152,7 @@ function makeSection(options: {
   const { document, key, lineAt } = options;
   return {
     name: options.name,
+    key,
     path: options.path,
     line: options.line,
     value: options.value,

@@ -3,6 +3,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '../errors/opsmate-error.js';
 import type { ConfigFile, ConfigFileValue, ConfigSection, ConfigSectionName } from './config-file.js';
+import type { ConfigSectionDefinition } from './config-section-definition.js';
 
 /** The config file's name in opsmate's home. */
 export const CONFIG_FILE_NAME = 'config.yaml';
@@ -41,15 +42,14 @@ export interface LoadedConfig {
   env: NodeJS.ProcessEnv;
   /** The file's values by env var name, for `resolveConfig`. */
   layer: ConfigFileLayer;
-  /** A section of the file (`models`, `mcpServers`, `targets`, `policy`), when present. */
+  /** A section of the file (`models`, `policy`...) as written, when present. */
   section(name: ConfigSectionName): ConfigSection | undefined;
+  /**
+   * A section validated and read by its definition (`definition.read`), once; undefined when the
+   * file has no such section. Throws the definition's ConfigError for a bad value.
+   */
+  read<T>(definition: ConfigSectionDefinition<T>): T | undefined;
 }
-
-/** Settings that live in the `policy:` section too, by their env var name. */
-const SECTION_ALIASES: ReadonlyArray<{ name: string; section: ConfigSectionName; key: string }> = [
-  { name: 'OPSMATE_POLICY_PROFILE', section: 'policy', key: 'profile' },
-  { name: 'OPSMATE_POLICY_FILE', section: 'policy', key: 'file' },
-];
 
 /**
  * Where the config file is: `--config FILE`, else `OPSMATE_CONFIG`, else `<home>/config.yaml` with
@@ -100,19 +100,24 @@ export function configFrom(options: {
     lookup: (name) => {
       const direct = file?.values.get(name);
       if (direct) return entryOf(direct);
-      const alias = SECTION_ALIASES.find((candidate) => candidate.name === name);
-      const section = alias && file?.sections.get(alias.section);
-      const body = section?.value;
-      if (!alias || !section || !isPlainObject(body) || !(alias.key in body)) return undefined;
-      return {
-        name,
-        value: body[alias.key],
-        path: section.path,
-        line: section.lineOf([alias.key]),
-        writtenAs: `${alias.section}.${alias.key}`,
-      };
+      // A setting written inside a section that declares it (`policy: { profile: x }`).
+      for (const definition of file?.definitions ?? []) {
+        const key = Object.entries(definition.settings ?? {}).find(([, env]) => env === name)?.[0];
+        const section = key !== undefined ? file?.sections.get(definition.name) : undefined;
+        const body = section?.value;
+        if (key === undefined || !section || !isPlainObject(body) || !(key in body)) continue;
+        return {
+          name,
+          value: body[key],
+          path: section.path,
+          line: section.lineOf([key]),
+          writtenAs: `${definition.name}.${key}`,
+        };
+      }
+      return undefined;
     },
   };
+  const read = new Map<string, unknown>();
   return {
     path: options.path,
     explicit: options.explicit,
@@ -120,6 +125,12 @@ export function configFrom(options: {
     env: mergedEnv(options.env, file),
     layer,
     section: (name) => file?.sections.get(name),
+    read: <T>(definition: ConfigSectionDefinition<T>): T | undefined => {
+      const section = file?.sections.get(definition.name);
+      if (!section) return undefined;
+      if (!read.has(definition.name)) read.set(definition.name, definition.read(section));
+      return read.get(definition.name) as T;
+    },
   };
 }
 

@@ -147,27 +147,49 @@ describe('the config file: precedence, sources, errors', () => {
     assert.throws(() => readFileSync(marker), /ENOENT/);
   });
 
-  it('warns about an unknown key, with the name it probably meant, and ignores Python Opsmate-only keys', async () => {
-    const where = homeWithConfig(
-      'OPSMATE_MODLE: gpt-4o\nRUNTIME_SSH_HOTS: db-1\nOPSMATE_DB_URL: sqlite:///x.db\nRUNTIME_GCE_ZONE: x\npolicy:\n  profil: read-only\n',
-    );
-    const run = await cli(['exec', '--', 'true'], where);
-    assert.equal(run.exitCode, 0, run.stderr);
-    assert.match(
-      run.stderr,
-      new RegExp(`${where.file}:1: unknown key OPSMATE_MODLE, ignored \\(did you mean OPSMATE_MODEL\\?\\)`),
-    );
-    assert.match(run.stderr, /:2: unknown key RUNTIME_SSH_HOTS, ignored \(did you mean RUNTIME_SSH_HOST\?\)/);
-    assert.match(run.stderr, /:6: unknown key policy\.profil, ignored \(did you mean profile\?\)/);
-    assert.doesNotMatch(run.stderr, /OPSMATE_DB_URL/, 'a Python Opsmate setting is not a mistake');
-    // exec read the installed plugins: none provides a gce runtime, so the key is unknown.
-    assert.match(run.stderr, /:4: unknown key RUNTIME_GCE_ZONE, ignored/);
+  it('an unknown key is an error naming the line and the name it probably meant; Python Opsmate-only keys are ignored', async () => {
+    const marker = join(tmpdir(), `wt-cfg-unknown-key-${process.pid}`);
+    for (const [text, line, message, hint] of [
+      ['OPSMATE_MODLE: gpt-4o\n', 1, 'unknown key OPSMATE_MODLE', 'did you mean OPSMATE_MODEL?'],
+      [
+        'OPSMATE_DB_URL: sqlite:///x.db\nRUNTIME_SSH_HOTS: db-1\n',
+        2,
+        'unknown key RUNTIME_SSH_HOTS',
+        'did you mean RUNTIME_SSH_HOST?',
+      ],
+      ['polcy:\n  profile: read-only\n', 1, 'unknown key polcy', 'did you mean policy?'],
+      ['policy:\n  profil: read-only\n', 2, 'policy: unknown key profil', 'did you mean profile?'],
+      [
+        'models:\n  o3:\n    reasoning_efort: high\n',
+        3,
+        'models.o3: unknown key reasoning_efort',
+        'did you mean reasoning_effort?',
+      ],
+      // exec reads the installed plugins: none provides a gce runtime, so the key is unknown.
+      ['RUNTIME_GCE_ZONE: x\n', 1, 'unknown key RUNTIME_GCE_ZONE', 'remove line 1 of'],
+    ] as const) {
+      const where = homeWithConfig(text);
+      const run = await cli(['exec', '--', `touch ${marker}`], where);
+      assert.equal(run.exitCode, 2, `${text}: ${run.stderr}`);
+      assert.equal(
+        run.stderr.split('\n')[0],
+        `opsmate: error: ${where.file}:${line}: ${message}`,
+        run.stderr,
+      );
+      const lines = run.stderr.trimEnd().split('\n');
+      assert.equal(lines.length, 2, run.stderr);
+      assert.ok(lines[1]!.startsWith(`opsmate: hint: ${hint}`), run.stderr);
+    }
+    assert.throws(() => readFileSync(marker), /ENOENT/, 'nothing ran');
     // A command that reads no plugins cannot tell: the key may be a plugin runtime's.
-    const sessions = await cli(['sessions', 'list'], where);
-    assert.doesNotMatch(sessions.stderr, /RUNTIME_GCE_ZONE/);
-    assert.match(sessions.stderr, /unknown key OPSMATE_MODLE/);
-    const debug = await cli(['exec', '--loglevel', 'info', '--', 'true'], where);
-    assert.match(debug.stderr, /OPSMATE_DB_URL is a Python Opsmate setting opsmate does not use; ignored/);
+    const plugin = homeWithConfig('RUNTIME_GCE_ZONE: x\n');
+    assert.equal((await cli(['sessions', 'list'], plugin)).exitCode, 0);
+    const opsmate = homeWithConfig('OPSMATE_DB_URL: sqlite:///x.db\nOPSMATE_EMBEDDINGS_DB_PATH: /x\n');
+    const quiet = await cli(['exec', '--', 'true'], opsmate);
+    assert.equal(quiet.exitCode, 0, quiet.stderr);
+    assert.equal(quiet.stderr, '', 'a Python Opsmate setting is not a mistake');
+    const info = await cli(['exec', '--loglevel', 'info', '--', 'true'], opsmate);
+    assert.match(info.stderr, /OPSMATE_DB_URL is a Python Opsmate setting opsmate does not use; ignored/);
   });
 
   it('warns when a file that holds a secret can be read by others', async () => {

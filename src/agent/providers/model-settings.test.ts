@@ -51,7 +51,8 @@ describe('per-model settings', () => {
       () => readModelSettings(section('models:\n  o3:\n    temprature: 1\n')),
       (error: unknown) =>
         ConfigError.isInstance(error) &&
-        /^\/x\/config\.yaml:2: models\.o3: Unrecognized key: "temprature"/.test(error.message),
+        error.message === '/x/config.yaml:3: models.o3: unknown key temprature' &&
+        error.hint === 'did you mean temperature? Fix line 3 of /x/config.yaml',
     );
     assert.throws(
       () => readModelSettings(section('models:\n  c:\n    thinking:\n      budget_tokens: 10\n')),

@@ -1,7 +1,7 @@
 import type { JSONValue } from 'ai';
 import { z } from 'zod';
 import type { ConfigSection } from '../../config/config-file.js';
-import { parseSection } from '../../config/config-section.js';
+import { parseSection, zodKeysAt } from '../../config/config-section.js';
 import { isPlainObject } from '../../config/load-config.js';
 
 /** What the config file may set per model (`models:` or Python Opsmate's `OPSMATE_MODELS_CONFIG:`). */
@@ -79,6 +79,14 @@ export function readModelSettings(section: ConfigSection | undefined): ModelSett
         path: writtenPath(value, issue.path),
       }));
       return { success: false as const, error: { issues } };
+    },
+    // Both spellings are allowed: the camelCase names and Opsmate's snake_case ones.
+    knownKeys: (path) => {
+      const keys = zodKeysAt(
+        sectionSchema,
+        path.map((part) => (typeof part === 'string' ? (ALIASES[part] ?? part) : Number(part))),
+      );
+      return [...keys, ...Object.keys(ALIASES).filter((alias) => keys.includes(ALIASES[alias]!))];
     },
   });
   for (const [name, entry] of Object.entries(parsed)) {

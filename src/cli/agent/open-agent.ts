@@ -3,7 +3,8 @@ import type { Command } from 'commander';
 import { AgentSession } from '../../agent/agent-loop.js';
 import { chooseDefaultModel } from '../../agent/providers/default-model.js';
 import { priceOf, type ModelPrice } from '../../agent/providers/model-prices.js';
-import { callSettings, readModelSettings, settingsForModel } from '../../agent/providers/model-settings.js';
+import { callSettings, settingsForModel } from '../../agent/providers/model-settings.js';
+import { modelsConfigSection } from '../../agent/providers/models-config-section.js';
 import { describeSession } from '../../agent/session-facts.js';
 import { SHELL_LANGUAGE } from '../../runtime/contract.js';
 import { resolveModel, type ResolvedModel } from '../../agent/providers/resolve-model.js';
@@ -78,7 +79,7 @@ export async function openAgent(options: {
   const toolNames = settings.tools.length > 0 ? settings.tools : agentContext.tools;
   const namedTools = toolNames.map((name) => context.tools.require(name));
   // Read before any network call: a bad models: entry is a configuration error (exit 2).
-  const modelTable = readModelSettings(context.config.section('models'));
+  const modelTable = context.config.read(modelsConfigSection) ?? new Map();
   let modelName = settings.model;
   if (sources.model?.kind === 'default') {
     const chosen = await chooseDefaultModel(context.config.env, { signal: options.signal });

@@ -1,7 +1,6 @@
 import { Command } from 'commander';
 import { chooseDefaultModel } from '../../agent/providers/default-model.js';
 import { PROVIDERS } from '../../agent/providers/model-catalog.js';
-import { readModelSettings } from '../../agent/providers/model-settings.js';
 import { isPlainObject } from '../../config/load-config.js';
 import { describeSource, fieldNames, type ValueSource } from '../../config/resolve-config.js';
 import { describeSchema } from '../../config/schema-fields.js';
@@ -181,36 +180,29 @@ function envSource(name: string, context: CliContext): ValueSource | undefined {
   return undefined;
 }
 
-/** The config file's sections: one row per model, MCP server and target, and the policy keys. */
+/** The config file's sections: one row per entry, as each section's definition lists them. */
 function sectionRows(context: CliContext): ConfigRow[] {
   const rows: ConfigRow[] = [];
-  const models = context.config.section('models');
-  if (models) {
-    for (const [name, entry] of readModelSettings(models)) {
-      const { path, line, ...settings } = entry;
-      rows.push({
-        group: 'models',
-        name: `models.${name}`,
-        value: Object.entries(settings)
-          .map(
-            ([key, value]) => `${key}=${typeof value === 'object' ? JSON.stringify(value) : String(value)}`,
-          )
-          .join(', '),
-        source: { kind: 'file', path, line },
-        from: `${path}:${line}`,
-      });
-    }
-  }
-  for (const name of ['mcpServers', 'targets'] as const) {
-    const section = context.config.section(name);
+  const file = context.config.file;
+  for (const definition of file?.definitions ?? []) {
+    const section = file?.sections.get(definition.name);
     if (!section) continue;
-    const entries = isPlainObject(section.value) ? Object.entries(section.value) : [];
-    for (const [entryName, value] of entries) {
-      const line = section.lineOf([entryName]);
+    const value = context.config.read(definition);
+    const entries = definition.rows
+      ? definition.rows(value, section)
+      : isPlainObject(section.value)
+        ? Object.entries(section.value).map(([name, item]) => ({
+            name,
+            value: summary(item),
+            keyPath: [name],
+          }))
+        : [{ name: '', value: summary(section.value), keyPath: [] }];
+    for (const entry of entries) {
+      const line = section.lineOf(entry.keyPath);
       rows.push({
-        group: name,
-        name: `${name}.${entryName}`,
-        value: summary(value),
+        group: definition.name,
+        name: entry.name ? `${definition.name}.${entry.name}` : definition.name,
+        value: entry.value,
         source: { kind: 'file', path: section.path, line },
         from: `${section.path}:${line}`,
       });
