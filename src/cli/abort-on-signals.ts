@@ -15,13 +15,34 @@ export const STOP_SIGNALS = {
 } as const;
 export type StopSignal = keyof typeof STOP_SIGNALS;
 
+/**
+ * Stdout's reader went away (`opsmate run ... | head -1`): the work stops as for SIGTERM, quietly,
+ * with exit status 0, as a program killed by SIGPIPE would have done what was asked of it.
+ */
+export const READER_GONE = 'SIGPIPE';
+
+/** Handles of {@link abortOnSignals} in use: while there is one, it stops the work on EPIPE. */
+let activeHandles = 0;
+
+/**
+ * For commands that never call {@link abortOnSignals} (listings, `sessions show`): a closed
+ * stdout ends opsmate at once with status 0, rather than with an EPIPE stack trace.
+ */
+export function exitQuietlyWhenStdoutCloses(): void {
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE' && activeHandles === 0) process.exit(0);
+  });
+}
+
 /** What {@link abortOnSignals} returns. */
 export interface SignalAbortHandle {
   /** Aborted by the first SIGINT, SIGTERM or SIGHUP; its reason is a {@link SignalAbort}. */
   signal: AbortSignal;
-  /** The signal that arrived first, if one did. */
-  readonly received: StopSignal | undefined;
-  /** The exit status for the signal that arrived: 130, 143 or 129; `fallback` when none did. */
+  /** The signal that arrived first, if one did; `SIGPIPE` when stdout's reader went away. */
+  readonly received: StopSignal | typeof READER_GONE | undefined;
+  /** Whether to say `opsmate: interrupted`: not when the reader of stdout went away. */
+  readonly quiet: boolean;
+  /** The exit status for the signal that arrived: 130, 143, 129, or 0 for a closed stdout; `fallback` when none did. */
   exitCode(fallback?: number): number;
   /** Stops listening. Call it in a `finally`. */
   dispose: () => void;
@@ -35,7 +56,14 @@ export interface SignalAbortHandle {
  */
 export function abortOnSignals(): SignalAbortHandle {
   const abort = new AbortController();
-  let received: StopSignal | undefined;
+  let received: StopSignal | typeof READER_GONE | undefined;
+  const onStdoutError = (error: NodeJS.ErrnoException): void => {
+    if (error.code !== 'EPIPE' || abort.signal.aborted) return;
+    received = READER_GONE;
+    abort.abort(new SignalAbort(READER_GONE));
+  };
+  process.stdout.on('error', onStdoutError);
+  activeHandles++;
   const handlers = new Map<StopSignal, () => void>();
   for (const name of Object.keys(STOP_SIGNALS) as StopSignal[]) {
     const handler = (): void => {
@@ -52,9 +80,16 @@ export function abortOnSignals(): SignalAbortHandle {
     get received() {
       return received;
     },
-    exitCode: (fallback = EXIT_INTERRUPTED) => (received ? STOP_SIGNALS[received] : fallback),
+    get quiet() {
+      return received === READER_GONE;
+    },
+    exitCode: (fallback = EXIT_INTERRUPTED) =>
+      received === READER_GONE ? 0 : received ? STOP_SIGNALS[received] : fallback,
     dispose: () => {
       for (const [name, handler] of handlers) process.off(name, handler);
+      // Left listening, so a late write to the closed pipe is not an unhandled error.
+      if (received !== READER_GONE) process.stdout.off('error', onStdoutError);
+      activeHandles--;
     },
   };
 }

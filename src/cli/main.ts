@@ -11,6 +11,7 @@ import type { PluginKind } from '../plugins/plugin-manifest.js';
 import { builtinRegistry } from '../runtimes/builtin-runtimes.js';
 import type { CliContext } from './cli-context.js';
 import { expandMultiLetterFlags } from './agent/agent-flags.js';
+import { exitQuietlyWhenStdoutCloses } from './abort-on-signals.js';
 import { Logger, type LogLevel } from './logger.js';
 
 /** Exit status for a usage error (unknown flag, missing argument), as most CLIs use. */
@@ -390,6 +391,7 @@ export async function main(
   env = process.env,
 ): Promise<number> {
   const logger = new Logger(earlyLogLevel(argv, env), process.stderr, env);
+  exitQuietlyWhenStdoutCloses();
   try {
     const expanded = expandMultiLetterFlags(argv);
     const { globals, rest } = splitLeadingGlobals(expanded);

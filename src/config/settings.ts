@@ -73,6 +73,13 @@ export const settingsSchema = z.object({
     .positive()
     .default(60)
     .describe('Seconds a runtime may take to connect before opsmate gives up on it'),
+  modelTimeout: z
+    .number()
+    .positive()
+    .default(300)
+    .describe(
+      'Seconds to wait for the model server: for its answer to start, and for each pause while it streams; then opsmate gives up, naming the server',
+    ),
   policyFile: z
     .string()
     .optional()

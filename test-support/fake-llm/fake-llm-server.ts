@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { failAnthropic, replyAnthropic } from './anthropic-protocol.js';
 import { failBedrock, replyBedrock } from './bedrock-protocol.js';
-import type { FakeFailure, FakeReply, RecordedRequest } from './fake-llm-types.js';
+import type { FakeFailure, FakeMessage, FakeReply, RecordedRequest } from './fake-llm-types.js';
 import { failGemini, replyGemini } from './gemini-protocol.js';
 import { failOllama, replyOllama } from './ollama-protocol.js';
 import { failOpenAi, replyOpenAi } from './openai-protocol.js';
@@ -151,7 +151,11 @@ export class FakeLlmServer {
       return;
     }
     const next = this.#queue.shift();
-    const reply = typeof next === 'function' ? next(recorded) : next;
+    if (next !== undefined && typeof next !== 'function' && 'hang' in next) return;
+    const gated = next !== undefined && typeof next !== 'function' && 'gate' in next ? next : undefined;
+    if (gated) await gated.gate;
+    const reply = (gated ? gated.reply : typeof next === 'function' ? next(recorded) : next) as
+      FakeMessage | { error: FakeFailure } | undefined;
     if (!reply) {
       fail(response, { status: 500, message: 'fake-llm: no scripted reply left for this request' });
       return;

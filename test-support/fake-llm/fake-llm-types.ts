@@ -42,7 +42,13 @@ export interface FakeFailure {
  * request (e.g. to call ReadSpilledOutput on the file a tool result named).
  */
 export type FakeReply =
-  FakeMessage | { error: FakeFailure } | ((request: RecordedRequest) => FakeMessage | { error: FakeFailure });
+  | FakeMessage
+  | { error: FakeFailure }
+  /** Never answers (a hung server): the request stays open until the client gives up. */
+  | { hang: true }
+  /** Answers `reply` once `gate` resolves: a test holds the model back until it saw the spinner. */
+  | { gate: Promise<unknown>; reply: FakeMessage | { error: FakeFailure } }
+  | ((request: RecordedRequest) => FakeMessage | { error: FakeFailure });
 
 /** A request the fake received, for tests to assert what the model was sent. */
 export interface RecordedRequest {

@@ -40,7 +40,7 @@ describe('agent CLI end to end (OpenAI protocol)', () => {
     assert.equal(run.exitCode, 0, run.stderr);
     assert.match(
       run.stdout,
-      /Let me look\.\n\n?\$ echo tool-said-hi {2}# say hi\ntool-said-hi\n\[exit 0\]\n\nThe tool said hi\.\n$/,
+      /Let me look\.\n\n?\$ echo tool-said-hi {2}# say hi\ntool-said-hi\n\[exit 0 · \d+\.\ds\]\n\nThe tool said hi\.\n$/,
     );
     assert.deepEqual(toolNamesOf(fake.requests[0]!), [
       'ShellCommand',
@@ -67,7 +67,7 @@ describe('agent CLI end to end (OpenAI protocol)', () => {
     fake.enqueue(ANSWER_ONLY_TURNS[0]!);
     const run = await cli(['run', '-no', 'say hi']);
     assert.equal(run.exitCode, 0, run.stderr);
-    assert.equal(run.stdout, '$ echo tool-said-hi  # say hi\ntool-said-hi\n[exit 0]\n');
+    assert.match(run.stdout, /^\$ echo tool-said-hi {2}# say hi\ntool-said-hi\n\[exit 0 · \d+\.\ds\]\n$/);
     // As in Opsmate: one model call; its tools ran; no second call for the observation.
     assert.equal(fake.requests.length, 1);
     assert.notEqual(fake.requests[0]!.body.tool_choice, 'none');
@@ -276,7 +276,7 @@ describe('agent CLI end to end: keys and the Anthropic protocol', () => {
         env: { ANTHROPIC_BASE_URL: `${fake.url}${suffix}`, ANTHROPIC_API_KEY: 'right-key' },
       });
       assert.equal(run.exitCode, 0, run.stderr);
-      assert.match(run.stdout, /from-claude\n\[exit 0\]\n\nClaude saw it\.\n$/);
+      assert.match(run.stdout, /from-claude\n\[exit 0 · \d+\.\ds\]\n\nClaude saw it\.\n$/);
       assert.equal(fake.requests[0]!.path, '/v1/messages');
       assert.equal(fake.requests[0]!.headers['x-api-key'], 'right-key');
       assert.equal(fake.requests[0]!.stream, true);
@@ -297,7 +297,7 @@ describe('agent CLI end to end: keys and the Anthropic protocol', () => {
         env: { OLLAMA_HOST: ollama.url.replace('http://', '') },
       });
       assert.equal(run.exitCode, 0, run.stderr);
-      assert.match(run.stdout, /from-ollama\n\[exit 0\]\n\nOllama saw it\.\n$/);
+      assert.match(run.stdout, /from-ollama\n\[exit 0 · \d+\.\ds\]\n\nOllama saw it\.\n$/);
       assert.equal(ollama.requests[0]!.path, '/api/chat');
       assert.equal(ollama.requests[0]!.body.model, 'llama3.2');
       assert.match(systemPromptOf(ollama.requests[0]!), /OS info:/);

@@ -2,6 +2,7 @@ import { APICallError, RetryError } from 'ai';
 import { errorMessage, OpsmateError } from '../../errors/opsmate-error.js';
 import { ModelError } from './model-error.js';
 import type { ResolvedModel } from './resolve-model.js';
+import { ATTEMPTS_HEADER } from './model-fetch.js';
 
 /**
  * Turns whatever the SDK threw while talking to the model into one ModelError whose message says
@@ -15,6 +16,10 @@ export function modelFailure(error: unknown, model: Omit<ResolvedModel, 'model'>
     attempts = error.errors.length;
     cause = error.lastError;
     if (OpsmateError.isInstance(cause)) return cause;
+  }
+  if (APICallError.isInstance(cause)) {
+    const retried = Number(cause.responseHeaders?.[ATTEMPTS_HEADER]);
+    if (Number.isInteger(retried) && retried > attempts) attempts = retried;
   }
   const name = `${model.provider}:${model.modelId}`;
   const after = attempts > 1 ? ` (gave up after ${attempts} attempts)` : '';

@@ -5,6 +5,18 @@ import type { ProviderRegistry } from './provider-registry.js';
 import { ModelError } from './model-error.js';
 import { nonEmpty, parseModelName, providerInfo, type ProviderName } from './model-catalog.js';
 import { listServedModels } from './served-models.js';
+import { modelFetch, type ModelFetchEvents } from './model-fetch.js';
+
+/** Default `--model-timeout`: seconds without a byte from the model server before giving up. */
+export const DEFAULT_MODEL_TIMEOUT_MS = 300_000;
+
+/** How requests to the model are made: its timeout, and who hears about retries. */
+export interface ModelRequestOptions {
+  /** A request, and every pause in a streamed answer, may last this long (default 300 s). */
+  timeoutMs?: number;
+  /** Set `onRetry` here, even after the model is built, to show retries as they happen. */
+  events?: ModelFetchEvents;
+}
 
 /** A model ready for `streamText`, with what error messages need to name. */
 export interface ResolvedModel {
@@ -35,9 +47,23 @@ export async function resolveModel(
   name: string,
   env: NodeJS.ProcessEnv,
   plugins?: ProviderRegistry,
+  requests: ModelRequestOptions = {},
 ): Promise<ResolvedModel> {
   const parsed = parseModelName(name, env, plugins);
-  if ('plugin' in parsed) return await resolvePluginModel(parsed.plugin, parsed.modelId, env, plugins);
+  const connectionAwareFetch = (): typeof globalThis.fetch =>
+    modelFetch({
+      timeoutMs: requests.timeoutMs ?? DEFAULT_MODEL_TIMEOUT_MS,
+      ...(requests.events ? { events: requests.events } : {}),
+    });
+  if ('plugin' in parsed) {
+    return await resolvePluginModel({
+      provider: parsed.plugin,
+      modelId: parsed.modelId,
+      env,
+      plugins,
+      fetch: connectionAwareFetch(),
+    });
+  }
   const info = providerInfo(parsed.provider);
   const baseUrl = info.baseUrl(env);
   const missing = info.missing(env, parsed.modelId);
@@ -57,12 +83,14 @@ export async function resolveModel(
 }
 
 /** A model of a plugin's provider; errors from its code name the plugin. */
-async function resolvePluginModel(
-  provider: ProviderDefinition,
-  modelId: string,
-  env: NodeJS.ProcessEnv,
-  plugins: ProviderRegistry | undefined,
-): Promise<ResolvedModel> {
+async function resolvePluginModel(options: {
+  provider: ProviderDefinition;
+  modelId: string;
+  env: NodeJS.ProcessEnv;
+  plugins: ProviderRegistry | undefined;
+  fetch: typeof globalThis.fetch;
+}): Promise<ResolvedModel> {
+  const { provider, modelId, env, plugins } = options;
   const packageName = plugins?.get(provider.name)?.source.packageName;
   const origin = packageName ? ` (plugin ${packageName})` : '';
   const missing = provider.env.filter((variable) => variable.required && !nonEmpty(env[variable.name]));
@@ -76,7 +104,7 @@ async function resolvePluginModel(
   let baseUrl = `the ${provider.name} provider`;
   try {
     if (provider.baseUrl) baseUrl = provider.baseUrl(env);
-    const model = await provider.createModel({ modelId, env, fetch: connectionAwareFetch() });
+    const model = await provider.createModel({ modelId, env, fetch: options.fetch });
     return {
       provider: provider.name,
       modelId,
@@ -95,38 +123,4 @@ async function resolvePluginModel(
       },
     );
   }
-}
-
-/**
- * fetch that fails at once, naming the URL, when nothing listens there. The SDK would retry a
- * refused connection with backoff, which only delays the one-line error the user needs.
- */
-function connectionAwareFetch(): typeof globalThis.fetch {
-  return async (input, init) => {
-    try {
-      return await globalThis.fetch(input, init);
-    } catch (error) {
-      const code = networkCode(error);
-      // No `cause`: the SDK walks the cause chain and would turn a refused connection into a retry.
-      if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
-        const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
-        const what = code === 'ECONNREFUSED' ? 'connection refused' : 'host not found';
-        throw new ModelError(`cannot connect to ${url}: ${what}`, {
-          hint: 'check the server is running and that the base URL setting (OPENAI_BASE_URL, ANTHROPIC_BASE_URL, OLLAMA_HOST...) points at it',
-        });
-      }
-      throw error;
-    }
-  };
-}
-
-function networkCode(error: unknown): string | undefined {
-  for (let current: unknown = error, depth = 0; current && depth < 5; depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-    const errors = (current as { errors?: unknown }).errors;
-    if (Array.isArray(errors) && errors.length > 0) current = errors[0];
-    else current = (current as { cause?: unknown }).cause;
-  }
-  return undefined;
 }

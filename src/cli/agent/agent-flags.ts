@@ -29,6 +29,7 @@ export function addAgentOptions(command: Command, context: CliContext): Command 
     'tools',
     'systemPrompt',
     'maxOutputLength',
+    'modelTimeout',
     'saveSessions',
     ...RUNTIME_COMMAND_SETTINGS,
   ]);

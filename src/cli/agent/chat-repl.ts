@@ -1,4 +1,4 @@
-import { formatRunHeader } from '../render/run-header.js';
+import { formatRunHeader, formatWhere } from '../render/run-header.js';
 import type { Command } from 'commander';
 import { createInterface } from 'node:readline';
 import { errorMessage, OpsmateError } from '../../errors/opsmate-error.js';
@@ -193,11 +193,13 @@ export async function runChat(options: {
         mode: options.mode,
         colors: c,
         spinner: agent.spinner,
+        where: formatWhere(agent.runtime.name, agent.runtime.target()),
       });
       const recording = recorder.beginTurn(message);
       try {
         agent.runtime.setAuditContext({ instruction: message });
         let outcome;
+        renderer.begin();
         try {
           outcome = await agent.session.send(message, {
             maxSteps: options.maxSteps,

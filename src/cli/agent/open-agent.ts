@@ -8,6 +8,7 @@ import { modelsConfigSection } from '../../agent/providers/models-config-section
 import { describeSession } from '../../agent/session-facts.js';
 import { SHELL_LANGUAGE } from '../../runtime/contract.js';
 import { resolveModel, type ResolvedModel } from '../../agent/providers/resolve-model.js';
+import type { ModelFetchEvents } from '../../agent/providers/model-fetch.js';
 import type { ToolDefinition } from '../../agent/tools/tool-contract.js';
 import { pluginError } from '../../plugins/plugin-errors.js';
 import { SpillFiles } from '../../agent/tools/spill-files.js';
@@ -22,7 +23,7 @@ import { openGuardedRuntime } from '../open-runtime.js';
 import { guardedCalls } from './guarded-calls.js';
 import { toolsForLanguage } from './tools-for-language.js';
 import { guardedTool } from './guarded-tool.js';
-import { terminalSpinner, type Spinner } from '../terminal/spinner.js';
+import { formatElapsed, terminalSpinner, type Spinner } from '../terminal/spinner.js';
 import { colorsFor, type Colors } from '../terminal/terminal-style.js';
 import { TerminalReviewer } from '../terminal/terminal-reviewer.js';
 
@@ -86,7 +87,11 @@ export async function openAgent(options: {
     modelName = chosen.name;
     context.logger.debug(`no model chosen: using ${chosen.name} (${chosen.reason})`);
   }
-  const model = await resolveModel(modelName, context.config.env, context.providers);
+  const modelEvents: ModelFetchEvents = {};
+  const model = await resolveModel(modelName, context.config.env, context.providers, {
+    timeoutMs: settings.modelTimeout * 1000,
+    events: modelEvents,
+  });
   context.logger.debug(`model ${model.provider}:${model.modelId} at ${model.baseUrl}`);
   const modelSettings = settingsForModel(modelTable, { ...model, name: modelName });
   if (modelSettings) context.logger.debug(`model settings from ${modelSettings.path}:${modelSettings.line}`);
@@ -97,6 +102,17 @@ export async function openAgent(options: {
     context.stderr,
     Boolean(context.stderr.isTTY) && context.env.CI === undefined,
   );
+  // A retry is said as it happens, on a terminal: three 500s with backoff are not a blank pause.
+  if (context.stderr.isTTY) {
+    const dim = colorsFor(context.stderr, context.env).dim;
+    modelEvents.onRetry = (retry) => {
+      spinner.stop();
+      context.stderr.write(
+        `${dim(`${retry.reason} from ${retry.url}, retrying (${retry.attempt}/${retry.retries}) in ${formatElapsed(retry.delayMs)}`)}\n`,
+      );
+      spinner.start('waiting for the model…');
+    };
+  }
   const interactive = Boolean(process.stdin.isTTY);
   // One reviewer for both -r/--review and the policy's "ask"; without a terminal it refuses.
   // The question goes where the user looks: stdout, unless that is piped to a file.
@@ -173,6 +189,8 @@ export async function openAgent(options: {
       system,
       tools,
       callSettings: callSettings(model.provider, modelSettings),
+      // modelFetch retries, and says so; the SDK's own retries would be silent pauses.
+      maxRetries: 0,
       ...(options.toolCallsPerStep !== undefined ? { toolCallsPerStep: options.toolCallsPerStep } : {}),
       ...(options.resume ? { history: options.resume.messages } : {}),
       onWarning: (message) => context.logger.debug(message),

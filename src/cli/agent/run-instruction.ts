@@ -6,7 +6,7 @@ import { abortOnSignals, EXIT_INTERRUPTED } from '../abort-on-signals.js';
 import type { CliContext } from '../cli-context.js';
 import { writeJson, type OutputFormat } from '../output-format.js';
 import { AgentRenderer, type RenderMode } from '../render/agent-renderer.js';
-import { formatRunHeader } from '../render/run-header.js';
+import { formatRunHeader, formatWhere } from '../render/run-header.js';
 import { colorsFor } from '../terminal/terminal-style.js';
 import { EXIT_STEP_LIMIT } from './agent-flags.js';
 import { openAgent } from './open-agent.js';
@@ -76,6 +76,7 @@ export async function runInstruction(options: {
             mode: options.mode,
             colors: agent.colors,
             spinner: agent.spinner,
+            where: formatWhere(agent.runtime.name, agent.runtime.target()),
           })
         : undefined;
     const jsonl = format === 'jsonl' ? new JsonlWriter(context.stdout) : undefined;
@@ -90,6 +91,7 @@ export async function runInstruction(options: {
       agent.runtime.setAuditContext({ instruction });
       jsonl?.start(agent, instruction);
       let outcome;
+      renderer?.begin();
       try {
         outcome = await agent.session.send(instruction, {
           maxSteps: options.maxSteps,
@@ -124,7 +126,7 @@ export async function runInstruction(options: {
         return EXIT_INTERRUPTED;
       }
       if (outcome.aborted) {
-        context.stderr.write('opsmate: interrupted\n');
+        if (!interrupt.quiet) context.stderr.write('opsmate: interrupted\n');
         return interrupt.exitCode();
       }
       if (outcome.stoppedAtLimit) {
@@ -141,7 +143,7 @@ export async function runInstruction(options: {
     }
   } catch (error) {
     if (interrupt.signal.aborted) {
-      context.stderr.write('opsmate: interrupted\n');
+      if (!interrupt.quiet) context.stderr.write('opsmate: interrupted\n');
       return interrupt.exitCode();
     }
     throw error;

@@ -108,7 +108,7 @@ async function runExec(words: string[], command: Command, context: CliContext): 
       await runtime.connect({ signal: interrupt.signal });
     } catch (error) {
       if (!interrupt.signal.aborted) throw error;
-      context.stderr.write('opsmate: interrupted\n');
+      if (!interrupt.quiet) context.stderr.write('opsmate: interrupted\n');
       return interrupt.exitCode();
     }
     // On a terminal only, as chat does: piped, stderr stays the error lines a script reads.
@@ -142,7 +142,12 @@ async function runExec(words: string[], command: Command, context: CliContext): 
       signal: interrupt.signal,
       onOutput: (chunk) => {
         const stream = chunk.stream === 'stdout' ? context.stdout : context.stderr;
-        if (!stream.write(chunk.data)) return once(stream, 'drain');
+        // A pipe whose reader is gone never drains: the abort (EPIPE) ends the wait.
+        if (!stream.write(chunk.data))
+          return once(stream, 'drain', { signal: interrupt.signal }).then(
+            () => undefined,
+            () => undefined,
+          );
         return undefined;
       },
     });
@@ -164,7 +169,7 @@ async function runExec(words: string[], command: Command, context: CliContext): 
     // shell on purpose, and masking concerns what a model sees: exec's user saw the output live.
     const cutShort =
       result.timedOut || result.cancelled || (result.shellExited && result.shellExitReason !== 'exit');
-    if (result.notice && (cutShort || result.notice.includes(NO_DEV_NULL_NOTICE)))
+    if (result.notice && !interrupt.quiet && (cutShort || result.notice.includes(NO_DEV_NULL_NOTICE)))
       context.logger.warn(result.notice);
     if (result.timedOut) return EXIT_TIMED_OUT;
     if (result.cancelled) return interrupt.exitCode();
