@@ -11,6 +11,7 @@ import { AgentRenderer, type RenderMode } from '../render/agent-renderer.js';
 import { askLine } from '../terminal/ask-line.js';
 import { colorsFor } from '../terminal/terminal-style.js';
 import { openAgent, type OpenedAgent } from './open-agent.js';
+import { terminalMarkdown } from './terminal-markdown.js';
 import { SessionRecorder } from './session-recorder.js';
 import { usageLine } from './turn-report.js';
 
@@ -111,6 +112,8 @@ export async function runChat(options: {
     enabled: agent.settings.saveSessions,
   });
   const stderrColors = colorsFor(context.stderr, context.env);
+  // With stdout not a terminal (`| tee incident.log`), answers are plain text.
+  const markdown = context.stdout.isTTY ? await terminalMarkdown(context) : undefined;
   try {
     if (options.resume) {
       const resumed = options.resume;
@@ -194,6 +197,7 @@ export async function runChat(options: {
         colors: c,
         spinner: agent.spinner,
         where: formatWhere(agent.runtime.name, agent.runtime.target()),
+        ...(markdown ? { markdown } : {}),
       });
       const recording = recorder.beginTurn(message);
       try {

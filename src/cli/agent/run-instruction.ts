@@ -10,6 +10,7 @@ import { formatRunHeader, formatWhere } from '../render/run-header.js';
 import { colorsFor } from '../terminal/terminal-style.js';
 import { EXIT_STEP_LIMIT } from './agent-flags.js';
 import { openAgent } from './open-agent.js';
+import { terminalMarkdown } from './terminal-markdown.js';
 import { SessionRecorder } from './session-recorder.js';
 import { JsonlWriter, turnReport, usageLine } from './turn-report.js';
 
@@ -77,6 +78,7 @@ export async function runInstruction(options: {
             colors: agent.colors,
             spinner: agent.spinner,
             where: formatWhere(agent.runtime.name, agent.runtime.target()),
+            ...(context.stdout.isTTY ? { markdown: await terminalMarkdown(context) } : {}),
           })
         : undefined;
     const jsonl = format === 'jsonl' ? new JsonlWriter(context.stdout) : undefined;
