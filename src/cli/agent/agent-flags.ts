@@ -48,7 +48,7 @@ export function addAgentOptions(command: Command, context: CliContext): Command 
       'most tool calls the model may make in one step; calls beyond it are not run and the model is told so [default: no limit]',
     ),
   );
-  addRuntimeOptions(command, context.registry);
+  addRuntimeOptions(command, context.registry, undefined, context.helpRuntime);
   return command;
 }
 

@@ -60,7 +60,7 @@ export function execCommand(context: CliContext): Command {
     .option('-y, --yes', 'run commands the policy asks about without asking (deny rules still apply)')
     .addOption(outputOption());
   addSettingOptions(command, [...RUNTIME_COMMAND_SETTINGS, 'outputLimit']);
-  addRuntimeOptions(command, context.registry);
+  addRuntimeOptions(command, context.registry, undefined, context.helpRuntime);
   command.action(async (words: string[], _options, self: Command) => {
     process.exitCode = await runExec(words, self, context);
   });
