@@ -11,7 +11,10 @@ const code = await runCli({
 await Promise.all(
   [process.stdout, process.stderr].map(
     (stream) =>
-      new Promise((resolve) => (stream.writableNeedDrain ? stream.once('drain', resolve) : resolve())),
+      // A closed pipe (`| head -1`) never drains.
+      new Promise((resolve) =>
+        stream.writableNeedDrain && !stream.destroyed ? stream.once('drain', resolve) : resolve(),
+      ),
   ),
 );
 exitProcess(code);

@@ -94,7 +94,7 @@ export function agentE2eSuite(options: AgentE2eSuiteOptions): void {
         result!,
         /Stderr \(5 bytes\):\n<untrusted-data id="[0-9a-f]+" source="stderr">\noops\n<\/untrusted-data/,
       );
-      assert.match(run.stdout, /\[exit 3\]/);
+      assert.match(run.stdout, /\[exit 3 · \d+\.\ds\]/);
     });
 
     it("stops a command at the model's timeout, runs nothing after it, and gives no exit code", async () => {

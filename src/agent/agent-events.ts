@@ -1,4 +1,5 @@
 import type { OutputChunk } from '../runtime/contract.js';
+import type { TokenUsage } from './providers/model-prices.js';
 import type { ToolResult } from './tools/tool-contract.js';
 
 /**
@@ -22,6 +23,6 @@ export type AgentEvent =
   /** A call the model got wrong (bad arguments, unknown tool); the message went back to the model. */
   | { type: 'tool-call-invalid'; step: number; callId: string; toolName: string; message: string }
   /** The model finished one response; `toolCalls` is 0 when that response is the answer. */
-  | { type: 'step-finish'; step: number; text: string; toolCalls: number };
+  | { type: 'step-finish'; step: number; text: string; toolCalls: number; usage?: TokenUsage };
 
 export type AgentEventListener = (event: AgentEvent) => void;

@@ -45,7 +45,10 @@ describe('AgentSession (real OpenAI provider against the fake server)', () => {
     const outcome = await (
       await session(runtime)
     ).send('go', { maxSteps: 5, onEvent: (event) => events.push(event) });
-    assert.deepEqual(outcome, { text: 'done', steps: 2, aborted: false, stoppedAtLimit: false });
+    const { usage, ...rest } = outcome;
+    assert.deepEqual(rest, { text: 'done', steps: 2, aborted: false, stoppedAtLimit: false });
+    // Two calls at the fake's 10 input and 5 output tokens each.
+    assert.deepEqual([usage.inputTokens, usage.outputTokens, usage.totalTokens], [20, 10, 30]);
     assert.deepEqual(runtime.commands, ['one', 'two']);
     const order = events
       .filter((event) => event.type === 'tool-call-start' || event.type === 'tool-call-end')

@@ -1,9 +1,19 @@
-import { jsonSchema, stepCountIs, streamText, tool, type ModelMessage, type ToolSet } from 'ai';
+import {
+  jsonSchema,
+  stepCountIs,
+  streamText,
+  tool,
+  type LanguageModelUsage,
+  type ModelMessage,
+  type ToolSet,
+} from 'ai';
 import { z } from 'zod';
 import { errorMessage } from '../errors/opsmate-error.js';
 import { wrapUntrusted } from './tools/untrusted-text.js';
 import type { AgentEventListener } from './agent-events.js';
-import { modelFailure } from './providers/model-failure.js';
+import { explainModelFailure, modelFailure } from './providers/model-failure.js';
+import { addUsage, NO_USAGE, type TokenUsage } from './providers/model-prices.js';
+import type { ModelCallSettings } from './providers/model-settings.js';
 import type { ResolvedModel } from './providers/resolve-model.js';
 import {
   buildToolCall,
@@ -16,6 +26,13 @@ import {
 /** Fewest model calls a turn may have: one that calls tools, one that answers. */
 const MIN_STEPS = 2;
 
+/**
+ * Told to a model on its last step when its provider cannot be asked for no tool calls without
+ * losing the tool calls and results of the conversation (Bedrock drops them with the tools).
+ */
+const LAST_STEP_NOTE =
+  '\n\nThis is your last step: answer now from the results you have. Do not call any tool; a tool call now is not run.';
+
 export interface AgentSessionOptions {
   model: ResolvedModel;
   system: string;
@@ -25,6 +42,15 @@ export interface AgentSessionOptions {
   maxRetries?: number;
   /** Warnings from the SDK (an unsupported setting...), which it would otherwise print itself. */
   onWarning?: (message: string) => void;
+  /** The conversation so far, for a resumed session. */
+  history?: readonly ModelMessage[];
+  /** Temperature, output limit and provider options (reasoning effort, thinking) of every call. */
+  callSettings?: ModelCallSettings;
+  /**
+   * Most tool calls the model may make in one step (`--tool-calls-per-action`); calls beyond it
+   * are not run and the model is told so. Default: no limit.
+   */
+  toolCallsPerStep?: number;
 }
 
 export interface SendOptions {
@@ -36,6 +62,11 @@ export interface SendOptions {
   /** Aborting stops the model and kills a running command; the turn resolves `aborted: true`. */
   signal?: AbortSignal;
   onEvent?: AgentEventListener;
+  /**
+   * One model call only: its tool calls run and the turn ends there, without asking the model
+   * for an observation (`run -no`). `maxSteps` is then ignored.
+   */
+  toolCallsOnly?: boolean;
 }
 
 export interface TurnOutcome {
@@ -45,6 +76,8 @@ export interface TurnOutcome {
   aborted: boolean;
   /** The last step still asked for tools: the model never answered. */
   stoppedAtLimit: boolean;
+  /** Tokens the turn used, as the provider reported them (zeros when it reports none). */
+  usage: TokenUsage;
 }
 
 /**
@@ -56,9 +89,14 @@ export class AgentSession {
   readonly #options: AgentSessionOptions;
   #history: ModelMessage[] = [];
   #queue: Promise<unknown> = Promise.resolve();
+  /** Tool calls started in each step, for `toolCallsPerStep`. */
+  #callsInStep = new Map<number, number>();
+  /** The step (from 1) whose tool calls must not run: the last, where the tools stayed offered. */
+  #lastStep: number | undefined;
 
   constructor(options: AgentSessionOptions) {
     this.#options = options;
+    this.#history = [...(options.history ?? [])];
   }
 
   get history(): readonly ModelMessage[] {
@@ -70,7 +108,7 @@ export class AgentSession {
   }
 
   async send(instruction: string, options: SendOptions): Promise<TurnOutcome> {
-    const maxSteps = Math.max(MIN_STEPS, options.maxSteps);
+    const maxSteps = options.toolCallsOnly ? 1 : Math.max(MIN_STEPS, options.maxSteps);
     const emit: AgentEventListener = (event) => {
       try {
         options.onEvent?.(event);
@@ -86,6 +124,9 @@ export class AgentSession {
     let lastToolCalls = 0;
     let failure: unknown;
     let aborted = false;
+    let usage: TokenUsage = NO_USAGE;
+    this.#callsInStep.clear();
+    this.#lastStep = undefined;
     this.#routeSdkWarnings();
     const result = streamText({
       model: this.#options.model.model,
@@ -93,7 +134,13 @@ export class AgentSession {
       messages: [...this.#history, userMessage],
       tools: this.#toolSet(() => step, emit),
       stopWhen: stepCountIs(maxSteps),
-      prepareStep: ({ stepNumber }) => (stepNumber >= maxSteps - 1 ? { toolChoice: 'none' } : {}),
+      prepareStep: ({ stepNumber }) => {
+        if (stepNumber < maxSteps - 1 || options.toolCallsOnly) return {};
+        if (!this.#options.model.keepsToolsOnLastStep) return { toolChoice: 'none' };
+        this.#lastStep = stepNumber + 1;
+        return { system: `${this.#options.system}${LAST_STEP_NOTE}` };
+      },
+      ...this.#options.callSettings,
       ...(this.#options.maxRetries !== undefined ? { maxRetries: this.#options.maxRetries } : {}),
       ...(options.signal ? { abortSignal: options.signal } : {}),
       // Failures arrive as stream parts below; the default handler would print them.
@@ -129,11 +176,14 @@ export class AgentSession {
             message: errorMessage(part.error),
           });
           break;
-        case 'finish-step':
+        case 'finish-step': {
           lastText = stepText;
           lastToolCalls = stepToolCalls;
-          emit({ type: 'step-finish', step, text: stepText, toolCalls: stepToolCalls });
+          const stepUsage = usageOf(part.usage);
+          usage = addUsage(usage, stepUsage);
+          emit({ type: 'step-finish', step, text: stepText, toolCalls: stepToolCalls, usage: stepUsage });
           break;
+        }
         case 'error':
           failure = part.error;
           break;
@@ -147,13 +197,15 @@ export class AgentSession {
     if (options.signal?.aborted) aborted = true;
     // A server that ignores tool_choice "none" on the last step: the model never answered.
     const kept = failure !== undefined && isToolChoiceViolation(failure);
-    if (failure !== undefined && !aborted && !kept) throw modelFailure(failure, this.#options.model);
+    if (failure !== undefined && !aborted && !kept) {
+      throw await explainModelFailure(modelFailure(failure, this.#options.model), this.#options.model);
+    }
     if (aborted || kept) {
       const note = aborted
         ? '(interrupted by the user before this turn finished)'
         : '(stopped: the step limit was reached while still calling tools)';
       this.#history.push(userMessage, { role: 'assistant', content: `${stepText}\n${note}`.trim() });
-      if (kept) return { text: '', steps: step, aborted: false, stoppedAtLimit: true };
+      if (kept) return { text: '', steps: step, aborted: false, stoppedAtLimit: true, usage };
     } else {
       const response = await result.response;
       this.#history.push(userMessage, ...response.messages);
@@ -162,7 +214,8 @@ export class AgentSession {
       text: aborted ? '' : lastText,
       steps: step,
       aborted,
-      stoppedAtLimit: !aborted && lastToolCalls > 0,
+      stoppedAtLimit: !aborted && !options.toolCallsOnly && lastToolCalls > 0,
+      usage,
     };
   }
 
@@ -224,6 +277,20 @@ export class AgentSession {
     signal: AbortSignal | undefined;
   }): Promise<ToolResult> {
     const { definition, callId, step, emit } = call;
+    if (step === this.#lastStep) {
+      const message =
+        'Not run: the step limit was reached, so no more tools run in this turn. Answer from the results you have.';
+      emit({ type: 'tool-call-invalid', step, callId, toolName: definition.name, message });
+      return { llmContent: message, display: { kind: 'text', text: message }, isError: true };
+    }
+    const limit = this.#options.toolCallsPerStep;
+    const made = (this.#callsInStep.get(step) ?? 0) + 1;
+    this.#callsInStep.set(step, made);
+    if (limit !== undefined && made > limit) {
+      const message = `Not run: at most ${limit} tool call${limit === 1 ? '' : 's'} per step are allowed (--tool-calls-per-action). Make one call, read its result, then decide the next.`;
+      emit({ type: 'tool-call-invalid', step, callId, toolName: definition.name, message });
+      return { llmContent: message, display: { kind: 'text', text: message }, isError: true };
+    }
     const built = buildToolCall(definition, call.rawInput);
     if (!built.ok) {
       emit({ type: 'tool-call-invalid', step, callId, toolName: definition.name, message: built.message });
@@ -258,6 +325,21 @@ export class AgentSession {
     emit({ type: 'tool-call-end', step, callId, toolName: definition.name, result });
     return result;
   }
+}
+
+/** The SDK's usage of a step, with absent counts as zero. */
+function usageOf(usage: LanguageModelUsage | undefined): TokenUsage {
+  const input = usage?.inputTokens ?? 0;
+  const output = usage?.outputTokens ?? 0;
+  const cached = usage?.inputTokenDetails?.cacheReadTokens;
+  const reasoning = usage?.outputTokenDetails?.reasoningTokens;
+  return {
+    inputTokens: input,
+    outputTokens: output,
+    totalTokens: usage?.totalTokens ?? input + output,
+    ...(cached !== undefined ? { cachedInputTokens: cached } : {}),
+    ...(reasoning !== undefined ? { reasoningTokens: reasoning } : {}),
+  };
 }
 
 function isToolChoiceViolation(error: unknown): boolean {

@@ -58,13 +58,37 @@ export function trackRunning(controller: AbortController): () => void {
   return () => running.delete(controller);
 }
 
+/**
+ * Stdout's reader went away (`opsmate run ... | head -1`): the work stops as for SIGTERM, quietly,
+ * with exit status 0, as a program killed by SIGPIPE would have done what was asked of it.
+ */
+export const READER_GONE = 'SIGPIPE';
+
+/** Handles of {@link abortOnSignals} in use: while there is one, it stops the work on EPIPE. */
+let activeHandles = 0;
+/** opsmate's stdout: under the plugin supervisor a stream on fd 3, not process.stdout. */
+let userStdout: NodeJS.WritableStream = process.stdout;
+
+/**
+ * For commands that never call {@link abortOnSignals} (listings, `sessions show`): a closed
+ * stdout ends opsmate at once with status 0, rather than with an EPIPE stack trace.
+ */
+export function exitQuietlyWhenStdoutCloses(stdout: NodeJS.WritableStream = process.stdout): void {
+  userStdout = stdout;
+  stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE' && activeHandles === 0) exitProcess(0);
+  });
+}
+
 /** What {@link abortOnSignals} returns. */
 export interface SignalAbortHandle {
   /** Aborted by the first SIGINT, SIGTERM or SIGHUP; its reason is a {@link SignalAbort}. */
   signal: AbortSignal;
-  /** The signal that arrived first, if one did. */
-  readonly received: StopSignal | undefined;
-  /** The exit status for the signal that arrived: 130, 143 or 129; `fallback` when none did. */
+  /** The signal that arrived first, if one did; `SIGPIPE` when stdout's reader went away. */
+  readonly received: StopSignal | typeof READER_GONE | undefined;
+  /** Whether to say `opsmate: interrupted`: not when the reader of stdout went away. */
+  readonly quiet: boolean;
+  /** The exit status for the signal that arrived: 130, 143, 129, or 0 for a closed stdout; `fallback` when none did. */
   exitCode(fallback?: number): number;
   /** Stops listening. Call it in a `finally`. */
   dispose: () => void;
@@ -87,7 +111,14 @@ export function abortOnSignals(
   const exit = options.exit ?? exitProcess;
   const isDuplicate = duplicateSignalFilter(options.duplicateWindowMs);
   const abort = new AbortController();
-  let received: StopSignal | undefined;
+  let received: StopSignal | typeof READER_GONE | undefined;
+  const onStdoutError = (error: NodeJS.ErrnoException): void => {
+    if (error.code !== 'EPIPE' || abort.signal.aborted) return;
+    received = READER_GONE;
+    abort.abort(new SignalAbort(READER_GONE));
+  };
+  userStdout.on('error', onStdoutError);
+  activeHandles++;
   const handlers = new Map<StopSignal, () => void>();
   for (const name of Object.keys(STOP_SIGNALS) as StopSignal[]) {
     const handler = (): void => {
@@ -109,10 +140,17 @@ export function abortOnSignals(
     get received() {
       return received;
     },
-    exitCode: (fallback = EXIT_INTERRUPTED) => (received ? STOP_SIGNALS[received] : fallback),
+    get quiet() {
+      return received === READER_GONE;
+    },
+    exitCode: (fallback = EXIT_INTERRUPTED) =>
+      received === READER_GONE ? 0 : received ? STOP_SIGNALS[received] : fallback,
     dispose: () => {
       running.delete(abort);
       for (const [name, handler] of handlers) process.off(name, handler);
+      // Left listening, so a late write to the closed pipe is not an unhandled error.
+      if (received !== READER_GONE) userStdout.off('error', onStdoutError);
+      activeHandles--;
     },
   };
 }

@@ -33,6 +33,7 @@ export const RUNTIME_COMMANDS: ReadonlySet<string> = new Set([
   'solve',
   'chat',
   'mcp',
+  'config',
 ]);
 /** Commands that talk to a model: they also need the chosen context, tools and provider. */
 export const AGENT_COMMANDS: ReadonlySet<string> = new Set(['run', 'solve', 'chat']);

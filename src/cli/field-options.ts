@@ -1,6 +1,12 @@
 import { Option, type Command } from 'commander';
 import { optionAttribute, runtimeNaming } from '../config/option-names.js';
-import { fieldNames, resolveConfig, type FieldNaming } from '../config/resolve-config.js';
+import type { LoadedConfig } from '../config/load-config.js';
+import {
+  fieldNames,
+  resolveConfigSources,
+  type FieldNaming,
+  type ValueSource,
+} from '../config/resolve-config.js';
 import { describeSchema, formatDefault, type FieldSpec } from '../config/schema-fields.js';
 import { SETTINGS_NAMING, settingsSchema, type SettingKey, type Settings } from '../config/settings.js';
 import type { RuntimeDefinition } from '../runtime/contract.js';
@@ -21,8 +27,8 @@ const PLACEHOLDER: Record<FieldSpec['kind'], string> = {
 };
 
 /**
- * A commander option for one config field. Values stay text: defaults and env fallbacks are
- * applied by `resolveConfig`, so the precedence flag > env > default holds for every type.
+ * A commander option for one config field. Values stay text: env and config file fallbacks and
+ * defaults are applied by `resolveConfig`, so flag > env > config file > default holds for every type.
  */
 export function fieldOption(spec: FieldSpec, naming: FieldNaming, group: string): Option {
   const names = fieldNames(spec, naming);
@@ -72,10 +78,31 @@ export function addSettingOptions(command: Command, keys: readonly SettingKey[])
   return command;
 }
 
-/** Resolves the settings from the command's flags and the environment. */
-export function readSettings(command: Command, env: NodeJS.ProcessEnv = process.env): Settings {
+/** Where settings are read from besides the flags: the environment, and the config file under it. */
+export interface SettingsInput {
+  env: NodeJS.ProcessEnv;
+  /** The config file (see `loadConfig`); none when absent. */
+  config?: LoadedConfig | undefined;
+}
+
+/** Resolves the settings from the command's flags, the environment and the config file. */
+export function readSettings(command: Command, input: SettingsInput): Settings {
+  return readSettingsWithSources(command, input).config;
+}
+
+/** {@link readSettings}, and where each setting's value came from. */
+export function readSettingsWithSources(
+  command: Command,
+  input: SettingsInput,
+): { config: Settings; sources: Record<string, ValueSource> } {
   const values = command.opts<Record<string, string | undefined>>();
-  return resolveConfig<Settings>({ schema: settingsSchema, naming: SETTINGS_NAMING, flags: values, env });
+  return resolveConfigSources<Settings>({
+    schema: settingsSchema,
+    naming: SETTINGS_NAMING,
+    flags: values,
+    env: input.env,
+    file: input.config?.layer,
+  });
 }
 
 export { runtimeNaming };
@@ -88,8 +115,14 @@ export function addRuntimeOptions(
   command: Command,
   registry: RuntimeRegistry,
   onError: (runtimeName: string, message: string) => void = () => {},
+  /**
+   * The runtime whose options help shows: the other built-in runtimes' are hidden (still
+   * accepted); an installed plugin's are always shown. All by default.
+   */
+  helpRuntime?: string,
 ): Command {
-  for (const { definition } of registry.list()) {
+  for (const { definition, source } of registry.list()) {
+    const hidden = helpRuntime !== undefined && helpRuntime !== definition.name && source.kind === 'builtin';
     let specs: FieldSpec[];
     try {
       specs = describeSchema(definition.configSchema);
@@ -99,7 +132,9 @@ export function addRuntimeOptions(
     }
     const naming = runtimeNaming(definition.name);
     for (const spec of specs) {
-      command.addOption(fieldOption(spec, naming, `Runtime options: ${definition.name}`));
+      const option = fieldOption(spec, naming, `Runtime options: ${definition.name}`);
+      if (hidden) option.hideHelp();
+      command.addOption(option);
     }
   }
   return command;
@@ -128,8 +163,10 @@ export function resolveRuntimeConfig(options: {
   registry: RuntimeRegistry;
   runtimeName: string;
   env?: NodeJS.ProcessEnv;
+  /** The config file, whose `RUNTIME_<NAME>_<FIELD>` values come below the env vars. */
+  config?: LoadedConfig | undefined;
   warn?: (message: string) => void;
-}): { definition: RuntimeDefinition; config: unknown } {
+}): { definition: RuntimeDefinition; config: unknown; sources: Record<string, ValueSource> } {
   const { definition } = options.registry.require(options.runtimeName);
   const env = options.env ?? process.env;
   const given = options.command.opts<Record<string, string | undefined>>();
@@ -144,13 +181,14 @@ export function resolveRuntimeConfig(options: {
     }
   }
   try {
-    const config = resolveConfig({
+    const { config, sources } = resolveConfigSources({
       schema: definition.configSchema,
       naming: runtimeNaming(definition.name),
       flags: runtimeFlagValues(options.command, definition),
       env,
+      file: options.config?.layer,
     });
-    return { definition, config };
+    return { definition, config, sources };
   } catch (error) {
     if (ConfigError.isInstance(error)) throw error;
     throw new ConfigError(`runtime ${definition.name}: ${(error as Error).message}`);

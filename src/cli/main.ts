@@ -3,13 +3,14 @@ import { readFileSync } from 'node:fs';
 import type { ContextRegistry } from '../agent/contexts/builtin-contexts.js';
 import type { ProviderRegistry } from '../agent/providers/provider-registry.js';
 import type { ToolRegistry } from '../agent/tools/builtin-tools.js';
+import { configFrom, loadConfig, type LoadedConfig } from '../config/load-config.js';
 import { errorMessage, OpsmateError } from '../errors/opsmate-error.js';
 import type { InstalledPlugin } from '../plugins/plugin-loader.js';
 import type { PluginKind } from '../plugins/plugin-manifest.js';
 import { crashExitCode, guardProcess } from '../plugins/plugin-guard.js';
 import { supervisedChild } from '../plugins/plugin-supervisor.js';
 import { builtinRegistry } from '../runtimes/builtin-runtimes.js';
-import { stopRunningCommands } from './abort-on-signals.js';
+import { exitQuietlyWhenStdoutCloses, stopRunningCommands } from './abort-on-signals.js';
 import type { CliContext } from './cli-context.js';
 import {
   AGENT_COMMANDS,
@@ -21,6 +22,50 @@ import {
   wantsHelp,
 } from './early-argv.js';
 import { Logger, type LogLevel } from './logger.js';
+
+/** What a bare `opsmate` prints: where to start, not the whole reference. */
+const GETTING_STARTED = `opsmate: an AI SRE assistant. The model investigates by proposing commands; opsmate runs them
+where you say, judged by a policy and recorded in an audit log.
+
+Start:
+  opsmate run "why is nginx returning 502?"        one question, one round of commands
+  opsmate solve "the disk on db-1 is filling up"    several rounds, then an answer
+  opsmate chat                                      a conversation (/help inside)
+  opsmate exec -- df -h                             one command, no model
+
+Where commands run: --shell-command-runtime local|ssh|docker|k8s (see opsmate list-runtimes),
+  e.g. opsmate solve --shell-command-runtime ssh --runtime-ssh-host db-1 "..."
+Which model: -m MODEL (see opsmate list-models); the key from OPENAI_API_KEY, ANTHROPIC_API_KEY...
+Settings: flags, env vars, or ~/.opsmate/config.yaml (opsmate config show).
+
+More: opsmate --help (every command), opsmate COMMAND --help, opsmate COMMAND --help-all.
+`;
+
+/** Examples at the end of a command's help. */
+const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
+  run: [
+    'opsmate run "what is using the most memory?"',
+    'journalctl -u nginx | opsmate run "why did it restart?"',
+    'opsmate run -o json "is the disk full?" | jq .answer',
+  ],
+  solve: [
+    'opsmate solve "the API returns 502s since 14:00"',
+    'opsmate solve --shell-command-runtime ssh \\',
+    '  --runtime-ssh-host db-1 "why is postgres slow?"',
+    'opsmate solve -r "free up space on /var"   (review each)',
+  ],
+  chat: [
+    'opsmate chat',
+    'opsmate chat --continue        (the last session)',
+    'opsmate chat --shell-command-runtime docker \\',
+    '  --runtime-docker-container-name web',
+  ],
+  exec: [
+    'opsmate exec -- df -h',
+    'opsmate exec --shell-command-runtime k8s \\',
+    '  --runtime-k8s-pod api-0 -- ps aux',
+  ],
+};
 
 /** Exit status for a usage error (unknown flag, missing argument), as most CLIs use. */
 const EXIT_USAGE = 2;
@@ -45,6 +90,9 @@ const COMMANDS: Readonly<Record<string, () => Promise<(context: CliContext) => C
   policy: async () => (await import('./commands/policy-command.js')).policyCommand,
   audit: async () => (await import('./commands/audit-command.js')).auditCommand,
   mcp: async () => (await import('./commands/mcp-command.js')).mcpCommand,
+  sessions: async () => (await import('./commands/sessions-command.js')).sessionsCommand,
+  config: async () => (await import('./commands/config-command.js')).configCommand,
+  version: async () => (await import('./commands/version-command.js')).versionCommand,
 };
 
 /** Commands that show plugin problems in their own output rather than as warnings. */
@@ -63,10 +111,78 @@ function packageVersion(): string {
   return manifest.version;
 }
 
-/** The log level asked for on the command line or in the env, known before parsing. */
+/**
+ * The log level asked for on the command line or in the env (or, once it is read, the config
+ * file: `env` is then the config's merged env), known before parsing.
+ */
 function earlyLogLevel(argv: readonly string[], env: NodeJS.ProcessEnv): LogLevel {
   const value = earlyOption(argv, '--loglevel') ?? env.OPSMATE_LOGLEVEL;
   return value === 'debug' || value === 'info' || value === 'error' ? value : 'warn';
+}
+
+/**
+ * Options every command takes, with a value, that may also come before the command name
+ * (`opsmate --loglevel debug run ...`): they are moved after the command (and subcommand) name.
+ */
+const GLOBAL_VALUE_OPTIONS = new Set(['--loglevel', '--home', '--config', '--plugins-dir']);
+/** The settings behind {@link GLOBAL_VALUE_OPTIONS}, added to every command that lacks them. */
+const GLOBAL_SETTINGS = ['home', 'config', 'pluginsDir', 'loglevel'] as const;
+const GLOBAL_FLAGS: Record<(typeof GLOBAL_SETTINGS)[number], string> = {
+  home: 'home',
+  config: 'config',
+  pluginsDir: 'plugins-dir',
+  loglevel: 'loglevel',
+};
+
+/** Takes the global options off the front of `argv`: `--loglevel debug run x` → globals, `run x`. */
+export function splitLeadingGlobals(argv: readonly string[]): { globals: string[]; rest: string[] } {
+  const globals: string[] = [];
+  let index = 0;
+  while (index < argv.length) {
+    const arg = argv[index]!;
+    const name = arg.includes('=') ? arg.slice(0, arg.indexOf('=')) : arg;
+    if (!GLOBAL_VALUE_OPTIONS.has(name)) break;
+    if (arg.includes('=')) {
+      globals.push(arg);
+      index += 1;
+    } else {
+      if (index + 1 >= argv.length) break;
+      globals.push(arg, argv[index + 1]!);
+      index += 2;
+    }
+  }
+  return { globals, rest: argv.slice(index) };
+}
+
+/** Puts `globals` right after the command's path (`audit show`, `run`) in `argv`. */
+function insertGlobals(program: Command, argv: readonly string[], globals: readonly string[]): string[] {
+  if (globals.length === 0) return [...argv];
+  let index = argv.findIndex((arg) => !arg.startsWith('-'));
+  if (index < 0) return [...argv];
+  let command: Command | undefined = program.commands.find((candidate) => candidate.name() === argv[index]);
+  while (command) {
+    const next = argv[index + 1];
+    const sub: Command | undefined = command.commands.find((candidate) => candidate.name() === next);
+    if (!sub) break;
+    command = sub;
+    index++;
+  }
+  if (!command) return [...argv];
+  return [...argv.slice(0, index + 1), ...globals, ...argv.slice(index + 1)];
+}
+
+/** Adds the global options to every command that runs (a leaf) and lacks them. */
+async function addGlobalOptions(command: Command): Promise<void> {
+  if (command.commands.length > 0) {
+    for (const sub of command.commands) await addGlobalOptions(sub);
+    return;
+  }
+  const missing = GLOBAL_SETTINGS.filter(
+    (key) => !command.options.some((option) => option.long === `--${GLOBAL_FLAGS[key]}`),
+  );
+  if (missing.length === 0) return;
+  const { addSettingOptions } = await import('./field-options.js');
+  addSettingOptions(command, missing);
 }
 
 /**
@@ -80,7 +196,8 @@ async function loadNeededPlugins(
 ): Promise<void> {
   const listing = LISTING.get(command);
   if (!RUNTIME_COMMANDS.has(command) && listing === undefined) return;
-  const directory = earlyPluginsDir(argv, context.env);
+  const env = context.config.env;
+  const directory = earlyPluginsDir(argv, env);
   const { importExtensions, pluginProblemLines, readPlugins } = await import('../plugins/plugin-loader.js');
   let plugins: InstalledPlugin[];
   try {
@@ -98,18 +215,17 @@ async function loadNeededPlugins(
     await load((kind) => listing === 'all' || kind === listing);
   } else {
     const help = wantsHelp(argv);
-    const runtime =
-      earlyOption(argv, '--shell-command-runtime') ?? context.env.SHELL_COMMAND_RUNTIME ?? 'local';
+    const runtime = earlyOption(argv, '--shell-command-runtime') ?? env.SHELL_COMMAND_RUNTIME ?? 'local';
     await load((kind, name) => kind === 'runtimes' && (help || name === runtime));
     if (AGENT_COMMANDS.has(command) && !help) {
-      const contextName = earlyOption(argv, '--context', 'c') ?? context.env.OPSMATE_CONTEXT ?? 'cli';
-      const model = earlyOption(argv, '--model', 'm') ?? context.env.OPSMATE_MODEL ?? '';
+      const contextName = earlyOption(argv, '--context', 'c') ?? env.OPSMATE_CONTEXT ?? 'cli';
+      const model = earlyOption(argv, '--model', 'm') ?? env.OPSMATE_MODEL ?? '';
       const provider = model.includes(':') ? model.slice(0, model.indexOf(':')).toLowerCase() : undefined;
       await load(
         (kind, name) =>
           (kind === 'contexts' && name === contextName) || (kind === 'providers' && name === provider),
       );
-      const toolsText = earlyOption(argv, '--tools') ?? context.env.OPSMATE_TOOLS ?? '';
+      const toolsText = earlyOption(argv, '--tools') ?? env.OPSMATE_TOOLS ?? '';
       const named = toolsText
         .split(',')
         .map((tool) => tool.trim().toLowerCase())
@@ -177,6 +293,8 @@ function dropUnloadedRuntimeOptions(context: CliContext, argv: readonly string[]
 
 /** Help whose option column stays narrow: a long option gets its description on the next line. */
 const MAX_HELP_COLUMN = 44;
+/** Narrowest description column beside the options; narrower, descriptions go below them. */
+const MIN_DESCRIPTION_COLUMN = 30;
 
 function configureCommand(command: Command, context: CliContext, path: string): void {
   command.exitOverride();
@@ -186,11 +304,31 @@ function configureCommand(command: Command, context: CliContext, path: string): 
     outputError: (text, write) => write(formatUsageError(text, path)),
   });
   command.configureHelp({
-    padWidth: (cmd, helper) => Math.min(MAX_HELP_COLUMN, Help.prototype.padWidth.call(helper, cmd, helper)),
+    // Over every option, hidden ones too: which runtime's options are shown must not move the column.
+    padWidth: (cmd, helper) =>
+      Math.min(
+        MAX_HELP_COLUMN,
+        Math.max(
+          Help.prototype.padWidth.call(helper, cmd, helper),
+          ...cmd.options.map((option) => helper.optionTerm(option).length),
+        ),
+      ),
     formatItem: (term, termWidth, description, helper) => {
       const format = Help.prototype.formatItem.bind(helper);
-      if (term.length <= termWidth || !description) return format(term, termWidth, description, helper);
-      return `  ${term}\n${format('', termWidth, description, helper)}`;
+      const width = helper.helpWidth ?? 80;
+      // commander does not wrap a description column narrower than 40: on a narrow terminal the
+      // description goes under its option, wrapped at word boundaries to the terminal's width.
+      const column = width - termWidth - 4;
+      if (!description || (term.length <= termWidth && column >= MIN_DESCRIPTION_COLUMN)) {
+        return format(term, termWidth, description, helper);
+      }
+      if (column >= MIN_DESCRIPTION_COLUMN) return `  ${term}\n${format('', termWidth, description, helper)}`;
+      const indent = ' '.repeat(6);
+      const wrapped = helper.boxWrap(description, Math.max(20, width - indent.length));
+      return `  ${term}\n${wrapped
+        .split('\n')
+        .map((line) => `${indent}${line}`)
+        .join('\n')}`;
     },
   });
   for (const sub of command.commands) configureCommand(sub, context, `${path} ${sub.name()}`);
@@ -221,13 +359,21 @@ export async function buildProgram(context: CliContext, only?: string): Promise<
     .showSuggestionAfterError();
   const names =
     only === '' ? [] : only !== undefined && Object.hasOwn(COMMANDS, only) ? [only] : Object.keys(COMMANDS);
-  for (const name of names) program.addCommand((await COMMANDS[name]!())(context));
+  for (const name of names) {
+    const command = (await COMMANDS[name]!())(context);
+    await addGlobalOptions(command);
+    const examples = EXAMPLES[name];
+    if (examples)
+      command.addHelpText('after', `\nExamples:\n${examples.map((line) => `  ${line}`).join('\n')}\n`);
+    program.addCommand(command);
+  }
   configureCommand(program, context, 'opsmate');
   return program;
 }
 
 /** Commands that use tools, contexts or model providers; the others never load those modules. */
 const COMMANDS_WITH_AGENT_EXTENSIONS = new Set([
+  'config',
   'run',
   'solve',
   'chat',
@@ -245,7 +391,7 @@ const COMMANDS_WITH_AGENT_EXTENSIONS = new Set([
 export async function createCliContext(
   env: NodeJS.ProcessEnv,
   logger: Logger,
-  options: { agentExtensions: boolean },
+  options: { agentExtensions: boolean; config?: LoadedConfig },
 ): Promise<CliContext> {
   const registry = builtinRegistry();
   const { ExtensionRegistry } = await import('../agent/extension-registry.js');
@@ -281,6 +427,7 @@ export async function createCliContext(
     ...registries,
     logger,
     env,
+    config: options.config ?? configFrom({ path: '', explicit: false, file: undefined, env }),
     // Under the plugin supervisor, process.stdout is where plugin code writes: the user's stderr.
     stdout: supervisedChild(env)?.stdout ?? process.stdout,
     stderr: process.stderr,
@@ -314,19 +461,50 @@ export async function main(
 }
 
 async function runMain(argv: readonly string[], env: NodeJS.ProcessEnv, logger: Logger): Promise<number> {
+  exitQuietlyWhenStdoutCloses(supervisedChild(env)?.stdout ?? process.stdout);
   try {
     const expanded = expandMultiLetterFlags(argv);
-    const commandName = expanded.find((arg) => !arg.startsWith('-'));
+    const { globals, rest } = splitLeadingGlobals(expanded);
+    const commandName = rest.find((arg) => !arg.startsWith('-'));
     const known = commandName !== undefined && Object.hasOwn(COMMANDS, commandName) && commandName !== 'help';
-    const versionOnly =
-      commandName === undefined && expanded.some((arg) => arg === '-v' || arg === '--version');
+    const versionOnly = commandName === undefined && rest.some((arg) => arg === '-v' || arg === '--version');
+    // The config file comes first: it may set the log level, the home, the runtime and the model.
+    const config = versionOnly
+      ? undefined
+      : await loadConfig({
+          flag: earlyOption(expanded, '--config'),
+          home: earlyOption(expanded, '--home'),
+          env,
+        });
+    if (config?.file) logger.level = earlyLogLevel(expanded, config.env);
     const context = await createCliContext(env, logger, {
       agentExtensions: known ? COMMANDS_WITH_AGENT_EXTENSIONS.has(commandName) : !versionOnly,
+      ...(config ? { config } : {}),
     });
     if (known) await loadNeededPlugins(context, expanded, commandName);
+    // Help shows the chosen runtime's options; --help-all shows every runtime's.
+    if (!rest.includes('--help-all')) {
+      context.helpRuntime =
+        earlyOption(expanded, '--shell-command-runtime') ??
+        context.config.env.SHELL_COMMAND_RUNTIME ??
+        'local';
+    }
+    if (config?.file) {
+      const { checkConfigFile } = await import('./config-checks.js');
+      checkConfigFile(context);
+    }
     // `--version` needs no command; help and an unknown command need them all.
     const program = await buildProgram(context, known ? commandName : versionOnly ? '' : undefined);
-    await program.parseAsync(dropUnloadedRuntimeOptions(context, expanded), { from: 'user' });
+    const ordered = insertGlobals(
+      program,
+      rest.map((arg) => (arg === '--help-all' ? '--help' : arg)),
+      globals,
+    );
+    if (commandName === undefined && rest.length === 0 && globals.length === 0) {
+      context.stdout.write(GETTING_STARTED);
+      return 0;
+    }
+    await program.parseAsync(dropUnloadedRuntimeOptions(context, ordered), { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {
     return reportError(error, logger);

@@ -75,7 +75,8 @@ export function openGuardedRuntime(options: OpenRuntimeOptions): {
   const guard = options.guard ?? {};
   const reviewer = guard.reviewer ?? new NoTerminalReviewer();
   const audit = new AuditLog(auditLogPath(settings), { sync: settings.auditSync });
-  const redactor = new SecretRedactor({ env: context.env });
+  // The config file's keys are opsmate's own secrets too: mask them wherever they show up.
+  const redactor = new SecretRedactor({ env: context.config.env });
   const onWarning = (message: string): void => context.logger.warn(message);
   const policy = CommandPolicy.load({
     ...(settings.policyFile !== undefined ? { file: settings.policyFile } : {}),
@@ -131,6 +132,7 @@ function createBareRuntime(options: {
     registry: options.context.registry,
     runtimeName: options.settings.shellCommandRuntime,
     env: options.context.env,
+    config: options.context.config,
     warn: (message) => options.context.logger.warn(message),
   });
   const spillFolder = spillDir(options.settings);

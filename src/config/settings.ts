@@ -12,7 +12,9 @@ export const settingsSchema = z.object({
   model: z
     .string()
     .default('gpt-4o')
-    .describe('Model to use: an Opsmate-style name (gpt-4o, claude-sonnet-4-5...) or provider:model')
+    .describe(
+      'Model to use: an Opsmate-style name (gpt-4o, claude-sonnet-4-5...) or provider:model; when not given, the default follows what is configured (only ANTHROPIC_API_KEY set: a Claude model; a local server with one model: that one; see `opsmate list-models`), gpt-4o when nothing is',
+    )
     .meta({ short: 'm' }),
   context: z
     .string()
@@ -30,6 +32,10 @@ export const settingsSchema = z.object({
     .describe('Runtime the commands run in (see `opsmate list-runtimes`)')
     .meta({ env: 'SHELL_COMMAND_RUNTIME' }),
   home: z.string().optional().describe("Folder for opsmate's own files (default: ~/.opsmate)"),
+  config: z
+    .string()
+    .optional()
+    .describe('YAML config file of settings (default: <home>/config.yaml when it exists)'),
   pluginsDir: z.string().optional().describe('Folder where plugins are installed (default: <home>/plugins)'),
   loglevel: z
     .enum(['debug', 'info', 'warn', 'error'])
@@ -70,6 +76,13 @@ export const settingsSchema = z.object({
     .positive()
     .default(60)
     .describe('Seconds a runtime may take to connect before opsmate gives up on it'),
+  modelTimeout: z
+    .number()
+    .positive()
+    .default(300)
+    .describe(
+      'Seconds to wait for the model server: for its answer to start, and for each pause while it streams; then opsmate gives up, naming the server',
+    ),
   policyFile: z
     .string()
     .optional()
@@ -84,6 +97,12 @@ export const settingsSchema = z.object({
     .boolean()
     .default(true)
     .describe('Mask secrets in command output before the model sees it; the audit log is masked always'),
+  saveSessions: z
+    .boolean()
+    .default(true)
+    .describe(
+      'Save every run, solve and chat as a session in <home>/sessions (masked; see `opsmate sessions list`)',
+    ),
 });
 
 export type Settings = z.output<typeof settingsSchema>;
@@ -107,6 +126,11 @@ export function spillDir(settings: Pick<Settings, 'home'>): string {
 /** The audit log: the setting, else `<home>/audit.jsonl`. */
 export function auditLogPath(settings: Pick<Settings, 'home' | 'auditLog'>): string {
   return settings.auditLog ?? join(homeDir(settings), 'audit.jsonl');
+}
+
+/** Saved sessions (`opsmate sessions`). */
+export function sessionsDir(settings: Pick<Settings, 'home'>): string {
+  return join(homeDir(settings), 'sessions');
 }
 
 /** Where the command policy is looked for when `--policy-file` is not given. */

@@ -1,14 +1,11 @@
 import type { ServerResponse } from 'node:http';
-import type { FakeFailure, FakeMessage } from './fake-llm-types.js';
+import type { FakeFailure, FakeMessage, ReplyOptions } from './fake-llm-types.js';
 import { chunkText, sendJson, sendSse, toolCallId, writeSseHead } from './wire.js';
 
 /** Answers one Messages request, streamed as typed SSE events or as one JSON body. */
-export function replyAnthropic(
-  response: ServerResponse,
-  message: FakeMessage,
-  options: { model: string; stream: boolean; turn: number },
-): void {
+export function replyAnthropic(response: ServerResponse, message: FakeMessage, options: ReplyOptions): void {
   const id = `msg_fake_${options.turn}`;
+  const { input, output } = options.usage;
   const calls = (message.toolCalls ?? []).map((call, index) => ({
     id: call.id ?? toolCallId(options.turn, index),
     name: call.name,
@@ -28,7 +25,7 @@ export function replyAnthropic(
       ],
       stop_reason: stopReason,
       stop_sequence: null,
-      usage: { input_tokens: 10, output_tokens: 5 },
+      usage: { input_tokens: input, output_tokens: output },
     });
     return;
   }
@@ -44,7 +41,7 @@ export function replyAnthropic(
       content: [],
       stop_reason: null,
       stop_sequence: null,
-      usage: { input_tokens: 10, output_tokens: 1 },
+      usage: { input_tokens: input, output_tokens: 1 },
     },
   });
   let index = 0;
@@ -71,7 +68,7 @@ export function replyAnthropic(
   event({
     type: 'message_delta',
     delta: { stop_reason: stopReason, stop_sequence: null },
-    usage: { output_tokens: 5 },
+    usage: { output_tokens: output },
   });
   event({ type: 'message_stop' });
   response.end();

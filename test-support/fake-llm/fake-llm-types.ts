@@ -7,10 +7,26 @@ export interface FakeToolCall {
   id?: string;
 }
 
+/** Tokens the fake reports for one answer, in the provider's own usage format. */
+export interface FakeUsage {
+  input: number;
+  output: number;
+}
+
 /** One scripted answer of the fake model: text, tool calls, or both. */
 export interface FakeMessage {
   text?: string;
   toolCalls?: FakeToolCall[];
+  /** Reported usage; default 10 input and 5 output tokens. */
+  usage?: FakeUsage;
+}
+
+/** What every protocol's reply function gets besides the message. */
+export interface ReplyOptions {
+  model: string;
+  stream: boolean;
+  turn: number;
+  usage: FakeUsage;
 }
 
 /** A scripted failure: an HTTP error in the provider's own error format. */
@@ -26,14 +42,22 @@ export interface FakeFailure {
  * request (e.g. to call ReadSpilledOutput on the file a tool result named).
  */
 export type FakeReply =
-  FakeMessage | { error: FakeFailure } | ((request: RecordedRequest) => FakeMessage | { error: FakeFailure });
+  | FakeMessage
+  | { error: FakeFailure }
+  /** Never answers (a hung server): the request stays open until the client gives up. */
+  | { hang: true }
+  /** Answers `reply` once `gate` resolves: a test holds the model back until it saw the spinner. */
+  | { gate: Promise<unknown>; reply: FakeMessage | { error: FakeFailure } }
+  | ((request: RecordedRequest) => FakeMessage | { error: FakeFailure });
 
 /** A request the fake received, for tests to assert what the model was sent. */
 export interface RecordedRequest {
-  protocol: 'openai' | 'anthropic' | 'ollama';
+  protocol: 'openai' | 'anthropic' | 'ollama' | 'gemini' | 'bedrock';
   method: string;
   path: string;
   headers: IncomingHttpHeaders;
+  /** The query string's parameters (Azure's `api-version`, Gemini's `alt`). */
+  query: Record<string, string>;
   /** The parsed JSON body. */
   body: Record<string, unknown>;
   stream: boolean;

@@ -7,4 +7,12 @@ export {
   userTextsOf,
   type FakeLlmOptions,
 } from './fake-llm-server.js';
-export type { FakeReply, FakeMessage, FakeToolCall, FakeFailure, RecordedRequest } from './fake-llm-types.js';
+export type {
+  FakeReply,
+  FakeMessage,
+  FakeToolCall,
+  FakeFailure,
+  FakeUsage,
+  RecordedRequest,
+} from './fake-llm-types.js';
+export { eventFrame } from './bedrock-protocol.js';

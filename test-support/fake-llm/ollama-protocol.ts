@@ -1,13 +1,9 @@
 import type { ServerResponse } from 'node:http';
-import type { FakeFailure, FakeMessage } from './fake-llm-types.js';
+import type { FakeFailure, FakeMessage, ReplyOptions } from './fake-llm-types.js';
 import { chunkText, sendJson, toolCallId } from './wire.js';
 
 /** Answers one Ollama `/api/chat` request: newline-delimited JSON when streaming, else one object. */
-export function replyOllama(
-  response: ServerResponse,
-  message: FakeMessage,
-  options: { model: string; stream: boolean; turn: number },
-): void {
+export function replyOllama(response: ServerResponse, message: FakeMessage, options: ReplyOptions): void {
   const createdAt = new Date().toISOString();
   const toolCalls = (message.toolCalls ?? []).map((call, index) => ({
     id: call.id ?? toolCallId(options.turn, index),
@@ -22,8 +18,8 @@ export function replyOllama(
     message: { role: 'assistant', content: '' },
     done: true,
     done_reason: 'stop',
-    prompt_eval_count: 10,
-    eval_count: 5,
+    prompt_eval_count: options.usage.input,
+    eval_count: options.usage.output,
   };
   if (!options.stream) {
     sendJson(response, 200, {

@@ -40,7 +40,7 @@ describe('agent CLI end to end (OpenAI protocol)', () => {
     assert.equal(run.exitCode, 0, run.stderr);
     assert.match(
       run.stdout,
-      /Let me look\.\n\n?\$ echo tool-said-hi {2}# say hi\ntool-said-hi\n\[exit 0\]\n\nThe tool said hi\.\n$/,
+      /Let me look\.\n\n?\$ echo tool-said-hi {2}# say hi\ntool-said-hi\n\[exit 0 · \d+\.\ds\]\n\nThe tool said hi\.\n$/,
     );
     assert.deepEqual(toolNamesOf(fake.requests[0]!), [
       'ShellCommand',
@@ -63,11 +63,14 @@ describe('agent CLI end to end (OpenAI protocol)', () => {
     assert.doesNotMatch(run.stderr, /opsmate run ·/);
   });
 
-  it('run -no prints only the tool calls and their output', async () => {
-    fake.enqueue(...ANSWER_ONLY_TURNS);
+  it('run -no runs the tool calls and prints them, without asking the model for an observation', async () => {
+    fake.enqueue(ANSWER_ONLY_TURNS[0]!);
     const run = await cli(['run', '-no', 'say hi']);
     assert.equal(run.exitCode, 0, run.stderr);
-    assert.equal(run.stdout, '$ echo tool-said-hi  # say hi\ntool-said-hi\n[exit 0]\n');
+    assert.match(run.stdout, /^\$ echo tool-said-hi {2}# say hi\ntool-said-hi\n\[exit 0 · \d+\.\ds\]\n$/);
+    // As in Opsmate: one model call; its tools ran; no second call for the observation.
+    assert.equal(fake.requests.length, 1);
+    assert.notEqual(fake.requests[0]!.body.tool_choice, 'none');
   });
 
   it('solve -a prints only the answer; - reads the instruction from stdin', async () => {
@@ -91,8 +94,11 @@ describe('agent CLI end to end (OpenAI protocol)', () => {
     const call = { toolCalls: [{ name: 'ShellCommand', args: { command: 'true' } }] };
     fake.enqueue(call, call, call);
     const run = await cli(['solve', '-i', '2', 'loop forever']);
-    assert.equal(run.exitCode, 1);
-    assert.match(run.stderr, /no answer after 3 model calls.*--max-iter/);
+    assert.equal(run.exitCode, 3, 'the step limit has its own exit status');
+    assert.match(
+      run.stderr,
+      /^opsmate: error: no answer after 3 model calls: the model was still calling tools\nopsmate: hint: raise --max-iter\n/m,
+    );
     assert.equal(fake.requests[2]!.body.tool_choice, 'none');
   });
 
@@ -161,7 +167,7 @@ describe('agent CLI end to end (OpenAI protocol)', () => {
     assert.deepEqual(userTextsOf(fake.requests[2]!), ['third question']);
     assert.match(run.stdout, /> first question\nfirst answer\n> second question\nsecond answer\n/);
     assert.match(run.stdout, /conversation was cleared/);
-    assert.match(run.stdout, /!exit/);
+    assert.match(run.stdout, /\/exit +leave/);
   });
 
   it('chat keeps tool calls and their results in the history', async () => {
@@ -270,7 +276,7 @@ describe('agent CLI end to end: keys and the Anthropic protocol', () => {
         env: { ANTHROPIC_BASE_URL: `${fake.url}${suffix}`, ANTHROPIC_API_KEY: 'right-key' },
       });
       assert.equal(run.exitCode, 0, run.stderr);
-      assert.match(run.stdout, /from-claude\n\[exit 0\]\n\nClaude saw it\.\n$/);
+      assert.match(run.stdout, /from-claude\n\[exit 0 · \d+\.\ds\]\n\nClaude saw it\.\n$/);
       assert.equal(fake.requests[0]!.path, '/v1/messages');
       assert.equal(fake.requests[0]!.headers['x-api-key'], 'right-key');
       assert.equal(fake.requests[0]!.stream, true);
@@ -291,7 +297,7 @@ describe('agent CLI end to end: keys and the Anthropic protocol', () => {
         env: { OLLAMA_HOST: ollama.url.replace('http://', '') },
       });
       assert.equal(run.exitCode, 0, run.stderr);
-      assert.match(run.stdout, /from-ollama\n\[exit 0\]\n\nOllama saw it\.\n$/);
+      assert.match(run.stdout, /from-ollama\n\[exit 0 · \d+\.\ds\]\n\nOllama saw it\.\n$/);
       assert.equal(ollama.requests[0]!.path, '/api/chat');
       assert.equal(ollama.requests[0]!.body.model, 'llama3.2');
       assert.match(systemPromptOf(ollama.requests[0]!), /OS info:/);
@@ -316,7 +322,8 @@ describe('listing commands', () => {
     const contexts = await runCliIsolated({ args: ['list-contexts'] });
     assert.match(contexts.stdout, /^cli\s/m);
     const models = await runCliIsolated({ args: ['list-models'] });
-    assert.match(models.stdout, /openai\s+gpt-4o\s+no \(set OPENAI_API_KEY\)/);
+    assert.match(models.stdout, /openai\s+gpt-4o \*\s+no \(set OPENAI_API_KEY\)/);
+    assert.match(models.stdout, /^\* default \(without -m\): gpt-4o \(no provider is configured\)$/m);
     assert.match(models.stdout, /anthropic\s+claude-/);
   });
 });

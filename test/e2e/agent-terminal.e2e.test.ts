@@ -81,7 +81,7 @@ describe('agent CLI on a terminal', { skip: integrationSkip('pty', ptyMissingRea
     );
     const session = open(['solve', 'touch two files']);
     // touch is not read-only: the policy asks, and offers [a]lways.
-    let at = await session.waitFor(/ \/ always \/ no: $/);
+    let at = await session.waitFor(/ \/ always \/ no \/ quit turn: $/);
     session.type('a\r');
     at = await session.waitFor(
       new RegExp(
@@ -92,7 +92,7 @@ describe('agent CLI on a terminal', { skip: integrationSkip('pty', ptyMissingRea
     session.type(`${'\x7f'.repeat(` ${scratch}/first`.length)}\r`); // keep just "touch"
     at = await session.waitFor(/policy file\? $/, at);
     session.type('s\r');
-    await session.waitFor(/Answer: both touched/, at);
+    await session.waitFor(/Answer:\s+both touched/, at);
     assert.equal(await session.exited(), 0, session.screen);
     assert.equal(session.screen.match(/Review/g)?.length, 1, `asked more than once:\n${session.screen}`);
     assert.ok(existsSync(join(scratch, 'first')) && existsSync(join(scratch, 'second')), session.screen);
@@ -112,7 +112,7 @@ describe('agent CLI on a terminal', { skip: integrationSkip('pty', ptyMissingRea
       { text: 'made it' },
     );
     const session = open(['solve', 'make a directory']);
-    let at = await session.waitFor(/ \/ always \/ no: $/);
+    let at = await session.waitFor(/ \/ always \/ no \/ quit turn: $/);
     session.type('a\r');
     at = await session.waitFor(
       /Allow this command \(shorten it to allow every command starting with it\): mkdir -p \S+$/,
@@ -121,7 +121,7 @@ describe('agent CLI on a terminal', { skip: integrationSkip('pty', ptyMissingRea
     session.type(`${'\x7f'.repeat(` ${scratch}/kept`.length)}\r`); // "mkdir -p"
     at = await session.waitFor(/policy file\? $/, at);
     session.type('f\r');
-    await session.waitFor(/Answer: made it/, at);
+    await session.waitFor(/Answer:\s+made it/, at);
     assert.equal(await session.exited(), 0, session.screen);
     const saved = readFileSync(join(home, '.opsmate', 'policy.yaml'), 'utf8');
     assert.match(saved, /prefix: mkdir -p/);
@@ -191,18 +191,18 @@ describe('agent CLI on a terminal', { skip: integrationSkip('pty', ptyMissingRea
       { text: 'all done' },
     );
     const session = open(['solve', '-r', 'review these']);
-    let at = await session.waitFor(/\[Y\]es \/ edit \/ no: $/);
+    let at = await session.waitFor(/\[Y\]es \/ edit \/ no \/ quit turn: $/);
     session.type('y\r');
-    at = await session.waitFor(/\[Y\]es \/ edit \/ no: $/, at);
+    at = await session.waitFor(/\[Y\]es \/ edit \/ no \/ quit turn: $/, at);
     session.type('e\r');
     at = await session.waitFor(/Command: echo original$/, at);
     session.type(`${'\x7f'.repeat('original'.length)}edited\r`); // backspaces over "original"
 
-    at = await session.waitFor(/\[Y\]es \/ edit \/ no: $/, at);
+    at = await session.waitFor(/\[Y\]es \/ edit \/ no \/ quit turn: $/, at);
     session.type('n\r');
     at = await session.waitFor(/Why not\? .*: $/, at);
     session.type('not today\r');
-    await session.waitFor(/Answer: all done/, at);
+    await session.waitFor(/Answer:\s+all done/, at);
     assert.equal(await session.exited(), 0, session.screen);
     const results = toolResultsOf(fake.requests[3]!);
     assert.match(results[0]!, /Command: echo approved\nExit code: 0/);

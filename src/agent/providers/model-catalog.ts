@@ -1,77 +1,14 @@
 import { ConfigError } from '../../errors/opsmate-error.js';
+import { BUILTIN_PROVIDERS } from './builtin-providers.js';
+import type { BuiltinProvider, ProviderName } from './builtin/builtin-provider.js';
 import type { ProviderDefinition } from './provider-contract.js';
 
-/** The model providers opsmate can talk to. */
-export type ProviderName = 'openai' | 'anthropic' | 'ollama' | 'xai';
+export type { ProviderName } from './builtin/builtin-provider.js';
 
-/** What opsmate knows about a provider without loading its SDK. */
-export interface ProviderInfo {
-  name: ProviderName;
-  description: string;
-  /** Env var holding the API key; undefined when the provider needs none (Ollama). */
-  apiKeyEnv?: string;
-  /** Env var pointing the provider at another server. */
-  baseUrlEnv: string;
-  /** Where requests go when `baseUrlEnv` is unset. */
-  defaultBaseUrl: string;
-  /** Bare model names that belong to this provider, e.g. `gpt-4o` for openai. */
-  matches: (modelId: string) => boolean;
-  /** Models known to work with opsmate's tool calling; others may work too. */
-  knownModels: readonly string[];
-}
+/** What opsmate knows about a built-in provider without loading its SDK. */
+export type ProviderInfo = BuiltinProvider;
 
-export const PROVIDERS: readonly ProviderInfo[] = [
-  {
-    name: 'openai',
-    description: 'OpenAI, or any OpenAI-compatible server (vLLM, LiteLLM, LM Studio, Ollama /v1)',
-    apiKeyEnv: 'OPENAI_API_KEY',
-    baseUrlEnv: 'OPENAI_BASE_URL',
-    defaultBaseUrl: 'https://api.openai.com/v1',
-    matches: (id) => /^(gpt-|chatgpt-|o\d)/.test(id),
-    knownModels: [
-      'gpt-4o',
-      'gpt-4o-mini',
-      'gpt-4.1',
-      'gpt-4.1-mini',
-      'gpt-4.1-nano',
-      'o3',
-      'o3-mini',
-      'o4-mini',
-    ],
-  },
-  {
-    name: 'anthropic',
-    description: 'Anthropic Claude',
-    apiKeyEnv: 'ANTHROPIC_API_KEY',
-    baseUrlEnv: 'ANTHROPIC_BASE_URL',
-    defaultBaseUrl: 'https://api.anthropic.com/v1',
-    matches: (id) => id.startsWith('claude-'),
-    knownModels: [
-      'claude-3-5-sonnet-20241022',
-      'claude-3-7-sonnet-20250219',
-      'claude-sonnet-4-20250514',
-      'claude-opus-4-20250514',
-      'claude-sonnet-4-5',
-    ],
-  },
-  {
-    name: 'xai',
-    description: 'xAI Grok',
-    apiKeyEnv: 'XAI_API_KEY',
-    baseUrlEnv: 'XAI_BASE_URL',
-    defaultBaseUrl: 'https://api.x.ai/v1',
-    matches: (id) => id.startsWith('grok-'),
-    knownModels: ['grok-3', 'grok-3-mini', 'grok-4'],
-  },
-  {
-    name: 'ollama',
-    description: 'Models served by a local Ollama (OLLAMA_HOST, default http://127.0.0.1:11434)',
-    baseUrlEnv: 'OLLAMA_HOST',
-    defaultBaseUrl: 'http://127.0.0.1:11434',
-    matches: () => false,
-    knownModels: ['llama3.1:8b', 'llama3.2', 'qwen2.5:7b', 'qwen3:8b'],
-  },
-];
+export const PROVIDERS: readonly ProviderInfo[] = BUILTIN_PROVIDERS;
 
 export function providerInfo(name: ProviderName): ProviderInfo {
   const info = PROVIDERS.find((provider) => provider.name === name);
@@ -93,8 +30,10 @@ export interface PluginModelChoice {
 
 /**
  * Reads `-m/--model`: `provider:model` (`ollama:llama3.2`, `openai:my-vllm-model`) or an
- * Opsmate-style bare name (`gpt-4o`, `claude-3-7-sonnet-20250219`, `grok-3`). A bare name no
- * provider claims goes to the server named by OPENAI_BASE_URL, else OLLAMA_HOST, since that is
+ * Opsmate-style bare name (`gpt-4o`, `claude-3-7-sonnet-20250219`, `grok-3`, `gemini-2.5-pro`).
+ * A bare name goes to the provider that claims it; when that provider is not configured and
+ * another configured one lists the model (`gemini-2.5-pro` on Vertex), to that one. A bare name
+ * no provider claims goes to the server named by OPENAI_BASE_URL, else Ollama's, since that is
  * where a local model lives. Throws a ConfigError saying how to name the model otherwise.
  */
 export function parseModelName(
@@ -121,9 +60,18 @@ export function parseModelName(
   if (text === '')
     throw new ConfigError('--model is empty', { hint: 'e.g. -m gpt-4o or -m ollama:llama3.2' });
   const owner = PROVIDERS.find((provider) => provider.matches(text));
-  if (owner) return { provider: owner.name, modelId: text };
+  if (owner) {
+    if (!owner.configured(env)) {
+      const other = PROVIDERS.find(
+        (provider) => provider !== owner && provider.configured(env) && provider.knownModels.includes(text),
+      );
+      if (other) return { provider: other.name, modelId: text };
+    }
+    return { provider: owner.name, modelId: text };
+  }
   if (nonEmpty(env.OPENAI_BASE_URL)) return { provider: 'openai', modelId: text };
-  if (nonEmpty(env.OLLAMA_HOST)) return { provider: 'ollama', modelId: text };
+  if (nonEmpty(env.OLLAMA_HOST) || nonEmpty(env.OLLAMA_BASE_URL))
+    return { provider: 'ollama', modelId: text };
   throw new ConfigError(`unknown model "${text}": no provider serves models of that name`, {
     hint:
       'name the provider, e.g. -m ollama:llama3.2 or -m openai:<model> with OPENAI_BASE_URL, ' +
@@ -144,4 +92,10 @@ function looksLikeOllamaTag(text: string): boolean {
 
 export function nonEmpty(value: string | undefined): value is string {
   return value !== undefined && value.trim() !== '';
+}
+
+/** The `-m` name of a model: bare when its provider claims bare names, else `provider:model`. */
+export function modelDisplayName(provider: string, modelId: string): string {
+  const info = PROVIDERS.find((candidate) => candidate.name === provider);
+  return info?.matches(modelId) ? modelId : `${provider}:${modelId}`;
 }

@@ -2,6 +2,7 @@ import { APICallError, RetryError } from 'ai';
 import { errorMessage, OpsmateError } from '../../errors/opsmate-error.js';
 import { ModelError } from './model-error.js';
 import type { ResolvedModel } from './resolve-model.js';
+import { ATTEMPTS_HEADER } from './model-fetch.js';
 
 /**
  * Turns whatever the SDK threw while talking to the model into one ModelError whose message says
@@ -15,6 +16,10 @@ export function modelFailure(error: unknown, model: Omit<ResolvedModel, 'model'>
     attempts = error.errors.length;
     cause = error.lastError;
     if (OpsmateError.isInstance(cause)) return cause;
+  }
+  if (APICallError.isInstance(cause)) {
+    const retried = Number(cause.responseHeaders?.[ATTEMPTS_HEADER]);
+    if (Number.isInteger(retried) && retried > attempts) attempts = retried;
   }
   const name = `${model.provider}:${model.modelId}`;
   const after = attempts > 1 ? ` (gave up after ${attempts} attempts)` : '';
@@ -30,6 +35,7 @@ export function modelFailure(error: unknown, model: Omit<ResolvedModel, 'model'>
     if (status === 404) {
       return new ModelError(`model ${name} was not found at ${url} (HTTP 404): ${detail}`, {
         hint: 'check the model name (see `opsmate list-models`) and that the server serves it',
+        cause: MODEL_NOT_FOUND,
       });
     }
     if (status === 429) {
@@ -52,6 +58,26 @@ export function modelFailure(error: unknown, model: Omit<ResolvedModel, 'model'>
     });
   }
   return new ModelError(`model ${name} failed: ${errorMessage(cause)}`);
+}
+
+/** Marks the error of a model the server does not know, for {@link explainModelFailure}. */
+const MODEL_NOT_FOUND = Symbol.for('opsmate.model-not-found');
+
+/**
+ * For a model the server does not know (HTTP 404), asks a self-hosted server which models it
+ * does serve and says so in the hint. Any other error comes back as it is.
+ */
+export async function explainModelFailure(
+  error: OpsmateError,
+  model: Pick<ResolvedModel, 'provider' | 'servedModels'>,
+): Promise<OpsmateError> {
+  if (error.cause !== MODEL_NOT_FOUND || !model.servedModels) return error;
+  const served = await model.servedModels().catch(() => undefined);
+  if (!served || served.length === 0) return error;
+  const list = served.length <= 12 ? served.join(', ') : `${served.slice(0, 12).join(', ')}...`;
+  return new ModelError(error.message, {
+    hint: `the server serves ${list}: choose one with -m ${model.provider}:${served[0]!}`,
+  });
 }
 
 /** The server's own error text, kept to one line. */

@@ -1,5 +1,5 @@
 import { ExtensionRegistry } from '../extension-registry.js';
-import { PROVIDERS } from './model-catalog.js';
+import { BUILTIN_PROVIDER_NAMES } from './builtin/provider-names.js';
 import { PROVIDER_SPECIFICATION_VERSION, type ProviderDefinition } from './provider-contract.js';
 
 const PROVIDER_NAME = /^[a-z][a-z0-9-]*$/;
@@ -27,7 +27,7 @@ export function validateProviderDefinition(value: unknown): string | undefined {
     return `provider name ${JSON.stringify(provider.name)} must match ${PROVIDER_NAME.source}`;
   }
   const what = `provider "${provider.name}"`;
-  if (PROVIDERS.some((builtin) => builtin.name === provider.name)) {
+  if ((BUILTIN_PROVIDER_NAMES as readonly string[]).includes(provider.name)) {
     return `provider name "${provider.name}" is already taken by a built-in provider`;
   }
   if (typeof provider.description !== 'string' || provider.description.trim() === '') {

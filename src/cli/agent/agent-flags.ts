@@ -17,13 +17,50 @@ export function addAgentOptions(command: Command, context: CliContext): Command 
     'mcpConfig',
     'systemPrompt',
     'maxOutputLength',
+    'modelTimeout',
+    'saveSessions',
     ...RUNTIME_COMMAND_SETTINGS,
   ]);
   command.addOption(
     new Option('-r, --review', 'show each command first and let you run it, edit it or cancel it'),
   );
-  addRuntimeOptions(command, context.registry);
+  command.addOption(
+    new Option(
+      '-y, --yes',
+      'run commands the policy asks about without asking, for unattended runs (still audited; deny rules still apply; -r wins)',
+    ),
+  );
+  command.addOption(
+    new Option(
+      '--tool-calls-per-action <N>',
+      'most tool calls the model may make in one step; calls beyond it are not run and the model is told so [default: no limit]',
+    ),
+  );
+  addRuntimeOptions(command, context.registry, undefined, context.helpRuntime);
   return command;
+}
+
+/** Exit status of `run`/`solve` when the model was still calling tools at the step limit. */
+export const EXIT_STEP_LIMIT = 3;
+
+/** Parses `--tool-calls-per-action`, or throws a ConfigError. */
+export function parseToolCallsPerAction(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1 || value > 100) {
+    throw new ConfigError(
+      `--tool-calls-per-action ${JSON.stringify(text)} is not valid: expected a whole number from 1 to 100`,
+      { hint: 'e.g. --tool-calls-per-action 1 (one command at a time)' },
+    );
+  }
+  return value;
+}
+
+/** The flags every agent command's action reads, as commander gives them. */
+export interface AgentCommandOptions {
+  review?: boolean;
+  yes?: boolean;
+  toolCallsPerAction?: string;
 }
 
 export function maxIterOption(): Option {

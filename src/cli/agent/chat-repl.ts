@@ -1,7 +1,11 @@
-import { formatRunHeader } from '../render/run-header.js';
+import { formatRunHeader, formatWhere } from '../render/run-header.js';
 import type { Command } from 'commander';
 import { createInterface } from 'node:readline';
+import { join } from 'node:path';
+import { homeDir } from '../../config/settings.js';
 import { errorMessage, OpsmateError } from '../../errors/opsmate-error.js';
+import type { SessionRecord } from '../../sessions/session-record.js';
+import { stopReasonOf } from '../../sessions/turn-recorder.js';
 import { SignalAbort } from '../../process/signal-abort.js';
 import { exitProcess } from '../../plugins/plugin-guard.js';
 import {
@@ -14,13 +18,16 @@ import {
 import type { CliContext } from '../cli-context.js';
 import { AgentRenderer, type RenderMode } from '../render/agent-renderer.js';
 import { askLine } from '../terminal/ask-line.js';
+import { colorsFor } from '../terminal/terminal-style.js';
 import { openAgent, type OpenedAgent } from './open-agent.js';
+import { parseChatLine } from './chat-commands.js';
+import { ChatHistory } from './chat-history.js';
+import { terminalMarkdown } from './terminal-markdown.js';
+import { SessionRecorder } from './session-recorder.js';
+import { usageLine } from './turn-report.js';
 
-const HELP = `Commands:
-  !clear  forget the conversation so far
-  !exit   leave (Ctrl-D does too)
-  !help   show this message
-Ctrl-C while the model works cancels the running command and the turn, not the chat.`;
+/** The prompt's history, in opsmate's home. */
+const CHAT_HISTORY_FILE = 'chat-history';
 
 /**
  * The `chat` loop. On a terminal: a prompt with line editing and history. With piped stdin: each
@@ -30,11 +37,18 @@ export async function runChat(options: {
   command: Command;
   context: CliContext;
   review: boolean;
+  /** `-y/--yes`. */
+  yes: boolean;
   maxSteps: number;
+  toolCallsPerStep?: number | undefined;
   mode: RenderMode;
+  /** A saved session to go on with (`--resume ID`, `--continue`). */
+  resume?: SessionRecord | undefined;
 }): Promise<number> {
   const { context } = options;
   let turn: AbortController | undefined;
+  /** The user ended the running turn in review (`q`). */
+  const review = { quitTurn: false };
   const startup = new AbortController();
   // Not abortOnSigint(): here Ctrl-C cancels the startup or the running turn, never the chat, and
   // does nothing between turns; only a second one during a turn leaves.
@@ -93,7 +107,16 @@ export async function runChat(options: {
       command: options.command,
       context,
       review: options.review,
+      yes: options.yes,
       signal: startup.signal,
+      onQuitTurn: () => {
+        review.quitTurn = true;
+        turn?.abort();
+      },
+      ...(options.toolCallsPerStep !== undefined ? { toolCallsPerStep: options.toolCallsPerStep } : {}),
+      ...(options.resume
+        ? { resume: { sessionId: options.resume.id, messages: options.resume.messages } }
+        : {}),
     });
   } catch (error) {
     stopListening();
@@ -103,9 +126,37 @@ export async function runChat(options: {
   startup.abort(); // startup is over: from now on Ctrl-C only cancels turns.
   const c = agent.colors;
   const lines = agent.interactive ? undefined : pipedLines();
-  const history: string[] = [];
+  const chatHistory = new ChatHistory(join(homeDir(agent.settings), CHAT_HISTORY_FILE));
+  const history = chatHistory.entries;
+  /** `/run` output for the model, sent with the next message. */
+  let shared: string[] = [];
   let status = 0;
+  const recorder = new SessionRecorder({
+    context,
+    agent,
+    kind: 'chat',
+    resumed: options.resume,
+    enabled: agent.settings.saveSessions,
+  });
+  const stderrColors = colorsFor(context.stderr, context.env);
+  // With stdout not a terminal (`| tee incident.log`), answers are plain text.
+  const markdown = context.stdout.isTTY ? await terminalMarkdown(context) : undefined;
   try {
+    if (options.resume) {
+      const resumed = options.resume;
+      const target = Object.values(resumed.target).join(' ');
+      context.stderr.write(
+        stderrColors.dim(
+          `resuming session ${resumed.id} (${resumed.turns} turn${resumed.turns === 1 ? '' : 's'}, ${resumed.kind}, ${resumed.runtime}${target ? ` ${target}` : ''}): ${resumed.title}\n`,
+        ),
+      );
+      const now = agent.runtime.target();
+      if (resumed.runtime !== agent.runtime.name || JSON.stringify(resumed.target) !== JSON.stringify(now)) {
+        context.logger.warn(
+          `the session ran on ${resumed.runtime}${target ? ` (${target})` : ''}; this chat runs on ${agent.runtime.name}${Object.keys(now).length > 0 ? ` (${Object.values(now).join(' ')})` : ''}`,
+        );
+      }
+    }
     if (agent.interactive) {
       context.stdout.write(
         `${formatRunHeader(
@@ -118,7 +169,7 @@ export async function runChat(options: {
             review: options.review ? 'on' : 'off',
           },
           c,
-        )}\n` + c.dim('Type !help for commands, Ctrl-D to leave.\n'),
+        )}\n` + c.dim('Type /help for commands, Ctrl-D to leave.\n'),
       );
     }
     for (;;) {
@@ -136,6 +187,7 @@ export async function runChat(options: {
             output: context.stdout,
             prompt: c.bold('> '),
             history,
+            multiline: { continuation: c.dim('… ') },
           }),
           stopped.then(() => ({ kind: 'eof' as const })),
         ]);
@@ -149,38 +201,71 @@ export async function runChat(options: {
           continue;
         }
         text = asked.text;
+        chatHistory.add(text.trim());
       }
       const message = text.trim();
       if (message === '') continue;
-      if (message.startsWith('!')) {
-        const word = message.toLowerCase();
-        if (word === '!exit' || word === '!quit') break;
-        if (word === '!clear') {
-          agent.session.clear();
-          context.stdout.write(c.dim('The conversation was cleared.\n'));
-        } else if (word === '!help') {
-          context.stdout.write(`${HELP}\n`);
-        } else {
-          context.stdout.write(`Unknown command ${message}. ${c.dim('Type !help for the list.')}\n`);
+      const parsed = parseChatLine(message);
+      if (parsed.kind === 'command') {
+        // Answered here, never sent to the model.
+        if (!parsed.command) {
+          context.stdout.write(`Unknown command ${parsed.word}. ${c.dim('Type /help for the list.')}\n`);
+          continue;
+        }
+        turn = new AbortController();
+        try {
+          const next = await parsed.command.run(parsed.args, {
+            agent,
+            recorder,
+            colors: c,
+            write: (output) => context.stdout.write(output),
+            signal: turn.signal,
+            share: (output) => shared.push(output),
+          });
+          if (next === 'exit') break;
+        } finally {
+          turn = undefined;
         }
         continue;
       }
+      const sent = shared.length > 0 ? `${shared.join('\n\n')}\n\n${parsed.text}` : parsed.text;
+      shared = [];
       turn = new AbortController();
+      review.quitTurn = false;
       const renderer = new AgentRenderer({
         out: context.stdout,
         mode: options.mode,
         colors: c,
         spinner: agent.spinner,
+        where: formatWhere(agent.runtime.name, agent.runtime.target()),
+        ...(markdown ? { markdown } : {}),
       });
+      const recording = recorder.beginTurn(sent);
       try {
-        agent.runtime.setAuditContext({ instruction: message });
-        const outcome = await agent.session.send(message, {
-          maxSteps: options.maxSteps,
-          signal: turn.signal,
-          onEvent: (event) => renderer.handle(event),
-        });
+        agent.runtime.setAuditContext({ instruction: sent });
+        let outcome;
+        renderer.begin();
+        try {
+          outcome = await agent.session.send(sent, {
+            maxSteps: options.maxSteps,
+            signal: turn.signal,
+            onEvent: (event) => {
+              renderer.handle(event);
+              recording.handle(event);
+            },
+          });
+        } catch (error) {
+          recorder.endTurn(recording, { stopReason: 'error', error: errorMessage(error) });
+          throw error;
+        }
         renderer.finish();
-        if (outcome.aborted) context.stdout.write(c.yellow('(cancelled)\n'));
+        const record = recorder.endTurn(recording, {
+          outcome,
+          stopReason: stopReasonOf(outcome, { quit: review.quitTurn }),
+        });
+        if (context.stderr.isTTY) context.stderr.write(`${usageLine(record, stderrColors)}\n`);
+        if (outcome.aborted)
+          context.stdout.write(c.yellow(review.quitTurn ? '(turn ended in review)\n' : '(cancelled)\n'));
         else if (outcome.stoppedAtLimit) {
           context.stdout.write(
             c.yellow('(the model was still calling tools at the step limit; ask it to go on)\n'),

@@ -1,24 +1,31 @@
+import type { ModelMessage } from 'ai';
 import type { Command } from 'commander';
 import { AgentSession } from '../../agent/agent-loop.js';
+import { chooseDefaultModel } from '../../agent/providers/default-model.js';
+import { priceOf, type ModelPrice } from '../../agent/providers/model-prices.js';
+import { callSettings, settingsForModel } from '../../agent/providers/model-settings.js';
+import { modelsConfigSection } from '../../agent/providers/models-config-section.js';
 import { describeSession } from '../../agent/session-facts.js';
 import { SHELL_LANGUAGE } from '../../runtime/contract.js';
 import { resolveModel, type ResolvedModel } from '../../agent/providers/resolve-model.js';
+import type { ModelFetchEvents } from '../../agent/providers/model-fetch.js';
 import type { ToolDefinition } from '../../agent/tools/tool-contract.js';
 import { pluginError } from '../../plugins/plugin-errors.js';
 import { SpillFiles } from '../../agent/tools/spill-files.js';
 import type { Settings } from '../../config/settings.js';
 import type { CommandReviewer } from '../../runtime/command-review.js';
 import type { GuardedRuntime } from '../../safety/guarded-runtime.js';
-import { NoTerminalReviewer } from '../../safety/reviewers.js';
+import { ApprovingReviewer, NoTerminalReviewer } from '../../safety/reviewers.js';
+import { SessionStore } from '../../sessions/session-store.js';
 import type { CliContext } from '../cli-context.js';
-import { readSettings } from '../field-options.js';
+import { readSettingsWithSources } from '../field-options.js';
 import { openGuardedRuntime } from '../open-runtime.js';
 import { guardedCalls } from './guarded-calls.js';
 import { toolsForLanguage } from './tools-for-language.js';
 import { guardedTool } from './guarded-tool.js';
 import { configuredMcpServers, openSessionMcpTools } from './session-mcp-tools.js';
 import type { McpTools } from '../../mcp/client/mcp-tools.js';
-import { terminalSpinner, type Spinner } from '../terminal/spinner.js';
+import { formatElapsed, terminalSpinner, type Spinner } from '../terminal/spinner.js';
 import { colorsFor, type Colors } from '../terminal/terminal-style.js';
 import { TerminalReviewer } from '../terminal/terminal-reviewer.js';
 
@@ -26,6 +33,14 @@ import { TerminalReviewer } from '../terminal/terminal-reviewer.js';
 export interface OpenedAgent {
   settings: Settings;
   model: ResolvedModel;
+  /** The model as `-m` names it (the default chosen when none was given). */
+  modelName: string;
+  /** Its price per million tokens, for the cost estimate; undefined when unknown. */
+  price: ModelPrice | undefined;
+  /** The system prompt the model is given. */
+  system: string;
+  /** The session's id: in the audit log, and the name of its saved record. */
+  sessionId: string;
   /** Guarded: policy, review, secret masking and the audit log apply to every command. */
   runtime: GuardedRuntime;
   session: AgentSession;
@@ -46,35 +61,78 @@ export async function openAgent(options: {
   context: CliContext;
   review: boolean;
   signal: AbortSignal;
+  /** `-y/--yes`: approve what the policy asks about (deny rules still apply); `-r` wins. */
+  yes?: boolean;
+  /** Show the command in the review: the agent's own output does not (answer-only, JSON). */
+  reviewShowsCommand?: boolean;
+  /** Review may end the turn (`q`): called then, to abort it. */
+  onQuitTurn?: () => void;
+  /** `--tool-calls-per-action`. */
+  toolCallsPerStep?: number;
+  /** Stdout carries data (`-o json`): questions go to stderr. */
+  stdoutIsData?: boolean;
+  /** The conversation to go on with (`chat --resume`), and its session id. */
+  resume?: { sessionId: string; messages: readonly ModelMessage[] };
   /** Model calls per turn (tool rounds and the answer), for what the model is told of its budget. */
   maxSteps: number;
 }): Promise<OpenedAgent> {
   const { command, context } = options;
-  const settings = readSettings(command, context.env);
+  const { config: settings, sources } = readSettingsWithSources(command, context);
   const agentContext = context.contexts.require(settings.context).definition;
   const toolNames = settings.tools.length > 0 ? settings.tools : agentContext.tools;
   const namedTools = toolNames.map((name) => context.tools.require(name));
-  const model = await resolveModel(settings.model, context.env, context.providers);
+  // Read before any network call: a bad models: entry is a configuration error (exit 2).
+  const modelTable = context.config.read(modelsConfigSection) ?? new Map();
+  let modelName = settings.model;
+  if (sources.model?.kind === 'default') {
+    const chosen = await chooseDefaultModel(context.config.env, { signal: options.signal });
+    modelName = chosen.name;
+    context.logger.debug(`no model chosen: using ${chosen.name} (${chosen.reason})`);
+  }
+  const modelEvents: ModelFetchEvents = {};
+  const model = await resolveModel(modelName, context.config.env, context.providers, {
+    timeoutMs: settings.modelTimeout * 1000,
+    events: modelEvents,
+  });
   context.logger.debug(`model ${model.provider}:${model.modelId} at ${model.baseUrl}`);
+  const modelSettings = settingsForModel(modelTable, { ...model, name: modelName });
+  if (modelSettings) context.logger.debug(`model settings from ${modelSettings.path}:${modelSettings.line}`);
+  const price = modelSettings?.price ?? priceOf(model.provider, model.modelId);
+  const sessionId = options.resume?.sessionId ?? SessionStore.newId();
   const colors = colorsFor(context.stdout, context.env);
   const spinner = terminalSpinner(
     context.stderr,
     Boolean(context.stderr.isTTY) && context.env.CI === undefined,
   );
+  // A retry is said as it happens, on a terminal: three 500s with backoff are not a blank pause.
+  if (context.stderr.isTTY) {
+    const dim = colorsFor(context.stderr, context.env).dim;
+    modelEvents.onRetry = (retry) => {
+      spinner.stop();
+      context.stderr.write(
+        `${dim(`${retry.reason} from ${retry.url}, retrying (${retry.attempt}/${retry.retries}) in ${formatElapsed(retry.delayMs)}`)}\n`,
+      );
+      spinner.start('waiting for the model…');
+    };
+  }
   const interactive = Boolean(process.stdin.isTTY);
   // One reviewer for both -r/--review and the policy's "ask"; without a terminal it refuses.
   // The question goes where the user looks: stdout, unless that is piped to a file.
-  const reviewOutput = context.stdout.isTTY ? context.stdout : context.stderr;
-  const reviewer: CommandReviewer = interactive
-    ? new TerminalReviewer({
-        input: process.stdin,
-        output: reviewOutput,
-        colors: colorsFor(reviewOutput, context.env),
-        spinner,
-        // The agent has just printed `$ command`: the review shows it once.
-        showCommand: false,
-      })
-    : new NoTerminalReviewer();
+  const reviewOutput = context.stdout.isTTY && !options.stdoutIsData ? context.stdout : context.stderr;
+  const reviewer: CommandReviewer =
+    options.yes && !options.review
+      ? new ApprovingReviewer()
+      : interactive
+        ? new TerminalReviewer({
+            input: process.stdin,
+            output: reviewOutput,
+            colors: colorsFor(reviewOutput, context.env),
+            spinner,
+            // Where the agent has just printed `$ command`, the review does not repeat it.
+            showCommand: options.reviewShowsCommand ?? false,
+            ...(options.onQuitTurn ? { onQuitTurn: options.onQuitTurn } : {}),
+          })
+        : new NoTerminalReviewer();
   if (options.review && !interactive) {
     context.logger.warn('--review: stdin is not a terminal, so every command will be cancelled');
   }
@@ -85,7 +143,7 @@ export async function openAgent(options: {
     settings,
     context,
     outputLimitBytes: settings.maxOutputLength,
-    guard: { reviewer, reviewAll: options.review },
+    guard: { reviewer, reviewAll: options.review, sessionId },
   });
   const chosenTools = toolsForLanguage(
     namedTools,
@@ -156,6 +214,11 @@ export async function openAgent(options: {
       model,
       system,
       tools,
+      callSettings: callSettings(model.provider, modelSettings),
+      // modelFetch retries, and says so; the SDK's own retries would be silent pauses.
+      maxRetries: 0,
+      ...(options.toolCallsPerStep !== undefined ? { toolCallsPerStep: options.toolCallsPerStep } : {}),
+      ...(options.resume ? { history: options.resume.messages } : {}),
       onWarning: (message) => context.logger.debug(message),
       toolContext: {
         runtime,
@@ -168,6 +231,10 @@ export async function openAgent(options: {
     return {
       settings,
       model,
+      modelName,
+      price,
+      system,
+      sessionId,
       runtime,
       session,
       colors,

@@ -20,6 +20,7 @@ import { formatRunHeader } from '../render/run-header.js';
 import { colorsFor } from '../terminal/terminal-style.js';
 import { chooseReviewer } from '../terminal/choose-reviewer.js';
 import { parseSeconds } from '../parse-seconds.js';
+import { outputOption, parseOutputFormat, writeJson } from '../output-format.js';
 
 /** Exit status for a timed-out command, as `timeout(1)` uses. */
 export const EXIT_TIMED_OUT = 124;
@@ -56,9 +57,10 @@ export function execCommand(context: CliContext): Command {
       'also save output over --output-limit to a spill file (it is shown live; by default not kept)',
     )
     .option('-r, --review', 'approve, edit or cancel the command on the terminal before it runs')
-    .option('-y, --yes', 'run commands the policy asks about without asking (deny rules still apply)');
+    .option('-y, --yes', 'run commands the policy asks about without asking (deny rules still apply)')
+    .addOption(outputOption());
   addSettingOptions(command, [...RUNTIME_COMMAND_SETTINGS, 'outputLimit']);
-  addRuntimeOptions(command, context.registry);
+  addRuntimeOptions(command, context.registry, undefined, context.helpRuntime);
   command.action(async (words: string[], _options, self: Command) => {
     process.exitCode = await runExec(words, self, context);
   });
@@ -73,8 +75,15 @@ async function runExec(words: string[], command: Command, context: CliContext): 
     review?: boolean;
     yes?: boolean;
     keepOutput?: boolean;
+    output?: string;
   }>();
-  const settings = readSettings(command, context.env);
+  const format = parseOutputFormat(options.output);
+  if (format === 'json' && !options.info) {
+    throw new ConfigError('-o json is for --info: the output of a command is its own', {
+      hint: 'use opsmate exec --info -o json, or run the command and read its output as it is',
+    });
+  }
+  const settings = readSettings(command, context);
   const timeoutMs = options.timeout === undefined ? undefined : parseSeconds(options.timeout, '--timeout');
   const idleTimeoutMs =
     options.idleTimeout === undefined ? undefined : parseSeconds(options.idleTimeout, '--idle-timeout');
@@ -99,7 +108,7 @@ async function runExec(words: string[], command: Command, context: CliContext): 
       await runtime.connect({ signal: interrupt.signal });
     } catch (error) {
       if (!interrupt.signal.aborted) throw error;
-      context.stderr.write('opsmate: interrupted\n');
+      if (!interrupt.quiet) context.stderr.write('opsmate: interrupted\n');
       return interrupt.exitCode();
     }
     // On a terminal only, as chat does: piped, stderr stays the error lines a script reads.
@@ -118,7 +127,8 @@ async function runExec(words: string[], command: Command, context: CliContext): 
       );
     if (options.info) {
       const facts = await gatherTargetFacts(runtime);
-      context.stdout.write(`${targetFactsForModel(facts)}\n`);
+      if (format === 'json') writeJson(context.stdout, { ...facts, target: runtime.target() });
+      else context.stdout.write(`${targetFactsForModel(facts)}\n`);
       if (facts.failures.length === 0) return 0;
       context.stderr.write(`opsmate: error: probing the target failed: ${facts.failures.join('; ')}\n`);
       context.stderr.write(
@@ -132,7 +142,12 @@ async function runExec(words: string[], command: Command, context: CliContext): 
       signal: interrupt.signal,
       onOutput: (chunk) => {
         const stream = chunk.stream === 'stdout' ? context.stdout : context.stderr;
-        if (!stream.write(chunk.data)) return once(stream, 'drain');
+        // A pipe whose reader is gone never drains: the abort (EPIPE) ends the wait.
+        if (!stream.write(chunk.data))
+          return once(stream, 'drain', { signal: interrupt.signal }).then(
+            () => undefined,
+            () => undefined,
+          );
         return undefined;
       },
     });
@@ -154,7 +169,7 @@ async function runExec(words: string[], command: Command, context: CliContext): 
     // shell on purpose, and masking concerns what a model sees: exec's user saw the output live.
     const cutShort =
       result.timedOut || result.cancelled || (result.shellExited && result.shellExitReason !== 'exit');
-    if (result.notice && (cutShort || result.notice.includes(NO_DEV_NULL_NOTICE)))
+    if (result.notice && !interrupt.quiet && (cutShort || result.notice.includes(NO_DEV_NULL_NOTICE)))
       context.logger.warn(result.notice);
     if (result.timedOut) return EXIT_TIMED_OUT;
     if (result.cancelled) return interrupt.exitCode();

@@ -52,7 +52,7 @@ export function installCommand(context: CliContext): Command {
         hint: 'e.g. --registry https://npm.example.com/',
       });
     }
-    const settings = readSettings(self, context.env);
+    const settings = readSettings(self, context);
     const abort = new AbortController();
     const onSigint = (): void => abort.abort();
     process.on('SIGINT', onSigint);

@@ -1,13 +1,28 @@
 import { Command } from 'commander';
 import type { CliContext } from '../cli-context.js';
 import { addSettingOptions } from '../field-options.js';
+import { outputOption, parseOutputFormat, writeJson } from '../output-format.js';
 import { renderTable } from '../render/table.js';
 import { extensionSourceText, writeBrokenExtensions } from './list-extensions.js';
 
 export function listContextsCommand(context: CliContext): Command {
   const command = new Command('list-contexts')
     .summary('list the contexts (-c/--context), and where each comes from')
-    .action(async () => {
+    .addOption(outputOption())
+    .action(async (options: { output?: string }) => {
+      if (parseOutputFormat(options.output) === 'json') {
+        writeJson(
+          context.stdout,
+          context.contexts.list().map(({ definition, source }) => ({
+            name: definition.name,
+            description: definition.description,
+            tools: definition.tools,
+            source: extensionSourceText(source),
+          })),
+        );
+        writeBrokenExtensions(context, 'contexts');
+        return;
+      }
       context.stdout.write(
         await renderTable({
           title: 'Contexts',

@@ -1,13 +1,35 @@
 import { Command } from 'commander';
 import type { CliContext } from '../cli-context.js';
 import { addSettingOptions } from '../field-options.js';
+import { outputOption, parseOutputFormat, writeJson } from '../output-format.js';
 import { renderTable } from '../render/table.js';
 
 export function listRuntimesCommand(context: CliContext): Command {
   const command = new Command('list-runtimes').summary('list the runtimes commands can run in');
   // The plugins folder is read before parsing; the options are here so they are accepted and shown.
   addSettingOptions(command, ['home', 'pluginsDir', 'loglevel']);
-  command.action(async () => {
+  command.addOption(outputOption());
+  command.action(async (options: { output?: string }) => {
+    if (parseOutputFormat(options.output) === 'json') {
+      writeJson(context.stdout, [
+        ...context.registry.list().map(({ definition, source, options: fields }) => ({
+          name: definition.name,
+          description: definition.description,
+          source: source.kind === 'plugin' ? `plugin ${source.packageName ?? ''}`.trim() : 'built-in',
+          options: fields.map((field) => ({ flag: `--${field.flag}`, env: field.env })),
+        })),
+        ...(context.plugins ?? []).flatMap((plugin) =>
+          plugin.provides
+            .filter((extension) => extension.kind === 'runtimes' && extension.problem)
+            .map((extension) => ({
+              name: extension.name,
+              source: `plugin ${plugin.packageName}`,
+              broken: extension.problem,
+            })),
+        ),
+      ]);
+      return;
+    }
     const rows = context.registry
       .list()
       .map(({ definition, source }) => [

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import type { CliContext } from '../cli-context.js';
 import { configuredMcpServers, warnMcpProblems } from '../agent/session-mcp-tools.js';
 import { addSettingOptions, readSettings } from '../field-options.js';
+import { outputOption, parseOutputFormat, writeJson } from '../output-format.js';
 import { renderTable } from '../render/table.js';
 import { extensionSourceText, writeBrokenExtensions } from './list-extensions.js';
 
@@ -10,8 +11,10 @@ export function listToolsCommand(context: CliContext): Command {
     .summary(
       "list the tools the model can be given (--tools), MCP servers' tools too, and where each comes from",
     )
-    .action(async () => {
-      const settings = readSettings(command, context.env);
+    .addOption(outputOption())
+    .action(async (options: { output?: string }) => {
+      const json = parseOutputFormat(options.output) === 'json';
+      const settings = readSettings(command, context);
       const servers = await configuredMcpServers({ settings, context });
       const builtins = context.tools.list();
       // Each configured server is started and asked for its tools; one line for each that fails.
@@ -27,28 +30,38 @@ export function listToolsCommand(context: CliContext): Command {
               onStderr: (server, line) => context.logger.debug(`MCP server "${server}": ${line}`),
             });
       try {
-        context.stdout.write(
-          await renderTable({
-            title: 'Tools',
-            head: ['Name', 'Description', 'Reads only', 'Source'],
-            rows: [
-              ...builtins.map(({ definition, source }) => [
-                definition.name,
-                definition.summary,
-                definition.readOnly ? 'yes' : 'no',
-                extensionSourceText(source),
-              ]),
-              ...(mcp?.tools ?? []).map((tool) => [
-                tool.definition.name,
-                tool.definition.summary,
-                // The user's word only: a server's readOnlyHint is not trusted.
-                tool.definition.readOnly ? 'yes (configured)' : 'no',
-                `${tool.origin} (${servers.find((server) => server.name === tool.server)?.transport ?? ''})`,
-              ]),
-            ],
-            isTerminal: Boolean(context.stdout.isTTY),
-          }),
-        );
+        const rows = [
+          ...builtins.map(({ definition, source }) => ({
+            name: definition.name,
+            description: definition.summary,
+            readOnly: Boolean(definition.readOnly),
+            shown: definition.readOnly ? 'yes' : 'no',
+            source: extensionSourceText(source),
+          })),
+          ...(mcp?.tools ?? []).map((tool) => ({
+            name: tool.definition.name,
+            description: tool.definition.summary,
+            // The user's word only: a server's readOnlyHint is not trusted.
+            readOnly: Boolean(tool.definition.readOnly),
+            shown: tool.definition.readOnly ? 'yes (configured)' : 'no',
+            source: `${tool.origin} (${servers.find((server) => server.name === tool.server)?.transport ?? ''})`,
+          })),
+        ];
+        if (json) {
+          writeJson(
+            context.stdout,
+            rows.map(({ name, description, readOnly, source }) => ({ name, description, readOnly, source })),
+          );
+        } else {
+          context.stdout.write(
+            await renderTable({
+              title: 'Tools',
+              head: ['Name', 'Description', 'Reads only', 'Source'],
+              rows: rows.map((row) => [row.name, row.description, row.shown, row.source]),
+              isTerminal: Boolean(context.stdout.isTTY),
+            }),
+          );
+        }
         warnMcpProblems(context, mcp?.problems ?? []);
         if ((mcp?.problems.length ?? 0) > 0) process.exitCode = 1;
         writeBrokenExtensions(context, 'tools');

@@ -65,7 +65,7 @@ export function mcpCommand(context: CliContext): Command {
 }
 
 async function serveMcp(command: Command, context: CliContext): Promise<number> {
-  const settings = readSettings(command, context.env);
+  const settings = readSettings(command, context);
   const options = command.opts<{ transport: string; host: string; port: string }>();
   // Checked before anything connects.
   const http =

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import type { CliContext } from '../cli-context.js';
 import { addRuntimeOptions, addSettingOptions, readSettings } from '../field-options.js';
 import { createRuntimeFromFlags } from '../open-runtime.js';
+import { outputOption, parseOutputFormat, writeJson } from '../output-format.js';
 
 export function policyCommand(context: CliContext): Command {
   const policy = new Command('policy').summary('check commands against the command policy');
@@ -14,7 +15,8 @@ export function policyCommand(context: CliContext): Command {
         '(--policy-profile, else the policy file, else read-only). Nothing runs and nothing ' +
         'connects. Exit 0 whatever the decision; 2 for a bad policy file or flags.',
     )
-    .argument('<command...>', 'the command; several words are joined with spaces');
+    .argument('<command...>', 'the command; several words are joined with spaces')
+    .addOption(outputOption());
   addSettingOptions(check, [
     'shellCommandRuntime',
     'policyFile',
@@ -23,11 +25,17 @@ export function policyCommand(context: CliContext): Command {
     'pluginsDir',
     'loglevel',
   ]);
-  addRuntimeOptions(check, context.registry);
-  check.action(async (words: string[], _options, self: Command) => {
-    const settings = readSettings(self, context.env);
+  addRuntimeOptions(check, context.registry, undefined, context.helpRuntime);
+  check.action(async (words: string[], options: { output?: string }, self: Command) => {
+    const format = parseOutputFormat(options.output);
+    const settings = readSettings(self, context);
     const runtime = createRuntimeFromFlags({ command: self, settings, context });
     const decision = await runtime.check(words.join(' '));
+    if (format === 'json') {
+      writeJson(context.stdout, { command: words.join(' '), runtime: runtime.name, ...decision });
+      process.exitCode = 0;
+      return;
+    }
     const lines = [decision.action, `profile: ${decision.profile}`];
     if (decision.language !== 'shell') lines.push(`language: ${decision.language}`);
     lines.push(`rule: ${decision.rule}`);

@@ -19,7 +19,7 @@ export function uninstallCommand(context: CliContext): Command {
   addSettingOptions(command, ['home', 'pluginsDir', 'loglevel']);
   command.action(async (packages: string[], _options, self: Command) => {
     const options = self.opts<{ yes?: boolean }>();
-    const directory = pluginsDir(readSettings(self, context.env));
+    const directory = pluginsDir(readSettings(self, context));
     const installed = readInstalledSpecs(directory);
     const present = packages.filter((name) => installed.has(name));
     for (const name of packages.filter((candidate) => !installed.has(candidate))) {

@@ -9,6 +9,7 @@ import { AgentRenderer, type RenderMode } from './agent-renderer.js';
 const RUN: RunResult = {
   ...notRunResult('uptime', 'x'),
   exitCode: 0,
+  durationMs: 25_100,
   cancelled: false,
   notice: undefined as never,
 };
@@ -62,7 +63,10 @@ const ALL = { thoughts: true, actions: true, toolOutput: true, answer: true, lab
 
 describe('AgentRenderer', () => {
   it('shows everything in order, steps set apart', () => {
-    assert.equal(render(ALL), 'Let me check.\n$ uptime  # load\nup 3 days\n[exit 0]\n\nUp for 3 days.\n');
+    assert.equal(
+      render(ALL),
+      'Let me check.\n$ uptime  # load\nup 3 days\n[exit 0 · 25.1s]\n\nUp for 3 days.\n',
+    );
   });
 
   it('answer only', () => {
@@ -75,14 +79,14 @@ describe('AgentRenderer', () => {
   it('tool calls only', () => {
     assert.equal(
       render({ thoughts: false, actions: true, toolOutput: true, answer: false, labels: false }),
-      '$ uptime  # load\nup 3 days\n[exit 0]\n',
+      '$ uptime  # load\nup 3 days\n[exit 0 · 25.1s]\n',
     );
   });
 
   it('labels thought, action, observation and answer', () => {
     assert.equal(
       render({ ...ALL, labels: true }),
-      'Thought: Let me check.\nAction: $ uptime  # load\nObservation:\nup 3 days\n[exit 0]\n\nAnswer: Up for 3 days.\n',
+      'Thought: Let me check.\nAction: $ uptime  # load\nObservation:\nup 3 days\n[exit 0 · 25.1s]\n\nAnswer: Up for 3 days.\n',
     );
   });
 
@@ -102,5 +106,37 @@ describe('AgentRenderer', () => {
       },
     ];
     assert.equal(render(ALL, events), '$ rm x\n[not run: the user declined]\n');
+  });
+});
+
+describe('AgentRenderer status while a command runs', () => {
+  it('tells the spinner what runs where, since the command started; a failed exit is red', () => {
+    const started: string[] = [];
+    let text = '';
+    const out = {
+      write: (chunk: string | Uint8Array) => ((text += chunk.toString()), true),
+    } as NodeJS.WritableStream;
+    const renderer = new AgentRenderer({
+      out,
+      mode: ALL,
+      colors: pc.createColors(true),
+      spinner: { start: (label) => started.push(label), stop: () => {} },
+      where: 'ssh (host db-1)',
+    });
+    const failed: RunResult = { ...RUN, exitCode: 2 };
+    const events = TURN.map((event) =>
+      event.type === 'tool-call-end'
+        ? { ...event, result: { llmContent: '', display: { kind: 'command' as const, result: failed } } }
+        : event,
+    );
+    for (const event of events) renderer.handle(event);
+    renderer.finish();
+    assert.deepEqual(started.slice(0, 4), [
+      'thinking…',
+      'writing a command…',
+      'running on ssh (host db-1)…',
+      'running on ssh (host db-1)…',
+    ]);
+    assert.ok(text.includes(pc.createColors(true).red('[exit 2 · 25.1s]')), JSON.stringify(text));
   });
 });

@@ -2,7 +2,8 @@ import { visibleText } from '../terminal/visible-text.js';
 import type { AgentEvent } from '../../agent/agent-events.js';
 import type { ToolResult } from '../../agent/tools/tool-contract.js';
 import type { RunResult } from '../../runtime/contract.js';
-import type { Spinner } from '../terminal/spinner.js';
+import { formatElapsed, type Spinner } from '../terminal/spinner.js';
+import type { MarkdownRenderer } from './render-markdown.js';
 import type { Colors } from '../terminal/terminal-style.js';
 
 /** Which parts of a turn the user sees. */
@@ -48,12 +49,30 @@ export class AgentRenderer {
   #liveBytes = new Map<string, number>();
   #observationLabelled = new Set<string>();
   #answer = '';
+  readonly #where: string;
+  readonly #markdown: MarkdownRenderer | undefined;
+  /** The command running now, for the status line between bursts of its output. */
+  #running: { callId: string; since: number } | undefined;
 
-  constructor(options: { out: NodeJS.WritableStream; mode: RenderMode; colors: Colors; spinner: Spinner }) {
+  constructor(options: {
+    out: NodeJS.WritableStream;
+    mode: RenderMode;
+    colors: Colors;
+    spinner: Spinner;
+    /** Where commands run, for the status line while one runs: `local (host vm)`. */
+    where?: string;
+    /**
+     * Renders the answer's Markdown (a terminal). The answer is then shown whole once it is
+     * known to be the answer, rather than streamed; without it (piped), text is written raw.
+     */
+    markdown?: MarkdownRenderer;
+  }) {
+    this.#markdown = options.markdown;
     this.#out = options.out;
     this.#mode = options.mode;
     this.#c = options.colors;
     this.#spinner = options.spinner;
+    this.#where = options.where ?? '';
   }
 
   /** The last answer shown, for callers that need it. */
@@ -87,11 +106,16 @@ export class AgentRenderer {
         this.#spinner.stop();
         this.#classify('thought');
         this.#toolCallStart(event.toolName, event.title, event.input);
+        this.#running = { callId: event.callId, since: Date.now() };
+        this.#showRunning();
         return;
       case 'tool-output':
         this.#toolOutput(event.callId, event.chunk.data);
+        this.#showRunning();
         return;
       case 'tool-call-end':
+        this.#running = undefined;
+        this.#spinner.stop();
         this.#toolCallEnd(event.callId, event.result);
         this.#wait('thinking…');
         return;
@@ -118,6 +142,14 @@ export class AgentRenderer {
     }
   }
 
+  /**
+   * Call when the request is sent: the SDK says a step started only once the server answers,
+   * and the wait before that must not be a blank screen.
+   */
+  begin(): void {
+    this.#wait('thinking…');
+  }
+
   /** Call once the turn is over (or failed): clears the spinner and ends the last line. */
   finish(): void {
     this.#spinner.stop();
@@ -130,12 +162,25 @@ export class AgentRenderer {
     this.#spinner.start(text);
   }
 
+  /**
+   * While a command runs: what runs where, and for how long, on the spinner's line. Only at the
+   * start of a line: the spinner clears the line it draws on, which would erase partial output.
+   */
+  #showRunning(): void {
+    if (!this.#running || !this.#atLineStart) return;
+    this.#spinner.start(`running${this.#where ? ` on ${this.#where}` : ''}…`, {
+      since: this.#running.since,
+    });
+  }
+
   #streamsLive(): boolean {
-    return !this.#mode.labels && this.#mode.thoughts === this.#mode.answer;
+    return !this.#markdown && !this.#mode.labels && this.#mode.thoughts === this.#mode.answer;
   }
 
   #text(text: string): void {
     if (this.#step.kind === undefined) {
+      // Held until it is known to be a thought or the answer: the screen says something is coming.
+      if (this.#step.buffered === '' && text.trim() !== '') this.#wait('writing…');
       this.#step.buffered += text;
       return;
     }
@@ -161,10 +206,18 @@ export class AgentRenderer {
       this.#endLine();
       const label =
         kind === 'answer' ? this.#c.bold(this.#c.green('Answer:')) : this.#c.bold(this.#c.cyan('Thought:'));
-      this.#write(`${label} `);
+      // Rendered, the answer starts on its own line, under its label.
+      this.#write(kind === 'answer' && this.#markdown ? `${label}\n` : `${label} `);
       text = text.replace(/^\s+/, '');
     }
-    this.#write(visibleText(text));
+    // The model chose these words: control characters are shown, never obeyed.
+    const shown = visibleText(text);
+    if (kind === 'answer' && this.#markdown) {
+      this.#endLine();
+      this.#write(this.#markdown(shown));
+      return;
+    }
+    this.#write(kind === 'thought' && this.#markdown ? this.#c.dim(shown) : shown);
   }
 
   #toolCallStart(toolName: string, title: string, input: unknown): void {
@@ -220,12 +273,15 @@ export class AgentRenderer {
         this.#c.dim(`(edited in review; the model proposed: ${visibleText(result.display.editedFrom)})`),
       );
     }
-    this.#line(this.#c.dim(this.#status(result.display.result)));
+    const status = this.#status(result.display.result);
+    const failed = result.display.result.exitCode !== 0;
+    this.#line(failed ? this.#c.red(status) : this.#c.dim(status));
   }
 
+  /** `[exit 0 · 25.1s]`, `[exit 1 · 0.2s; output cut for the model; ...]`. */
   #status(result: RunResult): string {
     const parts: string[] = [];
-    if (result.exitCode !== null) parts.push(`exit ${result.exitCode}`);
+    if (result.exitCode !== null) parts.push(`exit ${result.exitCode} · ${formatElapsed(result.durationMs)}`);
     if (result.notice) parts.push(result.notice);
     else if (result.exitCode === null) parts.push('no exit code');
     if (result.truncated) {

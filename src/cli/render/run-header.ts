@@ -22,17 +22,22 @@ export interface RunHeader {
  * a name cannot forge more lines.
  */
 export function formatRunHeader(header: RunHeader, colors: Colors): string {
-  const facts = Object.entries(header.target)
-    .filter(([, value]) => value !== '')
-    .map(([key, value]) => `${key} ${printable(value)}`)
-    .join(', ');
   const parts = [
     ...(header.model ? [header.model] : []),
-    facts ? `${header.runtime} (${facts})` : header.runtime,
+    formatWhere(header.runtime, header.target),
     `policy ${header.profile}`,
     `review ${header.review}`,
   ];
   return `${colors.bold(`opsmate ${header.command}`)} ${colors.dim(`· ${parts.join(' · ')}`)}`;
+}
+
+/** `ssh (host db-1, user ops)`: a runtime and its target facts, control characters escaped. */
+export function formatWhere(runtime: string, target: Record<string, string>): string {
+  const facts = Object.entries(target)
+    .filter(([, value]) => value !== '')
+    .map(([key, value]) => `${key} ${printable(value)}`)
+    .join(', ');
+  return facts ? `${runtime} (${facts})` : runtime;
 }
 
 function printable(text: string): string {

@@ -14,6 +14,7 @@ export class TerminalReviewer implements CommandReviewer {
   readonly #colors: Colors;
   readonly #spinner: Spinner | undefined;
   readonly #showCommand: boolean;
+  readonly #onQuitTurn: (() => void) | undefined;
 
   constructor(options: {
     input: NodeJS.ReadStream;
@@ -22,12 +23,18 @@ export class TerminalReviewer implements CommandReviewer {
     spinner?: Spinner;
     /** Print the command in the review; false where it was just shown (the agent prints `$ cmd`). */
     showCommand?: boolean;
+    /**
+     * Offers `[q]uit turn`: the command is not run and this is called, for the caller to end the
+     * model's turn. Without it, `q` is not offered.
+     */
+    onQuitTurn?: () => void;
   }) {
     this.#input = options.input;
     this.#output = options.output;
     this.#colors = options.colors;
     this.#spinner = options.spinner;
     this.#showCommand = options.showCommand ?? true;
+    this.#onQuitTurn = options.onQuitTurn;
   }
 
   async review(request: ReviewRequest, options: { signal?: AbortSignal } = {}): Promise<ReviewDecision> {
@@ -56,14 +63,19 @@ export class TerminalReviewer implements CommandReviewer {
       // A tool call has no command prefix to allow from now on.
       const remembers = flagged && !toolCall;
       const always = remembers ? ` / ${c.bold('a')}lways` : '';
+      const quit = this.#onQuitTurn ? ` / ${c.bold('q')}uit turn` : '';
       const answer = await this.#ask(
         flagged
-          ? `Run it? ${c.bold('y')}es / ${c.bold('e')}dit${always} / ${c.bold('n')}o: `
-          : `Run it? ${c.bold('[Y]')}es / ${c.bold('e')}dit / ${c.bold('n')}o: `,
+          ? `Run it? ${c.bold('y')}es / ${c.bold('e')}dit${always} / ${c.bold('n')}o${quit}: `
+          : `Run it? ${c.bold('[Y]')}es / ${c.bold('e')}dit / ${c.bold('n')}o${quit}: `,
         options.signal,
       );
       if (answer === undefined) return { action: 'cancel', reason: 'the user cancelled the review' };
       const word = answer.trim().toLowerCase();
+      if (this.#onQuitTurn && (word === 'q' || word === 'quit')) {
+        this.#onQuitTurn();
+        return { action: 'cancel', reason: 'the user ended the turn in review' };
+      }
       if ((word === '' && !flagged) || word === 'y' || word === 'yes') return { action: 'approve' };
       if (remembers && (word === 'a' || word === 'always')) {
         if (hidden) {
@@ -116,7 +128,8 @@ export class TerminalReviewer implements CommandReviewer {
           reason: text ? `the user declined: ${text}` : 'the user declined to run it',
         };
       }
-      this.#output.write(remembers ? 'Answer y, e, a or n.\n' : 'Answer y, e or n.\n');
+      const letters = [remembers ? 'y, e, a' : 'y, e', 'n', ...(this.#onQuitTurn ? ['q'] : [])];
+      this.#output.write(`Answer ${letters.slice(0, -1).join(', ')} or ${letters.at(-1)}.\n`);
     }
   }
 
