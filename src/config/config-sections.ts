@@ -1,5 +1,6 @@
 import { modelsConfigSection } from '../agent/providers/models-config-section.js';
 import { policyConfigSection } from '../safety/policy/policy-config-section.js';
+import { targetsConfigSection } from '../targets/targets-config-section.js';
 import type { ConfigSectionDefinition } from './config-section-definition.js';
 
 /**
@@ -7,4 +8,8 @@ import type { ConfigSectionDefinition } from './config-section-definition.js';
  * (`targets:`, `mcpServers:`) defines it next to its code with `defineConfigSection` and adds it
  * here; the file's parser, the unknown-key check, `config show` and the errors follow.
  */
-export const CONFIG_SECTIONS: readonly ConfigSectionDefinition[] = [policyConfigSection, modelsConfigSection];
+export const CONFIG_SECTIONS: readonly ConfigSectionDefinition[] = [
+  policyConfigSection,
+  modelsConfigSection,
+  targetsConfigSection,
+];

@@ -1,4 +1,5 @@
 import { Option, type Command } from 'commander';
+import { addTargetOptions } from '../target-options.js';
 import { ConfigError } from '../../errors/opsmate-error.js';
 import type { CliContext } from '../cli-context.js';
 import { addRuntimeOptions, addSettingOptions, RUNTIME_COMMAND_SETTINGS } from '../field-options.js';
@@ -48,6 +49,7 @@ export function addAgentOptions(command: Command, context: CliContext): Command 
       'most tool calls the model may make in one step; calls beyond it are not run and the model is told so [default: no limit]',
     ),
   );
+  addTargetOptions(command);
   addRuntimeOptions(command, context.registry);
   return command;
 }

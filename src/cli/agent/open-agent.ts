@@ -20,6 +20,8 @@ import { SessionStore } from '../../sessions/session-store.js';
 import type { CliContext } from '../cli-context.js';
 import { readSettingsWithSources } from '../field-options.js';
 import { openGuardedRuntime } from '../open-runtime.js';
+import { chosenTargets } from '../target-options.js';
+import { ConfigError } from '../../errors/opsmate-error.js';
 import { guardedCalls } from './guarded-calls.js';
 import { toolsForLanguage } from './tools-for-language.js';
 import { guardedTool } from './guarded-tool.js';
@@ -134,10 +136,19 @@ export async function openAgent(options: {
   if (options.review && !interactive) {
     context.logger.warn('--review: stdin is not a terminal, so every command will be cancelled');
   }
+  const { targets } = chosenTargets(command, context);
+  if (targets.length > 1)
+    throw new ConfigError(
+      `-t chose ${targets.length} targets (${targets.map((target) => target.name).join(', ')}): a model session has one target for now`,
+      {
+        hint: 'give one -t, or run the same command on all of them with opsmate exec -t GROUP -- COMMAND',
+      },
+    );
   const { runtime, toolCalls } = openGuardedRuntime({
     command,
     settings,
     context,
+    ...(targets[0] ? { target: targets[0] } : {}),
     outputLimitBytes: settings.maxOutputLength,
     guard: { reviewer, reviewAll: options.review, sessionId },
   });
