@@ -167,7 +167,7 @@ describe('agent CLI end to end (OpenAI protocol)', () => {
     assert.deepEqual(userTextsOf(fake.requests[2]!), ['third question']);
     assert.match(run.stdout, /> first question\nfirst answer\n> second question\nsecond answer\n/);
     assert.match(run.stdout, /conversation was cleared/);
-    assert.match(run.stdout, /!exit/);
+    assert.match(run.stdout, /\/exit +leave/);
   });
 
   it('chat keeps tool calls and their results in the history', async () => {

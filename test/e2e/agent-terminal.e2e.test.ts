@@ -87,7 +87,7 @@ describe('agent CLI on a terminal', { skip: integrationSkip('pty', ptyMissingRea
     session.type(`${'\x7f'.repeat(` ${scratch}/first`.length)}\r`); // keep just "touch"
     at = await session.waitFor(/policy file\? $/, at);
     session.type('s\r');
-    await session.waitFor(/Answer: both touched/, at);
+    await session.waitFor(/Answer:\s+both touched/, at);
     assert.equal(await session.exited(), 0, session.screen);
     assert.equal(session.screen.match(/Review/g)?.length, 1, `asked more than once:\n${session.screen}`);
     assert.ok(existsSync(join(scratch, 'first')) && existsSync(join(scratch, 'second')), session.screen);
@@ -113,7 +113,7 @@ describe('agent CLI on a terminal', { skip: integrationSkip('pty', ptyMissingRea
     session.type(`${'\x7f'.repeat(` ${scratch}/kept`.length)}\r`); // "mkdir -p"
     at = await session.waitFor(/policy file\? $/, at);
     session.type('f\r');
-    await session.waitFor(/Answer: made it/, at);
+    await session.waitFor(/Answer:\s+made it/, at);
     assert.equal(await session.exited(), 0, session.screen);
     const saved = readFileSync(join(home, '.opsmate', 'policy.yaml'), 'utf8');
     assert.match(saved, /prefix: mkdir -p/);
@@ -194,7 +194,7 @@ describe('agent CLI on a terminal', { skip: integrationSkip('pty', ptyMissingRea
     session.type('n\r');
     at = await session.waitFor(/Why not\? .*: $/, at);
     session.type('not today\r');
-    await session.waitFor(/Answer: all done/, at);
+    await session.waitFor(/Answer:\s+all done/, at);
     assert.equal(await session.exited(), 0, session.screen);
     const results = toolResultsOf(fake.requests[3]!);
     assert.match(results[0]!, /Command: echo approved\nExit code: 0/);

@@ -52,13 +52,16 @@ describe('FileEditor review on a terminal', { skip: integrationSkip('pty', ptyMi
     });
     const session = pty;
     // 1. The diff, then an explicit yes.
-    let at = await session.waitFor(/-listen 80;\n\+listen 8080;\nRun it\? yes \/ edit \/ no: $/);
+    let at = await session.waitFor(/-listen 80;\n\+listen 8080;\nRun it\? yes \/ edit \/ no \/ quit turn: $/);
     assert.match(session.screen, /FileEditor is judged as the shell command: tee -- /);
     assert.match(session.screen, /@@ -1,2 \+1,2 @@\n worker_processes 1;\n-listen 80;/);
     assert.doesNotMatch(session.screen, /always/, 'a tool call cannot be allowed by prefix');
     session.type('y\r');
     // 2. Edit the call: the line holds its JSON; clear it and write another.
-    at = await session.waitFor(/\+worker_processes 8;\n[^\n]*\nRun it\? yes \/ edit \/ no: $/, at);
+    at = await session.waitFor(
+      /\+worker_processes 8;\n[^\n]*\nRun it\? yes \/ edit \/ no \/ quit turn: $/,
+      at,
+    );
     session.type('e\r');
     at = await session.waitFor(/Call: FileEditor \{.*\}$/, at);
     const edited = JSON.stringify({
@@ -69,11 +72,11 @@ describe('FileEditor review on a terminal', { skip: integrationSkip('pty', ptyMi
     });
     session.type(`\x15FileEditor ${edited}\r`); // Ctrl-U clears the line
     // 3. Decline, with a reason for the model.
-    at = await session.waitFor(/\+listen 9090;\nRun it\? yes \/ edit \/ no: $/, at);
+    at = await session.waitFor(/\+listen 9090;\nRun it\? yes \/ edit \/ no \/ quit turn: $/, at);
     session.type('n\r');
     at = await session.waitFor(/Why not\? .*: $/, at);
     session.type('keep 8080\r');
-    await session.waitFor(/Answer: all done/, at);
+    await session.waitFor(/Answer:\s+all done/, at);
     assert.equal(await session.exited(), 0, session.screen);
     assert.equal(readFileSync(path, 'utf8'), 'worker_processes 4;\nlisten 8080;\n');
     const results = toolResultsOf(fake.requests.at(-1)!);

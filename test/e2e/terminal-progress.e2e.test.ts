@@ -6,7 +6,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { FakeLlmServer } from '../../test-support/fake-llm/index.js';
 import { integrationSkip } from '../../test-support/integration.js';
 import { PtySession, ptyMissingReason } from '../../test-support/pty-session.js';
-import { CLI_PATH } from '../../test-support/run-cli.js';
+import { CLI_PATH, runCliIsolated } from '../../test-support/run-cli.js';
 
 /**
  * Issue 12, section 1: never a blank screen. The real CLI on a pseudo-terminal against the fake
@@ -84,5 +84,46 @@ describe('never a blank screen (pty)', { skip: integrationSkip('pty', ptyMissing
     at = await session.waitFor(/\[exit 3 · 2\.\ds\]\n/, at);
     await session.waitFor(/it exited 3/, at);
     assert.equal(await session.exited(), 0, session.screen);
+  });
+});
+
+describe('readable answers (pty and pipe)', { skip: integrationSkip('pty', ptyMissingReason()) }, () => {
+  let fake: FakeLlmServer;
+  before(async () => {
+    fake = await FakeLlmServer.start();
+  });
+  after(() => fake.close());
+  const ANSWER =
+    '## Cause\n\nThe disk is **full**:\n\n1. `/var` is at 100%\n   - `access.log` is 38 GB\n2. rotate it\n\n```\ndf -h /var\n```\n';
+
+  function env(home: string): Record<string, string> {
+    return {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: home,
+      OPSMATE_HOME: join(home, '.opsmate'),
+      NO_COLOR: '1',
+      OPENAI_BASE_URL: fake.openAiBaseUrl,
+    };
+  }
+
+  it('on a terminal: Markdown rendered, Answer: on its own line', async () => {
+    fake.enqueue({ toolCalls: [{ name: 'ShellCommand', args: { command: 'true' } }] }, { text: ANSWER });
+    const session = new PtySession([process.execPath, CLI_PATH, 'solve', 'why?'], {
+      env: env(mkdtempSync(join(tmpdir(), 'wt-cfg-pty-'))),
+    });
+    await session.waitFor(
+      /Answer:\nCause\n\nThe disk is full:\n\n {2}1\. \/var is at 100%\n {4}\* access\.log is 38 GB\n {2}2\. rotate it\n\n {2}df -h \/var\n/,
+    );
+    assert.equal(await session.exited(), 0, session.screen);
+    assert.doesNotMatch(session.screen, /\*\*|`|##/, 'no Markdown marks on the terminal');
+  });
+
+  it('piped: the answer is the raw Markdown, unchanged', async () => {
+    fake.enqueue({ text: ANSWER });
+    const home = mkdtempSync(join(tmpdir(), 'wt-cfg-pipe-'));
+    const run = await runCliIsolated({ args: ['run', 'why?'], env: { ...env(home), NO_COLOR: undefined } });
+    assert.equal(run.exitCode, 0, run.stderr);
+    assert.equal(run.stdout, ANSWER);
+    assert.ok(!run.stdout.includes('\x1b'));
   });
 });

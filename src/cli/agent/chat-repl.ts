@@ -1,6 +1,8 @@
 import { formatRunHeader, formatWhere } from '../render/run-header.js';
 import type { Command } from 'commander';
 import { createInterface } from 'node:readline';
+import { join } from 'node:path';
+import { homeDir } from '../../config/settings.js';
 import { errorMessage, OpsmateError } from '../../errors/opsmate-error.js';
 import type { SessionRecord } from '../../sessions/session-record.js';
 import { stopReasonOf } from '../../sessions/turn-recorder.js';
@@ -11,14 +13,14 @@ import { AgentRenderer, type RenderMode } from '../render/agent-renderer.js';
 import { askLine } from '../terminal/ask-line.js';
 import { colorsFor } from '../terminal/terminal-style.js';
 import { openAgent, type OpenedAgent } from './open-agent.js';
+import { parseChatLine } from './chat-commands.js';
+import { ChatHistory } from './chat-history.js';
+import { terminalMarkdown } from './terminal-markdown.js';
 import { SessionRecorder } from './session-recorder.js';
 import { usageLine } from './turn-report.js';
 
-const HELP = `Commands:
-  !clear  forget the conversation so far
-  !exit   leave (Ctrl-D does too)
-  !help   show this message
-Ctrl-C while the model works cancels the running command and the turn, not the chat.`;
+/** The prompt's history, in opsmate's home. */
+const CHAT_HISTORY_FILE = 'chat-history';
 
 /**
  * The `chat` loop. On a terminal: a prompt with line editing and history. With piped stdin: each
@@ -101,7 +103,10 @@ export async function runChat(options: {
   startup.abort(); // startup is over: from now on Ctrl-C only cancels turns.
   const c = agent.colors;
   const lines = agent.interactive ? undefined : pipedLines();
-  const history: string[] = [];
+  const chatHistory = new ChatHistory(join(homeDir(agent.settings), CHAT_HISTORY_FILE));
+  const history = chatHistory.entries;
+  /** `/run` output for the model, sent with the next message. */
+  let shared: string[] = [];
   let status = 0;
   const recorder = new SessionRecorder({
     context,
@@ -111,6 +116,8 @@ export async function runChat(options: {
     enabled: agent.settings.saveSessions,
   });
   const stderrColors = colorsFor(context.stderr, context.env);
+  // With stdout not a terminal (`| tee incident.log`), answers are plain text.
+  const markdown = context.stdout.isTTY ? await terminalMarkdown(context) : undefined;
   try {
     if (options.resume) {
       const resumed = options.resume;
@@ -139,7 +146,7 @@ export async function runChat(options: {
             review: options.review ? 'on' : 'off',
           },
           c,
-        )}\n` + c.dim('Type !help for commands, Ctrl-D to leave.\n'),
+        )}\n` + c.dim('Type /help for commands, Ctrl-D to leave.\n'),
       );
     }
     for (;;) {
@@ -157,6 +164,7 @@ export async function runChat(options: {
             output: context.stdout,
             prompt: c.bold('> '),
             history,
+            multiline: { continuation: c.dim('… ') },
           }),
           stopped.then(() => ({ kind: 'eof' as const })),
         ]);
@@ -170,22 +178,35 @@ export async function runChat(options: {
           continue;
         }
         text = asked.text;
+        chatHistory.add(text.trim());
       }
       const message = text.trim();
       if (message === '') continue;
-      if (message.startsWith('!')) {
-        const word = message.toLowerCase();
-        if (word === '!exit' || word === '!quit') break;
-        if (word === '!clear') {
-          agent.session.clear();
-          context.stdout.write(c.dim('The conversation was cleared.\n'));
-        } else if (word === '!help') {
-          context.stdout.write(`${HELP}\n`);
-        } else {
-          context.stdout.write(`Unknown command ${message}. ${c.dim('Type !help for the list.')}\n`);
+      const parsed = parseChatLine(message);
+      if (parsed.kind === 'command') {
+        // Answered here, never sent to the model.
+        if (!parsed.command) {
+          context.stdout.write(`Unknown command ${parsed.word}. ${c.dim('Type /help for the list.')}\n`);
+          continue;
+        }
+        turn = new AbortController();
+        try {
+          const next = await parsed.command.run(parsed.args, {
+            agent,
+            recorder,
+            colors: c,
+            write: (output) => context.stdout.write(output),
+            signal: turn.signal,
+            share: (output) => shared.push(output),
+          });
+          if (next === 'exit') break;
+        } finally {
+          turn = undefined;
         }
         continue;
       }
+      const sent = shared.length > 0 ? `${shared.join('\n\n')}\n\n${parsed.text}` : parsed.text;
+      shared = [];
       turn = new AbortController();
       review.quitTurn = false;
       const renderer = new AgentRenderer({
@@ -194,14 +215,15 @@ export async function runChat(options: {
         colors: c,
         spinner: agent.spinner,
         where: formatWhere(agent.runtime.name, agent.runtime.target()),
+        ...(markdown ? { markdown } : {}),
       });
-      const recording = recorder.beginTurn(message);
+      const recording = recorder.beginTurn(sent);
       try {
-        agent.runtime.setAuditContext({ instruction: message });
+        agent.runtime.setAuditContext({ instruction: sent });
         let outcome;
         renderer.begin();
         try {
-          outcome = await agent.session.send(message, {
+          outcome = await agent.session.send(sent, {
             maxSteps: options.maxSteps,
             signal: turn.signal,
             onEvent: (event) => {

@@ -10,6 +10,8 @@ import { formatRunHeader, formatWhere } from '../render/run-header.js';
 import { colorsFor } from '../terminal/terminal-style.js';
 import { EXIT_STEP_LIMIT } from './agent-flags.js';
 import { openAgent } from './open-agent.js';
+import { PIPED_INPUT_HALF_BYTES, readPipedInput, stdinIsPipedData, withPipedInput } from './piped-input.js';
+import { terminalMarkdown } from './terminal-markdown.js';
 import { SessionRecorder } from './session-recorder.js';
 import { JsonlWriter, turnReport, usageLine } from './turn-report.js';
 
@@ -36,8 +38,21 @@ export async function runInstruction(options: {
   format: OutputFormat;
 }): Promise<number> {
   const { context, format } = options;
-  const instruction = readInstruction(options.instruction);
+  let instruction = readInstruction(options.instruction);
   const interrupt = abortOnSignals();
+  // `journalctl -u nginx | opsmate solve "why did it crash?"`: the piped text is context.
+  if (options.instruction !== '-' && stdinIsPipedData()) {
+    const piped = await readPipedInput(process.stdin, interrupt.signal).catch(() => undefined);
+    if (piped && piped.bytes > 0) {
+      instruction = withPipedInput(instruction, piped);
+      context.logger.debug(`attached ${piped.bytes} bytes of stdin`);
+      if (piped.cutBytes > 0 || context.stderr.isTTY) {
+        context.stderr.write(
+          `opsmate: stdin attached (${piped.lines} lines, ${piped.bytes} bytes${piped.cutBytes > 0 ? `; the model gets the first and last ${PIPED_INPUT_HALF_BYTES / 1024} KiB, ${piped.cutBytes} bytes in the middle left out` : ''})\n`,
+        );
+      }
+    }
+  }
   const quit = new AbortController();
   const signal = AbortSignal.any([interrupt.signal, quit.signal]);
   try {
@@ -77,6 +92,7 @@ export async function runInstruction(options: {
             colors: agent.colors,
             spinner: agent.spinner,
             where: formatWhere(agent.runtime.name, agent.runtime.target()),
+            ...(context.stdout.isTTY ? { markdown: await terminalMarkdown(context) } : {}),
           })
         : undefined;
     const jsonl = format === 'jsonl' ? new JsonlWriter(context.stdout) : undefined;

@@ -3,6 +3,7 @@ import type { AgentEvent } from '../../agent/agent-events.js';
 import type { ToolResult } from '../../agent/tools/tool-contract.js';
 import type { RunResult } from '../../runtime/contract.js';
 import { formatElapsed, type Spinner } from '../terminal/spinner.js';
+import type { MarkdownRenderer } from './render-markdown.js';
 import type { Colors } from '../terminal/terminal-style.js';
 
 /** Which parts of a turn the user sees. */
@@ -49,6 +50,7 @@ export class AgentRenderer {
   #observationLabelled = new Set<string>();
   #answer = '';
   readonly #where: string;
+  readonly #markdown: MarkdownRenderer | undefined;
   /** The command running now, for the status line between bursts of its output. */
   #running: { callId: string; since: number } | undefined;
 
@@ -59,7 +61,13 @@ export class AgentRenderer {
     spinner: Spinner;
     /** Where commands run, for the status line while one runs: `local (host vm)`. */
     where?: string;
+    /**
+     * Renders the answer's Markdown (a terminal). The answer is then shown whole once it is
+     * known to be the answer, rather than streamed; without it (piped), text is written raw.
+     */
+    markdown?: MarkdownRenderer;
   }) {
+    this.#markdown = options.markdown;
     this.#out = options.out;
     this.#mode = options.mode;
     this.#c = options.colors;
@@ -166,11 +174,13 @@ export class AgentRenderer {
   }
 
   #streamsLive(): boolean {
-    return !this.#mode.labels && this.#mode.thoughts === this.#mode.answer;
+    return !this.#markdown && !this.#mode.labels && this.#mode.thoughts === this.#mode.answer;
   }
 
   #text(text: string): void {
     if (this.#step.kind === undefined) {
+      // Held until it is known to be a thought or the answer: the screen says something is coming.
+      if (this.#step.buffered === '' && text.trim() !== '') this.#wait('writing…');
       this.#step.buffered += text;
       return;
     }
@@ -196,10 +206,18 @@ export class AgentRenderer {
       this.#endLine();
       const label =
         kind === 'answer' ? this.#c.bold(this.#c.green('Answer:')) : this.#c.bold(this.#c.cyan('Thought:'));
-      this.#write(`${label} `);
+      // Rendered, the answer starts on its own line, under its label.
+      this.#write(kind === 'answer' && this.#markdown ? `${label}\n` : `${label} `);
       text = text.replace(/^\s+/, '');
     }
-    this.#write(visibleText(text));
+    // The model chose these words: control characters are shown, never obeyed.
+    const shown = visibleText(text);
+    if (kind === 'answer' && this.#markdown) {
+      this.#endLine();
+      this.#write(this.#markdown(shown));
+      return;
+    }
+    this.#write(kind === 'thought' && this.#markdown ? this.#c.dim(shown) : shown);
   }
 
   #toolCallStart(toolName: string, title: string, input: unknown): void {
