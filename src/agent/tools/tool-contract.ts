@@ -182,6 +182,12 @@ export interface ToolDefinition<Schema extends z.ZodObject = z.ZodObject> {
    * calls of a plugin's tool run unasked and asks (or, without a terminal, refuses) the others.
    */
   readOnly: boolean;
+  /**
+   * False for a tool that never touches the target (it reads opsmate's own spill files). In a
+   * session with several targets every other tool gets a `target` argument naming where it acts.
+   * Absent: true.
+   */
+  usesTarget?: boolean;
   /** A short line naming a call for the user, e.g. the command it runs. */
   title(input: z.output<Schema>): string;
   /**

@@ -19,7 +19,10 @@ import { ApprovingReviewer, NoTerminalReviewer } from '../../safety/reviewers.js
 import { SessionStore } from '../../sessions/session-store.js';
 import type { CliContext } from '../cli-context.js';
 import { readSettingsWithSources } from '../field-options.js';
-import { openGuardedRuntime } from '../open-runtime.js';
+import { openGuard } from '../open-runtime.js';
+import { targetedTool } from '../../agent/tools/targeted-tool.js';
+import { gatherTargetFacts } from '../../runtime/target-facts.js';
+import { targetFactsForModel } from '../../agent/tools/untrusted-text.js';
 import { chosenTargets } from '../target-options.js';
 import { ConfigError } from '../../errors/opsmate-error.js';
 import { guardedCalls } from './guarded-calls.js';
@@ -41,8 +44,10 @@ export interface OpenedAgent {
   system: string;
   /** The session's id: in the audit log, and the name of its saved record. */
   sessionId: string;
-  /** Guarded: policy, review, secret masking and the audit log apply to every command. */
+  /** Guarded: policy, review, secret masking and the audit log apply to every command. The first target's. */
   runtime: GuardedRuntime;
+  /** Every target of the session (one, unless several -t), each with its own guarded runtime. */
+  targets: ReadonlyArray<{ name: string; runtime: GuardedRuntime }>;
   session: AgentSession;
   colors: Colors;
   /** On stderr, only when it is a terminal. */
@@ -137,35 +142,70 @@ export async function openAgent(options: {
     context.logger.warn('--review: stdin is not a terminal, so every command will be cancelled');
   }
   const { targets } = chosenTargets(command, context);
-  if (targets.length > 1)
-    throw new ConfigError(
-      `-t chose ${targets.length} targets (${targets.map((target) => target.name).join(', ')}): a model session has one target for now`,
-      {
-        hint: 'give one -t, or run the same command on all of them with opsmate exec -t GROUP -- COMMAND',
-      },
-    );
-  const { runtime, toolCalls } = openGuardedRuntime({
+  const guard = openGuard({
     command,
     settings,
     context,
-    ...(targets[0] ? { target: targets[0] } : {}),
     outputLimitBytes: settings.maxOutputLength,
     guard: { reviewer, reviewAll: options.review, sessionId },
   });
+  // One guarded runtime per target: each its own persistent shell, policy scope and audit facts.
+  const opened = (targets.length > 0 ? targets : [undefined]).map((target) => {
+    const runtime = guard.runtimeFor(target);
+    return { name: target?.name ?? runtime.name, runtime, toolCalls: guard.toolCallsFor(runtime) };
+  });
+  const { runtime } = opened[0]!;
+  const languages = new Set(opened.map((entry) => entry.runtime.language?.id ?? 'shell'));
+  if (languages.size > 1)
+    throw new ConfigError(
+      `the targets speak different command languages (${[...languages].join(', ')}): one session takes targets of one language`,
+      { hint: 'open one session per kind of target' },
+    );
   const chosenTools = toolsForLanguage(
     namedTools,
     runtime.language?.id ?? 'shell',
     settings.tools.length > 0,
   );
   // A plugin's tool acts outside the shell: each call goes through the tool-call guard.
-  const tools: ToolDefinition[] = chosenTools.map(({ definition, source }) =>
+  const toolFor = (
+    { definition, source }: (typeof chosenTools)[number],
+    entry: (typeof opened)[number],
+  ): ToolDefinition =>
     source.kind === 'plugin'
-      ? guardedTool({ tool: definition, guard: toolCalls, origin: `plugin ${source.packageName}`, runtime })
-      : definition,
+      ? guardedTool({
+          tool: definition,
+          guard: entry.toolCalls,
+          origin: `plugin ${source.packageName}`,
+          runtime: entry.runtime,
+        })
+      : definition;
+  const contextOf = (entry: (typeof opened)[number]) => ({
+    runtime: entry.runtime,
+    ...(entry.runtime.outputRedactor ? { redactor: entry.runtime.outputRedactor } : {}),
+    guardedCalls: guardedCalls({ guard: entry.toolCalls, runtime: entry.runtime }),
+  });
+  const tools: ToolDefinition[] = chosenTools.map((chosen) =>
+    opened.length > 1 && chosen.definition.usesTarget !== false
+      ? targetedTool(
+          chosen.definition.name,
+          opened.map((entry) => ({
+            name: entry.name,
+            tool: toolFor(chosen, entry),
+            context: contextOf(entry),
+          })),
+        )
+      : toolFor(chosen, opened[0]!),
   );
+  const disconnectAll = async (): Promise<void> => {
+    await Promise.all(opened.map((entry) => entry.runtime.disconnect()));
+  };
   try {
-    spinner.start(`connecting to the ${runtime.name} runtime…`);
-    await runtime.connect({ signal: options.signal });
+    spinner.start(
+      opened.length > 1
+        ? `connecting to ${opened.length} targets…`
+        : `connecting to the ${runtime.name} runtime…`,
+    );
+    await Promise.all(opened.map((entry) => entry.runtime.connect({ signal: options.signal })));
     const contextSource = context.contexts.require(settings.context).source;
     let system: string;
     try {
@@ -183,6 +223,7 @@ export async function openAgent(options: {
         packageName: contextSource.packageName,
       });
     }
+    if (opened.length > 1) system += `\n\n${await describeTargets(opened)}`;
     // What the model is told of its own session, whatever the context: time, budget, changes.
     system += `\n\n${describeSession({
       now: new Date(),
@@ -206,11 +247,9 @@ export async function openAgent(options: {
       ...(options.resume ? { history: options.resume.messages } : {}),
       onWarning: (message) => context.logger.debug(message),
       toolContext: {
-        runtime,
+        ...contextOf(opened[0]!),
         spillFiles: new SpillFiles(),
         maxOutputLength: settings.maxOutputLength,
-        ...(runtime.outputRedactor ? { redactor: runtime.outputRedactor } : {}),
-        guardedCalls: guardedCalls({ guard: toolCalls, runtime }),
       },
     });
     return {
@@ -221,18 +260,52 @@ export async function openAgent(options: {
       system,
       sessionId,
       runtime,
+      targets: opened.map((entry) => ({ name: entry.name, runtime: entry.runtime })),
       session,
       colors,
       spinner,
       interactive,
       close: async () => {
         spinner.stop();
-        await runtime.disconnect();
+        await disconnectAll();
       },
     };
   } catch (error) {
     spinner.stop();
-    await runtime.disconnect();
+    await disconnectAll();
     throw error;
   }
+}
+
+/**
+ * For a session with several targets: which one the context described (the first), and the facts
+ * of the others, each wrapped as untrusted data as the first one's are.
+ */
+async function describeTargets(
+  opened: ReadonlyArray<{ name: string; runtime: GuardedRuntime }>,
+): Promise<string> {
+  const [first, ...others] = opened;
+  const sections = await Promise.all(
+    others.map(
+      async (entry) =>
+        `Target ${entry.name} (${entry.runtime.name} runtime):\n${targetFactsForModel(await gatherTargetFacts(entry.runtime))}`,
+    ),
+  );
+  return [
+    `This session has ${opened.length} targets: ${opened.map((entry) => entry.name).join(', ')}. Each keeps its own shell. The target described above is ${first!.name}. Every tool that acts on a target takes a \`target\` argument naming it; run each command on the target it is about.`,
+    '',
+    ...sections,
+  ].join('\n');
+}
+
+/** What the header names as where commands run: the target, or every target of the session. */
+export function sessionWhere(agent: Pick<OpenedAgent, 'runtime' | 'targets'>): {
+  runtime: string;
+  target: Record<string, string>;
+} {
+  if (agent.targets.length <= 1) return { runtime: agent.runtime.name, target: agent.runtime.target() };
+  return {
+    runtime: [...new Set(agent.targets.map((entry) => entry.runtime.name))].join('+'),
+    target: { targets: agent.targets.map((entry) => entry.name).join(', ') },
+  };
 }
