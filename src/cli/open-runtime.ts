@@ -76,7 +76,7 @@ export function openGuardedRuntime(options: OpenRuntimeOptions): {
 /** One policy, reviewer, audit log and masking, shared by the runtimes of several targets. */
 export interface OpenedGuard {
   /** The target's runtime (`--shell-command-runtime`'s when none), guarded; not connected. */
-  runtimeFor(target: TargetSpec | undefined): GuardedRuntime;
+  runtimeFor(target: TargetSpec | undefined, options?: { reviewer?: CommandReviewer }): GuardedRuntime;
   /** The guard for tool calls that do not go through a runtime, in `runtime`'s audit context. */
   toolCallsFor(runtime: GuardedRuntime): ToolCallGuard;
   readonly policy: CommandPolicy;
@@ -99,7 +99,7 @@ export function openGuard(options: OpenRuntimeOptions): OpenedGuard {
   });
   return {
     policy,
-    runtimeFor: (target) => {
+    runtimeFor: (target, runtimeOptions) => {
       // Bounded for every runtime, built-in or plugin: connect and disconnect cannot hang opsmate.
       const inner = new BoundedRuntime({
         runtime: createBareRuntime({ ...options, ...(target ? { target } : {}) }),
@@ -109,7 +109,7 @@ export function openGuard(options: OpenRuntimeOptions): OpenedGuard {
       return new GuardedRuntime({
         runtime: inner,
         policy,
-        reviewer,
+        reviewer: runtimeOptions?.reviewer ?? reviewer,
         reviewAll: guard.reviewAll ?? false,
         audit,
         redactor,

@@ -12,7 +12,15 @@ export interface TargetOutcome {
   durationMs: number;
   /** The runtime's target facts (`{ target: 'web-1', host: ... }`). */
   facts: Record<string, string>;
+  /** Full streams on the opsmate machine, when they were cut and spill files are kept. */
+  spillFiles?: { stdout?: string; stderr?: string };
 }
+
+/** What grouping looks at. */
+export type GroupableOutcome = Pick<
+  TargetOutcome,
+  'target' | 'status' | 'exitCode' | 'stdout' | 'stderr' | 'timedOut' | 'notice'
+>;
 
 /** Targets whose outcome is the same: one entry with a count and their names. */
 export interface OutcomeGroup {
@@ -30,7 +38,7 @@ export interface OutcomeGroup {
  * are one group whatever their reason; not-run ones one per reason). Ran groups come first, the
  * smallest first (the odd ones out), then unreachable, then not run.
  */
-export function groupOutcomes(outcomes: readonly TargetOutcome[]): OutcomeGroup[] {
+export function groupOutcomes(outcomes: readonly GroupableOutcome[]): OutcomeGroup[] {
   const groups = new Map<string, OutcomeGroup>();
   for (const outcome of outcomes) {
     const key =
@@ -67,7 +75,7 @@ export function groupOutcomes(outcomes: readonly TargetOutcome[]): OutcomeGroup[
 }
 
 /** `47 ok, 2 failed, 1 unreachable`: the counts that are not zero. */
-export function summarizeOutcomes(outcomes: readonly TargetOutcome[]): string {
+export function summarizeOutcomes(outcomes: readonly Pick<TargetOutcome, 'status'>[]): string {
   const counts = { ok: 0, failed: 0, unreachable: 0, 'not-run': 0 };
   for (const outcome of outcomes) counts[outcome.status] += 1;
   return (Object.entries(counts) as Array<[string, number]>)

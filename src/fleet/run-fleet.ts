@@ -118,6 +118,7 @@ async function runOne(member: FleetMember, options: RunFleetOptions): Promise<Ta
       stderr: result.stderr,
       timedOut: result.timedOut,
       ...(result.notice ? { notice: result.notice } : {}),
+      ...(result.truncated ? { spillFiles: result.spillFiles } : {}),
       durationMs: result.durationMs,
     };
   } finally {

@@ -124,3 +124,77 @@ describe('chat over two targets: local and a container', { skip }, () => {
     assert.equal(started[1]?.target?.container, container);
   });
 });
+
+describe("the model's fleet tool (--fleet GROUP) over local targets", () => {
+  let fake: FakeLlmServer;
+  let home = '';
+  before(async () => {
+    fake = await FakeLlmServer.start();
+    home = mkdtempSync(join(tmpdir(), 'wt-targets-fleet-tool-'));
+    mkdirSync(join(home, '.opsmate'));
+    writeFileSync(
+      join(home, '.opsmate', 'config.yaml'),
+      [
+        'targets:',
+        '  a1: { runtime: local, cwd: /tmp }',
+        '  a2: { runtime: local, cwd: /tmp }',
+        '  odd: { runtime: local, cwd: /usr }',
+        '  gone: { runtime: local, shell: /nonexistent/shell }',
+        '  pool: { targets: [a1, a2, odd, gone] }',
+        '',
+      ].join('\n'),
+      { mode: 0o600 },
+    );
+  });
+  after(async () => await fake?.close());
+
+  it("groups the results (odd one first, unreachable apart), audits each target, and any target's output is pageable", async () => {
+    fake.enqueue(
+      { toolCalls: [{ name: 'FleetCommand', args: { command: 'pwd; seq 1 3' } }] },
+      { text: 'Read it.' },
+    );
+    const run = await runCliIsolated({
+      args: ['run', '--fleet', 'pool', 'where are they?'],
+      env: { HOME: home, OPSMATE_HOME: join(home, '.opsmate'), OPENAI_BASE_URL: fake.openAiBaseUrl },
+    });
+    assert.equal(run.exitCode, 0, run.stderr);
+    const [result] = toolResultsOf(fake.requests[1]!);
+    assert.match(result!, /Fleet pool: 4 targets: 3 ok, 1 unreachable\./);
+    const headings = result!.split('\n').filter((line) => /^\d+\. /.test(line));
+    assert.deepEqual(headings, [
+      '1. Exit code 0 (1 target: odd)',
+      '2. Exit code 0 (2 targets: a1, a2)',
+      '3. Unreachable (1 target: gone)',
+    ]);
+    assert.match(
+      result!,
+      /1\. Exit code 0 \(1 target: odd\)\nStdout:\n<untrusted-data id="\w+" source="stdout">\n\/usr\n1\n2\n3\n/,
+    );
+    const file = /- odd: (\S+)/.exec(result!)?.[1];
+    assert.ok(file, result);
+    assert.match(readFileSync(file, 'utf8'), /target: odd\nexit code: 0\n--- stdout ---\n\/usr\n1\n2\n3\n/);
+    const started = readFileSync(join(home, '.opsmate', 'audit.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { type: string; target?: Record<string, string>; command?: string })
+      .filter((record) => record.type === 'started');
+    assert.deepEqual(started.map((record) => record.target?.target).sort(), ['a1', 'a2', 'odd']);
+    assert.ok(started.every((record) => record.command === 'pwd; seq 1 3'));
+  });
+
+  it('read-only without a terminal: a write on the fleet is not run on any target', async () => {
+    const marker = join(home, 'fleet-wrote');
+    fake.enqueue(
+      { toolCalls: [{ name: 'FleetCommand', args: { command: `touch ${marker}`, pattern: 'pool:!gone' } }] },
+      { text: 'Could not.' },
+    );
+    const run = await runCliIsolated({
+      args: ['run', '--fleet', 'pool', '--policy-profile', 'read-only', 'write it'],
+      env: { HOME: home, OPSMATE_HOME: join(home, '.opsmate'), OPENAI_BASE_URL: fake.openAiBaseUrl },
+    });
+    assert.equal(run.exitCode, 0, run.stderr);
+    const results = toolResultsOf(fake.requests.at(-1)!);
+    assert.match(results.at(-1)!, /1\. Not run \(3 targets: a1, a2, odd\)/);
+    assert.throws(() => readFileSync(marker), /ENOENT/);
+  });
+});

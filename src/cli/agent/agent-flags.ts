@@ -50,6 +50,13 @@ export function addAgentOptions(command: Command, context: CliContext): Command 
     ),
   );
   addTargetOptions(command);
+  command.addOption(
+    new Option(
+      '--fleet <GROUP>',
+      'give the model a fleet: a group or pattern of targets (see list-targets) it may run one command on, all at once, with the FleetCommand tool',
+    ),
+  );
+  addSettingOptions(command, ['fleetParallelism']);
   addRuntimeOptions(command, context.registry);
   return command;
 }

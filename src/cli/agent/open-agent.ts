@@ -19,7 +19,14 @@ import { ApprovingReviewer, NoTerminalReviewer } from '../../safety/reviewers.js
 import { SessionStore } from '../../sessions/session-store.js';
 import type { CliContext } from '../cli-context.js';
 import { readSettingsWithSources } from '../field-options.js';
-import { openGuard } from '../open-runtime.js';
+import { openGuard, type OpenedGuard } from '../open-runtime.js';
+import { commandCatalog } from '../target-options.js';
+import { selectTargets } from '../../targets/resolve-targets.js';
+import { selectHosts } from '../../targets/host-pattern.js';
+import { FanOutReviewer } from '../../fleet/fan-out-reviewer.js';
+import { runFleet } from '../../fleet/run-fleet.js';
+import { spillDir } from '../../config/settings.js';
+import type { FleetAccess } from '../../agent/tools/tool-contract.js';
 import { targetedTool } from '../../agent/tools/targeted-tool.js';
 import { gatherTargetFacts } from '../../runtime/target-facts.js';
 import { targetFactsForModel } from '../../agent/tools/untrusted-text.js';
@@ -161,8 +168,14 @@ export async function openAgent(options: {
       `the targets speak different command languages (${[...languages].join(', ')}): one session takes targets of one language`,
       { hint: 'open one session per kind of target' },
     );
+  const fleet = openFleet({ command, context, guard, reviewer, settings });
+  // A fleet comes with its tool, whatever the context's list says.
+  const sessionTools =
+    fleet && !namedTools.some((entry) => entry.definition.name === 'FleetCommand')
+      ? [...namedTools, context.tools.require('FleetCommand')]
+      : namedTools;
   const chosenTools = toolsForLanguage(
-    namedTools,
+    sessionTools,
     runtime.language?.id ?? 'shell',
     settings.tools.length > 0,
   );
@@ -250,6 +263,7 @@ export async function openAgent(options: {
         ...contextOf(opened[0]!),
         spillFiles: new SpillFiles(),
         maxOutputLength: settings.maxOutputLength,
+        ...(fleet ? { fleet } : {}),
       },
     });
     return {
@@ -307,5 +321,55 @@ export function sessionWhere(agent: Pick<OpenedAgent, 'runtime' | 'targets'>): {
   return {
     runtime: [...new Set(agent.targets.map((entry) => entry.runtime.name))].join('+'),
     target: { targets: agent.targets.map((entry) => entry.name).join(', ') },
+  };
+}
+
+/**
+ * The fleet of `--fleet GROUP`: its targets are resolved now (a bad name fails before anything
+ * connects), and each FleetCommand call builds a guarded runtime per target it selects, with one
+ * review for the whole fan-out, runs them a bounded number at a time and closes them after.
+ */
+function openFleet(options: {
+  command: Command;
+  context: CliContext;
+  guard: OpenedGuard;
+  reviewer: CommandReviewer;
+  settings: Settings;
+}): FleetAccess | undefined {
+  const { fleet: name } = options.command.opts<{ fleet?: string }>();
+  if (name === undefined) return undefined;
+  const catalog = commandCatalog(options.command, options.context);
+  const members = selectTargets([name], catalog, options.context.registry);
+  const names = members.map((member) => member.name);
+  return {
+    name,
+    targets: names,
+    spillDir: spillDir(options.settings),
+    run: async ({ pattern, command, timeoutMs, signal }) => {
+      const picked =
+        pattern === undefined
+          ? undefined
+          : new Set(selectHosts(pattern, { hosts: names, groups: catalog.groups }));
+      const chosen = picked ? members.filter((member) => picked.has(member.name)) : members;
+      if (chosen.length === 0)
+        throw new ConfigError(`pattern ${pattern} selects no target of the fleet ${name}`, {
+          hint: `the fleet's targets: ${names.join(', ')}`,
+        });
+      const reviewer = new FanOutReviewer({
+        reviewer: options.reviewer,
+        targets: chosen.map((member) => member.name),
+      });
+      const outcomes = await runFleet({
+        members: chosen.map((member) => ({
+          name: member.name,
+          runtime: options.guard.runtimeFor(member, { reviewer }),
+        })),
+        command,
+        parallelism: options.settings.fleetParallelism,
+        ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+        signal,
+      });
+      return outcomes;
+    },
   };
 }
