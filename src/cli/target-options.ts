@@ -18,12 +18,19 @@ export function addTargetOptions(command: Command): Command {
         'where commands run: a target or group of `targets:` or an inventory, an Ansible pattern (web:&prod, all:!db-1), or a URI (ssh://user@host:port, docker://container, compose://file#service, k8s://namespace/pod, local://); repeatable. Without it, --shell-command-runtime and its --runtime-* options choose',
       ).argParser(collect),
     )
-    .addOption(
-      new Option(
-        '--inventory <FILE>',
-        'an Ansible inventory (INI or YAML) whose hosts and groups -t can name; repeatable',
-      ).argParser(collect),
-    );
+    .addOption(inventoryOption());
+}
+
+function inventoryOption(): Option {
+  return new Option(
+    '--inventory <FILE>',
+    'an Ansible inventory (INI or YAML) whose hosts and groups -t can name; repeatable',
+  ).argParser(collect);
+}
+
+/** `--inventory FILE` (repeatable) alone, for commands that list targets but run nothing. */
+export function addInventoryOption(command: Command): Command {
+  return command.addOption(inventoryOption());
 }
 
 /** The catalog of targets this command sees: `targets:` and `--inventory` files. */

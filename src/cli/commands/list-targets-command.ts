@@ -3,7 +3,7 @@ import type { CliContext } from '../cli-context.js';
 import { addSettingOptions } from '../field-options.js';
 import { outputOption, parseOutputFormat, writeJson } from '../output-format.js';
 import { renderTable } from '../render/table.js';
-import { addTargetOptions, commandCatalog } from '../target-options.js';
+import { addInventoryOption, commandCatalog } from '../target-options.js';
 
 export function listTargetsCommand(context: CliContext): Command {
   const command = new Command('list-targets')
@@ -12,7 +12,7 @@ export function listTargetsCommand(context: CliContext): Command {
       'List the targets of the config file (targets:) and of Ansible inventories (targets: entries with inventory:, and --inventory), and their groups. Reads, checks and connects nowhere: a bad entry is an error naming its line.',
     );
   addSettingOptions(command, ['home', 'pluginsDir', 'loglevel', 'config']);
-  addTargetOptions(command);
+  addInventoryOption(command);
   command.addOption(outputOption());
   command.action(async (_options, self: Command) => {
     const format = parseOutputFormat(self.opts<{ output?: string }>().output);
