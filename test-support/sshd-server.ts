@@ -28,6 +28,7 @@ import {
   accessSync,
   chmodSync,
   constants,
+  existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -298,21 +299,49 @@ export async function startSshd(options: SshdServerOptions = {}): Promise<SshdSe
  */
 export function ensurePasswordUser(name: string, password: string): string | undefined {
   if (process.getuid?.() !== 0) return 'creating a password user needs root';
-  try {
-    execFileSync('id', ['-u', name], { stdio: 'ignore' });
-  } catch {
-    try {
-      execFileSync('useradd', ['--create-home', '--shell', '/bin/bash', name], { stdio: 'pipe' });
-    } catch (error) {
-      return `useradd ${name} failed: ${(error as Error).message}`;
-    }
-  }
+  const failed = ensureUser(name);
+  if (failed) return failed;
   try {
     execFileSync('chpasswd', [], { input: `${name}:${password}\n`, stdio: ['pipe', 'pipe', 'pipe'] });
   } catch (error) {
     return `chpasswd failed: ${(error as Error).message}`;
   }
   return undefined;
+}
+
+/**
+ * Creates (once) a local user that logs in with the shared key only (no password) and may run
+ * `sudo -n` the commands in `commands` (`ALL`, or full paths), through a file in /etc/sudoers.d.
+ * Needs root and sudo; returns a reason to skip when they are missing, else undefined.
+ */
+export function ensureSudoUser(name: string, commands: string): string | undefined {
+  if (process.getuid?.() !== 0) return 'creating a sudo user needs root';
+  if (!existsSync('/usr/bin/sudo')) return 'sudo is not installed (apt-get install sudo)';
+  const failed = ensureUser(name);
+  if (failed) return failed;
+  try {
+    // A locked account ('!') may not log in by key either; '*' means "no password" only.
+    execFileSync('usermod', ['-p', '*', name], { stdio: 'pipe' });
+    writeFileSync(`/etc/sudoers.d/${name}`, `${name} ALL=(root) NOPASSWD: ${commands}\n`, { mode: 0o440 });
+  } catch (error) {
+    return `setting up sudo for ${name} failed: ${(error as Error).message}`;
+  }
+  return undefined;
+}
+
+/** Creates a local user with a home and bash unless it exists; returns why it failed, if it did. */
+function ensureUser(name: string): string | undefined {
+  try {
+    execFileSync('id', ['-u', name], { stdio: 'ignore' });
+    return undefined;
+  } catch {
+    try {
+      execFileSync('useradd', ['--create-home', '--shell', '/bin/bash', name], { stdio: 'pipe' });
+      return undefined;
+    } catch (error) {
+      return `useradd ${name} failed: ${(error as Error).message}`;
+    }
+  }
 }
 
 function generateKey(path: string): void {

@@ -23,6 +23,11 @@ export interface CliContext extends ExtensionRegistries {
   stderr: NodeJS.WriteStream;
   /** Problems met while loading plugins, one line each, for `list-runtimes` and `list-plugins`. */
   pluginProblems: string[];
+  /**
+   * The runtime whose `--runtime-<name>-*` options help shows: the chosen one (flag, env, config
+   * file); undefined with `--help-all`, for all of them.
+   */
+  helpRuntime?: string;
   /** The installed plugins as read at start-up; unset when the command does not use them. */
   plugins?: readonly InstalledPlugin[];
 }

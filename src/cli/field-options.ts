@@ -116,8 +116,14 @@ export function addRuntimeOptions(
   command: Command,
   registry: RuntimeRegistry,
   onError: (runtimeName: string, message: string) => void = () => {},
+  /**
+   * The runtime whose options help shows: the other built-in runtimes' are hidden (still
+   * accepted); an installed plugin's are always shown. All by default.
+   */
+  helpRuntime?: string,
 ): Command {
-  for (const { definition } of registry.list()) {
+  for (const { definition, source } of registry.list()) {
+    const hidden = helpRuntime !== undefined && helpRuntime !== definition.name && source.kind === 'builtin';
     let specs: FieldSpec[];
     try {
       specs = describeSchema(definition.configSchema);
@@ -127,7 +133,9 @@ export function addRuntimeOptions(
     }
     const naming = runtimeNaming(definition.name);
     for (const spec of specs) {
-      command.addOption(fieldOption(spec, naming, `Runtime options: ${definition.name}`));
+      const option = fieldOption(spec, naming, `Runtime options: ${definition.name}`);
+      if (hidden) option.hideHelp();
+      command.addOption(option);
     }
   }
   return command;

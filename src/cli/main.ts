@@ -14,6 +14,50 @@ import { expandMultiLetterFlags } from './agent/agent-flags.js';
 import { exitQuietlyWhenStdoutCloses } from './abort-on-signals.js';
 import { Logger, type LogLevel } from './logger.js';
 
+/** What a bare `opsmate` prints: where to start, not the whole reference. */
+const GETTING_STARTED = `opsmate: an AI SRE assistant. The model investigates by proposing commands; opsmate runs them
+where you say, judged by a policy and recorded in an audit log.
+
+Start:
+  opsmate run "why is nginx returning 502?"        one question, one round of commands
+  opsmate solve "the disk on db-1 is filling up"    several rounds, then an answer
+  opsmate chat                                      a conversation (/help inside)
+  opsmate exec -- df -h                             one command, no model
+
+Where commands run: --shell-command-runtime local|ssh|docker|k8s (see opsmate list-runtimes),
+  e.g. opsmate solve --shell-command-runtime ssh --runtime-ssh-host db-1 "..."
+Which model: -m MODEL (see opsmate list-models); the key from OPENAI_API_KEY, ANTHROPIC_API_KEY...
+Settings: flags, env vars, or ~/.opsmate/config.yaml (opsmate config show).
+
+More: opsmate --help (every command), opsmate COMMAND --help, opsmate COMMAND --help-all.
+`;
+
+/** Examples at the end of a command's help. */
+const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
+  run: [
+    'opsmate run "what is using the most memory?"',
+    'journalctl -u nginx | opsmate run "why did it restart?"',
+    'opsmate run -o json "is the disk full?" | jq .answer',
+  ],
+  solve: [
+    'opsmate solve "the API returns 502s since 14:00"',
+    'opsmate solve --shell-command-runtime ssh \\',
+    '  --runtime-ssh-host db-1 "why is postgres slow?"',
+    'opsmate solve -r "free up space on /var"   (review each)',
+  ],
+  chat: [
+    'opsmate chat',
+    'opsmate chat --continue        (the last session)',
+    'opsmate chat --shell-command-runtime docker \\',
+    '  --runtime-docker-container-name web',
+  ],
+  exec: [
+    'opsmate exec -- df -h',
+    'opsmate exec --shell-command-runtime k8s \\',
+    '  --runtime-k8s-pod api-0 -- ps aux',
+  ],
+};
+
 /** Exit status for a usage error (unknown flag, missing argument), as most CLIs use. */
 const EXIT_USAGE = 2;
 
@@ -275,6 +319,8 @@ function dropUnloadedRuntimeOptions(context: CliContext, argv: readonly string[]
 
 /** Help whose option column stays narrow: a long option gets its description on the next line. */
 const MAX_HELP_COLUMN = 44;
+/** Narrowest description column beside the options; narrower, descriptions go below them. */
+const MIN_DESCRIPTION_COLUMN = 30;
 
 function configureCommand(command: Command, context: CliContext, path: string): void {
   command.exitOverride();
@@ -284,11 +330,31 @@ function configureCommand(command: Command, context: CliContext, path: string): 
     outputError: (text, write) => write(formatUsageError(text, path)),
   });
   command.configureHelp({
-    padWidth: (cmd, helper) => Math.min(MAX_HELP_COLUMN, Help.prototype.padWidth.call(helper, cmd, helper)),
+    // Over every option, hidden ones too: which runtime's options are shown must not move the column.
+    padWidth: (cmd, helper) =>
+      Math.min(
+        MAX_HELP_COLUMN,
+        Math.max(
+          Help.prototype.padWidth.call(helper, cmd, helper),
+          ...cmd.options.map((option) => helper.optionTerm(option).length),
+        ),
+      ),
     formatItem: (term, termWidth, description, helper) => {
       const format = Help.prototype.formatItem.bind(helper);
-      if (term.length <= termWidth || !description) return format(term, termWidth, description, helper);
-      return `  ${term}\n${format('', termWidth, description, helper)}`;
+      const width = helper.helpWidth ?? 80;
+      // commander does not wrap a description column narrower than 40: on a narrow terminal the
+      // description goes under its option, wrapped at word boundaries to the terminal's width.
+      const column = width - termWidth - 4;
+      if (!description || (term.length <= termWidth && column >= MIN_DESCRIPTION_COLUMN)) {
+        return format(term, termWidth, description, helper);
+      }
+      if (column >= MIN_DESCRIPTION_COLUMN) return `  ${term}\n${format('', termWidth, description, helper)}`;
+      const indent = ' '.repeat(6);
+      const wrapped = helper.boxWrap(description, Math.max(20, width - indent.length));
+      return `  ${term}\n${wrapped
+        .split('\n')
+        .map((line) => `${indent}${line}`)
+        .join('\n')}`;
     },
   });
   for (const sub of command.commands) configureCommand(sub, context, `${path} ${sub.name()}`);
@@ -321,6 +387,9 @@ export async function buildProgram(context: CliContext, only?: string): Promise<
   for (const name of names) {
     const command = (await COMMANDS[name]!())(context);
     await addGlobalOptions(command);
+    const examples = EXAMPLES[name];
+    if (examples)
+      command.addHelpText('after', `\nExamples:\n${examples.map((line) => `  ${line}`).join('\n')}\n`);
     program.addCommand(command);
   }
   configureCommand(program, context, 'opsmate');
@@ -417,13 +486,28 @@ export async function main(
       ...(config ? { config } : {}),
     });
     if (known) await loadNeededPlugins(context, expanded, commandName);
+    // Help shows the chosen runtime's options; --help-all shows every runtime's.
+    if (!rest.includes('--help-all')) {
+      context.helpRuntime =
+        earlyOption(expanded, '--shell-command-runtime') ??
+        context.config.env.SHELL_COMMAND_RUNTIME ??
+        'local';
+    }
     if (config?.file) {
       const { checkConfigFile } = await import('./config-checks.js');
       checkConfigFile(context);
     }
     // `--version` needs no command; help and an unknown command need them all.
     const program = await buildProgram(context, known ? commandName : versionOnly ? '' : undefined);
-    const ordered = insertGlobals(program, rest, globals);
+    const ordered = insertGlobals(
+      program,
+      rest.map((arg) => (arg === '--help-all' ? '--help' : arg)),
+      globals,
+    );
+    if (commandName === undefined && rest.length === 0 && globals.length === 0) {
+      context.stdout.write(GETTING_STARTED);
+      return 0;
+    }
     await program.parseAsync(dropUnloadedRuntimeOptions(context, ordered), { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Runtime, RunResult, RuntimeContext } from '../runtime/contract.js';
 import { runtimeContractSuite, SHELL_CONTRACT_COMMANDS } from './contract-suite.js';
+import { privilegeConformanceSuite } from './privilege-suite.js';
 
 export interface ConformanceSuiteOptions {
   /** Shown in the test names, e.g. `ssh (bash)`. */
@@ -388,6 +389,21 @@ export function runtimeConformanceSuite(options: ConformanceSuiteOptions): void 
         });
       }
 
+      it('does not carry a value too big to carry, and says so', async () => {
+        const set = await runtime.run(
+          'big=$(head -c 1200000 /dev/zero | tr "\\0" a); small=kept; echo "${#big}"',
+          { timeoutMs: 60_000 },
+        );
+        assert.equal(set.exitCode, 0);
+        assert.equal(set.stdout, '1200000\n');
+        assert.match(set.notice ?? '', /not carried to later commands.*\bbig\b/);
+        assert.doesNotMatch(set.notice ?? '', /\bsmall\b/);
+        const next = await runtime.run('echo "${big:-gone} $small"');
+        assert.equal(next.stdout, 'gone kept\n');
+        assert.equal(next.notice, undefined);
+        await runtime.run('unset small');
+      });
+
       it('stays exact whatever variables a command leaves behind', async () => {
         // Variables that change how a shell behaves must not reach opsmate's own shell.
         for (const setter of [
@@ -563,6 +579,14 @@ export function runtimeConformanceSuite(options: ConformanceSuiteOptions): void 
         assert.equal(after.backgroundOutput, undefined);
       });
     });
+  });
+
+  // Where the target's user is not root and may use sudo, what it runs as root must stop too.
+  privilegeConformanceSuite({
+    name: options.name,
+    create: options.create,
+    ...(options.skip ? { skip: options.skip } : {}),
+    ...(options.scratchDir ? { scratchDir: options.scratchDir } : {}),
   });
 
   describe(`runtime conformance: ${options.name}, bounded spill`, { skip: options.skip || false }, () => {

@@ -57,7 +57,7 @@ export function addAgentOptions(command: Command, context: CliContext): Command 
     ),
   );
   addSettingOptions(command, ['fleetParallelism']);
-  addRuntimeOptions(command, context.registry);
+  addRuntimeOptions(command, context.registry, undefined, context.helpRuntime);
   return command;
 }
 

@@ -48,7 +48,7 @@ export function configCommand(context: CliContext): Command {
     .addOption(outputOption());
   const keys = describeSchema(settingsSchema).map((spec) => spec.key as SettingKey);
   addSettingOptions(show, keys);
-  addRuntimeOptions(show, context.registry);
+  addRuntimeOptions(show, context.registry, undefined, context.helpRuntime);
   show.action(async (options: { output?: string }, self: Command) => {
     const format = parseOutputFormat(options.output);
     const rows = await effectiveRows(self, context);

@@ -63,7 +63,7 @@ export function execCommand(context: CliContext): Command {
     .addOption(outputOption(['json', 'jsonl']));
   addSettingOptions(command, [...RUNTIME_COMMAND_SETTINGS, 'outputLimit', 'fleetParallelism']);
   addTargetOptions(command);
-  addRuntimeOptions(command, context.registry);
+  addRuntimeOptions(command, context.registry, undefined, context.helpRuntime);
   command.action(async (words: string[], _options, self: Command) => {
     process.exitCode = await runExec(words, self, context);
   });

@@ -25,7 +25,7 @@ export function policyCommand(context: CliContext): Command {
     'pluginsDir',
     'loglevel',
   ]);
-  addRuntimeOptions(check, context.registry);
+  addRuntimeOptions(check, context.registry, undefined, context.helpRuntime);
   check.action(async (words: string[], options: { output?: string }, self: Command) => {
     const format = parseOutputFormat(options.output);
     const settings = readSettings(self, context);

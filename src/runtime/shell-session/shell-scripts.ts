@@ -250,8 +250,9 @@ export function commandInput(options: {
  * kernel has them (time grows with the command's processes, not the host's), else from every
  * /proc/PID/stat (read whole: a name may hold a newline), else `ps`. A `sudo`, `doas`, `su`,
  * `run0` or `pkexec` among them is sent SIGTERM first, which it passes on to a command running as
- * another user that opsmate cannot signal itself. Prints `stopped: PIDS`, and `unstoppable:` with
- * the processes still alive that refused the signals. Run it beside the session shell, never in it.
+ * another user that opsmate cannot signal itself; where the user may run `sudo -n` (no password),
+ * such processes are stopped and killed through it, since they are the command's own. Prints
+ * `stopped: PIDS`, and `unstoppable:` with the processes still alive that refused the signals. Run it beside the session shell, never in it.
  */
 export const STOP_DESCENDANTS_SCRIPT = `root=$1; mark=$2
 have_children=; [ -r "/proc/$root/task/$root/children" ] && have_children=1
@@ -266,15 +267,34 @@ table() {
     ps -A -o pid= -o ppid=
   fi
 }
-stopped=' '; refused=' '
+stopped=' '; refused=' '; elevated=' '; can_sudo=
+# Prints the state letter of process $1 (T stopped, Z dead), or nothing when it is gone.
+state_of() {
+  [ -r /proc/self/stat ] || { ps -o stat= -p "$1" 2>/dev/null | cut -c1; return 0; }
+  line=; while IFS= read -r part || [ -n "$part" ]; do line="$line $part"; done < "/proc/$1/stat" 2>/dev/null
+  [ -n "$line" ] || return 0; rest=\${line##*) }; echo "\${rest%% *}"
+}
+# Processes that refuse our signals run as another user, usually root through sudo: where this user
+# may run sudo without a password, they are the command's own and are stopped through \`sudo -n\`.
+elevate() {
+  [ -n "$can_sudo" ] || { can_sudo=no; [ "$(id -u 2>/dev/null)" != 0 ] && sudo -n true 2>/dev/null </dev/null && can_sudo=yes; }
+  [ "$can_sudo" = yes ] || return 1
+  sudo -n kill -s "$1" $2 2>/dev/null </dev/null
+  return 0
+}
 # Stops every process of $queue and, breadth first, everything below it.
 stop_tree() {
   while [ -n "$queue" ]; do
-    set -- $queue; queue=
+    set -- $queue; queue=; level=; denied=
     for p; do
       case $stopped in *" $p "*) continue;; esac
-      stopped="$stopped$p "
-      kill -s STOP "$p" 2>/dev/null || refused="$refused$p "
+      stopped="$stopped$p "; level="$level $p"
+      kill -s STOP "$p" 2>/dev/null || denied="$denied $p"
+    done
+    if [ -n "$denied" ]; then
+      if elevate STOP "$denied"; then elevated="$elevated$denied "; else refused="$refused$denied "; fi
+    fi
+    for p in $level; do
       if [ -n "$have_children" ]; then
         for t in /proc/$p/task/*/children; do kids=; read -r kids < "$t" 2>/dev/null; queue="$queue $kids"; done
       else
@@ -307,9 +327,21 @@ for p in $stopped; do
 done
 [ -z "$relayed" ] || sleep 0.3 2>/dev/null || sleep 1
 [ -n "\${stopped# }" ] && kill -s KILL $stopped 2>/dev/null
+[ -z "\${elevated# }" ] || elevate KILL "$elevated"
 echo "stopped:$stopped"
+# A process killed through sudo is gone a moment later; one that is still there was not stopped.
+n=0
+while [ -n "\${elevated# }" ] && [ $n -lt 10 ]; do
+  alive=
+  for p in $elevated; do case $(state_of "$p") in Z|'') ;; *) alive=1;; esac; done
+  [ -n "$alive" ] || break
+  n=$((n + 1)); sleep 0.1 2>/dev/null || break
+done
 left=
-for p in $refused; do [ -d "/proc/$p" ] || continue; comm=; read -r comm < "/proc/$p/comm" 2>/dev/null; left="$left $p:\${comm:-?}"; done
+for p in $refused $elevated; do
+  case $(state_of "$p") in Z|'') continue;; esac
+  comm=; read -r comm < "/proc/$p/comm" 2>/dev/null; left="$left $p:\${comm:-?}"
+done
 [ -z "$left" ] || echo "unstoppable:$left"
 exit 0`;
 

@@ -38,6 +38,12 @@ const WEDGE_CHECK_MS = 1_000;
 const STARTUP_OUTPUT_LIMIT_BYTES = 64 * 1024;
 /** Largest state dump accepted; a bigger one (a huge exported variable) keeps the previous state. */
 const MAX_STATE_BYTES = 4 * 1024 * 1024;
+/**
+ * The largest value carried to later commands. Every command's state is dumped, sent and parsed,
+ * so a 3.5 MB variable made each later command take 0.3 to 0.5 s; a bigger one is dropped, and
+ * the notice says so (big data belongs in a file).
+ */
+const MAX_CARRIED_VALUE_BYTES = 1024 * 1024;
 /** Output printed between commands by background jobs, kept per stream for the next result. */
 const BACKGROUND_LIMIT_BYTES = 16 * 1024;
 
@@ -519,6 +525,9 @@ export class ShellSession {
       /** The directory to start in was gone: the command did not run. */
       let lostCwd = false;
       let unstoppable: string | undefined;
+      let stopReported = false;
+      /** Variables the command set too big to carry, with their sizes. */
+      let dropped: string | undefined;
       let interruption: Interruption | undefined;
       let replaced: 'stopped' | 'unresponsive' | 'killed' | undefined;
       let settled = false;
@@ -576,6 +585,7 @@ export class ShellSession {
         if (event.name === 'state') {
           const parsed = event.overflow ? undefined : parseState(event.payload, shell.flavor);
           if (parsed) {
+            dropped = dropOversizedValues(parsed.variables);
             reportedState = parsed;
             stateProblem = undefined;
           } else {
@@ -638,6 +648,9 @@ export class ShellSession {
         interruption = kind;
         void this.#stopCommand(shell, runMarker).then(({ stopped, refused }) => {
           if (refused) unstoppable = refused;
+          stopReported = true;
+          if (settled) return;
+          complete();
           if (settled) return;
           if (!stopped) {
             replaced = 'killed';
@@ -660,6 +673,10 @@ export class ShellSession {
 
       const complete = (force = false): void => {
         if (settled) return;
+        // An interrupted command is reported only once the stop script has said what it stopped and
+        // what refused: the exit frame of a killed command can arrive first (ssh's side channel is
+        // slower than the session), and a result without the refusals would claim all were killed.
+        if (interruption && !stopReported) return;
         const framed = exitStatus !== undefined && (stderrDone || force);
         const ended = force && shell.ended;
         if (!framed && !ended) return;
@@ -706,6 +723,7 @@ export class ShellSession {
                   : 'it did not report them (for example it ran exec, took over descriptor ' +
                     `${shell.flavor === 'bash' ? 250 : 7}, or exited from its own EXIT trap)`)),
           spillIncomplete: out.spillIncomplete ?? err.spillIncomplete,
+          dropped: exitStatus === undefined || interruption ? undefined : dropped,
           background,
           runningBefore,
           lostCwd: lostCwd ? (previousState.cwd ?? '?') : undefined,
@@ -800,6 +818,7 @@ export class ShellSession {
     shell: LiveShell;
     stateProblem: string | undefined;
     spillIncomplete: string | undefined;
+    dropped: string | undefined;
     background: BackgroundOutput | undefined;
     runningBefore: number[];
     lostCwd: string | undefined;
@@ -852,6 +871,11 @@ export class ShellSession {
       parts.push(`the working directory and variables it set were not kept: ${facts.stateProblem}`);
     }
     if (facts.spillIncomplete) parts.push(`the spill file is incomplete: ${facts.spillIncomplete}`);
+    if (facts.dropped) {
+      parts.push(
+        `not carried to later commands, over ${MAX_CARRIED_VALUE_BYTES / (1024 * 1024)} MiB: ${facts.dropped} (keep big data in a file)`,
+      );
+    }
     if (facts.runningBefore.length > 0) {
       const pids =
         facts.runningBefore.slice(0, 5).join(', ') + (facts.runningBefore.length > 5 ? ', ...' : '');
@@ -887,6 +911,19 @@ function parseState(payload: Buffer, flavor: ShellFlavor): ShellState | undefine
   // PWD came as latin1 bytes; as a path for messages and results it is UTF-8.
   const cwd = parsed.cwd === undefined ? undefined : Buffer.from(parsed.cwd, 'latin1').toString('utf8');
   return { variables: parsed.variables, cwd, rawCwd: parsed.cwd, backgroundPids };
+}
+
+/** Removes the values too big to carry; returns them as `NAME (SIZE)`, or undefined. */
+function dropOversizedValues(variables: ShellState['variables']): string | undefined {
+  const names: string[] = [];
+  for (const [name, variable] of variables) {
+    // Values are latin1 strings of the shell's bytes: the length is the byte count.
+    const size = variable.value?.length ?? 0;
+    if (size <= MAX_CARRIED_VALUE_BYTES) continue;
+    variables.delete(name);
+    names.push(`${name} (${(size / (1024 * 1024)).toFixed(1)} MiB)`);
+  }
+  return names.length > 0 ? names.join(', ') : undefined;
 }
 
 function frameStart(token: string, kind: string): Buffer {

@@ -49,7 +49,9 @@ describe('opsmate CLI with the ssh runtime', { skip }, () => {
     // With a password set, BatchMode is off and askpass is armed; the key still logs in first.
     // The "remote" host is this machine: the command also lists every local process whose
     // environment holds the secret; only opsmate itself, which was given it, may.
-    const command = `echo "$GREETING"; id -un; env >&2; grep -l -s -F ${secret} /proc/[0-9]*/environ >&2; true`;
+    // The secret is put together on the target: the command's own text (which its shell's
+    // environment holds) must not contain it whole.
+    const command = `echo "$GREETING"; id -un; env >&2; s=cli-secret-; grep -l -s -F "\${s}${process.pid}" /proc/[0-9]*/environ >&2; true`;
     const result = await opsmate(['exec', '--', command], {
       RUNTIME_SSH_PASSWORD: secret,
       SHELL_COMMAND_RUNTIME: 'ssh',

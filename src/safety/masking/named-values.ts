@@ -24,6 +24,17 @@ import {
 import { isSecretNameCached } from './secret-names.js';
 
 /**
+ * The span of a value without its quotes: a masked quoted value keeps them, so
+ * `"token": "[REDACTED]"` is still JSON, YAML or shell.
+ */
+function insideQuotes(text: string, start: number, end: number): [number, number] {
+  const quote = text[start];
+  if ((quote === '"' || quote === "'") && end - start > 2 && text[end - 1] === quote)
+    return [start + 1, end - 1];
+  return [start, end];
+}
+
+/**
  * The words that start a look, in two regexes (one of many alternatives is much slower in V8
  * than two of fewer). Every secret name holds one of `NAME_HINTS` (keep in step with
  * `isSecretName`); `OTHER_HINTS` start a command, a URL or a format.
@@ -196,7 +207,8 @@ class NamedValueScan {
     const match = matchAt(regex, this.text, at);
     const where = match?.indices?.[group];
     if (!match || !where) return null;
-    this.scan.addValue(where[0], where[1], kind);
+    const [start, end] = insideQuotes(this.text, where[0], where[1]);
+    this.scan.addValue(start, end, kind);
     this.seenUntil = Math.max(this.seenUntil, where[1]);
     return match;
   }
@@ -557,7 +569,8 @@ function onName(state: NamedValueScan, name: string, start: number, end: number)
     const match = matchAt(KEY_VALUE, text, quote < 0 ? end : end + 1);
     const where = match?.indices?.[1];
     if (match && where && !BLOCK_INDICATOR_VALUE.test(match[1]!)) {
-      state.scan.addValue(where[0], where[1], 'secret-value');
+      const [valueStart, valueEnd] = insideQuotes(text, where[0], where[1]);
+      state.scan.addValue(valueStart, valueEnd, 'secret-value');
       state.seenUntil = Math.max(state.seenUntil, where[1]);
     }
   }
