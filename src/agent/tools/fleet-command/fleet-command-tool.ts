@@ -31,7 +31,7 @@ export const fleetCommandTool = defineTool({
     pattern: z
       .string()
       .optional()
-      .describe("Ansible-style pattern selecting targets within the fleet (default: all of them)"),
+      .describe('Ansible-style pattern selecting targets within the fleet (default: all of them)'),
     description: z.string().optional().describe('Why you run it, for the operator'),
     timeout: z
       .number()
@@ -46,7 +46,8 @@ export const fleetCommandTool = defineTool({
   async execute(input, context, options) {
     const fleet = context.fleet;
     if (!fleet) {
-      const text = 'This session has no fleet: FleetCommand is not available (the operator starts one with --fleet GROUP).';
+      const text =
+        'This session has no fleet: FleetCommand is not available (the operator starts one with --fleet GROUP).';
       return { llmContent: text, display: { kind: 'text', text }, isError: true };
     }
     let outcomes;
@@ -75,8 +76,12 @@ export const fleetCommandTool = defineTool({
           outcome.stdout,
           '--- stderr ---',
           outcome.stderr,
-          ...(outcome.spillFiles?.stdout ? [`(stdout was cut; all of it: ${outcome.spillFiles.stdout})`] : []),
-          ...(outcome.spillFiles?.stderr ? [`(stderr was cut; all of it: ${outcome.spillFiles.stderr})`] : []),
+          ...(outcome.spillFiles?.stdout
+            ? [`(stdout was cut; all of it: ${outcome.spillFiles.stdout})`]
+            : []),
+          ...(outcome.spillFiles?.stderr
+            ? [`(stderr was cut; all of it: ${outcome.spillFiles.stderr})`]
+            : []),
         ].join('\n');
         await writeFile(path, full, { mode: 0o600 });
         context.spillFiles.remember(path);
@@ -96,14 +101,20 @@ export const fleetCommandTool = defineTool({
       const who = `${group.targets.length} target${group.targets.length === 1 ? '' : 's'}: ${group.targets.join(', ')}`;
       if (group.status === 'unreachable' || group.status === 'not-run') {
         const heading = `${index + 1}. ${group.status === 'unreachable' ? 'Unreachable' : 'Not run'} (${who})`;
-        lines.push('', heading, wrapUntrusted('reasons', group.notices.map((item) => `${item.target}: ${item.notice}`).join('\n')));
+        lines.push(
+          '',
+          heading,
+          wrapUntrusted('reasons', group.notices.map((item) => `${item.target}: ${item.notice}`).join('\n')),
+        );
         display.push(heading);
         return;
       }
       const heading = `${index + 1}. Exit code ${group.exitCode ?? 'none'}${group.status === 'failed' && group.exitCode === null ? ' (timed out or cut short)' : ''} (${who})`;
       lines.push('', heading);
-      if (group.stdout !== '') lines.push('Stdout:', wrapUntrusted('stdout', cut(group.stdout, context.maxOutputLength)));
-      if (group.stderr !== '') lines.push('Stderr:', wrapUntrusted('stderr', cut(group.stderr, context.maxOutputLength)));
+      if (group.stdout !== '')
+        lines.push('Stdout:', wrapUntrusted('stdout', cut(group.stdout, context.maxOutputLength)));
+      if (group.stderr !== '')
+        lines.push('Stderr:', wrapUntrusted('stderr', cut(group.stderr, context.maxOutputLength)));
       if (group.stdout === '' && group.stderr === '') lines.push('(no output)');
       display.push(heading);
     });
