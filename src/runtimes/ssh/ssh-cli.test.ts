@@ -83,7 +83,8 @@ describe('opsmate CLI with the ssh runtime', { skip }, () => {
     const list = await opsmate(['list-runtimes']);
     assert.equal(list.exitCode, 0);
     assert.match(list.stdout, /^ssh\s+Runs commands on a remote host over SSH/m);
-    const help = await opsmate(['exec', '--help']);
+    // Help shows the chosen runtime's options; ssh's when ssh is chosen.
+    const help = await opsmate(['exec', '--shell-command-runtime', 'ssh', '--help']);
     for (const flag of [
       'host',
       'port',
