@@ -9,6 +9,7 @@ export {
   type Runtime,
   type RuntimeContext,
   type RuntimeDefinition,
+  type RuntimeUriForm,
   type RunOptions,
   type RunResult,
   type OutputChunk,

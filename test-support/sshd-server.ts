@@ -44,7 +44,7 @@ import { join } from 'node:path';
 export const SSHD_BINARY = '/usr/sbin/sshd';
 const SSH_KEYGEN_BINARY = 'ssh-keygen';
 const READY_TIMEOUT_MS = 10_000;
-const LISTENING = /Server listening on 127\.0\.0\.1 port (\d+)/;
+const LISTENING = /Server listening on (?:\d+\.){3}\d+ port (\d+)/;
 
 /**
  * Why a throwaway sshd cannot run on this machine (binary missing, no ssh-keygen, no ssh client),
@@ -71,11 +71,24 @@ export interface SshdServerOptions {
   passwordAuthentication?: boolean;
   /** Extra `sshd_config` lines, appended as given. */
   extraConfig?: string[];
+  /** Loopback address to listen on (`127.0.14.7`); default `127.0.0.1`. */
+  address?: string;
+  /**
+   * Run sshd in its own UTS namespace with this host name (root only, `unshare --uts`), so
+   * `hostname` on each of many servers answers differently, as on separate machines.
+   */
+  hostname?: string;
+  /** Prefix of its temp folder's name; default `opsmate-sshd-`. */
+  dirPrefix?: string;
+  /** Port to listen on (a test's own range); default a free random one. */
+  port?: number;
+  /** A client key to authorize instead of generating one (many servers, one key). */
+  clientKeyFile?: string;
 }
 
 /** A running throwaway sshd. Every path is absolute and lives in {@link SshdServer.dir}. */
 export interface SshdServer {
-  /** Always `127.0.0.1`. */
+  /** The address it listens on: `127.0.0.1` unless `address` chose another. */
   readonly host: string;
   /** The port it listens on; kept across {@link SshdServer.restart}. */
   readonly port: number;
@@ -112,17 +125,21 @@ export interface SshdServer {
 /** Starts a throwaway sshd on 127.0.0.1 and resolves once it is listening. */
 export async function startSshd(options: SshdServerOptions = {}): Promise<SshdServer> {
   mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
-  const dir = mkdtempSync(join(tmpdir(), 'opsmate-sshd-'));
-  const paths = {
-    hostKey: join(dir, 'host_key'),
-    clientKey: join(dir, 'client_key'),
-    authorizedKeys: join(dir, 'authorized_keys'),
-    knownHosts: join(dir, 'known_hosts'),
-    config: join(dir, 'sshd_config'),
-    pid: join(dir, 'sshd.pid'),
-  };
+  const dir = mkdtempSync(join(tmpdir(), options.dirPrefix ?? 'opsmate-sshd-'));
+  const paths: Record<'hostKey' | 'clientKey' | 'authorizedKeys' | 'knownHosts' | 'config' | 'pid', string> =
+    {
+      hostKey: join(dir, 'host_key'),
+      clientKey: join(dir, 'client_key'),
+      authorizedKeys: join(dir, 'authorized_keys'),
+      knownHosts: join(dir, 'known_hosts'),
+      config: join(dir, 'sshd_config'),
+      pid: join(dir, 'sshd.pid'),
+    };
+  const address = options.address ?? '127.0.0.1';
   generateKey(paths.hostKey);
-  generateKey(paths.clientKey);
+  if (options.clientKeyFile) {
+    paths.clientKey = options.clientKeyFile;
+  } else generateKey(paths.clientKey);
   // sshd reads authorized_keys as the user logging in, who need not be the one running the tests;
   // the private keys stay 0600.
   chmodSync(dir, 0o755);
@@ -157,17 +174,29 @@ export async function startSshd(options: SshdServerOptions = {}): Promise<SshdSe
 
   const writeKnownHosts = (): void => {
     const publicKey = readFileSync(`${paths.hostKey}.pub`, 'utf8').trim().split(/\s+/).slice(0, 2).join(' ');
-    knownHostsLine = `[127.0.0.1]:${port} ${publicKey}`;
+    knownHostsLine = `[${address}]:${port} ${publicKey}`;
     writeFileSync(paths.knownHosts, `${knownHostsLine}\n`, { mode: 0o600 });
   };
 
   const launch = async (): Promise<void> => {
     const listening = await new Promise<number>((resolve, reject) => {
-      const started = spawn(
-        SSHD_BINARY,
-        ['-D', '-e', '-f', paths.config, '-p', String(port), '-o', 'ListenAddress=127.0.0.1'],
-        { stdio: ['ignore', 'ignore', 'pipe'], detached: true },
-      );
+      const sshdArgs = ['-D', '-e', '-f', paths.config, '-p', String(port), '-o', `ListenAddress=${address}`];
+      const started = options.hostname
+        ? spawn(
+            'unshare',
+            [
+              '--uts',
+              'sh',
+              '-c',
+              'hostname "$1" && shift && exec "$@"',
+              'sh',
+              options.hostname,
+              SSHD_BINARY,
+              ...sshdArgs,
+            ],
+            { stdio: ['ignore', 'ignore', 'pipe'], detached: true },
+          )
+        : spawn(SSHD_BINARY, sshdArgs, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
       child = started;
       let pending = '';
       const timer = setTimeout(() => {
@@ -194,7 +223,7 @@ export async function startSshd(options: SshdServerOptions = {}): Promise<SshdSe
 
   // A free port can be taken between probing it and sshd binding it; try a few.
   for (let attempt = 1; ; attempt++) {
-    port = await freePort();
+    port = options.port ?? (await freePort(address));
     try {
       await launch();
       break;
@@ -222,7 +251,7 @@ export async function startSshd(options: SshdServerOptions = {}): Promise<SshdSe
 
   let stopped = false;
   const server: SshdServer = {
-    host: '127.0.0.1',
+    host: address,
     get port() {
       return port;
     },
@@ -321,11 +350,11 @@ function generateKey(path: string): void {
   });
 }
 
-async function freePort(): Promise<number> {
+async function freePort(host: string): Promise<number> {
   return await new Promise((resolve, reject) => {
     const probe = createServer();
     probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
+    probe.listen(0, host, () => {
       const address = probe.address();
       const port = typeof address === 'object' && address ? address.port : 0;
       probe.close(() => resolve(port));

@@ -40,6 +40,7 @@ export const AGENT_COMMANDS: ReadonlySet<string> = new Set(['run', 'solve', 'cha
 /** Commands that list one kind of extension: they import every plugin of that kind. */
 export const LISTING: ReadonlyMap<string, PluginKind | 'all'> = new Map<string, PluginKind | 'all'>([
   ['list-runtimes', 'runtimes'],
+  ['list-targets', 'runtimes'],
   ['list-tools', 'tools'],
   ['list-contexts', 'contexts'],
   ['list-models', 'providers'],

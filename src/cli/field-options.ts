@@ -12,6 +12,7 @@ import { SETTINGS_NAMING, settingsSchema, type SettingKey, type Settings } from 
 import type { RuntimeDefinition } from '../runtime/contract.js';
 import type { RuntimeRegistry } from '../runtime/runtime-registry.js';
 import { ConfigError } from '../errors/opsmate-error.js';
+import type { TargetSpec } from '../targets/resolve-targets.js';
 
 /** Longest `a|b|c` shown as an enum's placeholder; longer lists go into the description. */
 const MAX_CHOICES_PLACEHOLDER = 24;
@@ -166,15 +167,17 @@ export function resolveRuntimeConfig(options: {
   /** The config file, whose `RUNTIME_<NAME>_<FIELD>` values come below the env vars. */
   config?: LoadedConfig | undefined;
   warn?: (message: string) => void;
+  /** A named target (`-t web-1`): its runtime, and its fields between the flags and the env. */
+  target?: TargetSpec | undefined;
 }): { definition: RuntimeDefinition; config: unknown; sources: Record<string, ValueSource> } {
-  const { definition } = options.registry.require(options.runtimeName);
+  const { definition } = options.registry.require(options.target?.runtime ?? options.runtimeName);
   const env = options.env ?? process.env;
   const given = options.command.opts<Record<string, string | undefined>>();
   for (const other of options.registry.list()) {
     if (other.definition.name === definition.name) continue;
     // Exact attribute names: `dockerx`'s options are not `docker`'s.
     const stray = other.options.filter((option) => given[attributeName(option.flag)] !== undefined);
-    if (stray.length > 0) {
+    if (stray.length > 0 && options.target === undefined) {
       options.warn?.(
         `ignoring --runtime-${other.definition.name}-* options: the runtime is ${definition.name} (choose it with --shell-command-runtime ${other.definition.name})`,
       );
@@ -187,6 +190,7 @@ export function resolveRuntimeConfig(options: {
       flags: runtimeFlagValues(options.command, definition),
       env,
       file: options.config?.layer,
+      target: options.target?.fields,
     });
     return { definition, config, sources };
   } catch (error) {

@@ -83,6 +83,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<(context: CliContext) => C
   'list-tools': async () => (await import('./commands/list-tools-command.js')).listToolsCommand,
   'list-contexts': async () => (await import('./commands/list-contexts-command.js')).listContextsCommand,
   'list-runtimes': async () => (await import('./commands/list-runtimes-command.js')).listRuntimesCommand,
+  'list-targets': async () => (await import('./commands/list-targets-command.js')).listTargetsCommand,
   install: async () => (await import('./commands/install-command.js')).installCommand,
   uninstall: async () => (await import('./commands/uninstall-command.js')).uninstallCommand,
   'list-plugins': async () => (await import('./commands/list-plugins-command.js')).listPluginsCommand,
@@ -216,7 +217,10 @@ async function loadNeededPlugins(
   } else {
     const help = wantsHelp(argv);
     const runtime = earlyOption(argv, '--shell-command-runtime') ?? env.SHELL_COMMAND_RUNTIME ?? 'local';
-    await load((kind, name) => kind === 'runtimes' && (help || name === runtime));
+    // A target (`-t web-1`, `-t gce://...`) may be of any runtime: which one is known only from
+    // the config file and inventories, read later, so every runtime plugin is loaded.
+    const anyTarget = earlyOption(argv, '--target', 't') !== undefined;
+    await load((kind, name) => kind === 'runtimes' && (help || anyTarget || name === runtime));
     if (AGENT_COMMANDS.has(command) && !help) {
       const contextName = earlyOption(argv, '--context', 'c') ?? env.OPSMATE_CONTEXT ?? 'cli';
       const model = earlyOption(argv, '--model', 'm') ?? env.OPSMATE_MODEL ?? '';

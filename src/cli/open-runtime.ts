@@ -17,6 +17,7 @@ import { ToolCallGuard } from '../safety/tool-call-guard.js';
 import { ShellEquivalentToolCallPolicy } from '../safety/tool-call-policy.js';
 import type { CliContext } from './cli-context.js';
 import { resolveRuntimeConfig } from './field-options.js';
+import { namedTargetRuntime, type TargetSpec } from '../targets/resolve-targets.js';
 
 /** How the runtime is guarded; everything has a safe default. */
 export interface GuardFlags extends AuditContext {
@@ -55,6 +56,8 @@ export interface OpenRuntimeOptions {
   outputLimitBytes?: number;
   /** Replaces the `--spill-limit` setting; 0 keeps no spill files (output shown live). */
   spillLimitBytes?: number;
+  /** A target chosen with `-t` (a name or a URI) instead of `--shell-command-runtime`. */
+  target?: TargetSpec;
 }
 
 /**
@@ -65,13 +68,23 @@ export function openGuardedRuntime(options: OpenRuntimeOptions): {
   runtime: GuardedRuntime;
   toolCalls: ToolCallGuard;
 } {
+  const guard = openGuard(options);
+  const runtime = guard.runtimeFor(options.target);
+  return { runtime, toolCalls: guard.toolCallsFor(runtime) };
+}
+
+/** One policy, reviewer, audit log and masking, shared by the runtimes of several targets. */
+export interface OpenedGuard {
+  /** The target's runtime (`--shell-command-runtime`'s when none), guarded; not connected. */
+  runtimeFor(target: TargetSpec | undefined, options?: { reviewer?: CommandReviewer }): GuardedRuntime;
+  /** The guard for tool calls that do not go through a runtime, in `runtime`'s audit context. */
+  toolCallsFor(runtime: GuardedRuntime): ToolCallGuard;
+  readonly policy: CommandPolicy;
+}
+
+/** The guard of {@link openGuardedRuntime}, for as many targets as a fleet or a session has. */
+export function openGuard(options: OpenRuntimeOptions): OpenedGuard {
   const { settings, context } = options;
-  // Bounded for every runtime, built-in or plugin: connect and disconnect cannot hang opsmate.
-  const inner = new BoundedRuntime({
-    runtime: createBareRuntime(options),
-    connectTimeoutMs: Math.round(settings.connectTimeout * 1000),
-    onWarning: (message) => context.logger.warn(message),
-  });
   const guard = options.guard ?? {};
   const reviewer = guard.reviewer ?? new NoTerminalReviewer();
   const audit = new AuditLog(auditLogPath(settings), { sync: settings.auditSync });
@@ -84,32 +97,43 @@ export function openGuardedRuntime(options: OpenRuntimeOptions): {
     ...(settings.policyProfile !== undefined ? { profile: settings.policyProfile } : {}),
     defaultProfile: guard.defaultProfile ?? 'read-only',
   });
-  const runtime = new GuardedRuntime({
-    runtime: inner,
+  return {
     policy,
-    reviewer,
-    reviewAll: guard.reviewAll ?? false,
-    audit,
-    redactor,
-    redact: settings.redact,
-    ...(guard.sessionId !== undefined ? { sessionId: guard.sessionId } : {}),
-    ...(guard.instruction !== undefined ? { instruction: guard.instruction } : {}),
-    onWarning,
-    onAuditFailure: guard.onAuditFailure ?? ((error) => reportAuditFailure(context, error)),
-  });
-  const toolCalls = new ToolCallGuard({
-    reviewer,
-    reviewAll: guard.reviewAll ?? false,
-    audit,
-    redactor,
-    redact: settings.redact,
-    // Calls that stand for a shell command (the file tools) are judged as that command.
-    policy: new ShellEquivalentToolCallPolicy(policy),
-    profile: policy.profile,
-    auditContext: () => runtime.auditContext,
-    onWarning,
-  });
-  return { runtime, toolCalls };
+    runtimeFor: (target, runtimeOptions) => {
+      // Bounded for every runtime, built-in or plugin: connect and disconnect cannot hang opsmate.
+      const inner = new BoundedRuntime({
+        runtime: createBareRuntime({ ...options, ...(target ? { target } : {}) }),
+        connectTimeoutMs: Math.round(settings.connectTimeout * 1000),
+        onWarning,
+      });
+      return new GuardedRuntime({
+        runtime: inner,
+        policy,
+        reviewer: runtimeOptions?.reviewer ?? reviewer,
+        reviewAll: guard.reviewAll ?? false,
+        audit,
+        redactor,
+        redact: settings.redact,
+        ...(guard.sessionId !== undefined ? { sessionId: guard.sessionId } : {}),
+        ...(guard.instruction !== undefined ? { instruction: guard.instruction } : {}),
+        onWarning,
+        onAuditFailure: guard.onAuditFailure ?? ((error) => reportAuditFailure(context, error)),
+      });
+    },
+    toolCallsFor: (runtime) =>
+      new ToolCallGuard({
+        reviewer,
+        reviewAll: guard.reviewAll ?? false,
+        audit,
+        redactor,
+        redact: settings.redact,
+        // Calls that stand for a shell command (the file tools) are judged as that command.
+        policy: new ShellEquivalentToolCallPolicy(policy),
+        profile: policy.profile,
+        auditContext: () => runtime.auditContext,
+        onWarning,
+      }),
+  };
 }
 
 /** The one error line (and hint) a user gets when a command was not run for want of an audit record. */
@@ -125,8 +149,22 @@ function createBareRuntime(options: {
   context: CliContext;
   outputLimitBytes?: number;
   spillLimitBytes?: number;
+  target?: TargetSpec;
 }): Runtime {
-  requireNotBroken(options.settings.shellCommandRuntime, options.context);
+  const runtime = createUnnamedRuntime(options);
+  const target = options.target;
+  return target && !target.isUri ? namedTargetRuntime(runtime, target.name) : runtime;
+}
+
+function createUnnamedRuntime(options: {
+  command: Command;
+  settings: Settings;
+  context: CliContext;
+  outputLimitBytes?: number;
+  spillLimitBytes?: number;
+  target?: TargetSpec;
+}): Runtime {
+  requireNotBroken(options.target?.runtime ?? options.settings.shellCommandRuntime, options.context);
   const { definition, config } = resolveRuntimeConfig({
     command: options.command,
     registry: options.context.registry,
@@ -134,6 +172,7 @@ function createBareRuntime(options: {
     env: options.context.env,
     config: options.context.config,
     warn: (message) => options.context.logger.warn(message),
+    target: options.target,
   });
   const spillFolder = spillDir(options.settings);
   // A runtime may spill from its first command on: the folder exists before create() runs.

@@ -1,6 +1,7 @@
 import { modelsConfigSection } from '../agent/providers/models-config-section.js';
 import { mcpServersConfigSection } from '../mcp/client/mcp-server-config.js';
 import { policyConfigSection } from '../safety/policy/policy-config-section.js';
+import { targetsConfigSection } from '../targets/targets-config-section.js';
 import type { ConfigSectionDefinition } from './config-section-definition.js';
 
 /**
@@ -12,4 +13,5 @@ export const CONFIG_SECTIONS: readonly ConfigSectionDefinition[] = [
   policyConfigSection,
   modelsConfigSection,
   mcpServersConfigSection,
+  targetsConfigSection,
 ];

@@ -38,7 +38,7 @@ export function describeSource(source: ValueSource): string {
     case 'env':
       return `env ${source.name}`;
     case 'file':
-      return `${source.path}:${source.line}${source.writtenAs ? ` (${source.writtenAs})` : ''}`;
+      return `${at(source.path, source.line)}${source.writtenAs ? ` (${source.writtenAs})` : ''}`;
     case 'default':
       return 'default';
   }
@@ -53,6 +53,20 @@ export interface ResolveConfigOptions {
   env: NodeJS.ProcessEnv;
   /** The config file's values by env var name, below the environment. */
   file?: ConfigFileLayer | undefined;
+  /**
+   * A named target's fields (`targets.web-1.host`, or a URI's), by env var name: below the flags,
+   * above the environment. An entry with line 0 comes from no file (a URI): `path` names it.
+   */
+  target?: ConfigFileLayer | undefined;
+}
+
+function fileSource(entry: ConfigFileEntry): ValueSource {
+  return {
+    kind: 'file',
+    path: entry.path,
+    line: entry.line,
+    ...(entry.writtenAs ? { writtenAs: entry.writtenAs } : {}),
+  };
 }
 
 /**
@@ -80,6 +94,15 @@ export function resolveConfigSources<T>(options: ResolveConfigOptions): {
       sources[spec.key] = { kind: 'flag', flag: names.flag };
       continue;
     }
+    const targetEntry = options.target?.lookup(names.env);
+    if (targetEntry !== undefined) {
+      const value = fileValue(spec, targetEntry, names);
+      if (value !== undefined) {
+        raw[spec.key] = value;
+        sources[spec.key] = fileSource(targetEntry);
+        continue;
+      }
+    }
     const envText = options.env[names.env];
     // An empty env var of a non-text field means "not set", as shells unset by emptying.
     if (envText !== undefined && !(envText === '' && spec.kind !== 'string')) {
@@ -92,12 +115,7 @@ export function resolveConfigSources<T>(options: ResolveConfigOptions): {
       const value = fileValue(spec, entry, names);
       if (value !== undefined) {
         raw[spec.key] = value;
-        sources[spec.key] = {
-          kind: 'file',
-          path: entry.path,
-          line: entry.line,
-          ...(entry.writtenAs ? { writtenAs: entry.writtenAs } : {}),
-        };
+        sources[spec.key] = fileSource(entry);
         continue;
       }
     }
@@ -124,7 +142,7 @@ export function resolveConfigSources<T>(options: ResolveConfigOptions): {
   const why = issue?.issues?.[0]?.message ?? issue?.message ?? 'invalid value';
   const source = sources[key];
   if (source?.kind === 'file') {
-    throw new ConfigError(`${source.path}:${source.line}: ${source.writtenAs ?? names.env}: ${why}`, {
+    throw new ConfigError(`${at(source.path, source.line)}: ${source.writtenAs ?? names.env}: ${why}`, {
       hint: fileHint(source.path, source.line, names),
     });
   }
@@ -152,7 +170,7 @@ function parseText(spec: FieldSpec, text: string, from: string, hint: string): u
  */
 function fileValue(spec: FieldSpec, entry: ConfigFileEntry, names: FieldNames): unknown {
   const { value } = entry;
-  const where = `${entry.path}:${entry.line}: ${entry.writtenAs ?? names.env}`;
+  const where = `${at(entry.path, entry.line)}: ${entry.writtenAs ?? names.env}`;
   const hint = fileHint(entry.path, entry.line, names);
   const bad = (why: string): ConfigError =>
     new ConfigError(
@@ -212,6 +230,12 @@ function whereToFix(names: FieldNames): string {
   return `set --${names.flag} or the env var ${names.env}`;
 }
 
+/** `FILE:LINE`, or what the value came from when it is no file's line (a target URI). */
+function at(path: string, line: number): string {
+  return line > 0 ? `${path}:${line}` : path;
+}
+
 function fileHint(path: string, line: number, names: FieldNames): string {
+  if (line <= 0) return `fix ${path}, or override it with --${names.flag}`;
   return `fix line ${line} of ${path}, or override it with --${names.flag} or the env var ${names.env}`;
 }

@@ -76,6 +76,12 @@ export const settingsSchema = z.object({
     .positive()
     .default(60)
     .describe('Seconds a runtime may take to connect before opsmate gives up on it'),
+  fleetParallelism: z
+    .int()
+    .min(1)
+    .max(500)
+    .default(10)
+    .describe('Targets a fleet command (exec -t GROUP) works on at once: connections open at a time'),
   modelTimeout: z
     .number()
     .positive()

@@ -180,8 +180,31 @@ export interface RuntimeDefinition<Schema extends z.ZodObject = z.ZodObject> {
   /** One line shown by `opsmate list-runtimes`. */
   description: string;
   configSchema: Schema;
+  /**
+   * Optional: the short form of a target of this runtime, `ssh://user@host:port`, usable wherever
+   * a target name is (`-t ssh://ops@db-1`). Added in this version of the contract without breaking
+   * it: a runtime without one is still valid, and is named in `targets:` or by its flags.
+   */
+  uri?: RuntimeUriForm;
   /** Build a runtime. Must not connect or do I/O: opsmate calls `connect` when needed. */
   create(config: z.output<Schema>, context: RuntimeContext): Runtime;
+}
+
+/**
+ * How a URI names a target of a runtime. The fields it returns are the runtime's own, validated by
+ * its `configSchema` exactly as flags are: the URI only says which fields it sets.
+ */
+export interface RuntimeUriForm {
+  /** Lower-case schemes this runtime answers to: `['ssh']`; docker has `['docker', 'compose']`. */
+  schemes: readonly string[];
+  /** The form for help and errors, one per scheme: `ssh://[user@]host[:port]`. */
+  usage: readonly string[];
+  /**
+   * The fields one URI sets, by schema key, as text (read as an env var's value is, then validated
+   * by `configSchema`). `body` is what follows `scheme://`, as written. Throw an `Error` whose
+   * message says what is wrong with the URI; opsmate names the URI and the forms in the error.
+   */
+  fields(uri: { scheme: string; body: string }): Record<string, string>;
 }
 
 /**

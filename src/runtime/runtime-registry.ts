@@ -6,7 +6,7 @@ import {
 } from '../config/option-names.js';
 import { ZOD_3_MESSAGE } from '../config/schema-fields.js';
 import { ConfigError } from '../errors/opsmate-error.js';
-import { RUNTIME_SPECIFICATION_VERSION, type RuntimeDefinition } from './contract.js';
+import { RUNTIME_SPECIFICATION_VERSION, type RuntimeDefinition, type RuntimeUriForm } from './contract.js';
 
 const RUNTIME_NAME = /^[a-z][a-z0-9]*$/;
 
@@ -61,6 +61,14 @@ export class RuntimeRegistry {
         }
       }
     }
+    for (const scheme of definition.uri?.schemes ?? []) {
+      const owner = this.byScheme(scheme);
+      if (owner) {
+        throw new ConfigError(
+          `runtime "${definition.name}" claims the URI scheme ${scheme}://, which runtime "${owner.definition.name}" of ${ownerOf(owner)} already has`,
+        );
+      }
+    }
     this.#runtimes.set(definition.name, { definition, source, options: checked.options });
   }
 
@@ -75,6 +83,11 @@ export class RuntimeRegistry {
     throw new ConfigError(`unknown runtime "${name}"`, {
       hint: `choose one of: ${this.names().join(', ')} (see \`opsmate list-runtimes\`)`,
     });
+  }
+
+  /** The runtime whose `uri` form answers to `scheme` (`ssh`, `compose`), if one does. */
+  byScheme(scheme: string): RegisteredRuntime | undefined {
+    return [...this.#runtimes.values()].find((entry) => entry.definition.uri?.schemes.includes(scheme));
   }
 
   names(): string[] {
@@ -95,6 +108,20 @@ function ownerOf(runtime: RegisteredRuntime): string {
  * shape and the config schema (zod 4, field-key rules, no two fields on one option); a clash with
  * other runtimes' options is checked by {@link RuntimeRegistry.register}.
  */
+const URI_SCHEME = /^[a-z][a-z0-9+.-]*$/;
+
+function uriFormProblem(uri: unknown): string | undefined {
+  const form = uri as Partial<RuntimeUriForm> | null;
+  if (typeof form !== 'object' || form === null) return 'must be an object';
+  if (!Array.isArray(form.schemes) || form.schemes.length === 0) return 'needs schemes, a list of names';
+  const bad = form.schemes.find((scheme) => typeof scheme !== 'string' || !URI_SCHEME.test(scheme));
+  if (bad !== undefined) return `scheme ${JSON.stringify(bad)} must match ${URI_SCHEME.source}`;
+  if (!Array.isArray(form.usage) || !form.usage.every((line) => typeof line === 'string'))
+    return 'needs usage, a list of forms such as ssh://[user@]host[:port]';
+  if (typeof form.fields !== 'function') return 'needs fields(uri)';
+  return undefined;
+}
+
 export function validateDefinition(value: unknown): string | undefined {
   if (typeof value !== 'object' || value === null) return 'a runtime definition must be an object';
   const definition = value as Partial<RuntimeDefinition>;
@@ -116,6 +143,8 @@ export function validateDefinition(value: unknown): string | undefined {
     return `runtime "${definition.name}" has no configSchema (a zod object)`;
   }
   if (typeof definition.create !== 'function') return `runtime "${definition.name}" has no create()`;
+  const uriProblem = definition.uri === undefined ? undefined : uriFormProblem(definition.uri);
+  if (uriProblem) return `runtime "${definition.name}": uri ${uriProblem}`;
   const checked = checkFieldOptions(definition.configSchema, runtimeNaming(definition.name));
   if ('problem' in checked) return checked.problem;
   return undefined;

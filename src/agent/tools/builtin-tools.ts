@@ -3,6 +3,7 @@ import { errorMessage } from '../../errors/opsmate-error.js';
 import { ExtensionRegistry, zodObjectProblem } from '../extension-registry.js';
 import { fetchUrlTool } from './fetch-url/fetch-url-tool.js';
 import { fileEditorTool } from './file-editor/file-editor-tool.js';
+import { fleetCommandTool } from './fleet-command/fleet-command-tool.js';
 import { readSpilledOutputTool } from './read-spilled-output/read-spilled-output-tool.js';
 import { shellCommandTool } from './shell-command/shell-command-tool.js';
 import { TOOL_SPECIFICATION_VERSION, type ToolDefinition } from './tool-contract.js';
@@ -13,6 +14,7 @@ export const BUILTIN_TOOLS: readonly ToolDefinition[] = [
   readSpilledOutputTool as unknown as ToolDefinition,
   fileEditorTool as unknown as ToolDefinition,
   fetchUrlTool as unknown as ToolDefinition,
+  fleetCommandTool as unknown as ToolDefinition,
 ];
 
 /** Tool names as model APIs accept them: a letter, then letters, digits and _, at most 64. */

@@ -32,6 +32,11 @@ export interface ToolContext {
   };
   /** Spill files the model was told about in this session; the only files it may read back. */
   spillFiles: SpillFiles;
+  /**
+   * The fleet of the session (`--fleet GROUP`), for the FleetCommand tool: absent when none was
+   * given. Each target's command is guarded (policy per target, one review, audit, masking).
+   */
+  fleet?: FleetAccess;
   /** Cap, in characters, on any text a tool returns to the model (`--max-output-length`). */
   maxOutputLength: number;
   /**
@@ -45,6 +50,40 @@ export interface ToolContext {
 }
 
 /** Where a guarded call's commands run, once the guard let the call through. */
+/** What one target of a fleet run did, as the FleetCommand tool reports it (output masked). */
+export interface FleetTargetOutcome {
+  target: string;
+  status: 'ok' | 'failed' | 'unreachable' | 'not-run';
+  exitCode: number | null;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+  notice?: string;
+  /** Full streams on the opsmate machine when they were cut. */
+  spillFiles?: { stdout?: string; stderr?: string };
+}
+
+/** A group of targets the model may run one command on, all at once. */
+export interface FleetAccess {
+  /** The group's name as given (`webservers`, `web:&prod`). */
+  name: string;
+  /** Its targets, in order. */
+  targets: readonly string[];
+  /** Where full per-target outputs may be written, on the opsmate machine. */
+  spillDir: string;
+  /**
+   * Runs `command` on every target `pattern` selects within the group (all when absent), a
+   * bounded number at a time; resolves with one outcome per target. Rejects with a ConfigError
+   * for a pattern that selects nothing in the group.
+   */
+  run(options: {
+    pattern?: string;
+    command: string;
+    timeoutMs?: number;
+    signal: AbortSignal;
+  }): Promise<FleetTargetOutcome[]>;
+}
+
 export interface TargetAccess {
   /** The session's runtime WITHOUT the shell guard: only for the tool's own fixed scripts. */
   runtime: Runtime;
@@ -182,6 +221,12 @@ export interface ToolDefinition<Schema extends z.ZodObject = z.ZodObject> {
    * calls of a plugin's tool run unasked and asks (or, without a terminal, refuses) the others.
    */
   readOnly: boolean;
+  /**
+   * False for a tool that never touches the target (it reads opsmate's own spill files). In a
+   * session with several targets every other tool gets a `target` argument naming where it acts.
+   * Absent: true.
+   */
+  usesTarget?: boolean;
   /** A short line naming a call for the user, e.g. the command it runs. */
   title(input: z.output<Schema>): string;
   /**

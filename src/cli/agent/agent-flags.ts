@@ -1,4 +1,5 @@
 import { Option, type Command } from 'commander';
+import { addTargetOptions } from '../target-options.js';
 import { ConfigError } from '../../errors/opsmate-error.js';
 import type { CliContext } from '../cli-context.js';
 import { addRuntimeOptions, addSettingOptions, RUNTIME_COMMAND_SETTINGS } from '../field-options.js';
@@ -36,6 +37,14 @@ export function addAgentOptions(command: Command, context: CliContext): Command 
       'most tool calls the model may make in one step; calls beyond it are not run and the model is told so [default: no limit]',
     ),
   );
+  addTargetOptions(command);
+  command.addOption(
+    new Option(
+      '--fleet <GROUP>',
+      'give the model a fleet: a group or pattern of targets (see list-targets) it may run one command on, all at once, with the FleetCommand tool',
+    ),
+  );
+  addSettingOptions(command, ['fleetParallelism']);
   addRuntimeOptions(command, context.registry, undefined, context.helpRuntime);
   return command;
 }

@@ -19,7 +19,7 @@ import type { CliContext } from '../cli-context.js';
 import { AgentRenderer, type RenderMode } from '../render/agent-renderer.js';
 import { askLine } from '../terminal/ask-line.js';
 import { colorsFor } from '../terminal/terminal-style.js';
-import { openAgent, type OpenedAgent } from './open-agent.js';
+import { openAgent, type OpenedAgent, sessionWhere } from './open-agent.js';
 import { parseChatLine } from './chat-commands.js';
 import { ChatHistory } from './chat-history.js';
 import { terminalMarkdown } from './terminal-markdown.js';
@@ -163,8 +163,7 @@ export async function runChat(options: {
           {
             command: 'chat',
             model: `${agent.model.provider}:${agent.model.modelId}`,
-            runtime: agent.runtime.name,
-            target: agent.runtime.target(),
+            ...sessionWhere(agent),
             profile: agent.runtime.profile,
             review: options.review ? 'on' : 'off',
           },

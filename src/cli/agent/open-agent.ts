@@ -19,7 +19,19 @@ import { ApprovingReviewer, NoTerminalReviewer } from '../../safety/reviewers.js
 import { SessionStore } from '../../sessions/session-store.js';
 import type { CliContext } from '../cli-context.js';
 import { readSettingsWithSources } from '../field-options.js';
-import { openGuardedRuntime } from '../open-runtime.js';
+import { openGuard, type OpenedGuard } from '../open-runtime.js';
+import { commandCatalog } from '../target-options.js';
+import { selectTargets } from '../../targets/resolve-targets.js';
+import { selectHosts } from '../../targets/host-pattern.js';
+import { FanOutReviewer } from '../../fleet/fan-out-reviewer.js';
+import { runFleet } from '../../fleet/run-fleet.js';
+import { spillDir } from '../../config/settings.js';
+import type { FleetAccess } from '../../agent/tools/tool-contract.js';
+import { targetedTool } from '../../agent/tools/targeted-tool.js';
+import { gatherTargetFacts } from '../../runtime/target-facts.js';
+import { targetFactsForModel } from '../../agent/tools/untrusted-text.js';
+import { chosenTargets } from '../target-options.js';
+import { ConfigError } from '../../errors/opsmate-error.js';
 import { guardedCalls } from './guarded-calls.js';
 import { toolsForLanguage } from './tools-for-language.js';
 import { guardedTool } from './guarded-tool.js';
@@ -41,8 +53,10 @@ export interface OpenedAgent {
   system: string;
   /** The session's id: in the audit log, and the name of its saved record. */
   sessionId: string;
-  /** Guarded: policy, review, secret masking and the audit log apply to every command. */
+  /** Guarded: policy, review, secret masking and the audit log apply to every command. The first target's. */
   runtime: GuardedRuntime;
+  /** Every target of the session (one, unless several -t), each with its own guarded runtime. */
+  targets: ReadonlyArray<{ name: string; runtime: GuardedRuntime }>;
   session: AgentSession;
   colors: Colors;
   /** On stderr, only when it is a terminal. */
@@ -138,41 +152,92 @@ export async function openAgent(options: {
   }
   // Read and checked before anything starts; a bad entry stops here.
   const mcpServers = await configuredMcpServers({ settings, context });
-  const { runtime, toolCalls } = openGuardedRuntime({
+  const { targets } = chosenTargets(command, context);
+  const guard = openGuard({
     command,
     settings,
     context,
     outputLimitBytes: settings.maxOutputLength,
     guard: { reviewer, reviewAll: options.review, sessionId },
   });
+  // One guarded runtime per target: each its own persistent shell, policy scope and audit facts.
+  const opened = (targets.length > 0 ? targets : [undefined]).map((target) => {
+    const runtime = guard.runtimeFor(target);
+    return { name: target?.name ?? runtime.name, runtime, toolCalls: guard.toolCallsFor(runtime) };
+  });
+  const { runtime } = opened[0]!;
+  const languages = new Set(opened.map((entry) => entry.runtime.language?.id ?? 'shell'));
+  if (languages.size > 1)
+    throw new ConfigError(
+      `the targets speak different command languages (${[...languages].join(', ')}): one session takes targets of one language`,
+      { hint: 'open one session per kind of target' },
+    );
+  const fleet = openFleet({ command, context, guard, reviewer, settings });
+  // A fleet comes with its tool, whatever the context's list says.
+  const sessionTools =
+    fleet && !namedTools.some((entry) => entry.definition.name === 'FleetCommand')
+      ? [...namedTools, context.tools.require('FleetCommand')]
+      : namedTools;
   const chosenTools = toolsForLanguage(
-    namedTools,
+    sessionTools,
     runtime.language?.id ?? 'shell',
     settings.tools.length > 0,
   );
   // A plugin's tool acts outside the shell: each call goes through the tool-call guard.
-  const tools: ToolDefinition[] = chosenTools.map(({ definition, source }) =>
+  const toolFor = (
+    { definition, source }: (typeof chosenTools)[number],
+    entry: (typeof opened)[number],
+  ): ToolDefinition =>
     source.kind === 'plugin'
-      ? guardedTool({ tool: definition, guard: toolCalls, origin: `plugin ${source.packageName}`, runtime })
-      : definition,
+      ? guardedTool({
+          tool: definition,
+          guard: entry.toolCalls,
+          origin: `plugin ${source.packageName}`,
+          runtime: entry.runtime,
+        })
+      : definition;
+  const contextOf = (entry: (typeof opened)[number]) => ({
+    runtime: entry.runtime,
+    ...(entry.runtime.outputRedactor ? { redactor: entry.runtime.outputRedactor } : {}),
+    guardedCalls: guardedCalls({ guard: entry.toolCalls, runtime: entry.runtime }),
+  });
+  const tools: ToolDefinition[] = chosenTools.map((chosen) =>
+    opened.length > 1 && chosen.definition.usesTarget !== false
+      ? targetedTool(
+          chosen.definition.name,
+          opened.map((entry) => ({
+            name: entry.name,
+            tool: toolFor(chosen, entry),
+            context: contextOf(entry),
+          })),
+        )
+      : toolFor(chosen, opened[0]!),
   );
+  const disconnectAll = async (): Promise<void> => {
+    await Promise.all(opened.map((entry) => entry.runtime.disconnect()));
+  };
   let mcp: McpTools | undefined;
   try {
-    spinner.start(`connecting to the ${runtime.name} runtime…`);
-    // MCP servers start while the runtime connects; each one that fails is a warning, not an end.
+    spinner.start(
+      opened.length > 1
+        ? `connecting to ${opened.length} targets…`
+        : `connecting to the ${runtime.name} runtime…`,
+    );
+    // MCP servers start while the runtimes connect; each one that fails is a warning, not an end.
+    // Their calls are judged and audited by the first target's tool-call guard.
     const mcpStarting =
       mcpServers.length === 0
         ? undefined
         : openSessionMcpTools({
             servers: mcpServers,
             context,
-            guard: toolCalls,
+            guard: opened[0]!.toolCalls,
             timeoutMs: Math.round(settings.connectTimeout * 1000),
             signal: options.signal,
             reservedNames: tools.map((tool) => tool.name),
           });
     const [connected, started] = await Promise.allSettled([
-      runtime.connect({ signal: options.signal }),
+      Promise.all(opened.map((entry) => entry.runtime.connect({ signal: options.signal }))),
       mcpStarting,
     ]);
     if (started.status === 'fulfilled' && started.value) {
@@ -198,6 +263,7 @@ export async function openAgent(options: {
         packageName: contextSource.packageName,
       });
     }
+    if (opened.length > 1) system += `\n\n${await describeTargets(opened)}`;
     // What the model is told of its own session, whatever the context: time, budget, changes.
     system += `\n\n${describeSession({
       now: new Date(),
@@ -221,11 +287,10 @@ export async function openAgent(options: {
       ...(options.resume ? { history: options.resume.messages } : {}),
       onWarning: (message) => context.logger.debug(message),
       toolContext: {
-        runtime,
+        ...contextOf(opened[0]!),
         spillFiles: new SpillFiles(),
         maxOutputLength: settings.maxOutputLength,
-        ...(runtime.outputRedactor ? { redactor: runtime.outputRedactor } : {}),
-        guardedCalls: guardedCalls({ guard: toolCalls, runtime }),
+        ...(fleet ? { fleet } : {}),
       },
     });
     return {
@@ -236,18 +301,102 @@ export async function openAgent(options: {
       system,
       sessionId,
       runtime,
+      targets: opened.map((entry) => ({ name: entry.name, runtime: entry.runtime })),
       session,
       colors,
       spinner,
       interactive,
       close: async () => {
         spinner.stop();
-        await Promise.all([runtime.disconnect(), mcp?.close()]);
+        await Promise.all([disconnectAll(), mcp?.close()]);
       },
     };
   } catch (error) {
     spinner.stop();
-    await Promise.all([runtime.disconnect(), mcp?.close()]);
+    await Promise.all([disconnectAll(), mcp?.close()]);
     throw error;
   }
+}
+
+/**
+ * For a session with several targets: which one the context described (the first), and the facts
+ * of the others, each wrapped as untrusted data as the first one's are.
+ */
+async function describeTargets(
+  opened: ReadonlyArray<{ name: string; runtime: GuardedRuntime }>,
+): Promise<string> {
+  const [first, ...others] = opened;
+  const sections = await Promise.all(
+    others.map(
+      async (entry) =>
+        `Target ${entry.name} (${entry.runtime.name} runtime):\n${targetFactsForModel(await gatherTargetFacts(entry.runtime))}`,
+    ),
+  );
+  return [
+    `This session has ${opened.length} targets: ${opened.map((entry) => entry.name).join(', ')}. Each keeps its own shell. The target described above is ${first!.name}. Every tool that acts on a target takes a \`target\` argument naming it; run each command on the target it is about.`,
+    '',
+    ...sections,
+  ].join('\n');
+}
+
+/** What the header names as where commands run: the target, or every target of the session. */
+export function sessionWhere(agent: Pick<OpenedAgent, 'runtime' | 'targets'>): {
+  runtime: string;
+  target: Record<string, string>;
+} {
+  if (agent.targets.length <= 1) return { runtime: agent.runtime.name, target: agent.runtime.target() };
+  return {
+    runtime: [...new Set(agent.targets.map((entry) => entry.runtime.name))].join('+'),
+    target: { targets: agent.targets.map((entry) => entry.name).join(', ') },
+  };
+}
+
+/**
+ * The fleet of `--fleet GROUP`: its targets are resolved now (a bad name fails before anything
+ * connects), and each FleetCommand call builds a guarded runtime per target it selects, with one
+ * review for the whole fan-out, runs them a bounded number at a time and closes them after.
+ */
+function openFleet(options: {
+  command: Command;
+  context: CliContext;
+  guard: OpenedGuard;
+  reviewer: CommandReviewer;
+  settings: Settings;
+}): FleetAccess | undefined {
+  const { fleet: name } = options.command.opts<{ fleet?: string }>();
+  if (name === undefined) return undefined;
+  const catalog = commandCatalog(options.command, options.context);
+  const members = selectTargets([name], catalog, options.context.registry);
+  const names = members.map((member) => member.name);
+  return {
+    name,
+    targets: names,
+    spillDir: spillDir(options.settings),
+    run: async ({ pattern, command, timeoutMs, signal }) => {
+      const picked =
+        pattern === undefined
+          ? undefined
+          : new Set(selectHosts(pattern, { hosts: names, groups: catalog.groups }));
+      const chosen = picked ? members.filter((member) => picked.has(member.name)) : members;
+      if (chosen.length === 0)
+        throw new ConfigError(`pattern ${pattern} selects no target of the fleet ${name}`, {
+          hint: `the fleet's targets: ${names.join(', ')}`,
+        });
+      const reviewer = new FanOutReviewer({
+        reviewer: options.reviewer,
+        targets: chosen.map((member) => member.name),
+      });
+      const outcomes = await runFleet({
+        members: chosen.map((member) => ({
+          name: member.name,
+          runtime: options.guard.runtimeFor(member, { reviewer }),
+        })),
+        command,
+        parallelism: options.settings.fleetParallelism,
+        ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+        signal,
+      });
+      return outcomes;
+    },
+  };
 }

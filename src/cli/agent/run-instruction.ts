@@ -9,7 +9,7 @@ import { AgentRenderer, type RenderMode } from '../render/agent-renderer.js';
 import { formatRunHeader, formatWhere } from '../render/run-header.js';
 import { colorsFor } from '../terminal/terminal-style.js';
 import { EXIT_STEP_LIMIT } from './agent-flags.js';
-import { openAgent } from './open-agent.js';
+import { openAgent, sessionWhere } from './open-agent.js';
 import { PIPED_INPUT_HALF_BYTES, readPipedInput, stdinIsPipedData, withPipedInput } from './piped-input.js';
 import { terminalMarkdown } from './terminal-markdown.js';
 import { SessionRecorder } from './session-recorder.js';
@@ -76,8 +76,7 @@ export async function runInstruction(options: {
           {
             command: options.command.name(),
             model: `${agent.model.provider}:${agent.model.modelId}`,
-            runtime: agent.runtime.name,
-            target: agent.runtime.target(),
+            ...sessionWhere(agent),
             profile: agent.runtime.profile,
             review: options.review ? 'on' : options.yes ? '--yes' : 'off',
           },

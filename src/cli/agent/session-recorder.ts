@@ -14,6 +14,7 @@ import { SessionStore } from '../../sessions/session-store.js';
 import { TurnRecorder } from '../../sessions/turn-recorder.js';
 import type { CliContext } from '../cli-context.js';
 import type { OpenedAgent } from './open-agent.js';
+import { sessionWhere } from './open-agent.js';
 
 /** The sessions folder in opsmate's home. */
 export function sessionStoreFor(settings: { home?: string | undefined }): SessionStore {
@@ -63,8 +64,8 @@ export class SessionRecorder {
           model: agent.modelName,
           provider: agent.model.provider,
           modelId: agent.model.modelId,
-          runtime: agent.runtime.name,
-          target: agent.runtime.target(),
+          // A session over several targets names them all (`{ targets: 'web-1, db' }`).
+          ...sessionWhere(agent),
           policyProfile: agent.runtime.profile,
           turns: 0,
           title: '',

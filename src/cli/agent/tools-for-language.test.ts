@@ -13,6 +13,7 @@ describe('toolsForLanguage', () => {
       'ReadSpilledOutput',
       'FileEditor',
       'FetchUrl',
+      'FleetCommand',
     ]);
     assert.deepEqual(names(toolsForLanguage(tools, 'sql', false)), [
       'ShellCommand',

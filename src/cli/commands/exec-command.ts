@@ -20,6 +20,8 @@ import { formatRunHeader } from '../render/run-header.js';
 import { colorsFor } from '../terminal/terminal-style.js';
 import { chooseReviewer } from '../terminal/choose-reviewer.js';
 import { parseSeconds } from '../parse-seconds.js';
+import { addTargetOptions, chosenTargets } from '../target-options.js';
+import { runFleetExec } from './fleet-exec.js';
 import { outputOption, parseOutputFormat, writeJson } from '../output-format.js';
 
 /** Exit status for a timed-out command, as `timeout(1)` uses. */
@@ -58,8 +60,9 @@ export function execCommand(context: CliContext): Command {
     )
     .option('-r, --review', 'approve, edit or cancel the command on the terminal before it runs')
     .option('-y, --yes', 'run commands the policy asks about without asking (deny rules still apply)')
-    .addOption(outputOption());
-  addSettingOptions(command, [...RUNTIME_COMMAND_SETTINGS, 'outputLimit']);
+    .addOption(outputOption(['json', 'jsonl']));
+  addSettingOptions(command, [...RUNTIME_COMMAND_SETTINGS, 'outputLimit', 'fleetParallelism']);
+  addTargetOptions(command);
   addRuntimeOptions(command, context.registry, undefined, context.helpRuntime);
   command.action(async (words: string[], _options, self: Command) => {
     process.exitCode = await runExec(words, self, context);
@@ -77,7 +80,20 @@ async function runExec(words: string[], command: Command, context: CliContext): 
     keepOutput?: boolean;
     output?: string;
   }>();
-  const format = parseOutputFormat(options.output);
+  const format = parseOutputFormat(options.output, ['json', 'jsonl']);
+  const { targets, fleet } = chosenTargets(command, context);
+  if (fleet) {
+    if (options.info)
+      throw new ConfigError('--info is for one target', {
+        hint: `-t chose ${targets.length}: give one of them, e.g. -t ${targets[0]!.name}`,
+      });
+    return runFleetExec({ words, command, context, targets, format, options });
+  }
+  if (format === 'jsonl') {
+    throw new ConfigError('-o jsonl is for a fleet (-t GROUP): one line per target', {
+      hint: 'use -o json with --info, or run on a group of targets',
+    });
+  }
   if (format === 'json' && !options.info) {
     throw new ConfigError('-o json is for --info: the output of a command is its own', {
       hint: 'use opsmate exec --info -o json, or run the command and read its output as it is',
@@ -95,6 +111,7 @@ async function runExec(words: string[], command: Command, context: CliContext): 
     context,
     // Every byte is shown live: a second full copy on disk only when asked.
     ...(options.keepOutput ? {} : { spillLimitBytes: 0 }),
+    ...(targets[0] ? { target: targets[0] } : {}),
     guard: {
       reviewer: chooseReviewer({ yes: Boolean(options.yes) && !options.review, context }),
       reviewAll: Boolean(options.review),
@@ -180,7 +197,7 @@ async function runExec(words: string[], command: Command, context: CliContext): 
   }
 }
 
-async function commandText(words: string[], info: boolean): Promise<string> {
+export async function commandText(words: string[], info: boolean): Promise<string> {
   if (words.length === 1 && words[0] === '-') return readFileSync(0, 'utf8');
   if (words.length === 0) {
     if (info) return '';

@@ -29,6 +29,7 @@ import {
   type ComposeVersion,
   type ContainerState,
 } from './docker-cli.js';
+import { decodePart } from '../../targets/uri-parts.js';
 
 const DEFAULT_SHELL = '/bin/bash';
 const FALLBACK_SHELL = '/bin/sh';
@@ -480,5 +481,21 @@ export const dockerRuntime = defineRuntime({
   description:
     'Runs commands inside a Docker container (docker exec), or a Docker Compose service when no container name is set.',
   configSchema: dockerConfigSchema,
+  uri: {
+    schemes: ['docker', 'compose'],
+    usage: ['docker://container', 'compose://path/to/compose.yml#service'],
+    fields: ({ scheme, body }) => {
+      if (scheme === 'docker') {
+        const container = decodePart(body.replace(/\/$/, ''), 'container');
+        if (container === '') throw new Error('it names no container');
+        return { containerName: container };
+      }
+      const hash = body.lastIndexOf('#');
+      const file = decodePart(hash >= 0 ? body.slice(0, hash) : body, 'compose file');
+      const service = hash >= 0 ? decodePart(body.slice(hash + 1), 'service') : '';
+      if (service === '') throw new Error('it names no service: add #service');
+      return { containerName: '', serviceName: service, ...(file !== '' ? { composeFile: file } : {}) };
+    },
+  },
   create: (config, context) => new DockerRuntime(config, context),
 });

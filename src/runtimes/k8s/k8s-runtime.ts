@@ -20,6 +20,7 @@ import {
   type KubectlTarget,
   type UsablePod,
 } from './kubectl-cli.js';
+import { pathSegments } from '../../targets/uri-parts.js';
 
 /** kubectl get: a slow API server answers within this. */
 const KUBECTL_CALL_TIMEOUT_MS = 30_000;
@@ -211,5 +212,29 @@ export const k8sRuntime = defineRuntime({
   name: 'k8s',
   description: 'Runs commands inside a Kubernetes pod through kubectl exec.',
   configSchema: k8sConfigSchema,
+  uri: {
+    schemes: ['k8s'],
+    usage: ['k8s://namespace/pod[/container]', 'k8s://context/namespace/pod/[container]'],
+    fields: ({ body }) => {
+      const parts = pathSegments(body, 'name');
+      // Three parts are namespace/pod/container; a context comes with four (the last may be empty).
+      const [context, namespace, pod, container] =
+        parts.length === 4
+          ? parts
+          : parts.length === 3
+            ? [undefined, ...parts]
+            : [undefined, ...parts, undefined];
+      if (parts.length < 2 || parts.length > 4 || !namespace || !pod)
+        throw new Error(
+          'expected namespace/pod, namespace/pod/container or context/namespace/pod/[container]',
+        );
+      return {
+        namespace,
+        pod,
+        ...(container ? { container } : {}),
+        ...(context ? { context } : {}),
+      };
+    },
+  },
   create: (config, context) => new K8sRuntime(config, context),
 });

@@ -8,6 +8,7 @@ import { defineRuntime, type RuntimeContext } from '../../runtime/contract.js';
 import { ShellRuntime } from '../../runtime/shell-runtime.js';
 import type { ShellTransport } from '../../runtime/shell-session/shell-session.js';
 import { envVarMap } from '../../config/schema-fields.js';
+import { decodePart } from '../../targets/uri-parts.js';
 
 export const localConfigSchema = z.object({
   shell: z
@@ -90,5 +91,15 @@ export const localRuntime = defineRuntime({
   name: 'local',
   description: 'Runs commands on this machine, in a persistent shell beside opsmate.',
   configSchema: localConfigSchema,
+  uri: {
+    schemes: ['local'],
+    usage: ['local://', 'local:///working/directory'],
+    fields: ({ body }): Record<string, string> => {
+      if (body === '') return {};
+      if (!body.startsWith('/'))
+        throw new Error('after local:// comes nothing or an absolute path (local:///srv)');
+      return { cwd: decodePart(body, 'path') };
+    },
+  },
   create: (config, context) => new LocalRuntime(config, context),
 });

@@ -10,6 +10,7 @@ import { ShellRuntime } from '../../runtime/shell-runtime.js';
 import { isShellVariableName, shellQuote } from '../../runtime/shell-session/shell-quote.js';
 import type { ShellExit, ShellTransport } from '../../runtime/shell-session/shell-session.js';
 import { SshConnection } from './ssh-connection.js';
+import { userHostPort } from '../../targets/uri-parts.js';
 
 const DEFAULT_SHELL = '/bin/bash';
 const FALLBACK_SHELL = '/bin/sh';
@@ -245,5 +246,13 @@ export const sshRuntime = defineRuntime({
   name: 'ssh',
   description: 'Runs commands on a remote host over SSH (the system OpenSSH client), in a persistent shell.',
   configSchema: sshConfigSchema,
+  uri: {
+    schemes: ['ssh'],
+    usage: ['ssh://[user@]host[:port]'],
+    fields: ({ body }) => {
+      const { user, host, port } = userHostPort(body.replace(/\/$/, ''));
+      return { host, ...(user ? { username: user } : {}), ...(port ? { port } : {}) };
+    },
+  },
   create: (config, context) => new SshRuntime(config, context),
 });

@@ -215,5 +215,16 @@ export default defineRuntime({
   description:
     'Runs commands on a Google Compute Engine instance through gcloud compute ssh (IAP by default).',
   configSchema: gceConfigSchema,
+  // `-t gce://europe-west1-c/web-1`, or with a project first; the fields are checked by the schema.
+  uri: {
+    schemes: ['gce'],
+    usage: ['gce://zone/instance', 'gce://project/zone/instance'],
+    fields: ({ body }): Record<string, string> => {
+      const parts = body.replace(/\/$/, '').split('/').map(decodeURIComponent);
+      if (parts.length === 2) return { zone: parts[0]!, instance: parts[1]! };
+      if (parts.length === 3) return { project: parts[0]!, zone: parts[1]!, instance: parts[2]! };
+      throw new Error('expected zone/instance or project/zone/instance');
+    },
+  },
   create: (config, context) => new GceRuntime(config, context),
 });

@@ -91,6 +91,21 @@ function context(): RuntimeContext {
   return { spillDir: tmpdir(), outputLimitBytes: 64 * 1024 };
 }
 
+describe('gce runtime: its URI form', () => {
+  it('maps gce://zone/instance and gce://project/zone/instance onto its fields', () => {
+    assert.deepEqual(gceRuntime.uri?.fields({ scheme: 'gce', body: 'europe-west1-c/web-1' }), {
+      zone: 'europe-west1-c',
+      instance: 'web-1',
+    });
+    assert.deepEqual(gceRuntime.uri?.fields({ scheme: 'gce', body: 'acme-prod/us-east1-b/db-1' }), {
+      project: 'acme-prod',
+      zone: 'us-east1-b',
+      instance: 'db-1',
+    });
+    assert.throws(() => gceRuntime.uri?.fields({ scheme: 'gce', body: 'web-1' }), /zone\/instance/);
+  });
+});
+
 describe('gce runtime: preflight', () => {
   it('says clearly when gcloud is missing, without retrying', async () => {
     const runtime = gceRuntime.create(

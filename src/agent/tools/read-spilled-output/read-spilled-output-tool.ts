@@ -16,6 +16,8 @@ The files live on the opsmate machine, so this works whatever runtime the comman
 
 export const readSpilledOutputTool = defineTool({
   name: 'ReadSpilledOutput',
+  // Spill files live on the opsmate machine: one tool for every target of a session.
+  usesTarget: false,
   summary: 'Reads line ranges of, or greps, the full output of a command whose output was cut',
   description: DESCRIPTION,
   readOnly: true,

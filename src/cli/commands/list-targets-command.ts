@@ -1,0 +1,70 @@
+import { Command } from 'commander';
+import type { CliContext } from '../cli-context.js';
+import { addSettingOptions } from '../field-options.js';
+import { outputOption, parseOutputFormat, writeJson } from '../output-format.js';
+import { renderTable } from '../render/table.js';
+import { addInventoryOption, commandCatalog } from '../target-options.js';
+
+export function listTargetsCommand(context: CliContext): Command {
+  const command = new Command('list-targets')
+    .summary('list the named targets and groups -t can choose')
+    .description(
+      'List the targets of the config file (targets:) and of Ansible inventories (targets: entries with inventory:, and --inventory), and their groups. Reads, checks and connects nowhere: a bad entry is an error naming its line.',
+    );
+  addSettingOptions(command, ['home', 'pluginsDir', 'loglevel', 'config']);
+  addInventoryOption(command);
+  command.addOption(outputOption());
+  command.action(async (_options, self: Command) => {
+    const format = parseOutputFormat(self.opts<{ output?: string }>().output);
+    const catalog = commandCatalog(self, context);
+    const targets = [...catalog.targets.values()];
+    const groups = [...catalog.groups].map(([name, members]) => ({
+      name,
+      members,
+      from: catalog.groupSources.get(name) ?? '',
+    }));
+    if (format === 'json') {
+      writeJson(context.stdout, {
+        targets: targets.map((target) => ({
+          name: target.name,
+          runtime: target.runtime,
+          fields: target.summary,
+          from: target.from,
+        })),
+        groups,
+      });
+      return;
+    }
+    if (targets.length === 0) {
+      context.stdout.write(
+        'No targets: add a targets: section to the config file (see docs/targets.md), or give --inventory FILE.\n',
+      );
+      return;
+    }
+    const isTerminal = Boolean(context.stdout.isTTY);
+    context.stdout.write(
+      await renderTable({
+        title: 'Targets',
+        head: ['Name', 'Runtime', 'Fields', 'From'],
+        rows: targets.map((target) => [target.name, target.runtime, target.summary, target.from]),
+        isTerminal,
+      }),
+    );
+    if (groups.length > 0)
+      context.stdout.write(
+        `\n${await renderTable({
+          title: 'Groups',
+          head: ['Group', 'Targets', 'From'],
+          rows: [{ name: 'all', members: targets.map((target) => target.name), from: '' }, ...groups].map(
+            (group) => [group.name, `${group.members.length}: ${abbreviate(group.members)}`, group.from],
+          ),
+          isTerminal,
+        })}`,
+      );
+  });
+  return command;
+}
+
+function abbreviate(names: readonly string[]): string {
+  return names.length <= 6 ? names.join(', ') : `${names.slice(0, 5).join(', ')}, … ${names.at(-1)}`;
+}
