@@ -94,6 +94,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<(context: CliContext) => C
   sessions: async () => (await import('./commands/sessions-command.js')).sessionsCommand,
   config: async () => (await import('./commands/config-command.js')).configCommand,
   version: async () => (await import('./commands/version-command.js')).versionCommand,
+  completion: async () => (await import('./commands/completion-command.js')).completionCommand,
 };
 
 /** Commands that show plugin problems in their own output rather than as warnings. */

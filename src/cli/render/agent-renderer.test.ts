@@ -69,6 +69,29 @@ describe('AgentRenderer', () => {
     );
   });
 
+  it('shows the head of a huge output live and its last lines at the end, saying how much is between', () => {
+    const lines = Array.from({ length: 300_000 }, (_, index) => `line ${index + 1}\n`);
+    const chunks: AgentEvent[] = [];
+    for (let at = 0; at < lines.length; at += 5_000) {
+      chunks.push({
+        type: 'tool-output',
+        callId: 'a',
+        chunk: { stream: 'stdout', data: Buffer.from(lines.slice(at, at + 5_000).join('')) },
+      });
+    }
+    const events = TURN.flatMap((event) => (event.type === 'tool-output' ? chunks : [event]));
+    const out = render(ALL, events);
+    const total = lines.join('').length;
+    assert.match(out, /\nline 1\nline 2\n/);
+    assert.match(out, /\nline 299999\nline 300000\n\[exit 0/);
+    const said = /\[\.\.\. (\d+) bytes not shown here; the last (\d+) bytes:\]\n/.exec(out);
+    assert.ok(said, 'no line saying what is not shown');
+    // What is shown and what is said to be left out add up to the whole output.
+    const shownHead = 32 * 1024;
+    assert.equal(shownHead + Number(said[1]) + Number(said[2]), total);
+    assert.ok(out.length < 64 * 1024, `printed ${out.length} bytes`);
+  });
+
   it('answer only', () => {
     assert.equal(
       render({ thoughts: false, actions: false, toolOutput: false, answer: true, labels: false }),

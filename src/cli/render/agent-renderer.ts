@@ -22,6 +22,8 @@ export interface RenderMode {
 
 /** Live command output shown per call before the rest is only counted. */
 const LIVE_OUTPUT_LIMIT_BYTES = 32 * 1024;
+/** What is kept of a command's output past the live limit, to show its last lines at its end. */
+const LIVE_TAIL_BYTES = 4 * 1024;
 
 interface StepState {
   step: number;
@@ -47,6 +49,8 @@ export class AgentRenderer {
   #wroteAnything = false;
   #atLineStart = true;
   #liveBytes = new Map<string, number>();
+  /** Past the live limit: the last bytes of a call's output, and how many were not shown. */
+  #liveTail = new Map<string, { tail: Buffer; hidden: number }>();
   #observationLabelled = new Set<string>();
   #answer = '';
   readonly #where: string;
@@ -241,13 +245,36 @@ export class AgentRenderer {
     if (!this.#mode.toolOutput) return;
     this.#labelObservation(callId);
     const shown = this.#liveBytes.get(callId) ?? 0;
-    if (shown >= LIVE_OUTPUT_LIMIT_BYTES) return;
-    const room = LIVE_OUTPUT_LIMIT_BYTES - shown;
-    const slice = data.length > room ? data.subarray(0, room) : data;
-    this.#liveBytes.set(callId, shown + data.length);
-    this.#writeBytes(slice);
-    if (data.length > room)
-      this.#line(this.#c.dim('[... more output not shown here; the model gets head and tail]'));
+    const room = Math.max(0, LIVE_OUTPUT_LIMIT_BYTES - shown);
+    if (room > 0) this.#writeBytes(data.length > room ? data.subarray(0, room) : data);
+    this.#liveBytes.set(callId, shown + Math.min(room, data.length));
+    if (data.length <= room) return;
+    // The rest is not shown live (a terminal cannot scroll back through 300 000 lines), but its
+    // last lines are, when the command ends.
+    const rest = data.subarray(room);
+    const kept = this.#liveTail.get(callId) ?? { tail: Buffer.alloc(0), hidden: 0 };
+    const tail = Buffer.concat([kept.tail, rest]);
+    this.#liveTail.set(callId, {
+      tail: tail.length > LIVE_TAIL_BYTES ? tail.subarray(tail.length - LIVE_TAIL_BYTES) : tail,
+      hidden: kept.hidden + rest.length,
+    });
+  }
+
+  /** The last lines of a call's output that went past the live limit, after a line saying so. */
+  #showTail(callId: string): void {
+    const kept = this.#liveTail.get(callId);
+    if (!kept) return;
+    this.#liveTail.delete(callId);
+    // Start at a line boundary, unless the tail is one long line.
+    const newline = kept.tail.indexOf(10);
+    const from = newline >= 0 && newline < kept.tail.length - 1 ? newline + 1 : 0;
+    const tail = kept.tail.subarray(from);
+    this.#endLine();
+    this.#line(
+      this.#c.dim(`[... ${kept.hidden - tail.length} bytes not shown here; the last ${tail.length} bytes:]`),
+    );
+    this.#writeBytes(tail);
+    this.#endLine();
   }
 
   #labelObservation(callId: string): void {
@@ -259,6 +286,7 @@ export class AgentRenderer {
 
   #toolCallEnd(callId: string, result: ToolResult): void {
     if (!this.#mode.toolOutput && !this.#mode.actions) return;
+    if (this.#mode.toolOutput) this.#showTail(callId);
     this.#endLine();
     if (result.display.kind === 'text') {
       if (this.#mode.toolOutput) {
