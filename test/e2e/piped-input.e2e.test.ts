@@ -58,6 +58,22 @@ describe('piped stdin is context for run and solve (issue 12, section 3)', () =>
     );
   });
 
+  it('masks secrets in the piped text before the model sees it', async () => {
+    fake.enqueue({ text: 'the token expired' });
+    const token = `ghp_${'A1b2C3d4E5'.repeat(4)}`;
+    const run = await pipeline(
+      `printf 'GET /api 401\\nAuthorization: Bearer ${token}\\nDB_PASSWORD=hunter2-but-longer\\n'`,
+      ['run', 'why 401?'],
+      env,
+    );
+    assert.equal(run.exitCode, 0, run.stderr);
+    const sent = userTextsOf(fake.requests[0]!)[0]!;
+    assert.match(sent, /GET \/api 401/);
+    assert.doesNotMatch(sent, /A1b2C3d4E5/);
+    assert.doesNotMatch(sent, /hunter2/);
+    assert.match(sent, /REDACTED/);
+  });
+
   it('caps a big one to its head and tail, and says so to the user and the model', async () => {
     fake.enqueue({ text: 'read it' });
     const run = await pipeline(`seq 1 200000`, ['run', 'what is the last number?'], env);

@@ -1,5 +1,6 @@
 import { fstatSync } from 'node:fs';
 import { wrapUntrusted } from '../../agent/tools/untrusted-text.js';
+import { SecretRedactor } from '../../safety/secret-redactor.js';
 
 /** What of a piped stdin the model is given: its head and its tail, this many bytes each. */
 export const PIPED_INPUT_HALF_BYTES = 32 * 1024;
@@ -78,12 +79,17 @@ export async function readPipedInput(
 }
 
 /** The instruction with the piped input attached, as the model reads it. */
-export function withPipedInput(instruction: string, input: PipedInput): string {
+export function withPipedInput(
+  instruction: string,
+  input: PipedInput,
+  redactor: SecretRedactor = new SecretRedactor(),
+): string {
   const size = `${input.lines} line${input.lines === 1 ? '' : 's'}, ${input.bytes} bytes`;
   const cut =
     input.cutBytes > 0
       ? `; cut to its first and last ${PIPED_INPUT_HALF_BYTES / 1024} KiB, ${input.cutBytes} bytes in the middle left out`
       : '';
-  // A log is data, not instructions: wrapped as every command's output is.
-  return `${instruction}\n\nInput piped to opsmate (${size}${cut}):\n${wrapUntrusted('piped-input', input.text.replace(/\n$/, ''))}`;
+  // A log is data, not instructions: masked and wrapped as every command's output is.
+  const masked = redactor.redactOutput(input.text.replace(/\n$/, '')).text;
+  return `${instruction}\n\nInput piped to opsmate (${size}${cut}):\n${wrapUntrusted('piped-input', masked)}`;
 }
