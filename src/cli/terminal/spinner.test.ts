@@ -27,6 +27,25 @@ describe('terminalSpinner', () => {
     spinner.stop();
   });
 
+  it('resumes what it showed before a stop, counting from the resume (after a review)', () => {
+    const { stream, written, clock } = fakeTerminal();
+    const spinner = terminalSpinner(stream, true, () => clock.now);
+    spinner.resume?.();
+    assert.equal(written(), '', 'nothing shown yet, nothing to resume');
+    spinner.start('running on ssh (host db-1)…');
+    clock.now += 30_000;
+    spinner.stop();
+    const before = written().length;
+    spinner.resume?.();
+    assert.match(written().slice(before), /\S running on ssh \(host db-1\)…$/, 'shown again, no time yet');
+    clock.now += 2_000;
+    spinner.start('running on ssh (host db-1)…');
+    spinner.stop();
+    spinner.resume?.();
+    assert.match(written(), /running on ssh \(host db-1\)…$/);
+    spinner.stop();
+  });
+
   it('writes nothing when disabled (not a terminal, CI)', () => {
     const { stream, written } = fakeTerminal();
     const spinner = terminalSpinner(stream, false);

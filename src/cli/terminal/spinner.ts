@@ -13,6 +13,11 @@ export interface Spinner {
   start(text: string, options?: { since?: number }): void;
   /** Clears the spinner's line. Safe to call when not spinning. */
   stop(): void;
+  /**
+   * Shows again what was shown before the last stop, its time counted from now (after a review:
+   * the approved command runs, and may print nothing for a while). Nothing when nothing was shown.
+   */
+  resume?(): void;
 }
 
 /** `0.4s`, `25.1s`, `2m05s`: short enough for a status line. */
@@ -32,7 +37,7 @@ export function terminalSpinner(
   enabled: boolean,
   clock: () => number = Date.now,
 ): Spinner {
-  if (!enabled) return { start: () => {}, stop: () => {} };
+  if (!enabled) return { start: () => {}, stop: () => {}, resume: () => {} };
   let timer: NodeJS.Timeout | undefined;
   let frame = 0;
   let text = '';
@@ -59,6 +64,10 @@ export function terminalSpinner(
       clearInterval(timer);
       timer = undefined;
       stream.write('\r\x1b[2K\x1b[?25h');
+    },
+    resume() {
+      if (timer || text === '') return;
+      this.start(text, { since: clock() });
     },
   };
 }

@@ -38,6 +38,13 @@ export class TerminalReviewer implements CommandReviewer {
   }
 
   async review(request: ReviewRequest, options: { signal?: AbortSignal } = {}): Promise<ReviewDecision> {
+    const decision = await this.#review(request, options);
+    // An approved command runs now, and may print nothing for a while: never a blank screen.
+    if (decision.action === 'approve' || decision.action === 'edit') this.#spinner?.resume?.();
+    return decision;
+  }
+
+  async #review(request: ReviewRequest, options: { signal?: AbortSignal }): Promise<ReviewDecision> {
     this.#spinner?.stop();
     const c = this.#colors;
     const where = Object.entries(request.target)
