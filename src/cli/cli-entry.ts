@@ -24,5 +24,5 @@ export async function runCli(options: {
     }
   }
   const { main } = await import('./main.js');
-  return await main(argv, env);
+  return await main(argv, env, { entry: options.entry });
 }

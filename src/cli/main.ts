@@ -195,6 +195,7 @@ async function loadNeededPlugins(
   context: CliContext,
   argv: readonly string[],
   command: string,
+  options: { supervise: boolean },
 ): Promise<void> {
   const listing = LISTING.get(command);
   if (!RUNTIME_COMMANDS.has(command) && listing === undefined) return;
@@ -211,8 +212,14 @@ async function loadNeededPlugins(
   }
   context.plugins = plugins;
   if (plugins.length === 0) return;
-  const load = (include: (kind: PluginKind, name: string) => boolean): Promise<void> =>
-    importExtensions({ pluginsDir: directory, plugins, registries: context, include });
+  const load = async (include: (kind: PluginKind, name: string) => boolean): Promise<void> => {
+    const wanted = plugins.some((plugin) =>
+      plugin.provides.some((extension) => !extension.problem && include(extension.kind, extension.name)),
+    );
+    // Plugin code runs only under the supervisor: its stdout kept off opsmate's, a hang bounded.
+    if (wanted && options.supervise) throw new NeedsSupervision();
+    await importExtensions({ pluginsDir: directory, plugins, registries: context, include });
+  };
   if (listing !== undefined) {
     await load((kind) => listing === 'all' || kind === listing);
   } else {
@@ -447,9 +454,18 @@ export { exitProcess } from '../plugins/plugin-guard.js';
  * only at debug. `bin/opsmate.js` first hands commands that import plugin code to the plugin
  * supervisor (see cli-entry.ts), which runs them here in a child process.
  */
+/**
+ * Thrown before plugin code would be imported outside the plugin supervisor, where the early
+ * decision (argv and env only) could not know it would be: a target (`-t`) or the config file
+ * chose a plugin's runtime. The command then runs again under the supervisor; nothing of it ran.
+ */
+class NeedsSupervision extends Error {}
+
 export async function main(
   argv: readonly string[] = process.argv.slice(2),
   env = process.env,
+  /** `entry`: the CLI script (bin/opsmate.js), to run again under the supervisor when needed. */
+  options: { entry?: string } = {},
 ): Promise<number> {
   const logger = new Logger(earlyLogLevel(argv, env), process.stderr, env);
   guardProcess({
@@ -461,11 +477,16 @@ export async function main(
         ),
       ),
   });
-  const status = await runMain(argv, env, logger);
+  const status = await runMain(argv, env, logger, options.entry);
   return crashExitCode() ?? status;
 }
 
-async function runMain(argv: readonly string[], env: NodeJS.ProcessEnv, logger: Logger): Promise<number> {
+async function runMain(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  logger: Logger,
+  entry: string | undefined,
+): Promise<number> {
   exitQuietlyWhenStdoutCloses(supervisedChild(env)?.stdout ?? process.stdout);
   try {
     const expanded = expandMultiLetterFlags(argv);
@@ -486,7 +507,11 @@ async function runMain(argv: readonly string[], env: NodeJS.ProcessEnv, logger: 
       agentExtensions: known ? COMMANDS_WITH_AGENT_EXTENSIONS.has(commandName) : !versionOnly,
       ...(config ? { config } : {}),
     });
-    if (known) await loadNeededPlugins(context, expanded, commandName);
+    if (known) {
+      await loadNeededPlugins(context, expanded, commandName, {
+        supervise: entry !== undefined && supervisedChild(env) === undefined,
+      });
+    }
     // Help shows the chosen runtime's options; --help-all shows every runtime's.
     if (!rest.includes('--help-all')) {
       context.helpRuntime =
@@ -512,6 +537,11 @@ async function runMain(argv: readonly string[], env: NodeJS.ProcessEnv, logger: 
     await program.parseAsync(dropUnloadedRuntimeOptions(context, ordered), { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {
+    if (error instanceof NeedsSupervision && entry !== undefined) {
+      logger.debug('plugin code is needed: running the command again under the plugin supervisor');
+      const { superviseCommand } = await import('../plugins/plugin-supervisor.js');
+      return await superviseCommand({ entry, argv, env });
+    }
     return reportError(error, logger);
   }
 }

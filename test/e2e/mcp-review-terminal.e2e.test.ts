@@ -63,7 +63,7 @@ describe('MCP tool review on a terminal', { skip: integrationSkip('pty', ptyMiss
       },
     );
     const session = pty;
-    let at = await session.waitFor(/Run it\? yes \/ edit \/ no: $/);
+    let at = await session.waitFor(/Run it\? yes \/ edit \/ no \/ quit turn: $/);
     assert.match(session.screen, /fs__write_file may change things \(it does not declare itself read-only\)/);
     assert.match(
       session.screen,
@@ -72,11 +72,11 @@ describe('MCP tool review on a terminal', { skip: integrationSkip('pty', ptyMiss
     assert.match(session.screen, /Review \(mcp server=fs\)/);
     assert.equal(existsSync(note), false, 'it ran before the answer');
     session.type('y\r');
-    at = await session.waitFor(/fs__move_file[\s\S]*Run it\? yes \/ edit \/ no: $/, at);
+    at = await session.waitFor(/fs__move_file[\s\S]*Run it\? yes \/ edit \/ no \/ quit turn: $/, at);
     session.type('n\r');
     at = await session.waitFor(/Why not\? .*: $/, at);
     session.type('keep the name\r');
-    await session.waitFor(/Answer: all done/, at);
+    await session.waitFor(/Answer:\s+all done/, at);
     assert.equal(await session.exited(), 0, session.screen);
     assert.equal(readFileSync(note, 'utf8'), 'written on approval\n');
     assert.equal(existsSync(join(files, 'moved.txt')), false, 'the declined call ran');

@@ -125,6 +125,28 @@ spawnSync('echo', ['IMPORT-CHILD'], { stdio: 'inherit' });
       assert.match(result.stderr, new RegExp(marker));
   });
 
+  it('a plugin runtime chosen by the config file or by a target is supervised too', async () => {
+    const home = join(scratch, 'noisy');
+    // Neither choice is in argv or the environment, where the early decision looks.
+    writeFileSync(
+      join(home, 'config.yaml'),
+      'SHELL_COMMAND_RUNTIME: demo\ntargets:\n  box:\n    runtime: demo\n',
+    );
+    try {
+      for (const args of [
+        ['exec', '--', 'echo real'],
+        ['exec', '-t', 'box', '--', 'echo real'],
+      ]) {
+        const result = await cli(args);
+        assert.equal(result.exitCode, 0, `${args.join(' ')}: ${result.stderr}`);
+        assert.equal(result.stdout, 'real\n', args.join(' '));
+        assert.match(result.stderr, /IMPORT-FD1/, args.join(' '));
+      }
+    } finally {
+      rmSync(join(home, 'config.yaml'), { force: true });
+    }
+  });
+
   it('list-runtimes, list-plugins and exec --help: nothing of the plugin on stdout', async () => {
     for (const args of [['list-runtimes'], ['list-plugins'], ['exec', '--help']]) {
       const result = await cli(args);
