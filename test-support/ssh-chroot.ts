@@ -6,6 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ensureUser } from './sshd-server.js';
 
 const CHROOT_PARENT = '/var/lib/opsmate-test';
 const BUSYBOX = '/bin/busybox';
@@ -14,22 +15,10 @@ const BUSYBOX = '/bin/busybox';
 export function chrootUserMissingReason(user: string): string | undefined {
   if (process.getuid?.() !== 0) return 'a chroot for sshd needs root';
   if (!existsSync(BUSYBOX)) return `${BUSYBOX} is missing (apt-get install -y busybox-static)`;
-  try {
-    execFileSync('id', ['-u', user], { stdio: 'ignore' });
-  } catch {
-    try {
-      execFileSync('useradd', ['--no-create-home', '--home-dir', '/', '--shell', '/bin/sh', user]);
-    } catch (error) {
-      return `useradd ${user} failed: ${(error as Error).message}`;
-    }
-  }
-  try {
-    // A new account is locked ('!'); sshd refuses those even with a key. '*': no password, no lock.
-    execFileSync('usermod', ['--password', '*', user]);
-  } catch (error) {
-    return `usermod ${user} failed: ${(error as Error).message}`;
-  }
-  return undefined;
+  return ensureUser(user, {
+    useraddArgs: ['--no-create-home', '--home-dir', '/', '--shell', '/bin/sh'],
+    keyLogin: true,
+  });
 }
 
 /** A minimal root with busybox's applets, /dev/null, /tmp and a passwd entry for `user`. */

@@ -317,11 +317,9 @@ export function ensurePasswordUser(name: string, password: string): string | und
 export function ensureSudoUser(name: string, commands: string): string | undefined {
   if (process.getuid?.() !== 0) return 'creating a sudo user needs root';
   if (!existsSync('/usr/bin/sudo')) return 'sudo is not installed (apt-get install sudo)';
-  const failed = ensureUser(name);
+  const failed = ensureUser(name, { keyLogin: true });
   if (failed) return failed;
   try {
-    // A locked account ('!') may not log in by key either; '*' means "no password" only.
-    execFileSync('usermod', ['-p', '*', name], { stdio: 'pipe' });
     writeFileSync(`/etc/sudoers.d/${name}`, `${name} ALL=(root) NOPASSWD: ${commands}\n`, { mode: 0o440 });
   } catch (error) {
     return `setting up sudo for ${name} failed: ${(error as Error).message}`;
@@ -329,19 +327,34 @@ export function ensureSudoUser(name: string, commands: string): string | undefin
   return undefined;
 }
 
-/** Creates a local user with a home and bash unless it exists; returns why it failed, if it did. */
-function ensureUser(name: string): string | undefined {
+/**
+ * Creates a local user unless it exists (`useradd` with `useraddArgs`, by default a home and
+ * bash); with `keyLogin`, unlocks it for key login with no password (a new account is locked,
+ * '!', and sshd refuses locked accounts even with a key; '*' means no password, no lock).
+ * Returns why it failed, if it did. Needs root.
+ */
+export function ensureUser(
+  name: string,
+  options: { useraddArgs?: string[]; keyLogin?: boolean } = {},
+): string | undefined {
   try {
     execFileSync('id', ['-u', name], { stdio: 'ignore' });
-    return undefined;
   } catch {
     try {
-      execFileSync('useradd', ['--create-home', '--shell', '/bin/bash', name], { stdio: 'pipe' });
-      return undefined;
+      execFileSync('useradd', [...(options.useraddArgs ?? ['--create-home', '--shell', '/bin/bash']), name], {
+        stdio: 'pipe',
+      });
     } catch (error) {
       return `useradd ${name} failed: ${(error as Error).message}`;
     }
   }
+  if (!options.keyLogin) return undefined;
+  try {
+    execFileSync('usermod', ['--password', '*', name], { stdio: 'pipe' });
+  } catch (error) {
+    return `usermod ${name} failed: ${(error as Error).message}`;
+  }
+  return undefined;
 }
 
 function generateKey(path: string): void {

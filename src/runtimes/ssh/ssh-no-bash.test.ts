@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { integrationSkip } from '../../../test-support/integration.js';
+import { buildBusyboxChroot, chrootUserMissingReason } from '../../../test-support/ssh-chroot.js';
 import { sshdMissingReason, startSshd, type SshdServer } from '../../../test-support/sshd-server.js';
 import type { Runtime } from '../../runtime/contract.js';
 import { sshConfigSchema, sshRuntime } from './ssh-runtime.js';
@@ -15,47 +15,9 @@ import { sshConfigSchema, sshRuntime } from './ssh-runtime.js';
  * rules out /tmp, hence /var/lib.
  */
 const USER = 'opsmate-ssh-nobash';
-const CHROOT_PARENT = '/var/lib/opsmate-test';
-const BUSYBOX = '/bin/busybox';
-
-function unavailable(): string | undefined {
-  if (process.getuid?.() !== 0) return 'a chroot for sshd needs root';
-  if (!existsSync(BUSYBOX)) return `${BUSYBOX} is missing (apt-get install -y busybox-static)`;
-  try {
-    execFileSync('id', ['-u', USER], { stdio: 'ignore' });
-  } catch {
-    try {
-      execFileSync('useradd', ['--no-create-home', '--home-dir', '/', '--shell', '/bin/sh', USER]);
-    } catch (error) {
-      return `useradd ${USER} failed: ${(error as Error).message}`;
-    }
-  }
-  try {
-    // A new account is locked ('!'), and sshd refuses locked accounts even with a key; '*' means
-    // "no password" without the lock.
-    execFileSync('usermod', ['--password', '*', USER]);
-  } catch (error) {
-    return `usermod ${USER} failed: ${(error as Error).message}`;
-  }
-  return undefined;
-}
-
-/** A minimal root with busybox's applets, /dev/null, /tmp and a passwd entry for the user. */
-function buildRoot(): string {
-  mkdirSync(CHROOT_PARENT, { recursive: true, mode: 0o755 });
-  const rootfs = mkdtempSync(join(CHROOT_PARENT, 'rootfs-'));
-  execFileSync('chmod', ['755', rootfs]);
-  for (const dir of ['bin', 'dev', 'etc', 'tmp', 'proc']) mkdirSync(join(rootfs, dir));
-  execFileSync('chmod', ['1777', join(rootfs, 'tmp')]);
-  execFileSync('cp', [BUSYBOX, join(rootfs, 'bin/busybox')]);
-  execFileSync('chroot', [rootfs, '/bin/busybox', '--install', '-s', '/bin']);
-  execFileSync('mknod', ['-m', '666', join(rootfs, 'dev/null'), 'c', '1', '3']);
-  const passwd = execFileSync('getent', ['passwd', USER], { encoding: 'utf8' });
-  writeFileSync(join(rootfs, 'etc/passwd'), `root:x:0:0:root:/:/bin/sh\n${passwd}`);
-  return rootfs;
-}
-
-const skip = integrationSkip('sshd', sshdMissingReason()) || integrationSkip('no-bash host', unavailable());
+const skip =
+  integrationSkip('sshd', sshdMissingReason()) ||
+  integrationSkip('no-bash host', chrootUserMissingReason(USER));
 
 describe('ssh runtime on a host without bash', { skip }, () => {
   let server: SshdServer;
@@ -64,7 +26,7 @@ describe('ssh runtime on a host without bash', { skip }, () => {
   const runtimes: Runtime[] = [];
 
   before(async () => {
-    rootfs = buildRoot();
+    rootfs = buildBusyboxChroot(USER);
     work = mkdtempSync(join(tmpdir(), 'opsmate-ssh-nobash-'));
     server = await startSshd({ extraConfig: [`Match User ${USER}`, `  ChrootDirectory ${rootfs}`] });
   });
