@@ -1,5 +1,9 @@
 import { superviseCommand, supervisedChild } from '../plugins/plugin-supervisor.js';
+import type * as MainModule from './main.js';
 import { commandNameOf, expandMultiLetterFlags, importsPluginCode } from './early-argv.js';
+
+/** dist/cli-bundle/main.js: the CLI's modules bundled, for a process that imports no plugin. */
+const BUNDLED_MAIN = '../cli-bundle/main.js';
 
 export { exitProcess } from '../plugins/plugin-guard.js';
 
@@ -23,6 +27,10 @@ export async function runCli(options: {
       return await superviseCommand({ entry: options.entry, argv, env });
     }
   }
-  const { main } = await import('./main.js');
+  // The bundle (scripts/bundle-cli.mjs) starts several times faster; plugin code never runs with
+  // it: the supervised child, where plugins are imported, runs the plain modules they share.
+  const { main } = (await import(
+    supervisedChild(env) === undefined ? BUNDLED_MAIN : './main.js'
+  )) as typeof MainModule;
   return await main(argv, env, { entry: options.entry });
 }

@@ -9,6 +9,7 @@ import type { InstalledPlugin } from '../plugins/plugin-loader.js';
 import type { PluginKind } from '../plugins/plugin-manifest.js';
 import { crashExitCode, guardProcess } from '../plugins/plugin-guard.js';
 import { supervisedChild } from '../plugins/plugin-supervisor.js';
+import { readInstalledSpecs } from '../plugins/plugins-dir.js';
 import { builtinRegistry } from '../runtimes/builtin-runtimes.js';
 import { exitQuietlyWhenStdoutCloses, stopRunningCommands } from './abort-on-signals.js';
 import type { CliContext } from './cli-context.js';
@@ -201,10 +202,14 @@ async function loadNeededPlugins(
   if (!RUNTIME_COMMANDS.has(command) && listing === undefined) return;
   const env = context.config.env;
   const directory = earlyPluginsDir(argv, env);
-  const { importExtensions, pluginProblemLines, readPlugins } = await import('../plugins/plugin-loader.js');
   let plugins: InstalledPlugin[];
   try {
-    plugins = readPlugins(directory);
+    // No plugin installed (the common case): the loader's modules are not needed.
+    if (readInstalledSpecs(directory).size === 0) {
+      context.plugins = [];
+      return;
+    }
+    plugins = (await import('../plugins/plugin-loader.js')).readPlugins(directory);
   } catch (error) {
     context.pluginProblems = [`plugins folder: ${errorMessage(error)}`];
     warnProblems(context, command);
@@ -212,6 +217,7 @@ async function loadNeededPlugins(
   }
   context.plugins = plugins;
   if (plugins.length === 0) return;
+  const { importExtensions, pluginProblemLines } = await import('../plugins/plugin-loader.js');
   const load = async (include: (kind: PluginKind, name: string) => boolean): Promise<void> => {
     const wanted = plugins.some((plugin) =>
       plugin.provides.some((extension) => !extension.problem && include(extension.kind, extension.name)),
