@@ -25,7 +25,8 @@ const dist = join(root, 'dist');
 const outdir = join(dist, 'cli-bundle');
 
 /** The packages bundled with the CLI; every other bare import stays external. */
-const BUNDLED = new Set(['zod', 'commander', 'yaml', 'picocolors', 'semver', 'diff']);
+// yaml is not here: src/config/yaml-module.ts loads it on first use, from node_modules.
+const BUNDLED = new Set(['zod', 'commander', 'picocolors', 'semver', 'diff']);
 
 function packageName(specifier) {
   const parts = specifier.split('/');

@@ -1,8 +1,9 @@
 import { readFileSync, statSync } from 'node:fs';
-import { isMap, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
+import type { Document } from 'yaml';
 import { ConfigError, errorMessage } from '../errors/opsmate-error.js';
 import type { ConfigSectionDefinition } from './config-section-definition.js';
 import { CONFIG_SECTIONS } from './config-sections.js';
+import { yamlModule } from './yaml-module.js';
 
 /** A section's name, as registered in `CONFIG_SECTIONS` (`models`, `policy`). */
 export type ConfigSectionName = string;
@@ -86,6 +87,7 @@ export function parseConfigText(options: {
 }): ConfigFile {
   const { path } = options;
   const definitions = options.sections ?? CONFIG_SECTIONS;
+  const { LineCounter, parseDocument } = yamlModule();
   const lineCounter = new LineCounter();
   const document = parseDocument(options.text, { lineCounter, prettyErrors: false });
   const problem = document.errors[0];
@@ -101,7 +103,7 @@ export function parseConfigText(options: {
   const sections = new Map<ConfigSectionName, ConfigSection>();
   const keys: Array<{ key: string; line: number }> = [];
   const root = document.contents;
-  if (root !== null && !isMap(root)) {
+  if (root !== null && !yamlModule().isMap(root)) {
     throw new ConfigError(
       `${path}:${lineAt(root.range?.[0])}: the config file must be a mapping of NAME: value`,
       {
@@ -111,8 +113,8 @@ export function parseConfigText(options: {
   }
   for (const pair of root?.items ?? []) {
     const keyNode = pair.key;
-    const line = lineAt(isScalar(keyNode) ? keyNode.range?.[0] : undefined);
-    if (!isScalar(keyNode) || typeof keyNode.value !== 'string') {
+    const line = lineAt(yamlModule().isScalar(keyNode) ? keyNode.range?.[0] : undefined);
+    if (!yamlModule().isScalar(keyNode) || typeof keyNode.value !== 'string') {
       throw new ConfigError(`${path}:${line}: a key of the config file must be a plain name`, {
         hint: `fix line ${line} of ${path}`,
       });
@@ -164,11 +166,11 @@ function makeSection(options: {
         if (node && typeof node === 'object' && node.range) {
           // A mapping's key line reads better than its value's first line.
           const parent = document.getIn([key, ...keyPath.slice(0, length - 1)], true);
-          if (isMap(parent)) {
+          if (yamlModule().isMap(parent)) {
             const pair = parent.items.find(
-              (item) => isScalar(item.key) && item.key.value === keyPath[length - 1],
+              (item) => yamlModule().isScalar(item.key) && item.key.value === keyPath[length - 1],
             );
-            if (pair && isScalar(pair.key)) return lineAt(pair.key.range?.[0]);
+            if (pair && yamlModule().isScalar(pair.key)) return lineAt(pair.key.range?.[0]);
           }
           return lineAt(node.range[0]);
         }

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { parse as parseYaml, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { ConfigError, errorMessage } from '../errors/opsmate-error.js';
+import { yamlModule } from '../config/yaml-module.js';
 import { analyseShell, type CommandSegment } from './policy/command-segments.js';
 import {
   judgeShell,
@@ -266,7 +266,7 @@ export class CommandPolicy {
         hint: 'set --policy-file (env OPSMATE_POLICY_FILE)',
       });
     const text = existsSync(path) ? readFileSync(path, 'utf8') : '';
-    const document = parseDocument(text);
+    const document = yamlModule().parseDocument(text);
     if (document.errors.length > 0)
       throw new ConfigError(`policy file ${path}: ${document.errors[0]!.message}`);
     if (!document.contents || !document.has('rules')) document.set('rules', document.createNode([]));
@@ -526,7 +526,7 @@ const DESTRUCTIVE_CHECK = new CommandPolicy({ profile: 'ask-destructive' });
 function readPolicyFile(path: string): PolicyFile {
   let data: unknown;
   try {
-    data = parseYaml(readFileSync(path, 'utf8')) ?? {};
+    data = yamlModule().parse(readFileSync(path, 'utf8')) ?? {};
   } catch (error) {
     throw new ConfigError(`policy file ${path}: ${errorMessage(error)}`, {
       hint: 'fix the file or point --policy-file (env OPSMATE_POLICY_FILE) at another one',

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
 import { ConfigError, errorMessage } from '../errors/opsmate-error.js';
+import { yamlModule } from '../config/yaml-module.js';
 
 /** One host of an inventory with its variables merged (all < parent groups < child groups < host). */
 export interface InventoryHost {
@@ -197,7 +197,7 @@ function parseYamlInventory(text: string, path: string): Draft {
   const draft = newDraft(path);
   let document: unknown;
   try {
-    document = parseYaml(text);
+    document = yamlModule().parse(text);
   } catch (error) {
     throw inventoryError(path, errorMessage(error));
   }
