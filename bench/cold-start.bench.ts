@@ -3,6 +3,8 @@
 // each row prints its median, min-max and its ratio to the baseline's median. "unbundled" runs
 // the same command through the plain tsc modules (dist/cli/main.js), which is what opsmate ran
 // before the CLI bundle and still runs under the plugin supervisor.
+// OPSMATE_BENCH_BASELINE=DIR adds the same commands of another built checkout (e.g. main before
+// a change) to the same interleaved rounds.
 // Run with `npm run build && node --import tsx bench/cold-start.bench.ts` (BENCH_ROUNDS=N).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
