@@ -5,6 +5,8 @@
 // before the CLI bundle and still runs under the plugin supervisor.
 // OPSMATE_BENCH_BASELINE=DIR adds the same commands of another built checkout (e.g. main before
 // a change) to the same interleaved rounds.
+// OPSMATE_BENCH_BASELINE=DIR adds the same commands of another built checkout (e.g. main before
+// a change) to the same interleaved rounds.
 // Run with `npm run build && node --import tsx bench/cold-start.bench.ts` (BENCH_ROUNDS=N).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -36,6 +38,15 @@ const cases: Case[] = [
   { name: 'unbundled: list-runtimes', argv: [unbundled, 'list-runtimes'] },
   { name: 'unbundled: exec -- true', argv: [unbundled, 'exec', '--', 'true'] },
 ];
+
+const baselineDir = process.env.OPSMATE_BENCH_BASELINE;
+if (baselineDir) {
+  const before = join(baselineDir, 'bin', 'opsmate.js');
+  cases.push(
+    { name: 'baseline: list-runtimes', argv: [before, 'list-runtimes'] },
+    { name: 'baseline: exec -- true', argv: [before, 'exec', '--', 'true'] },
+  );
+}
 
 // The machine's environment, as a user's shell has it: it changes Node's own start-up (here
 // NODE_EXTRA_CA_CERTS makes every Node process read the CA bundle, ~30 ms), so both sides get it.
