@@ -45,6 +45,9 @@ const instantContext: ToolContext = {
   maxOutputLength: 10_000,
 };
 
+/** The request bodies of the last agent turn: the history grows with every step. */
+let agentBodies: string[] = [];
+
 /** One turn of STEPS steps: STEPS - 1 calls of `true`, then an answer. Milliseconds per step. */
 async function agentTurn(toolContext: ToolContext = tools.context): Promise<number> {
   fake.reset();
@@ -62,6 +65,7 @@ async function agentTurn(toolContext: ToolContext = tools.context): Promise<numb
   const elapsed = performance.now() - started;
   if (outcome.steps !== STEPS || outcome.text !== 'done')
     throw new Error(`turn ended: ${JSON.stringify(outcome)}`);
+  agentBodies = fake.requests.map((request) => JSON.stringify(request.body));
   return elapsed / STEPS;
 }
 
@@ -84,11 +88,15 @@ function rawTrue(): Promise<void> {
   });
 }
 
-/** The same number of raw calls of the fake (a tool-call reply each, streamed) plus raw `true`s. */
-async function rawSteps(): Promise<number> {
+/**
+ * The same number of raw calls of the fake (a tool-call reply each, streamed) plus raw `true`s:
+ * with a one-message body (the issue's limit), or `replay`ing the agent's own request bodies, so
+ * that both sides move the same bytes (and the in-process fake parses the same JSON).
+ */
+async function rawSteps(options: { replay?: boolean } = {}): Promise<number> {
   fake.reset();
   for (let step = 0; step < STEPS; step++) fake.enqueue(CALL_TRUE);
-  const body = JSON.stringify({
+  const minimal = JSON.stringify({
     model: 'gpt-4o',
     stream: true,
     messages: [{ role: 'user', content: 'go' }],
@@ -98,7 +106,7 @@ async function rawSteps(): Promise<number> {
     const response = await fetch(`${fake.openAiBaseUrl}/chat/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: 'Bearer bench' },
-      body,
+      body: options.replay ? (agentBodies[step] ?? minimal) : minimal,
     });
     const text = await response.text();
     if (!text.includes('ShellCommand')) throw new Error(`unexpected reply: ${text.slice(0, 200)}`);
@@ -127,10 +135,12 @@ try {
   const raw: number[] = [];
   const ratios: number[] = [];
   const agentAlone: number[] = [];
+  const replayed: number[] = [];
   const roundTrips: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     agentAlone.push(await agentTurn(instantContext));
     roundTrips.push(await guardedTrue());
+    replayed.push(await rawSteps({ replay: true }));
     let a: number;
     let b: number;
     if (round % 2 === 0) {
@@ -147,6 +157,10 @@ try {
   const span = (values: number[]) => `${Math.min(...values).toFixed(2)}-${Math.max(...values).toFixed(2)}`;
   report('agent step, instant model, `true`', `${median(agent).toFixed(2)} ms (${span(agent)})`);
   report('raw fetch + stream read + raw `true`', `${median(raw).toFixed(2)} ms (${span(raw)})`);
+  report(
+    '  the same, replaying the agent request bodies',
+    `${median(replayed).toFixed(2)} ms (${span(replayed)})`,
+  );
   report(
     '  of it: agent step, instant stand-in runtime',
     `${median(agentAlone).toFixed(2)} ms (${span(agentAlone)})`,
