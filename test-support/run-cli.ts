@@ -34,6 +34,7 @@ interface SpawnOptions {
 
 async function spawnCli(args: string[], options: SpawnOptions): Promise<CliResult> {
   requireBuilt();
+  requireBuilt('cli-bundle/main.js');
   const child = spawn(process.execPath, [CLI_PATH, ...args], {
     env: options.env,
     cwd: options.cwd ?? ROOT,
