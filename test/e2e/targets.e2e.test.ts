@@ -96,6 +96,48 @@ describe('named targets and URIs: local', () => {
   });
 });
 
+describe('policy check -t: one decision per target, each with its own rules', () => {
+  it('a group is checked target by target; a single target names itself; nothing runs', async () => {
+    const where = workspace(
+      'targets:\n  prod-db: { runtime: local, cwd: /var }\n  dev-1: { runtime: local }\n  both: { targets: [prod-db, dev-1] }\n',
+    );
+    const policyFile = join(where.home, 'policy.yaml');
+    writeFileSync(
+      policyFile,
+      'rules:\n  - name: prod-no-restart\n    action: deny\n    target: { target: "prod-*" }\n    commands: ["systemctl restart"]\n    reason: prod restarts go through the change board\n',
+    );
+    const args = ['policy', 'check', '--policy-file', policyFile, '--policy-profile', 'ask-destructive'];
+    const group = await cli(where, [...args, '-t', 'both', '-o', 'json', '--', 'systemctl restart nginx']);
+    assert.equal(group.exitCode, 0, group.stderr);
+    const parsed = JSON.parse(group.stdout) as {
+      targets: Array<{ target: string; action: string; rule: string }>;
+    };
+    assert.deepEqual(
+      parsed.targets.map((decision) => [
+        decision.target,
+        decision.action,
+        decision.rule.endsWith(' prod-no-restart'),
+      ]),
+      [
+        ['prod-db', 'deny', true],
+        ['dev-1', parsed.targets[1]!.action, false],
+      ],
+    );
+    assert.notEqual(parsed.targets[1]!.action, 'deny');
+    const text = await cli(where, [...args, '-t', 'both', '--', 'systemctl restart nginx']);
+    assert.match(text.stdout, /^target prod-db\n {2}deny\n {2}profile: ask-destructive\n/);
+    assert.match(text.stdout, /\ntarget dev-1\n {2}(ask|allow)\n/);
+    const single = await cli(where, [...args, '-t', 'prod-db', '--', 'systemctl restart nginx']);
+    assert.match(
+      single.stdout,
+      /^deny\nprofile: ask-destructive\ntarget: prod-db\nrule: .*#1 prod-no-restart\n/,
+    );
+    const unknown = await cli(where, [...args, '-t', 'prod', '--', 'true']);
+    assert.equal(unknown.exitCode, 2);
+    assert.match(unknown.stderr, /^opsmate: error: target pattern "prod": prod matches no target or group/);
+  });
+});
+
 describe('named targets and URIs: ssh', { skip: integrationSkip('sshd', sshdMissingReason()) }, () => {
   let server: SshdServer;
   before(async () => {
