@@ -16,7 +16,7 @@ import {
   uniqueContainerName,
 } from '../../test-support/docker-images.js';
 import { integrationSkip } from '../../test-support/integration.js';
-import { runCliIsolated } from '../../test-support/run-cli.js';
+import { auditLines, cliIn, cliWorkspace } from '../../test-support/cli-workspace.js';
 import { sshdMissingReason, startSshd, type SshdServer } from '../../test-support/sshd-server.js';
 
 const STAND_IN_BIN = new URL('../../test-support/bin', import.meta.url).pathname;
@@ -29,23 +29,11 @@ interface FleetJson {
   results: Array<{ target: string; status: string; stdout: string }>;
 }
 
-function workspace(config: string): { home: string; opsmateHome: string } {
-  const home = mkdtempSync(join(tmpdir(), 'wt-fleet-sel-e2e-'));
-  const opsmateHome = join(home, '.opsmate');
-  mkdirSync(opsmateHome);
-  writeFileSync(join(opsmateHome, 'config.yaml'), config, { mode: 0o600 });
-  return { home, opsmateHome };
-}
-
-function cli(where: { home: string; opsmateHome: string }, args: string[], env: Record<string, string> = {}) {
-  return runCliIsolated({ args, env: { HOME: where.home, OPSMATE_HOME: where.opsmateHome, ...env } });
-}
+const workspace = (config: string) => cliWorkspace(config, 'wt-fleet-sel-e2e-');
+const cli = cliIn;
 
 function startedTargets(opsmateHome: string): string[] {
-  return readFileSync(join(opsmateHome, 'audit.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((line) => JSON.parse(line) as { type: string; target?: { target?: string } })
+  return auditLines(opsmateHome)
     .filter((record) => record.type === 'started')
     .map((record) => record.target?.target ?? '')
     .sort();

@@ -4,7 +4,7 @@
 // Kubernetes cluster runs here).
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -17,7 +17,7 @@ import {
   uniqueContainerName,
 } from '../../test-support/docker-images.js';
 import { integrationSkip } from '../../test-support/integration.js';
-import { runCliIsolated } from '../../test-support/run-cli.js';
+import { auditLines, cliIn, cliWorkspace } from '../../test-support/cli-workspace.js';
 import { sshdMissingReason, startSshd, type SshdServer } from '../../test-support/sshd-server.js';
 
 const STAND_IN_BIN = new URL('../../test-support/bin', import.meta.url).pathname;
@@ -25,32 +25,9 @@ const STAND_IN_BIN = new URL('../../test-support/bin', import.meta.url).pathname
 const FLEET_PREFIX = '127.0.14';
 const FLEET_PORT = 47510;
 
-interface AuditRecord {
-  type: string;
-  target?: Record<string, string>;
-  command?: string;
-  outcome?: string;
-  sessionId?: string;
-}
-
-function workspace(config: string): { home: string; opsmateHome: string; dir: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'wt-targets-e2e-'));
-  const opsmateHome = join(dir, '.opsmate');
-  mkdirSync(opsmateHome);
-  writeFileSync(join(opsmateHome, 'config.yaml'), config, { mode: 0o600 });
-  return { home: dir, opsmateHome, dir };
-}
-
-function auditOf(opsmateHome: string): AuditRecord[] {
-  return readFileSync(join(opsmateHome, 'audit.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((line) => JSON.parse(line) as AuditRecord);
-}
-
-function cli(where: { home: string; opsmateHome: string }, args: string[], env: Record<string, string> = {}) {
-  return runCliIsolated({ args, env: { HOME: where.home, OPSMATE_HOME: where.opsmateHome, ...env } });
-}
+const workspace = (config: string) => cliWorkspace(config, 'wt-targets-e2e-');
+const auditOf = auditLines;
+const cli = cliIn;
 
 describe('named targets and URIs: local', () => {
   it('a named target and local:// run where they say, and the audit names the target', async () => {
