@@ -26,7 +26,7 @@ const outdir = join(dist, 'cli-bundle');
 
 /** The packages bundled with the CLI; every other bare import stays external. */
 // yaml is not here: src/config/yaml-module.ts loads it on first use, from node_modules.
-const BUNDLED = new Set(['zod', 'commander', 'picocolors', 'semver', 'diff']);
+const BUNDLED = new Set(['zod', 'commander', 'picocolors', 'semver', 'diff', 'ssh-config']);
 
 function packageName(specifier) {
   const parts = specifier.split('/');
