@@ -36,7 +36,10 @@ class RawPipe {
   #seen = '';
 
   constructor(argv: string[], env?: NodeJS.ProcessEnv) {
-    this.#child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], env: env ?? process.env });
+    this.#child = spawn(argv[0]!, argv.slice(1), {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: env ?? process.env,
+    });
     this.#child.stdout.on('data', (chunk: Buffer) => {
       this.#seen += chunk.toString('latin1');
       if (this.#seen.endsWith('\x1e\n')) {
@@ -153,12 +156,20 @@ async function ssh(): Promise<void> {
 }
 
 console.log(machineLine());
-console.log(`load average at start: ${loadavg().map((load) => load.toFixed(2)).join(' ')}`);
+console.log(
+  `load average at start: ${loadavg()
+    .map((load) => load.toFixed(2))
+    .join(' ')}`,
+);
 try {
   await local('/bin/bash');
   await local('/bin/dash');
   if (!process.argv.includes('--no-ssh')) await ssh();
 } finally {
-  console.log(`load average at end: ${loadavg().map((load) => load.toFixed(2)).join(' ')}`);
+  console.log(
+    `load average at end: ${loadavg()
+      .map((load) => load.toFixed(2))
+      .join(' ')}`,
+  );
   rmSync(spillDir, { recursive: true, force: true });
 }
