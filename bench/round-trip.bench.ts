@@ -49,10 +49,11 @@ class RawPipe {
     });
   }
 
-  run(): Promise<void> {
+  /** Runs `command` (default `true`) in the shell itself and waits for its marker. */
+  run(command = 'true'): Promise<void> {
     return new Promise((resolve) => {
       this.#waiting = resolve;
-      this.#child.stdin.write("true; printf '\\036\\n'\n");
+      this.#child.stdin.write(`${command}; printf '\\036\\n'\n`);
     });
   }
 
@@ -124,6 +125,32 @@ async function local(shell: string): Promise<void> {
   }
 }
 
+/**
+ * The floor of any design that runs each command in a process of its own, on the same raw pipe:
+ * `true` in the shell itself, in a forked subshell `( true )`, and in a new shell `bash -c true`.
+ */
+async function floor(): Promise<void> {
+  const raw = new RawPipe(['/bin/bash']);
+  const forms = ['true', '( true )', '/bin/bash -c true'];
+  const samples = new Map(forms.map((form) => [form, [] as number[]]));
+  try {
+    for (let index = 0; index < WARMUP; index++) for (const form of forms) await raw.run(form);
+    for (let index = 0; index < ROUNDS * CALLS; index++) {
+      const order = index % 2 === 0 ? forms : [...forms].reverse();
+      for (const form of order) samples.get(form)!.push(await time(() => raw.run(form)));
+    }
+  } finally {
+    raw.close();
+  }
+  const base = median(samples.get('true')!);
+  for (const form of forms) {
+    const values = samples.get(form)!;
+    console.log(
+      `raw bash pipe running \`${form}\`: median ${median(values).toFixed(3)} ms, p99 ${percentile(values, 0.99).toFixed(2)} ms, ${(median(values) / base).toFixed(1)}x the raw pipe`,
+    );
+  }
+}
+
 async function ssh(): Promise<void> {
   const server = await startSshd();
   const settings = {
@@ -162,6 +189,7 @@ console.log(
     .join(' ')}`,
 );
 try {
+  await floor();
   await local('/bin/bash');
   await local('/bin/dash');
   if (!process.argv.includes('--no-ssh')) await ssh();
