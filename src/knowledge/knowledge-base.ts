@@ -1,6 +1,6 @@
 import type { DocumentChunk } from './chunk-document.js';
 import { ensureKnowledgeSchema } from './knowledge-schema.js';
-import type { SqlStore } from './sql-store.js';
+import type { SqlQueries, SqlStore } from './sql-store.js';
 
 /** A source: what one `opsmate ingest` names (`--name`), re-ingested as a whole. */
 export interface KnowledgeSource {
@@ -74,35 +74,49 @@ const BM25_K1 = 1.2;
 const BM25_B = 0.75;
 
 /**
- * BM25 over the chunks' tsvectors, in one statement. Each query lexeme's document frequency comes
- * from the GIN index; a chunk's term frequency counts an occurrence in the title three times and
- * in the heading path twice (BM25F-style field weights), and its length is its lexeme count.
- * PostgreSQL's own ts_rank has no inverse document frequency: with an OR query, a common word
- * would then outrank the rare word that names the incident.
+ * BM25 over the chunks' tsvectors, in one statement, in two stages so that it stays fast on a
+ * large knowledge base. Each query lexeme's document frequency (hence its inverse document
+ * frequency) comes from kb_terms. The postings of the rarest lexemes (up to POSTINGS_BUDGET of
+ * them, always the two rarest) are read from the GIN index and the chunks holding the most
+ * informative ones kept (COARSE_CANDIDATES): a chunk that matches only words found everywhere
+ * cannot rank high. Those are scored exactly with every lexeme: a chunk's term frequency counts
+ * an occurrence in the title three times and in the heading path twice (BM25F-style field
+ * weights), and its length is its lexeme count. PostgreSQL's own ts_rank has no inverse
+ * document frequency: with an OR query a common word would outrank the rare word that names the
+ * incident.
  */
+const COARSE_CANDIDATES = 150;
+const POSTINGS_BUDGET = 4_000;
 const FULL_TEXT_SQL = `
-with terms as (
-  select distinct lexeme from unnest(to_tsvector('english', $1::text))
-), scoped as (
-  select id, tsv from kb_chunks where $3::text is null or source = $3::text
-), stats as (
-  select count(*)::float8 as n, greatest(avg(length(tsv)), 1)::float8 as avgdl from scoped
+with stats as (
+  select greatest(sum(chunk_count), 1)::float8 as n,
+    greatest(sum(lexeme_count)::float8 / greatest(sum(chunk_count), 1), 1) as avgdl
+  from kb_sources where $3::text is null or name = $3::text
+), terms as (
+  select q.lexeme, sum(t.chunks)::float8 as df
+  from (select distinct lexeme from unnest(to_tsvector('english', $1::text))) q
+  join kb_terms t on t.lexeme = q.lexeme and ($3::text is null or t.source = $3::text)
+  group by q.lexeme
 ), weighted as (
-  select t.lexeme, ln(1 + (s.n - d.df + 0.5) / (d.df + 0.5)) as idf
+  select t.lexeme, ln(1 + (s.n - t.df + 0.5) / (t.df + 0.5)) as idf,
+    sum(t.df) over (order by t.df, t.lexeme) - t.df as rarer_postings,
+    row_number() over (order by t.df, t.lexeme) as rarity
   from terms t cross join stats s
+), postings as (
+  select w.lexeme, w.idf, c.id from weighted w
   cross join lateral (
-    select count(*)::float8 as df from scoped c where c.tsv @@ quote_literal(t.lexeme)::tsquery
-  ) d
-  where d.df > 0
-), candidates as (
-  select c.id, c.tsv from scoped c
-  where c.tsv @@ (select string_agg(quote_literal(lexeme), ' | ')::tsquery from weighted)
+    select id from kb_chunks where tsv @@ quote_literal(w.lexeme)::tsquery and ($3::text is null or source = $3::text)
+  ) c
+  where w.rarity <= 2 or w.rarer_postings < ${POSTINGS_BUDGET}
+), coarse as (
+  select id from postings group by id order by sum(idf) desc, id limit ${COARSE_CANDIDATES}
 )
 select c.id::int as id, sum(
   w.idf * (f.tf * ${BM25_K1 + 1}) /
   (f.tf + ${BM25_K1} * (${1 - BM25_B} + ${BM25_B} * length(c.tsv) / s.avgdl))
 ) as score
-from candidates c
+from coarse k
+join kb_chunks c on c.id = k.id
 cross join stats s
 cross join lateral unnest(c.tsv) u
 join weighted w on w.lexeme = u.lexeme
@@ -251,6 +265,7 @@ export class KnowledgeBase {
           );
         }
       }
+      if (options.upserts.length > 0 || options.deletes.length > 0) await refreshTermStatistics(tx, source.name);
     });
   }
 
@@ -414,6 +429,23 @@ export class KnowledgeBase {
       embeddedChunks: Object.fromEntries(models.map((row) => [row.model, row.count])),
     };
   }
+}
+
+/** Rebuilds the document frequencies and totals of one source (see kb_terms). */
+async function refreshTermStatistics(tx: SqlQueries, source: string): Promise<void> {
+  await tx.query('delete from kb_terms where source = $1', [source]);
+  await tx.query(
+    `insert into kb_terms (source, lexeme, chunks)
+     select $1, word, ndoc from ts_stat(format('select tsv from kb_chunks where source = %L', $1::text))`,
+    [source],
+  );
+  await tx.query(
+    `update kb_sources set
+       chunk_count = (select count(*) from kb_chunks where source = $1),
+       lexeme_count = (select coalesce(sum(chunks), 0) from kb_terms where source = $1)
+     where name = $1`,
+    [source],
+  );
 }
 
 /** What is embedded for a chunk: its place in the document, then its text. */

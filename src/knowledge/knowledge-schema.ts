@@ -6,7 +6,9 @@ export const KNOWLEDGE_SCHEMA_VERSION = '1';
 /**
  * The tables, the same on PGlite and PostgreSQL. A chunk's `tsv` weights its document title (A)
  * and heading path (B) above its text (D), so a question naming a runbook's subject finds it
- * first; the GIN index makes each term's lookup cheap. `embedding` exists only where pgvector
+ * first; the GIN index makes each term's lookup cheap. `kb_terms` holds each lexeme's document
+ * frequency per source, rebuilt when the source is ingested, so a search knows which of its
+ * words are rare before it reads any posting. `embedding` exists only where pgvector
  * does, and `embedding_model` says which model wrote it, so a change of model is re-embedded.
  */
 const TABLES = `
@@ -18,6 +20,9 @@ create table if not exists kb_sources (
   root text not null,
   glob text not null,
   branch text,
+  -- Its chunks and the sum of their lexeme counts: BM25's statistics without reading every tsvector.
+  chunk_count integer not null default 0,
+  lexeme_count bigint not null default 0,
   updated_at timestamptz not null default now()
 );
 create table if not exists kb_documents (
@@ -47,6 +52,13 @@ create table if not exists kb_chunks (
   embedding_model text,
   foreign key (source, path) references kb_documents (source, path) on delete cascade
 );
+create table if not exists kb_terms (
+  source text not null references kb_sources (name) on delete cascade,
+  lexeme text not null,
+  chunks integer not null,
+  primary key (source, lexeme)
+);
+create index if not exists kb_terms_lexeme on kb_terms (lexeme);
 create index if not exists kb_chunks_tsv on kb_chunks using gin (tsv);
 create index if not exists kb_chunks_document on kb_chunks (source, path);
 `;
