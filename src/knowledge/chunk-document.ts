@@ -23,7 +23,11 @@ export interface ChunkLimits {
   wholeFileChars: number;
 }
 
-export const DEFAULT_CHUNK_LIMITS: ChunkLimits = { maxChars: 2_000, overlapChars: 300, wholeFileChars: 8_000 };
+export const DEFAULT_CHUNK_LIMITS: ChunkLimits = {
+  maxChars: 2_000,
+  overlapChars: 300,
+  wholeFileChars: 8_000,
+};
 
 export type DocumentKind = 'markdown' | 'text' | 'config';
 
@@ -72,10 +76,16 @@ export function chunkDocument(options: {
     return chunkMarkdown(text, fileName, limits).map((chunk) => ({ ...chunk, ...withText([chunk])[0]! }));
   }
   if (kind === 'config' && text.length <= limits.wholeFileChars) {
-    return [{ title: fileName, headingPath: [], startLine: 1, endLine: lineCount(text), content: text.trimEnd() }];
+    return [
+      { title: fileName, headingPath: [], startLine: 1, endLine: lineCount(text), content: text.trimEnd() },
+    ];
   }
   const blocks = kind === 'config' ? lineBlocks(text, limits.maxChars) : paragraphBlocks(text);
-  return withText(packBlocks(blocks, limits)).map((piece) => ({ title: fileName, headingPath: [], ...piece }));
+  return withText(packBlocks(blocks, limits)).map((piece) => ({
+    title: fileName,
+    headingPath: [],
+    ...piece,
+  }));
 }
 
 function lineCount(text: string): number {
@@ -145,7 +155,8 @@ function markdownBlocks(token: Token, startLine: number, maxChars: number): Bloc
     }
     return blocks;
   }
-  if (token.type === 'paragraph' || token.type === 'blockquote') return lineBlocks(token.raw, maxChars, startLine);
+  if (token.type === 'paragraph' || token.type === 'blockquote')
+    return lineBlocks(token.raw, maxChars, startLine);
   return [blockAt(token.raw, startLine, true)];
 }
 
@@ -167,7 +178,8 @@ function lineBlocks(text: string, maxChars: number, startLine = 1): Block[] {
     size += current.length + 1;
     line++;
   }
-  if (lines.length > 0) blocks.push({ text: lines.join('\n'), startLine: first, endLine: line - 1, atomic: false });
+  if (lines.length > 0)
+    blocks.push({ text: lines.join('\n'), startLine: first, endLine: line - 1, atomic: false });
   return blocks;
 }
 
@@ -180,7 +192,12 @@ function paragraphBlocks(text: string): Block[] {
     const blank = index === lines.length || lines[index]!.trim() === '';
     if (!blank && start < 0) start = index;
     if (blank && start >= 0) {
-      blocks.push({ text: lines.slice(start, index).join('\n'), startLine: start + 1, endLine: index, atomic: false });
+      blocks.push({
+        text: lines.slice(start, index).join('\n'),
+        startLine: start + 1,
+        endLine: index,
+        atomic: false,
+      });
       start = -1;
     }
   }

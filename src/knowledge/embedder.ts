@@ -59,7 +59,9 @@ export async function createEmbedder(options: {
     }
   }
   const [{ createOpenAI }, { embedMany }] = await Promise.all([import('@ai-sdk/openai'), import('ai')]);
-  const model = createOpenAI({ ...(baseURL ? { baseURL } : {}), ...(apiKey ? { apiKey } : {}) }).embedding(modelId);
+  const model = createOpenAI({ ...(baseURL ? { baseURL } : {}), ...(apiKey ? { apiKey } : {}) }).embedding(
+    modelId,
+  );
   const timeoutMs = options.timeoutMs ?? 60_000;
   return {
     model: `${provider}:${modelId}`,
@@ -76,9 +78,12 @@ export async function createEmbedder(options: {
         return result.embeddings;
       } catch (error) {
         signal?.throwIfAborted();
-        throw new Error(`embedding model ${provider}:${modelId} at ${baseURL ?? 'api.openai.com'} failed: ${errorMessage(error)}`, {
-          cause: error,
-        });
+        throw new Error(
+          `embedding model ${provider}:${modelId} at ${baseURL ?? 'api.openai.com'} failed: ${errorMessage(error)}`,
+          {
+            cause: error,
+          },
+        );
       }
     },
   };

@@ -57,7 +57,10 @@ export function looksLikeGitUrl(target: string): boolean {
 /** The source name from what was given: the folder's or the repository's name. */
 export function defaultSourceName(target: string): string {
   const trimmed = target.replace(/[/\\]+$/, '').replace(/\.git$/, '');
-  const last = trimmed.split(/[/:]/).filter((part) => part !== '' && !isDynamicPattern(part)).pop();
+  const last = trimmed
+    .split(/[/:]/)
+    .filter((part) => part !== '' && !isDynamicPattern(part))
+    .pop();
   return (last ?? 'default').replace(/[^\w.-]+/g, '-') || 'default';
 }
 
@@ -81,7 +84,11 @@ async function resolveTarget(options: {
   let kind: KnowledgeSource['kind'];
   let root: string;
   let pattern = options.glob ?? DEFAULT_INGEST_GLOB;
-  if (looksLikeGitUrl(target) || options.branch !== undefined || isBareRepository(resolve(options.cwd, target))) {
+  if (
+    looksLikeGitUrl(target) ||
+    options.branch !== undefined ||
+    isBareRepository(resolve(options.cwd, target))
+  ) {
     kind = 'git';
     root = await cloneRepository({
       url: looksLikeGitUrl(target) ? target : resolve(options.cwd, target),
@@ -100,7 +107,7 @@ async function resolveTarget(options: {
     const absolute = resolve(options.cwd, target);
     if (!existsSync(absolute)) {
       throw new ConfigError(`${target}: no such file or folder`, {
-        hint: 'give a folder, a file, a glob in quotes (\'docs/**/*.md\') or a git URL',
+        hint: "give a folder, a file, a glob in quotes ('docs/**/*.md') or a git URL",
       });
     }
     if (statSync(absolute).isDirectory()) {
@@ -127,7 +134,9 @@ async function resolveTarget(options: {
 }
 
 function isBareRepository(path: string): boolean {
-  return existsSync(join(path, 'HEAD')) && existsSync(join(path, 'objects')) && existsSync(join(path, 'refs'));
+  return (
+    existsSync(join(path, 'HEAD')) && existsSync(join(path, 'objects')) && existsSync(join(path, 'refs'))
+  );
 }
 
 /**
@@ -145,7 +154,17 @@ async function cloneRepository(options: {
   rmSync(fresh, { recursive: true, force: true });
   const url = options.url.startsWith('/') ? `file://${options.url}` : options.url;
   const result = await co(
-    ['git', 'clone', '--quiet', '--depth', '1', ...(options.branch ? ['--branch', options.branch] : []), '--', url, fresh],
+    [
+      'git',
+      'clone',
+      '--quiet',
+      '--depth',
+      '1',
+      ...(options.branch ? ['--branch', options.branch] : []),
+      '--',
+      url,
+      fresh,
+    ],
     {
       timeoutMs: GIT_TIMEOUT_MS,
       env: { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_PAGER: 'cat' },
@@ -160,9 +179,12 @@ async function cloneRepository(options: {
       : result.timedOut
         ? 'git clone timed out'
         : result.stderr.trim().split('\n').slice(-2).join(' ') || `git exited with ${result.exitCode}`;
-    throw new OpsmateError(`cannot clone ${options.url}${options.branch ? ` (branch ${options.branch})` : ''}: ${why}`, {
-      hint: 'check the URL and branch with `git clone` yourself; opsmate uses the system git and its credentials',
-    });
+    throw new OpsmateError(
+      `cannot clone ${options.url}${options.branch ? ` (branch ${options.branch})` : ''}: ${why}`,
+      {
+        hint: 'check the URL and branch with `git clone` yourself; opsmate uses the system git and its credentials',
+      },
+    );
   }
   rmSync(options.into, { recursive: true, force: true });
   renameSync(fresh, options.into);
@@ -200,9 +222,12 @@ export async function ingest(options: {
   const started = Date.now();
   const name = options.name ?? defaultSourceName(options.target);
   if (!/^[\w.@-]{1,100}$/.test(name)) {
-    throw new ConfigError(`source name ${JSON.stringify(name)} may hold only letters, digits, ., _, @ and -`, {
-      hint: 'choose one with --name',
-    });
+    throw new ConfigError(
+      `source name ${JSON.stringify(name)} may hold only letters, digits, ., _, @ and -`,
+      {
+        hint: 'choose one with --name',
+      },
+    );
   }
   const { source, files } = await resolveTarget({
     target: options.target,
@@ -274,7 +299,11 @@ export async function ingest(options: {
         const batch = all.slice(start, start + EMBED_BATCH);
         const vectors = await options.embedder.embed(
           batch.map((chunk) =>
-            embeddingText({ title: chunk.title, heading_path: chunk.headingPath.join(' > '), content: chunk.content }),
+            embeddingText({
+              title: chunk.title,
+              heading_path: chunk.headingPath.join(' > '),
+              content: chunk.content,
+            }),
           ),
           { ...(options.signal ? { signal: options.signal } : {}) },
         );
@@ -353,7 +382,11 @@ export async function reembed(options: {
       });
     }
     if (vectors.length === 0) throw new Error(`embedding model ${embedder.model} returned no vectors`);
-    await withKnowledgeBase(options.location, (knowledge) => knowledge.setEmbeddings(embedder.model, vectors), signalOption);
+    await withKnowledgeBase(
+      options.location,
+      (knowledge) => knowledge.setEmbeddings(embedder.model, vectors),
+      signalOption,
+    );
     total += vectors.length;
     options.onProgress?.(total);
   }

@@ -220,7 +220,10 @@ export class KnowledgeBase {
       );
       const gone = [...options.deletes, ...options.upserts.map((document) => document.path)];
       if (gone.length > 0) {
-        await tx.query('delete from kb_documents where source = $1 and path = any($2::text[])', [source.name, gone]);
+        await tx.query('delete from kb_documents where source = $1 and path = any($2::text[])', [
+          source.name,
+          gone,
+        ]);
       }
       for (const document of options.upserts) {
         await tx.query(
@@ -265,7 +268,8 @@ export class KnowledgeBase {
           );
         }
       }
-      if (options.upserts.length > 0 || options.deletes.length > 0) await refreshTermStatistics(tx, source.name);
+      if (options.upserts.length > 0 || options.deletes.length > 0)
+        await refreshTermStatistics(tx, source.name);
     });
   }
 
@@ -280,7 +284,10 @@ export class KnowledgeBase {
     return rows.map((row) => ({ id: row.id, text: embeddingText(row) }));
   }
 
-  async setEmbeddings(model: string, vectors: ReadonlyArray<{ id: number; embedding: readonly number[] }>): Promise<void> {
+  async setEmbeddings(
+    model: string,
+    vectors: ReadonlyArray<{ id: number; embedding: readonly number[] }>,
+  ): Promise<void> {
     if (vectors.length === 0) return;
     await this.store.query(
       `update kb_chunks set embedding = x.v::vector, embedding_model = $1
@@ -359,7 +366,13 @@ export class KnowledgeBase {
       [id],
     );
     if (!row) return undefined;
-    return { ...hitFrom(row), score: 0, matchedBy: [], ordinal: row.ordinal, documentChunks: row.document_chunks };
+    return {
+      ...hitFrom(row),
+      score: 0,
+      matchedBy: [],
+      ordinal: row.ordinal,
+      documentChunks: row.document_chunks,
+    };
   }
 
   private async chunkRows(ids: readonly number[]): Promise<ChunkRow[]> {
@@ -410,7 +423,12 @@ export class KnowledgeBase {
   }
 
   async stats(): Promise<KnowledgeStats> {
-    const [totals] = await this.store.query<{ sources: number; documents: number; chunks: number; bytes: number }>(
+    const [totals] = await this.store.query<{
+      sources: number;
+      documents: number;
+      chunks: number;
+      bytes: number;
+    }>(
       `select (select count(*)::int from kb_sources) as sources, (select count(*)::int from kb_documents) as documents,
          (select count(*)::int from kb_chunks) as chunks, (select coalesce(sum(bytes), 0)::int from kb_documents) as bytes`,
     );

@@ -12,7 +12,8 @@ export function knowledgeDir(home: string): string {
 
 /** The store for these settings: `OPSMATE_DB_URL` when set, else `<home>/knowledge/store`. */
 export function knowledgeLocation(options: { home: string; dbUrl?: string | undefined }): KnowledgeLocation {
-  if (options.dbUrl !== undefined && options.dbUrl.trim() !== '') return { kind: 'postgres', url: options.dbUrl.trim() };
+  if (options.dbUrl !== undefined && options.dbUrl.trim() !== '')
+    return { kind: 'postgres', url: options.dbUrl.trim() };
   return { kind: 'embedded', dataDir: join(knowledgeDir(options.home), 'store') };
 }
 
@@ -36,11 +37,15 @@ export async function withKnowledgeBase<T>(
 ): Promise<T> {
   const store =
     location.kind === 'postgres'
-      ? await (await import('./postgres-store.js')).openPostgresStore({
+      ? await (
+          await import('./postgres-store.js')
+        ).openPostgresStore({
           url: location.url,
           ...(options.signal ? { signal: options.signal } : {}),
         })
-      : await (await import('./embedded-store.js')).openEmbeddedStore({
+      : await (
+          await import('./embedded-store.js')
+        ).openEmbeddedStore({
           dataDir: location.dataDir,
           ...(options.signal ? { signal: options.signal } : {}),
           ...(options.waitMs !== undefined ? { waitMs: options.waitMs } : {}),

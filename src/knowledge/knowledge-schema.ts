@@ -69,7 +69,9 @@ export async function ensureKnowledgeSchema(store: SqlStore): Promise<{ vector: 
   await store.transaction(async (tx) => {
     // Two processes creating the same tables at once would collide on PostgreSQL's catalog.
     await tx.query('select pg_advisory_xact_lock(17017017)');
-    for (const statement of TABLES.split(';').map((text) => text.trim()).filter(Boolean)) {
+    for (const statement of TABLES.split(';')
+      .map((text) => text.trim())
+      .filter(Boolean)) {
       await tx.query(statement);
     }
     if (vector) await tx.query('alter table kb_chunks add column if not exists embedding vector');

@@ -67,9 +67,7 @@ export async function openPostgresStore(options: { url: string; signal?: AbortSi
     },
     async hasVector(): Promise<boolean> {
       if (vectorReady === undefined) {
-        const available = await pool.query(
-          "select 1 from pg_available_extensions where name = 'vector'",
-        );
+        const available = await pool.query("select 1 from pg_available_extensions where name = 'vector'");
         vectorReady = false;
         if (available.rowCount) {
           try {
