@@ -238,9 +238,15 @@ export async function ingest(options: {
     cwd: options.cwd ?? process.cwd(),
     ...(options.signal ? { signal: options.signal } : {}),
   });
-  const stored = await withKnowledgeBase(options.location, (knowledge) => knowledge.documentHashes(name), {
-    ...(options.signal ? { signal: options.signal } : {}),
-  });
+  const { stored, vectorAvailable } = await withKnowledgeBase(
+    options.location,
+    async (knowledge) => ({
+      stored: await knowledge.documentHashes(name),
+      vectorAvailable: knowledge.vectorAvailable,
+    }),
+    { ...(options.signal ? { signal: options.signal } : {}) },
+  );
+  const embedder = vectorAvailable ? options.embedder : undefined;
   const summary: IngestSummary = {
     source: name,
     root: source.root,
@@ -291,13 +297,16 @@ export async function ingest(options: {
   const present = new Set(files);
   const deletes = [...stored.keys()].filter((path) => !present.has(path));
   summary.deleted = deletes.length;
-  if (options.embedder) {
+  if (options.embedder && !embedder) {
+    summary.embeddingProblem = `the knowledge base at ${options.location.kind === 'postgres' ? 'the PostgreSQL server' : 'the embedded store'} has no pgvector extension, so embeddings cannot be stored (search is full-text only)`;
+  }
+  if (embedder) {
     const all = upserts.flatMap((document) => document.chunks);
     try {
       for (let start = 0; start < all.length; start += EMBED_BATCH) {
         options.onProgress?.({ phase: 'embedding', done: start, total: all.length });
         const batch = all.slice(start, start + EMBED_BATCH);
-        const vectors = await options.embedder.embed(
+        const vectors = await embedder.embed(
           batch.map((chunk) =>
             embeddingText({
               title: chunk.title,
@@ -328,14 +337,14 @@ export async function ingest(options: {
         source,
         upserts,
         deletes,
-        ...(options.embedder ? { embeddingModel: options.embedder.model } : {}),
+        ...(embedder ? { embeddingModel: embedder.model } : {}),
       }),
     { ...(options.signal ? { signal: options.signal } : {}) },
   );
-  if (options.embedder && summary.embeddingProblem === undefined) {
+  if (embedder && summary.embeddingProblem === undefined) {
     summary.embedded += await reembed({
       location: options.location,
-      embedder: options.embedder,
+      embedder,
       ...(options.signal ? { signal: options.signal } : {}),
       onProgress: (count) => options.onProgress?.({ phase: 'embedding', done: count, total: count }),
     }).catch((error: unknown) => {
