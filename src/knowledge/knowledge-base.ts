@@ -1,5 +1,6 @@
 import type { DocumentChunk } from './chunk-document.js';
 import { ensureKnowledgeSchema } from './knowledge-schema.js';
+import { expandQuery } from './query-expansion.js';
 import type { SqlQueries, SqlStore } from './sql-store.js';
 
 /** A source: what one `opsmate ingest` names (`--name`), re-ingested as a whole. */
@@ -86,19 +87,27 @@ const BM25_B = 0.75;
  * incident.
  */
 const COARSE_CANDIDATES = 150;
+/** How much a word the question did not use but means (ops-synonyms.txt) counts, against 1. */
+const SYNONYM_WEIGHT = 0.4;
 const POSTINGS_BUDGET = 4_000;
 const FULL_TEXT_SQL = `
 with stats as (
   select greatest(sum(chunk_count), 1)::float8 as n,
     greatest(sum(lexeme_count)::float8 / greatest(sum(chunk_count), 1), 1) as avgdl
   from kb_sources where $3::text is null or name = $3::text
+), asked as (
+  select lexeme, max(boost) as boost from (
+    select lexeme, 1.0::float8 as boost from unnest(to_tsvector('english', $1::text))
+    union all
+    select lexeme, ${SYNONYM_WEIGHT}::float8 from unnest(to_tsvector('english', $4::text))
+  ) words group by lexeme
 ), terms as (
-  select q.lexeme, sum(t.chunks)::float8 as df
-  from (select distinct lexeme from unnest(to_tsvector('english', $1::text))) q
+  select q.lexeme, q.boost, sum(t.chunks)::float8 as df
+  from asked q
   join kb_terms t on t.lexeme = q.lexeme and ($3::text is null or t.source = $3::text)
-  group by q.lexeme
+  group by q.lexeme, q.boost
 ), weighted as (
-  select t.lexeme, ln(1 + (s.n - t.df + 0.5) / (t.df + 0.5)) as idf,
+  select t.lexeme, t.boost * ln(1 + (s.n - t.df + 0.5) / (t.df + 0.5)) as idf,
     sum(t.df) over (order by t.df, t.lexeme) - t.df as rarer_postings,
     row_number() over (order by t.df, t.lexeme) as rarity
   from terms t cross join stats s
@@ -323,6 +332,7 @@ export class KnowledgeBase {
       options.query,
       CANDIDATES,
       source,
+      expandQuery(options.query),
     ]);
     const rankings: Array<{ by: 'full-text' | 'vector'; ids: number[] }> = [
       { by: 'full-text', ids: fullText.map((row) => row.id) },
