@@ -326,13 +326,15 @@ export class KnowledgeBase {
     source?: string;
     queryEmbedding?: readonly number[];
     embeddingModel?: string;
+    /** Also weigh ops synonyms of the query's words (default true; off for the benchmark's comparison). */
+    expandSynonyms?: boolean;
   }): Promise<KnowledgeHit[]> {
     const source = options.source ?? null;
     const fullText = await this.store.query<{ id: number; score: number }>(FULL_TEXT_SQL, [
       options.query,
       CANDIDATES,
       source,
-      expandQuery(options.query),
+      options.expandSynonyms === false ? '' : expandQuery(options.query),
     ]);
     const rankings: Array<{ by: 'full-text' | 'vector'; ids: number[] }> = [
       { by: 'full-text', ids: fullText.map((row) => row.id) },
