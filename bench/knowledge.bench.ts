@@ -82,11 +82,21 @@ function scaledCorpus(dir: string, chunksPerCopy: number): number {
   return bytes;
 }
 
-async function timeIngest(location: KnowledgeLocation, home: string, dir: string, bytes: number, label: string) {
+async function timeIngest(
+  location: KnowledgeLocation,
+  home: string,
+  dir: string,
+  bytes: number,
+  label: string,
+) {
   const started = performance.now();
   const summary = await ingest({ location, target: dir, home, redact, name: 'scaled' });
   const seconds = (performance.now() - started) / 1000;
-  report(`${label}: ingest ${summary.files} files, ${summary.chunks} chunks`, `${(bytes / 1e6 / seconds).toFixed(2)} MB/s`, '>= 5 MB/s');
+  report(
+    `${label}: ingest ${summary.files} files, ${summary.chunks} chunks`,
+    `${(bytes / 1e6 / seconds).toFixed(2)} MB/s`,
+    '>= 5 MB/s',
+  );
   report(`${label}: ingest wall time (${(bytes / 1e6).toFixed(1)} MB)`, `${seconds.toFixed(2)} s`);
   const again = performance.now();
   await ingest({ location, target: dir, home, redact, name: 'scaled' });
@@ -96,13 +106,23 @@ async function timeIngest(location: KnowledgeLocation, home: string, dir: string
 
 async function main(): Promise<void> {
   console.log(machineLine());
-  console.log(`load average at start: ${loadavg().map((value) => value.toFixed(2)).join(' ')}`);
+  console.log(
+    `load average at start: ${loadavg()
+      .map((value) => value.toFixed(2))
+      .join(' ')}`,
+  );
   const work = mkdtempSync(join(tmpdir(), 'wt-kb-bench-'));
   const postgresMissing = postgresMissingReason();
   const database = postgresMissing ? undefined : createTestDatabase('opsmate_kb_bench');
   try {
     const embedded: KnowledgeLocation = { kind: 'embedded', dataDir: join(work, 'small', 'store') };
-    await ingest({ location: embedded, target: join(CORPUS, 'docs'), home: join(work, 'small'), redact, name: 'runbooks' });
+    await ingest({
+      location: embedded,
+      target: join(CORPUS, 'docs'),
+      home: join(work, 'small'),
+      redact,
+      name: 'runbooks',
+    });
     await recall(embedded, 'embedded');
     const postgres: KnowledgeLocation | undefined = database
       ? {
@@ -111,12 +131,21 @@ async function main(): Promise<void> {
         }
       : undefined;
     if (postgres) {
-      await ingest({ location: postgres, target: join(CORPUS, 'docs'), home: join(work, 'small'), redact, name: 'runbooks' });
+      await ingest({
+        location: postgres,
+        target: join(CORPUS, 'docs'),
+        home: join(work, 'small'),
+        redact,
+        name: 'runbooks',
+      });
       await recall(postgres, 'postgres');
       await withKnowledgeBase(postgres, (knowledge) => knowledge.forget('runbooks'));
     } else console.log(`postgres: skipped (${postgresMissing})`);
 
-    const chunksPerCopy = await withKnowledgeBase(embedded, async (knowledge) => (await knowledge.stats()).chunks);
+    const chunksPerCopy = await withKnowledgeBase(
+      embedded,
+      async (knowledge) => (await knowledge.stats()).chunks,
+    );
     const scaled = join(work, 'scaled');
     const bytes = scaledCorpus(scaled, chunksPerCopy);
     const big: KnowledgeLocation = { kind: 'embedded', dataDir: join(work, 'big', 'store') };
@@ -125,7 +154,10 @@ async function main(): Promise<void> {
 
     // Search latency on the open stores, interleaved query by query.
     const embeddedStore = await Knowledge.open(await openEmbeddedStore({ dataDir: big.dataDir }));
-    const postgresStore = postgres && postgres.kind === 'postgres' ? await Knowledge.open(await openPostgresStore({ url: postgres.url })) : undefined;
+    const postgresStore =
+      postgres && postgres.kind === 'postgres'
+        ? await Knowledge.open(await openPostgresStore({ url: postgres.url }))
+        : undefined;
     const times: { embedded: number[]; postgres: number[] } = { embedded: [], postgres: [] };
     try {
       for (const { question } of QUESTIONS.slice(0, 10)) {
@@ -148,7 +180,11 @@ async function main(): Promise<void> {
       await embeddedStore.close();
       await postgresStore?.close();
     }
-    report(`embedded: search p50 on ${chunks} chunks`, `${median(times.embedded).toFixed(1)} ms`, 'p50 <= 30 ms');
+    report(
+      `embedded: search p50 on ${chunks} chunks`,
+      `${median(times.embedded).toFixed(1)} ms`,
+      'p50 <= 30 ms',
+    );
     report(`embedded: search p95 on ${chunks} chunks`, `${percentile(times.embedded, 0.95).toFixed(1)} ms`);
     if (postgresStore) {
       report(`postgres: search p50 on ${chunks} chunks`, `${median(times.postgres).toFixed(1)} ms`);
@@ -163,7 +199,11 @@ async function main(): Promise<void> {
       cold.push(performance.now() - started);
     }
     report('embedded: open + search + close, median of 8', `${median(cold).toFixed(0)} ms`);
-    console.log(`load average at end: ${loadavg().map((value) => value.toFixed(2)).join(' ')}`);
+    console.log(
+      `load average at end: ${loadavg()
+        .map((value) => value.toFixed(2))
+        .join(' ')}`,
+    );
   } finally {
     database?.drop();
     rmSync(work, { recursive: true, force: true });
