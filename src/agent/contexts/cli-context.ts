@@ -6,7 +6,8 @@ import { toolHints, WORKING_RULES } from './shared-instructions.js';
 
 const SHELL_INSTRUCTIONS = `You are opsmate, an SRE assistant. You help the user operate and troubleshoot the machine described below by running shell commands on it with the ShellCommand tool.`;
 
-const TOOLS = ['ShellCommand', 'ReadSpilledOutput', 'FileEditor', 'FetchUrl'] as const;
+/** KnowledgeRetrieval is left out of a session when there is no knowledge base. */
+const TOOLS = ['ShellCommand', 'ReadSpilledOutput', 'FileEditor', 'FetchUrl', 'KnowledgeRetrieval'] as const;
 
 /** For a runtime whose commands are not shell commands (a database...). */
 function instructionsFor(language: CommandLanguage): string {

@@ -15,7 +15,8 @@ const KUBECTL_RULES = `Rules for kubectl:
 - Never apply a manifest from a heredoc (kubectl apply -f - <<EOF): write it to a file (FileEditor create, which the operator sees as a diff), check it with kubectl diff -f FILE, then apply -f FILE.
 - Before scaling, deleting, restarting or patching, say what it will do and why.`;
 
-const TOOLS = ['ShellCommand', 'ReadSpilledOutput', 'FileEditor', 'FetchUrl'] as const;
+/** KnowledgeRetrieval is left out of a session when there is no knowledge base. */
+const TOOLS = ['ShellCommand', 'ReadSpilledOutput', 'FileEditor', 'FetchUrl', 'KnowledgeRetrieval'] as const;
 /** Kube contexts and namespaces told to the model at most. */
 const MAX_CONTEXT_LINES = 20;
 const MAX_NAMESPACES = 60;

@@ -4,6 +4,7 @@ import { ExtensionRegistry, zodObjectProblem } from '../extension-registry.js';
 import { fetchUrlTool } from './fetch-url/fetch-url-tool.js';
 import { fileEditorTool } from './file-editor/file-editor-tool.js';
 import { fleetCommandTool } from './fleet-command/fleet-command-tool.js';
+import { knowledgeRetrievalTool } from './knowledge-retrieval/knowledge-retrieval-tool.js';
 import { readSpilledOutputTool } from './read-spilled-output/read-spilled-output-tool.js';
 import { shellCommandTool } from './shell-command/shell-command-tool.js';
 import { TOOL_SPECIFICATION_VERSION, type ToolDefinition } from './tool-contract.js';
@@ -15,6 +16,7 @@ export const BUILTIN_TOOLS: readonly ToolDefinition[] = [
   fileEditorTool as unknown as ToolDefinition,
   fetchUrlTool as unknown as ToolDefinition,
   fleetCommandTool as unknown as ToolDefinition,
+  knowledgeRetrievalTool as unknown as ToolDefinition,
 ];
 
 /** Tool names as model APIs accept them: a letter, then letters, digits and _, at most 64. */

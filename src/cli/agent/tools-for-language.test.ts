@@ -14,11 +14,14 @@ describe('toolsForLanguage', () => {
       'FileEditor',
       'FetchUrl',
       'FleetCommand',
+      'KnowledgeRetrieval',
     ]);
+    // KnowledgeRetrieval reads opsmate's own knowledge base: any runtime will do.
     assert.deepEqual(names(toolsForLanguage(tools, 'sql', false)), [
       'ShellCommand',
       'ReadSpilledOutput',
       'FetchUrl',
+      'KnowledgeRetrieval',
     ]);
   });
 
