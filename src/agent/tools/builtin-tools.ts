@@ -3,6 +3,11 @@ import { errorMessage } from '../../errors/opsmate-error.js';
 import { ExtensionRegistry, zodObjectProblem } from '../extension-registry.js';
 import { fetchUrlTool } from './fetch-url/fetch-url-tool.js';
 import { fileEditorTool } from './file-editor/file-editor-tool.js';
+import { alertmanagerAlertsTool } from './monitoring/alertmanager-alerts-tool.js';
+import { alertmanagerSilenceTool } from './monitoring/alertmanager-silence-tool.js';
+import { lokiQueryTool } from './monitoring/loki-query-tool.js';
+import { prometheusMetricsTool } from './monitoring/prometheus-metrics-tool.js';
+import { prometheusQueryTool } from './monitoring/prometheus-query-tool.js';
 import { fleetCommandTool } from './fleet-command/fleet-command-tool.js';
 import { readSpilledOutputTool } from './read-spilled-output/read-spilled-output-tool.js';
 import { shellCommandTool } from './shell-command/shell-command-tool.js';
@@ -15,6 +20,11 @@ export const BUILTIN_TOOLS: readonly ToolDefinition[] = [
   fileEditorTool as unknown as ToolDefinition,
   fetchUrlTool as unknown as ToolDefinition,
   fleetCommandTool as unknown as ToolDefinition,
+  prometheusMetricsTool as unknown as ToolDefinition,
+  prometheusQueryTool as unknown as ToolDefinition,
+  alertmanagerAlertsTool as unknown as ToolDefinition,
+  alertmanagerSilenceTool as unknown as ToolDefinition,
+  lokiQueryTool as unknown as ToolDefinition,
 ];
 
 /** Tool names as model APIs accept them: a letter, then letters, digits and _, at most 64. */
@@ -58,6 +68,8 @@ export function validateToolDefinition(value: unknown): string | undefined {
   }
   if (typeof tool.title !== 'function') return `${what} has no title()`;
   if (typeof tool.execute !== 'function') return `${what} has no execute()`;
+  if (tool.unavailable !== undefined && typeof tool.unavailable !== 'function')
+    return `${what}: unavailable must be a function`;
   const schemaProblem = zodObjectProblem(tool.inputSchema, `${what}: its inputSchema`);
   if (schemaProblem) return schemaProblem;
   try {

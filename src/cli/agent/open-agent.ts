@@ -34,6 +34,7 @@ import { chosenTargets } from '../target-options.js';
 import { ConfigError } from '../../errors/opsmate-error.js';
 import { guardedCalls } from './guarded-calls.js';
 import { toolsForLanguage } from './tools-for-language.js';
+import { availableTools } from './available-tools.js';
 import { guardedTool } from './guarded-tool.js';
 import { configuredMcpServers, openSessionMcpTools } from './session-mcp-tools.js';
 import type { McpTools } from '../../mcp/client/mcp-tools.js';
@@ -178,9 +179,9 @@ export async function openAgent(options: {
     fleet && !namedTools.some((entry) => entry.definition.name === 'FleetCommand')
       ? [...namedTools, context.tools.require('FleetCommand')]
       : namedTools;
-  const chosenTools = toolsForLanguage(
-    sessionTools,
-    runtime.language?.id ?? 'shell',
+  const chosenTools = availableTools(
+    toolsForLanguage(sessionTools, runtime.language?.id ?? 'shell', settings.tools.length > 0),
+    context.config.env,
     settings.tools.length > 0,
   );
   // A plugin's tool acts outside the shell: each call goes through the tool-call guard.
@@ -200,6 +201,8 @@ export async function openAgent(options: {
     runtime: entry.runtime,
     ...(entry.runtime.outputRedactor ? { redactor: entry.runtime.outputRedactor } : {}),
     guardedCalls: guardedCalls({ guard: entry.toolCalls, runtime: entry.runtime }),
+    env: context.config.env,
+    spillDir: spillDir(settings),
   });
   const tools: ToolDefinition[] = chosenTools.map((chosen) =>
     opened.length > 1 && chosen.definition.usesTarget !== false
