@@ -37,7 +37,7 @@ export interface MonitoringServers {
 }
 
 /** A free loopback port in 19090-19199 (the range set aside for these servers' tests), or any free one. */
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const tryPort = (port: number) =>
     new Promise<number | undefined>((resolve) => {
       const server = createServer();

@@ -168,9 +168,7 @@ export async function rangeQueryData(
 }
 
 /** Alerting rules' alerts as Prometheus holds them (pending and firing). */
-export async function prometheusAlerts(
-  access: PrometheusAccess,
-): Promise<
+export async function prometheusAlerts(access: PrometheusAccess): Promise<
   Array<{
     labels: Record<string, string>;
     annotations: Record<string, string>;

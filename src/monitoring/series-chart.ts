@@ -45,7 +45,16 @@ export function renderSeriesChart(
   const all = drawn.flatMap((entry) => entry.points.map(([, value]) => value)).filter(Number.isFinite);
   const min = all.length ? Math.min(...all) : 0;
   const max = all.length ? Math.max(...all) : 0;
-  const labelWidth = Math.max(formatValue(min).length, formatValue(max).length) + 1;
+  const height = options.height ?? 10;
+  const top = max === min ? min + 1 : max;
+  // Every row's label, so the axis lines up whatever the values' lengths.
+  const labelWidth =
+    Math.max(
+      ...Array.from(
+        { length: height + 1 },
+        (_, row) => formatValue(top - (row * (top - min)) / height).length,
+      ),
+    ) + 1;
   const width = Math.max(10, Math.min(200, options.columns - labelWidth - 3));
   const span = Math.max(1, chart.end - chart.start);
   const lines = drawn.map((entry) => {
@@ -57,9 +66,9 @@ export function renderSeriesChart(
     return fillGaps(grid);
   });
   const plot = asciichart.plot(lines, {
-    height: options.height ?? 10,
+    height,
     min,
-    max: max === min ? min + 1 : max,
+    max: top,
     format: (value: number) => formatValue(value).padStart(labelWidth),
     ...(options.color ? { colors: COLORS.slice(0, lines.length) } : {}),
   });

@@ -159,7 +159,7 @@ export function resolveTimeRange(options: {
   return {
     start,
     end,
-    text: `${isoSeconds(start)} to ${isoSeconds(end)} (${how}, ${formatDuration(end.getTime() - start.getTime())})`,
+    text: `${isoSeconds(start)} to ${isoSeconds(end)} (${how.startsWith('last ') ? how : `${how}, ${formatDuration(end.getTime() - start.getTime())}`})`,
   };
 }
 

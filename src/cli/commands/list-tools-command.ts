@@ -70,7 +70,7 @@ export function listToolsCommand(context: CliContext): Command {
                 row.name,
                 row.unavailable === undefined
                   ? row.description
-                  : `${row.description}\nunavailable: ${row.unavailable}`,
+                  : `${row.description}${context.stdout.isTTY ? '\n' : ' '}(unavailable: ${row.unavailable})`,
                 row.shown,
                 row.source,
               ]),
