@@ -3,7 +3,7 @@
 // `vector(1)` rule fires into the Alertmanager), and the Loki tool and command against a STAND-IN
 // for Loki (test-support/loki-stand-in.ts: Loki is not packaged here) speaking its HTTP API.
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -101,11 +101,17 @@ describe('opsmate prom, alerts and logs (no model)', { skip }, () => {
     const parsed = JSON.parse(json.stdout) as {
       step: number;
       resultType: string;
-      result: Array<{ values: unknown[] }>;
+      result: Array<{ values: Array<[number, string]> }>;
     };
     assert.equal(parsed.step, 2);
     assert.equal(parsed.resultType, 'matrix');
-    assert.ok(parsed.result[0]!.values.length >= 2, json.stdout);
+    // Every point, 2 s apart (as many as the young server has samples for).
+    const times = parsed.result[0]!.values.map(([at]) => at);
+    assert.ok(times.length >= 1, json.stdout);
+    assert.deepEqual(
+      times.slice(1).map((at, index) => Math.round((at - times[index]!) * 1000)),
+      times.slice(1).map(() => 2000),
+    );
   });
 
   it('alerts: the firing alert from the Alertmanager and the pending one from Prometheus', async () => {
@@ -407,6 +413,35 @@ describe('the monitoring tools through the agent', { skip }, () => {
     assert.match(toolResultsOf(fake.requests.at(-1)!)[0]!, /\n\{\} => 2 @ /);
   });
 
+  it("a target's monitoring: settings give its tools their endpoint; a bad name is an error with its line", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wt-prom-config-'));
+    const config = join(dir, 'config.yaml');
+    writeFileSync(
+      config,
+      `targets:\n  box:\n    runtime: local\n    monitoring:\n      PROMETHEUS_ENDPOINT: ${servers!.prometheusUrl}\n`,
+    );
+    fake.reset();
+    fake.enqueue(
+      { toolCalls: [{ name: 'PrometheusQuery', args: { query: 'count(up)' } }] },
+      { text: 'done' },
+    );
+    const result = await run({ args: ['--config', config, '-t', 'box'], env: {} });
+    assert.equal(result.exitCode, 0, result.stderr);
+    const tools = toolNamesOf(fake.requests[0]!);
+    assert.ok(tools.includes('PrometheusQuery') && !tools.includes('LokiQuery'), tools.join(', '));
+    assert.match(toolResultsOf(fake.requests.at(-1)!)[0]!, /\n\{\} => 2 @ /);
+    writeFileSync(
+      config,
+      'targets:\n  box:\n    runtime: local\n    monitoring:\n      PROMETHEUS_URL: http://x\n',
+    );
+    const bad = await run({ args: ['--config', config, '-t', 'box'], env: {} });
+    assert.equal(bad.exitCode, 2);
+    assert.match(
+      bad.stderr,
+      /^opsmate: error: .*config\.yaml:5: targets\.box\.monitoring\.PROMETHEUS_URL: not a monitoring setting.*: one of PROMETHEUS_\*, ALERTMANAGER_\*, LOKI_\* with ENDPOINT, PATH/m,
+    );
+  });
+
   it('without endpoints the tools are not offered; list-tools says why; --tools naming one is an error', async () => {
     fake.reset();
     fake.enqueue({ text: 'nothing' });
@@ -504,7 +539,7 @@ describe('charts on a terminal', { skip: skip || integrationSkip('pty', ptyMissi
       await pty.waitFor(/points, min 1/);
       assert.equal(await pty.exited(), 0, pty.screen);
       assert.match(pty.screen, /^up {2}\(.*\(last 1m\), step 1s\)$/m);
-      assert.match(pty.screen, /1(\.0+)? ┤/);
+      assert.match(pty.screen, /1(\.0+)? [┤┼]/);
       assert.match(pty.screen, /^\s+\d\d:\d\d:\d\dZ\s+\d\d:\d\d:\d\dZ\s+\d\d:\d\d:\d\dZ$/m);
       assert.match(pty.screen, /^ {2}1: up\{instance="127\.0\.0\.1:\d+", job="(node|prometheus)"\}$/m);
     } finally {

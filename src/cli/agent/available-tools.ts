@@ -3,14 +3,19 @@ import { ConfigError } from '../../errors/opsmate-error.js';
 
 /**
  * The tools that can be offered with these settings: a context's default tools that say they are
- * unavailable (no PROMETHEUS_ENDPOINT) are left out; one named with `--tools` is an error.
+ * unavailable (no PROMETHEUS_ENDPOINT) for every target's settings are left out; one named with
+ * `--tools` is an error.
  */
 export function availableTools<T extends { definition: ToolDefinition }>(
   tools: readonly T[],
-  env: NodeJS.ProcessEnv,
+  envs: readonly NodeJS.ProcessEnv[],
   named: boolean,
 ): T[] {
-  const reasons = new Map(tools.map((tool) => [tool, tool.definition.unavailable?.(env)]));
+  const reasonFor = (tool: T): string | undefined => {
+    const reasons = envs.map((env) => tool.definition.unavailable?.(env));
+    return reasons.some((reason) => reason === undefined) ? undefined : reasons[0];
+  };
+  const reasons = new Map(tools.map((tool) => [tool, reasonFor(tool)]));
   const missing = tools.find((tool) => reasons.get(tool) !== undefined);
   if (named && missing) {
     throw new ConfigError(`tool ${missing.definition.name} is not available: ${reasons.get(missing)}`, {

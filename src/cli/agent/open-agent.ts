@@ -164,7 +164,13 @@ export async function openAgent(options: {
   // One guarded runtime per target: each its own persistent shell, policy scope and audit facts.
   const opened = (targets.length > 0 ? targets : [undefined]).map((target) => {
     const runtime = guard.runtimeFor(target);
-    return { name: target?.name ?? runtime.name, runtime, toolCalls: guard.toolCallsFor(runtime) };
+    return {
+      name: target?.name ?? runtime.name,
+      runtime,
+      toolCalls: guard.toolCallsFor(runtime),
+      // A target's monitoring: settings win over the environment's, for its own tools.
+      env: { ...context.config.env, ...target?.monitoring },
+    };
   });
   const { runtime } = opened[0]!;
   const languages = new Set(opened.map((entry) => entry.runtime.language?.id ?? 'shell'));
@@ -181,7 +187,7 @@ export async function openAgent(options: {
       : namedTools;
   const chosenTools = availableTools(
     toolsForLanguage(sessionTools, runtime.language?.id ?? 'shell', settings.tools.length > 0),
-    context.config.env,
+    opened.map((entry) => entry.env),
     settings.tools.length > 0,
   );
   // A plugin's tool acts outside the shell: each call goes through the tool-call guard.
@@ -201,7 +207,7 @@ export async function openAgent(options: {
     runtime: entry.runtime,
     ...(entry.runtime.outputRedactor ? { redactor: entry.runtime.outputRedactor } : {}),
     guardedCalls: guardedCalls({ guard: entry.toolCalls, runtime: entry.runtime }),
-    env: context.config.env,
+    env: entry.env,
     spillDir: spillDir(settings),
   });
   const tools: ToolDefinition[] = chosenTools.map((chosen) =>
