@@ -1,5 +1,7 @@
 import { ConfigError } from '../errors/opsmate-error.js';
 
+export { MONITORING_SETTINGS } from './monitoring-settings.js';
+
 /** The monitoring services opsmate's tools and commands speak to. */
 export type MonitoringService = 'prometheus' | 'alertmanager' | 'loki';
 
@@ -29,21 +31,6 @@ const SERVICES: Readonly<Record<MonitoringService, { prefix: string; title: stri
   alertmanager: { prefix: 'ALERTMANAGER', title: 'Alertmanager', apiPath: /\/api\/v[12](\/.*)?$/ },
   loki: { prefix: 'LOKI', title: 'Loki', apiPath: /\/loki\/api\/v1(\/.*)?$/ },
 };
-
-/** The settings of one service, by suffix of its env var name (`PROMETHEUS_` + suffix). */
-export const MONITORING_SETTINGS = [
-  ['ENDPOINT', 'the server URL (http://prometheus:9090); the tools are offered only when it is set'],
-  ['PATH', 'a path prefix before the API (Grafana Cloud: /api/prom); an API path written here is dropped'],
-  ['USER_ID', 'user for basic auth (Grafana Cloud: the stack user id), with _API_KEY as password'],
-  ['API_KEY', 'the password for basic auth with _USER_ID, else a bearer token'],
-  ['HEADERS', 'extra headers: "Name: value" pairs separated by newlines or ";" (X-Scope-OrgID: team-a)'],
-  ['CA_FILE', 'PEM file of the CA that signs the server certificate'],
-  ['TLS_SKIP_VERIFY', 'true: accept any server certificate (opt-in)'],
-  [
-    'FROM',
-    'opsmate (default: requests from this machine) or target (curl on the target, through its runtime)',
-  ],
-] as const;
 
 function setting(env: NodeJS.ProcessEnv, name: string): string | undefined {
   const value = env[name]?.trim();

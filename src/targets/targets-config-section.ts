@@ -3,7 +3,7 @@ import { defineConfigSection } from '../config/config-section-definition.js';
 import { sectionEntries, sectionError } from '../config/config-section.js';
 import type { ConfigSection } from '../config/config-file.js';
 import { didYouMean } from '../config/did-you-mean.js';
-import { MONITORING_SETTINGS } from '../monitoring/monitoring-endpoints.js';
+import { MONITORING_SETTINGS } from '../monitoring/monitoring-settings.js';
 
 const MONITORING_SETTING_NAMES: readonly string[] = ['PROMETHEUS', 'ALERTMANAGER', 'LOKI'].flatMap((prefix) =>
   MONITORING_SETTINGS.map(([suffix]) => `${prefix}_${suffix}`),

@@ -303,7 +303,7 @@ describe('the monitoring tools through the agent', { skip }, () => {
       range!,
       /up\{instance="127\.0\.0\.1:\d+", job="prometheus"\}: \d+ points, min 1, max 1, mean 1, last 1/,
     );
-    assert.match(range!, / {2}sampled: \d\d:\d\d:\d\d=1 /);
+    assert.match(range!, /^ {2}sampled: \d\d:\d\d:\d\d=1( |$)/m);
     assert.match(
       range!,
       /The full result \(\d+ lines\) is in \S+\/spill\/prometheus-\S+\.txt: page it with ReadSpilledOutput\./,
