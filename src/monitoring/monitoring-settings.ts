@@ -14,3 +14,8 @@ export const MONITORING_SETTINGS = [
     'opsmate (default: requests from this machine) or target (curl on the target, through its runtime)',
   ],
 ] as const;
+
+/** Every monitoring setting's env name: PROMETHEUS_ENDPOINT, LOKI_API_KEY... */
+export const MONITORING_SETTING_NAMES: readonly string[] = ['PROMETHEUS', 'ALERTMANAGER', 'LOKI'].flatMap(
+  (prefix) => MONITORING_SETTINGS.map(([suffix]) => `${prefix}_${suffix}`),
+);

@@ -3,11 +3,7 @@ import { defineConfigSection } from '../config/config-section-definition.js';
 import { sectionEntries, sectionError } from '../config/config-section.js';
 import type { ConfigSection } from '../config/config-file.js';
 import { didYouMean } from '../config/did-you-mean.js';
-import { MONITORING_SETTINGS } from '../monitoring/monitoring-settings.js';
-
-const MONITORING_SETTING_NAMES: readonly string[] = ['PROMETHEUS', 'ALERTMANAGER', 'LOKI'].flatMap((prefix) =>
-  MONITORING_SETTINGS.map(([suffix]) => `${prefix}_${suffix}`),
-);
+import { MONITORING_SETTING_NAMES, MONITORING_SETTINGS } from '../monitoring/monitoring-settings.js';
 
 function didYouMeanText(name: string): string {
   const close = didYouMean(name, MONITORING_SETTING_NAMES);

@@ -3,7 +3,9 @@
 // `vector(1)` rule fires into the Alertmanager), and the Loki tool and command against a STAND-IN
 // for Loki (test-support/loki-stand-in.ts: Loki is not packaged here) speaking its HTTP API.
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -166,6 +168,19 @@ describe('opsmate prom, alerts and logs (no model)', { skip }, () => {
     ]);
   });
 
+  it('reads the endpoints from the config file as NAME: value entries', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wt-prom-config-'));
+    const config = join(dir, 'config.yaml');
+    writeFileSync(config, `ALERTMANAGER_ENDPOINT: ${servers!.alertmanagerUrl}\n`);
+    const result = await runCliIsolated({ args: ['alerts', '--config', config, '-o', 'json'] });
+    assert.equal(result.exitCode, 0, result.stderr);
+    const parsed = JSON.parse(result.stdout) as { alerts: Array<{ labels: Record<string, string> }> };
+    assert.ok(
+      parsed.alerts.some((alert) => alert.labels.alertname === FIRING_ALERT),
+      result.stdout,
+    );
+  });
+
   it('logs: newest first, with stream labels, the range said, -o json', async () => {
     const text = await runCliIsolated({ args: ['logs', '{job="nginx"}', '--since', '5m'], env: endpoints() });
     assert.equal(text.exitCode, 0, text.stderr);
@@ -251,6 +266,94 @@ describe('auth, headers and timeouts (a test server that checks them)', () => {
       `opsmate: error: Prometheus at ${url} did not answer within 1 s`,
       'opsmate: hint: narrow the query or the range, or give more time with --timeout SECONDS',
     ]);
+  });
+});
+
+describe('TLS: a CA file, or an opt-in skip of verification', () => {
+  let server: HttpsServer;
+  let url = '';
+  let caFile = '';
+  before(async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wt-prom-tls-'));
+    const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+    openssl(
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.pem',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=wt-prom test CA',
+    );
+    openssl(
+      'req',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      'server.key',
+      '-out',
+      'server.csr',
+      '-subj',
+      '/CN=127.0.0.1',
+    );
+    writeFileSync(join(dir, 'ext'), 'subjectAltName=IP:127.0.0.1\n');
+    openssl(
+      'x509',
+      '-req',
+      '-in',
+      'server.csr',
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      'server.pem',
+      '-days',
+      '1',
+      '-extfile',
+      'ext',
+    );
+    caFile = join(dir, 'ca.pem');
+    server = createHttpsServer(
+      { key: readFileSync(join(dir, 'server.key')), cert: readFileSync(join(dir, 'server.pem')) },
+      (_request, response) => {
+        response.setHeader('content-type', 'application/json');
+        response.end(JSON.stringify({ status: 'success', data: { resultType: 'scalar', result: [1, '7'] } }));
+      },
+    );
+    const port = await freePort();
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', () => resolve()));
+    url = `https://127.0.0.1:${port}`;
+  });
+  after(() => server?.close());
+
+  it('refuses an unknown CA and says which settings help; trusts PROMETHEUS_CA_FILE; skips only when told', async () => {
+    const unknown = await runCliIsolated({ args: ['prom', 'query', 'x'], env: { PROMETHEUS_ENDPOINT: url } });
+    assert.equal(unknown.exitCode, 1);
+    assert.match(
+      errorLines(unknown.stderr)[0]!,
+      /^opsmate: error: cannot reach Prometheus at https:\/\/127\.0\.0\.1:\d+: (unable to verify the first certificate|self[- ]signed certificate in certificate chain) \(set PROMETHEUS_CA_FILE, or PROMETHEUS_TLS_SKIP_VERIFY=true to accept any certificate\)$/,
+    );
+    const trusted = await runCliIsolated({
+      args: ['prom', 'query', 'x'],
+      env: { PROMETHEUS_ENDPOINT: url, PROMETHEUS_CA_FILE: caFile },
+    });
+    assert.equal(trusted.exitCode, 0, trusted.stderr);
+    assert.equal(trusted.stdout, '7\n');
+    const skipped = await runCliIsolated({
+      args: ['prom', 'query', 'x'],
+      env: { PROMETHEUS_ENDPOINT: url, PROMETHEUS_TLS_SKIP_VERIFY: 'true' },
+    });
+    assert.equal(skipped.exitCode, 0, skipped.stderr);
+    assert.equal(skipped.stdout, '7\n');
   });
 });
 

@@ -14,11 +14,22 @@ describe('toolsForLanguage', () => {
       'FileEditor',
       'FetchUrl',
       'FleetCommand',
+      'PrometheusMetrics',
+      'PrometheusQuery',
+      'AlertmanagerAlerts',
+      'AlertmanagerSilence',
+      'LokiQuery',
     ]);
     assert.deepEqual(names(toolsForLanguage(tools, 'sql', false)), [
       'ShellCommand',
       'ReadSpilledOutput',
       'FetchUrl',
+      // They ask their servers from the opsmate machine (or with curl on a shell target).
+      'PrometheusMetrics',
+      'PrometheusQuery',
+      'AlertmanagerAlerts',
+      'AlertmanagerSilence',
+      'LokiQuery',
     ]);
   });
 

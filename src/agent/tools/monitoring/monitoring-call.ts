@@ -10,7 +10,7 @@ import {
   type MonitoringService,
 } from '../../../monitoring/monitoring-endpoints.js';
 import { MonitoringError } from '../../../monitoring/monitoring-http.js';
-import type { Runtime } from '../../../runtime/contract.js';
+import { SHELL_LANGUAGE, type Runtime } from '../../../runtime/contract.js';
 import { renderDraft, type Draft } from '../draft-result.js';
 import type { ToolChart, ToolContext, ToolResult } from '../tool-contract.js';
 
@@ -68,6 +68,10 @@ export async function runMonitoringCall<Input extends object>(options: {
   if (!endpoint)
     return failure(
       `${options.tool}: ${monitoringUnavailable(options.service, context.env ?? {})}. Nothing was sent.`,
+    );
+  if (endpoint.reach === 'target' && (context.runtime.language ?? SHELL_LANGUAGE).id !== SHELL_LANGUAGE.id)
+    return failure(
+      `${options.tool}: ${endpoint.envPrefix}_FROM=target needs a shell on the target (for curl), and the ${context.runtime.name} runtime has none. Nothing was sent.`,
     );
   const { description: _why, ...args } = options.input as Input & { description?: string };
   const known = endpoint;
