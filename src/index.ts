@@ -10,6 +10,8 @@ export {
   type RuntimeContext,
   type RuntimeDefinition,
   type RuntimeUriForm,
+  type RuntimeDiscovery,
+  type DiscoveredTarget,
   type RunOptions,
   type RunResult,
   type OutputChunk,

@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
 import {
+  discoverTargets,
   selectTargets,
   targetCatalog,
   type TargetCatalog,
@@ -33,14 +34,30 @@ export function addInventoryOption(command: Command): Command {
   return command.addOption(inventoryOption());
 }
 
-/** The catalog of targets this command sees: `targets:` and `--inventory` files. */
+/**
+ * The catalog of targets this command sees: `targets:` and `--inventory` files. Selector groups
+ * are looked up only when `values` (the `-t` values, or a `--fleet` group) reach them.
+ */
 export function commandCatalog(command: Command, context: CliContext): TargetCatalog {
+  return targetCatalog(catalogOptions(command, context));
+}
+
+/** {@link commandCatalog} with the selector groups `values` reach looked up (`docker ps`, `kubectl get pods`). */
+export async function discoveredCatalog(
+  command: Command,
+  context: CliContext,
+  values: readonly string[],
+): Promise<TargetCatalog> {
+  return discoverTargets({ ...catalogOptions(command, context), values });
+}
+
+function catalogOptions(command: Command, context: CliContext): Parameters<typeof targetCatalog>[0] {
   const { inventory } = command.opts<{ inventory?: string[] }>();
-  return targetCatalog({
+  return {
     config: context.config,
     registry: context.registry,
     ...(inventory ? { inventories: inventory } : {}),
-  });
+  };
 }
 
 /** What `-t` chose: the targets in order, and whether it named a group or pattern (a fleet). */
@@ -54,10 +71,10 @@ export interface TargetChoice {
  * The targets `-t` chose, in order; none when `-t` was not given (then `--shell-command-runtime`
  * chooses, as before). Throws a ConfigError for a name that is not known, before anything connects.
  */
-export function chosenTargets(command: Command, context: CliContext): TargetChoice {
+export async function chosenTargets(command: Command, context: CliContext): Promise<TargetChoice> {
   const { target } = command.opts<{ target?: string[] }>();
   if (!target || target.length === 0) return { targets: [], fleet: false };
-  const catalog = commandCatalog(command, context);
+  const catalog = await discoveredCatalog(command, context, target);
   const targets = selectTargets(target, catalog, context.registry);
   const single =
     target.length === 1 &&

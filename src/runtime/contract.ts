@@ -186,6 +186,13 @@ export interface RuntimeDefinition<Schema extends z.ZodObject = z.ZodObject> {
    * it: a runtime without one is still valid, and is named in `targets:` or by its flags.
    */
   uri?: RuntimeUriForm;
+  /**
+   * Optional: how a group of this runtime's targets is found by a selector when it is used
+   * (`targets: { web: { runtime: docker, selector: app=web } }`): running containers by label,
+   * pods by label selector, `~/.ssh/config` Host aliases by pattern. Added without breaking the
+   * contract: a runtime without one has no selector groups.
+   */
+  discover?: RuntimeDiscovery;
   /** Build a runtime. Must not connect or do I/O: opsmate calls `connect` when needed. */
   create(config: z.output<Schema>, context: RuntimeContext): Runtime;
 }
@@ -205,6 +212,30 @@ export interface RuntimeUriForm {
    * message says what is wrong with the URI; opsmate names the URI and the forms in the error.
    */
   fields(uri: { scheme: string; body: string }): Record<string, string>;
+}
+
+/** How a runtime finds the targets a selector picks; see {@link RuntimeDefinition.discover}. */
+export interface RuntimeDiscovery {
+  /** What a selector is, for help and errors: `docker labels: key or key=value, comma-separated`. */
+  usage: string;
+  /**
+   * The targets the selector picks now, in a stable order, each with a name (a container, pod or
+   * host alias: letters, digits, `_`, `.`, `-`) and the fields it sets, by schema key, as text.
+   * `fields` are the group's own fields as written (`namespace: prod`), which every found target
+   * also gets. Throw an `Error` whose message says what failed; opsmate names the group. Finding
+   * none is not an error here: opsmate refuses to run a command on an empty selection.
+   */
+  find(options: {
+    selector: string;
+    fields: Readonly<Record<string, string>>;
+    signal: AbortSignal;
+  }): Promise<DiscoveredTarget[]>;
+}
+
+/** One target a {@link RuntimeDiscovery} found. */
+export interface DiscoveredTarget {
+  name: string;
+  fields: Record<string, string>;
 }
 
 /**

@@ -6,7 +6,12 @@ import {
 } from '../config/option-names.js';
 import { ZOD_3_MESSAGE } from '../config/schema-fields.js';
 import { ConfigError } from '../errors/opsmate-error.js';
-import { RUNTIME_SPECIFICATION_VERSION, type RuntimeDefinition, type RuntimeUriForm } from './contract.js';
+import {
+  RUNTIME_SPECIFICATION_VERSION,
+  type RuntimeDefinition,
+  type RuntimeDiscovery,
+  type RuntimeUriForm,
+} from './contract.js';
 
 const RUNTIME_NAME = /^[a-z][a-z0-9]*$/;
 
@@ -145,6 +150,13 @@ export function validateDefinition(value: unknown): string | undefined {
   if (typeof definition.create !== 'function') return `runtime "${definition.name}" has no create()`;
   const uriProblem = definition.uri === undefined ? undefined : uriFormProblem(definition.uri);
   if (uriProblem) return `runtime "${definition.name}": uri ${uriProblem}`;
+  const discover = definition.discover as Partial<RuntimeDiscovery> | undefined | null;
+  if (discover !== undefined) {
+    if (typeof discover !== 'object' || discover === null || typeof discover.find !== 'function')
+      return `runtime "${definition.name}": discover needs find(options)`;
+    if (typeof discover.usage !== 'string' || discover.usage.trim() === '')
+      return `runtime "${definition.name}": discover needs usage, one line saying what a selector is`;
+  }
   const checked = checkFieldOptions(definition.configSchema, runtimeNaming(definition.name));
   if ('problem' in checked) return checked.problem;
   return undefined;

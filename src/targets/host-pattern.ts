@@ -41,6 +41,35 @@ export function selectHosts(pattern: string, universe: PatternUniverse): string[
   );
 }
 
+/** The terms of a pattern as written, operators (`&`, `!`) kept: `web:&prod` is `web`, `&prod`. */
+export function patternTerms(pattern: string): string[] {
+  return splitTerms(pattern);
+}
+
+/** Whether a glob (`web*`) or `~regex` term matches a name; false for a plain term or a bad regex. */
+export function matchesName(term: string, name: string): boolean {
+  try {
+    return nameTest(term)?.(name) ?? false;
+  } catch {
+    return false;
+  }
+}
+
+function nameTest(term: string): ((name: string) => boolean) | undefined {
+  if (term.startsWith('~')) {
+    const regex = new RegExp(term.slice(1));
+    return (name) => regex.test(name);
+  }
+  if (!/[*?]/.test(term)) return undefined;
+  const regex = new RegExp(
+    `^${term
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replaceAll('*', '.*')
+      .replaceAll('?', '.')}$`,
+  );
+  return (name) => regex.test(name);
+}
+
 function splitTerms(pattern: string): string[] {
   // `:` inside [..] is a range, and a regex term takes the rest of its term.
   const terms: string[] = [];
@@ -66,22 +95,10 @@ function matchTerm(term: string, universe: PatternUniverse, pattern: string): re
   if (group) return group;
   if (universe.hosts.includes(term)) return [term];
   let test: ((name: string) => boolean) | undefined;
-  if (term.startsWith('~')) {
-    let regex: RegExp;
-    try {
-      regex = new RegExp(term.slice(1));
-    } catch {
-      throw patternError(pattern, `has a bad regular expression ${term}`);
-    }
-    test = (name) => regex.test(name);
-  } else if (/[*?]/.test(term)) {
-    const regex = new RegExp(
-      `^${term
-        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-        .replaceAll('*', '.*')
-        .replaceAll('?', '.')}$`,
-    );
-    test = (name) => regex.test(name);
+  try {
+    test = nameTest(term);
+  } catch {
+    throw patternError(pattern, `has a bad regular expression ${term}`);
   }
   if (test) {
     const hosts = new Set(universe.hosts.filter(test));

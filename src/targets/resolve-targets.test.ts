@@ -160,3 +160,32 @@ describe('named targets in targets:', () => {
     await assert.rejects(resolve('web-1', { config: twoKinds }), /has both runtime and uri/);
   });
 });
+
+describe('inventory hosts on kubectl (kubernetes.core.kubectl)', () => {
+  it('ansible_connection=kubectl is a k8s target; the pod defaults to the host name', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wt-fleet-kubectl-inv-'));
+    writeFileSync(
+      join(dir, 'pods.ini'),
+      [
+        '[api]',
+        'api-7d4f ansible_kubectl_namespace=prod ansible_kubectl_container=app',
+        'api-other ansible_kubectl_pod=api-9x2z ansible_kubectl_context=staging',
+        '',
+        '[api:vars]',
+        'ansible_connection=kubernetes.core.kubectl',
+        '',
+      ].join('\n'),
+    );
+    const config = `targets:\n  pods: { inventory: ${join(dir, 'pods.ini')} }\n`;
+    const first = await resolve('api-7d4f', { config });
+    assert.deepEqual(
+      [first.runtime, first.config.pod, first.config.namespace, first.config.container],
+      ['k8s', 'api-7d4f', 'prod', 'app'],
+    );
+    const second = await resolve('api-other', { config });
+    assert.deepEqual(
+      [second.config.pod, second.config.namespace, second.config.context],
+      ['api-9x2z', 'default', 'staging'],
+    );
+  });
+});

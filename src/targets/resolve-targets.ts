@@ -5,10 +5,16 @@ import { fieldNames } from '../config/resolve-config.js';
 import { describeSchema, type FieldSpec } from '../config/schema-fields.js';
 import { didYouMean } from '../config/did-you-mean.js';
 import { ConfigError, errorMessage } from '../errors/opsmate-error.js';
-import type { RuntimeDefinition, Runtime, RunOptions, RunResult } from '../runtime/contract.js';
+import type {
+  DiscoveredTarget,
+  RuntimeDefinition,
+  Runtime,
+  RunOptions,
+  RunResult,
+} from '../runtime/contract.js';
 import type { RuntimeRegistry } from '../runtime/runtime-registry.js';
 import { readInventory, type Inventory, type InventoryHost } from './ansible-inventory.js';
-import { isHostPattern, selectHosts } from './host-pattern.js';
+import { isHostPattern, matchesName, patternTerms, selectHosts } from './host-pattern.js';
 import { targetsConfigSection, type TargetEntry } from './targets-config-section.js';
 
 /** A target ready to be built: its runtime and where each of its fields is written. */
@@ -35,6 +41,25 @@ export interface TargetCatalog {
   groups: ReadonlyMap<string, readonly string[]>;
   /** Where each group comes from. */
   groupSources: ReadonlyMap<string, string>;
+  /** Selector groups (`runtime: docker, selector: app=web`), found only when used. */
+  selectorGroups: ReadonlyMap<string, SelectorGroup>;
+  /** Selector groups not looked up in this catalog: their members are not known (empty here). */
+  unresolved: ReadonlySet<string>;
+  /** What each `targets:` group lists, as written, so a lookup can follow it to selector groups. */
+  groupTerms: ReadonlyMap<string, readonly string[]>;
+}
+
+/** A `targets:` group whose runtime finds its members by a selector when it is used. */
+export interface SelectorGroup {
+  name: string;
+  runtime: string;
+  selector: string;
+  /** `config.yaml:12`. */
+  from: string;
+  /** What a selector of this runtime is, for errors. */
+  usage: string;
+  /** The group's own fields, which every member gets, by schema key as text. */
+  fields: Record<string, string>;
 }
 
 export interface CatalogOptions {
@@ -42,6 +67,8 @@ export interface CatalogOptions {
   registry: RuntimeRegistry;
   /** `--inventory` files, besides the `inventory:` entries of `targets:`. */
   inventories?: readonly string[];
+  /** What selector groups were found to hold, by group name (see {@link discoverTargets}). */
+  found?: ReadonlyMap<string, readonly DiscoveredTarget[]>;
 }
 
 /**
@@ -55,6 +82,7 @@ export function targetCatalog(options: CatalogOptions): TargetCatalog {
   const groups = new Map<string, string[]>();
   const groupSources = new Map<string, string>();
   const pendingGroups: TargetEntry[] = [];
+  const pendingSelectors: { entry: TargetEntry; source: FieldSource }[] = [];
   const add = (spec: TargetSpec): void => {
     const taken = targets.get(spec.name);
     if (taken) {
@@ -82,6 +110,8 @@ export function targetCatalog(options: CatalogOptions): TargetCatalog {
   };
   for (const entry of table.values()) {
     if (entry.kind === 'group') pendingGroups.push(entry);
+    else if (entry.kind === 'selector')
+      pendingSelectors.push({ entry, source: selectorFields(entry, options.registry) });
     else if (entry.kind === 'inventory') {
       const where = entry.lineOf('inventory');
       const file = isAbsolute(entry.inventory!)
@@ -108,6 +138,54 @@ export function targetCatalog(options: CatalogOptions): TargetCatalog {
     hosts: [...targets.keys()],
     groups,
   });
+  const selectorGroups = new Map<string, SelectorGroup>();
+  const unresolved = new Set<string>();
+  const sameTarget = new Map<string, string>();
+  for (const { entry, source } of pendingSelectors) {
+    const where = `${entry.path}:${entry.lineOf('selector')}`;
+    if (targets.has(entry.name) || groups.has(entry.name))
+      throw new ConfigError(`${where}: targets.${entry.name}: the name is taken by an inventory`, {
+        hint: `rename the group on line ${entry.line} of ${entry.path}`,
+      });
+    const definition = options.registry.get(source.runtime)!.definition;
+    const group: SelectorGroup = {
+      name: entry.name,
+      runtime: source.runtime,
+      selector: entry.selector!,
+      from: `${entry.path}:${entry.line}`,
+      usage: definition.discover!.usage,
+      fields: Object.fromEntries(
+        Object.entries(entry.fields).map(([key, value]) => [
+          fieldFor(describeSchema(definition.configSchema), key)!.key,
+          String(value),
+        ]),
+      ),
+    };
+    selectorGroups.set(entry.name, group);
+    groupSources.set(entry.name, `${group.from} (${group.runtime} selector ${group.selector})`);
+    const found = options.found?.get(entry.name);
+    if (!found) {
+      unresolved.add(entry.name);
+      groups.set(entry.name, []);
+      continue;
+    }
+    const members: string[] = [];
+    for (const discovered of found) {
+      const spec = discoveredTarget({ entry, source, discovered, definition, where });
+      // The same container found by two selectors is one target, so `web:&front` intersects.
+      const identity = `${spec.runtime}\0${spec.summary}`;
+      const known = sameTarget.get(identity);
+      if (known) {
+        members.push(known);
+        continue;
+      }
+      if (targets.has(spec.name)) spec.name = `${entry.name}/${spec.name}`;
+      add(spec);
+      sameTarget.set(identity, spec.name);
+      members.push(spec.name);
+    }
+    groups.set(entry.name, members);
+  }
   for (const entry of pendingGroups) {
     if (targets.has(entry.name) || groups.has(entry.name))
       throw new ConfigError(
@@ -138,7 +216,83 @@ export function targetCatalog(options: CatalogOptions): TargetCatalog {
     }
     groups.set(entry.name, [...new Set([...(groups.get(entry.name) ?? []), ...members])]);
   }
-  return { targets, groups, groupSources };
+  return {
+    targets,
+    groups,
+    groupSources,
+    selectorGroups,
+    unresolved,
+    groupTerms: new Map(pendingGroups.map((entry) => [entry.name, entry.members ?? []])),
+  };
+}
+
+/** How long one selector group's lookup (`docker ps`, `kubectl get pods`) may take. */
+const DISCOVERY_TIMEOUT_MS = 30_000;
+
+/**
+ * The catalog with the selector groups that `values` (the `-t` values) reach looked up, directly
+ * or through `targets:` groups, `all` and globs: each runtime's `discover.find` runs now, all at
+ * once. A lookup that fails throws a ConfigError naming the group: a fleet is never quietly
+ * smaller than asked.
+ */
+export async function discoverTargets(
+  options: CatalogOptions & { values: readonly string[]; signal?: AbortSignal },
+): Promise<TargetCatalog> {
+  const first = targetCatalog(options);
+  const needed = selectorGroupsReached(options.values, first);
+  if (needed.length === 0) return first;
+  const signal = AbortSignal.any([
+    AbortSignal.timeout(DISCOVERY_TIMEOUT_MS),
+    ...(options.signal ? [options.signal] : []),
+  ]);
+  const found = new Map<string, readonly DiscoveredTarget[]>(options.found ?? []);
+  await Promise.all(
+    needed.map(async (group) => {
+      const discover = options.registry.get(group.runtime)!.definition.discover!;
+      try {
+        found.set(
+          group.name,
+          await discover.find({ selector: group.selector, fields: group.fields, signal }),
+        );
+      } catch (error) {
+        const reason =
+          signal.aborted && !options.signal?.aborted
+            ? `no answer in ${DISCOVERY_TIMEOUT_MS / 1000} s`
+            : errorMessage(error);
+        throw new ConfigError(
+          `${group.from}: targets.${group.name}: cannot find the targets of ${group.runtime} selector ${JSON.stringify(group.selector)}: ${reason}`,
+          {
+            hint: `a ${group.runtime} selector is ${group.usage}; check that ${group.runtime} works from here`,
+          },
+        );
+      }
+    }),
+  );
+  return targetCatalog({ ...options, found });
+}
+
+/** The selector groups `-t` values reach: by name, by glob or regex, through groups, or `all`. */
+export function selectorGroupsReached(values: readonly string[], catalog: TargetCatalog): SelectorGroup[] {
+  if (catalog.selectorGroups.size === 0) return [];
+  const reached = new Set<string>();
+  const seenGroups = new Set<string>();
+  const pending = values.filter((value) => !value.includes('://'));
+  while (pending.length > 0) {
+    for (const raw of patternTerms(pending.pop()!)) {
+      const term = raw.replace(/^[&!]/, '');
+      if (term === 'all' || term === '*') return [...catalog.selectorGroups.values()];
+      const names = [...catalog.groups.keys()].filter((name) => name === term || matchesName(term, name));
+      for (const name of names) {
+        if (catalog.selectorGroups.has(name)) reached.add(name);
+        const terms = catalog.groupTerms.get(name);
+        if (terms && !seenGroups.has(name)) {
+          seenGroups.add(name);
+          pending.push(...terms.filter((member) => !member.includes('://')));
+        }
+      }
+    }
+  }
+  return [...reached].map((name) => catalog.selectorGroups.get(name)!);
 }
 
 /**
@@ -151,6 +305,13 @@ export function selectTargets(
   catalog: TargetCatalog,
   registry: RuntimeRegistry,
 ): TargetSpec[] {
+  const notLookedUp = selectorGroupsReached(values, catalog).filter((group) =>
+    catalog.unresolved.has(group.name),
+  );
+  if (notLookedUp.length > 0)
+    throw new Error(
+      `selector groups ${notLookedUp.map((group) => group.name).join(', ')} were not looked up: build the catalog with discoverTargets`,
+    );
   const chosen = new Map<string, TargetSpec>();
   for (const value of values) {
     if (value.includes('://')) {
@@ -166,6 +327,19 @@ export function selectTargets(
     for (const name of selectHosts(value, { hosts: [...catalog.targets.keys()], groups: catalog.groups })) {
       chosen.set(name, catalog.targets.get(name)!);
     }
+  }
+  // An empty selection must never fall back to the default runtime: nothing runs.
+  if (chosen.size === 0 && values.length > 0) {
+    const empty = values.filter((value) => catalog.selectorGroups.has(value));
+    throw new ConfigError(
+      `-t ${values.join(' -t ')} selects no target${empty.length > 0 ? ` (${empty.map((name) => `${name} found none`).join(', ')})` : ''}`,
+      {
+        hint:
+          empty.length > 0
+            ? 'check the selector, and that what it looks for is running (opsmate list-targets --discover)'
+            : 'see opsmate list-targets for the names and groups',
+      },
+    );
   }
   return [...chosen.values()];
 }
@@ -267,6 +441,66 @@ function configTarget(entry: TargetEntry, registry: RuntimeRegistry): TargetSpec
   };
 }
 
+/** A selector group's runtime (which must be able to find targets) and its shared fields. */
+function selectorFields(entry: TargetEntry, registry: RuntimeRegistry): FieldSource {
+  const source = entryFields(entry, entry.runtime!, registry);
+  const definition = registry.get(source.runtime)!.definition;
+  if (!definition.discover) {
+    const able = registry
+      .list()
+      .filter((candidate) => candidate.definition.discover)
+      .map((candidate) => candidate.definition.name);
+    throw new ConfigError(
+      `${entry.path}:${entry.lineOf('selector')}: targets.${entry.name}: runtime ${source.runtime} cannot find targets by a selector`,
+      {
+        hint: `selector groups take runtime: ${able.join(', ')}; list ${source.runtime} targets in a group (targets: [...]) instead`,
+      },
+    );
+  }
+  return source;
+}
+
+function discoveredTarget(options: {
+  entry: TargetEntry;
+  source: FieldSource;
+  discovered: DiscoveredTarget;
+  definition: RuntimeDefinition;
+  where: string;
+}): TargetSpec {
+  const { entry, source, discovered, definition, where } = options;
+  if (typeof discovered.name !== 'string' || !/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(discovered.name))
+    throw new ConfigError(
+      `${where}: targets.${entry.name}: runtime ${definition.name} found a target named ${JSON.stringify(discovered.name)}, which cannot be a target name`,
+      { hint: 'a target name is letters, digits, _, . and -' },
+    );
+  const specs = describeSchema(definition.configSchema);
+  const naming = runtimeNaming(definition.name);
+  const entries = new Map(source.entries);
+  const summary: string[] = [];
+  for (const [key, value] of Object.entries(discovered.fields)) {
+    const spec = fieldFor(specs, key);
+    if (!spec)
+      throw new ConfigError(`runtime ${definition.name}: its discover.find set an unknown field ${key}`);
+    const env = fieldNames(spec, naming).env;
+    entries.set(env, {
+      name: env,
+      value,
+      path: entry.path,
+      line: entry.lineOf('selector'),
+      writtenAs: `targets.${entry.name}.selector (found ${discovered.name}: ${key})`,
+    });
+    summary.push(`${spec.key}=${spec.secret ? '(hidden)' : value}`);
+  }
+  return {
+    name: discovered.name,
+    isUri: false,
+    runtime: definition.name,
+    from: `${entry.path}:${entry.line} (selector)`,
+    fields: { lookup: (name) => entries.get(name) },
+    summary: [...summary, ...source.summary].join(' '),
+  };
+}
+
 /** `ansible_connection`s opsmate maps onto a runtime; anything else is refused, not guessed. */
 const ANSIBLE_CONNECTIONS: Record<string, string> = {
   ssh: 'ssh',
@@ -275,6 +509,10 @@ const ANSIBLE_CONNECTIONS: Record<string, string> = {
   local: 'local',
   docker: 'docker',
   'community.docker.docker': 'docker',
+  'community.docker.docker_api': 'docker',
+  kubectl: 'k8s',
+  'kubernetes.core.kubectl': 'k8s',
+  'community.kubernetes.kubectl': 'k8s',
 };
 
 function inventoryTarget(
@@ -318,6 +556,14 @@ function inventoryTarget(
   } else if (runtime === 'docker') {
     set('containerName', address, host.vars.ansible_host ? 'ansible_host' : 'host name');
     set('user', host.vars.ansible_user, 'ansible_user');
+  } else if (runtime === 'k8s') {
+    // kubernetes.core.kubectl's variables; the pod defaults to the host's name, as there.
+    const pod = host.vars.ansible_kubectl_pod ?? host.vars.ansible_host;
+    set('pod', pod ?? host.name, pod !== undefined ? 'ansible_kubectl_pod' : 'host name');
+    set('namespace', host.vars.ansible_kubectl_namespace, 'ansible_kubectl_namespace');
+    set('container', host.vars.ansible_kubectl_container, 'ansible_kubectl_container');
+    set('context', host.vars.ansible_kubectl_context, 'ansible_kubectl_context');
+    set('kubeconfig', host.vars.ansible_kubectl_kubeconfig, 'ansible_kubectl_kubeconfig');
   }
   return {
     name: host.name,

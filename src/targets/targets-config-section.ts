@@ -10,8 +10,11 @@ function didYouMeanText(name: string): string {
   return close ? ` (did you mean ${close}?)` : '';
 }
 
-/** Keys of a `targets:` entry that are not a runtime's fields. */
+/** Keys of a `targets:` entry that say what it is; exactly one of them is given. */
 export const TARGET_KEYS = ['runtime', 'uri', 'targets', 'inventory'] as const;
+
+/** Keys of a `targets:` entry that are not a runtime's fields. */
+const ENTRY_KEYS: readonly string[] = [...TARGET_KEYS, 'selector'];
 
 /**
  * `monitoring:` of a target: the monitoring settings (PROMETHEUS_ENDPOINT...) of that target's
@@ -29,10 +32,13 @@ const monitoringSchema = z.record(
  */
 export interface TargetEntry {
   name: string;
-  kind: 'target' | 'group' | 'inventory';
+  /** `selector`: a group the runtime finds when it is used (`runtime: docker, selector: app=web`). */
+  kind: 'target' | 'group' | 'inventory' | 'selector';
   /** `runtime:`, or the runtime a `uri:` names (resolved later, against the registry). */
   runtime?: string;
   uri?: string;
+  /** What a `selector` group's runtime looks for: labels, a label selector, Host patterns. */
+  selector?: string;
   /** A group's members: target names, groups, patterns or URIs. */
   members?: string[];
   /** An inventory file, absolute or relative to the config file's folder. */
@@ -60,6 +66,7 @@ const entrySchema = z
     uri: z.string().includes('://', { message: 'must be a URI such as ssh://ops@db-1:22' }).optional(),
     targets: z.array(z.string().min(1)).min(1, 'a group needs at least one member').optional(),
     inventory: z.string().min(1).optional(),
+    selector: z.string().trim().min(1, 'a selector cannot be empty').optional(),
   })
   .catchall(z.unknown());
 
@@ -75,6 +82,12 @@ function readTargets(section: ConfigSection): TargetsTable {
           ? '"all" is every target: it cannot be a name'
           : 'a target name is letters, digits, _, . and - (no :, &, ! or spaces: those make patterns)',
       );
+    if (value.selector !== undefined && value.runtime === undefined)
+      throw sectionError(
+        section,
+        [name, 'selector'],
+        'a selector group needs runtime: (the runtime that finds its targets: docker, k8s, ssh)',
+      );
     const given = TARGET_KEYS.filter((key) => value[key] !== undefined);
     if (given.length !== 1)
       throw sectionError(
@@ -85,9 +98,7 @@ function readTargets(section: ConfigSection): TargetsTable {
           : `has both ${given[0]} and ${given[1]}: give one`,
       );
     const fields = Object.fromEntries(
-      Object.entries(value).filter(
-        ([key]) => !(TARGET_KEYS as readonly string[]).includes(key) && key !== 'monitoring',
-      ),
+      Object.entries(value).filter(([key]) => !ENTRY_KEYS.includes(key) && key !== 'monitoring'),
     );
     let monitoring: Record<string, string> | undefined;
     if (value.monitoring !== undefined) {
@@ -105,7 +116,7 @@ function readTargets(section: ConfigSection): TargetsTable {
         const issue = parsed.error.issues[0]!;
         throw sectionError(section, [name, 'monitoring', ...issue.path.map(String)], issue.message);
       }
-      if (value.targets !== undefined || value.inventory !== undefined)
+      if (value.targets !== undefined || value.inventory !== undefined || value.selector !== undefined)
         throw sectionError(
           section,
           [name, 'monitoring'],
@@ -116,12 +127,19 @@ function readTargets(section: ConfigSection): TargetsTable {
     if (value.targets !== undefined && Object.keys(fields).length > 0)
       throw sectionError(section, [name, Object.keys(fields)[0]!], 'a group takes only targets:');
     const kind =
-      value.targets !== undefined ? 'group' : value.inventory !== undefined ? 'inventory' : 'target';
+      value.targets !== undefined
+        ? 'group'
+        : value.inventory !== undefined
+          ? 'inventory'
+          : value.selector !== undefined
+            ? 'selector'
+            : 'target';
     table.set(name, {
       name,
       kind,
       ...(value.runtime !== undefined ? { runtime: value.runtime } : {}),
       ...(value.uri !== undefined ? { uri: value.uri } : {}),
+      ...(value.selector !== undefined ? { selector: value.selector } : {}),
       ...(value.targets !== undefined ? { members: value.targets } : {}),
       ...(value.inventory !== undefined ? { inventory: value.inventory } : {}),
       fields,
@@ -137,7 +155,8 @@ function readTargets(section: ConfigSection): TargetsTable {
 /** `targets:`: named targets, groups of them and Ansible inventories (docs/targets.md). */
 export const targetsConfigSection = defineConfigSection<TargetsTable>({
   name: 'targets',
-  description: 'named targets (a runtime and its fields), groups of targets, Ansible inventories',
+  description:
+    'named targets (a runtime and its fields), groups of targets, Ansible inventories, selector groups (docker labels, k8s label selectors, ~/.ssh/config Host patterns)',
   read: readTargets,
   rows: (table) =>
     [...table.values()].map((entry) => ({
@@ -148,6 +167,8 @@ export const targetsConfigSection = defineConfigSection<TargetsTable>({
           ? `group: ${entry.members?.join(', ')}`
           : entry.kind === 'inventory'
             ? `inventory ${entry.inventory}`
-            : (entry.uri ?? `runtime=${entry.runtime}`),
+            : entry.kind === 'selector'
+              ? `${entry.runtime} selector: ${entry.selector}`
+              : (entry.uri ?? `runtime=${entry.runtime}`),
     })),
 });

@@ -4,7 +4,7 @@
 // Kubernetes cluster runs here).
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -17,7 +17,7 @@ import {
   uniqueContainerName,
 } from '../../test-support/docker-images.js';
 import { integrationSkip } from '../../test-support/integration.js';
-import { runCliIsolated } from '../../test-support/run-cli.js';
+import { auditLines, cliIn, cliWorkspace } from '../../test-support/cli-workspace.js';
 import { sshdMissingReason, startSshd, type SshdServer } from '../../test-support/sshd-server.js';
 
 const STAND_IN_BIN = new URL('../../test-support/bin', import.meta.url).pathname;
@@ -25,32 +25,9 @@ const STAND_IN_BIN = new URL('../../test-support/bin', import.meta.url).pathname
 const FLEET_PREFIX = '127.0.14';
 const FLEET_PORT = 47510;
 
-interface AuditRecord {
-  type: string;
-  target?: Record<string, string>;
-  command?: string;
-  outcome?: string;
-  sessionId?: string;
-}
-
-function workspace(config: string): { home: string; opsmateHome: string; dir: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'wt-targets-e2e-'));
-  const opsmateHome = join(dir, '.opsmate');
-  mkdirSync(opsmateHome);
-  writeFileSync(join(opsmateHome, 'config.yaml'), config, { mode: 0o600 });
-  return { home: dir, opsmateHome, dir };
-}
-
-function auditOf(opsmateHome: string): AuditRecord[] {
-  return readFileSync(join(opsmateHome, 'audit.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((line) => JSON.parse(line) as AuditRecord);
-}
-
-function cli(where: { home: string; opsmateHome: string }, args: string[], env: Record<string, string> = {}) {
-  return runCliIsolated({ args, env: { HOME: where.home, OPSMATE_HOME: where.opsmateHome, ...env } });
-}
+const workspace = (config: string) => cliWorkspace(config, 'wt-targets-e2e-');
+const auditOf = auditLines;
+const cli = cliIn;
 
 describe('named targets and URIs: local', () => {
   it('a named target and local:// run where they say, and the audit names the target', async () => {
@@ -93,6 +70,48 @@ describe('named targets and URIs: local', () => {
       assert.match(run.stderr, message);
       assert.equal(run.stderr.trimEnd().split('\n').length, 2, run.stderr);
     }
+  });
+});
+
+describe('policy check -t: one decision per target, each with its own rules', () => {
+  it('a group is checked target by target; a single target names itself; nothing runs', async () => {
+    const where = workspace(
+      'targets:\n  prod-db: { runtime: local, cwd: /var }\n  dev-1: { runtime: local }\n  both: { targets: [prod-db, dev-1] }\n',
+    );
+    const policyFile = join(where.home, 'policy.yaml');
+    writeFileSync(
+      policyFile,
+      'rules:\n  - name: prod-no-restart\n    action: deny\n    target: { target: "prod-*" }\n    commands: ["systemctl restart"]\n    reason: prod restarts go through the change board\n',
+    );
+    const args = ['policy', 'check', '--policy-file', policyFile, '--policy-profile', 'ask-destructive'];
+    const group = await cli(where, [...args, '-t', 'both', '-o', 'json', '--', 'systemctl restart nginx']);
+    assert.equal(group.exitCode, 0, group.stderr);
+    const parsed = JSON.parse(group.stdout) as {
+      targets: Array<{ target: string; action: string; rule: string }>;
+    };
+    assert.deepEqual(
+      parsed.targets.map((decision) => [
+        decision.target,
+        decision.action,
+        decision.rule.endsWith(' prod-no-restart'),
+      ]),
+      [
+        ['prod-db', 'deny', true],
+        ['dev-1', parsed.targets[1]!.action, false],
+      ],
+    );
+    assert.notEqual(parsed.targets[1]!.action, 'deny');
+    const text = await cli(where, [...args, '-t', 'both', '--', 'systemctl restart nginx']);
+    assert.match(text.stdout, /^target prod-db\n {2}deny\n {2}profile: ask-destructive\n/);
+    assert.match(text.stdout, /\ntarget dev-1\n {2}(ask|allow)\n/);
+    const single = await cli(where, [...args, '-t', 'prod-db', '--', 'systemctl restart nginx']);
+    assert.match(
+      single.stdout,
+      /^deny\nprofile: ask-destructive\ntarget: prod-db\nrule: .*#1 prod-no-restart\n/,
+    );
+    const unknown = await cli(where, [...args, '-t', 'prod', '--', 'true']);
+    assert.equal(unknown.exitCode, 2);
+    assert.match(unknown.stderr, /^opsmate: error: target pattern "prod": prod matches no target or group/);
   });
 });
 

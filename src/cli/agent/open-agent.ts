@@ -20,7 +20,7 @@ import { SessionStore } from '../../sessions/session-store.js';
 import type { CliContext } from '../cli-context.js';
 import { readSettingsWithSources } from '../field-options.js';
 import { openGuard, type OpenedGuard } from '../open-runtime.js';
-import { commandCatalog } from '../target-options.js';
+import { discoveredCatalog } from '../target-options.js';
 import { selectTargets } from '../../targets/resolve-targets.js';
 import { selectHosts } from '../../targets/host-pattern.js';
 import { FanOutReviewer } from '../../fleet/fan-out-reviewer.js';
@@ -153,7 +153,7 @@ export async function openAgent(options: {
   }
   // Read and checked before anything starts; a bad entry stops here.
   const mcpServers = await configuredMcpServers({ settings, context });
-  const { targets } = chosenTargets(command, context);
+  const { targets } = await chosenTargets(command, context);
   const guard = openGuard({
     command,
     settings,
@@ -179,7 +179,7 @@ export async function openAgent(options: {
       `the targets speak different command languages (${[...languages].join(', ')}): one session takes targets of one language`,
       { hint: 'open one session per kind of target' },
     );
-  const fleet = openFleet({ command, context, guard, reviewer, settings });
+  const fleet = await openFleet({ command, context, guard, reviewer, settings });
   // A fleet comes with its tool, whatever the context's list says.
   const sessionTools =
     fleet && !namedTools.some((entry) => entry.definition.name === 'FleetCommand')
@@ -365,16 +365,16 @@ export function sessionWhere(agent: Pick<OpenedAgent, 'runtime' | 'targets'>): {
  * connects), and each FleetCommand call builds a guarded runtime per target it selects, with one
  * review for the whole fan-out, runs them a bounded number at a time and closes them after.
  */
-function openFleet(options: {
+async function openFleet(options: {
   command: Command;
   context: CliContext;
   guard: OpenedGuard;
   reviewer: CommandReviewer;
   settings: Settings;
-}): FleetAccess | undefined {
+}): Promise<FleetAccess | undefined> {
   const { fleet: name } = options.command.opts<{ fleet?: string }>();
   if (name === undefined) return undefined;
-  const catalog = commandCatalog(options.command, options.context);
+  const catalog = await discoveredCatalog(options.command, options.context, [name]);
   const members = selectTargets([name], catalog, options.context.registry);
   const names = members.map((member) => member.name);
   return {

@@ -81,7 +81,7 @@ async function runExec(words: string[], command: Command, context: CliContext): 
     output?: string;
   }>();
   const format = parseOutputFormat(options.output, ['json', 'jsonl']);
-  const { targets, fleet } = chosenTargets(command, context);
+  const { targets, fleet } = await chosenTargets(command, context);
   if (fleet) {
     if (options.info)
       throw new ConfigError('--info is for one target', {

@@ -30,6 +30,7 @@ import {
   type ContainerState,
 } from './docker-cli.js';
 import { decodePart } from '../../targets/uri-parts.js';
+import { dockerDiscovery } from './docker-discovery.js';
 
 const DEFAULT_SHELL = '/bin/bash';
 const FALLBACK_SHELL = '/bin/sh';
@@ -497,5 +498,6 @@ export const dockerRuntime = defineRuntime({
       return { containerName: '', serviceName: service, ...(file !== '' ? { composeFile: file } : {}) };
     },
   },
+  discover: dockerDiscovery,
   create: (config, context) => new DockerRuntime(config, context),
 });

@@ -21,6 +21,7 @@ import {
   type UsablePod,
 } from './kubectl-cli.js';
 import { pathSegments } from '../../targets/uri-parts.js';
+import { k8sDiscovery } from './k8s-discovery.js';
 
 /** kubectl get: a slow API server answers within this. */
 const KUBECTL_CALL_TIMEOUT_MS = 30_000;
@@ -236,5 +237,6 @@ export const k8sRuntime = defineRuntime({
       };
     },
   },
+  discover: k8sDiscovery,
   create: (config, context) => new K8sRuntime(config, context),
 });

@@ -56,6 +56,26 @@ export function kubectlGetPodArgv(target: KubectlTarget): string[] {
   ];
 }
 
+/**
+ * `kubectl get pods -n NS --selector=S --field-selector=status.phase=Running -o name`: the running
+ * pods a label selector picks, one `pod/NAME` a line. The selector is attached to its option, so
+ * it can never be read as another one.
+ */
+export function kubectlGetPodsArgv(options: Omit<KubectlTarget, 'pod'> & { selector: string }): string[] {
+  return [
+    'kubectl',
+    ...globalOptions({ ...options, pod: '' }),
+    'get',
+    'pods',
+    '-n',
+    options.namespace,
+    `--selector=${options.selector}`,
+    '--field-selector=status.phase=Running',
+    '-o',
+    'name',
+  ];
+}
+
 /** `kubectl exec -i -c C -n NS POD -- SHELL`: stdin attached, no TTY. */
 export function kubectlExecArgv(options: KubectlTarget & { container: string; shell: string }): string[] {
   return [

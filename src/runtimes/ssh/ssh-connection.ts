@@ -22,6 +22,8 @@ export interface SshConnectionOptions {
   username?: string | undefined;
   password?: string | undefined;
   keyFile?: string | undefined;
+  /** ssh -F: the client config file instead of ~/.ssh/config and /etc/ssh/ssh_config. */
+  configFile?: string | undefined;
   /** Seconds ssh may take to connect (ConnectTimeout). */
   connectTimeoutSeconds: number;
   /** Further attempts after a failed connection that may be temporary. */
@@ -157,6 +159,7 @@ export class SshConnection {
   #commonArgs(): string[] {
     const options = this.#options;
     const args: string[] = [];
+    if (options.configFile !== undefined) args.push('-F', options.configFile);
     for (const option of options.extraOptions) args.push('-o', option);
     args.push(
       '-o',

@@ -9,6 +9,7 @@ import { defineRuntime, type RuntimeContext } from '../../runtime/contract.js';
 import { ShellRuntime } from '../../runtime/shell-runtime.js';
 import { isShellVariableName, shellQuote } from '../../runtime/shell-session/shell-quote.js';
 import type { ShellExit, ShellTransport } from '../../runtime/shell-session/shell-session.js';
+import { sshDiscovery } from './ssh-config-hosts.js';
 import { SshConnection } from './ssh-connection.js';
 import { userHostPort } from '../../targets/uri-parts.js';
 
@@ -65,6 +66,13 @@ export const sshConfigSchema = z.object({
     .refine(sshSafePath, 'is not a path ssh can read (no control characters, `"` or `${`)')
     .optional()
     .describe('Private key file, as ssh -i; your agent and ~/.ssh/config identities still apply'),
+  configFile: z
+    .string()
+    .refine(sshSafePath, 'is not a path ssh can read (no control characters, `"` or `${`)')
+    .optional()
+    .describe(
+      'ssh client config file, as ssh -F (default: ~/.ssh/config, then /etc/ssh/ssh_config); its Host blocks apply to the host',
+    ),
   shell: z
     .string()
     .min(1)
@@ -120,6 +128,7 @@ class SshRuntime extends ShellRuntime {
       username: config.username,
       password: config.password,
       keyFile: config.keyFile,
+      configFile: config.configFile,
       connectTimeoutSeconds: config.timeout,
       connectRetries: config.connectRetries,
       knownHostsPolicy: config.knownHostsPolicy,
@@ -129,7 +138,18 @@ class SshRuntime extends ShellRuntime {
   }
 
   protected override async preflight(signal?: AbortSignal): Promise<void> {
-    if (this.#config.keyFile !== undefined) checkReadable(this.#config.keyFile);
+    if (this.#config.keyFile !== undefined)
+      checkReadable(this.#config.keyFile, {
+        flag: '--runtime-ssh-key-file',
+        env: 'RUNTIME_SSH_KEY_FILE',
+        what: 'a private key file',
+      });
+    if (this.#config.configFile !== undefined)
+      checkReadable(this.#config.configFile, {
+        flag: '--runtime-ssh-config-file',
+        env: 'RUNTIME_SSH_CONFIG_FILE',
+        what: 'an ssh client config file',
+      });
     try {
       await this.#connection.open(signal);
     } catch (error) {
@@ -229,15 +249,15 @@ function startShellScript(shell: string): string {
   return [...tries, `echo ${shellQuote(`${SHELL_MISSING}: ${shell}`)} >&2`, 'exit 127'].join('; ');
 }
 
-function checkReadable(path: string): void {
+function checkReadable(path: string, option: { flag: string; env: string; what: string }): void {
   // ssh expands ~ itself; only `~/` can be checked here without guessing other users' homes.
   if (path.startsWith('~') && !path.startsWith('~/')) return;
   try {
     accessSync(path.startsWith('~/') ? join(homedir(), path.slice(2)) : path, constants.R_OK);
   } catch (error) {
     throw new ConfigError(
-      `--runtime-ssh-key-file ${path} cannot be read: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
-      { hint: 'point --runtime-ssh-key-file (env RUNTIME_SSH_KEY_FILE) at a private key file' },
+      `${option.flag} ${path} cannot be read: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
+      { hint: `point ${option.flag} (env ${option.env}) at ${option.what}` },
     );
   }
 }
@@ -254,5 +274,6 @@ export const sshRuntime = defineRuntime({
       return { host, ...(user ? { username: user } : {}), ...(port ? { port } : {}) };
     },
   },
+  discover: sshDiscovery,
   create: (config, context) => new SshRuntime(config, context),
 });

@@ -226,5 +226,52 @@ export default defineRuntime({
       throw new Error('expected zone/instance or project/zone/instance');
     },
   },
+  // A group `{ runtime: gce, selector: "labels.role=web", zone: europe-west1-c }`: the running
+  // instances gcloud's filter picks, each a target with its own zone.
+  discover: {
+    usage: "a gcloud filter over instances (labels.role=web AND name~'^web-'); the running ones that match",
+    find: async ({ selector, fields, signal }) => {
+      const result = await co(gcloudListArgv({ selector, fields }), { signal });
+      if (result.spawnError) throw new Error(`${fields.gcloudBinary ?? 'gcloud'} was not found`);
+      if (result.exitCode !== 0)
+        throw new Error(
+          result.stderr
+            .split('\n')
+            .filter((line) => line.startsWith('ERROR:'))
+            .pop() ?? `gcloud compute instances list ended with ${result.exitCode ?? result.signal}`,
+        );
+      return result.stdout
+        .split('\n')
+        .map((line) => line.trim().split(/\s+/))
+        .filter(([name, zone]) => name && zone)
+        .map(([name, zone]) => ({ name: name!, fields: { instance: name!, zone: zone! } }));
+    },
+  },
   create: (config, context) => new GceRuntime(config, context),
 });
+
+/**
+ * `gcloud compute instances list --filter="(SELECTOR) AND status=RUNNING" --format=value(name,zone.basename())`
+ * with the group's zone and project, one `NAME ZONE` a line. Each value is attached to its flag.
+ */
+export function gcloudListArgv(options: {
+  selector: string;
+  fields: Readonly<Record<string, string>>;
+}): string[] {
+  const { fields } = options;
+  if (fields.zone && !GCE_NAME.test(fields.zone))
+    throw new Error(`zone ${JSON.stringify(fields.zone)} is not a zone name`);
+  if (fields.project && !PROJECT_ID.test(fields.project))
+    throw new Error(`project ${JSON.stringify(fields.project)} is not a project id`);
+  return [
+    fields.gcloudBinary ?? 'gcloud',
+    'compute',
+    'instances',
+    'list',
+    `--filter=(${options.selector}) AND status=RUNNING`,
+    '--format=value(name,zone.basename())',
+    ...(fields.zone ? [`--zones=${fields.zone}`] : []),
+    ...(fields.project ? [`--project=${fields.project}`] : []),
+    '--quiet',
+  ];
+}

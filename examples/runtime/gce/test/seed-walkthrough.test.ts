@@ -4,7 +4,7 @@
 // `gcloud compute ssh` to a loopback sshd (see stand-in-gcloud.ts). Then the same from a tarball.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -62,7 +62,11 @@ describe('seed walkthrough with opsmate-runtime-gce', { skip: sshdSkip }, () => 
     server = await startSshd();
     scratch = mkdtempSync(join(tmpdir(), 'opsmate-walkthrough-'));
     pluginsDir = join(scratch, 'plugins');
-    gcloud = writeStandInGcloud(scratch, server);
+    gcloud = writeStandInGcloud(scratch, server, [
+      { name: STAND_IN_INSTANCE, zone: 'europe-west1-c', status: 'RUNNING', labels: { role: 'web' } },
+      { name: 'old-vm', zone: 'europe-west1-c', status: 'TERMINATED', labels: { role: 'web' } },
+      { name: 'db-vm', zone: 'europe-west1-c', status: 'RUNNING', labels: { role: 'db' } },
+    ]);
     // The stand-in goes first on PATH, ahead of any real gcloud.
     env = { PATH: `${gcloud.binDir}:${process.env.PATH ?? ''}`, OPSMATE_HOME: join(scratch, 'home') };
   });
@@ -130,6 +134,45 @@ describe('seed walkthrough with opsmate-runtime-gce', { skip: sshdSkip }, () => 
       '--tunnel-through-iap',
       '--quiet',
     ]);
+  });
+
+  it('beyond the seed: a selector group finds the running instances a gcloud filter picks', async () => {
+    mkdirSync(join(scratch, 'home'), { recursive: true });
+    writeFileSync(
+      join(scratch, 'home', 'config.yaml'),
+      'targets:\n  webs: { runtime: gce, selector: labels.role=web, zone: europe-west1-c }\n',
+    );
+    try {
+      const result = await opsmate([
+        'exec',
+        '--plugins-dir',
+        pluginsDir,
+        '-t',
+        'webs',
+        '-o',
+        'json',
+        '--',
+        'echo on-$(hostname >/dev/null && echo vm)',
+      ]);
+      assert.equal(result.exitCode, 0, result.stderr);
+      const parsed = JSON.parse(result.stdout) as { results: Array<{ target: string; stdout: string }> };
+      assert.deepEqual(
+        parsed.results.map((entry) => [entry.target, entry.stdout]),
+        [[STAND_IN_INSTANCE, 'on-vm\n']],
+      );
+      const list = gcloud.calls().find((call) => call[1] === 'instances');
+      assert.deepEqual(list, [
+        'compute',
+        'instances',
+        'list',
+        '--filter=(labels.role=web) AND status=RUNNING',
+        '--format=value(name,zone.basename())',
+        '--zones=europe-west1-c',
+        '--quiet',
+      ]);
+    } finally {
+      rmSync(join(scratch, 'home', 'config.yaml'), { force: true });
+    }
   });
 
   it('step 6: the same settings work from RUNTIME_GCE_* env vars', async () => {

@@ -20,6 +20,14 @@ export interface StandInGcloud {
 /** The only instance name the stand-in knows; others fail the way gcloud does. */
 export const STAND_IN_INSTANCE = 'my-vm';
 
+/** What `gcloud compute instances list` answers: name, zone, status and labels of each instance. */
+export interface StandInInstance {
+  name: string;
+  zone: string;
+  status: 'RUNNING' | 'TERMINATED';
+  labels: Record<string, string>;
+}
+
 /**
  * Writes a stand-in for the Google Cloud CLI, since no Google Cloud project is reachable from
  * tests: `gcloud compute ssh [USER@]my-vm ... --command CMD` becomes `ssh ... USER@127.0.0.1 CMD`
@@ -27,7 +35,11 @@ export const STAND_IN_INSTANCE = 'my-vm';
  * recorded (see `calls()`), so tests can check the argv the runtime built. An unknown instance
  * fails like gcloud: `ERROR: (gcloud.compute.ssh) ...` and status 1.
  */
-export function writeStandInGcloud(dir: string, target: StandInTarget): StandInGcloud {
+export function writeStandInGcloud(
+  dir: string,
+  target: StandInTarget,
+  instances: readonly StandInInstance[] = [],
+): StandInGcloud {
   const binDir = join(dir, 'bin');
   const log = join(dir, 'gcloud-calls.log');
   mkdirSync(binDir, { recursive: true });
@@ -36,8 +48,33 @@ export function writeStandInGcloud(dir: string, target: StandInTarget): StandInG
 # Stand-in for gcloud, written by examples/runtime/gce/test/stand-in-gcloud.ts.
 for arg in "$@"; do printf '%s\\037' "$arg"; done >> ${shellQuote(log)}
 printf '\\036\\n' >> ${shellQuote(log)}
+if [ "$1" = compute ] && [ "$2" = instances ] && [ "$3" = list ]; then
+  # Only filters of the form (labels.K=V AND ...) AND status=RUNNING, as the runtime builds them.
+  filter= zones=
+  for arg in "$@"; do
+    case $arg in
+      --filter=*) filter=\${arg#--filter=} ;;
+      --zones=*) zones=\${arg#--zones=} ;;
+    esac
+  done
+  wanted=$(printf '%s' "$filter" | sed 's/^(//; s/) AND status=RUNNING$//; s/ AND / /g')
+  case $wanted in
+    *[!a-zA-Z0-9._=\\ -]*) echo "ERROR: (gcloud.compute.instances.list) the stand-in takes only labels.K=V AND ... filters" >&2; exit 1 ;;
+  esac
+  printf '%s\\n' ${instances.map((instance) => shellQuote([instance.name, instance.zone, instance.status, ...Object.entries(instance.labels).map(([key, value]) => `labels.${key}=${value}`)].join(' '))).join(' ')} |
+  while read -r name zone status labels; do
+    [ "$status" = RUNNING ] || continue
+    [ -z "$zones" ] || [ "$zones" = "$zone" ] || continue
+    keep=1
+    for term in $wanted; do
+      case " $labels " in *" $term "*) ;; *) keep=0 ;; esac
+    done
+    [ $keep = 1 ] && printf '%s\\t%s\\n' "$name" "$zone"
+  done
+  exit 0
+fi
 if [ "$1" != compute ] || [ "$2" != ssh ]; then
-  echo "ERROR: (gcloud) this stand-in only does 'compute ssh'" >&2
+  echo "ERROR: (gcloud) this stand-in only does 'compute ssh' and 'compute instances list'" >&2
   exit 2
 fi
 shift 2
