@@ -10,7 +10,6 @@ import type { CliContext } from './cli-context.js';
 
 /** Python Opsmate settings opsmate has no use for; its users' files carry them. Ignored quietly. */
 const PYTHON_OPSMATE_ONLY = new Set([
-  'OPSMATE_DB_URL',
   'OPSMATE_CONTEXTS_DIR',
   'OPSMATE_EMBEDDINGS_DB_PATH',
   'OPSMATE_EMBEDDING_REGISTRY_NAME',

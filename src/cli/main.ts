@@ -92,6 +92,8 @@ const COMMANDS: Readonly<Record<string, () => Promise<(context: CliContext) => C
   audit: async () => (await import('./commands/audit-command.js')).auditCommand,
   mcp: async () => (await import('./commands/mcp-command.js')).mcpCommand,
   sessions: async () => (await import('./commands/sessions-command.js')).sessionsCommand,
+  ingest: async () => (await import('./commands/ingest-command.js')).ingestCommand,
+  kb: async () => (await import('./commands/kb-command.js')).kbCommand,
   config: async () => (await import('./commands/config-command.js')).configCommand,
   version: async () => (await import('./commands/version-command.js')).versionCommand,
   completion: async () => (await import('./commands/completion-command.js')).completionCommand,

@@ -103,6 +103,19 @@ export const settingsSchema = z.object({
     .boolean()
     .default(true)
     .describe('Mask secrets in command output before the model sees it; the audit log is masked always'),
+  dbUrl: z
+    .string()
+    .optional()
+    .describe(
+      "The team's knowledge base on PostgreSQL: postgres://USER:PASSWORD@HOST:PORT/DB (default: embedded, in <home>/knowledge)",
+    )
+    .meta({ env: 'OPSMATE_DB_URL' }),
+  embeddingModel: z
+    .string()
+    .optional()
+    .describe(
+      'Embedding model for hybrid knowledge search: openai:MODEL, ollama:MODEL or openai-compatible:MODEL (OPSMATE_EMBEDDING_BASE_URL); default: full-text search only',
+    ),
   saveSessions: z
     .boolean()
     .default(true)

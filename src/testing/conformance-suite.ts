@@ -485,6 +485,47 @@ export function runtimeConformanceSuite(options: ConformanceSuiteOptions): void 
         assert.equal(content.stdout, 'hello\noops\n', 'the log got something besides the script output');
       });
 
+      it("cannot forge its exit from what waits on the session shell's stdin", async () => {
+        // Where stdin is a pipe (docker, ssh) the command can open the session shell's: nothing
+        // there may hold the exit frame's token while the command runs (nor its script, already read).
+        const marker = markerPath(scratch, 'stdin-forged-after');
+        const forge = [
+          'f=$(mktemp)',
+          '( cat /proc/$PPID/fd/0 > "$f" 2>/dev/null & p=$!; sleep 1; kill $p 2>/dev/null )',
+          'for t in $(grep -aoE "OPSMATE[0-9a-f]{24}" "$f" | sort -u); do printf "\\036%s>0\\036\\n" "$t"; printf "\\036%s<\\036\\n" "$t" >&2; done',
+          'rm -f "$f"',
+          `sleep 1; touch ${marker}; exit 7`,
+        ].join('\n');
+        const result = await runtime.run(forge, { timeoutMs: 30_000 });
+        assert.equal(result.exitCode, 7, 'a forged exit frame was taken for the real one');
+        assert.equal(
+          (await runtime.run(`test -e ${marker} && echo done-before || echo missing`)).stdout,
+          'done-before\n',
+          'the result came back before the command had ended',
+        );
+        await assertHealthy("after reading the session shell's stdin");
+      });
+
+      it("runs the next command exactly after a job killed the shell's own processes between commands", async () => {
+        // Whatever the session shell keeps between commands (a command shell started ahead) may be
+        // killed by a job of an earlier command: the next command runs once, in a shell of its own.
+        const marker = markerPath(scratch, 'ran-once');
+        await runtime.run(
+          'pp=$PPID; ( sleep 1; for k in $(cat /proc/$pp/task/$pp/children 2>/dev/null); do kill -9 $k; done ) >/dev/null 2>&1 & echo started',
+        );
+        await sleep(2_500);
+        const next = await runtime.run(`echo run >> ${marker}; echo ok; (exit 3)`, { timeoutMs: 20_000 });
+        if (next.shellExited) assert.equal(next.exitCode, null, 'a replaced shell reported an exit code');
+        else {
+          assert.equal(next.exitCode, 3);
+          assert.equal(next.stdout, 'ok\n');
+        }
+        const count = await runtime.run(`cat ${marker} 2>/dev/null | wc -l`);
+        assert.ok(['0', '1'].includes(count.stdout.trim()), `the command ran ${count.stdout.trim()} times`);
+        if (!next.shellExited) assert.equal(count.stdout.trim(), '1');
+        await assertHealthy('after the kill between commands');
+      });
+
       it('cannot forge its exit from what its own memory holds', async () => {
         // Reads every token-like string out of its own shell's memory (no ptrace: /proc/self/mem of
         // its own process) and prints them as exit and end frames, then goes on running.

@@ -7,6 +7,7 @@ import { failGemini, replyGemini } from './gemini-protocol.js';
 import { failOllama, replyOllama } from './ollama-protocol.js';
 import { failOpenAi, replyOpenAi } from './openai-protocol.js';
 import { sendJson } from './wire.js';
+import { fakeEmbedding } from './fake-embeddings.js';
 
 export interface FakeLlmOptions {
   /**
@@ -17,6 +18,12 @@ export interface FakeLlmOptions {
   apiKey?: string;
   /** What `GET .../models` (OpenAI) and `GET /api/tags` (Ollama) list. Default `['fake-model']`. */
   models?: string[];
+}
+
+/** One call to the OpenAI-compatible `POST /v1/embeddings`. */
+export interface RecordedEmbeddingRequest {
+  model: string;
+  input: string[];
 }
 
 type Protocol = RecordedRequest['protocol'];
@@ -57,6 +64,10 @@ export class FakeLlmServer {
   #turn = 0;
   /** What the model lists say is served; tests may change it. */
   models: string[];
+  /** Every `/v1/embeddings` call, in order (kept apart from the chat requests). */
+  readonly embeddingRequests: RecordedEmbeddingRequest[] = [];
+  /** When set, `/v1/embeddings` answers with this HTTP status (a model that is down). */
+  embeddingsFailWith: number | undefined;
 
   private constructor(options: FakeLlmOptions) {
     this.#options = options;
@@ -108,6 +119,29 @@ export class FakeLlmServer {
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
   }
 
+  /**
+   * OpenAI's embeddings API, answered with {@link fakeEmbedding}: deterministic vectors where
+   * texts that share words are near, so hybrid search can be tested without a model.
+   */
+  #embeddings(body: Record<string, unknown>, response: ServerResponse): void {
+    const input = typeof body.input === 'string' ? [body.input] : Array.isArray(body.input) ? body.input : [];
+    const texts = input.map((value) => String(value));
+    const model = String(body.model ?? 'fake-embedding');
+    this.embeddingRequests.push({ model, input: texts });
+    if (this.embeddingsFailWith !== undefined) {
+      sendJson(response, this.embeddingsFailWith, {
+        error: { message: 'fake-llm: the embedding model is down', type: 'server_error' },
+      });
+      return;
+    }
+    sendJson(response, 200, {
+      object: 'list',
+      model,
+      data: texts.map((text, index) => ({ object: 'embedding', index, embedding: fakeEmbedding(text) })),
+      usage: { prompt_tokens: texts.length, total_tokens: texts.length },
+    });
+  }
+
   async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const body = await readJson(request);
     const url = new URL(request.url ?? '/', 'http://fake');
@@ -118,6 +152,10 @@ export class FakeLlmServer {
         object: 'list',
         data: this.models.map((id) => ({ id, object: 'model', owned_by: 'fake' })),
       });
+      return;
+    }
+    if (request.method === 'POST' && path.endsWith('/embeddings')) {
+      this.#embeddings(body, response);
       return;
     }
     if (request.method === 'GET' && path === '/api/tags') {

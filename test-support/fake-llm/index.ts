@@ -6,7 +6,9 @@ export {
   toolDescriptionsOf,
   userTextsOf,
   type FakeLlmOptions,
+  type RecordedEmbeddingRequest,
 } from './fake-llm-server.js';
+export { fakeEmbedding, FAKE_EMBEDDING_DIMENSIONS } from './fake-embeddings.js';
 export type {
   FakeReply,
   FakeMessage,

@@ -152,7 +152,7 @@ describe('the config file: precedence, sources, errors', () => {
     for (const [text, line, message, hint] of [
       ['OPSMATE_MODLE: gpt-4o\n', 1, 'unknown key OPSMATE_MODLE', 'did you mean OPSMATE_MODEL?'],
       [
-        'OPSMATE_DB_URL: sqlite:///x.db\nRUNTIME_SSH_HOTS: db-1\n',
+        'OPSMATE_CONTEXTS_DIR: /x\nRUNTIME_SSH_HOTS: db-1\n',
         2,
         'unknown key RUNTIME_SSH_HOTS',
         'did you mean RUNTIME_SSH_HOST?',
@@ -189,7 +189,10 @@ describe('the config file: precedence, sources, errors', () => {
     assert.equal(quiet.exitCode, 0, quiet.stderr);
     assert.equal(quiet.stderr, '', 'a Python Opsmate setting is not a mistake');
     const info = await cli(['exec', '--loglevel', 'info', '--', 'true'], opsmate);
-    assert.match(info.stderr, /OPSMATE_DB_URL is a Python Opsmate setting opsmate does not use; ignored/);
+    assert.match(
+      info.stderr,
+      /OPSMATE_EMBEDDINGS_DB_PATH is a Python Opsmate setting opsmate does not use; ignored/,
+    );
   });
 
   it('warns when a file that holds a secret can be read by others', async () => {

@@ -6,11 +6,13 @@ import { MONITORING_TOOLS, toolHints, WORKING_RULES } from './shared-instruction
 
 const SHELL_INSTRUCTIONS = `You are opsmate, an SRE assistant. You help the user operate and troubleshoot the machine described below by running shell commands on it with the ShellCommand tool.`;
 
+/** KnowledgeRetrieval is left out of a session when there is no knowledge base. */
 const TOOLS = [
   'ShellCommand',
   'ReadSpilledOutput',
   'FileEditor',
   'FetchUrl',
+  'KnowledgeRetrieval',
   // Offered only when their endpoint is configured (PROMETHEUS_ENDPOINT...).
   ...MONITORING_TOOLS,
 ] as const;

@@ -15,11 +15,13 @@ const KUBECTL_RULES = `Rules for kubectl:
 - Never apply a manifest from a heredoc (kubectl apply -f - <<EOF): write it to a file (FileEditor create, which the operator sees as a diff), check it with kubectl diff -f FILE, then apply -f FILE.
 - Before scaling, deleting, restarting or patching, say what it will do and why.`;
 
+/** KnowledgeRetrieval is left out of a session when there is no knowledge base. */
 const TOOLS = [
   'ShellCommand',
   'ReadSpilledOutput',
   'FileEditor',
   'FetchUrl',
+  'KnowledgeRetrieval',
   // Offered only when their endpoint is configured (PROMETHEUS_ENDPOINT...).
   ...MONITORING_TOOLS,
 ] as const;

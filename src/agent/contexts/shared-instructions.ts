@@ -24,6 +24,8 @@ const TOOL_HINTS: Record<string, string> = {
     '- Read and change files on the target with FileEditor (view, search, create, replace, insert, delete_lines, undo) rather than cat, sed -i or heredocs: it shows line numbers, keeps permissions and line endings, and shows the operator a diff.',
   FetchUrl:
     "- Fetch http(s) URLs (health checks, metrics, status pages) with FetchUrl: it runs from the target, so the target's own addresses work, and returns readable text.",
+  KnowledgeRetrieval:
+    "- The team's runbooks and docs are searchable with KnowledgeRetrieval: search them first for an incident, a service or a procedure, prefer the team's procedure to a generic one, and cite every chunk you use by its label in brackets (e.g. [runbooks/db-failover.md:12-40]), exactly as given.",
   PrometheusQuery:
     '- For metrics, ask Prometheus: find names and labels with PrometheusMetrics, then query with PrometheusQuery (a range for trends); do not curl its API.',
   AlertmanagerAlerts:

@@ -6,6 +6,7 @@ import { lokiQueryTool } from './monitoring/loki-query-tool.js';
 import { prometheusMetricsTool } from './monitoring/prometheus-metrics-tool.js';
 import { prometheusQueryTool } from './monitoring/prometheus-query-tool.js';
 import { fleetCommandTool } from './fleet-command/fleet-command-tool.js';
+import { knowledgeRetrievalTool } from './knowledge-retrieval/knowledge-retrieval-tool.js';
 import { readSpilledOutputTool } from './read-spilled-output/read-spilled-output-tool.js';
 import { shellCommandTool } from './shell-command/shell-command-tool.js';
 import type { ToolDefinition } from './tool-contract.js';
@@ -22,6 +23,7 @@ export const BUILTIN_TOOLS: readonly ToolDefinition[] = [
   fileEditorTool as unknown as ToolDefinition,
   fetchUrlTool as unknown as ToolDefinition,
   fleetCommandTool as unknown as ToolDefinition,
+  knowledgeRetrievalTool as unknown as ToolDefinition,
   prometheusMetricsTool as unknown as ToolDefinition,
   prometheusQueryTool as unknown as ToolDefinition,
   alertmanagerAlertsTool as unknown as ToolDefinition,

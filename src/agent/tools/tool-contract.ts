@@ -7,6 +7,7 @@ import {
   type Runtime,
   type RunResult,
 } from '../../runtime/contract.js';
+import type { KnowledgeSearchResult } from '../../knowledge/search-knowledge.js';
 import type { SpillFiles } from './spill-files.js';
 
 /** Version tag of the tool contract below. Bumped only on a breaking change. */
@@ -37,6 +38,12 @@ export interface ToolContext {
    * given. Each target's command is guarded (policy per target, one review, audit, masking).
    */
   fleet?: FleetAccess;
+  /**
+   * The team's knowledge base (runbooks ingested with `opsmate ingest`), for the
+   * KnowledgeRetrieval tool: absent when there is none. Chunks come back masked (they were
+   * masked at ingest); the session keeps what was retrieved, to print the answer's references.
+   */
+  knowledge?: KnowledgeAccess;
   /** Cap, in characters, on any text a tool returns to the model (`--max-output-length`). */
   maxOutputLength: number;
   /**
@@ -54,6 +61,16 @@ export interface ToolContext {
   env?: NodeJS.ProcessEnv;
   /** Where a tool may keep a full result for ReadSpilledOutput (mode 0600), on the opsmate machine. */
   spillDir?: string;
+}
+
+/** Searches the knowledge base: hybrid when an embedding model answers, else full-text. */
+export interface KnowledgeAccess {
+  search(options: {
+    query: string;
+    limit: number;
+    source?: string;
+    signal: AbortSignal;
+  }): Promise<KnowledgeSearchResult>;
 }
 
 /** Where a guarded call's commands run, once the guard let the call through. */

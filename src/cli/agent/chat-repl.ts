@@ -17,6 +17,7 @@ import {
 } from '../abort-on-signals.js';
 import type { CliContext } from '../cli-context.js';
 import { AgentRenderer, type RenderMode } from '../render/agent-renderer.js';
+import { formatReferences } from './session-knowledge.js';
 import { askLine } from '../terminal/ask-line.js';
 import { colorsFor } from '../terminal/terminal-style.js';
 import { openAgent, type OpenedAgent, sessionWhere } from './open-agent.js';
@@ -266,6 +267,8 @@ export async function runChat(options: {
           throw error;
         }
         renderer.finish();
+        const references = agent.knowledge?.references(renderer.answer) ?? [];
+        if (references.length > 0) context.stdout.write(`\n${formatReferences(references, c)}`);
         const record = recorder.endTurn(recording, {
           outcome,
           stopReason: stopReasonOf(outcome, { quit: review.quitTurn }),

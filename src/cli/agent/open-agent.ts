@@ -37,10 +37,13 @@ import { toolsForLanguage } from './tools-for-language.js';
 import { availableTools } from './available-tools.js';
 import { guardedTool } from './guarded-tool.js';
 import { configuredMcpServers, openSessionMcpTools } from './session-mcp-tools.js';
+import type { SessionKnowledge } from './session-knowledge.js';
 import type { McpTools } from '../../mcp/client/mcp-tools.js';
 import { formatElapsed, terminalSpinner, type Spinner } from '../terminal/spinner.js';
 import { colorsFor, type Colors } from '../terminal/terminal-style.js';
 import { TerminalReviewer } from '../terminal/terminal-reviewer.js';
+
+const KNOWLEDGE_TOOL = 'KnowledgeRetrieval';
 
 /** Everything a model-driven command needs, opened in the order that fails fastest. */
 export interface OpenedAgent {
@@ -64,6 +67,8 @@ export interface OpenedAgent {
   spinner: Spinner;
   /** Whether stdin is a terminal opsmate can ask questions on. */
   interactive: boolean;
+  /** The knowledge base the model searches (KnowledgeRetrieval), when there is one. */
+  knowledge?: SessionKnowledge;
   close(): Promise<void>;
 }
 
@@ -95,7 +100,15 @@ export async function openAgent(options: {
   const { config: settings, sources } = readSettingsWithSources(command, context);
   const agentContext = context.contexts.require(settings.context).definition;
   const toolNames = settings.tools.length > 0 ? settings.tools : agentContext.tools;
-  const namedTools = toolNames.map((name) => context.tools.require(name));
+  const wantsKnowledge = toolNames.some((name) => name.toLowerCase() === KNOWLEDGE_TOOL.toLowerCase());
+  const knowledge = wantsKnowledge
+    ? await (await import('./session-knowledge.js')).openSessionKnowledge({ settings, context })
+    : undefined;
+  // A context's KnowledgeRetrieval is there only when there is a knowledge base; named with
+  // --tools, it stays and tells the model there is none.
+  const namedTools = toolNames
+    .filter((name) => knowledge || settings.tools.length > 0 || name !== KNOWLEDGE_TOOL)
+    .map((name) => context.tools.require(name));
   // Read before any network call: a bad models: entry is a configuration error (exit 2).
   const modelTable = context.config.read(modelsConfigSection) ?? new Map();
   let modelName = settings.model;
@@ -300,6 +313,7 @@ export async function openAgent(options: {
         spillFiles: new SpillFiles(),
         maxOutputLength: settings.maxOutputLength,
         ...(fleet ? { fleet } : {}),
+        ...(knowledge ? { knowledge: knowledge.access } : {}),
       },
     });
     return {
@@ -315,6 +329,7 @@ export async function openAgent(options: {
       colors,
       spinner,
       interactive,
+      ...(knowledge ? { knowledge } : {}),
       close: async () => {
         spinner.stop();
         await Promise.all([disconnectAll(), mcp?.close()]);

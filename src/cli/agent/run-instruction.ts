@@ -13,6 +13,7 @@ import { openAgent, sessionWhere } from './open-agent.js';
 import { PIPED_INPUT_HALF_BYTES, readPipedInput, stdinIsPipedData, withPipedInput } from './piped-input.js';
 import { terminalMarkdown } from './terminal-markdown.js';
 import { SessionRecorder } from './session-recorder.js';
+import { formatReferences, referencesJson } from './session-knowledge.js';
 import { JsonlWriter, turnReport, usageLine } from './turn-report.js';
 
 /**
@@ -135,13 +136,20 @@ export async function runInstruction(options: {
         throw error;
       }
       renderer?.finish();
+      const references = agent.knowledge?.references(outcome.text ?? renderer?.answer ?? '') ?? [];
+      if (renderer && references.length > 0)
+        context.stdout.write(`\n${formatReferences(references, agent.colors)}`);
       const stopReason = stopReasonOf(outcome, {
         quit: quit.signal.aborted && !interrupt.signal.aborted,
         toolCallsOnly: options.toolCallsOnly === true,
       });
       const record = recorder.endTurn(turn, { outcome, stopReason });
-      if (format === 'json') writeJson(context.stdout, turnReport(agent, record));
-      else if (jsonl) jsonl.end(turnReport(agent, record));
+      const report = {
+        ...turnReport(agent, record),
+        ...(references.length > 0 ? { references: referencesJson(references) } : {}),
+      };
+      if (format === 'json') writeJson(context.stdout, report);
+      else if (jsonl) jsonl.end(report);
       else if (context.stderr.isTTY)
         context.stderr.write(`${usageLine(record, colorsFor(context.stderr, context.env))}\n`);
       if (stopReason === 'quit') {

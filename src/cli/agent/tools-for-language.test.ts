@@ -14,16 +14,19 @@ describe('toolsForLanguage', () => {
       'FileEditor',
       'FetchUrl',
       'FleetCommand',
+      'KnowledgeRetrieval',
       'PrometheusMetrics',
       'PrometheusQuery',
       'AlertmanagerAlerts',
       'AlertmanagerSilence',
       'LokiQuery',
     ]);
+    // KnowledgeRetrieval reads opsmate's own knowledge base: any runtime will do.
     assert.deepEqual(names(toolsForLanguage(tools, 'sql', false)), [
       'ShellCommand',
       'ReadSpilledOutput',
       'FetchUrl',
+      'KnowledgeRetrieval',
       // They ask their servers from the opsmate machine (or with curl on a shell target).
       'PrometheusMetrics',
       'PrometheusQuery',

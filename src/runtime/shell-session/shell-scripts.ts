@@ -114,9 +114,19 @@ export function initScript(options: {
     'if [ -n "${BASH_VERSION-}" ]; then',
     ...helperFunctions('bash'),
     '__opsmate_flavor=bash',
+    // bash 4.2 and later read a counted block in one go (`read -N`): there each command's shell is
+    // started ahead of its command, waiting for its script (see prestartedCommandInput).
+    'case $BASH_VERSION in [5-9]*|4.[2-9]*) __opsmate_pre=1 ;; *) __opsmate_pre=- ;; esac',
+    `__opsmate_recv=${shellQuote(receiverScript())}`,
+    // The session shell's loop there: it reads nothing but `MARKER TOKEN` lines (anything else ends
+    // it), starts the next command's shell with each and, when that shell ended, prints the exit
+    // frame with the token. The token stays in the session shell's memory (a variable of its own,
+    // not exported): the command's shell was exec'd, so it holds none of that memory.
+    `__opsmate_loop() { while IFS=' ' read -r __opsmate_m __opsmate_t __opsmate_x; do case $__opsmate_m in ''|*[!0-9a-f.-]*) exit 98 ;; esac; case $__opsmate_t in OPSMATE*) ;; *) exit 98 ;; esac; [ -z "$__opsmate_x" ] || exit 98; { __OPSMATE_RUN=$__opsmate_m "$__opsmate_self" -c "$__opsmate_recv" "$__opsmate_self" 2>&8 ${STATE_FD.bash}>&1; __opsmate_status=$?; } 8>&2 2>/dev/null; __opsmate_end "$__opsmate_t" "$__opsmate_status"; done; exit 0; }`,
     'else',
     ...helperFunctions('posix'),
     '__opsmate_flavor=posix',
+    '__opsmate_pre=-',
     'fi',
     // How a command's shell reads its script: from an inherited descriptor by path where the
     // system names descriptors, else from the environment.
@@ -134,9 +144,109 @@ export function initScript(options: {
     // descriptor around later `{ ...; } N>&-` groups.
     `if [ "$__opsmate_flavor" = bash ]; then eval '__opsmate_state ${STATE_FD.bash}>&1'; else ( __opsmate_state ) ${STATE_FD.posix}>&1; fi`,
     'unset __opsmate_st __opsmate_reported',
-    `printf '\\036%sR%s %s %s\\036\\n' ${options.readyToken} "$$" "$__opsmate_flavor" "$__opsmate_fds"`,
+    `printf '\\036%sR%s %s %s %s\\036\\n' ${options.readyToken} "$$" "$__opsmate_flavor" "$__opsmate_fds" "$__opsmate_pre"`,
+    `[ "$__opsmate_pre" != 1 ] || __opsmate_loop`,
   );
   return lines.join('\n') + '\n';
+}
+
+/**
+ * What a command's shell started ahead (bash 4.2+) runs while it waits: it reads a byte count
+ * and then exactly that many bytes from the session's stdin, its script (see
+ * prestartedCommandInput). `read -N` reads a pipe in blocks but never past the count, and counts
+ * bytes in the C locale; the command's own locale is restored before it runs. A short or
+ * malformed script (the session's stdin closed) runs nothing. Before the command runs, its stdin
+ * becomes /dev/null, and nothing more is written to the session's stdin until it has ended.
+ */
+function receiverScript(): string {
+  return [
+    'exec 8>&-',
+    '__opsmate_pp=$PPID',
+    ...helperFunctions('bash'),
+    '__opsmate_l=${LC_ALL-}; __opsmate_ls=${LC_ALL+1}; LC_ALL=C',
+    'IFS= read -r __opsmate_n || exit 1',
+    "case $__opsmate_n in ''|*[!0-9]*) exit 1 ;; esac",
+    'IFS= read -r -N "$__opsmate_n" __opsmate_script || exit 1',
+    '[ "${#__opsmate_script}" = "$__opsmate_n" ] || exit 1',
+    'if [ -n "$__opsmate_ls" ]; then LC_ALL=$__opsmate_l; else unset LC_ALL; fi',
+    'unset __opsmate_l __opsmate_ls __opsmate_n',
+    'exec </dev/null',
+    'eval "$__opsmate_script"',
+  ].join('\n');
+}
+
+/**
+ * The line that has the session shell start the next command's shell ahead (bash 4.2+; see
+ * `__opsmate_loop`), sent between commands: that shell, with `runMarker` in its environment,
+ * waits for its script; `token` is the one of its exit frame.
+ */
+export function prestartLine(options: { runMarker: string; token: string }): string {
+  if (!/^[0-9a-f.-]+$/.test(options.runMarker) || !/^OPSMATE[0-9a-f]+$/.test(options.token)) {
+    throw new TypeError('invalid run marker or token');
+  }
+  return `${options.runMarker} ${options.token}\n`;
+}
+
+/**
+ * The input that runs one command on a shell whose command shell was started ahead (bash 4.2+):
+ * that shell, exec'd by the session shell before this command was known and so holding no copy
+ * of its memory, is waiting on the session's stdin for its script, counted; the session shell
+ * waits for it to end, then prints the exit frame. The directory is entered by the command's
+ * shell itself, before the command: it says whether it could in a frame of the state token
+ * printed before the command runs, so only the first such frame counts (a command can print one
+ * too, but never before its own start).
+ */
+export function prestartedCommandInput(options: {
+  command: string;
+  stateToken: string;
+  variables: string;
+  cd?: string;
+  scanMarkers?: boolean;
+  backgroundPids?: readonly number[];
+}): { input: string; script: string } {
+  const enter =
+    options.cd === undefined
+      ? []
+      : [
+          `cd -- ${shellQuote(options.cd)} 2>/dev/null || { printf '\\036%sCN\\036\\n' "$__opsmate_st"; exit 0; }`,
+          `printf '\\036%sCG\\036\\n' "$__opsmate_st"`,
+        ];
+  const script = commandScript({
+    head: [`__opsmate_st=${options.stateToken}`, ...enter],
+    command: options.command,
+    variables: options.variables,
+    ...(options.backgroundPids ? { backgroundPids: options.backgroundPids } : {}),
+    ...(options.scanMarkers ? { scanMarkers: true } : {}),
+  });
+  return { input: `${Buffer.byteLength(script, 'latin1')}\n${script}`, script };
+}
+
+/** The script a command's shell runs: the given head, the carried state, the command, its state frame. */
+function commandScript(options: {
+  head: string[];
+  command: string;
+  variables: string;
+  scanMarkers?: boolean;
+  backgroundPids?: readonly number[];
+}): string {
+  const quiet = '{ set +x; } 2>/dev/null';
+  const pids = (options.backgroundPids ?? []).filter((pid) => Number.isInteger(pid) && pid > 0);
+  // Everything before the command on its first line, so the shell's messages count the
+  // command's own lines ("line 1: foo: not found").
+  const prelude = [
+    ...options.head,
+    ...(options.variables ? [options.variables] : []),
+    ...(pids.length > 0 ? [`__opsmate_bg='${pids.join(' ')}'`] : []),
+    ...(options.scanMarkers ? ['__opsmate_scan=1'] : []),
+    `trap '${quiet}; __opsmate_state' EXIT`,
+  ].join('; ');
+  return [
+    `${prelude}; eval ${shellQuote(options.command)}`,
+    '__opsmate_s=$?',
+    quiet,
+    '__opsmate_state',
+    'exit "$__opsmate_s"',
+  ].join('\n');
 }
 
 /** How the session shell hands a long script to the command's shell (from the ready frame). */
@@ -179,27 +289,18 @@ export function commandInput(options: {
   backgroundPids?: readonly number[];
 }): { line: string; script: string } {
   const fd = STATE_FD[options.flavor];
-  const quiet = '{ set +x; } 2>/dev/null';
-  const pids = (options.backgroundPids ?? []).filter((pid) => Number.isInteger(pid) && pid > 0);
-  // Everything before the command on its first line, so the shell's messages count the
-  // command's own lines ("line 1: foo: not found").
-  const prelude = [
-    'exec 8>&-',
-    '__opsmate_pp=$PPID',
-    `__opsmate_st=${options.stateToken}`,
-    ...helperFunctions(options.flavor),
-    ...(options.variables ? [options.variables] : []),
-    ...(pids.length > 0 ? [`__opsmate_bg='${pids.join(' ')}'`] : []),
-    ...(options.scanMarkers ? ['__opsmate_scan=1'] : []),
-    `trap '${quiet}; __opsmate_state' EXIT`,
-  ].join('; ');
-  const script = [
-    `${prelude}; eval ${shellQuote(options.command)}`,
-    '__opsmate_s=$?',
-    quiet,
-    '__opsmate_state',
-    'exit "$__opsmate_s"',
-  ].join('\n');
+  const script = commandScript({
+    head: [
+      'exec 8>&-',
+      '__opsmate_pp=$PPID',
+      `__opsmate_st=${options.stateToken}`,
+      ...helperFunctions(options.flavor),
+    ],
+    command: options.command,
+    variables: options.variables,
+    ...(options.backgroundPids ? { backgroundPids: options.backgroundPids } : {}),
+    ...(options.scanMarkers ? { scanMarkers: true } : {}),
+  });
   // In a subshell that execs it: dash and ash print a killed job's notice while that job's own
   // redirections are in place, and the subshell's (applied in the child) are not the session's.
   // The status is taken inside the group: dash 0.5.12 drops the redirections of a command that

@@ -10,6 +10,8 @@ import { OutputCollector } from './output-collector.js';
 import {
   commandInput,
   initScript,
+  prestartedCommandInput,
+  prestartLine,
   PROCESS_STATE_SCRIPT,
   STOP_DESCENDANTS_SCRIPT,
   supervisorLine,
@@ -114,6 +116,18 @@ interface LiveShell {
   flavor: ShellFlavor;
   /** How it hands each command's script to the command's shell. */
   passing: ScriptPassing;
+  /**
+   * Each command's shell is started ahead, after the previous command ended, and waits for its
+   * script (bash 4.2+; see prestartedCommandInput): the exec is off the round trip.
+   */
+  prestart: boolean;
+  /**
+   * With `prestart` the session shell stays in its first directory; this is where the last
+   * command started, where the next one goes when a command's own directory is gone.
+   */
+  startedIn?: { rawCwd: string | undefined; cwd: string | undefined };
+  /** With `prestart`, the command shell waiting for its script: its run marker and exit token. */
+  next?: { runMarker: string; token: string };
   /** Token of the supervisor's frames. */
   supervisorToken: string;
   /** The transport process exited. */
@@ -169,6 +183,11 @@ export class ShellSession {
   /** Process id of the session shell on the target, when one is running. */
   get shellPid(): number | undefined {
     return this.#shell && !this.#shell.ended ? this.#shell.pid : undefined;
+  }
+
+  /** Which dump format the running shell speaks (`bash` when it is bash), when one is running. */
+  get shellFlavor(): ShellFlavor | undefined {
+    return this.#shell && !this.#shell.ended ? this.#shell.flavor : undefined;
   }
 
   /** Starts the shell if none is running. Rejects with a RuntimeError when it cannot start. */
@@ -269,6 +288,7 @@ export class ShellSession {
       pid: -1,
       flavor: 'posix',
       passing: { kind: 'environment' },
+      prestart: false,
       supervisorToken,
       exited: false,
       exitCode: null,
@@ -384,9 +404,12 @@ export class ShellSession {
             );
           } else if (event.name === 'state') baseDump = event.payload;
           else if (event.name === 'ready') {
-            const [pid = '', flavor = '', fds = '-'] = event.payload.toString('latin1').split(' ');
+            const [pid = '', flavor = '', fds = '-', prestart = '-'] = event.payload
+              .toString('latin1')
+              .split(' ');
             shell.pid = Number(pid);
             shell.flavor = flavor === 'bash' ? 'bash' : 'posix';
+            shell.prestart = shell.flavor === 'bash' && prestart === '1';
             shell.passing = fds.startsWith('/')
               ? { kind: 'descriptor', directory: fds }
               : { kind: 'environment' };
@@ -426,10 +449,38 @@ export class ShellSession {
   /** Between commands: whatever arrives is a background job's output, kept for the next result. */
   #goIdle(shell: LiveShell): void {
     shell.onStdout = (chunk) => this.#background.stdout.push(chunk);
+    if (shell.prestart) {
+      // The next command's shell starts now, while nothing runs. If it ends before it got its
+      // script (killed from outside), this shell is replaced; a script sent meanwhile is read by
+      // the session shell as a line of its own, and it ends on anything but `MARKER TOKEN`.
+      const next = { runMarker: this.#runMarker(this.#runCount + 1), token: randomToken() };
+      shell.next = next;
+      const idleStdout = new FrameScanner([
+        { name: 'exit', start: frameStart(next.token, '>'), end: Buffer.from('\x1e\n'), maxPayloadBytes: 16 },
+      ]);
+      shell.onStdout = (chunk) => {
+        for (const event of idleStdout.feed(chunk)) {
+          if (event.kind === 'data') this.#background.stdout.push(event.data);
+          else this.#killShell(shell);
+        }
+      };
+      shell.child.stdin.write(prestartLine(next));
+    }
+    const idleStderr = shell.next
+      ? new FrameScanner([
+          deathFrame(shell.supervisorToken),
+          {
+            name: 'end',
+            start: Buffer.from(`\x1e${shell.next.token}<\x1e\n`),
+            end: Buffer.alloc(0),
+            maxPayloadBytes: 0,
+          },
+        ])
+      : shell.idleStderr;
     shell.onStderr = (chunk) => {
-      for (const event of shell.idleStderr.feed(chunk)) {
+      for (const event of idleStderr.feed(chunk)) {
         if (event.kind === 'data') this.#background.stderr.push(event.data);
-        else this.#endShell(shell);
+        else if (event.name === 'death') this.#endShell(shell);
       }
     };
     shell.onEnd = () => {};
@@ -444,6 +495,11 @@ export class ShellSession {
       setTimeout(() => shell.exited || signalProcessGroup(shell.child, 'SIGKILL'), PIPE_DRAIN_MS);
   }
 
+  /** The marker in the environment of run number `run`, to find its processes (see commandInput). */
+  #runMarker(run: number): string {
+    return `${this.#sessionMarker}-${run}.`;
+  }
+
   #takeBackground(): BackgroundOutput | undefined {
     const stdout = this.#background.stdout.take();
     const stderr = this.#background.stderr.take();
@@ -452,7 +508,11 @@ export class ShellSession {
   }
 
   #execute(shell: LiveShell, command: string, options: RunOptions, startedAt: number): Promise<RunResult> {
-    const token = randomToken();
+    const next = shell.next;
+    shell.next = undefined;
+    if (shell.prestart && !next)
+      throw new RuntimeError(`${this.#options.label ?? 'shell'}: no command shell waiting`);
+    const token = next?.token ?? randomToken();
     const stateToken = randomToken();
     const runId = `${process.pid}-${Date.now()}-${++this.#runCount}`;
     const limit = this.#options.outputLimitBytes ?? DEFAULT_OUTPUT_LIMIT_BYTES;
@@ -466,6 +526,13 @@ export class ShellSession {
       });
     const stdout = collector('stdout');
     const stderr = collector('stderr');
+    const previousState = this.#state ?? shell.state;
+    // The session shell's variables never change after it started: each command's shell gets the
+    // carried ones from its own script. Only its directory follows the commands.
+    const wantCd =
+      previousState.rawCwd !== undefined && previousState.rawCwd !== shell.state.rawCwd
+        ? previousState.rawCwd
+        : undefined;
     const stdoutFrames = new FrameScanner([
       // No output can know this token: its frame ends any frame a command opened and left open.
       {
@@ -476,6 +543,17 @@ export class ShellSession {
         interrupts: true,
       },
       stateFrame(stateToken),
+      // A shell started ahead enters the directory itself and says whether it could (G or N).
+      ...(shell.prestart && wantCd !== undefined
+        ? [
+            {
+              name: 'cwd',
+              start: frameStart(stateToken, 'C'),
+              end: Buffer.from('\x1e\n'),
+              maxPayloadBytes: 1,
+            },
+          ]
+        : []),
     ]);
     const stderrFrames = new FrameScanner([
       { name: 'end', start: Buffer.from(`\x1e${token}<\x1e\n`), end: Buffer.alloc(0), maxPayloadBytes: 0 },
@@ -483,33 +561,26 @@ export class ShellSession {
     ]);
     const timeoutMs = options.timeoutMs ?? this.#options.defaultTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
     const background = this.#takeBackground();
-    const previousState = this.#state ?? shell.state;
-    // The session shell's variables never change after it started: each command's shell gets the
-    // carried ones from its own script. Only its directory follows the commands.
-    const wantCd =
-      previousState.rawCwd !== undefined && previousState.rawCwd !== shell.state.rawCwd
-        ? previousState.rawCwd
-        : undefined;
-    const runMarker = `${this.#sessionMarker}-${this.#runCount}.`;
+    const runMarker = next?.runMarker ?? this.#runMarker(this.#runCount);
     const runningBefore = previousState.backgroundPids;
     let input: string;
     try {
       // Byte strings throughout (latin1): carried values are bytes, the command is UTF-8.
-      input = commandInput({
+      const common = {
         command: Buffer.from(command, 'utf8').toString('latin1'),
         token,
         stateToken,
-        flavor: shell.flavor,
-        passing: shell.passing,
         variables: commandShellAssignments({
           inherited: shell.state.variables,
           wanted: previousState.variables,
         }),
         ...(wantCd !== undefined ? { cd: wantCd } : {}),
-        runMarker,
         scanMarkers: /(?:^|[^&>])&(?:$|[^&>])/.test(command),
         backgroundPids: runningBefore,
-      }).line;
+      };
+      input = shell.prestart
+        ? prestartedCommandInput(common).input
+        : commandInput({ ...common, flavor: shell.flavor, passing: shell.passing, runMarker }).line;
     } catch (error) {
       if (!(error instanceof RangeError)) throw error;
       return Promise.resolve(
@@ -524,6 +595,8 @@ export class ShellSession {
       let stateProblem: string | undefined;
       /** The directory to start in was gone: the command did not run. */
       let lostCwd = false;
+      /** What a shell started ahead said of entering the directory: G (entered) or N (gone). */
+      let cwdVerdict: string | undefined;
       let unstoppable: string | undefined;
       let stopReported = false;
       /** Variables the command set too big to carry, with their sizes. */
@@ -582,6 +655,11 @@ export class ShellSession {
           emit('stdout', event.data);
           return;
         }
+        if (event.name === 'cwd') {
+          // The first one was printed before the command started; any later one is the command's.
+          if (cwdVerdict === undefined) cwdVerdict = event.payload.toString('latin1');
+          return;
+        }
         if (event.name === 'state') {
           const parsed = event.overflow ? undefined : parseState(event.payload, shell.flavor);
           if (parsed) {
@@ -599,10 +677,13 @@ export class ShellSession {
         // Once opsmate decided to replace the shell, a trailer that still arrives changes nothing.
         if (exitStatus !== undefined || replaced) return;
         const payload = event.payload.toString('latin1');
-        if (payload === 'nocwd') lostCwd = true;
-        else if (wantCd !== undefined) {
+        if (payload === 'nocwd' || (shell.prestart && wantCd !== undefined && cwdVerdict === 'N')) {
+          lostCwd = true;
+        } else if (wantCd !== undefined && !shell.prestart) {
           // The session shell is now in the directory the command started in.
           shell.state = { ...shell.state, rawCwd: wantCd, cwd: previousState.cwd };
+        } else if (shell.prestart) {
+          shell.startedIn = wantCd === undefined ? undefined : { rawCwd: wantCd, cwd: previousState.cwd };
         }
         const status = Number.parseInt(payload, 10);
         exitStatus = Number.isNaN(status) ? -1 : status;
@@ -693,13 +774,14 @@ export class ShellSession {
         // Where a command left no directory to go back to (deleted, or its own had to be given up),
         // the next one runs where the session shell is, and the notice says so.
         let movedTo: string | undefined;
+        const fallback = shell.startedIn ?? shell.state;
         if (lostCwd) {
-          movedTo = shell.state.cwd;
-          this.#state = { ...(this.#state ?? shell.state), rawCwd: shell.state.rawCwd, cwd: shell.state.cwd };
+          movedTo = fallback.cwd;
+          this.#state = { ...(this.#state ?? shell.state), rawCwd: fallback.rawCwd, cwd: fallback.cwd };
         } else if (reportedState) {
           if (reportedState.rawCwd === undefined) {
-            movedTo = shell.state.cwd;
-            this.#state = { ...reportedState, rawCwd: shell.state.rawCwd, cwd: shell.state.cwd };
+            movedTo = fallback.cwd;
+            this.#state = { ...reportedState, rawCwd: fallback.rawCwd, cwd: fallback.cwd };
           } else this.#state = reportedState;
         }
         const shellExited = shell.ended;

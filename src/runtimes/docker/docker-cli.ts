@@ -53,8 +53,19 @@ export function dockerExecArgv(options: {
   shell: string;
   env?: Record<string, string>;
   user?: string;
+  /** Arguments after the shell (e.g. `-c SCRIPT`). */
+  shellArgs?: readonly string[];
 }): string[] {
-  return ['docker', 'exec', '-i', ...execOptions(options), '--', options.container, options.shell];
+  return [
+    'docker',
+    'exec',
+    '-i',
+    ...execOptions(options),
+    '--',
+    options.container,
+    options.shell,
+    ...(options.shellArgs ?? []),
+  ];
 }
 
 /** `docker exec [--user=U] -- CONTAINER sh -c SCRIPT sh ARGS...`, the out-of-band side channel. */

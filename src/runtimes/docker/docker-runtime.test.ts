@@ -131,6 +131,18 @@ describe('docker runtime', { skip: debianSkip || busyboxSkip }, () => {
     });
   });
 
+  it('learns from the first shell, started with no probe, that the image has no bash, and keeps to sh', async () => {
+    const runtime = open({ containerName: await container('busybox', 'no-bash') });
+    assert.equal((await runtime.run('echo first')).stdout, 'first\n');
+    assert.match(await runtime.runtimeInfo(), /Shell: \/bin\/sh/);
+    // A replaced shell is started directly with what the first one said.
+    const killed = await runtime.run('kill -9 $PPID');
+    assert.equal(killed.shellExited, true);
+    const next = await runtime.run('echo "${BASH_VERSION:-no bash}"');
+    assert.equal(next.stdout, 'no bash\n');
+    assert.match(await runtime.runtimeInfo(), /Shell: \/bin\/sh/);
+  });
+
   it('names a shell that is not in the image', async () => {
     const runtime = open({ containerName: await container('busybox', 'no-zsh'), shell: '/bin/zsh' });
     await assert.rejects(runtime.connect(), /\/bin\/zsh not found in container .*/);

@@ -34,6 +34,11 @@ import { dockerDiscovery } from './docker-discovery.js';
 
 const DEFAULT_SHELL = '/bin/bash';
 const FALLBACK_SHELL = '/bin/sh';
+/**
+ * The first shell of a runtime with the default shell, started with no probe before it: the
+ * image's /bin/sh runs bash where there is one, else itself. The ready frame says which one runs.
+ */
+const PICK_SHELL = `[ -x ${DEFAULT_SHELL} ] && exec ${DEFAULT_SHELL}; exec ${FALLBACK_SHELL}`;
 const DEFAULT_COMPOSE_FILE = 'docker-compose.yml';
 /** Other names compose itself looks for, tried when the default file is absent. */
 const OTHER_COMPOSE_FILES = ['docker-compose.yaml', 'compose.yaml', 'compose.yml'];
@@ -96,6 +101,8 @@ class DockerRuntime extends ShellRuntime {
   #shell: string;
   #target: ResolvedTarget | undefined;
   #shellStarts = 0;
+  /** The shell to start is known (#shell); false until the first shell said which it is. */
+  #shellKnown = false;
 
   constructor(config: DockerConfig, context: RuntimeContext) {
     super({ name: 'docker', context });
@@ -110,7 +117,7 @@ class DockerRuntime extends ShellRuntime {
     return `compose service ${this.#config.serviceName}`;
   }
 
-  protected override async preflight(): Promise<void> {
+  protected override async preflight(signal?: AbortSignal): Promise<void> {
     const problem =
       envProblem(this.#config.env) ??
       (this.#composeMode
@@ -122,6 +129,10 @@ class DockerRuntime extends ShellRuntime {
           ? 'fix --runtime-docker-service-name (RUNTIME_DOCKER_SERVICE_NAME) or --runtime-docker-env (RUNTIME_DOCKER_ENV)'
           : 'fix --runtime-docker-container-name (RUNTIME_DOCKER_CONTAINER_NAME) or --runtime-docker-env (RUNTIME_DOCKER_ENV)',
       });
+    }
+    if (!this.#composeMode) {
+      await this.#startBesideInspect(signal);
+      return;
     }
     // No `docker version` first: every docker call's failure is classified (daemon unreachable,
     // permission, no CLI) by #fail. The shell probe of a named container runs beside its inspect;
@@ -135,20 +146,57 @@ class DockerRuntime extends ShellRuntime {
       earlyResult?.exitCode === 0
         ? this.#candidates[0]!
         : await this.#resolveShell(this.#target.container, earlyResult);
+    this.#shellKnown = true;
+  }
+
+  /**
+   * A named container: its first shell starts at once, by name, beside the `docker inspect` that
+   * checks the container (and starts it if allowed), with no probe of the shell first. When that
+   * start fails (no /bin/sh, a stopped container, no /dev/null...), the shell is probed as before
+   * once the container is known, so every failure gets the message it always had.
+   */
+  async #startBesideInspect(signal?: AbortSignal): Promise<void> {
+    const starting = this.session.start(signal).then(
+      () => undefined,
+      (error: unknown) => error ?? new Error('shell start failed'),
+    );
+    try {
+      this.#target = await this.#resolveContainer();
+    } catch (error) {
+      await starting;
+      await this.session.close();
+      throw error;
+    }
+    const failed = await starting;
+    if (failed === undefined) {
+      if (!this.#shellKnown) {
+        this.#shell = this.session.shellFlavor === 'bash' ? DEFAULT_SHELL : FALLBACK_SHELL;
+      }
+    } else {
+      await this.session.close();
+      if (signal?.aborted) throw failed;
+      this.#shell = await this.#resolveShell(this.#target.container);
+    }
+    this.#shellKnown = true;
   }
 
   protected override async transport(): Promise<ShellTransport> {
-    // The first shell starts right after preflight; later ones replace a dead shell, and the
-    // container may have stopped, been recreated or (compose) moved in the meantime.
-    if (this.#shellStarts++ > 0 || !this.#target) {
+    // The first shell starts during preflight (a named container: beside its inspect, so by name);
+    // later ones replace a dead shell, and the container may have stopped, been recreated or
+    // (compose) moved in the meantime.
+    const first = this.#shellStarts++ === 0;
+    if (!first || (!this.#target && this.#composeMode)) {
       this.#target = this.#composeMode ? await this.#recheckCompose() : await this.#resolveContainer();
     }
     const target = this.#target;
+    const pick = !this.#shellKnown && this.#config.shell === DEFAULT_SHELL;
     const common = {
-      shell: this.#shell,
+      shell: pick ? FALLBACK_SHELL : this.#shell,
+      ...(pick ? { shellArgs: ['-c', PICK_SHELL] } : {}),
       env: this.#config.env,
       ...(this.#config.user ? { user: this.#config.user } : {}),
     };
+    if (!target) return { argv: dockerExecArgv({ ...common, container: this.#config.containerName }) };
     const argv = target.compose
       ? composeExecArgv({
           ...common,

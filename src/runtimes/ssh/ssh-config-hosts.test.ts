@@ -3,7 +3,8 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { sshConfigAliases, sshDiscovery, sshPatternList } from './ssh-config-hosts.js';
+import { sshConfigAliases, sshPatternList } from './ssh-config-hosts.js';
+import { sshDiscovery } from './ssh-discovery.js';
 
 function sshDir(files: Record<string, string>): string {
   const home = mkdtempSync(join(tmpdir(), 'wt-fleet-sshcfg-'));

@@ -2,7 +2,6 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import SSHConfig, { glob, LineType, type Line } from 'ssh-config';
-import type { RuntimeDiscovery } from '../../runtime/contract.js';
 
 /** Most files one config may pull in through `Include`, so a loop or a huge glob stays bounded. */
 const MAX_INCLUDED_FILES = 256;
@@ -90,25 +89,8 @@ function includedFiles(word: string, sshDir: string): string[] {
     .map((entry) => join(dirname(path), entry));
 }
 
-/**
- * Host aliases of `~/.ssh/config` that match ssh patterns:
- * `targets: { web: { runtime: ssh, selector: 'web-* !web-test' } }`. Each becomes a target whose
- * host is the alias, so ssh applies that Host's HostName, User, Port, ProxyJump... as it would for
- * `ssh web-1`.
- */
-export const sshDiscovery: RuntimeDiscovery = {
-  usage:
-    "ssh Host patterns (web-* !web-test), matched against the Host aliases of ~/.ssh/config (or the group's configFile) and the files it Includes",
-  find: ({ selector, fields }) => {
-    const patterns = sshPatternList(selector);
-    // ssh finds ~/.ssh through the password database, not $HOME: read the file it reads.
-    const sshDir = join(userInfo().homedir, '.ssh');
-    const file = fields.configFile ?? join(sshDir, 'config');
-    const aliases = sshConfigAliases({ file, sshDir });
-    return Promise.resolve(
-      aliases
-        .filter((alias) => glob(patterns, alias))
-        .map((alias) => ({ name: alias, fields: { host: alias } })),
-    );
-  },
-};
+/** The aliases of `file` (and its Includes) that a selector's patterns match, in file order. */
+export function matchingAliases(options: { selector: string; file: string; sshDir: string }): string[] {
+  const patterns = sshPatternList(options.selector);
+  return sshConfigAliases(options).filter((alias) => glob(patterns, alias));
+}

@@ -9,7 +9,7 @@ import { defineRuntime, type RuntimeContext } from '../../runtime/contract.js';
 import { ShellRuntime } from '../../runtime/shell-runtime.js';
 import { isShellVariableName, shellQuote } from '../../runtime/shell-session/shell-quote.js';
 import type { ShellExit, ShellTransport } from '../../runtime/shell-session/shell-session.js';
-import { sshDiscovery } from './ssh-config-hosts.js';
+import { sshDiscovery } from './ssh-discovery.js';
 import { SshConnection } from './ssh-connection.js';
 import { userHostPort } from '../../targets/uri-parts.js';
 

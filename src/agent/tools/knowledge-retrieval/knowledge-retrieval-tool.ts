@@ -1,0 +1,69 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { errorMessage } from '../../../errors/opsmate-error.js';
+import { citationOf } from '../../../knowledge/search-knowledge.js';
+import { defineTool, truncateText } from '../tool-contract.js';
+import { wrapUntrusted } from '../untrusted-text.js';
+
+let description: string | undefined;
+const DEFAULT_RESULTS = 5;
+const MAX_RESULTS = 10;
+
+export const knowledgeRetrievalTool = defineTool({
+  name: 'KnowledgeRetrieval',
+  summary: "Searches the team's runbooks and docs (opsmate ingest) and returns the best chunks to cite",
+  description: () =>
+    (description ??= readFileSync(new URL('./knowledge-retrieval.md', import.meta.url), 'utf8').trim()),
+  // It reads opsmate's own knowledge base, never the target.
+  usesTarget: false,
+  readOnly: true,
+  inputSchema: z.object({
+    query: z.string().min(1).describe('What to look for, in plain words: symptom, service, action'),
+    limit: z
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_RESULTS)
+      .default(DEFAULT_RESULTS)
+      .describe(`How many chunks to return (default ${DEFAULT_RESULTS})`),
+    source: z.string().optional().describe('Only this source (as `opsmate kb list` names it)'),
+  }),
+  title: (input) => `knowledge: ${input.query}`,
+  async execute(input, context, options) {
+    const knowledge = context.knowledge;
+    if (!knowledge) {
+      const text =
+        'There is no knowledge base in this session (the operator fills one with `opsmate ingest PATH`).';
+      return { llmContent: text, display: { kind: 'text', text }, isError: true };
+    }
+    let result;
+    try {
+      result = await knowledge.search({
+        query: input.query,
+        limit: input.limit,
+        ...(input.source !== undefined ? { source: input.source } : {}),
+        signal: options.signal,
+      });
+    } catch (error) {
+      const text = `The knowledge base could not be searched: ${errorMessage(error)}`;
+      return { llmContent: text, display: { kind: 'text', text }, isError: true };
+    }
+    if (result.hits.length === 0) {
+      const text = `Nothing in the knowledge base matches "${input.query}".`;
+      return { llmContent: text, display: { kind: 'text', text } };
+    }
+    const perChunk = Math.max(500, Math.floor((context.maxOutputLength - 500) / result.hits.length));
+    const sections = result.hits.map((hit, index) => {
+      const heading = hit.headingPath.length > 0 ? hit.headingPath.join(' > ') : hit.title;
+      return [
+        `${index + 1}. [${citationOf(hit)}] ${heading} (source ${hit.source})`,
+        wrapUntrusted(`knowledge:${citationOf(hit)}`, truncateText(hit.content, perChunk)),
+      ].join('\n');
+    });
+    const header = `${result.hits.length} chunk${result.hits.length === 1 ? '' : 's'} from the knowledge base (${result.mode} search). Cite the ones you use by their label in brackets.`;
+    const display = result.hits
+      .map((hit) => `${citationOf(hit)}  ${hit.headingPath.join(' > ') || hit.title}`)
+      .join('\n');
+    return { llmContent: [header, '', ...sections].join('\n\n'), display: { kind: 'text', text: display } };
+  },
+});

@@ -1,0 +1,85 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { vector } from '@electric-sql/pglite-pgvector';
+import { OpsmateError } from '../errors/opsmate-error.js';
+import { acquireFileLock } from '../process/file-lock.js';
+import type { SqlStore } from './sql-store.js';
+
+/** How long a command waits for another opsmate process to finish with the embedded store. */
+export const DEFAULT_EMBEDDED_LOCK_WAIT_MS = 60_000;
+
+/**
+ * Opens the embedded knowledge base (PGlite, PostgreSQL compiled to WASM, with pgvector) in
+ * `dataDir`. PGlite is single-process: two processes writing one data folder corrupt it. So the
+ * store is held under a lock file (`<dataDir>.lock`, with the holder's pid; a dead holder's lock
+ * is taken over) from open to close, and every opsmate process opens, works and closes: ingest
+ * holds it only to read what is stored and to write what changed, never while it reads files
+ * or waits for the embedding model. Rejects with an OpsmateError when another live process
+ * keeps it longer than `waitMs`.
+ */
+export async function openEmbeddedStore(options: {
+  dataDir: string;
+  waitMs?: number;
+  signal?: AbortSignal;
+}): Promise<SqlStore> {
+  mkdirSync(dirname(options.dataDir), { recursive: true });
+  const lockPath = `${options.dataDir}.lock`;
+  const lock = await acquireFileLock(lockPath, {
+    waitMs: options.waitMs ?? DEFAULT_EMBEDDED_LOCK_WAIT_MS,
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  if (!lock.acquired) {
+    throw new OpsmateError(
+      `the knowledge base in ${options.dataDir} is in use by another opsmate process${lock.holderPid ? ` (pid ${lock.holderPid})` : ''}`,
+      { hint: 'try again when it has finished (an ingest holds it while it writes)' },
+    );
+  }
+  let database: PGlite;
+  try {
+    database = await PGlite.create(options.dataDir, { extensions: { vector } });
+  } catch (error) {
+    lock.release();
+    throw new OpsmateError(`cannot open the knowledge base in ${options.dataDir}: ${String(error)}`, {
+      hint: 'move the folder away to start an empty knowledge base (then ingest again)',
+      cause: error,
+    });
+  }
+  let vectorReady: boolean | undefined;
+  return {
+    kind: 'embedded',
+    location: options.dataDir,
+    async query<Row>(sql: string, params: readonly unknown[] = []): Promise<Row[]> {
+      return (await database.query<Row>(sql, [...params])).rows;
+    },
+    async exec(sql: string): Promise<void> {
+      await database.exec(sql);
+    },
+    async transaction<T>(work: (store: Pick<SqlStore, 'query'>) => Promise<T>): Promise<T> {
+      return await database.transaction(async (tx) =>
+        work({
+          query: async <Row>(sql: string, params: readonly unknown[] = []) =>
+            (await tx.query<Row>(sql, [...params])).rows,
+        }),
+      );
+    },
+    async hasVector(): Promise<boolean> {
+      if (vectorReady === undefined) {
+        try {
+          await database.exec('create extension if not exists vector');
+          vectorReady = true;
+        } catch {
+          vectorReady = false;
+        }
+      }
+      return vectorReady;
+    },
+    async close(): Promise<void> {
+      try {
+        await database.close();
+      } finally {
+        lock.release();
+      }
+    },
+  };
+}

@@ -1,0 +1,408 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { glob, isDynamicPattern } from 'tinyglobby';
+import { ConfigError, OpsmateError } from '../errors/opsmate-error.js';
+import { co } from '../process/child-process.js';
+import { chunkDocument, type DocumentChunk } from './chunk-document.js';
+import { embeddingText, type DocumentInput, type KnowledgeSource } from './knowledge-base.js';
+import { knowledgeDir, withKnowledgeBase, type KnowledgeLocation } from './knowledge-location.js';
+import type { Embedder } from './embedder.js';
+
+/** What `opsmate ingest` takes by default: prose and runbooks, not every config file. */
+export const DEFAULT_INGEST_GLOB = '**/*.{md,markdown,mdx,txt,rst}';
+/** Folders never ingested. */
+const IGNORED = ['**/.git/**', '**/node_modules/**'];
+/** Part of every content hash: a new chunker makes every file "changed", so it is chunked again. */
+const CHUNKER_VERSION = 'chunker-1';
+/** Files larger than this are skipped with a warning: a runbook is not a log dump. */
+const MAX_FILE_BYTES = 5 * 1024 * 1024;
+/** Texts sent to the embedding model at once (embedMany splits further for the provider). */
+const EMBED_BATCH = 256;
+const GIT_TIMEOUT_MS = 10 * 60_000;
+
+/** Masks secrets in a document, keeping its lines where they were (line ranges stay true). */
+export type DocumentRedactor = (text: string) => { text: string; count: number };
+
+export interface IngestProgress {
+  phase: 'reading' | 'embedding' | 'writing';
+  done: number;
+  total: number;
+}
+
+export interface IngestSummary {
+  source: string;
+  root: string;
+  files: number;
+  added: number;
+  changed: number;
+  unchanged: number;
+  deleted: number;
+  skipped: Array<{ path: string; reason: string }>;
+  chunks: number;
+  redactions: number;
+  /** Chunks embedded in this run (new ones, and those of another model). */
+  embedded: number;
+  /** Why embedding did not happen, when a model was configured and failed. */
+  embeddingProblem?: string;
+  bytes: number;
+  elapsedMs: number;
+}
+
+/** A git remote, as git accepts it: a URL with a scheme, or scp-like `user@host:path`. */
+export function looksLikeGitUrl(target: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(target) || /^[\w.-]+@[\w.-]+:/.test(target);
+}
+
+/** The source name from what was given: the folder's or the repository's name. */
+export function defaultSourceName(target: string): string {
+  const trimmed = target.replace(/[/\\]+$/, '').replace(/\.git$/, '');
+  const last = trimmed
+    .split(/[/:]/)
+    .filter((part) => part !== '' && !isDynamicPattern(part))
+    .pop();
+  return (last ?? 'default').replace(/[^\w.-]+/g, '-') || 'default';
+}
+
+interface ResolvedTarget {
+  source: KnowledgeSource;
+  /** Relative paths under `source.root`, sorted. */
+  files: string[];
+}
+
+/** The files that make up `target`: a folder, a file, a glob, or a git repository (cloned or updated). */
+async function resolveTarget(options: {
+  target: string;
+  glob: string | undefined;
+  name: string;
+  branch: string | undefined;
+  home: string;
+  cwd: string;
+  signal?: AbortSignal;
+}): Promise<ResolvedTarget> {
+  const { target } = options;
+  let kind: KnowledgeSource['kind'];
+  let root: string;
+  let pattern = options.glob ?? DEFAULT_INGEST_GLOB;
+  if (
+    looksLikeGitUrl(target) ||
+    options.branch !== undefined ||
+    isBareRepository(resolve(options.cwd, target))
+  ) {
+    kind = 'git';
+    root = await cloneRepository({
+      url: looksLikeGitUrl(target) ? target : resolve(options.cwd, target),
+      branch: options.branch,
+      into: join(knowledgeDir(options.home), 'sources', options.name),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+  } else if (isDynamicPattern(target)) {
+    kind = 'glob';
+    const absolute = isAbsolute(target) ? target : join(options.cwd, target);
+    const parts = absolute.split('/');
+    const firstDynamic = parts.findIndex((part) => isDynamicPattern(part));
+    root = parts.slice(0, firstDynamic).join('/') || '/';
+    pattern = parts.slice(firstDynamic).join('/');
+  } else {
+    const absolute = resolve(options.cwd, target);
+    if (!existsSync(absolute)) {
+      throw new ConfigError(`${target}: no such file or folder`, {
+        hint: "give a folder, a file, a glob in quotes ('docs/**/*.md') or a git URL",
+      });
+    }
+    if (statSync(absolute).isDirectory()) {
+      kind = 'folder';
+      root = absolute;
+    } else {
+      kind = 'folder';
+      root = dirname(absolute);
+      pattern = options.glob ?? basename(absolute);
+    }
+  }
+  const files = (await glob(pattern, { cwd: root, ignore: IGNORED, onlyFiles: true, dot: false })).sort();
+  return {
+    source: {
+      name: options.name,
+      origin: kind === 'git' || isAbsolute(target) ? target : resolve(options.cwd, target),
+      kind,
+      root,
+      glob: pattern,
+      ...(options.branch !== undefined ? { branch: options.branch } : {}),
+    },
+    files,
+  };
+}
+
+function isBareRepository(path: string): boolean {
+  return (
+    existsSync(join(path, 'HEAD')) && existsSync(join(path, 'objects')) && existsSync(join(path, 'refs'))
+  );
+}
+
+/**
+ * Clones `url` (the system git: its credentials, SSH keys and proxies apply) into a fresh folder
+ * and swaps it in for the previous clone, so a failed clone leaves the last one as it was.
+ */
+async function cloneRepository(options: {
+  url: string;
+  branch: string | undefined;
+  into: string;
+  signal?: AbortSignal;
+}): Promise<string> {
+  mkdirSync(dirname(options.into), { recursive: true });
+  const fresh = `${options.into}.cloning-${process.pid}`;
+  rmSync(fresh, { recursive: true, force: true });
+  const url = options.url.startsWith('/') ? `file://${options.url}` : options.url;
+  const result = await co(
+    [
+      'git',
+      'clone',
+      '--quiet',
+      '--depth',
+      '1',
+      ...(options.branch ? ['--branch', options.branch] : []),
+      '--',
+      url,
+      fresh,
+    ],
+    {
+      timeoutMs: GIT_TIMEOUT_MS,
+      env: { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_PAGER: 'cat' },
+      ...(options.signal ? { signal: options.signal } : {}),
+    },
+  );
+  if (result.exitCode !== 0) {
+    rmSync(fresh, { recursive: true, force: true });
+    options.signal?.throwIfAborted();
+    const why = result.spawnError
+      ? `git is not installed (${result.spawnError.code})`
+      : result.timedOut
+        ? 'git clone timed out'
+        : result.stderr.trim().split('\n').slice(-2).join(' ') || `git exited with ${result.exitCode}`;
+    throw new OpsmateError(
+      `cannot clone ${options.url}${options.branch ? ` (branch ${options.branch})` : ''}: ${why}`,
+      {
+        hint: 'check the URL and branch with `git clone` yourself; opsmate uses the system git and its credentials',
+      },
+    );
+  }
+  rmSync(options.into, { recursive: true, force: true });
+  renameSync(fresh, options.into);
+  return options.into;
+}
+
+/** sha256 of the chunker version and the file's bytes: what "unchanged" means. */
+export function contentHash(content: Buffer): string {
+  return createHash('sha256').update(CHUNKER_VERSION).update('\0').update(content).digest('hex');
+}
+
+/**
+ * Ingests `target` as the source `name`: unchanged files (by content hash) are skipped, changed
+ * ones replaced, files gone since the last ingest forgotten. Secrets are masked before anything
+ * is chunked, embedded or stored. With an embedder, new chunks are embedded, and so are chunks a
+ * previous model embedded (or that a failed run left without); a model that fails is reported in
+ * the summary and the chunks are stored for full-text search only.
+ *
+ * The embedded store is held only to read the stored hashes and to write the result: reading
+ * files and waiting for the embedding model happen with it free for other processes.
+ */
+export async function ingest(options: {
+  location: KnowledgeLocation;
+  target: string;
+  glob?: string;
+  name?: string;
+  branch?: string;
+  home: string;
+  cwd?: string;
+  redact: DocumentRedactor;
+  embedder?: Embedder;
+  onProgress?: (progress: IngestProgress) => void;
+  signal?: AbortSignal;
+}): Promise<IngestSummary> {
+  const started = Date.now();
+  const name = options.name ?? defaultSourceName(options.target);
+  if (!/^[\w.@-]{1,100}$/.test(name)) {
+    throw new ConfigError(
+      `source name ${JSON.stringify(name)} may hold only letters, digits, ., _, @ and -`,
+      {
+        hint: 'choose one with --name',
+      },
+    );
+  }
+  const { source, files } = await resolveTarget({
+    target: options.target,
+    glob: options.glob,
+    name,
+    branch: options.branch,
+    home: options.home,
+    cwd: options.cwd ?? process.cwd(),
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  const { stored, vectorAvailable } = await withKnowledgeBase(
+    options.location,
+    async (knowledge) => ({
+      stored: await knowledge.documentHashes(name),
+      vectorAvailable: knowledge.vectorAvailable,
+    }),
+    { ...(options.signal ? { signal: options.signal } : {}) },
+  );
+  const embedder = vectorAvailable ? options.embedder : undefined;
+  const summary: IngestSummary = {
+    source: name,
+    root: source.root,
+    files: files.length,
+    added: 0,
+    changed: 0,
+    unchanged: 0,
+    deleted: 0,
+    skipped: [],
+    chunks: 0,
+    redactions: 0,
+    embedded: 0,
+    bytes: 0,
+    elapsedMs: 0,
+  };
+  const upserts: Array<DocumentInput & { chunks: Array<DocumentChunk & { embedding?: number[] }> }> = [];
+  let done = 0;
+  for (const path of files) {
+    options.signal?.throwIfAborted();
+    options.onProgress?.({ phase: 'reading', done: done++, total: files.length });
+    const absolute = join(source.root, path);
+    const size = statSync(absolute).size;
+    if (size > MAX_FILE_BYTES) {
+      summary.skipped.push({ path, reason: `larger than ${MAX_FILE_BYTES / 1024 / 1024} MiB` });
+      continue;
+    }
+    const content = readFileSync(absolute);
+    if (content.includes(0)) {
+      summary.skipped.push({ path, reason: 'binary' });
+      continue;
+    }
+    summary.bytes += content.length;
+    const hash = contentHash(content);
+    const previous = stored.get(path);
+    if (previous === hash) {
+      summary.unchanged++;
+      continue;
+    }
+    if (previous === undefined) summary.added++;
+    else summary.changed++;
+    const masked = options.redact(content.toString('utf8'));
+    const chunks = chunkDocument({ path, text: masked.text });
+    summary.redactions += masked.count;
+    summary.chunks += chunks.length;
+    upserts.push({ path, hash, bytes: content.length, redactions: masked.count, chunks });
+  }
+  options.onProgress?.({ phase: 'reading', done: files.length, total: files.length });
+  const present = new Set(files);
+  const deletes = [...stored.keys()].filter((path) => !present.has(path));
+  summary.deleted = deletes.length;
+  if (options.embedder && !embedder) {
+    summary.embeddingProblem = `the knowledge base at ${options.location.kind === 'postgres' ? 'the PostgreSQL server' : 'the embedded store'} has no pgvector extension, so embeddings cannot be stored (search is full-text only)`;
+  }
+  if (embedder) {
+    const all = upserts.flatMap((document) => document.chunks);
+    try {
+      for (let start = 0; start < all.length; start += EMBED_BATCH) {
+        options.onProgress?.({ phase: 'embedding', done: start, total: all.length });
+        const batch = all.slice(start, start + EMBED_BATCH);
+        const vectors = await embedder.embed(
+          batch.map((chunk) =>
+            embeddingText({
+              title: chunk.title,
+              heading_path: chunk.headingPath.join(' > '),
+              content: chunk.content,
+            }),
+          ),
+          { ...(options.signal ? { signal: options.signal } : {}) },
+        );
+        batch.forEach((chunk, index) => {
+          const vector = vectors[index];
+          if (vector) chunk.embedding = vector;
+        });
+        summary.embedded += batch.length;
+      }
+    } catch (error) {
+      options.signal?.throwIfAborted();
+      summary.embeddingProblem = error instanceof Error ? error.message : String(error);
+      for (const chunk of all) delete chunk.embedding;
+      summary.embedded = 0;
+    }
+  }
+  options.onProgress?.({ phase: 'writing', done: 0, total: upserts.length });
+  await withKnowledgeBase(
+    options.location,
+    (knowledge) =>
+      knowledge.writeSource({
+        source,
+        upserts,
+        deletes,
+        ...(embedder ? { embeddingModel: embedder.model } : {}),
+      }),
+    { ...(options.signal ? { signal: options.signal } : {}) },
+  );
+  if (embedder && summary.embeddingProblem === undefined) {
+    summary.embedded += await reembed({
+      location: options.location,
+      embedder,
+      ...(options.signal ? { signal: options.signal } : {}),
+      onProgress: (count) => options.onProgress?.({ phase: 'embedding', done: count, total: count }),
+    }).catch((error: unknown) => {
+      options.signal?.throwIfAborted();
+      summary.embeddingProblem = error instanceof Error ? error.message : String(error);
+      return 0;
+    });
+  }
+  summary.elapsedMs = Date.now() - started;
+  return summary;
+}
+
+/**
+ * Embeds every chunk not embedded by `embedder`'s model (another model wrote its vector, or a
+ * failed run left it without), a batch at a time, holding the store only to read and to write.
+ * Resolves with how many were embedded.
+ */
+export async function reembed(options: {
+  location: KnowledgeLocation;
+  embedder: Embedder;
+  signal?: AbortSignal;
+  onProgress?: (embedded: number) => void;
+}): Promise<number> {
+  const { embedder } = options;
+  const signalOption = options.signal ? { signal: options.signal } : {};
+  let total = 0;
+  for (;;) {
+    const pending = await withKnowledgeBase(
+      options.location,
+      (knowledge) => knowledge.chunksToEmbed(embedder.model, EMBED_BATCH * 4),
+      signalOption,
+    );
+    if (pending.length === 0) return total;
+    const vectors: Array<{ id: number; embedding: number[] }> = [];
+    for (let start = 0; start < pending.length; start += EMBED_BATCH) {
+      const batch = pending.slice(start, start + EMBED_BATCH);
+      const embedded = await embedder.embed(
+        batch.map((chunk) => chunk.text),
+        signalOption,
+      );
+      batch.forEach((chunk, index) => {
+        const vector = embedded[index];
+        if (vector && vector.length > 0) vectors.push({ id: chunk.id, embedding: vector });
+      });
+    }
+    if (vectors.length === 0) throw new Error(`embedding model ${embedder.model} returned no vectors`);
+    await withKnowledgeBase(
+      options.location,
+      (knowledge) => knowledge.setEmbeddings(embedder.model, vectors),
+      signalOption,
+    );
+    total += vectors.length;
+    options.onProgress?.(total);
+  }
+}
+
+/** A path relative to `from`, for messages. */
+export function displayPath(path: string, from: string): string {
+  const relativePath = relative(from, path);
+  return relativePath.startsWith('..') ? path : relativePath || '.';
+}

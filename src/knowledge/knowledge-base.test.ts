@@ -1,0 +1,334 @@
+/**
+ * The knowledge base end to end below the CLI: ingest (folder, local git repository, re-ingest
+ * after an edit and a delete, masking), ranking, hybrid search against the fake model server's
+ * embeddings endpoint, a change of embedding model, a model that is down; on the embedded store
+ * (PGlite) and on a real PostgreSQL server (Debian's, without pgvector: full-text only there).
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { FakeLlmServer } from '../../test-support/fake-llm/index.js';
+import { integrationSkip } from '../../test-support/integration.js';
+import {
+  createTestDatabase,
+  postgresMissingReason,
+  type TestDatabase,
+} from '../../test-support/postgres-server.js';
+import { SecretRedactor } from '../safety/secret-redactor.js';
+import { createEmbedder } from './embedder.js';
+import { ingest } from './ingest.js';
+import { withKnowledgeBase, type KnowledgeLocation } from './knowledge-location.js';
+import { knowledgeSearcher } from './search-knowledge.js';
+
+const RUNBOOKS: Record<string, string> = {
+  'payments-db-failover.md': `# Payments database failover
+
+The payments service keeps its ledger in PostgreSQL managed by Patroni.
+
+## Symptoms
+
+- Checkout returns HTTP 503 and the payments pods log \`could not connect to server\`.
+- \`patronictl list\` shows no Leader for the payments cluster.
+
+## Promote the replica
+
+\`\`\`sh
+patronictl -c /etc/patroni.yml failover payments --candidate pg-payments-2 --force
+\`\`\`
+
+| Step | Owner |
+| --- | --- |
+| Promote | on-call DBA |
+| Repoint pgbouncer | on-call SRE |
+
+The replication user is replicator, password: Sup3rS3cretPassw0rd!
+`,
+  'disk-full.md': `# Disk full on web nodes
+
+## Symptoms
+Nginx answers 500 and \`df -h\` shows /var at 100%.
+
+## Free space
+Truncate the biggest files under /var/log/nginx and run logrotate -f /etc/logrotate.d/nginx.
+`,
+  'tls-expiry.md': `# Expired TLS certificate
+
+## Symptoms
+Browsers warn NET::ERR_CERT_DATE_INVALID on the public site.
+
+## Renew
+Run certbot renew --cert-name www and reload nginx.
+`,
+  'kafka-lag.md': `# Consumer lag on the orders topic
+
+## Symptoms
+The orders consumers fall behind: kafka-consumer-groups shows a growing LAG.
+
+## Fix
+Scale the orders-consumer deployment and check for a poison message.
+`,
+  'replica-delay.md': `# Read replica delay
+
+## Symptoms
+Reports show stale numbers: the reporting replica is behind its primary.
+
+## Fix
+Check pg_stat_replication on the primary for a long-running query blocking WAL apply.
+`,
+};
+
+function writeCorpus(dir: string): void {
+  mkdirSync(dir, { recursive: true });
+  for (const [name, text] of Object.entries(RUNBOOKS)) writeFileSync(join(dir, name), text);
+}
+
+const redactor = new SecretRedactor({});
+const redact = (text: string) => redactor.redact(text, { keepLineCount: true });
+
+function storeSuite(
+  name: string,
+  open: () => { location: KnowledgeLocation; home: string; expectVector: boolean },
+): void {
+  describe(name, () => {
+    let fake: FakeLlmServer;
+    let location: KnowledgeLocation;
+    let home: string;
+    let expectVector: boolean;
+    let work: string;
+    before(async () => {
+      ({ location, home, expectVector } = open());
+      work = mkdtempSync(join(tmpdir(), 'wt-kb-test-'));
+      fake = await FakeLlmServer.start();
+    });
+    after(async () => {
+      await fake.close();
+      rmSync(work, { recursive: true, force: true });
+    });
+
+    it('ingests a folder, masks secrets, ranks the runbook that answers first', async () => {
+      const docs = join(work, 'runbooks');
+      writeCorpus(docs);
+      writeFileSync(join(docs, 'notes.bin.md'), Buffer.from([0x23, 0x20, 0, 1, 2]));
+      const summary = await ingest({ location, target: docs, home, redact, name: 'runbooks' });
+      assert.equal(summary.files, 6);
+      assert.equal(summary.added, 5);
+      assert.deepEqual(summary.skipped, [{ path: 'notes.bin.md', reason: 'binary' }]);
+      assert.ok(summary.redactions >= 1, 'the password in the runbook is masked');
+      const search = knowledgeSearcher({ location });
+      const failover = await search({ query: 'the payments DB has no leader, what do we do?', limit: 3 });
+      assert.equal(failover.mode, 'full-text');
+      assert.equal(failover.hits[0]?.path, 'payments-db-failover.md');
+      const disk = await search({ query: 'nginx 500 because /var is full', limit: 3 });
+      assert.equal(disk.hits[0]?.path, 'disk-full.md');
+      const cert = await search({ query: 'certificate expired on the website', limit: 3 });
+      assert.equal(cert.hits[0]?.path, 'tls-expiry.md');
+      // The table and the code block are in one chunk with their section's heading path.
+      const promote = failover.hits.find((hit) => hit.headingPath.at(-1) === 'Promote the replica');
+      assert.ok(promote, 'the Promote section is found');
+      assert.deepEqual(promote.headingPath, ['Payments database failover', 'Promote the replica']);
+      assert.match(promote.content, /```sh\npatronictl[^\n]*\n```/);
+      assert.match(promote.content, /\| Repoint pgbouncer \| on-call SRE \|/);
+      assert.equal(promote.startLine, 10);
+      assert.equal(promote.endLine, 21);
+      assert.ok(!promote.content.includes('Sup3rS3cretPassw0rd'), promote.content);
+      assert.match(promote.content, /\[REDACTED/);
+      const secret = await search({ query: 'Sup3rS3cretPassw0rd', limit: 3 });
+      assert.ok(secret.hits.every((hit) => !hit.content.includes('Sup3rS3cretPassw0rd')));
+    });
+
+    it('re-ingests incrementally: skips unchanged, replaces edited, forgets deleted', async () => {
+      const docs = join(work, 'runbooks');
+      writeFileSync(
+        join(docs, 'disk-full.md'),
+        '# Disk full on web nodes\n\n## Free space\nMove the core dumps from /var/crash to the archive bucket.\n',
+      );
+      unlinkSync(join(docs, 'tls-expiry.md'));
+      const summary = await ingest({ location, target: docs, home, redact, name: 'runbooks' });
+      assert.deepEqual(
+        {
+          added: summary.added,
+          changed: summary.changed,
+          unchanged: summary.unchanged,
+          deleted: summary.deleted,
+        },
+        { added: 0, changed: 1, unchanged: 3, deleted: 1 },
+      );
+      const search = knowledgeSearcher({ location });
+      const cert = await search({ query: 'certbot renew certificate', limit: 5 });
+      assert.ok(
+        cert.hits.every((hit) => hit.path !== 'tls-expiry.md'),
+        'the deleted runbook is forgotten',
+      );
+      const dumps = await search({ query: 'core dumps crash archive', limit: 1 });
+      assert.equal(dumps.hits[0]?.path, 'disk-full.md');
+      const old = await search({ query: 'logrotate truncate', limit: 5 });
+      assert.ok(
+        old.hits.every((hit) => hit.path !== 'disk-full.md'),
+        'the old version is gone',
+      );
+      await withKnowledgeBase(location, async (knowledge) => {
+        const [source] = await knowledge.sources();
+        assert.equal(source?.documents, 4);
+      });
+    });
+
+    it('ingests a local git repository on a branch, and its next commit incrementally', async () => {
+      const repo = join(work, 'repo');
+      writeCorpus(join(repo, 'docs'));
+      const git = (...args: string[]) =>
+        execFileSync('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', ...args], {
+          cwd: repo,
+          encoding: 'utf8',
+        });
+      git('init', '-q', '-b', 'main');
+      git('add', '.');
+      git('commit', '-qm', 'runbooks');
+      git('checkout', '-qb', 'ops');
+      writeFileSync(
+        join(repo, 'docs', 'dns.md'),
+        '# DNS outage\n\n## Symptoms\nResolvers return SERVFAIL for internal zones.\n',
+      );
+      git('add', '.');
+      git('commit', '-qm', 'dns');
+      git('checkout', '-q', 'main');
+      const first = await ingest({
+        location,
+        target: `file://${repo}`,
+        branch: 'ops',
+        home,
+        redact,
+        name: 'team-repo',
+      });
+      assert.equal(first.added, 6);
+      const search = knowledgeSearcher({ location });
+      const dns = await search({ query: 'SERVFAIL internal zones', limit: 1, source: 'team-repo' });
+      assert.equal(dns.hits[0]?.path, 'docs/dns.md');
+      assert.equal(dns.hits[0]?.location, join(home, 'knowledge', 'sources', 'team-repo', 'docs', 'dns.md'));
+      git('checkout', '-q', 'ops');
+      unlinkSync(join(repo, 'docs', 'kafka-lag.md'));
+      git('commit', '-qam', 'drop kafka');
+      const second = await ingest({
+        location,
+        target: `file://${repo}`,
+        branch: 'ops',
+        home,
+        redact,
+        name: 'team-repo',
+      });
+      assert.deepEqual([second.added, second.changed, second.deleted, second.unchanged], [0, 0, 1, 5]);
+      await assert.rejects(
+        ingest({
+          location,
+          target: `file://${repo}`,
+          branch: 'no-such-branch',
+          home,
+          redact,
+          name: 'team-repo',
+        }),
+        /cannot clone .*no-such-branch/,
+      );
+    });
+
+    it('searches hybrid with an embedding model, re-embeds on a model change, falls back when it is down', async () => {
+      const env = { OPSMATE_EMBEDDING_BASE_URL: fake.openAiBaseUrl };
+      const embedder = await createEmbedder({ spec: 'openai-compatible:fake-embed-a', env });
+      assert.ok(embedder);
+      const docs = join(work, 'hybrid');
+      writeCorpus(docs);
+      const summary = await ingest({ location, target: docs, home, redact, name: 'hybrid', embedder });
+      // "replication" and "replica" stem apart in PostgreSQL's English dictionary; the fake
+      // embedding (word prefixes) brings them together.
+      const query = 'replication falling behind';
+      const fullText = await knowledgeSearcher({ location })({ query, limit: 3, source: 'hybrid' });
+      assert.notEqual(fullText.hits[0]?.path, 'replica-delay.md');
+      const warnings: string[] = [];
+      const hybrid = knowledgeSearcher({ location, embedder, onFallback: (reason) => warnings.push(reason) });
+      const found = await hybrid({ query, limit: 3, source: 'hybrid' });
+      if (!expectVector) {
+        assert.equal(summary.embedded, 0, 'no vector column: nothing embedded');
+        assert.match(summary.embeddingProblem ?? '', /no pgvector extension/);
+        assert.equal(found.mode, 'full-text');
+        return;
+      }
+      // This source's chunks, and those ingested before without a model.
+      assert.ok(summary.embedded > summary.chunks, `${summary.embedded} embedded`);
+      assert.equal(summary.embeddingProblem, undefined);
+      assert.ok(fake.embeddingRequests.some((request) => request.model === 'fake-embed-a'));
+      assert.equal(found.mode, 'hybrid');
+      assert.equal(found.hits[0]?.path, 'replica-delay.md');
+      assert.ok(found.hits[0]?.matchedBy.includes('vector'));
+      const other = await createEmbedder({ spec: 'openai-compatible:fake-embed-b', env });
+      assert.ok(other);
+      const again = await ingest({ location, target: docs, home, redact, name: 'hybrid', embedder: other });
+      assert.equal(again.unchanged, 5);
+      await withKnowledgeBase(location, async (knowledge) => {
+        const stats = await knowledge.stats();
+        assert.equal(
+          stats.embeddedChunks['openai-compatible:fake-embed-b'],
+          stats.chunks,
+          'every chunk re-embedded',
+        );
+        assert.equal(stats.embeddedChunks['openai-compatible:fake-embed-a'], undefined);
+      });
+      fake.embeddingsFailWith = 503;
+      try {
+        const down = knowledgeSearcher({
+          location,
+          embedder: other,
+          onFallback: (reason) => warnings.push(reason),
+        });
+        const first = await down({ query: 'payments failover', limit: 3 });
+        const second = await down({ query: 'disk full', limit: 3 });
+        assert.equal(first.mode, 'full-text');
+        assert.equal(first.hits[0]?.path, 'payments-db-failover.md');
+        assert.equal(second.mode, 'full-text');
+        assert.equal(warnings.length, 1, 'one warning per searcher');
+        assert.match(warnings[0]!, /fake-embed-b/);
+      } finally {
+        fake.embeddingsFailWith = undefined;
+      }
+    });
+
+    it('forgets a source', async () => {
+      await withKnowledgeBase(location, async (knowledge) => {
+        assert.equal(await knowledge.forget('runbooks'), true);
+        assert.equal(await knowledge.forget('runbooks'), false);
+        const names = (await knowledge.sources()).map((source) => source.name);
+        assert.ok(!names.includes('runbooks'));
+        const hits = await knowledge.search({ query: 'payments failover', limit: 5, source: 'runbooks' });
+        assert.deepEqual(hits, []);
+      });
+    });
+  });
+}
+
+storeSuite('knowledge base, embedded (PGlite)', () => {
+  const home = mkdtempSync(join(tmpdir(), 'wt-kb-home-'));
+  return {
+    home,
+    location: { kind: 'embedded', dataDir: join(home, 'knowledge', 'store') },
+    expectVector: true,
+  };
+});
+
+const postgresSkip = integrationSkip('PostgreSQL', postgresMissingReason());
+describe('on PostgreSQL', { skip: postgresSkip }, () => {
+  let database: TestDatabase | undefined;
+  if (!postgresSkip) database = createTestDatabase('opsmate_kb');
+  after(() => database?.drop());
+  storeSuite('knowledge base, PostgreSQL (no pgvector on Debian 12)', () => {
+    const home = mkdtempSync(join(tmpdir(), 'wt-kb-home-'));
+    const db = database!;
+    return {
+      home,
+      location: {
+        kind: 'postgres',
+        url: `postgres://${db.user}:${db.password}@${db.host}:${db.port}/${db.database}`,
+      },
+      expectVector: false,
+    };
+  });
+});

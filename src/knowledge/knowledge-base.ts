@@ -1,0 +1,498 @@
+import type { DocumentChunk } from './chunk-document.js';
+import { ensureKnowledgeSchema } from './knowledge-schema.js';
+import { expandQuery } from './query-expansion.js';
+import type { SqlQueries, SqlStore } from './sql-store.js';
+
+/** A source: what one `opsmate ingest` names (`--name`), re-ingested as a whole. */
+export interface KnowledgeSource {
+  name: string;
+  /** What was given: a folder, a glob or a git URL. */
+  origin: string;
+  kind: 'folder' | 'glob' | 'git';
+  /** The folder its paths are relative to (for git, opsmate's clone). */
+  root: string;
+  glob: string;
+  branch?: string;
+}
+
+/** One file to store, with its chunks (already masked). */
+export interface DocumentInput {
+  path: string;
+  hash: string;
+  bytes: number;
+  redactions: number;
+  chunks: ReadonlyArray<DocumentChunk & { embedding?: readonly number[] }>;
+}
+
+/** A chunk found by a search. */
+export interface KnowledgeHit {
+  id: number;
+  source: string;
+  path: string;
+  /** The file on this machine: the source's root joined with the path. */
+  location: string;
+  title: string;
+  headingPath: string[];
+  startLine: number;
+  endLine: number;
+  content: string;
+  /** Fused score (higher is better); only comparable within one search. */
+  score: number;
+  /** Which rankings found it. */
+  matchedBy: Array<'full-text' | 'vector'>;
+}
+
+export interface SourceSummary {
+  name: string;
+  origin: string;
+  kind: string;
+  root: string;
+  documents: number;
+  chunks: number;
+  bytes: number;
+  updatedAt: string;
+}
+
+export interface KnowledgeStats {
+  store: SqlStore['kind'];
+  location: string;
+  sources: number;
+  documents: number;
+  chunks: number;
+  bytes: number;
+  /** pgvector is there: embeddings can be stored and searched. */
+  vectorAvailable: boolean;
+  /** Chunks embedded by each model. */
+  embeddedChunks: Record<string, number>;
+}
+
+/** Rankings are fused with reciprocal rank fusion: 1 / (RRF_K + rank) summed over rankings. */
+const RRF_K = 60;
+/** Candidates each ranking contributes to the fusion. */
+const CANDIDATES = 50;
+/** BM25's term-frequency saturation and length normalisation. */
+const BM25_K1 = 1.2;
+const BM25_B = 0.75;
+
+/**
+ * BM25 over the chunks' tsvectors, in one statement, in two stages so that it stays fast on a
+ * large knowledge base. Each query lexeme's document frequency (hence its inverse document
+ * frequency) comes from kb_terms. The postings of the rarest lexemes (up to POSTINGS_BUDGET of
+ * them, always the two rarest) are read from the GIN index and the chunks holding the most
+ * informative ones kept (COARSE_CANDIDATES): a chunk that matches only words found everywhere
+ * cannot rank high. Those are scored exactly with every lexeme: a chunk's term frequency counts
+ * an occurrence in the title three times and in the heading path twice (BM25F-style field
+ * weights), and its length is its lexeme count. PostgreSQL's own ts_rank has no inverse
+ * document frequency: with an OR query a common word would outrank the rare word that names the
+ * incident.
+ */
+const COARSE_CANDIDATES = 150;
+/** How much a word the question did not use but means (ops-synonyms.txt) counts, against 1. */
+const SYNONYM_WEIGHT = 0.4;
+const POSTINGS_BUDGET = 4_000;
+const FULL_TEXT_SQL = `
+with stats as (
+  select greatest(sum(chunk_count), 1)::float8 as n,
+    greatest(sum(lexeme_count)::float8 / greatest(sum(chunk_count), 1), 1) as avgdl
+  from kb_sources where $3::text is null or name = $3::text
+), asked as (
+  select lexeme, max(boost) as boost from (
+    select lexeme, 1.0::float8 as boost from unnest(to_tsvector('english', $1::text))
+    union all
+    select lexeme, ${SYNONYM_WEIGHT}::float8 from unnest(to_tsvector('english', $4::text))
+  ) words group by lexeme
+), terms as (
+  select q.lexeme, q.boost, sum(t.chunks)::float8 as df
+  from asked q
+  join kb_terms t on t.lexeme = q.lexeme and ($3::text is null or t.source = $3::text)
+  group by q.lexeme, q.boost
+), weighted as (
+  select t.lexeme, t.boost * ln(1 + (s.n - t.df + 0.5) / (t.df + 0.5)) as idf,
+    sum(t.df) over (order by t.df, t.lexeme) - t.df as rarer_postings,
+    row_number() over (order by t.df, t.lexeme) as rarity
+  from terms t cross join stats s
+), postings as (
+  select w.lexeme, w.idf, c.id from weighted w
+  cross join lateral (
+    select id from kb_chunks where tsv @@ quote_literal(w.lexeme)::tsquery and ($3::text is null or source = $3::text)
+  ) c
+  where w.rarity <= 2 or w.rarer_postings < ${POSTINGS_BUDGET}
+), coarse as (
+  select id from postings group by id order by sum(idf) desc, id limit ${COARSE_CANDIDATES}
+)
+select c.id::int as id, sum(
+  w.idf * (f.tf * ${BM25_K1 + 1}) /
+  (f.tf + ${BM25_K1} * (${1 - BM25_B} + ${BM25_B} * length(c.tsv) / s.avgdl))
+) as score
+from coarse k
+join kb_chunks c on c.id = k.id
+cross join stats s
+cross join lateral unnest(c.tsv) u
+join weighted w on w.lexeme = u.lexeme
+cross join lateral (
+  select sum(case weight when 'A' then 3 when 'B' then 2 else 1 end)::float8 as tf from unnest(u.weights) weight
+) f
+group by c.id
+order by score desc, c.id
+limit $2::int`;
+
+const VECTOR_SQL = `
+select id::int as id, embedding <=> $1::vector as distance from kb_chunks
+where embedding_model = $2::text and embedding is not null and ($4::text is null or source = $4::text)
+order by distance, id
+limit $3::int`;
+
+interface ChunkRow {
+  id: number;
+  source: string;
+  path: string;
+  root: string;
+  title: string;
+  heading_path: string;
+  start_line: number;
+  end_line: number;
+  content: string;
+}
+
+/** Heading paths are stored as one string, `A > B > C`, which full-text search reads too. */
+const HEADING_SEPARATOR = ' > ';
+
+/** pgvector's text form of a vector. */
+export function vectorLiteral(vector: readonly number[]): string {
+  return `[${vector.map((value) => (Number.isFinite(value) ? value : 0)).join(',')}]`;
+}
+
+/**
+ * The knowledge base on a {@link SqlStore}: what ingest writes and search reads. The same code for
+ * the embedded store and PostgreSQL.
+ */
+export class KnowledgeBase {
+  readonly store: SqlStore;
+  readonly vectorAvailable: boolean;
+
+  private constructor(store: SqlStore, vectorAvailable: boolean) {
+    this.store = store;
+    this.vectorAvailable = vectorAvailable;
+  }
+
+  /** Creates the tables if needed. */
+  static async open(store: SqlStore): Promise<KnowledgeBase> {
+    const { vector } = await ensureKnowledgeSchema(store);
+    return new KnowledgeBase(store, vector);
+  }
+
+  async close(): Promise<void> {
+    await this.store.close();
+  }
+
+  /** The stored content hash of every document of `source`, by path. */
+  async documentHashes(source: string): Promise<Map<string, string>> {
+    const rows = await this.store.query<{ path: string; hash: string }>(
+      'select path, hash from kb_documents where source = $1',
+      [source],
+    );
+    return new Map(rows.map((row) => [row.path, row.hash]));
+  }
+
+  async source(name: string): Promise<KnowledgeSource | undefined> {
+    const [row] = await this.store.query<{
+      name: string;
+      origin: string;
+      kind: KnowledgeSource['kind'];
+      root: string;
+      glob: string;
+      branch: string | null;
+    }>('select name, origin, kind, root, glob, branch from kb_sources where name = $1', [name]);
+    if (!row) return undefined;
+    return { ...row, ...(row.branch ? { branch: row.branch } : { branch: undefined }) } as KnowledgeSource;
+  }
+
+  /**
+   * Writes one ingest of `source` in one transaction: the documents in `upserts` replace their
+   * stored versions (chunks and all), those in `deletes` are forgotten. A concurrent ingest of the
+   * same source waits for this one (advisory lock), so their writes never interleave.
+   */
+  async writeSource(options: {
+    source: KnowledgeSource;
+    upserts: readonly DocumentInput[];
+    deletes: readonly string[];
+    embeddingModel?: string;
+  }): Promise<void> {
+    const { source } = options;
+    await this.store.transaction(async (tx) => {
+      await tx.query('select pg_advisory_xact_lock(hashtext($1))', [`opsmate-kb:${source.name}`]);
+      await tx.query(
+        `insert into kb_sources (name, origin, kind, root, glob, branch, updated_at) values ($1, $2, $3, $4, $5, $6, now())
+         on conflict (name) do update set origin = excluded.origin, kind = excluded.kind, root = excluded.root,
+           glob = excluded.glob, branch = excluded.branch, updated_at = now()`,
+        [source.name, source.origin, source.kind, source.root, source.glob, source.branch ?? null],
+      );
+      const gone = [...options.deletes, ...options.upserts.map((document) => document.path)];
+      if (gone.length > 0) {
+        await tx.query('delete from kb_documents where source = $1 and path = any($2::text[])', [
+          source.name,
+          gone,
+        ]);
+      }
+      for (const document of options.upserts) {
+        await tx.query(
+          'insert into kb_documents (source, path, hash, bytes, redactions) values ($1, $2, $3, $4, $5)',
+          [source.name, document.path, document.hash, document.bytes, document.redactions],
+        );
+      }
+      const chunks = options.upserts.flatMap((document) =>
+        document.chunks.map((chunk, ordinal) => ({ path: document.path, ordinal, ...chunk })),
+      );
+      const embedded = this.vectorAvailable && options.embeddingModel !== undefined;
+      const BATCH = 500;
+      for (let start = 0; start < chunks.length; start += BATCH) {
+        const batch = chunks.slice(start, start + BATCH);
+        const columns = [
+          batch.map((chunk) => chunk.path),
+          batch.map((chunk) => chunk.ordinal),
+          batch.map((chunk) => chunk.title),
+          batch.map((chunk) => chunk.headingPath.join(HEADING_SEPARATOR)),
+          batch.map((chunk) => chunk.startLine),
+          batch.map((chunk) => chunk.endLine),
+          batch.map((chunk) => chunk.content),
+        ];
+        if (embedded) {
+          await tx.query(
+            `insert into kb_chunks (source, path, ordinal, title, heading_path, start_line, end_line, content, embedding_model, embedding)
+             select $1, p, o, t, h, s, e, c, case when v is null then null else $9::text end, v::vector
+             from unnest($2::text[], $3::int[], $4::text[], $5::text[], $6::int[], $7::int[], $8::text[], $10::text[]) as x(p, o, t, h, s, e, c, v)`,
+            [
+              source.name,
+              ...columns,
+              options.embeddingModel,
+              batch.map((chunk) => (chunk.embedding ? vectorLiteral(chunk.embedding) : null)),
+            ],
+          );
+        } else {
+          await tx.query(
+            `insert into kb_chunks (source, path, ordinal, title, heading_path, start_line, end_line, content)
+             select $1, p, o, t, h, s, e, c
+             from unnest($2::text[], $3::int[], $4::text[], $5::text[], $6::int[], $7::int[], $8::text[]) as x(p, o, t, h, s, e, c)`,
+            [source.name, ...columns],
+          );
+        }
+      }
+      if (options.upserts.length > 0 || options.deletes.length > 0)
+        await refreshTermStatistics(tx, source.name);
+    });
+  }
+
+  /** Chunks not embedded by `model` (none stored, or another model's), up to `limit`. */
+  async chunksToEmbed(model: string, limit: number): Promise<Array<{ id: number; text: string }>> {
+    if (!this.vectorAvailable) return [];
+    const rows = await this.store.query<{ id: number; title: string; heading_path: string; content: string }>(
+      `select id::int as id, title, heading_path, content from kb_chunks
+       where embedding_model is distinct from $1 or embedding is null order by id limit $2`,
+      [model, limit],
+    );
+    return rows.map((row) => ({ id: row.id, text: embeddingText(row) }));
+  }
+
+  async setEmbeddings(
+    model: string,
+    vectors: ReadonlyArray<{ id: number; embedding: readonly number[] }>,
+  ): Promise<void> {
+    if (vectors.length === 0) return;
+    await this.store.query(
+      `update kb_chunks set embedding = x.v::vector, embedding_model = $1
+       from unnest($2::bigint[], $3::text[]) as x(id, v) where kb_chunks.id = x.id`,
+      [model, vectors.map((entry) => entry.id), vectors.map((entry) => vectorLiteral(entry.embedding))],
+    );
+  }
+
+  /** Chunks embedded by `model`. */
+  async embeddedCount(model: string): Promise<number> {
+    if (!this.vectorAvailable) return 0;
+    const [row] = await this.store.query<{ count: number }>(
+      'select count(*)::int as count from kb_chunks where embedding_model = $1 and embedding is not null',
+      [model],
+    );
+    return row?.count ?? 0;
+  }
+
+  /**
+   * The `limit` best chunks for `query`: BM25 full-text ranking always; with `queryEmbedding`
+   * (from `embeddingModel`) also the nearest chunks by cosine distance, the two rankings fused by
+   * reciprocal rank fusion.
+   */
+  async search(options: {
+    query: string;
+    limit: number;
+    source?: string;
+    queryEmbedding?: readonly number[];
+    embeddingModel?: string;
+    /** Also weigh ops synonyms of the query's words (default true; off for the benchmark's comparison). */
+    expandSynonyms?: boolean;
+  }): Promise<KnowledgeHit[]> {
+    const source = options.source ?? null;
+    const fullText = await this.store.query<{ id: number; score: number }>(FULL_TEXT_SQL, [
+      options.query,
+      CANDIDATES,
+      source,
+      options.expandSynonyms === false ? '' : expandQuery(options.query),
+    ]);
+    const rankings: Array<{ by: 'full-text' | 'vector'; ids: number[] }> = [
+      { by: 'full-text', ids: fullText.map((row) => row.id) },
+    ];
+    if (options.queryEmbedding && options.embeddingModel && this.vectorAvailable) {
+      const nearest = await this.store.query<{ id: number }>(VECTOR_SQL, [
+        vectorLiteral(options.queryEmbedding),
+        options.embeddingModel,
+        CANDIDATES,
+        source,
+      ]);
+      rankings.push({ by: 'vector', ids: nearest.map((row) => row.id) });
+    }
+    const fused = new Map<number, { score: number; matchedBy: Array<'full-text' | 'vector'> }>();
+    for (const ranking of rankings) {
+      ranking.ids.forEach((id, rank) => {
+        const entry = fused.get(id) ?? { score: 0, matchedBy: [] };
+        entry.score += 1 / (RRF_K + rank + 1);
+        entry.matchedBy.push(ranking.by);
+        fused.set(id, entry);
+      });
+    }
+    const best = [...fused.entries()]
+      .sort((a, b) => b[1].score - a[1].score || a[0] - b[0])
+      .slice(0, options.limit);
+    if (best.length === 0) return [];
+    const rows = await this.chunkRows(best.map(([id]) => id));
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    return best.flatMap(([id, entry]) => {
+      const row = byId.get(id);
+      return row ? [{ ...hitFrom(row), score: entry.score, matchedBy: entry.matchedBy }] : [];
+    });
+  }
+
+  /** One chunk by id, with its neighbours' ids in the same document. */
+  async chunk(id: number): Promise<(KnowledgeHit & { ordinal: number; documentChunks: number }) | undefined> {
+    const [row] = await this.store.query<ChunkRow & { ordinal: number; document_chunks: number }>(
+      `select c.id::int as id, c.source, c.path, s.root, c.title, c.heading_path, c.start_line, c.end_line, c.content, c.ordinal,
+         (select count(*)::int from kb_chunks d where d.source = c.source and d.path = c.path) as document_chunks
+       from kb_chunks c join kb_sources s on s.name = c.source where c.id = $1`,
+      [id],
+    );
+    if (!row) return undefined;
+    return {
+      ...hitFrom(row),
+      score: 0,
+      matchedBy: [],
+      ordinal: row.ordinal,
+      documentChunks: row.document_chunks,
+    };
+  }
+
+  private async chunkRows(ids: readonly number[]): Promise<ChunkRow[]> {
+    return await this.store.query<ChunkRow>(
+      `select c.id::int as id, c.source, c.path, s.root, c.title, c.heading_path, c.start_line, c.end_line, c.content
+       from kb_chunks c join kb_sources s on s.name = c.source where c.id = any($1::bigint[])`,
+      [ids],
+    );
+  }
+
+  async sources(): Promise<SourceSummary[]> {
+    const rows = await this.store.query<{
+      name: string;
+      origin: string;
+      kind: string;
+      root: string;
+      documents: number;
+      chunks: number;
+      bytes: number;
+      updated_at: Date | string;
+    }>(
+      `select s.name, s.origin, s.kind, s.root, s.updated_at,
+         (select count(*)::int from kb_documents d where d.source = s.name) as documents,
+         (select coalesce(sum(bytes), 0)::int from kb_documents d where d.source = s.name) as bytes,
+         (select count(*)::int from kb_chunks c where c.source = s.name) as chunks
+       from kb_sources s order by s.name`,
+    );
+    return rows.map((row) => ({
+      name: row.name,
+      origin: row.origin,
+      kind: row.kind,
+      root: row.root,
+      documents: row.documents,
+      chunks: row.chunks,
+      bytes: row.bytes,
+      updatedAt: new Date(row.updated_at).toISOString(),
+    }));
+  }
+
+  /** Forgets a source and everything ingested from it; resolves false when there was none. */
+  async forget(name: string): Promise<boolean> {
+    const rows = await this.store.transaction(async (tx) => {
+      await tx.query('select pg_advisory_xact_lock(hashtext($1))', [`opsmate-kb:${name}`]);
+      await tx.query('delete from kb_chunks where source = $1', [name]);
+      return await tx.query('delete from kb_sources where name = $1 returning name', [name]);
+    });
+    return rows.length > 0;
+  }
+
+  async stats(): Promise<KnowledgeStats> {
+    const [totals] = await this.store.query<{
+      sources: number;
+      documents: number;
+      chunks: number;
+      bytes: number;
+    }>(
+      `select (select count(*)::int from kb_sources) as sources, (select count(*)::int from kb_documents) as documents,
+         (select count(*)::int from kb_chunks) as chunks, (select coalesce(sum(bytes), 0)::int from kb_documents) as bytes`,
+    );
+    const models = await this.store.query<{ model: string; count: number }>(
+      `select embedding_model as model, count(*)::int as count from kb_chunks
+       where embedding_model is not null group by embedding_model order by embedding_model`,
+    );
+    return {
+      store: this.store.kind,
+      location: this.store.location,
+      sources: totals?.sources ?? 0,
+      documents: totals?.documents ?? 0,
+      chunks: totals?.chunks ?? 0,
+      bytes: totals?.bytes ?? 0,
+      vectorAvailable: this.vectorAvailable,
+      embeddedChunks: Object.fromEntries(models.map((row) => [row.model, row.count])),
+    };
+  }
+}
+
+/** Rebuilds the document frequencies and totals of one source (see kb_terms). */
+async function refreshTermStatistics(tx: SqlQueries, source: string): Promise<void> {
+  await tx.query('delete from kb_terms where source = $1', [source]);
+  await tx.query(
+    `insert into kb_terms (source, lexeme, chunks)
+     select $1, word, ndoc from ts_stat(format('select tsv from kb_chunks where source = %L', $1::text))`,
+    [source],
+  );
+  await tx.query(
+    `update kb_sources set
+       chunk_count = (select count(*) from kb_chunks where source = $1),
+       lexeme_count = (select coalesce(sum(chunks), 0) from kb_terms where source = $1)
+     where name = $1`,
+    [source],
+  );
+}
+
+/** What is embedded for a chunk: its place in the document, then its text. */
+export function embeddingText(chunk: { title: string; heading_path: string; content: string }): string {
+  return `${chunk.title}\n${chunk.heading_path}\n\n${chunk.content}`;
+}
+
+function hitFrom(row: ChunkRow): Omit<KnowledgeHit, 'score' | 'matchedBy'> {
+  return {
+    id: row.id,
+    source: row.source,
+    path: row.path,
+    location: row.root.endsWith('/') ? `${row.root}${row.path}` : `${row.root}/${row.path}`,
+    title: row.title,
+    headingPath: row.heading_path === '' ? [] : row.heading_path.split(HEADING_SEPARATOR),
+    startLine: row.start_line,
+    endLine: row.end_line,
+    content: row.content,
+  };
+}

@@ -1,0 +1,203 @@
+/**
+ * The knowledge base through the built CLI: ingest and the kb commands, several opsmate
+ * processes ingesting and searching one embedded store at once, and the agent (against the fake
+ * model server) searching the runbooks with KnowledgeRetrieval and citing a chunk, printed as a
+ * reference the user can open.
+ */
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import {
+  FakeLlmServer,
+  systemPromptOf,
+  toolNamesOf,
+  toolResultsOf,
+} from '../../test-support/fake-llm/index.js';
+import { runCliIsolated } from '../../test-support/run-cli.js';
+
+const FAILOVER = `# Payments database failover
+
+## Symptoms
+Checkout returns 503; patronictl list shows no Leader for the payments cluster.
+
+## Promote the replica
+\`\`\`sh
+patronictl -c /etc/patroni.yml failover payments --candidate pg-payments-2 --force
+\`\`\`
+Then repoint pgbouncer at the new leader. The admin token is ghp_abcdefghijklmnopqrstuvwxyz0123456789.
+`;
+
+function writeRunbooks(dir: string, extra: Record<string, string> = {}): void {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'payments-db.md'), FAILOVER);
+  writeFileSync(join(dir, 'disk.md'), '# Disk full\n\n## Fix\nRotate the nginx logs under /var/log/nginx.\n');
+  for (const [name, text] of Object.entries(extra)) writeFileSync(join(dir, name), text);
+}
+
+describe('knowledge base: ingest, kb, and the agent citing runbooks', () => {
+  let fake: FakeLlmServer;
+  let home: string;
+  let work: string;
+  const cli = (args: string[], env: Record<string, string> = {}) =>
+    runCliIsolated({
+      args,
+      cwd: work,
+      env: { HOME: home, OPSMATE_HOME: join(home, '.opsmate'), OPENAI_BASE_URL: fake.openAiBaseUrl, ...env },
+    });
+
+  before(async () => {
+    fake = await FakeLlmServer.start();
+  });
+  after(async () => {
+    await fake.close();
+  });
+  beforeEach(() => {
+    fake.reset();
+    home = mkdtempSync(join(tmpdir(), 'wt-kb-e2e-home-'));
+    work = mkdtempSync(join(tmpdir(), 'wt-kb-e2e-work-'));
+  });
+
+  it('ingest prints a summary; kb list, search, show, stats and forget read the store; bad input is one error', async () => {
+    writeRunbooks(join(work, 'runbooks'));
+    const first = await cli(['ingest', 'runbooks']);
+    assert.equal(first.exitCode, 0, first.stderr);
+    assert.match(
+      first.stdout,
+      /^ingested runbooks: 2 files \(2 new, 0 changed, 0 unchanged, 0 deleted\), 3 chunks written, 1 secrets masked in [\d.]+ s\n$/,
+    );
+    const again = await cli(['ingest', 'runbooks', '-o', 'json']);
+    assert.equal(again.exitCode, 0, again.stderr);
+    assert.equal((JSON.parse(again.stdout) as { unchanged: number }).unchanged, 2);
+
+    const list = await cli(['kb', 'list']);
+    assert.match(list.stdout, /^runbooks\s+folder\s+\S+runbooks\s+2\s+3\s/m);
+    const search = await cli(['kb', 'search', 'payments', 'cluster', 'has', 'no', 'leader', '-o', 'json']);
+    assert.equal(search.exitCode, 0, search.stderr);
+    const found = JSON.parse(search.stdout) as {
+      mode: string;
+      hits: Array<{ id: number; citation: string; reference: string; content: string }>;
+    };
+    assert.equal(found.mode, 'full-text');
+    assert.equal(found.hits[0]?.citation, 'payments-db.md:3-4');
+    assert.equal(found.hits[0]?.reference, join(work, 'runbooks', 'payments-db.md:3'));
+    const promote = found.hits.find((hit) => hit.citation === 'payments-db.md:6-10');
+    assert.ok(promote, search.stdout);
+    assert.ok(!promote.content.includes('ghp_abcdef'), 'the token is masked at ingest');
+    const show = await cli(['kb', 'show', String(promote.id)]);
+    assert.equal(show.exitCode, 0, show.stderr);
+    assert.match(
+      show.stdout,
+      /payments-db\.md:6-10\nPayments database failover > Promote the replica \(source runbooks, chunk 2 of 2\)/,
+    );
+    assert.match(show.stdout, /\[REDACTED/);
+    const stats = await cli(['kb', 'stats']);
+    assert.match(stats.stdout, /store:\s+embedded \(PGlite\)/);
+    assert.match(stats.stdout, /vector search: off \(no embedding model configured/);
+
+    const missing = await cli(['kb', 'show', '999999']);
+    assert.equal(missing.exitCode, 2);
+    assert.equal(missing.stderr.trim().split('\n').length, 2, missing.stderr);
+    assert.match(missing.stderr, /^opsmate: error: no chunk 999999 in the knowledge base\nopsmate: hint: /);
+    const badPath = await cli(['ingest', 'no-such-folder']);
+    assert.equal(badPath.exitCode, 2);
+    assert.match(badPath.stderr, /^opsmate: error: no-such-folder: no such file or folder\nopsmate: hint: /);
+    const badModel = await cli(['ingest', 'runbooks', '--embedding-model', 'word2vec']);
+    assert.equal(badModel.exitCode, 2);
+    assert.match(badModel.stderr, /^opsmate: error: embedding model "word2vec" is not provider:model\n/);
+
+    const forget = await cli(['kb', 'forget', 'runbooks']);
+    assert.equal(forget.stdout, 'forgot runbooks\n');
+    const empty = await cli(['kb', 'list', '-o', 'json']);
+    assert.deepEqual(JSON.parse(empty.stdout), []);
+  });
+
+  it('several processes ingest and search one embedded store at once, and all succeed', async () => {
+    for (const name of ['alpha', 'beta', 'gamma']) {
+      writeRunbooks(join(work, name), {
+        [`${name}.md`]: `# ${name} outage\n\n## Fix\nRestart the ${name} service.\n`,
+      });
+    }
+    // A store to search from the start.
+    assert.equal((await cli(['ingest', 'alpha', '--name', 'seed'])).exitCode, 0);
+    const runs = await Promise.all([
+      cli(['ingest', 'alpha']),
+      cli(['kb', 'search', 'restart', 'service']),
+      cli(['ingest', 'beta']),
+      cli(['kb', 'search', 'payments', 'failover']),
+      cli(['ingest', 'gamma']),
+      cli(['kb', 'stats']),
+    ]);
+    for (const run of runs) assert.equal(run.exitCode, 0, run.stderr);
+    const list = JSON.parse((await cli(['kb', 'list', '-o', 'json'])).stdout) as Array<{
+      name: string;
+      documents: number;
+    }>;
+    assert.deepEqual(
+      list.map((source) => [source.name, source.documents]),
+      [
+        ['alpha', 3],
+        ['beta', 3],
+        ['gamma', 3],
+        ['seed', 3],
+      ],
+    );
+  });
+
+  it('the agent searches the runbooks, cites a chunk, and the reference is printed', async () => {
+    // No knowledge base yet: the tool is not offered, nor mentioned.
+    fake.enqueue({ text: 'Nothing to look up.' });
+    const before = await cli(['run', 'hello']);
+    assert.equal(before.exitCode, 0, before.stderr);
+    assert.ok(!toolNamesOf(fake.requests[0]!).includes('KnowledgeRetrieval'));
+    assert.doesNotMatch(systemPromptOf(fake.requests[0]!), /KnowledgeRetrieval/);
+    fake.reset();
+
+    writeRunbooks(join(work, 'runbooks'));
+    assert.equal((await cli(['ingest', 'runbooks'])).exitCode, 0);
+    fake.enqueue(
+      {
+        text: 'Looking for the team procedure.',
+        toolCalls: [
+          { name: 'KnowledgeRetrieval', args: { query: 'payments database failover promote replica' } },
+        ],
+      },
+      {
+        text: 'Promote pg-payments-2 with patronictl failover, then repoint pgbouncer [payments-db.md:6-10].',
+      },
+    );
+    const run = await cli(['solve', 'the payments DB is failing over, what do we do?']);
+    assert.equal(run.exitCode, 0, run.stderr);
+    const [first, second] = fake.requests;
+    assert.ok(toolNamesOf(first!).includes('KnowledgeRetrieval'));
+    assert.match(systemPromptOf(first!), /cite every chunk you use by its label in brackets/);
+    const result = toolResultsOf(second!).join('\n');
+    assert.match(
+      result,
+      /\[payments-db\.md:6-10\] Payments database failover > Promote the replica \(source runbooks\)/,
+    );
+    assert.match(result, /<untrusted-data id="[0-9a-f]+" source="knowledge:payments-db.md:6-10">/);
+    assert.ok(!result.includes('ghp_abcdef'));
+    assert.match(
+      run.stdout,
+      new RegExp(
+        `References:\\n  \\[payments-db\\.md:6-10\\] ${join(work, 'runbooks', 'payments-db.md').replace(/[.]/g, '\\.')}:6  Payments database failover > Promote the replica \\(source runbooks\\)\\n`,
+      ),
+    );
+
+    fake.reset();
+    fake.enqueue(
+      { toolCalls: [{ name: 'KnowledgeRetrieval', args: { query: 'disk full nginx logs' } }] },
+      { text: 'Rotate the logs [disk.md:3-4]; also see [made-up.md:1-2].' },
+    );
+    const json = await cli(['solve', '-o', 'json', 'the disk is full']);
+    assert.equal(json.exitCode, 0, json.stderr);
+    const report = JSON.parse(json.stdout) as { references?: Array<{ citation: string; location: string }> };
+    assert.deepEqual(
+      report.references?.map((reference) => reference.citation),
+      ['disk.md:3-4'],
+    );
+    assert.equal(report.references?.[0]?.location, join(work, 'runbooks', 'disk.md:3'));
+  });
+});
