@@ -29,6 +29,7 @@ import {
   type MonitoringServers,
 } from '../../test-support/monitoring-servers.js';
 import { PtySession, ptyMissingReason } from '../../test-support/pty-session.js';
+import { sshdMissingReason, startSshd, type SshdServer } from '../../test-support/sshd-server.js';
 import { CLI_PATH, runCliIsolated } from '../../test-support/run-cli.js';
 
 const skip = integrationSkip('prometheus, alertmanager, node_exporter', monitoringMissingReason());
@@ -580,6 +581,65 @@ describe('the monitoring tools through the agent', { skip }, () => {
 });
 
 const busyboxSkip = skip || integrationSkip('docker', busyboxImageMissingReason());
+describe(
+  'through an ssh target (real sshd on loopback; curl runs on the far side)',
+  {
+    skip: skip || integrationSkip('sshd', sshdMissingReason()),
+  },
+  () => {
+    let server: SshdServer | undefined;
+    let fake: FakeLlmServer;
+    before(async () => {
+      fake = await FakeLlmServer.start();
+      server = await startSshd({ dirPrefix: 'opsmate-monitoring-sshd-' });
+    });
+    after(async () => {
+      await fake?.close();
+      await server?.stop();
+    });
+
+    it('PROMETHEUS_FROM=target reaches Prometheus with curl run in the ssh session', async () => {
+      // The sshd is on this machine, so a curl shim first on the session's PATH shows the request
+      // was made in the ssh session and not by opsmate itself.
+      const shim = mkdtempSync(join(tmpdir(), 'opsmate-monitoring-shim-'));
+      const calls = join(shim, 'calls');
+      writeFileSync(
+        join(shim, 'curl'),
+        `#!/bin/sh\necho "$SSH_CONNECTION" >> ${calls}\nexec /usr/bin/curl "$@"\n`,
+        {
+          mode: 0o755,
+        },
+      );
+      fake.enqueue(
+        { toolCalls: [{ name: 'PrometheusQuery', args: { query: 'count(up)' } }] },
+        { text: 'done' },
+      );
+      const result = await runCliIsolated({
+        args: [
+          'run',
+          'metrics?',
+          '-t',
+          `ssh://${server!.user}@127.0.0.1:${server!.port}`,
+          '--runtime-ssh-key-file',
+          server!.keyFile,
+          '--runtime-ssh-known-hosts-file',
+          server!.knownHostsFile,
+          '--runtime-ssh-env',
+          `PATH=${shim}:/usr/bin:/bin`,
+        ],
+        env: { OPENAI_BASE_URL: fake.openAiBaseUrl, ...endpoints(), PROMETHEUS_FROM: 'target' },
+      });
+      assert.equal(result.exitCode, 0, result.stderr);
+      assert.match(toolResultsOf(fake.requests.at(-1)!)[0]!, /\n\{\} => 2 @ /);
+      assert.match(
+        readFileSync(calls, 'utf8'),
+        new RegExp(` ${server!.port}\\n$`),
+        'curl ran inside the ssh session',
+      );
+    });
+  },
+);
+
 describe('through a target without curl', { skip: busyboxSkip }, () => {
   let container: string | undefined;
   let fake: FakeLlmServer;
