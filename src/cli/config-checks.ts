@@ -4,6 +4,7 @@ import { isPlainObject } from '../config/load-config.js';
 import { ConfigError } from '../errors/opsmate-error.js';
 import { opsmateEnvNames } from '../config/option-names.js';
 import { PROVIDERS } from '../agent/providers/model-catalog.js';
+import { MONITORING_SETTING_NAMES } from '../monitoring/monitoring-settings.js';
 import { isOwnSecretName } from '../process/child-environment.js';
 import type { CliContext } from './cli-context.js';
 
@@ -79,6 +80,7 @@ export function knownConfigNames(context: CliContext): Set<string> {
   const names = new Set<string>(opsmateEnvNames().keys());
   for (const runtime of context.registry.list()) for (const option of runtime.options) names.add(option.env);
   for (const provider of PROVIDERS) for (const variable of provider.env) names.add(variable.name);
+  for (const name of MONITORING_SETTING_NAMES) names.add(name);
   for (const { definition } of context.providers.list()) {
     for (const variable of definition.env) names.add(variable.name);
   }

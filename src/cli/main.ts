@@ -97,6 +97,9 @@ const COMMANDS: Readonly<Record<string, () => Promise<(context: CliContext) => C
   config: async () => (await import('./commands/config-command.js')).configCommand,
   version: async () => (await import('./commands/version-command.js')).versionCommand,
   completion: async () => (await import('./commands/completion-command.js')).completionCommand,
+  prom: async () => (await import('./commands/prom-command.js')).promCommand,
+  alerts: async () => (await import('./commands/alerts-command.js')).alertsCommand,
+  logs: async () => (await import('./commands/logs-command.js')).logsCommand,
 };
 
 /** Commands that show plugin problems in their own output rather than as warnings. */

@@ -14,11 +14,7 @@ import {
   validateProviderDefinition,
   type ProviderRegistry,
 } from '../agent/providers/provider-registry.js';
-import {
-  builtinToolRegistry,
-  validateToolDefinition,
-  type ToolRegistry,
-} from '../agent/tools/builtin-tools.js';
+import { validateToolDefinition, type ToolRegistry } from '../agent/tools/tool-registry.js';
 import type { ToolDefinition } from '../agent/tools/tool-contract.js';
 import { errorMessage } from '../errors/opsmate-error.js';
 import { co } from '../process/child-process.js';
@@ -106,11 +102,18 @@ export interface ExtensionRegistries {
   providers: ProviderRegistry;
 }
 
-/** Registries holding the built-ins only, to check plugins against. */
-export function builtinRegistries(runtimes: RuntimeRegistry): ExtensionRegistries {
+/**
+ * Registries holding the built-ins only, to check plugins against. The built-in tools come as an
+ * argument (`await import('../agent/tools/builtin-tools.js')`), so that importing this module does
+ * not load every tool.
+ */
+export function builtinRegistries(
+  runtimes: RuntimeRegistry,
+  tools: { builtinToolRegistry(): ToolRegistry },
+): ExtensionRegistries {
   return {
     runtimes,
-    tools: builtinToolRegistry(),
+    tools: tools.builtinToolRegistry(),
     contexts: builtinContextRegistry(),
     providers: createProviderRegistry(),
   };
@@ -138,9 +141,13 @@ export interface LoadPluginsOptions {
  */
 export async function loadPlugins(options: LoadPluginsOptions): Promise<InstalledPlugin[]> {
   const plugins = readPlugins(options.pluginsDir);
+  const given = options.extensions ?? {};
+  // The built-in tools load only when a registry was not given (not on `exec`'s path).
   const registries: ExtensionRegistries = {
-    ...builtinRegistries(options.registry),
-    ...options.extensions,
+    ...(given.tools && given.contexts && given.providers
+      ? { tools: given.tools, contexts: given.contexts, providers: given.providers }
+      : builtinRegistries(options.registry, await import('../agent/tools/builtin-tools.js'))),
+    ...given,
     runtimes: options.registry,
   };
   await importExtensions({

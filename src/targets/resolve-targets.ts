@@ -30,6 +30,8 @@ export interface TargetSpec {
   fields: ConfigFileLayer;
   /** The fields as `key=value` text, secrets hidden, for `list-targets`. */
   summary: string;
+  /** Its monitoring settings (`monitoring:`), over the environment's for its tools. */
+  monitoring?: Readonly<Record<string, string>>;
 }
 
 /** Every target and group opsmate knows: `targets:` of the config file and inventories. */
@@ -424,6 +426,7 @@ function configTarget(entry: TargetEntry, registry: RuntimeRegistry): TargetSpec
       from,
       fields: layerOf(uri),
       summary: [entry.uri, ...extra.summary].join(' '),
+      ...(entry.monitoring ? { monitoring: entry.monitoring } : {}),
     };
   }
   const source = entryFields(entry, entry.runtime!, registry);
@@ -434,6 +437,7 @@ function configTarget(entry: TargetEntry, registry: RuntimeRegistry): TargetSpec
     from,
     fields: layerOf(source),
     summary: source.summary.join(' '),
+    ...(entry.monitoring ? { monitoring: entry.monitoring } : {}),
   };
 }
 

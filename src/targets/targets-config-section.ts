@@ -2,12 +2,28 @@ import { z } from 'zod';
 import { defineConfigSection } from '../config/config-section-definition.js';
 import { sectionEntries, sectionError } from '../config/config-section.js';
 import type { ConfigSection } from '../config/config-file.js';
+import { didYouMean } from '../config/did-you-mean.js';
+import { MONITORING_SETTING_NAMES, MONITORING_SETTINGS } from '../monitoring/monitoring-settings.js';
+
+function didYouMeanText(name: string): string {
+  const close = didYouMean(name, MONITORING_SETTING_NAMES);
+  return close ? ` (did you mean ${close}?)` : '';
+}
 
 /** Keys of a `targets:` entry that say what it is; exactly one of them is given. */
 export const TARGET_KEYS = ['runtime', 'uri', 'targets', 'inventory'] as const;
 
 /** Keys of a `targets:` entry that are not a runtime's fields. */
 const ENTRY_KEYS: readonly string[] = [...TARGET_KEYS, 'selector'];
+
+/**
+ * `monitoring:` of a target: the monitoring settings (PROMETHEUS_ENDPOINT...) of that target's
+ * tools, by env name, over the environment's (docs/monitoring.md).
+ */
+const monitoringSchema = z.record(
+  z.string(),
+  z.union([z.string(), z.number(), z.boolean()]).transform(String),
+);
 
 /**
  * One entry of `targets:` as written. Exactly one of `runtime`, `uri`, `targets`, `inventory`;
@@ -29,6 +45,8 @@ export interface TargetEntry {
   inventory?: string;
   /** The runtime's fields, by key as written (`host`, `keyFile`). */
   fields: Record<string, unknown>;
+  /** `monitoring:`: PROMETHEUS_ENDPOINT and the like for this target's tools. */
+  monitoring?: Record<string, string>;
   /** Where the entry is written, and the line of each of its keys. */
   path: string;
   line: number;
@@ -79,7 +97,33 @@ function readTargets(section: ConfigSection): TargetsTable {
           ? 'needs one of runtime: (a target), uri: (a target), targets: (a group) or inventory: (an Ansible inventory)'
           : `has both ${given[0]} and ${given[1]}: give one`,
       );
-    const fields = Object.fromEntries(Object.entries(value).filter(([key]) => !ENTRY_KEYS.includes(key)));
+    const fields = Object.fromEntries(
+      Object.entries(value).filter(([key]) => !ENTRY_KEYS.includes(key) && key !== 'monitoring'),
+    );
+    let monitoring: Record<string, string> | undefined;
+    if (value.monitoring !== undefined) {
+      const parsed = monitoringSchema.safeParse(value.monitoring);
+      const unknown = parsed.success
+        ? Object.keys(parsed.data).find((key) => !MONITORING_SETTING_NAMES.includes(key))
+        : undefined;
+      if (unknown !== undefined)
+        throw sectionError(
+          section,
+          [name, 'monitoring', unknown],
+          `not a monitoring setting${didYouMeanText(unknown)}: one of PROMETHEUS_*, ALERTMANAGER_*, LOKI_* with ${MONITORING_SETTINGS.map(([suffix]) => suffix).join(', ')}`,
+        );
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0]!;
+        throw sectionError(section, [name, 'monitoring', ...issue.path.map(String)], issue.message);
+      }
+      if (value.targets !== undefined || value.inventory !== undefined || value.selector !== undefined)
+        throw sectionError(
+          section,
+          [name, 'monitoring'],
+          'monitoring: belongs to a target (runtime: or uri:)',
+        );
+      monitoring = parsed.data;
+    }
     if (value.targets !== undefined && Object.keys(fields).length > 0)
       throw sectionError(section, [name, Object.keys(fields)[0]!], 'a group takes only targets:');
     const kind =
@@ -99,6 +143,7 @@ function readTargets(section: ConfigSection): TargetsTable {
       ...(value.targets !== undefined ? { members: value.targets } : {}),
       ...(value.inventory !== undefined ? { inventory: value.inventory } : {}),
       fields,
+      ...(monitoring ? { monitoring } : {}),
       path: entry.path,
       line: entry.line,
       lineOf: (key) => section.lineOf([name, key]),

@@ -3,7 +3,7 @@ import { SHELL_LANGUAGE, type Runtime } from '../../runtime/contract.js';
 import { gatherTargetFacts } from '../../runtime/target-facts.js';
 import { targetFactsForModel, wrapUntrusted } from '../tools/untrusted-text.js';
 import { defineContext } from './context-contract.js';
-import { toolHints, WORKING_RULES } from './shared-instructions.js';
+import { MONITORING_TOOLS, toolHints, WORKING_RULES } from './shared-instructions.js';
 
 const INSTRUCTIONS = `You are opsmate, an SRE assistant for Kubernetes. You help the user operate and troubleshoot a Kubernetes cluster by running kubectl (and other shell commands) with the ShellCommand tool from the machine described below.`;
 
@@ -16,7 +16,15 @@ const KUBECTL_RULES = `Rules for kubectl:
 - Before scaling, deleting, restarting or patching, say what it will do and why.`;
 
 /** KnowledgeRetrieval is left out of a session when there is no knowledge base. */
-const TOOLS = ['ShellCommand', 'ReadSpilledOutput', 'FileEditor', 'FetchUrl', 'KnowledgeRetrieval'] as const;
+const TOOLS = [
+  'ShellCommand',
+  'ReadSpilledOutput',
+  'FileEditor',
+  'FetchUrl',
+  'KnowledgeRetrieval',
+  // Offered only when their endpoint is configured (PROMETHEUS_ENDPOINT...).
+  ...MONITORING_TOOLS,
+] as const;
 /** Kube contexts and namespaces told to the model at most. */
 const MAX_CONTEXT_LINES = 20;
 const MAX_NAMESPACES = 60;

@@ -9,6 +9,15 @@ export const WORKING_RULES = `How to work:
 - ${UNTRUSTED_DATA_RULE}
 - Finish with a concise answer: what you found, the evidence, and what to do next.`;
 
+/** The metrics, alerts and logs tools the default contexts offer when their endpoints are set. */
+export const MONITORING_TOOLS = [
+  'PrometheusMetrics',
+  'PrometheusQuery',
+  'AlertmanagerAlerts',
+  'AlertmanagerSilence',
+  'LokiQuery',
+] as const;
+
 /** One line per tool the model has beyond ShellCommand, on when to use it. */
 const TOOL_HINTS: Record<string, string> = {
   FileEditor:
@@ -17,6 +26,11 @@ const TOOL_HINTS: Record<string, string> = {
     "- Fetch http(s) URLs (health checks, metrics, status pages) with FetchUrl: it runs from the target, so the target's own addresses work, and returns readable text.",
   KnowledgeRetrieval:
     "- The team's runbooks and docs are searchable with KnowledgeRetrieval: search them first for an incident, a service or a procedure, prefer the team's procedure to a generic one, and cite every chunk you use by its label in brackets (e.g. [runbooks/db-failover.md:12-40]), exactly as given.",
+  PrometheusQuery:
+    '- For metrics, ask Prometheus: find names and labels with PrometheusMetrics, then query with PrometheusQuery (a range for trends); do not curl its API.',
+  AlertmanagerAlerts:
+    '- For what is alerting, read AlertmanagerAlerts first; silence only with AlertmanagerSilence, narrowly, and say why.',
+  LokiQuery: '- For logs collected in Loki, use LokiQuery with a LogQL selector and a short range.',
   ReadSpilledOutput:
     '- When a result says its output was cut, read the rest with ReadSpilledOutput instead of rerunning the command.',
 };

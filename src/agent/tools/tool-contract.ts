@@ -54,6 +54,13 @@ export interface ToolContext {
    * their calls are guarded from outside). Tools that need it refuse to act when it is absent.
    */
   guardedCalls?: GuardedCalls;
+  /**
+   * opsmate's environment with the config file's `NAME: value` entries under it, for tools whose
+   * settings are env names (PROMETHEUS_ENDPOINT...). Unset outside a CLI session.
+   */
+  env?: NodeJS.ProcessEnv;
+  /** Where a tool may keep a full result for ReadSpilledOutput (mode 0600), on the opsmate machine. */
+  spillDir?: string;
 }
 
 /** Searches the knowledge base: hybrid when an embedding model answers, else full-text. */
@@ -199,7 +206,22 @@ export type ToolDisplay =
       result: RunResult;
       /** Set when the user edited the command in review. */ editedFrom?: string;
     }
-  | { kind: 'text'; text: string };
+  | {
+      kind: 'text';
+      text: string;
+      /** A chart of the result, drawn under the text on a terminal and left out when piped. */
+      chart?: ToolChart;
+    };
+
+/** Series over time, for a terminal chart: a range query's result. */
+export interface ToolChart {
+  /** The line above the chart: the query and its range. */
+  title: string;
+  /** Unix seconds. */
+  start: number;
+  end: number;
+  series: ReadonlyArray<{ name: string; points: ReadonlyArray<readonly [number, number]> }>;
+}
 
 /** A finished call: what the model reads kept apart from what the user sees. */
 export interface ToolResult {
@@ -244,6 +266,13 @@ export interface ToolDefinition<Schema extends z.ZodObject = z.ZodObject> {
    * Absent: true.
    */
   usesTarget?: boolean;
+  /**
+   * Why the tool cannot be offered with these settings (`PROMETHEUS_ENDPOINT is not set`), or
+   * undefined when it can. A context's default tools that are unavailable are left out of the
+   * session, naming one with `--tools` is an error, and `list-tools` shows the reason. Absent:
+   * always available. `env` is opsmate's environment with the config file's entries under it.
+   */
+  unavailable?(env: NodeJS.ProcessEnv): string | undefined;
   /** A short line naming a call for the user, e.g. the command it runs. */
   title(input: z.output<Schema>): string;
   /**

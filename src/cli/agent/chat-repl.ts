@@ -239,6 +239,14 @@ export async function runChat(options: {
         spinner: agent.spinner,
         where: formatWhere(agent.runtime.name, agent.runtime.target()),
         ...(markdown ? { markdown } : {}),
+        ...(context.stdout.isTTY
+          ? {
+              charts: {
+                columns: context.stdout.columns || 80,
+                color: colorsFor(context.stdout, context.env).isColorSupported,
+              },
+            }
+          : {}),
       });
       const recording = recorder.beginTurn(sent);
       try {

@@ -34,6 +34,7 @@ import { chosenTargets } from '../target-options.js';
 import { ConfigError } from '../../errors/opsmate-error.js';
 import { guardedCalls } from './guarded-calls.js';
 import { toolsForLanguage } from './tools-for-language.js';
+import { availableTools } from './available-tools.js';
 import { guardedTool } from './guarded-tool.js';
 import { configuredMcpServers, openSessionMcpTools } from './session-mcp-tools.js';
 import type { SessionKnowledge } from './session-knowledge.js';
@@ -176,7 +177,13 @@ export async function openAgent(options: {
   // One guarded runtime per target: each its own persistent shell, policy scope and audit facts.
   const opened = (targets.length > 0 ? targets : [undefined]).map((target) => {
     const runtime = guard.runtimeFor(target);
-    return { name: target?.name ?? runtime.name, runtime, toolCalls: guard.toolCallsFor(runtime) };
+    return {
+      name: target?.name ?? runtime.name,
+      runtime,
+      toolCalls: guard.toolCallsFor(runtime),
+      // A target's monitoring: settings win over the environment's, for its own tools.
+      env: { ...context.config.env, ...target?.monitoring },
+    };
   });
   const { runtime } = opened[0]!;
   const languages = new Set(opened.map((entry) => entry.runtime.language?.id ?? 'shell'));
@@ -191,9 +198,9 @@ export async function openAgent(options: {
     fleet && !namedTools.some((entry) => entry.definition.name === 'FleetCommand')
       ? [...namedTools, context.tools.require('FleetCommand')]
       : namedTools;
-  const chosenTools = toolsForLanguage(
-    sessionTools,
-    runtime.language?.id ?? 'shell',
+  const chosenTools = availableTools(
+    toolsForLanguage(sessionTools, runtime.language?.id ?? 'shell', settings.tools.length > 0),
+    opened.map((entry) => entry.env),
     settings.tools.length > 0,
   );
   // A plugin's tool acts outside the shell: each call goes through the tool-call guard.
@@ -213,6 +220,8 @@ export async function openAgent(options: {
     runtime: entry.runtime,
     ...(entry.runtime.outputRedactor ? { redactor: entry.runtime.outputRedactor } : {}),
     guardedCalls: guardedCalls({ guard: entry.toolCalls, runtime: entry.runtime }),
+    env: entry.env,
+    spillDir: spillDir(settings),
   });
   const tools: ToolDefinition[] = chosenTools.map((chosen) =>
     opened.length > 1 && chosen.definition.usesTarget !== false

@@ -92,7 +92,15 @@ export async function runInstruction(options: {
             colors: agent.colors,
             spinner: agent.spinner,
             where: formatWhere(agent.runtime.name, agent.runtime.target()),
-            ...(context.stdout.isTTY ? { markdown: await terminalMarkdown(context) } : {}),
+            ...(context.stdout.isTTY
+              ? {
+                  markdown: await terminalMarkdown(context),
+                  charts: {
+                    columns: context.stdout.columns || 80,
+                    color: colorsFor(context.stdout, context.env).isColorSupported,
+                  },
+                }
+              : {}),
           })
         : undefined;
     const jsonl = format === 'jsonl' ? new JsonlWriter(context.stdout) : undefined;

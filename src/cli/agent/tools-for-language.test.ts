@@ -15,6 +15,11 @@ describe('toolsForLanguage', () => {
       'FetchUrl',
       'FleetCommand',
       'KnowledgeRetrieval',
+      'PrometheusMetrics',
+      'PrometheusQuery',
+      'AlertmanagerAlerts',
+      'AlertmanagerSilence',
+      'LokiQuery',
     ]);
     // KnowledgeRetrieval reads opsmate's own knowledge base: any runtime will do.
     assert.deepEqual(names(toolsForLanguage(tools, 'sql', false)), [
@@ -22,6 +27,12 @@ describe('toolsForLanguage', () => {
       'ReadSpilledOutput',
       'FetchUrl',
       'KnowledgeRetrieval',
+      // They ask their servers from the opsmate machine (or with curl on a shell target).
+      'PrometheusMetrics',
+      'PrometheusQuery',
+      'AlertmanagerAlerts',
+      'AlertmanagerSilence',
+      'LokiQuery',
     ]);
   });
 

@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import { pluginsDir } from '../../config/settings.js';
 import { ConfigError } from '../../errors/opsmate-error.js';
 import { installPlugins } from '../../plugins/plugin-installer.js';
+import * as builtinTools from '../../agent/tools/builtin-tools.js';
 import { builtinRegistries } from '../../plugins/plugin-loader.js';
 import { describeProvides, describeSource } from '../../plugins/plugin-summary.js';
 import { builtinRegistry } from '../../runtimes/builtin-runtimes.js';
@@ -69,7 +70,7 @@ export function installCommand(context: CliContext): Command {
         onNotice: (text) => context.logger.warn(text),
         createRegistry: builtinRegistry,
         createExtensions: () => {
-          const { runtimes: _runtimes, ...rest } = builtinRegistries(builtinRegistry());
+          const { runtimes: _runtimes, ...rest } = builtinRegistries(builtinRegistry(), builtinTools);
           return rest;
         },
         signal: abort.signal,

@@ -34,6 +34,7 @@ export function listToolsCommand(context: CliContext): Command {
           ...builtins.map(({ definition, source }) => ({
             name: definition.name,
             description: definition.summary,
+            unavailable: definition.unavailable?.(context.config.env),
             readOnly: Boolean(definition.readOnly),
             shown: definition.readOnly ? 'yes' : 'no',
             source: extensionSourceText(source),
@@ -43,6 +44,7 @@ export function listToolsCommand(context: CliContext): Command {
             description: tool.definition.summary,
             // The user's word only: a server's readOnlyHint is not trusted.
             readOnly: Boolean(tool.definition.readOnly),
+            unavailable: undefined as string | undefined,
             shown: tool.definition.readOnly ? 'yes (configured)' : 'no',
             source: `${tool.origin} (${servers.find((server) => server.name === tool.server)?.transport ?? ''})`,
           })),
@@ -50,14 +52,28 @@ export function listToolsCommand(context: CliContext): Command {
         if (json) {
           writeJson(
             context.stdout,
-            rows.map(({ name, description, readOnly, source }) => ({ name, description, readOnly, source })),
+            rows.map(({ name, description, readOnly, source, unavailable }) => ({
+              name,
+              description,
+              readOnly,
+              source,
+              available: unavailable === undefined,
+              ...(unavailable !== undefined ? { unavailableReason: unavailable } : {}),
+            })),
           );
         } else {
           context.stdout.write(
             await renderTable({
               title: 'Tools',
               head: ['Name', 'Description', 'Reads only', 'Source'],
-              rows: rows.map((row) => [row.name, row.description, row.shown, row.source]),
+              rows: rows.map((row) => [
+                row.name,
+                row.unavailable === undefined
+                  ? row.description
+                  : `${row.description}${context.stdout.isTTY ? '\n' : ' '}(unavailable: ${row.unavailable})`,
+                row.shown,
+                row.source,
+              ]),
               isTerminal: Boolean(context.stdout.isTTY),
             }),
           );

@@ -1,3 +1,4 @@
+import { renderSeriesChart } from '../../monitoring/series-chart.js';
 import { visibleText } from '../terminal/visible-text.js';
 import type { AgentEvent } from '../../agent/agent-events.js';
 import type { ToolResult } from '../../agent/tools/tool-contract.js';
@@ -55,6 +56,7 @@ export class AgentRenderer {
   #answer = '';
   readonly #where: string;
   readonly #markdown: MarkdownRenderer | undefined;
+  readonly #charts: { columns: number; color: boolean } | undefined;
   /** The command running now, for the status line between bursts of its output. */
   #running: { callId: string; since: number } | undefined;
 
@@ -70,7 +72,10 @@ export class AgentRenderer {
      * known to be the answer, rather than streamed; without it (piped), text is written raw.
      */
     markdown?: MarkdownRenderer;
+    /** Draw the charts tools return (a range query's series): on a terminal only, this wide. */
+    charts?: { columns: number; color: boolean };
   }) {
+    this.#charts = options.charts;
     this.#markdown = options.markdown;
     this.#out = options.out;
     this.#mode = options.mode;
@@ -292,6 +297,8 @@ export class AgentRenderer {
       if (this.#mode.toolOutput) {
         this.#labelObservation(callId);
         this.#line(this.#c.dim(result.display.text));
+        if (result.display.chart && this.#charts)
+          this.#write(renderSeriesChart(result.display.chart, this.#charts));
       }
       return;
     }

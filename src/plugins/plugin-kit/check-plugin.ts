@@ -1,3 +1,4 @@
+import * as builtinTools from '../../agent/tools/builtin-tools.js';
 import { describeSchema } from '../../config/schema-fields.js';
 import { builtinRegistry } from '../../runtimes/builtin-runtimes.js';
 import {
@@ -24,7 +25,7 @@ export interface PluginCheckReport {
  */
 export async function checkPluginFolder(folder: string): Promise<PluginCheckReport> {
   const plugin = readPluginFolder(folder);
-  const registries = builtinRegistries(builtinRegistry());
+  const registries = builtinRegistries(builtinRegistry(), builtinTools);
   let stdout = '';
   await importExtensions({
     plugins: [plugin],
