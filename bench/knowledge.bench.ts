@@ -248,37 +248,37 @@ async function writeFloor(work: string): Promise<void> {
   ];
   const floor = new Map<string, number[]>();
   for (let round = 0; round < ROUNDS; round++) {
-  for (const variant of variants) {
-    const store = await openEmbeddedStore({ dataDir: join(work, 'floor', 'store') });
-    try {
-      await store.exec(`create table floor_chunks (id bigserial primary key, path text, ordinal int, title text,
+    for (const variant of variants) {
+      const store = await openEmbeddedStore({ dataDir: join(work, 'floor', 'store') });
+      try {
+        await store.exec(`create table floor_chunks (id bigserial primary key, path text, ordinal int, title text,
         heading_path text, start_line int, end_line int, content text); ${variant.setup}`);
-      started = performance.now();
-      await store.transaction(async (tx) => {
-        for (let start = 0; start < rows.length; start += 500) {
-          const batch = rows.slice(start, start + 500);
-          await tx.query(
-            `insert into floor_chunks (path, ordinal, title, heading_path, start_line, end_line, content)
+        started = performance.now();
+        await store.transaction(async (tx) => {
+          for (let start = 0; start < rows.length; start += 500) {
+            const batch = rows.slice(start, start + 500);
+            await tx.query(
+              `insert into floor_chunks (path, ordinal, title, heading_path, start_line, end_line, content)
              select * from unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::int[], $6::int[], $7::text[])`,
-            [
-              batch.map((row) => row.path),
-              batch.map((row) => row.ordinal),
-              batch.map((row) => row.title),
-              batch.map((row) => row.headingPath.join(' > ')),
-              batch.map((row) => row.startLine),
-              batch.map((row) => row.endLine),
-              batch.map((row) => row.content),
-            ],
-          );
-        }
-        if (variant.after) await tx.query(variant.after);
-      });
-      floor.set(variant.label, [...(floor.get(variant.label) ?? []), seconds(started)]);
-    } finally {
-      await store.close();
-      rmSync(join(work, 'floor'), { recursive: true, force: true });
+              [
+                batch.map((row) => row.path),
+                batch.map((row) => row.ordinal),
+                batch.map((row) => row.title),
+                batch.map((row) => row.headingPath.join(' > ')),
+                batch.map((row) => row.startLine),
+                batch.map((row) => row.endLine),
+                batch.map((row) => row.content),
+              ],
+            );
+          }
+          if (variant.after) await tx.query(variant.after);
+        });
+        floor.set(variant.label, [...(floor.get(variant.label) ?? []), seconds(started)]);
+      } finally {
+        await store.close();
+        rmSync(join(work, 'floor'), { recursive: true, force: true });
+      }
     }
-  }
   }
   for (const [label, times] of floor) report(`embedded write: ${label}`, rate(bytes, median(times)));
 }
