@@ -14,8 +14,8 @@ export const DEFAULT_EMBEDDED_LOCK_WAIT_MS = 60_000;
  * `dataDir`. PGlite is single-process: two processes writing one data folder corrupt it. So the
  * store is held under a lock file (`<dataDir>.lock`, with the holder's pid; a dead holder's lock
  * is taken over) from open to close, and every opsmate process opens, works and closes: ingest
- * holds it only to read what is stored and to write what changed, never while it reads files
- * or waits for the embedding model. Rejects with an OpsmateError when another live process
+ * never holds it while it waits for the embedding model (full-text only, it holds it from
+ * reading the stored hashes to the commit, chunking included: local work, no waits). Rejects with an OpsmateError when another live process
  * keeps it longer than `waitMs`.
  */
 export async function openEmbeddedStore(options: {

@@ -20,6 +20,7 @@ import {
 import { SecretRedactor } from '../safety/secret-redactor.js';
 import { createEmbedder } from './embedder.js';
 import { ingest } from './ingest.js';
+import { rebuiltTermStatistics } from './knowledge-base.js';
 import { withKnowledgeBase, type KnowledgeLocation } from './knowledge-location.js';
 import { knowledgeSearcher } from './search-knowledge.js';
 
@@ -172,6 +173,74 @@ function storeSuite(
       await withKnowledgeBase(location, async (knowledge) => {
         const [source] = await knowledge.sources();
         assert.equal(source?.documents, 4);
+      });
+    });
+
+    it('keeps term statistics incrementally, equal to a rebuild after an add, an edit and a delete', async () => {
+      const docs = join(work, 'terms');
+      writeCorpus(docs);
+      const expectRebuilt = async (step: string) =>
+        await withKnowledgeBase(location, async (knowledge) => {
+          const kept = await knowledge.store.query<{ lexeme: string; chunks: number }>(
+            "select lexeme, chunks from kb_terms where source = 'terms' order by lexeme",
+          );
+          const rebuilt = await rebuiltTermStatistics(knowledge.store, 'terms');
+          assert.ok(rebuilt.length > 20, `${step}: the source has terms`);
+          assert.deepEqual(kept, rebuilt, `${step}: kb_terms equals a rebuild from every chunk`);
+          const [totals] = await knowledge.store.query<{
+            kept: string;
+            counted: string;
+            chunks: number;
+            stored: number;
+          }>(
+            `select s.lexeme_count::text as kept, (select sum(length(tsv)) from kb_chunks where source = 'terms')::text as counted,
+               s.chunk_count as chunks, (select count(*)::int from kb_chunks where source = 'terms') as stored
+             from kb_sources s where s.name = 'terms'`,
+          );
+          assert.equal(totals?.kept, totals?.counted, `${step}: the lexeme total is every chunk's lexemes`);
+          assert.equal(totals?.chunks, totals?.stored, `${step}: the chunk count is what is stored`);
+        });
+      await ingest({ location, target: docs, home, redact, name: 'terms' });
+      await expectRebuilt('first ingest');
+      writeFileSync(
+        join(docs, 'kafka-lag.md'),
+        '# Consumer lag on the orders topic\n\n## Fix\nRestart the stuck consumer and page the streaming team.\n',
+      );
+      unlinkSync(join(docs, 'replica-delay.md'));
+      writeFileSync(
+        join(docs, 'dns.md'),
+        '# DNS outage\n\n## Symptoms\nNXDOMAIN for internal names; the orders consumers cannot resolve kafka.\n',
+      );
+      const summary = await ingest({ location, target: docs, home, redact, name: 'terms' });
+      assert.deepEqual([summary.added, summary.changed, summary.deleted], [1, 1, 1]);
+      await expectRebuilt('after an add, an edit and a delete');
+      await withKnowledgeBase(location, (knowledge) => knowledge.forget('terms'));
+    });
+
+    it('bulk-loads a large first ingest and keeps the full-text index', async () => {
+      const docs = join(work, 'bulk');
+      mkdirSync(docs, { recursive: true });
+      const sections = Array.from(
+        { length: 1_100 },
+        (_, index) => `## Step ${index}\n\nCheck shard${index}x on the ledger cluster.\n`,
+      );
+      writeFileSync(join(docs, 'ledger.md'), `# Ledger shards\n\n${sections.join('\n')}`);
+      const summary = await ingest({ location, target: docs, home, redact, name: 'bulk' });
+      assert.ok(summary.chunks >= 1_000, `${summary.chunks} chunks`);
+      await withKnowledgeBase(location, async (knowledge) => {
+        const indexes = await knowledge.store.query<{ indexdef: string }>(
+          "select indexdef from pg_indexes where tablename = 'kb_chunks' and indexname = 'kb_chunks_tsv'",
+        );
+        assert.match(indexes[0]?.indexdef ?? 'missing', /USING gin \(tsv\)/);
+        const hits = await knowledge.search({ query: 'shard777x', limit: 1, source: 'bulk' });
+        assert.deepEqual(hits[0]?.headingPath, ['Ledger shards', 'Step 777']);
+        assert.deepEqual(
+          await knowledge.store.query(
+            "select 1 from kb_terms where source = 'bulk' and lexeme = 'shard777x'",
+          ),
+          [{ '?column?': 1 }],
+        );
+        assert.equal(await knowledge.forget('bulk'), true);
       });
     });
 

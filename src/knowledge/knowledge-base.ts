@@ -1,5 +1,5 @@
 import type { DocumentChunk } from './chunk-document.js';
-import { ensureKnowledgeSchema } from './knowledge-schema.js';
+import { CHUNKS_TSV_INDEX, ensureKnowledgeSchema } from './knowledge-schema.js';
 import { expandQuery } from './query-expansion.js';
 import type { SqlQueries, SqlStore } from './sql-store.js';
 
@@ -229,24 +229,34 @@ export class KnowledgeBase {
       );
       const gone = [...options.deletes, ...options.upserts.map((document) => document.path)];
       if (gone.length > 0) {
+        // The departing chunks' lexemes leave the statistics before the chunks leave the table.
+        await subtractTermStatistics(tx, source.name, gone);
         await tx.query('delete from kb_documents where source = $1 and path = any($2::text[])', [
           source.name,
           gone,
         ]);
       }
-      for (const document of options.upserts) {
+      if (options.upserts.length > 0) {
         await tx.query(
-          'insert into kb_documents (source, path, hash, bytes, redactions) values ($1, $2, $3, $4, $5)',
-          [source.name, document.path, document.hash, document.bytes, document.redactions],
+          `insert into kb_documents (source, path, hash, bytes, redactions)
+           select $1, p, h, b, r from unnest($2::text[], $3::text[], $4::int[], $5::int[]) as x(p, h, b, r)`,
+          [
+            source.name,
+            options.upserts.map((document) => document.path),
+            options.upserts.map((document) => document.hash),
+            options.upserts.map((document) => document.bytes),
+            options.upserts.map((document) => document.redactions),
+          ],
         );
       }
       const chunks = options.upserts.flatMap((document) =>
         document.chunks.map((chunk, ordinal) => ({ path: document.path, ordinal, ...chunk })),
       );
+      const rebuildIndex = await this.bulkLoad(tx, chunks.length);
+      if (rebuildIndex) await tx.query('drop index kb_chunks_tsv');
       const embedded = this.vectorAvailable && options.embeddingModel !== undefined;
-      const BATCH = 500;
-      for (let start = 0; start < chunks.length; start += BATCH) {
-        const batch = chunks.slice(start, start + BATCH);
+      for (let start = 0; start < chunks.length; start += INSERT_BATCH) {
+        const batch = chunks.slice(start, start + INSERT_BATCH);
         const columns = [
           batch.map((chunk) => chunk.path),
           batch.map((chunk) => chunk.ordinal),
@@ -277,9 +287,30 @@ export class KnowledgeBase {
           );
         }
       }
+      if (rebuildIndex) await tx.query(CHUNKS_TSV_INDEX);
+      if (options.upserts.length > 0) {
+        await addTermStatistics(
+          tx,
+          source.name,
+          options.upserts.map((document) => document.path),
+        );
+      }
       if (options.upserts.length > 0 || options.deletes.length > 0)
-        await refreshTermStatistics(tx, source.name);
+        await refreshSourceTotals(tx, source.name);
     });
+  }
+
+  /**
+   * Whether to drop the full-text index for this write and build it again after: on the embedded
+   * store only (it is held by one process, so no search waits on the dropped index; on PostgreSQL
+   * the drop would lock every other reader out until commit), and only when the new chunks
+   * outnumber those already stored, where one build is cheaper than updating the index row by row
+   * (measured in docs/benchmarks.md). The transaction makes it all or nothing.
+   */
+  private async bulkLoad(tx: SqlQueries, newChunks: number): Promise<boolean> {
+    if (this.store.kind !== 'embedded' || newChunks < BULK_LOAD_MIN_CHUNKS) return false;
+    const [row] = await tx.query<{ count: number }>('select count(*)::int as count from kb_chunks');
+    return (row?.count ?? 0) <= newChunks;
   }
 
   /** Chunks not embedded by `model` (none stored, or another model's), up to `limit`. */
@@ -461,19 +492,67 @@ export class KnowledgeBase {
   }
 }
 
-/** Rebuilds the document frequencies and totals of one source (see kb_terms). */
-async function refreshTermStatistics(tx: SqlQueries, source: string): Promise<void> {
-  await tx.query('delete from kb_terms where source = $1', [source]);
+/** Chunks written per INSERT: one statement per batch, the columns as arrays. */
+const INSERT_BATCH = 500;
+/** Below this many new chunks the index is kept and updated (see KnowledgeBase.bulkLoad). */
+const BULK_LOAD_MIN_CHUNKS = 1_000;
+
+/** The lexemes of the chunks of `paths` in `source`, with how many of those chunks hold each. */
+function termsOf(source: string, paths: readonly string[]): { sql: string; params: unknown[] } {
+  return {
+    sql: `ts_stat(format('select tsv from kb_chunks where source = %L and path = any(%L::text[])', $1::text, $2::text[]))`,
+    params: [source, paths],
+  };
+}
+
+/**
+ * kb_terms holds, per source, each lexeme's document frequency (chunks holding it). It is kept
+ * incrementally: the chunks an ingest removes are subtracted before they go, the chunks it adds
+ * are added after, so a re-ingest of one file reads that file's chunks, not the whole source's
+ * (the test checks it equals a rebuild from every chunk).
+ */
+async function subtractTermStatistics(
+  tx: SqlQueries,
+  source: string,
+  paths: readonly string[],
+): Promise<void> {
+  const terms = termsOf(source, paths);
   await tx.query(
-    `insert into kb_terms (source, lexeme, chunks)
-     select $1, word, ndoc from ts_stat(format('select tsv from kb_chunks where source = %L', $1::text))`,
-    [source],
+    `update kb_terms t set chunks = t.chunks - o.ndoc from ${terms.sql} o
+     where t.source = $1 and t.lexeme = o.word`,
+    terms.params,
   );
+  await tx.query('delete from kb_terms where source = $1 and chunks <= 0', [source]);
+}
+
+async function addTermStatistics(tx: SqlQueries, source: string, paths: readonly string[]): Promise<void> {
+  const terms = termsOf(source, paths);
+  await tx.query(
+    `insert into kb_terms (source, lexeme, chunks) select $1, word, ndoc from ${terms.sql}
+     on conflict (source, lexeme) do update set chunks = kb_terms.chunks + excluded.chunks`,
+    terms.params,
+  );
+}
+
+/** A source's chunk count and lexeme total (BM25's N and average length), from what is stored. */
+async function refreshSourceTotals(tx: SqlQueries, source: string): Promise<void> {
   await tx.query(
     `update kb_sources set
        chunk_count = (select count(*) from kb_chunks where source = $1),
        lexeme_count = (select coalesce(sum(chunks), 0) from kb_terms where source = $1)
      where name = $1`,
+    [source],
+  );
+}
+
+/** kb_terms rebuilt from every chunk of `source`: what the incremental upkeep must equal. */
+export async function rebuiltTermStatistics(
+  store: SqlQueries,
+  source: string,
+): Promise<Array<{ lexeme: string; chunks: number }>> {
+  return await store.query<{ lexeme: string; chunks: number }>(
+    `select word as lexeme, ndoc as chunks from ts_stat(format('select tsv from kb_chunks where source = %L', $1::text))
+     order by word`,
     [source],
   );
 }

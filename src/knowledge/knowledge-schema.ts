@@ -7,10 +7,13 @@ export const KNOWLEDGE_SCHEMA_VERSION = '1';
  * The tables, the same on PGlite and PostgreSQL. A chunk's `tsv` weights its document title (A)
  * and heading path (B) above its text (D), so a question naming a runbook's subject finds it
  * first; the GIN index makes each term's lookup cheap. `kb_terms` holds each lexeme's document
- * frequency per source, rebuilt when the source is ingested, so a search knows which of its
+ * frequency per source, kept up to date as chunks come and go, so a search knows which of its
  * words are rare before it reads any posting. `embedding` exists only where pgvector
  * does, and `embedding_model` says which model wrote it, so a change of model is re-embedded.
  */
+/** The full-text index; a bulk load on the embedded store drops and rebuilds it (KnowledgeBase). */
+export const CHUNKS_TSV_INDEX = 'create index if not exists kb_chunks_tsv on kb_chunks using gin (tsv)';
+
 const TABLES = `
 create table if not exists kb_meta (key text primary key, value text not null);
 create table if not exists kb_sources (
@@ -59,7 +62,7 @@ create table if not exists kb_terms (
   primary key (source, lexeme)
 );
 create index if not exists kb_terms_lexeme on kb_terms (lexeme);
-create index if not exists kb_chunks_tsv on kb_chunks using gin (tsv);
+${CHUNKS_TSV_INDEX};
 create index if not exists kb_chunks_document on kb_chunks (source, path);
 `;
 
