@@ -36,6 +36,37 @@ describe('OutputCollector', () => {
     assert.equal(readFileSync(spillFile, 'utf8'), whole);
   });
 
+  it('keeps exactly the last bytes as the tail, whatever the chunk sizes (wrapping, chunks over the tail)', () => {
+    let seed = 7;
+    const random = (below: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % below;
+    };
+    for (let round = 0; round < 200; round++) {
+      const limitBytes = 2 + random(40);
+      const whole = Buffer.from(Array.from({ length: 1 + random(400) }, () => 97 + random(26)));
+      const collector = new OutputCollector({ limitBytes, spillFile: join(dir, `round-${round}`) });
+      for (let offset = 0; offset < whole.length;) {
+        const size = random(4) === 0 ? limitBytes + random(60) : 1 + random(limitBytes);
+        collector.write(whole.subarray(offset, offset + size));
+        offset += size;
+      }
+      const result = collector.finish();
+      const text = whole.toString('latin1');
+      if (whole.length <= limitBytes) {
+        assert.equal(result.text, text);
+        continue;
+      }
+      const head = Math.floor(limitBytes / 2);
+      const tail = limitBytes - head;
+      assert.ok(
+        result.text.startsWith(`${text.slice(0, head)}\n[... ${whole.length - limitBytes} bytes omitted`),
+        result.text,
+      );
+      assert.ok(result.text.endsWith(`...]\n${text.slice(text.length - tail)}`), `${round}: ${result.text}`);
+    }
+  });
+
   it('says so when the spill file cannot be written', () => {
     const notAFolder = join(dir, 'plain-file');
     writeFileSync(notAFolder, '');

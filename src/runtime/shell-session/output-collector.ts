@@ -46,8 +46,10 @@ export class OutputCollector {
   #chunks: Buffer[] = [];
   #bufferedBytes = 0;
   #head: Buffer | undefined;
-  #tail: Buffer[] = [];
-  #tailBytes = 0;
+  /** The last bytes after the head, in a ring allocated once: no copy is kept per chunk. */
+  #ring: Buffer | undefined;
+  #ringEnd = 0;
+  #ringFilled = 0;
   #bytes = 0;
   #spillFd: number | undefined;
   #spillError: string | undefined;
@@ -78,8 +80,7 @@ export class OutputCollector {
     if (this.#head === undefined) {
       return { text: Buffer.concat(this.#chunks).toString('utf8'), bytes: this.#bytes, truncated: false };
     }
-    const joined = Buffer.concat(this.#tail);
-    const tail = joined.subarray(Math.max(0, joined.length - this.#tailLimit));
+    const tail = this.#tailBytes();
     const omitted = this.#bytes - this.#head.length - tail.length;
     const saved = this.#spillError === undefined && this.#spilledBytes > 0;
     let where: string;
@@ -158,16 +159,21 @@ export class OutputCollector {
 
   #pushTail(chunk: Buffer): void {
     if (this.#tailLimit === 0) return;
-    if (chunk.length >= this.#tailLimit) {
-      this.#tail = [Buffer.from(chunk.subarray(chunk.length - this.#tailLimit))];
-      this.#tailBytes = this.#tailLimit;
-      return;
-    }
-    this.#tail.push(Buffer.from(chunk));
-    this.#tailBytes += chunk.length;
-    while (this.#tailBytes - this.#tail[0]!.length >= this.#tailLimit) {
-      this.#tailBytes -= this.#tail.shift()!.length;
-    }
+    const ring = (this.#ring ??= Buffer.allocUnsafe(this.#tailLimit));
+    const part = chunk.length > ring.length ? chunk.subarray(chunk.length - ring.length) : chunk;
+    const first = Math.min(part.length, ring.length - this.#ringEnd);
+    part.copy(ring, this.#ringEnd, 0, first);
+    part.copy(ring, 0, first);
+    this.#ringEnd = (this.#ringEnd + part.length) % ring.length;
+    this.#ringFilled = Math.min(ring.length, this.#ringFilled + part.length);
+  }
+
+  /** The ring's bytes, oldest first. */
+  #tailBytes(): Buffer {
+    const ring = this.#ring;
+    if (!ring || this.#ringFilled === 0) return Buffer.alloc(0);
+    if (this.#ringFilled < ring.length) return Buffer.from(ring.subarray(0, this.#ringFilled));
+    return Buffer.concat([ring.subarray(this.#ringEnd), ring.subarray(0, this.#ringEnd)]);
   }
 }
 
