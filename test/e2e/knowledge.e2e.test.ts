@@ -153,6 +153,23 @@ describe('knowledge base: ingest, kb, and the agent citing runbooks', () => {
     assert.ok(!toolNamesOf(fake.requests[0]!).includes('KnowledgeRetrieval'));
     assert.doesNotMatch(systemPromptOf(fake.requests[0]!), /KnowledgeRetrieval/);
     fake.reset();
+    // The same rule as every tool that needs something configured: list-tools says why, and
+    // naming it is an error, with nothing sent to the model.
+    const tools = JSON.parse((await cli(['list-tools', '-o', 'json'])).stdout) as Array<{
+      name: string;
+      available: boolean;
+      unavailableReason?: string;
+    }>;
+    const knowledgeTool = tools.find((tool) => tool.name === 'KnowledgeRetrieval');
+    assert.equal(knowledgeTool?.available, false);
+    assert.match(knowledgeTool?.unavailableReason ?? '', /no knowledge base yet .*opsmate ingest PATH/);
+    const named = await cli(['run', 'hello', '--tools', 'KnowledgeRetrieval']);
+    assert.equal(named.exitCode, 2, named.stderr);
+    assert.match(
+      named.stderr,
+      /^opsmate: error: tool KnowledgeRetrieval is not available: no knowledge base yet/,
+    );
+    assert.equal(fake.requests.length, 0);
 
     writeRunbooks(join(work, 'runbooks'));
     assert.equal((await cli(['ingest', 'runbooks'])).exitCode, 0);

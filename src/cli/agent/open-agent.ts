@@ -25,7 +25,7 @@ import { selectTargets } from '../../targets/resolve-targets.js';
 import { selectHosts } from '../../targets/host-pattern.js';
 import { FanOutReviewer } from '../../fleet/fan-out-reviewer.js';
 import { runFleet } from '../../fleet/run-fleet.js';
-import { spillDir } from '../../config/settings.js';
+import { homeDir, spillDir } from '../../config/settings.js';
 import type { FleetAccess } from '../../agent/tools/tool-contract.js';
 import { targetedTool } from '../../agent/tools/targeted-tool.js';
 import { gatherTargetFacts } from '../../runtime/target-facts.js';
@@ -104,11 +104,7 @@ export async function openAgent(options: {
   const knowledge = wantsKnowledge
     ? await (await import('./session-knowledge.js')).openSessionKnowledge({ settings, context })
     : undefined;
-  // A context's KnowledgeRetrieval is there only when there is a knowledge base; named with
-  // --tools, it stays and tells the model there is none.
-  const namedTools = toolNames
-    .filter((name) => knowledge || settings.tools.length > 0 || name !== KNOWLEDGE_TOOL)
-    .map((name) => context.tools.require(name));
+  const namedTools = toolNames.map((name) => context.tools.require(name));
   // Read before any network call: a bad models: entry is a configuration error (exit 2).
   const modelTable = context.config.read(modelsConfigSection) ?? new Map();
   let modelName = settings.model;
@@ -200,7 +196,12 @@ export async function openAgent(options: {
       : namedTools;
   const chosenTools = availableTools(
     toolsForLanguage(sessionTools, runtime.language?.id ?? 'shell', settings.tools.length > 0),
-    opened.map((entry) => entry.env),
+    // What a tool needs may be set by a flag (--home, --db-url) as well as in the environment.
+    opened.map((entry) => ({
+      ...entry.env,
+      OPSMATE_HOME: homeDir(settings),
+      ...(settings.dbUrl !== undefined ? { OPSMATE_DB_URL: settings.dbUrl } : {}),
+    })),
     settings.tools.length > 0,
   );
   // A plugin's tool acts outside the shell: each call goes through the tool-call guard.

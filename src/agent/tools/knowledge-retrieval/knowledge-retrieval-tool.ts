@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { errorMessage } from '../../../errors/opsmate-error.js';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { knowledgeBaseExists, knowledgeLocation } from '../../../knowledge/knowledge-location.js';
 import { citationOf } from '../../../knowledge/search-knowledge.js';
 import { defineTool, truncateText } from '../tool-contract.js';
 import { wrapUntrusted } from '../untrusted-text.js';
@@ -16,6 +19,15 @@ export const knowledgeRetrievalTool = defineTool({
     (description ??= readFileSync(new URL('./knowledge-retrieval.md', import.meta.url), 'utf8').trim()),
   // It reads opsmate's own knowledge base, never the target.
   usesTarget: false,
+  // Offered only when there is a knowledge base (opsmate's home, or OPSMATE_DB_URL): the same
+  // rule as every tool that needs something configured, so list-tools says why it is missing.
+  unavailable: (env) => {
+    const home = env.OPSMATE_HOME?.trim() || join(homedir(), '.opsmate');
+    const location = knowledgeLocation({ home, dbUrl: env.OPSMATE_DB_URL });
+    return knowledgeBaseExists(location)
+      ? undefined
+      : `no knowledge base yet in ${home}: fill one with opsmate ingest PATH (or set OPSMATE_DB_URL)`;
+  },
   readOnly: true,
   inputSchema: z.object({
     query: z.string().min(1).describe('What to look for, in plain words: symptom, service, action'),
