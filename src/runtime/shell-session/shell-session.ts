@@ -31,6 +31,31 @@ export const DEFAULT_OUTPUT_LIMIT_BYTES = 64 * 1024;
 const STOP_SETTLE_MS = 1_500;
 /** How long the stop script may take on the target before the transport itself is killed. */
 const STOP_SCRIPT_TIMEOUT_MS = 3_000;
+/** A shell that ended while starting: how long its stderr may take to end, for the message. */
+const STARTUP_STDERR_DRAIN_MS = 2_000;
+
+/** Calls `then` once, when `stream` has ended or after `limitMs`, whichever comes first. */
+function whenDrained(
+  stream: NodeJS.ReadableStream & { readableEnded?: boolean },
+  limitMs: number,
+  then: () => void,
+): void {
+  let done = false;
+  const once = (): void => {
+    if (done) return;
+    done = true;
+    clearTimeout(timer);
+    then();
+  };
+  const timer = setTimeout(once, limitMs);
+  if (stream.readableEnded) {
+    setImmediate(once);
+    return;
+  }
+  stream.once('end', once);
+  stream.once('close', once);
+}
+
 /** After stdout's trailer, how long to wait for stderr's end frame before giving up on it. */
 const STDERR_SETTLE_MS = 1_000;
 /** After the session shell ended, how long to wait for its pipes to drain. */
@@ -356,8 +381,10 @@ export class ShellSession {
         } else resolve();
       };
       const failWithShellMessage = (status: string): void => {
-        // Let stderr drain so the message can say why the shell ended.
-        setTimeout(() => {
+        // Let stderr drain so the message can say why the shell ended: until the stream ends (its
+        // last bytes can come after the exit, later still on a loaded machine), or at most
+        // STARTUP_STDERR_DRAIN_MS when something the transport started keeps it open.
+        whenDrained(child.stderr, STARTUP_STDERR_DRAIN_MS, () => {
           const said = stderr
             .split('\n')
             .filter((line) => !line.includes('\x1e'))
@@ -373,7 +400,7 @@ export class ShellSession {
           finish(
             spawnFailure ?? new RuntimeError(`${label}: the shell ended before it was ready: ${reason}`),
           );
-        }, 50);
+        });
       };
       const onAbort = (): void => finish(new RuntimeError(`${label}: start cancelled`));
       const timer = setTimeout(
