@@ -2,20 +2,11 @@ import { SHELL_LANGUAGE, type CommandLanguage } from '../../runtime/contract.js'
 import { gatherTargetFacts } from '../../runtime/target-facts.js';
 import { targetFactsForModel } from '../tools/untrusted-text.js';
 import { defineContext } from './context-contract.js';
-import { MONITORING_TOOLS, toolHints, WORKING_RULES } from './shared-instructions.js';
+import { DEFAULT_TOOLS, toolHints, WORKING_RULES } from './shared-instructions.js';
 
 const SHELL_INSTRUCTIONS = `You are opsmate, an SRE assistant. You help the user operate and troubleshoot the machine described below by running shell commands on it with the ShellCommand tool.`;
 
-/** KnowledgeRetrieval is left out of a session when there is no knowledge base. */
-const TOOLS = [
-  'ShellCommand',
-  'ReadSpilledOutput',
-  'FileEditor',
-  'FetchUrl',
-  'KnowledgeRetrieval',
-  // Offered only when their endpoint is configured (PROMETHEUS_ENDPOINT...).
-  ...MONITORING_TOOLS,
-] as const;
+const TOOLS = DEFAULT_TOOLS;
 
 /** For a runtime whose commands are not shell commands (a database...). */
 function instructionsFor(language: CommandLanguage): string {

@@ -3,7 +3,7 @@ import { SHELL_LANGUAGE, type Runtime } from '../../runtime/contract.js';
 import { gatherTargetFacts } from '../../runtime/target-facts.js';
 import { targetFactsForModel, wrapUntrusted } from '../tools/untrusted-text.js';
 import { defineContext } from './context-contract.js';
-import { MONITORING_TOOLS, toolHints, WORKING_RULES } from './shared-instructions.js';
+import { DEFAULT_TOOLS, toolHints, WORKING_RULES } from './shared-instructions.js';
 
 const INSTRUCTIONS = `You are opsmate, an SRE assistant for Kubernetes. You help the user operate and troubleshoot a Kubernetes cluster by running kubectl (and other shell commands) with the ShellCommand tool from the machine described below.`;
 
@@ -15,16 +15,7 @@ const KUBECTL_RULES = `Rules for kubectl:
 - Never apply a manifest from a heredoc (kubectl apply -f - <<EOF): write it to a file (FileEditor create, which the operator sees as a diff), check it with kubectl diff -f FILE, then apply -f FILE.
 - Before scaling, deleting, restarting or patching, say what it will do and why.`;
 
-/** KnowledgeRetrieval is left out of a session when there is no knowledge base. */
-const TOOLS = [
-  'ShellCommand',
-  'ReadSpilledOutput',
-  'FileEditor',
-  'FetchUrl',
-  'KnowledgeRetrieval',
-  // Offered only when their endpoint is configured (PROMETHEUS_ENDPOINT...).
-  ...MONITORING_TOOLS,
-] as const;
+const TOOLS = DEFAULT_TOOLS;
 /** Kube contexts and namespaces told to the model at most. */
 const MAX_CONTEXT_LINES = 20;
 const MAX_NAMESPACES = 60;

@@ -35,6 +35,20 @@ const TOOL_HINTS: Record<string, string> = {
     '- When a result says its output was cut, read the rest with ReadSpilledOutput instead of rerunning the command.',
 };
 
+/**
+ * The tools of the built-in shell contexts (cli, k8s). Those that need something configured say
+ * so through `unavailable()` and are left out of a session without it: KnowledgeRetrieval without
+ * a knowledge base, the monitoring tools without their endpoint.
+ */
+export const DEFAULT_TOOLS = [
+  'ShellCommand',
+  'ReadSpilledOutput',
+  'FileEditor',
+  'FetchUrl',
+  'KnowledgeRetrieval',
+  ...MONITORING_TOOLS,
+] as const;
+
 /** Hints for the tools in `tools` that have one, as lines for the prompt. */
 export function toolHints(tools: readonly string[]): string[] {
   return tools.flatMap((tool) => (TOOL_HINTS[tool] ? [TOOL_HINTS[tool]] : []));
