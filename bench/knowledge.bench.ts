@@ -97,103 +97,84 @@ const rate = (bytes: number, time: number) =>
  * machine pays); "steady state" is a store that exists (initdb done before the clock starts).
  * Each ingest is the whole `ingest()`: open, stored hashes, read, mask, chunk, write, commit, close.
  */
+/** Runs `work` and adds its wall time, in seconds, to `into`. */
+async function timed<T>(into: number[], work: () => Promise<T>): Promise<T> {
+  const started = performance.now();
+  const result = await work();
+  into.push(seconds(started));
+  return result;
+}
+
+interface IngestTimes {
+  ingest: number[];
+  unchanged: number[];
+  edit: number[];
+}
+
+/** A whole ingest, a re-ingest with nothing changed, and one after `edited` changed, each timed. */
+async function ingestSeries(options: {
+  location: KnowledgeLocation;
+  home: string;
+  dir: string;
+  edited: string;
+  round: number;
+  into: IngestTimes;
+}): Promise<void> {
+  const run = () =>
+    ingest({ location: options.location, target: options.dir, home: options.home, redact, name: 'scaled' });
+  const original = readFileSync(options.edited, 'utf8');
+  await timed(options.into.ingest, run);
+  await timed(options.into.unchanged, run);
+  writeFileSync(
+    options.edited,
+    `${original}\n## Aftercare\n\nWrite the postmortem within two days (round ${options.round}).\n`,
+  );
+  try {
+    await timed(options.into.edit, run);
+  } finally {
+    writeFileSync(options.edited, original);
+  }
+}
+
 async function throughput(work: string, postgres: KnowledgeLocation | undefined): Promise<void> {
   const dir = join(work, 'throughput');
   const bytes = scaledCorpus(dir, THROUGHPUT_COPIES);
-  const times = {
-    first: [] as number[],
-    steady: [] as number[],
-    initdb: [] as number[],
-    open: [] as number[],
-  };
-  const pg = { ingest: [] as number[], edit: [] as number[], unchanged: [] as number[] };
-  const again = { unchanged: [] as number[], edit: [] as number[] };
+  const times = { first: [] as number[], initdb: [] as number[], open: [] as number[] };
+  const steady: IngestTimes = { ingest: [], unchanged: [], edit: [] };
+  const pg: IngestTimes = { ingest: [], unchanged: [], edit: [] };
   let files = 0;
   let chunks = 0;
   const edited = join(dir, 'region-0', readdirSync(join(dir, 'region-0'))[0]!);
-  const original = readFileSync(edited, 'utf8');
   for (let round = 0; round < ROUNDS; round++) {
-    const first: KnowledgeLocation = { kind: 'embedded', dataDir: join(work, `first-${round}`, 'store') };
-    let started = performance.now();
-    const summary = await ingest({
-      location: first,
-      target: dir,
-      home: join(work, `first-${round}`),
-      redact,
-      name: 'scaled',
-    });
-    times.first.push(seconds(started));
+    const firstHome = join(work, `first-${round}`);
+    const first: KnowledgeLocation = { kind: 'embedded', dataDir: join(firstHome, 'store') };
+    const summary = await timed(times.first, () =>
+      ingest({ location: first, target: dir, home: firstHome, redact, name: 'scaled' }),
+    );
     files = summary.files;
     chunks = summary.chunks;
-    rmSync(join(work, `first-${round}`), { recursive: true, force: true });
+    rmSync(firstHome, { recursive: true, force: true });
 
-    const steady: KnowledgeLocation = { kind: 'embedded', dataDir: join(work, `steady-${round}`, 'store') };
-    started = performance.now();
-    await withKnowledgeBase(steady, async () => undefined);
-    times.initdb.push(seconds(started));
-    started = performance.now();
-    await withKnowledgeBase(steady, async () => undefined);
-    times.open.push(seconds(started));
-    started = performance.now();
-    await ingest({
-      location: steady,
-      target: dir,
-      home: join(work, `steady-${round}`),
-      redact,
-      name: 'scaled',
-    });
-    times.steady.push(seconds(started));
-    started = performance.now();
-    await ingest({
-      location: steady,
-      target: dir,
-      home: join(work, `steady-${round}`),
-      redact,
-      name: 'scaled',
-    });
-    again.unchanged.push(seconds(started));
-    writeFileSync(
-      edited,
-      `${original}\n## Aftercare\n\nWrite the postmortem within two days (round ${round}).\n`,
-    );
-    started = performance.now();
-    await ingest({
-      location: steady,
-      target: dir,
-      home: join(work, `steady-${round}`),
-      redact,
-      name: 'scaled',
-    });
-    again.edit.push(seconds(started));
-    writeFileSync(edited, original);
-    rmSync(join(work, `steady-${round}`), { recursive: true, force: true });
+    const steadyHome = join(work, `steady-${round}`);
+    const location: KnowledgeLocation = { kind: 'embedded', dataDir: join(steadyHome, 'store') };
+    await timed(times.initdb, () => withKnowledgeBase(location, async () => undefined));
+    await timed(times.open, () => withKnowledgeBase(location, async () => undefined));
+    await ingestSeries({ location, home: steadyHome, dir, edited, round, into: steady });
+    rmSync(steadyHome, { recursive: true, force: true });
 
     if (postgres) {
-      started = performance.now();
-      await ingest({ location: postgres, target: dir, home: join(work, 'pg'), redact, name: 'scaled' });
-      pg.ingest.push(seconds(started));
-      started = performance.now();
-      await ingest({ location: postgres, target: dir, home: join(work, 'pg'), redact, name: 'scaled' });
-      pg.unchanged.push(seconds(started));
-      writeFileSync(
-        edited,
-        `${original}\n## Aftercare\n\nWrite the postmortem within two days (round ${round}).\n`,
-      );
-      started = performance.now();
-      await ingest({ location: postgres, target: dir, home: join(work, 'pg'), redact, name: 'scaled' });
-      pg.edit.push(seconds(started));
-      writeFileSync(edited, original);
+      await ingestSeries({ location: postgres, home: join(work, 'pg'), dir, edited, round, into: pg });
       await withKnowledgeBase(postgres, (knowledge) => knowledge.forget('scaled'));
     }
   }
   const size = `${(bytes / 1e6).toFixed(1)} MB, ${files} files, ${chunks} chunks`;
   console.log(`ingest corpus: ${size}; medians of ${ROUNDS} rounds`);
-  report('embedded: ingest, steady state (store exists)', rate(bytes, median(times.steady)), '>= 5 MB/s');
+  report('embedded: ingest, steady state (store exists)', rate(bytes, median(steady.ingest)), '>= 5 MB/s');
   report('embedded: ingest, first start (initdb counted)', rate(bytes, median(times.first)));
   report('embedded: initdb alone (first open + schema)', `${median(times.initdb).toFixed(2)} s`);
   report('embedded: open + close of an existing store', `${median(times.open).toFixed(2)} s`);
-  report('embedded: re-ingest, nothing changed', `${median(again.unchanged).toFixed(2)} s`);
-  report('embedded: re-ingest, one file edited', `${median(again.edit).toFixed(2)} s`);
+  report('embedded: re-ingest, nothing changed', `${median(steady.unchanged).toFixed(2)} s`);
+  report('embedded: re-ingest, one file edited', `${median(steady.edit).toFixed(2)} s`);
   if (postgres) {
     report('postgres: ingest (database exists)', rate(bytes, median(pg.ingest)), '>= 5 MB/s');
     report('postgres: re-ingest, nothing changed', `${median(pg.unchanged).toFixed(2)} s`);
