@@ -8,7 +8,6 @@
  * matchers, optionally followed by `|= "text"`. It records every request.
  */
 import { createServer, type Server } from 'node:http';
-import { freePort } from './monitoring-servers.js';
 
 export interface StandInStream {
   stream: Record<string, string>;
@@ -84,8 +83,7 @@ export class LokiStandIn {
 
   static async start(streams: StandInStream[]): Promise<LokiStandIn> {
     const standIn = new LokiStandIn(streams);
-    const port = await freePort();
-    await new Promise<void>((resolve) => standIn.#server.listen(port, '127.0.0.1', () => resolve()));
+    await new Promise<void>((resolve) => standIn.#server.listen(0, '127.0.0.1', () => resolve()));
     return standIn;
   }
 

@@ -7,9 +7,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { onFreePort } from './free-port.js';
 
 const BINARIES = {
   prometheus: '/usr/bin/prometheus',
@@ -36,25 +36,16 @@ export interface MonitoringServers {
   stop(): Promise<void>;
 }
 
-/** A free loopback port in 19090-19199 (the range set aside for these servers' tests), or any free one. */
-export async function freePort(): Promise<number> {
-  const tryPort = (port: number) =>
-    new Promise<number | undefined>((resolve) => {
-      const server = createServer();
-      server.once('error', () => resolve(undefined));
-      server.listen(port, '127.0.0.1', () => {
-        const address = server.address();
-        server.close(() => resolve(typeof address === 'object' && address ? address.port : undefined));
-      });
+function stopChild(child: ChildProcess): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
     });
-  const first = 19090 + Math.floor(Math.random() * 100);
-  for (let offset = 0; offset < 110; offset += 1) {
-    const port = await tryPort(19090 + ((first - 19090 + offset) % 110));
-    if (port) return port;
-  }
-  const any = await tryPort(0);
-  if (!any) throw new Error('no free loopback port');
-  return any;
+    child.kill('SIGTERM');
+  });
 }
 
 async function waitFor(
@@ -77,27 +68,6 @@ async function waitFor(
 
 export async function startMonitoringServers(): Promise<MonitoringServers> {
   const dir = mkdtempSync(join(tmpdir(), 'wt-prom-monitoring-'));
-  const [promPort, amPort, nodePort] = [await freePort(), await freePort(), await freePort()];
-  writeFileSync(
-    join(dir, 'prometheus.yml'),
-    `global:
-  scrape_interval: 1s
-  evaluation_interval: 1s
-alerting:
-  alertmanagers:
-    - static_configs:
-        - targets: ['127.0.0.1:${amPort}']
-rule_files:
-  - ${join(dir, 'rules.yml')}
-scrape_configs:
-  - job_name: prometheus
-    static_configs:
-      - targets: ['127.0.0.1:${promPort}']
-  - job_name: node
-    static_configs:
-      - targets: ['127.0.0.1:${nodePort}']
-`,
-  );
   writeFileSync(
     join(dir, 'rules.yml'),
     `groups:
@@ -127,57 +97,109 @@ receivers:
   - name: blackhole
 `,
   );
+  let promPort: number;
+  let amPort = 0;
+  let nodePort = 0;
+  // Prometheus scrapes itself, so its config is written once its own port is chosen.
+  const writePrometheusConfig = (ownPort: number) =>
+    writeFileSync(
+      join(dir, 'prometheus.yml'),
+      `global:
+  scrape_interval: 1s
+  evaluation_interval: 1s
+alerting:
+  alertmanagers:
+    - static_configs:
+        - targets: ['127.0.0.1:${amPort}']
+rule_files:
+  - ${join(dir, 'rules.yml')}
+scrape_configs:
+  - job_name: prometheus
+    static_configs:
+      - targets: ['127.0.0.1:${ownPort}']
+  - job_name: node
+    static_configs:
+      - targets: ['127.0.0.1:${nodePort}']
+`,
+    );
   const children: ChildProcess[] = [];
   const output = new Map<string, string>();
-  const start = (name: string, command: string, args: string[]) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    output.set(name, '');
-    const keep = (chunk: Buffer) => output.set(name, (output.get(name)! + chunk.toString()).slice(-4000));
-    child.stdout!.on('data', keep);
-    child.stderr!.on('data', keep);
-    children.push(child);
-  };
   const logs = () => [...output].map(([name, text]) => `--- ${name}\n${text}`).join('\n');
-  start('node_exporter', BINARIES.nodeExporter, [
-    `--web.listen-address=127.0.0.1:${nodePort}`,
-    '--collector.disable-defaults',
-    '--collector.cpu',
-    '--collector.meminfo',
-    '--collector.loadavg',
-    '--collector.filesystem',
-  ]);
-  start('alertmanager', BINARIES.alertmanager, [
-    `--config.file=${join(dir, 'alertmanager.yml')}`,
-    `--storage.path=${join(dir, 'alertmanager-data')}`,
-    `--web.listen-address=127.0.0.1:${amPort}`,
-    '--cluster.listen-address=',
-  ]);
-  start('prometheus', BINARIES.prometheus, [
-    `--config.file=${join(dir, 'prometheus.yml')}`,
-    `--storage.tsdb.path=${join(dir, 'prometheus-data')}`,
-    `--web.listen-address=127.0.0.1:${promPort}`,
-    // The first send happens before the Alertmanager is discovered and is dropped; resend soon.
-    '--rules.alert.resend-delay=1s',
-  ]);
+  const stopAll = () => Promise.all(children.map(stopChild));
+  /**
+   * Starts one server on a free port and waits until it says it listens there (exporter-toolkit's
+   * `msg="Listening on" address=...`, logged after the bind). A bind that fails because another
+   * test took the port in between makes the server exit saying so, and onFreePort tries again.
+   */
+  const launch = (name: string, command: string, args: (port: number) => string[]) =>
+    onFreePort(
+      (port) =>
+        new Promise<number>((resolve, reject) => {
+          const child = spawn(command, args(port), { stdio: ['ignore', 'pipe', 'pipe'] });
+          output.set(name, '');
+          const listening = new RegExp(`Listening on"? address=127\\.0\\.0\\.1:${port}\\b`);
+          const timer = setTimeout(() => {
+            child.kill('SIGKILL');
+            reject(new Error(`${name} did not listen on port ${port} within 30000 ms:\n${logs()}`));
+          }, 30_000);
+          const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
+            clearTimeout(timer);
+            reject(
+              new Error(
+                `${name} exited before listening (${signal ?? `status ${code}`}):\n${output.get(name)}`,
+              ),
+            );
+          };
+          const keep = (chunk: Buffer) => {
+            output.set(name, (output.get(name)! + chunk.toString()).slice(-4000));
+            if (listening.test(output.get(name)!)) {
+              clearTimeout(timer);
+              child.off('exit', onExit);
+              children.push(child);
+              resolve(port);
+            }
+          };
+          child.stdout!.on('data', keep);
+          child.stderr!.on('data', keep);
+          child.once('exit', onExit);
+        }),
+    );
+  try {
+    nodePort = await launch('node_exporter', BINARIES.nodeExporter, (port) => [
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--collector.disable-defaults',
+      '--collector.cpu',
+      '--collector.meminfo',
+      '--collector.loadavg',
+      '--collector.filesystem',
+    ]);
+    amPort = await launch('alertmanager', BINARIES.alertmanager, (port) => [
+      `--config.file=${join(dir, 'alertmanager.yml')}`,
+      `--storage.path=${join(dir, 'alertmanager-data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--cluster.listen-address=',
+    ]);
+    promPort = await launch('prometheus', BINARIES.prometheus, (port) => {
+      writePrometheusConfig(port);
+      return [
+        `--config.file=${join(dir, 'prometheus.yml')}`,
+        `--storage.tsdb.path=${join(dir, 'prometheus-data')}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+        // The first send happens before the Alertmanager is discovered and is dropped; resend soon.
+        '--rules.alert.resend-delay=1s',
+      ];
+    });
+  } catch (error) {
+    await stopAll();
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
   const servers: MonitoringServers = {
     prometheusUrl: `http://127.0.0.1:${promPort}`,
     alertmanagerUrl: `http://127.0.0.1:${amPort}`,
     nodeExporterUrl: `http://127.0.0.1:${nodePort}`,
     stop: async () => {
-      await Promise.all(
-        children.map(
-          (child) =>
-            new Promise<void>((resolve) => {
-              if (child.exitCode !== null || child.signalCode !== null) return resolve();
-              const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-              child.once('exit', () => {
-                clearTimeout(timer);
-                resolve();
-              });
-              child.kill('SIGTERM');
-            }),
-        ),
-      );
+      await stopAll();
       rmSync(dir, { recursive: true, force: true });
     },
   };

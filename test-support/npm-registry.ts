@@ -5,9 +5,9 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { onFreePort } from './free-port.js';
 
 const VERDACCIO = fileURLToPath(
   new URL('./npm-registry/node_modules/verdaccio/bin/verdaccio', import.meta.url),
@@ -30,21 +30,8 @@ export interface NpmRegistry {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 export async function startNpmRegistry(folder: string): Promise<NpmRegistry> {
   mkdirSync(folder, { recursive: true });
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}/`;
   const config = join(folder, 'config.yaml');
   writeFileSync(
     config,
@@ -63,30 +50,8 @@ export async function startNpmRegistry(folder: string): Promise<NpmRegistry> {
       '',
     ].join('\n'),
   );
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [VERDACCIO, '--config', config, '--listen', `127.0.0.1:${port}`],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const deadline = Date.now() + START_LIMIT_MS;
-  for (;;) {
-    try {
-      const ping = await fetch(`${url}-/ping`);
-      if (ping.ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (child.exitCode !== null || Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`verdaccio did not start: ${output.slice(-2000)}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+  // Another test can take the port between finding it free and verdaccio binding it; then try another.
+  const { port, url, child } = await onFreePort((port) => startVerdaccio(config, port));
   const response = await fetch(`${url}-/user/org.couchdb.user:opsmate`, {
     method: 'PUT',
     headers: { 'content-type': 'application/json' },
@@ -111,4 +76,36 @@ export async function startNpmRegistry(folder: string): Promise<NpmRegistry> {
       await new Promise((resolve) => child.once('exit', resolve));
     },
   };
+}
+
+async function startVerdaccio(
+  config: string,
+  port: number,
+): Promise<{ port: number; url: string; child: ChildProcess }> {
+  const url = `http://127.0.0.1:${port}/`;
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [VERDACCIO, '--config', config, '--listen', `127.0.0.1:${port}`],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const deadline = Date.now() + START_LIMIT_MS;
+  for (;;) {
+    try {
+      const ping = await fetch(`${url}-/ping`);
+      if (ping.ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`verdaccio did not start: ${output.slice(-2000)}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  return { port, url, child };
 }

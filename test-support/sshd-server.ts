@@ -36,9 +36,9 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from './free-port.js';
 
 /** Absolute path of the server binary the fixture runs. */
 export const SSHD_BINARY = '/usr/sbin/sshd';
@@ -360,18 +360,6 @@ export function ensureUser(
 function generateKey(path: string): void {
   execFileSync(SSH_KEYGEN_BINARY, ['-q', '-t', 'ed25519', '-N', '', '-C', 'opsmate-test', '-f', path], {
     stdio: 'ignore',
-  });
-}
-
-async function freePort(host: string): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, host, () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
   });
 }
 

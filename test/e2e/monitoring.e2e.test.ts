@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
@@ -18,11 +19,11 @@ import {
   uniqueContainerName,
 } from '../../test-support/docker-images.js';
 import { FakeLlmServer, toolNamesOf, toolResultsOf } from '../../test-support/fake-llm/index.js';
+import { freePort } from '../../test-support/free-port.js';
 import { integrationSkip } from '../../test-support/integration.js';
 import { LokiStandIn } from '../../test-support/loki-stand-in.js';
 import {
   FIRING_ALERT,
-  freePort,
   monitoringMissingReason,
   PENDING_ALERT,
   startMonitoringServers,
@@ -221,9 +222,8 @@ describe('auth, headers and timeouts (a test server that checks them)', () => {
       }
       response.end(JSON.stringify({ status: 'success', data: { resultType: 'scalar', result: [1, '42'] } }));
     });
-    const port = await freePort();
-    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', () => resolve()));
-    url = `http://127.0.0.1:${port}`;
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
   after(() => {
     server.closeAllConnections();
@@ -330,9 +330,8 @@ describe('TLS: a CA file, or an opt-in skip of verification', () => {
         response.end(JSON.stringify({ status: 'success', data: { resultType: 'scalar', result: [1, '7'] } }));
       },
     );
-    const port = await freePort();
-    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', () => resolve()));
-    url = `https://127.0.0.1:${port}`;
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
   after(() => server?.close());
 
