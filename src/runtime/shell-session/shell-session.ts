@@ -194,6 +194,8 @@ export class ShellSession {
   /** True until a shell has started in the cwd the user chose. */
   #cwdMustExist: boolean;
   #background = { stdout: new BoundedText(), stderr: new BoundedText() };
+  /** Kills sent through the side channel and not yet answered; close() waits for them. */
+  readonly #sideKills = new Set<Promise<unknown>>();
 
   constructor(options: ShellSessionOptions) {
     this.#options = options;
@@ -231,9 +233,16 @@ export class ShellSession {
     const shell = this.#shell ?? (await this.#starting?.catch(() => undefined));
     this.#shell = undefined;
     if (!shell || shell.exited) return;
+    // The shell ends because we close it: what it prints now (the command shell started ahead
+    // reading EOF, its death frame) must not set off the idle handlers, which would kill it through
+    // the side channel, a new connection that would outlive close().
+    shell.onStdout = () => {};
+    shell.onStderr = () => {};
+    shell.onEnd = () => {};
     shell.child.stdin.end();
     const exited = await waitFor(() => shell.exited, 1_000, shell.child);
     if (!exited) signalProcessGroup(shell.child, 'SIGKILL');
+    await Promise.all(this.#sideKills);
   }
 
   async #runNow(command: string, options: RunOptions): Promise<RunResult> {
@@ -912,7 +921,13 @@ export class ShellSession {
   #killShell(shell: LiveShell): void {
     const sideChannel = this.#options.sideChannel;
     if (sideChannel && shell.pid > 0) {
-      void sideChannel(`kill -s KILL "$1" 2>/dev/null; exit 0`, [String(shell.pid)]).catch(() => undefined);
+      // Not awaited here, but close() waits for it: no connection outlives the session.
+      const kill = withTimeout(
+        sideChannel(`kill -s KILL "$1" 2>/dev/null; exit 0`, [String(shell.pid)]).catch(() => undefined),
+        STOP_SCRIPT_TIMEOUT_MS,
+      );
+      this.#sideKills.add(kill);
+      void kill.finally(() => this.#sideKills.delete(kill));
     }
     signalProcessGroup(shell.child, 'SIGKILL');
     shell.ended = true;
