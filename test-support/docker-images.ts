@@ -90,13 +90,27 @@ export async function startSleepingContainer(options: {
   name: string;
   /** Docker labels, e.g. those the stand-in kubectl reads (`opsmate.test/namespace`). */
   labels?: Record<string, string>;
+  /** Share this machine's network namespace, so the container reaches servers on its loopback. */
+  hostNetwork?: boolean;
 }): Promise<string> {
   const labels = Object.entries(options.labels ?? {}).flatMap(([key, value]) => [
     '--label',
     `${key}=${value}`,
   ]);
   const result = await co(
-    ['docker', 'run', '-d', '--name', options.name, '--init', ...labels, options.image, 'sleep', '86400'],
+    [
+      'docker',
+      'run',
+      '-d',
+      '--name',
+      options.name,
+      '--init',
+      ...(options.hostNetwork ? ['--network', 'host'] : []),
+      ...labels,
+      options.image,
+      'sleep',
+      '86400',
+    ],
     { timeoutMs: 60_000 },
   );
   if (result.exitCode !== 0) {

@@ -95,7 +95,7 @@ export function monitoringEndpoint(
   const reach = setting(env, `${prefix}_FROM`) ?? 'opsmate';
   if (reach !== 'opsmate' && reach !== 'target')
     throw new ConfigError(`${prefix}_FROM=${reach}: expected opsmate or target`, {
-      hint: `${prefix}_FROM=target makes the requests with curl on the target; opsmate (the default) from this machine`,
+      hint: `${prefix}_FROM=target makes the requests on the target (curl, or wget without credentials); opsmate (the default) from this machine`,
     });
   const skip = setting(env, `${prefix}_TLS_SKIP_VERIFY`) ?? 'false';
   if (!/^(true|false|1|0|yes|no)$/i.test(skip))

@@ -1,15 +1,13 @@
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Runtime } from '../runtime/contract.js';
-import { shellQuote } from '../runtime/shell-session/shell-quote.js';
+import { FetchFailure, requestOnTarget } from '../runtime/target-http.js';
 import type { MonitoringEndpoint } from './monitoring-endpoints.js';
 
 /** Bytes of a response read at most; a bigger one is an error, not a silent cut. */
 export const MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
 export const DEFAULT_MONITORING_TIMEOUT_MS = 30_000;
-const STATUS_MARKER = '@@opsmate-http';
 
 /**
  * A request to a monitoring server that did not give an answer opsmate can use. `message` is one
@@ -75,7 +73,7 @@ export async function monitoringRequest(request: MonitoringRequest): Promise<Mon
         `${endpoint.envPrefix}_FROM=target: there is no target here to make the request from`,
         'config',
       );
-    response = await requestOnTarget({ ...request, url, timeoutMs, runtime: request.runtime });
+    response = await requestFromTarget({ ...request, url, timeoutMs, runtime: request.runtime });
   } else response = await requestLocally({ ...request, url, timeoutMs });
   if (response.status >= 200 && response.status < 300) return { ...response, url: `${url}${where}` };
   throw statusError(endpoint, response, `${url}${where}`);
@@ -140,17 +138,7 @@ async function requestLocally(
   const { endpoint } = request;
   const target = new URL(request.url);
   const body = request.json === undefined ? undefined : Buffer.from(JSON.stringify(request.json));
-  let ca: Buffer | undefined;
-  if (endpoint.caFile) {
-    try {
-      ca = readFileSync(endpoint.caFile);
-    } catch (error) {
-      throw new MonitoringError(
-        `${endpoint.envPrefix}_CA_FILE=${endpoint.caFile} cannot be read: ${(error as Error).message}`,
-        'config',
-      );
-    }
-  }
+  const ca = endpoint.caFile ? readCaFile(endpoint) : undefined;
   const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
   return await new Promise((resolve, reject) => {
     let settled = false;
@@ -221,6 +209,17 @@ async function requestLocally(
   });
 }
 
+function readCaFile(endpoint: MonitoringEndpoint): string {
+  try {
+    return readFileSync(endpoint.caFile!, 'utf8');
+  } catch (error) {
+    throw new MonitoringError(
+      `${endpoint.envPrefix}_CA_FILE=${endpoint.caFile} cannot be read: ${(error as Error).message}`,
+      'config',
+    );
+  }
+}
+
 function formatSeconds(ms: number): string {
   return `${Math.round(ms / 100) / 10} s`;
 }
@@ -235,76 +234,67 @@ function unreachable(endpoint: MonitoringEndpoint, url: string, error: Error): M
 }
 
 /**
- * The same request with curl on the target. Headers and body travel in here-documents, so no
- * secret is in curl's argv; the answer comes back base64-encoded with the status after a marker.
+ * The same request made on the target (curl, or wget when it can: see runtime/target-http.ts).
+ * Any endpoint header may carry a credential (`_API_KEY`, `_HEADERS`), so with one set only curl,
+ * which reads them from a here-document, is used.
  */
-async function requestOnTarget(
+async function requestFromTarget(
   request: MonitoringRequest & { url: string; timeoutMs: number; runtime: Runtime },
 ): Promise<{ status: number; body: string }> {
   const { endpoint } = request;
-  const tag = `OPSMATE_${randomBytes(6).toString('hex')}`;
-  const headerLines = Object.entries({
-    ...endpoint.headers,
-    ...(request.json !== undefined ? { 'content-type': 'application/json' } : {}),
-  }).map(([name, value]) => `${name}: ${value}`);
-  const seconds = Math.max(1, Math.ceil(request.timeoutMs / 1000));
-  const ca = endpoint.caFile ? readFileSync(endpoint.caFile, 'utf8') : undefined;
-  const curl = [
-    'curl -sS',
-    `--max-time ${seconds}`,
-    '--proto =http,https',
-    `-X ${request.method ?? 'GET'}`,
-    '-H @/dev/fd/3',
-    ...(endpoint.skipTlsVerify ? ['-k'] : []),
-    ...(ca ? ['--cacert /dev/fd/5'] : []),
-    ...(request.json !== undefined ? ['--data-binary @-'] : []),
-    `-w '\\n${STATUS_MARKER} %{http_code}\\n'`,
-    '-o -',
-    '--',
-    shellQuote(request.url),
-  ].join(' ');
-  // Several here-documents on one command: their texts follow in the order of the redirections.
-  const documents: Array<[string, string]> = [
-    ...(request.json !== undefined ? ([['', JSON.stringify(request.json)]] as Array<[string, string]>) : []),
-    ['3', headerLines.join('\n')],
-    ...(ca ? ([['5', ca.trimEnd()]] as Array<[string, string]>) : []),
-  ];
-  const script = [
-    `command -v curl >/dev/null 2>&1 || { echo "${STATUS_MARKER} nocurl"; exit 0; }`,
-    `{ ${curl} ${documents.map(([fd]) => `${fd}<<'${tag}'`).join(' ')}`,
-    ...documents.flatMap(([, text]) => [text, tag]),
-    `echo "${STATUS_MARKER}-exit $?"; } | base64`,
-  ].join('\n');
-  const chunks: Buffer[] = [];
-  const result = await request.runtime.run(script, {
-    timeoutMs: request.timeoutMs + 10_000,
-    signal: request.signal,
-    onOutput: (chunk) => {
-      if (chunk.stream === 'stdout') chunks.push(Buffer.from(chunk.data));
-    },
-  });
-  if (result.cancelled) throw new MonitoringError('cancelled', 'cancelled');
-  const raw = Buffer.concat(chunks).toString('utf8');
-  if (raw.includes(`${STATUS_MARKER} nocurl`))
-    throw new MonitoringError(
-      `${endpoint.envPrefix}_FROM=target: the target has no curl to reach ${endpoint.title} with`,
-      'unreachable',
-    );
-  const text = Buffer.from(raw.replace(/\s+/g, ''), 'base64').toString('utf8');
-  const exit = /@@opsmate-http-exit (\d+)/.exec(text);
-  const status = new RegExp(`\\n?${STATUS_MARKER} (\\d{3})\\n`).exec(text);
-  const code = Number(exit?.[1] ?? -1);
-  if (!status || status[1] === '000') {
-    const said = oneLine(result.stderr) || `curl exit ${code}`;
-    if (code === 28)
+  const origin = `${endpoint.title} at ${new URL(request.url).origin} (from the target)`;
+  let caPem: string | undefined;
+  if (endpoint.caFile) caPem = readCaFile(endpoint);
+  let response;
+  try {
+    response = await requestOnTarget({
+      runtime: request.runtime,
+      url: request.url,
+      method: request.method ?? 'GET',
+      userAgent: 'opsmate',
+      headers: {
+        ...endpoint.headers,
+        ...(request.json !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
+      // Every header but accept came from _API_KEY, _USER_ID or _HEADERS.
+      secretHeaders: Object.keys(endpoint.headers).some((name) => name !== 'accept'),
+      ...(request.json !== undefined ? { body: JSON.stringify(request.json) } : {}),
+      ...(caPem ? { caPem } : {}),
+      insecure: endpoint.skipTlsVerify,
+      maxRedirects: 0,
+      timeoutMs: request.timeoutMs,
+      maxBytes: MAX_RESPONSE_BYTES,
+      signal: request.signal,
+    });
+  } catch (error) {
+    if (!(error instanceof FetchFailure)) throw error;
+    if (error.message === 'cancelled') throw new MonitoringError('cancelled', 'cancelled');
+    if (error.timedOut)
       throw new MonitoringError(
-        `${endpoint.title} at ${new URL(request.url).origin} (from the target) did not answer within ${seconds} s`,
+        `${origin} did not answer within ${formatSeconds(request.timeoutMs)}`,
         'timeout',
       );
     throw new MonitoringError(
-      `cannot reach ${endpoint.title} at ${new URL(request.url).origin} from the target: ${said}`,
+      `cannot reach ${endpoint.title} at ${new URL(request.url).origin} from the target: ${oneLine(error.clientText) || error.message}`,
       'unreachable',
     );
   }
-  return { status: Number(status[1]), body: text.slice(0, status.index) };
+  if (response.client === 'none')
+    throw new MonitoringError(
+      `${endpoint.envPrefix}_FROM=target: cannot reach ${endpoint.title}: ${response.reason}`,
+      'unreachable',
+    );
+  if (response.cut)
+    throw new MonitoringError(
+      `${endpoint.title} sent more than ${MAX_RESPONSE_BYTES / 1024 / 1024} MiB: narrow the request`,
+      'http',
+    );
+  if (response.status === undefined) throw new MonitoringError(`${origin} sent no HTTP status line`, 'http');
+  const body = response.body.toString('utf8');
+  if (response.client === 'wget' && response.status >= 400 && body === '')
+    return {
+      status: response.status,
+      body: `HTTP ${response.status} ${response.statusText} (wget on the target keeps no error body; with curl there the server's message would show)`,
+    };
+  return { status: response.status, body };
 }

@@ -11,7 +11,7 @@ export const MONITORING_SETTINGS = [
   ['TLS_SKIP_VERIFY', 'true: accept any server certificate (opt-in)'],
   [
     'FROM',
-    'opsmate (default: requests from this machine) or target (curl on the target, through its runtime)',
+    'opsmate (default: requests from this machine) or target (curl on the target through its runtime; wget when no credential is set)',
   ],
 ] as const;
 

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Runtime, RunResult, RuntimeContext } from '../runtime/contract.js';
+import { requestOnTarget } from '../runtime/target-http.js';
 import { runtimeContractSuite, SHELL_CONTRACT_COMMANDS } from './contract-suite.js';
 import { privilegeConformanceSuite } from './privilege-suite.js';
 
@@ -148,6 +149,47 @@ export function runtimeConformanceSuite(options: ConformanceSuiteOptions): void 
         const heredoc = await runtime.run('cat <<EOF\nno terminator', { timeoutMs: 20_000 });
         assert.equal(heredoc.timedOut, false);
         assert.equal((await runtime.run('echo after-heredoc')).stdout, 'after-heredoc\n');
+      });
+
+      it("runs opsmate's HTTP request script intact: here-documents on three descriptors, nothing secret in argv", async () => {
+        // The FetchUrl and monitoring tools' request script, with `curl` a shell function that
+        // answers with what it was given: argv, the headers (fd 3), the CA (fd 5) and the body.
+        const shim =
+          'curl() { printf \'HTTP/1.1 201 Created\\r\\nX-Shim: yes\\r\\n\\r\\n\'; echo "args:$*"; ' +
+          'echo headers:; cat /dev/fd/3; echo; echo ca:; cat /dev/fd/5; echo; echo body:; cat; }';
+        const shimmed = Object.assign(Object.create(runtime) as Runtime, {
+          run: (command: string, runOptions?: Parameters<Runtime['run']>[1]) =>
+            runtime.run(`( ${shim}\n${command}\n)`, runOptions),
+        });
+        const body = `{"q": "it's $HOME \`id\` \\n"}\nOPSMATE_0123456789ab\n'EOF'\n`;
+        const response = await requestOnTarget({
+          runtime: shimmed,
+          url: 'http://opsmate.invalid:9090/api/v1/query?query=up&x=$(id)',
+          method: 'POST',
+          headers: { authorization: 'Bearer s3cr3t-token', 'x-scope-orgid': "tenant 'a' $b" },
+          secretHeaders: true,
+          body,
+          caPem: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n',
+          maxRedirects: 0,
+          timeoutMs: 20_000,
+          maxBytes: 1 << 20,
+          signal: new AbortController().signal,
+        });
+        assert.equal(response.client, 'curl');
+        if (response.client !== 'curl') return;
+        assert.equal(response.status, 201);
+        assert.equal(response.headers['x-shim'], 'yes');
+        const text = response.body.toString('utf8');
+        const args = /^args:(.*)$/m.exec(text)?.[1] ?? '';
+        assert.match(args, /-X POST .*http:\/\/opsmate\.invalid:9090\/api\/v1\/query\?query=up&x=\$\(id\)$/);
+        assert.doesNotMatch(args, /s3cr3t|tenant/, 'a header value reached the command line');
+        assert.ok(
+          text.includes("headers:\nauthorization: Bearer s3cr3t-token\nx-scope-orgid: tenant 'a' $b\n"),
+          text,
+        );
+        assert.ok(text.includes('ca:\n-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n'), text);
+        assert.ok(text.endsWith(`body:\n${body}`) || text.endsWith(`body:\n${body}\n`), text);
+        await assertHealthy('after the request script');
       });
 
       it('handles invalid UTF-8 and NUL bytes without losing sync', async () => {

@@ -13,7 +13,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
   busyboxImageMissingReason,
+  debianImageMissingReason,
   ensureBusyboxImage,
+  ensureDebianImage,
   removeContainers,
   startSleepingContainer,
   uniqueContainerName,
@@ -580,6 +582,7 @@ describe('the monitoring tools through the agent', { skip }, () => {
 });
 
 const busyboxSkip = skip || integrationSkip('docker', busyboxImageMissingReason());
+const debianSkip = skip || integrationSkip('docker', debianImageMissingReason());
 describe(
   'through an ssh target (real sshd on loopback; curl runs on the far side)',
   {
@@ -639,38 +642,116 @@ describe(
   },
 );
 
-describe('through a target without curl', { skip: busyboxSkip }, () => {
-  let container: string | undefined;
+describe('through targets without curl (containers on the host network, so they reach these servers)', () => {
+  let busybox: string | undefined;
+  let debian: string | undefined;
   let fake: FakeLlmServer;
   before(async () => {
     fake = await FakeLlmServer.start();
-    container = await startSleepingContainer({
-      image: await ensureBusyboxImage(),
-      name: uniqueContainerName('wt-prom-monitoring'),
-    });
+    if (!busyboxSkip)
+      busybox = await startSleepingContainer({
+        image: await ensureBusyboxImage(),
+        name: uniqueContainerName('wt-prom-busybox'),
+        hostNetwork: true,
+      });
+    if (!debianSkip)
+      debian = await startSleepingContainer({
+        image: await ensureDebianImage(),
+        name: uniqueContainerName('wt-prom-debian'),
+        hostNetwork: true,
+      });
   });
   after(async () => {
     await fake?.close();
-    await removeContainers(container ? [container] : []);
+    await removeContainers([busybox, debian].filter((name) => name !== undefined));
   });
-
-  it('says the target has no curl, and sends nothing', async () => {
-    fake.enqueue({ toolCalls: [{ name: 'PrometheusQuery', args: { query: 'up' } }] }, { text: 'done' });
+  const ask = async (container: string, call: object, env: Record<string, string> = {}) => {
+    fake.reset();
+    fake.enqueue({ toolCalls: [call as never] }, { text: 'done' });
     const result = await runCliIsolated({
       args: [
         'run',
         'metrics?',
+        '--yes',
         '--shell-command-runtime',
         'docker',
         '--runtime-docker-container-name',
-        container!,
+        container,
       ],
-      env: { OPENAI_BASE_URL: fake.openAiBaseUrl, ...endpoints(), PROMETHEUS_FROM: 'target' },
+      env: { OPENAI_BASE_URL: fake.openAiBaseUrl, ...endpoints(), PROMETHEUS_FROM: 'target', ...env },
     });
     assert.equal(result.exitCode, 0, result.stderr);
+    return toolResultsOf(fake.requests.at(-1)!)[0]!;
+  };
+
+  it(
+    "busybox: wget makes the request; the server's error status comes back",
+    { skip: busyboxSkip },
+    async () => {
+      assert.match(
+        await ask(busybox!, { name: 'PrometheusQuery', args: { query: 'count(up)' } }),
+        /\n\{\} => 2 @ /,
+      );
+      // busybox wget keeps no error body: the status is what the model gets.
+      assert.match(
+        await ask(busybox!, { name: 'PrometheusQuery', args: { query: 'rate(' } }),
+        /Prometheus rejected the request: HTTP 400 Bad Request \(wget on the target keeps no error body/,
+      );
+    },
+  );
+
+  it(
+    'busybox: with a credential set, wget is not used and nothing is sent',
+    { skip: busyboxSkip },
+    async () => {
+      assert.match(
+        await ask(
+          busybox!,
+          { name: 'PrometheusQuery', args: { query: 'up' } },
+          { PROMETHEUS_API_KEY: 'sekret-key' },
+        ),
+        /PROMETHEUS_FROM=target: cannot reach Prometheus: the target has no curl, and wget would put the credentials on its command line/,
+      );
+    },
+  );
+
+  it(
+    'busybox: an Alertmanager silence is created with wget, and expiring it (DELETE) needs curl',
+    { skip: busyboxSkip },
+    async () => {
+      const env = { ALERTMANAGER_FROM: 'target', PROMETHEUS_FROM: '' };
+      const created = /Silence ([\w-]+) created: /.exec(
+        await ask(
+          busybox!,
+          {
+            name: 'AlertmanagerSilence',
+            args: {
+              action: 'create',
+              matchers: [`alertname="${FIRING_ALERT}"`],
+              duration: '5m',
+              comment: 'via wget',
+            },
+          },
+          env,
+        ),
+      );
+      assert.ok(created, 'a silence was created');
+      assert.match(
+        await ask(busybox!, { name: 'AlertmanagerSilence', args: { action: 'expire', id: created[1] } }, env),
+        /ALERTMANAGER_FROM=target: cannot reach Alertmanager: the target has no curl, and busybox wget cannot send DELETE/,
+      );
+      // Expire it from here, so the other tests see the alert firing.
+      const gone = await fetch(`${servers!.alertmanagerUrl}/api/v2/silence/${created[1]}`, {
+        method: 'DELETE',
+      });
+      assert.equal(gone.status, 200);
+    },
+  );
+
+  it('a target with neither curl nor wget: says so, and sends nothing', { skip: debianSkip }, async () => {
     assert.match(
-      toolResultsOf(fake.requests.at(-1)!)[0]!,
-      /PROMETHEUS_FROM=target: the target has no curl to reach Prometheus with/,
+      await ask(debian!, { name: 'PrometheusQuery', args: { query: 'up' } }),
+      /PROMETHEUS_FROM=target: cannot reach Prometheus: the target has neither curl nor wget/,
     );
   });
 });

@@ -118,8 +118,9 @@ async function fetchUrl(input: FetchInput, access: TargetAccess, context: ToolCo
   if (input.from !== 'opsmate' && shell) {
     try {
       const response = await fetchOnTarget({ ...common, runtime: access.runtime });
-      if (response) return await describe(input, response, `${onTarget}, with ${response.client}`, limit);
-      why = 'the target has neither curl nor wget';
+      if (response.client !== 'none')
+        return await describe(input, response, `${onTarget}, with ${response.client}`, limit);
+      why = response.reason;
     } catch (error) {
       if (!(error instanceof FetchFailure)) throw error;
       const fallBack = input.from === 'auto' && error.connect && !isLoopback(input.url) && !sameMachine;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseHeaderBlocks } from './http-fetch.js';
+import { parseHeaderBlocks } from '../../../runtime/target-http.js';
 import { readableBody } from './readable-body.js';
 
 describe('readable bodies', () => {

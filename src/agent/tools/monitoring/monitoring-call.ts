@@ -71,7 +71,7 @@ export async function runMonitoringCall<Input extends object>(options: {
     );
   if (endpoint.reach === 'target' && (context.runtime.language ?? SHELL_LANGUAGE).id !== SHELL_LANGUAGE.id)
     return failure(
-      `${options.tool}: ${endpoint.envPrefix}_FROM=target needs a shell on the target (for curl), and the ${context.runtime.name} runtime has none. Nothing was sent.`,
+      `${options.tool}: ${endpoint.envPrefix}_FROM=target needs a shell on the target (for curl or wget), and the ${context.runtime.name} runtime has none. Nothing was sent.`,
     );
   const { description: _why, ...args } = options.input as Input & { description?: string };
   const known = endpoint;
