@@ -421,8 +421,10 @@ function pickDefinition(module: Record<string, unknown>, entry: PluginEntry): un
 }
 
 /**
- * Runs `work` with `process.stdout.write` sent to a buffer, and returns what was written. A
- * plugin's `console.log` at import ends up there too.
+ * Runs `work` with what code outside Node writes to `process.stdout.write` sent to a buffer, and
+ * returns it: a plugin's `console.log` at import ends up there. Node's own writes (a test runner's
+ * report, a stream piped to stdout) go on as they were: the import awaits, and other work of the
+ * process runs meanwhile, whose output is not the plugin's to take.
  */
 async function withStdoutRedirected<T>(
   work: () => Promise<T>,
@@ -431,6 +433,8 @@ async function withStdoutRedirected<T>(
   const original = stdout.write;
   let captured = '';
   stdout.write = ((chunk: string | Uint8Array, encoding?: unknown, callback?: unknown): boolean => {
+    if (writtenByNodeItself())
+      return (original as (...args: unknown[]) => boolean).call(stdout, chunk, encoding, callback);
     captured += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
     const done = typeof encoding === 'function' ? encoding : callback;
     if (typeof done === 'function') queueMicrotask(() => (done as () => void)());
@@ -443,6 +447,21 @@ async function withStdoutRedirected<T>(
   } finally {
     stdout.write = original;
   }
+}
+
+/** Whether the running write comes from Node's internals alone, with no frame of a file of ours or a plugin's. */
+function writtenByNodeItself(): boolean {
+  const holder: { stack?: string } = {};
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 30;
+  Error.captureStackTrace(holder, writtenByNodeItself);
+  Error.stackTraceLimit = limit;
+  const frames = (holder.stack ?? '').split('\n').slice(2);
+  // The first frame is the patched write itself (this file); every other must be node:internal.
+  return (
+    frames.length > 0 &&
+    frames.every((frame) => /\(node:|at node:|\(<anonymous>\)|at <anonymous>/.test(frame))
+  );
 }
 
 /**
