@@ -78,6 +78,27 @@ describe('the config file: precedence, sources, errors', () => {
     assert.match(text.stdout, new RegExp(`^RUNTIME_LOCAL_CWD\\s+/tmp\\s+${where.file}:1$`, 'm'));
   });
 
+  it('config show lists the monitoring settings that are set, credentials hidden', async () => {
+    const where = homeWithConfig(
+      'PROMETHEUS_API_KEY: sk-prom-in-file-0123456789\nLOKI_ENDPOINT: http://loki:3100\n',
+    );
+    const shown = await cli(['config', 'show', '-o', 'json'], where, {
+      PROMETHEUS_ENDPOINT: 'http://prometheus:9090',
+      LOKI_HEADERS: 'X-Scope-OrgID: team-a; Authorization: Bearer sk-loki-header-0123456789',
+    });
+    assert.equal(shown.exitCode, 0, shown.stderr);
+    const rows = configRows(shown.stdout);
+    assert.deepEqual(rows.get('PROMETHEUS_ENDPOINT'), {
+      value: 'http://prometheus:9090',
+      from: 'env PROMETHEUS_ENDPOINT',
+    });
+    assert.deepEqual(rows.get('PROMETHEUS_API_KEY'), { value: '(set, hidden)', from: `${where.file}:1` });
+    assert.deepEqual(rows.get('LOKI_ENDPOINT'), { value: 'http://loki:3100', from: `${where.file}:2` });
+    assert.equal(rows.get('LOKI_HEADERS')?.value, '(set, hidden)');
+    assert.equal(rows.has('ALERTMANAGER_ENDPOINT'), false, 'a setting not set is not listed');
+    assert.doesNotMatch(shown.stdout, /sk-prom-in-file|sk-loki-header/);
+  });
+
   it('lives in the home: --home and OPSMATE_HOME move it; --config and OPSMATE_CONFIG name another', async () => {
     const where = homeWithConfig('RUNTIME_LOCAL_CWD: /tmp\n');
     const elsewhere = mkdtempSync(join(tmpdir(), 'wt-cfg-e2e-other-'));
@@ -164,6 +185,13 @@ describe('the config file: precedence, sources, errors', () => {
         3,
         'models.o3: unknown key reasoning_efort',
         'did you mean reasoning_effort?',
+      ],
+      // Another tool's name for a setting: the one it means, not the nearest spelling.
+      [
+        'PROMETHEUS_URL: http://p:9090\n',
+        1,
+        'unknown key PROMETHEUS_URL',
+        'did you mean PROMETHEUS_ENDPOINT?',
       ],
       // exec reads the installed plugins: none provides a gce runtime, so the key is unknown.
       ['RUNTIME_GCE_ZONE: x\n', 1, 'unknown key RUNTIME_GCE_ZONE', 'remove line 1 of'],

@@ -543,7 +543,7 @@ describe('the monitoring tools through the agent', { skip }, () => {
     assert.equal(bad.exitCode, 2);
     assert.match(
       bad.stderr,
-      /^opsmate: error: .*config\.yaml:5: targets\.box\.monitoring\.PROMETHEUS_URL: not a monitoring setting.*: one of PROMETHEUS_\*, ALERTMANAGER_\*, LOKI_\* with ENDPOINT, PATH/m,
+      /^opsmate: error: .*config\.yaml:5: targets\.box\.monitoring\.PROMETHEUS_URL: not a monitoring setting \(did you mean PROMETHEUS_ENDPOINT\?\): one of PROMETHEUS_\*, ALERTMANAGER_\*, LOKI_\* with ENDPOINT, PATH/m,
     );
   });
 

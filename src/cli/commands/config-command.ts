@@ -7,6 +7,7 @@ import { describeSchema } from '../../config/schema-fields.js';
 import { SETTINGS_NAMING, settingsSchema, type SettingKey } from '../../config/settings.js';
 import { runtimeNaming } from '../../config/option-names.js';
 import { errorMessage } from '../../errors/opsmate-error.js';
+import { MONITORING_SETTING_NAMES } from '../../monitoring/monitoring-settings.js';
 import { isOwnSecretName } from '../../process/child-environment.js';
 import type { CliContext } from '../cli-context.js';
 import {
@@ -41,7 +42,7 @@ export function configCommand(context: CliContext): Command {
     .summary('print every effective setting with its source: flag, env var, config file line or default')
     .description(
       "Print each of opsmate's settings, the chosen runtime's fields (and other runtimes' when set), the model " +
-        "provider settings that are set, and the config file's sections, each with the value in effect and where it " +
+        "provider and monitoring settings that are set, and the config file's sections, each with the value in effect and where it " +
         'came from: a flag, an env var, FILE:LINE of the config file, or the default. Precedence: flag > env > ' +
         'config file > default. Secrets are never shown. Give the same flags as another command to see what it would use.',
     )
@@ -162,6 +163,19 @@ async function effectiveRows(command: Command, context: CliContext): Promise<Con
       group: `provider ${variable.provider}`,
       name: variable.name,
       value: secret ? HIDDEN : (context.config.env[variable.name] ?? ''),
+      source,
+      from: describeSource(source),
+    });
+  }
+  for (const name of MONITORING_SETTING_NAMES) {
+    const source = envSource(name, context);
+    if (!source) continue;
+    // _HEADERS often carries a token (Authorization, X-Api-Key): hidden like a key.
+    const secret = /_(API_KEY|HEADERS)$/.test(name);
+    rows.push({
+      group: 'monitoring',
+      name,
+      value: secret ? HIDDEN : (context.config.env[name] ?? ''),
       source,
       from: describeSource(source),
     });
