@@ -4,9 +4,10 @@ import type { SqlStore } from './sql-store.js';
 export const KNOWLEDGE_SCHEMA_VERSION = '1';
 
 /**
- * The tables, the same on PGlite and PostgreSQL. A chunk's `tsv` weights its document title (A)
- * and heading path (B) above its text (D), so a question naming a runbook's subject finds it
- * first; the GIN index makes each term's lookup cheap. `kb_terms` holds each lexeme's document
+ * The tables, the same on PGlite and PostgreSQL. A chunk's `tsv` marks which words come from its
+ * document title (A), heading path (B) and text (D); the search weighs the fields (FIELD_WEIGHTS in
+ * knowledge-base.ts, equal since measured on both bench corpora); the GIN index makes each term's
+ * lookup cheap. `kb_terms` holds each lexeme's document
  * frequency per source, kept up to date as chunks come and go, so a search knows which of its
  * words are rare before it reads any posting. `embedding` exists only where pgvector
  * does, and `embedding_model` says which model wrote it, so a change of model is re-embedded.
