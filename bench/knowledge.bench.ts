@@ -35,7 +35,7 @@ const CORPUS = corpusDir('runbooks');
 const QUESTIONS = questionsOf(CORPUS);
 /** Recall is measured on each of these corpora (KB_BENCH_CORPORA, comma-separated names under corpora/). */
 const RECALL_CORPORA = (process.env.KB_BENCH_CORPORA ?? 'runbooks,runbooks-b').split(',').filter(Boolean);
-/** `recall` measures retrieval quality only (quick); anything else runs the whole bench. */
+/** `recall`: retrieval quality only (quick); `ingest`: ingest throughput only; else the whole bench. */
 const ONLY = process.env.KB_BENCH_ONLY ?? '';
 const TARGET_CHUNKS = 10_000;
 /** Copies of the corpus for the ingest throughput: about 5 MB of Markdown. */
@@ -322,7 +322,7 @@ async function main(): Promise<void> {
       : undefined;
     if (!postgres) console.log(`postgres: skipped (${postgresMissing})`);
     // Each corpus in a store of its own, so that one's term statistics do not weigh on the other's.
-    for (const name of RECALL_CORPORA) {
+    for (const name of ONLY === 'ingest' ? [] : RECALL_CORPORA) {
       const dir = corpusDir(name);
       const questions = questionsOf(dir);
       const docs = readdirSync(join(dir, 'docs')).length;
@@ -345,7 +345,7 @@ async function main(): Promise<void> {
       }
     }
     if (ONLY === 'recall') return;
-    if (!RECALL_CORPORA.includes('runbooks'))
+    if (ONLY === 'ingest' || !RECALL_CORPORA.includes('runbooks'))
       await ingest({
         location: embedded,
         target: join(CORPUS, 'docs'),
@@ -355,6 +355,7 @@ async function main(): Promise<void> {
       });
 
     await throughput(work, postgres);
+    if (ONLY === 'ingest') return;
     await writeFloor(work);
 
     // Search latency on about TARGET_CHUNKS chunks.
