@@ -361,53 +361,6 @@ function storeSuite(
       }
     });
 
-    it("writes each chunk's tsvector as its title, heading path and text give it, and keeps stores whose tsv was generated", async () => {
-      const docs = join(work, 'tsv');
-      writeCorpus(docs);
-      await ingest({ location, target: docs, home, redact, name: 'tsv' });
-      const FULL = `setweight(to_tsvector('english', title), 'A') || setweight(to_tsvector('english', heading_path), 'B') || setweight(to_tsvector('english', content), 'D')`;
-      const differing = async () =>
-        await withKnowledgeBase(location, async (knowledge) => {
-          const [row] = await knowledge.store.query<{ bad: number; all: number }>(
-            `select count(*) filter (where tsv is distinct from ${FULL})::int as bad, count(*)::int as all from kb_chunks`,
-          );
-          return row!;
-        });
-      const first = await differing();
-      assert.ok(first.all >= 10, 'chunks were written');
-      assert.equal(first.bad, 0, 'a chunk whose tsv is not its own title, heading path and text');
-      // A store made when tsv was a generated column: opening it turns the column into a plain one.
-      await withKnowledgeBase(location, async (knowledge) => {
-        await knowledge.store.query('alter table kb_chunks drop column tsv cascade');
-        await knowledge.store.query(
-          `alter table kb_chunks add column tsv tsvector generated always as (${FULL}) stored`,
-        );
-        await knowledge.store.query('create index if not exists kb_chunks_tsv on kb_chunks using gin (tsv)');
-      });
-      writeFileSync(
-        join(docs, 'ntp.md'),
-        '# Clock drift\n\n## Fix\nRestart chronyd and check the NTP peers.\n',
-      );
-      const summary = await ingest({ location, target: docs, home, redact, name: 'tsv' });
-      assert.equal(summary.added, 1);
-      await withKnowledgeBase(location, async (knowledge) => {
-        const [column] = await knowledge.store.query<{ generated: string }>(
-          "select attgenerated::text as generated from pg_attribute where attrelid = 'kb_chunks'::regclass and attname = 'tsv'",
-        );
-        assert.equal(column?.generated, '', 'tsv is a plain column again');
-        const drift = await knowledge.search({ query: 'chronyd clock drift', limit: 3, source: 'tsv' });
-        assert.equal(drift[0]?.path, 'ntp.md');
-        const old = await knowledge.search({
-          query: 'nginx 500 because /var is full',
-          limit: 3,
-          source: 'tsv',
-        });
-        assert.equal(old[0]?.path, 'disk-full.md');
-      });
-      assert.equal((await differing()).bad, 0);
-      await withKnowledgeBase(location, (knowledge) => knowledge.forget('tsv'));
-    });
-
     it('forgets a source', async () => {
       await withKnowledgeBase(location, async (knowledge) => {
         assert.equal(await knowledge.forget('runbooks'), true);

@@ -87,19 +87,6 @@ const BM25_B = 0.75;
 const FIELD_WEIGHTS = { title: 1, heading: 1, content: 1 };
 
 /**
- * A batch's titles and heading paths as tsvectors, each distinct one computed once: every chunk
- * of a document repeats its title, and headings like "Diagnosis" recur across documents, and
- * `to_tsvector` is most of an ingest's time. `x` holds the batch, with columns `t` and `h`.
- */
-const DISTINCT_FIELD_VECTORS = `title_tsv as (
-  select t, setweight(to_tsvector('english', t), 'A') as tv from (select distinct t from x) d
-), heading_tsv as (
-  select h, setweight(to_tsvector('english', h), 'B') as hv from (select distinct h from x) d
-)`;
-/** A chunk's tsvector: title (A), heading path (B), text (D), as the schema describes. */
-const CHUNK_TSV = `title_tsv.tv || heading_tsv.hv || setweight(to_tsvector('english', x.c), 'D')`;
-
-/**
  * BM25 over the chunks' tsvectors, in one statement, in two stages so that it stays fast on a
  * large knowledge base. Each query lexeme's document frequency (hence its inverse document
  * frequency) comes from kb_terms. The postings of the rarest lexemes (up to POSTINGS_BUDGET of
@@ -292,20 +279,26 @@ export class KnowledgeBase {
           batch.map((chunk) => chunk.endLine),
           batch.map((chunk) => chunk.content),
         ];
-        const vectors = embedded
-          ? batch.map((chunk) => (chunk.embedding ? vectorLiteral(chunk.embedding) : null))
-          : batch.map(() => null);
-        await tx.query(
-          `with x as (
-             select * from unnest($2::text[], $3::int[], $4::text[], $5::text[], $6::int[], $7::int[], $8::text[], $10::text[])
-               as x(p, o, t, h, s, e, c, v)
-           ), ${DISTINCT_FIELD_VECTORS}
-           insert into kb_chunks (source, path, ordinal, title, heading_path, start_line, end_line, content, tsv, embedding_model${embedded ? ', embedding' : ''})
-           select $1, x.p, x.o, x.t, x.h, x.s, x.e, x.c, ${CHUNK_TSV},
-             case when x.v is null then null else $9::text end${embedded ? ', x.v::vector' : ''}
-           from x join title_tsv using (t) join heading_tsv using (h)`,
-          [source.name, ...columns, options.embeddingModel ?? null, vectors],
-        );
+        if (embedded) {
+          await tx.query(
+            `insert into kb_chunks (source, path, ordinal, title, heading_path, start_line, end_line, content, embedding_model, embedding)
+             select $1, p, o, t, h, s, e, c, case when v is null then null else $9::text end, v::vector
+             from unnest($2::text[], $3::int[], $4::text[], $5::text[], $6::int[], $7::int[], $8::text[], $10::text[]) as x(p, o, t, h, s, e, c, v)`,
+            [
+              source.name,
+              ...columns,
+              options.embeddingModel,
+              batch.map((chunk) => (chunk.embedding ? vectorLiteral(chunk.embedding) : null)),
+            ],
+          );
+        } else {
+          await tx.query(
+            `insert into kb_chunks (source, path, ordinal, title, heading_path, start_line, end_line, content)
+             select $1, p, o, t, h, s, e, c
+             from unnest($2::text[], $3::int[], $4::text[], $5::text[], $6::int[], $7::int[], $8::text[]) as x(p, o, t, h, s, e, c)`,
+            [source.name, ...columns],
+          );
+        }
       }
       if (rebuildIndex) await tx.query(CHUNKS_TSV_INDEX);
       if (options.upserts.length > 0) {

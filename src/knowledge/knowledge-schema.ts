@@ -48,9 +48,11 @@ create table if not exists kb_chunks (
   start_line integer not null,
   end_line integer not null,
   content text not null,
-  -- setweight(to_tsvector(title), 'A') || ... (heading_path) 'B' || ... (content) 'D', written
-  -- by the insert (knowledge-base.ts), which computes each distinct title and heading once.
-  tsv tsvector not null,
+  tsv tsvector generated always as (
+    setweight(to_tsvector('english', title), 'A') ||
+    setweight(to_tsvector('english', heading_path), 'B') ||
+    setweight(to_tsvector('english', content), 'D')
+  ) stored,
   embedding_model text,
   foreign key (source, path) references kb_documents (source, path) on delete cascade
 );
@@ -76,8 +78,6 @@ export async function ensureKnowledgeSchema(store: SqlStore): Promise<{ vector: 
       .filter(Boolean)) {
       await tx.query(statement);
     }
-    // Stores made before the insert wrote tsv had it as a generated column: it keeps its values.
-    await tx.query('alter table kb_chunks alter column tsv drop expression if exists');
     if (vector) await tx.query('alter table kb_chunks add column if not exists embedding vector');
     await tx.query(
       `insert into kb_meta (key, value) values ('schema_version', $1) on conflict (key) do nothing`,
