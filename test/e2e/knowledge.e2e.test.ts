@@ -5,17 +5,11 @@
  * reference the user can open.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, beforeEach, describe, it } from 'node:test';
-import {
-  FakeLlmServer,
-  systemPromptOf,
-  toolNamesOf,
-  toolResultsOf,
-} from '../../test-support/fake-llm/index.js';
-import { runCliIsolated } from '../../test-support/run-cli.js';
+import { describe, it } from 'node:test';
+import { systemPromptOf, toolNamesOf, toolResultsOf } from '../../test-support/fake-llm/index.js';
+import { fakeModelCli } from '../../test-support/cli-workspace.js';
 
 const FAILOVER = `# Payments database failover
 
@@ -37,30 +31,11 @@ function writeRunbooks(dir: string, extra: Record<string, string> = {}): void {
 }
 
 describe('knowledge base: ingest, kb, and the agent citing runbooks', () => {
-  let fake: FakeLlmServer;
-  let home: string;
-  let work: string;
-  const cli = (args: string[], env: Record<string, string> = {}) =>
-    runCliIsolated({
-      args,
-      cwd: work,
-      env: { HOME: home, OPSMATE_HOME: join(home, '.opsmate'), OPENAI_BASE_URL: fake.openAiBaseUrl, ...env },
-    });
-
-  before(async () => {
-    fake = await FakeLlmServer.start();
-  });
-  after(async () => {
-    await fake.close();
-  });
-  beforeEach(() => {
-    fake.reset();
-    home = mkdtempSync(join(tmpdir(), 'wt-kb-e2e-home-'));
-    work = mkdtempSync(join(tmpdir(), 'wt-kb-e2e-work-'));
-  });
+  const w = fakeModelCli('wt-kb-e2e-', { withWorkDir: true });
+  const cli = (args: string[], env: Record<string, string> = {}) => w.cli(args, { env });
 
   it('ingest prints a summary; kb list, search, show, stats and forget read the store; bad input is one error', async () => {
-    writeRunbooks(join(work, 'runbooks'));
+    writeRunbooks(join(w.work, 'runbooks'));
     const first = await cli(['ingest', 'runbooks']);
     assert.equal(first.exitCode, 0, first.stderr);
     assert.match(
@@ -81,7 +56,7 @@ describe('knowledge base: ingest, kb, and the agent citing runbooks', () => {
     };
     assert.equal(found.mode, 'full-text');
     assert.equal(found.hits[0]?.citation, 'payments-db.md:3-4');
-    assert.equal(found.hits[0]?.reference, join(work, 'runbooks', 'payments-db.md:3'));
+    assert.equal(found.hits[0]?.reference, join(w.work, 'runbooks', 'payments-db.md:3'));
     const promote = found.hits.find((hit) => hit.citation === 'payments-db.md:6-10');
     assert.ok(promote, search.stdout);
     assert.ok(!promote.content.includes('ghp_abcdef'), 'the token is masked at ingest');
@@ -115,7 +90,7 @@ describe('knowledge base: ingest, kb, and the agent citing runbooks', () => {
 
   it('several processes ingest and search one embedded store at once, and all succeed', async () => {
     for (const name of ['alpha', 'beta', 'gamma']) {
-      writeRunbooks(join(work, name), {
+      writeRunbooks(join(w.work, name), {
         [`${name}.md`]: `# ${name} outage\n\n## Fix\nRestart the ${name} service.\n`,
       });
     }
@@ -147,12 +122,12 @@ describe('knowledge base: ingest, kb, and the agent citing runbooks', () => {
 
   it('the agent searches the runbooks, cites a chunk, and the reference is printed', async () => {
     // No knowledge base yet: the tool is not offered, nor mentioned.
-    fake.enqueue({ text: 'Nothing to look up.' });
+    w.fake.enqueue({ text: 'Nothing to look up.' });
     const before = await cli(['run', 'hello']);
     assert.equal(before.exitCode, 0, before.stderr);
-    assert.ok(!toolNamesOf(fake.requests[0]!).includes('KnowledgeRetrieval'));
-    assert.doesNotMatch(systemPromptOf(fake.requests[0]!), /KnowledgeRetrieval/);
-    fake.reset();
+    assert.ok(!toolNamesOf(w.fake.requests[0]!).includes('KnowledgeRetrieval'));
+    assert.doesNotMatch(systemPromptOf(w.fake.requests[0]!), /KnowledgeRetrieval/);
+    w.fake.reset();
     // The same rule as every tool that needs something configured: list-tools says why, and
     // naming it is an error, with nothing sent to the model.
     const tools = JSON.parse((await cli(['list-tools', '-o', 'json'])).stdout) as Array<{
@@ -169,11 +144,11 @@ describe('knowledge base: ingest, kb, and the agent citing runbooks', () => {
       named.stderr,
       /^opsmate: error: tool KnowledgeRetrieval is not available: no knowledge base yet/,
     );
-    assert.equal(fake.requests.length, 0);
+    assert.equal(w.fake.requests.length, 0);
 
-    writeRunbooks(join(work, 'runbooks'));
+    writeRunbooks(join(w.work, 'runbooks'));
     assert.equal((await cli(['ingest', 'runbooks'])).exitCode, 0);
-    fake.enqueue(
+    w.fake.enqueue(
       {
         text: 'Looking for the team procedure.',
         toolCalls: [
@@ -186,7 +161,7 @@ describe('knowledge base: ingest, kb, and the agent citing runbooks', () => {
     );
     const run = await cli(['solve', 'the payments DB is failing over, what do we do?']);
     assert.equal(run.exitCode, 0, run.stderr);
-    const [first, second] = fake.requests;
+    const [first, second] = w.fake.requests;
     assert.ok(toolNamesOf(first!).includes('KnowledgeRetrieval'));
     assert.match(systemPromptOf(first!), /cite every chunk you use by its label in brackets/);
     const result = toolResultsOf(second!).join('\n');
@@ -199,12 +174,12 @@ describe('knowledge base: ingest, kb, and the agent citing runbooks', () => {
     assert.match(
       run.stdout,
       new RegExp(
-        `References:\\n  \\[payments-db\\.md:6-10\\] ${join(work, 'runbooks', 'payments-db.md').replace(/[.]/g, '\\.')}:6  Payments database failover > Promote the replica \\(source runbooks\\)\\n`,
+        `References:\\n  \\[payments-db\\.md:6-10\\] ${join(w.work, 'runbooks', 'payments-db.md').replace(/[.]/g, '\\.')}:6  Payments database failover > Promote the replica \\(source runbooks\\)\\n`,
       ),
     );
 
-    fake.reset();
-    fake.enqueue(
+    w.fake.reset();
+    w.fake.enqueue(
       { toolCalls: [{ name: 'KnowledgeRetrieval', args: { query: 'disk full nginx logs' } }] },
       { text: 'Rotate the logs [disk.md:3-4]; also see [made-up.md:1-2].' },
     );
@@ -215,6 +190,6 @@ describe('knowledge base: ingest, kb, and the agent citing runbooks', () => {
       report.references?.map((reference) => reference.citation),
       ['disk.md:3-4'],
     );
-    assert.equal(report.references?.[0]?.location, join(work, 'runbooks', 'disk.md:3'));
+    assert.equal(report.references?.[0]?.location, join(w.work, 'runbooks', 'disk.md:3'));
   });
 });

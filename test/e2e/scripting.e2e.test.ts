@@ -1,33 +1,16 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, beforeEach, describe, it } from 'node:test';
-import { FakeLlmServer, toolResultsOf } from '../../test-support/fake-llm/index.js';
-import { runCliIsolated } from '../../test-support/run-cli.js';
+import { describe, it } from 'node:test';
+import { toolResultsOf } from '../../test-support/fake-llm/index.js';
+import { fakeModelCli } from '../../test-support/cli-workspace.js';
 
 describe('scripting: -o json|jsonl, exit codes, -y, --tool-calls-per-action', () => {
-  let fake: FakeLlmServer;
-  let home: string;
-  const cli = (args: string[], env: Record<string, string> = {}) =>
-    runCliIsolated({
-      args,
-      env: { HOME: home, OPSMATE_HOME: join(home, '.opsmate'), OPENAI_BASE_URL: fake.openAiBaseUrl, ...env },
-    });
-
-  before(async () => {
-    fake = await FakeLlmServer.start();
-  });
-  after(async () => {
-    await fake.close();
-  });
-  beforeEach(() => {
-    fake.reset();
-    home = mkdtempSync(join(tmpdir(), 'wt-cfg-scripting-'));
-  });
+  const w = fakeModelCli('wt-cfg-scripting-');
+  const cli = (args: string[], env: Record<string, string> = {}) => w.cli(args, { env });
 
   it('solve -o jsonl: one event per line as the turn goes, the whole report last', async () => {
-    fake.enqueue(
+    w.fake.enqueue(
       {
         text: 'Looking.',
         toolCalls: [{ name: 'ShellCommand', args: { command: 'echo jsonl-out; exit 2' } }],
@@ -64,7 +47,7 @@ describe('scripting: -o json|jsonl, exit codes, -y, --tool-calls-per-action', ()
 
   it('the step limit has its own exit status (3), in JSON as stopReason step-limit', async () => {
     const call = { toolCalls: [{ name: 'ShellCommand', args: { command: 'true' } }] };
-    fake.enqueue(call, call);
+    w.fake.enqueue(call, call);
     const run = await cli(['solve', '-i', '1', '-o', 'json', 'loop']);
     assert.equal(run.exitCode, 3);
     const report = JSON.parse(run.stdout) as {
@@ -84,7 +67,7 @@ describe('scripting: -o json|jsonl, exit codes, -y, --tool-calls-per-action', ()
   });
 
   it('a model failure still prints a JSON report, with the error, and exits 1', async () => {
-    fake.enqueue({ error: { status: 400, message: 'the fake refuses' } });
+    w.fake.enqueue({ error: { status: 400, message: 'the fake refuses' } });
     const run = await cli(['run', '-o', 'json', 'hi']);
     assert.equal(run.exitCode, 1);
     const report = JSON.parse(run.stdout) as { stopReason: string; error: string; hint?: string };
@@ -100,14 +83,14 @@ describe('scripting: -o json|jsonl, exit codes, -y, --tool-calls-per-action', ()
   });
 
   it('-y runs what the policy asks about, recorded as --yes; deny rules still hold', async () => {
-    const made = join(home, 'made-by-yes');
-    const denied = join(home, 'denied-even-with-yes');
-    const policy = join(home, 'policy.yaml');
+    const made = join(w.home, 'made-by-yes');
+    const denied = join(w.home, 'denied-even-with-yes');
+    const policy = join(w.home, 'policy.yaml');
     writeFileSync(
       policy,
       `rules:\n  - action: deny\n    match: denied-even-with-yes\n    reason: never this one\n`,
     );
-    fake.enqueue(
+    w.fake.enqueue(
       {
         toolCalls: [
           { name: 'ShellCommand', args: { command: `touch ${made}` } },
@@ -140,7 +123,7 @@ describe('scripting: -o json|jsonl, exit codes, -y, --tool-calls-per-action', ()
   });
 
   it('--tool-calls-per-action 1: the second call of a step is not run, and the model is told', async () => {
-    fake.enqueue(
+    w.fake.enqueue(
       {
         toolCalls: [
           { name: 'ShellCommand', args: { command: 'echo first' } },
@@ -151,7 +134,7 @@ describe('scripting: -o json|jsonl, exit codes, -y, --tool-calls-per-action', ()
     );
     const run = await cli(['solve', '--tool-calls-per-action', '1', '-o', 'json', 'go']);
     assert.equal(run.exitCode, 0, run.stderr);
-    const [first, second] = toolResultsOf(fake.requests[1]!);
+    const [first, second] = toolResultsOf(w.fake.requests[1]!);
     assert.match(first!, /Command: echo first\nExit code: 0/);
     assert.match(second!, /Not run: at most 1 tool call per step/);
     const report = JSON.parse(run.stdout) as { commands: Array<{ command: string; ran: boolean }> };

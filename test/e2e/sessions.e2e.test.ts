@@ -2,42 +2,22 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, beforeEach, describe, it } from 'node:test';
-import { FakeLlmServer, toolResultsOf, userTextsOf } from '../../test-support/fake-llm/index.js';
+import { describe, it } from 'node:test';
+import { toolResultsOf, userTextsOf } from '../../test-support/fake-llm/index.js';
+import { fakeModelCli } from '../../test-support/cli-workspace.js';
 import { runCliIsolated } from '../../test-support/run-cli.js';
 
 /** A secret the model's command prints; it must not be kept anywhere in a session. */
 const AWS_KEY = 'AKIAIOSFODNN7EXAMPLE';
 
 describe('sessions: every run, solve and chat is kept, masked, and can be resumed', () => {
-  let fake: FakeLlmServer;
-  let home: string;
+  const w = fakeModelCli('wt-cfg-sessions-');
   const cli = (args: string[], extra: { input?: string; env?: Record<string, string> } = {}) =>
-    runCliIsolated({
-      args,
-      ...(extra.input !== undefined ? { input: extra.input } : {}),
-      env: {
-        HOME: home,
-        OPSMATE_HOME: join(home, '.opsmate'),
-        OPENAI_BASE_URL: fake.openAiBaseUrl,
-        ...extra.env,
-      },
-    });
-  const sessionsDir = (): string => join(home, '.opsmate', 'sessions');
-
-  before(async () => {
-    fake = await FakeLlmServer.start();
-  });
-  after(async () => {
-    await fake.close();
-  });
-  beforeEach(() => {
-    fake.reset();
-    home = mkdtempSync(join(tmpdir(), 'wt-cfg-sessions-'));
-  });
+    w.cli(args, extra);
+  const sessionsDir = (): string => join(w.home, '.opsmate', 'sessions');
 
   it('solve is saved with its commands, exit codes, tokens and answer; list and show read it back; secrets masked', async () => {
-    fake.enqueue(
+    w.fake.enqueue(
       {
         text: 'Checking the disk.',
         toolCalls: [
@@ -126,7 +106,7 @@ describe('sessions: every run, solve and chat is kept, masked, and can be resume
   });
 
   it('chat --resume ID and --continue go on with the conversation, in the same session and audit session', async () => {
-    fake.enqueue(
+    w.fake.enqueue(
       { toolCalls: [{ name: 'ShellCommand', args: { command: 'echo first-turn-output' } }] },
       { text: 'First answer.' },
     );
@@ -135,18 +115,18 @@ describe('sessions: every run, solve and chat is kept, masked, and can be resume
       id: string;
     }>;
 
-    fake.enqueue({ text: 'Second answer.' });
+    w.fake.enqueue({ text: 'Second answer.' });
     const resumed = await cli(['chat', '--resume', first!.id], { input: 'second question\n' });
     assert.equal(resumed.exitCode, 0, resumed.stderr);
     assert.match(resumed.stderr, new RegExp(`resuming session ${first!.id} \\(1 turn, run, local`));
-    const request = fake.requests.at(-1)!;
+    const request = w.fake.requests.at(-1)!;
     assert.deepEqual(userTextsOf(request), ['first question', 'second question']);
     assert.match(toolResultsOf(request)[0]!, /first-turn-output/, 'the model sees the earlier tool results');
 
-    fake.enqueue({ text: 'Third answer.' });
+    w.fake.enqueue({ text: 'Third answer.' });
     const continued = await cli(['chat', '--continue'], { input: 'third question\n' });
     assert.equal(continued.exitCode, 0, continued.stderr);
-    assert.deepEqual(userTextsOf(fake.requests.at(-1)!), [
+    assert.deepEqual(userTextsOf(w.fake.requests.at(-1)!), [
       'first question',
       'second question',
       'third question',
@@ -175,21 +155,21 @@ describe('sessions: every run, solve and chat is kept, masked, and can be resume
 
     const nothing = await runCliIsolated({
       args: ['chat', '--continue'],
-      env: { OPENAI_BASE_URL: fake.openAiBaseUrl },
+      env: { OPENAI_BASE_URL: w.fake.openAiBaseUrl },
     });
     assert.equal(nothing.exitCode, 2);
     assert.match(nothing.stderr, /^opsmate: error: there is no saved session in .* to continue/);
   });
 
   it('--save-sessions false (or OPSMATE_SAVE_SESSIONS=false) keeps nothing', async () => {
-    fake.enqueue({ text: 'a' }, { text: 'b' });
+    w.fake.enqueue({ text: 'a' }, { text: 'b' });
     assert.equal((await cli(['run', '--save-sessions', 'false', 'hi'])).exitCode, 0);
     assert.equal((await cli(['run', 'hi'], { env: { OPSMATE_SAVE_SESSIONS: 'false' } })).exitCode, 0);
     assert.throws(() => readdirSync(sessionsDir()), /ENOENT/);
   });
 
   it('a model failure is kept as a failed turn', async () => {
-    fake.enqueue({ error: { status: 400, message: 'bad request from the fake' } });
+    w.fake.enqueue({ error: { status: 400, message: 'bad request from the fake' } });
     const run = await cli(['run', 'this fails']);
     assert.equal(run.exitCode, 1);
     const [summary] = JSON.parse((await cli(['sessions', 'list', '-o', 'json'])).stdout) as Array<{
