@@ -790,6 +790,50 @@ describe('charts on a terminal', { skip: skip || integrationSkip('pty', ptyMissi
     }
   });
 
+  it('a silence is reviewed on the terminal: yes creates it, no leaves it and the model is told why', async () => {
+    fake.reset();
+    const silence = {
+      name: 'AlertmanagerSilence',
+      args: {
+        action: 'create',
+        matchers: [`alertname="${PENDING_ALERT}"`],
+        duration: '15m',
+        comment: 'pty review',
+      },
+    };
+    fake.enqueue({ toolCalls: [silence] }, { toolCalls: [silence] }, { text: 'reviewed' });
+    const silences = async () =>
+      (
+        (await (await fetch(`${servers!.alertmanagerUrl}/api/v2/silences`)).json()) as Array<{
+          id: string;
+          comment: string;
+          status: { state: string };
+        }>
+      ).filter((entry) => entry.comment === 'pty review' && entry.status.state === 'active');
+    const pty = open(['solve', 'silence the pending alert']);
+    try {
+      let at = await pty.waitFor(/Run it\? yes \/ edit \/ no \/ quit turn: $/);
+      assert.match(pty.screen, /AlertmanagerSilence/);
+      assert.match(pty.screen, new RegExp(PENDING_ALERT));
+      assert.deepEqual(await silences(), [], 'nothing was created before the answer');
+      pty.type('y\r');
+      at = await pty.waitFor(/Run it\? yes \/ edit \/ no \/ quit turn: $/, at);
+      pty.type('n\r');
+      at = await pty.waitFor(/Why not\? .*: $/, at);
+      pty.type('one silence is enough\r');
+      await pty.waitFor(/reviewed/, at);
+      assert.equal(await pty.exited(), 0, pty.screen);
+      const active = await silences();
+      assert.equal(active.length, 1, 'yes created one silence, no created none');
+      const told = toolResultsOf(fake.requests.at(-1)!);
+      assert.match(told.at(-1)!, /one silence is enough/);
+      // Expire it again, so other tests see the alert as before.
+      await fetch(`${servers!.alertmanagerUrl}/api/v2/silence/${active[0]!.id}`, { method: 'DELETE' });
+    } finally {
+      pty.kill();
+    }
+  });
+
   it("a range query of the agent's is drawn with its output", async () => {
     fake.reset();
     fake.enqueue(
