@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { SHELL_LANGUAGE } from '../../../runtime/contract.js';
 import { shellQuote } from '../../../runtime/shell-session/shell-quote.js';
@@ -6,6 +5,7 @@ import { renderDraft, type Draft } from '../draft-result.js';
 import { defineTool, type TargetAccess, type ToolContext, type ToolResult } from '../tool-contract.js';
 import { FetchFailure, fetchLocally, fetchOnTarget, type FetchedResponse } from './http-fetch.js';
 import { readableBody } from './readable-body.js';
+import { descriptionFile } from '../description-file.js';
 
 /** Bytes of a body fetched at most; the rest is not transferred. */
 export const MAX_BODY_BYTES = 2 * 1024 * 1024;
@@ -44,14 +44,11 @@ const inputSchema = z.object({
 
 type FetchInput = z.output<typeof inputSchema>;
 
-let description: string | undefined;
-
 export const fetchUrlTool = defineTool({
   name: 'FetchUrl',
   summary:
     'GETs an http(s) URL from the target (curl/wget) or the opsmate machine, and returns it as readable text',
-  description: () =>
-    (description ??= readFileSync(new URL('./fetch-url.md', import.meta.url), 'utf8').trim()),
+  description: descriptionFile(new URL('./fetch-url.md', import.meta.url)),
   readOnly: true,
   inputSchema,
   title: (input) => `GET ${input.url}${input.from === 'auto' ? '' : ` (from ${input.from})`}`,

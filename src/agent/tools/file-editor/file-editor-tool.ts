@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { posix } from 'node:path';
 import { z } from 'zod';
 import { SHELL_LANGUAGE, type Runtime } from '../../../runtime/contract.js';
@@ -25,6 +24,7 @@ import {
 } from './file-content.js';
 import { fileHistoryOf, type FileHistory } from './file-history.js';
 import { sha256Hex, TargetFileError, TargetFiles, type TargetFileStat } from './target-files.js';
+import { descriptionFile } from '../description-file.js';
 
 /** Files larger than this are not read whole: `view` pages through them, edits refuse them. */
 export const FILE_READ_LIMIT_BYTES = 8 * 1024 * 1024;
@@ -121,14 +121,11 @@ const inputSchema = z
 
 type FileEditorInput = z.output<typeof inputSchema>;
 
-let description: string | undefined;
-
 export const fileEditorTool = defineTool({
   name: 'FileEditor',
   summary:
     "Views, searches, creates and edits files on the target (through the runtime's shell), with diffs in review and undo",
-  description: () =>
-    (description ??= readFileSync(new URL('./file-editor.md', import.meta.url), 'utf8').trim()),
+  description: descriptionFile(new URL('./file-editor.md', import.meta.url)),
   languages: [SHELL_LANGUAGE.id],
   // Views and searches only read; each call says which it is to the guard.
   readOnly: false,

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -8,8 +7,8 @@ import { groupOutcomes, summarizeOutcomes } from '../../../fleet/group-results.j
 import { defineTool } from '../tool-contract.js';
 import { wrapUntrusted } from '../untrusted-text.js';
 import { escapeControlCharacters } from '../visible-text.js';
+import { descriptionFile } from '../description-file.js';
 
-const DESCRIPTION = readFileSync(new URL('./fleet-command.md', import.meta.url), 'utf8').trim();
 const MAX_TIMEOUT_SECONDS = 3600;
 
 /** Head and tail of `text` within `limit` bytes (about), saying what was cut. */
@@ -22,7 +21,7 @@ function cut(text: string, limit: number): string {
 export const fleetCommandTool = defineTool({
   name: 'FleetCommand',
   summary: "Runs one command on every target of the session's fleet and returns the results grouped",
-  description: DESCRIPTION,
+  description: descriptionFile(new URL('./fleet-command.md', import.meta.url)),
   languages: ['shell'],
   // It acts on the fleet, not on the session's target(s): it takes no target argument.
   usesTarget: false,

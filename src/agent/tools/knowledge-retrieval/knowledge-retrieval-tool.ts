@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { errorMessage } from '../../../errors/opsmate-error.js';
 import { homedir } from 'node:os';
@@ -7,16 +6,15 @@ import { knowledgeBaseExists, knowledgeLocation } from '../../../knowledge/knowl
 import { citationOf } from '../../../knowledge/search-knowledge.js';
 import { defineTool, truncateText } from '../tool-contract.js';
 import { wrapUntrusted } from '../untrusted-text.js';
+import { descriptionFile } from '../description-file.js';
 
-let description: string | undefined;
 const DEFAULT_RESULTS = 5;
 const MAX_RESULTS = 10;
 
 export const knowledgeRetrievalTool = defineTool({
   name: 'KnowledgeRetrieval',
   summary: "Searches the team's runbooks and docs (opsmate ingest) and returns the best chunks to cite",
-  description: () =>
-    (description ??= readFileSync(new URL('./knowledge-retrieval.md', import.meta.url), 'utf8').trim()),
+  description: descriptionFile(new URL('./knowledge-retrieval.md', import.meta.url)),
   // It reads opsmate's own knowledge base, never the target.
   usesTarget: false,
   // Offered only when there is a knowledge base (opsmate's home, or OPSMATE_DB_URL): the same

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import {
   listAlerts,
@@ -11,6 +10,7 @@ import { defineTool } from '../tool-contract.js';
 import { needsEndpoint, runMonitoringCall, type MonitoringDraft } from './monitoring-call.js';
 import { monitoringEndpoint } from '../../../monitoring/monitoring-endpoints.js';
 import { MonitoringError } from '../../../monitoring/monitoring-http.js';
+import { descriptionFile } from '../description-file.js';
 
 const inputSchema = z.object({
   show: z.enum(['alerts', 'silences']).default('alerts').describe('alerts (default) or silences'),
@@ -21,13 +21,10 @@ const inputSchema = z.object({
   description: z.string().default('').describe('Why, in a few words, for the user'),
 });
 
-let description: string | undefined;
-
 export const alertmanagerAlertsTool = defineTool({
   name: 'AlertmanagerAlerts',
   summary: "Lists the Alertmanager's alerts (and Prometheus' pending ones) or its silences",
-  description: () =>
-    (description ??= readFileSync(new URL('./alertmanager-alerts.md', import.meta.url), 'utf8').trim()),
+  description: descriptionFile(new URL('./alertmanager-alerts.md', import.meta.url)),
   readOnly: true,
   inputSchema,
   unavailable: needsEndpoint('alertmanager'),

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import {
   createSilence,
@@ -9,6 +8,7 @@ import {
 import { formatDuration, isoSeconds, parseDuration } from '../../../monitoring/time-range.js';
 import { defineTool } from '../tool-contract.js';
 import { needsEndpoint, runMonitoringCall, type MonitoringDraft } from './monitoring-call.js';
+import { descriptionFile } from '../description-file.js';
 
 /** A silence lasts at most this long: a longer one is a config change, not an incident step. */
 const MAX_SILENCE_MS = 7 * 86_400_000;
@@ -22,13 +22,10 @@ const inputSchema = z.object({
   description: z.string().default('').describe('Why, in a few words, for the user'),
 });
 
-let description: string | undefined;
-
 export const alertmanagerSilenceTool = defineTool({
   name: 'AlertmanagerSilence',
   summary: 'Creates or expires an Alertmanager silence (a write: asked first)',
-  description: () =>
-    (description ??= readFileSync(new URL('./alertmanager-silence.md', import.meta.url), 'utf8').trim()),
+  description: descriptionFile(new URL('./alertmanager-silence.md', import.meta.url)),
   readOnly: false,
   inputSchema,
   unavailable: needsEndpoint('alertmanager'),

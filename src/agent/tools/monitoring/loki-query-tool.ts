@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import {
   DEFAULT_LOG_LINES,
@@ -11,6 +10,7 @@ import {
 import { resolveTimeRange } from '../../../monitoring/time-range.js';
 import { defineTool } from '../tool-contract.js';
 import { needsEndpoint, runMonitoringCall, type MonitoringDraft } from './monitoring-call.js';
+import { descriptionFile } from '../description-file.js';
 
 const DEFAULT_RANGE_MS = 3_600_000;
 
@@ -33,13 +33,10 @@ const inputSchema = z.object({
   description: z.string().default('').describe('Why, in a few words, for the user'),
 });
 
-let description: string | undefined;
-
 export const lokiQueryTool = defineTool({
   name: 'LokiQuery',
   summary: 'Reads log lines from Loki with LogQL (newest first, limited), or its label names and values',
-  description: () =>
-    (description ??= readFileSync(new URL('./loki-query.md', import.meta.url), 'utf8').trim()),
+  description: descriptionFile(new URL('./loki-query.md', import.meta.url)),
   readOnly: true,
   inputSchema,
   unavailable: needsEndpoint('loki'),

@@ -1,10 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { findMetrics, findSeries, labelNames, labelValues } from '../../../monitoring/prometheus-client.js';
 import { seriesName } from '../../../monitoring/prometheus-summary.js';
 import { resolveTimeRange } from '../../../monitoring/time-range.js';
 import { defineTool } from '../tool-contract.js';
 import { keepFullResult, needsEndpoint, runMonitoringCall, type MonitoringDraft } from './monitoring-call.js';
+import { descriptionFile } from '../description-file.js';
 
 /** Names, values or series listed for the model at most; the rest go to the spill file. */
 export const MAX_LISTED = 200;
@@ -21,13 +21,10 @@ const inputSchema = z.object({
   description: z.string().default('').describe('Why, in a few words, for the user'),
 });
 
-let description: string | undefined;
-
 export const prometheusMetricsTool = defineTool({
   name: 'PrometheusMetrics',
   summary: 'Finds Prometheus metric names (with type, help, unit), label names and values, and series',
-  description: () =>
-    (description ??= readFileSync(new URL('./prometheus-metrics.md', import.meta.url), 'utf8').trim()),
+  description: descriptionFile(new URL('./prometheus-metrics.md', import.meta.url)),
   readOnly: true,
   inputSchema,
   unavailable: needsEndpoint('prometheus'),

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { instantQuery, rangeQueryData, type PromSeries } from '../../../monitoring/prometheus-client.js';
 import { fullResultText, summariseQuery } from '../../../monitoring/prometheus-summary.js';
@@ -14,6 +13,7 @@ import {
 } from '../../../monitoring/time-range.js';
 import { defineTool } from '../tool-contract.js';
 import { keepFullResult, needsEndpoint, runMonitoringCall, type MonitoringDraft } from './monitoring-call.js';
+import { descriptionFile } from '../description-file.js';
 
 const DEFAULT_RANGE_MS = 3_600_000;
 /** Prometheus refuses more than 11,000 points per series. */
@@ -39,13 +39,10 @@ const inputSchema = z.object({
 
 type Input = z.output<typeof inputSchema>;
 
-let description: string | undefined;
-
 export const prometheusQueryTool = defineTool({
   name: 'PrometheusQuery',
   summary: 'Runs a PromQL instant or range query and summarises each series (min/max/mean/last)',
-  description: () =>
-    (description ??= readFileSync(new URL('./prometheus-query.md', import.meta.url), 'utf8').trim()),
+  description: descriptionFile(new URL('./prometheus-query.md', import.meta.url)),
   readOnly: true,
   inputSchema,
   unavailable: needsEndpoint('prometheus'),
