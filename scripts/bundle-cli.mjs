@@ -54,13 +54,16 @@ async function modulesOfTheEntry() {
     platform: 'node',
     packages: 'external',
     logLevel: 'silent',
-    // What cli-entry imports only later (the CLI itself) is not loaded before the bundle.
+    // The CLI itself, which cli-entry imports last (by a computed name), is not loaded before the
+    // bundle; what it imports by a literal name before that (the early shell) is, and is shared.
     plugins: [
       {
-        name: 'static-imports-only',
+        name: 'not-the-cli-itself',
         setup(builder) {
           builder.onResolve({ filter: /.*/ }, (args) =>
-            args.kind === 'dynamic-import' ? { path: args.path, external: true } : undefined,
+            args.kind === 'dynamic-import' && /(^|\/)main\.js$/.test(args.path)
+              ? { path: args.path, external: true }
+              : undefined,
           );
         },
       },

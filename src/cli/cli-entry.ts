@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { superviseCommand, supervisedChild } from '../plugins/plugin-supervisor.js';
 import type * as MainModule from './main.js';
@@ -22,11 +23,23 @@ export async function runCli(options: {
   entry: string;
 }): Promise<number> {
   const { argv, env } = options;
+  // What commander prints for `-v, --version` (main.ts), without loading the CLI to print it.
+  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
+    const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    };
+    process.stdout.write(`${manifest.version}\n`);
+    return 0;
+  }
   if (supervisedChild(env) === undefined) {
     const expanded = expandMultiLetterFlags(argv);
     const command = commandNameOf(expanded);
     if (command !== undefined && importsPluginCode(expanded, command, env)) {
       return await superviseCommand({ entry: options.entry, argv, env });
+    }
+    // Its shell starts while the CLI loads, instead of after (early-shell.ts).
+    if (command === 'exec') {
+      (await import('../runtimes/local/early-local-shell.js')).startLocalShellEarly(expanded, env);
     }
   }
   // The bundle (scripts/bundle-cli.mjs) starts several times faster; plugin code never runs with
