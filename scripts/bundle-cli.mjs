@@ -54,16 +54,14 @@ async function modulesOfTheEntry() {
     platform: 'node',
     packages: 'external',
     logLevel: 'silent',
-    // The CLI itself, which cli-entry imports last (by a computed name), is not loaded before the
-    // bundle; what it imports by a literal name before that (the early shell) is, and is shared.
+    // What cli-entry imports only later (the CLI itself; for exec the early shell, which hands its
+    // shell over through a global slot, early-shell.ts) is not loaded before the bundle.
     plugins: [
       {
-        name: 'not-the-cli-itself',
+        name: 'static-imports-only',
         setup(builder) {
           builder.onResolve({ filter: /.*/ }, (args) =>
-            args.kind === 'dynamic-import' && /(^|\/)main\.js$/.test(args.path)
-              ? { path: args.path, external: true }
-              : undefined,
+            args.kind === 'dynamic-import' ? { path: args.path, external: true } : undefined,
           );
         },
       },

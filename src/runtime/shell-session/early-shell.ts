@@ -44,7 +44,13 @@ interface EarlyShell extends SessionShellProcess {
   unusable: boolean;
 }
 
-let early: EarlyShell | undefined;
+/**
+ * Where the early shell waits: a slot on the global object, not a module variable, because the
+ * entry starts it from dist/ and the engine that takes it is the CLI bundle's copy of this module
+ * (scripts/bundle-cli.mjs): both must find the same shell.
+ */
+const SLOT = Symbol.for('opsmate.early-shell');
+const slot = globalThis as { [SLOT]?: EarlyShell | undefined };
 
 /**
  * Starts the session shell of a command that will run in a shell started this way
@@ -57,7 +63,8 @@ export function startEarlyShell(options: {
   argv: readonly string[];
   env: NodeJS.ProcessEnv;
 }): number | undefined {
-  if (early) return early.child.pid;
+  const waiting = slot[SLOT];
+  if (waiting) return waiting.child.pid;
   const started = spawnSessionShell(options);
   const shell: EarlyShell = {
     ...started,
@@ -71,9 +78,9 @@ export function startEarlyShell(options: {
   // Until it is taken it must not keep opsmate running, nor outlive it.
   setReferenced(started.child, false);
   process.once('exit', () => {
-    if (early === shell) kill(shell);
+    if (slot[SLOT] === shell) kill(shell);
   });
-  early = shell;
+  slot[SLOT] = shell;
   return started.child.pid;
 }
 
@@ -83,9 +90,9 @@ export function startEarlyShell(options: {
  * caller starts its own.
  */
 export function takeEarlyShell(wanted: SessionShellSpawn): SessionShellProcess | undefined {
-  const shell = early;
+  const shell = slot[SLOT];
   if (!shell) return undefined;
-  early = undefined;
+  slot[SLOT] = undefined;
   if (shell.unusable || !sameSpawn(shell, wanted)) {
     kill(shell);
     return undefined;
