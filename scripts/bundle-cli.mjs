@@ -54,8 +54,7 @@ async function modulesOfTheEntry() {
     platform: 'node',
     packages: 'external',
     logLevel: 'silent',
-    // What cli-entry imports only later (the CLI itself; for exec the early shell, which hands its
-    // shell over through a global slot, early-shell.ts) is not loaded before the bundle.
+    // What cli-entry imports only later (the CLI itself) is not loaded before the bundle.
     plugins: [
       {
         name: 'static-imports-only',

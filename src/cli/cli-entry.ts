@@ -37,10 +37,6 @@ export async function runCli(options: {
     if (command !== undefined && importsPluginCode(expanded, command, env)) {
       return await superviseCommand({ entry: options.entry, argv, env });
     }
-    // Its shell starts while the CLI loads, instead of after (early-shell.ts).
-    if (command === 'exec') {
-      (await import('../runtimes/local/early-local-shell.js')).startLocalShellEarly(expanded, env);
-    }
   }
   // The bundle (scripts/bundle-cli.mjs) starts several times faster; plugin code never runs with
   // it: the supervised child, where plugins are imported, runs the plain modules they share. Its

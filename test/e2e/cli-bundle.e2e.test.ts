@@ -160,53 +160,6 @@ register(${JSON.stringify(new URL(`file://${join(scratch, 'log-hooks.mjs')}`).hr
     assert.ok(!existsSync(join(uncached, 'cache')), 'OPSMATE_NO_CODE_CACHE=1 writes no cache');
   });
 
-  it("starts exec's local shell while the CLI loads, and leaves none behind", async () => {
-    // Every process the shell starts carries this variable: none may be left when opsmate is done.
-    const marker = `EARLY_SHELL_MARK_${process.pid}_${Date.now()}`;
-    const leftovers = async (): Promise<number[]> => {
-      for (let tries = 0; ; tries++) {
-        const found = readdirSync('/proc')
-          .filter((name) => /^\d+$/.test(name))
-          .filter((pid) => {
-            try {
-              return readFileSync(`/proc/${pid}/environ`, 'latin1').includes(`${marker}=1`);
-            } catch {
-              return false;
-            }
-          })
-          .map(Number);
-        if (found.length === 0 || tries >= 50) return found;
-        await new Promise((done) => setTimeout(done, 40));
-      }
-    };
-    const home = mkdtempSync(join(scratch, 'home-'));
-    const result = await run(home, ['exec', '--', 'echo "$' + marker + '"'], { [marker]: '1' });
-    assert.equal(result.exitCode, 0, result.stderr);
-    assert.equal(result.stdout, '1\n');
-    const [urls] = [...result.modules.values()];
-    assert.ok(
-      urls!.some((url) => url.endsWith('/dist/runtime/shell-session/early-shell.js')),
-      'the entry started the shell (the engine in the bundle takes it: early-shell.test.ts)',
-    );
-    assert.deepEqual(await leftovers(), []);
-
-    writeFileSync(
-      join(home, 'policy.yaml'),
-      'rules:\n  - action: deny\n    prefix: echo\n    reason: no echo\n',
-    );
-    const denied = await run(home, ['exec', '--', 'echo never'], { [marker]: '1' });
-    assert.equal(denied.exitCode, 126, denied.stderr);
-    assert.deepEqual(await leftovers(), [], 'the shell started early for a refused command is gone');
-
-    // The early guess is from argv and env only: the config file naming another shell makes it
-    // wrong, and the shell the config names is the one that runs the command.
-    const configured = mkdtempSync(join(scratch, 'home-'));
-    writeFileSync(join(configured, 'config.yaml'), 'RUNTIME_LOCAL_SHELL: /bin/sh\n');
-    const other = await run(configured, ['exec', '--', 'echo "$0"'], { [marker]: '1' });
-    assert.equal(other.stdout, '/bin/sh\n', other.stderr);
-    assert.deepEqual(await leftovers(), []);
-  });
-
   it('prints its version without loading the CLI, as commander prints it with other options', async () => {
     const home = mkdtempSync(join(scratch, 'home-'));
     const version = (

@@ -47,11 +47,6 @@ const STATE_FD: Record<ShellFlavor, number> = { bash: 250, posix: 7 };
  * (after the line is read, so the rest of stdin is left for the session shell), then runs the
  * session shell, the same program, in the foreground.
  */
-/** A frame token: random, so no command can print a valid frame (see above). */
-export function randomToken(): string {
-  return `OPSMATE${randomBytes(12).toString('hex')}`;
-}
-
 export function supervisorLine(token: string): string {
   return [
     '__opsmate_self=$0',

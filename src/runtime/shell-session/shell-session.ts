@@ -1,4 +1,4 @@
-import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { RuntimeError } from '../../errors/opsmate-error.js';
@@ -13,11 +13,10 @@ import {
   prestartedCommandInput,
   prestartLine,
   PROCESS_STATE_SCRIPT,
-  randomToken,
   STOP_DESCENDANTS_SCRIPT,
+  supervisorLine,
   type ScriptPassing,
 } from './shell-scripts.js';
-import { spawnSessionShell, takeEarlyShell } from './early-shell.js';
 import {
   commandShellAssignments,
   parseStateDump,
@@ -307,17 +306,17 @@ export class ShellSession {
   async #spawnShell(signal?: AbortSignal): Promise<LiveShell> {
     const label = this.#options.label ?? 'shell';
     const transport = await this.#options.transport();
-    const [file] = transport.argv;
+    const [file, ...args] = transport.argv;
     if (!file) throw new RuntimeError(`${label}: no shell command to start`);
+    const supervisorToken = randomToken();
     const readyToken = randomToken();
     const baseStateToken = randomToken();
-    const how = {
-      argv: transport.argv,
+    const child = spawn(file, args, {
       env: withoutOwnSecrets(transport.env ?? process.env),
       cwd: transport.cwd,
-    };
-    // The shell `opsmate exec` started while the CLI loaded, when it is this one (early-shell.ts).
-    const { child, supervisorToken } = takeEarlyShell(how) ?? spawnSessionShell(how);
+      detached: true,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     const shell: LiveShell = {
       child,
       pid: -1,
@@ -346,6 +345,7 @@ export class ShellSession {
       shell.stderrTail = (shell.stderrTail + chunk.toString('utf8')).slice(-2_000);
       shell.onStderr(chunk);
     });
+    child.stdin.on('error', () => {});
     child.on('exit', (exitCode, exitSignal) => {
       shell.exited = true;
       shell.exitCode = exitCode;
@@ -474,6 +474,7 @@ export class ShellSession {
         shell.exited = true;
         markEnded();
       });
+      child.stdin.write(`${supervisorLine(supervisorToken)}\n`);
     });
 
     this.#state ??= shell.state;
@@ -1096,6 +1097,10 @@ class BoundedText {
     this.#bytes = 0;
     return { text: cut > 0 ? `${text}\n[... ${cut} more bytes not kept ...]\n` : text, bytes };
   }
+}
+
+function randomToken(): string {
+  return `OPSMATE${randomBytes(12).toString('hex')}`;
 }
 
 function lastLine(text: string): string {

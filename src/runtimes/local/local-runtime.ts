@@ -9,12 +9,11 @@ import { ShellRuntime } from '../../runtime/shell-runtime.js';
 import type { ShellTransport } from '../../runtime/shell-session/shell-session.js';
 import { envVarMap } from '../../config/schema-fields.js';
 import { decodePart } from '../../targets/uri-parts.js';
-import { DEFAULT_LOCAL_SHELL } from './early-local-shell.js';
 
 export const localConfigSchema = z.object({
   shell: z
     .string()
-    .default(DEFAULT_LOCAL_SHELL)
+    .default('/bin/bash')
     .describe('Shell that runs the commands; /bin/sh is used when the default /bin/bash is missing'),
   env: envVarMap().describe('Extra environment variables for the commands, as k=v,k2=v2'),
   cwd: z
@@ -38,7 +37,7 @@ class LocalRuntime extends ShellRuntime {
 
   protected override async preflight(): Promise<void> {
     if (isExecutable(this.#shell)) return;
-    if (this.#config.shell === DEFAULT_LOCAL_SHELL && isExecutable('/bin/sh')) {
+    if (this.#config.shell === '/bin/bash' && isExecutable('/bin/sh')) {
       this.#shell = '/bin/sh';
       return;
     }
