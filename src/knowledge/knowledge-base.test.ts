@@ -19,6 +19,8 @@ import {
 } from '../../test-support/postgres-server.js';
 import { SecretRedactor } from '../safety/secret-redactor.js';
 import { createEmbedder } from './embedder.js';
+import { openEmbeddedStore } from './embedded-store.js';
+import { openPostgresStore } from './postgres-store.js';
 import { ingest } from './ingest.js';
 import { rebuiltTermStatistics } from './knowledge-base.js';
 import { withKnowledgeBase, type KnowledgeLocation } from './knowledge-location.js';
@@ -89,18 +91,35 @@ function writeCorpus(dir: string): void {
 const redactor = new SecretRedactor({});
 const redact = (text: string) => redactor.redact(text, { keepLineCount: true });
 
+/** Schema 1's chunks table: tsv was a generated column (with positions and field weights). */
+const SCHEMA_1_CHUNKS = `create table kb_chunks (
+  id bigserial primary key, source text not null, path text not null, ordinal integer not null,
+  title text not null, heading_path text not null, start_line integer not null, end_line integer not null,
+  content text not null,
+  tsv tsvector generated always as (
+    setweight(to_tsvector('english', title), 'A') || setweight(to_tsvector('english', heading_path), 'B') ||
+    setweight(to_tsvector('english', content), 'D')) stored,
+  embedding_model text)`;
+
 function storeSuite(
   name: string,
-  open: () => { location: KnowledgeLocation; home: string; expectVector: boolean },
+  open: () => {
+    location: KnowledgeLocation;
+    home: string;
+    expectVector: boolean;
+    /** Another, empty store of the same kind. */
+    freshLocation: () => KnowledgeLocation;
+  },
 ): void {
   describe(name, () => {
     let fake: FakeLlmServer;
     let location: KnowledgeLocation;
     let home: string;
     let expectVector: boolean;
+    let freshLocation: () => KnowledgeLocation;
     let work: string;
     before(async () => {
-      ({ location, home, expectVector } = open());
+      ({ location, home, expectVector, freshLocation } = open());
       work = mkdtempSync(join(tmpdir(), 'wt-kb-test-'));
       fake = await FakeLlmServer.start();
     });
@@ -215,6 +234,93 @@ function storeSuite(
       assert.deepEqual([summary.added, summary.changed, summary.deleted], [1, 1, 1]);
       await expectRebuilt('after an add, an edit and a delete');
       await withKnowledgeBase(location, (knowledge) => knowledge.forget('terms'));
+    });
+
+    it("writes each chunk's tsvector as to_tsvector of its fields would: the same lexemes and counts", async () => {
+      const docs = join(work, 'lexemes');
+      mkdirSync(docs, { recursive: true });
+      writeFileSync(
+        join(docs, 'odd-words.md'),
+        [
+          '# Fail-over of db-primary.prod.example.com (v1.2.3-rc1)',
+          '',
+          "## O'Reilly's \\back\\slash, `quoted` and 'single' words",
+          '',
+          'Running runs ran: see https://wiki.example.com/pages/db?id=42#fail-over and ops@example.com.',
+          'Paths /var/log/nginx/error.log, C:\\temp\\x.txt, nginx.conf; numbers 42 3.14 -7 1e10 0x1F.',
+          'Unicode: café naïve straße Ελληνικά 東京 emoji 🙂 and\u00a0nbsp, tab\there, the THE The a an of.',
+          'Repeated repeated REPEATED words, kube-proxy kube-proxy, ERR_CONNECTION_REFUSED x'.repeat(3),
+          `Long ${'z'.repeat(3000)} token, and a word after it.`,
+          '',
+          '## Again',
+          '',
+          '```sh',
+          "grep -E 'fail(ed|ure)' /var/log/syslog | awk '{print $5}' && echo \"done\"",
+          '```',
+        ].join('\n'),
+      );
+      await ingest({ location, target: docs, home, redact, name: 'lexemes' });
+      await withKnowledgeBase(location, async (knowledge) => {
+        const counts = (tsv: string) => `
+          select c.id, u.lexeme, coalesce(cardinality(u.positions), 1) as n
+          from kb_chunks c cross join lateral unnest(${tsv}) u where c.source = 'lexemes'`;
+        const expected = `to_tsvector('english', c.title) || to_tsvector('english', c.heading_path) || to_tsvector('english', c.content)`;
+        const [compared] = await knowledge.store.query<{ stored: number; differ: number }>(
+          `with stored as (${counts('c.tsv')}), analysed as (${counts(expected)})
+           select (select count(*)::int from stored) as stored,
+             (select count(*)::int from ((select * from stored except select * from analysed)
+               union all (select * from analysed except select * from stored)) d) as differ`,
+        );
+        assert.ok((compared?.stored ?? 0) > 60, `${compared?.stored} lexeme rows stored`);
+        assert.equal(compared?.differ, 0, 'every lexeme and its count equal to_tsvector');
+        const hits = await knowledge.search({
+          query: "O'Reilly fail-over kube-proxy",
+          limit: 1,
+          source: 'lexemes',
+        });
+        assert.equal(hits[0]?.path, 'odd-words.md');
+      });
+      await withKnowledgeBase(location, (knowledge) => knowledge.forget('lexemes'));
+    });
+
+    it('migrates a schema 1 store: tsv is no longer generated, its values are kept, and ingest goes on', async () => {
+      const old = freshLocation();
+      const store =
+        old.kind === 'postgres'
+          ? await openPostgresStore({ url: old.url })
+          : await openEmbeddedStore({ dataDir: old.dataDir });
+      try {
+        await store.exec(`create table kb_meta (key text primary key, value text not null);
+          insert into kb_meta values ('schema_version', '1'); ${SCHEMA_1_CHUNKS}`);
+        await store.query(
+          `insert into kb_chunks (source, path, ordinal, title, heading_path, start_line, end_line, content)
+           values ('old', 'raft.md', 0, 'Raft elections', 'Raft elections', 1, 3, 'The etcd leader flaps between members.')`,
+        );
+      } finally {
+        await store.close();
+      }
+      await withKnowledgeBase(old, async (knowledge) => {
+        const [column] = await knowledge.store.query<{ generated: string }>(
+          "select attgenerated::text as generated from pg_attribute where attrelid = 'kb_chunks'::regclass and attname = 'tsv'",
+        );
+        assert.equal(column?.generated, '', 'tsv is a plain column now');
+        const [version] = await knowledge.store.query<{ value: string }>(
+          "select value from kb_meta where key = 'schema_version'",
+        );
+        assert.equal(version?.value, '2');
+        const [kept] = await knowledge.store.query<{ matches: boolean }>(
+          "select tsv @@ 'flap'::tsquery as matches from kb_chunks where path = 'raft.md'",
+        );
+        assert.equal(kept?.matches, true, 'the stored tsvector is kept');
+      });
+      const docs = join(work, 'after-migration');
+      writeCorpus(docs);
+      const summary = await ingest({ location: old, target: docs, home, redact, name: 'runbooks' });
+      assert.equal(summary.added, 5);
+      await withKnowledgeBase(old, async (knowledge) => {
+        const hits = await knowledge.search({ query: 'payments leader failover', limit: 1 });
+        assert.equal(hits[0]?.path, 'payments-db-failover.md');
+      });
     });
 
     it('bulk-loads a large first ingest and keeps the full-text index', async () => {
@@ -380,6 +486,7 @@ storeSuite('knowledge base, embedded (PGlite)', () => {
     home,
     location: { kind: 'embedded', dataDir: join(home, 'knowledge', 'store') },
     expectVector: true,
+    freshLocation: () => ({ kind: 'embedded', dataDir: mkdtempSync(join(tmpdir(), 'wt-kb-fresh-')) }),
   };
 });
 
@@ -387,17 +494,25 @@ const postgresSkip = integrationSkip('PostgreSQL', postgresMissingReason());
 describe('on PostgreSQL', { skip: postgresSkip }, () => {
   let database: TestDatabase | undefined;
   if (!postgresSkip) database = createTestDatabase('opsmate_kb');
-  after(() => database?.drop());
+  const others: TestDatabase[] = [];
+  after(() => {
+    database?.drop();
+    for (const other of others) other.drop();
+  });
+  const urlOf = (db: TestDatabase) =>
+    `postgres://${db.user}:${db.password}@${db.host}:${db.port}/${db.database}`;
   storeSuite('knowledge base, PostgreSQL (no pgvector on Debian 12)', () => {
     const home = mkdtempSync(join(tmpdir(), 'wt-kb-home-'));
     const db = database!;
     return {
       home,
-      location: {
-        kind: 'postgres',
-        url: `postgres://${db.user}:${db.password}@${db.host}:${db.port}/${db.database}`,
-      },
+      location: { kind: 'postgres', url: urlOf(db) },
       expectVector: false,
+      freshLocation: () => {
+        const other = createTestDatabase('opsmate_kb_fresh');
+        others.push(other);
+        return { kind: 'postgres', url: urlOf(other) };
+      },
     };
   });
 });

@@ -1,5 +1,6 @@
 import type { DocumentChunk } from './chunk-document.js';
 import { CHUNKS_TSV_INDEX, ensureKnowledgeSchema } from './knowledge-schema.js';
+import { LexemeCache } from './chunk-lexemes.js';
 import { expandQuery } from './query-expansion.js';
 import type { SqlQueries, SqlStore } from './sql-store.js';
 
@@ -78,13 +79,6 @@ const CANDIDATES = 50;
  */
 const BM25_K1 = 0.6;
 const BM25_B = 0.75;
-/**
- * How much an occurrence counts in each field of a chunk's tsvector (title A, heading path B,
- * content D). They are equal: every chunk carries its document's title, so a title boost (3 and
- * 2 before) let one runbook whose title shares a word with the question fill the top results
- * with its chunks; equal weights were better on both bench corpora.
- */
-const FIELD_WEIGHTS = { title: 1, heading: 1, content: 1 };
 
 /**
  * BM25 over the chunks' tsvectors, in one statement, in two stages so that it stays fast on a
@@ -93,8 +87,11 @@ const FIELD_WEIGHTS = { title: 1, heading: 1, content: 1 };
  * them, always the two rarest) are read from the GIN index and the chunks holding the most
  * informative ones kept (COARSE_CANDIDATES): a chunk that matches only words found everywhere
  * cannot rank high. Those are scored exactly with every lexeme: a chunk's term frequency counts
- * its occurrences in the title, heading path and content (BM25F-style, weighted by
- * FIELD_WEIGHTS), and its length is its lexeme count. PostgreSQL's own ts_rank has no inverse
+ * its occurrences in the title, heading path and content alike (the tsvector's positions, none
+ * for once: chunk-lexemes.ts), and its length is its lexeme count. The fields weigh the same:
+ * every chunk carries its document's title, so a title boost (3x, and 2x for headings, before)
+ * let one runbook whose title shares a word with the question fill the top results with its
+ * chunks; equal weights were better on both bench corpora. PostgreSQL's own ts_rank has no inverse
  * document frequency: with an OR query a common word would outrank the rare word that names the
  * incident.
  */
@@ -141,10 +138,7 @@ join kb_chunks c on c.id = k.id
 cross join stats s
 cross join lateral unnest(c.tsv) u
 join weighted w on w.lexeme = u.lexeme
-cross join lateral (
-  select sum(case weight when 'A' then ${FIELD_WEIGHTS.title} when 'B' then ${FIELD_WEIGHTS.heading}
-    else ${FIELD_WEIGHTS.content} end)::float8 as tf from unnest(u.weights) weight
-) f
+cross join lateral (select coalesce(cardinality(u.positions), 1)::float8 as tf) f
 group by c.id
 order by score desc, c.id
 limit $2::int`;
@@ -263,27 +257,42 @@ export class KnowledgeBase {
         );
       }
       const chunks = options.upserts.flatMap((document) =>
-        document.chunks.map((chunk, ordinal) => ({ path: document.path, ordinal, ...chunk })),
+        document.chunks.map((chunk, ordinal) => ({
+          path: document.path,
+          ordinal,
+          ...chunk,
+          headingPath: chunk.headingPath.join(HEADING_SEPARATOR),
+        })),
       );
+      const cache = new LexemeCache();
+      await cache.learn(tx, chunks);
       const rebuildIndex = await this.bulkLoad(tx, chunks.length);
       if (rebuildIndex) await tx.query('drop index kb_chunks_tsv');
       const embedded = this.vectorAvailable && options.embeddingModel !== undefined;
+      const documentFrequency = new Map<string, number>();
       for (let start = 0; start < chunks.length; start += INSERT_BATCH) {
         const batch = chunks.slice(start, start + INSERT_BATCH);
+        const vectors = batch.map((chunk) => {
+          const { tsvector, lexemes } = cache.lexemes(chunk);
+          for (const lexeme of lexemes)
+            documentFrequency.set(lexeme, (documentFrequency.get(lexeme) ?? 0) + 1);
+          return tsvector;
+        });
         const columns = [
           batch.map((chunk) => chunk.path),
           batch.map((chunk) => chunk.ordinal),
           batch.map((chunk) => chunk.title),
-          batch.map((chunk) => chunk.headingPath.join(HEADING_SEPARATOR)),
+          batch.map((chunk) => chunk.headingPath),
           batch.map((chunk) => chunk.startLine),
           batch.map((chunk) => chunk.endLine),
           batch.map((chunk) => chunk.content),
+          vectors,
         ];
         if (embedded) {
           await tx.query(
-            `insert into kb_chunks (source, path, ordinal, title, heading_path, start_line, end_line, content, embedding_model, embedding)
-             select $1, p, o, t, h, s, e, c, case when v is null then null else $9::text end, v::vector
-             from unnest($2::text[], $3::int[], $4::text[], $5::text[], $6::int[], $7::int[], $8::text[], $10::text[]) as x(p, o, t, h, s, e, c, v)`,
+            `insert into kb_chunks (source, path, ordinal, title, heading_path, start_line, end_line, content, tsv, embedding_model, embedding)
+             select $1, p, o, t, h, s, e, c, v::tsvector, case when m is null then null else $10::text end, m::vector
+             from unnest($2::text[], $3::int[], $4::text[], $5::text[], $6::int[], $7::int[], $8::text[], $9::text[], $11::text[]) as x(p, o, t, h, s, e, c, v, m)`,
             [
               source.name,
               ...columns,
@@ -293,21 +302,15 @@ export class KnowledgeBase {
           );
         } else {
           await tx.query(
-            `insert into kb_chunks (source, path, ordinal, title, heading_path, start_line, end_line, content)
-             select $1, p, o, t, h, s, e, c
-             from unnest($2::text[], $3::int[], $4::text[], $5::text[], $6::int[], $7::int[], $8::text[]) as x(p, o, t, h, s, e, c)`,
+            `insert into kb_chunks (source, path, ordinal, title, heading_path, start_line, end_line, content, tsv)
+             select $1, p, o, t, h, s, e, c, v::tsvector
+             from unnest($2::text[], $3::int[], $4::text[], $5::text[], $6::int[], $7::int[], $8::text[], $9::text[]) as x(p, o, t, h, s, e, c, v)`,
             [source.name, ...columns],
           );
         }
       }
       if (rebuildIndex) await tx.query(CHUNKS_TSV_INDEX);
-      if (options.upserts.length > 0) {
-        await addTermStatistics(
-          tx,
-          source.name,
-          options.upserts.map((document) => document.path),
-        );
-      }
+      if (documentFrequency.size > 0) await addTermStatistics(tx, source.name, documentFrequency);
       if (options.upserts.length > 0 || options.deletes.length > 0)
         await refreshSourceTotals(tx, source.name);
     });
@@ -510,40 +513,37 @@ const INSERT_BATCH = 500;
 /** Below this many new chunks the index is kept and updated (see KnowledgeBase.bulkLoad). */
 const BULK_LOAD_MIN_CHUNKS = 1_000;
 
-/** The lexemes of the chunks of `paths` in `source`, with how many of those chunks hold each. */
-function termsOf(source: string, paths: readonly string[]): { sql: string; params: unknown[] } {
-  return {
-    sql: `ts_stat(format('select tsv from kb_chunks where source = %L and path = any(%L::text[])', $1::text, $2::text[]))`,
-    params: [source, paths],
-  };
-}
-
 /**
  * kb_terms holds, per source, each lexeme's document frequency (chunks holding it). It is kept
- * incrementally: the chunks an ingest removes are subtracted before they go, the chunks it adds
- * are added after, so a re-ingest of one file reads that file's chunks, not the whole source's
- * (the test checks it equals a rebuild from every chunk).
+ * incrementally: the chunks an ingest removes are subtracted before they go (ts_stat over their
+ * stored tsvectors), the chunks it adds are counted as their tsvectors are built, so a re-ingest
+ * of one file reads that file's chunks, not the whole source's (the test checks it equals a
+ * rebuild from every chunk).
  */
 async function subtractTermStatistics(
   tx: SqlQueries,
   source: string,
   paths: readonly string[],
 ): Promise<void> {
-  const terms = termsOf(source, paths);
   await tx.query(
-    `update kb_terms t set chunks = t.chunks - o.ndoc from ${terms.sql} o
+    `update kb_terms t set chunks = t.chunks - o.ndoc
+     from ts_stat(format('select tsv from kb_chunks where source = %L and path = any(%L::text[])', $1::text, $2::text[])) o
      where t.source = $1 and t.lexeme = o.word`,
-    terms.params,
+    [source, paths],
   );
   await tx.query('delete from kb_terms where source = $1 and chunks <= 0', [source]);
 }
 
-async function addTermStatistics(tx: SqlQueries, source: string, paths: readonly string[]): Promise<void> {
-  const terms = termsOf(source, paths);
+/** Adds the new chunks' lexemes (each with the number of new chunks holding it) to kb_terms. */
+async function addTermStatistics(
+  tx: SqlQueries,
+  source: string,
+  documentFrequency: ReadonlyMap<string, number>,
+): Promise<void> {
   await tx.query(
-    `insert into kb_terms (source, lexeme, chunks) select $1, word, ndoc from ${terms.sql}
+    `insert into kb_terms (source, lexeme, chunks) select $1, l, n from unnest($2::text[], $3::int[]) as x(l, n)
      on conflict (source, lexeme) do update set chunks = kb_terms.chunks + excluded.chunks`,
-    terms.params,
+    [source, [...documentFrequency.keys()], [...documentFrequency.values()]],
   );
 }
 

@@ -1,16 +1,17 @@
 import type { SqlStore } from './sql-store.js';
 
-/** Bumped when the tables change in a way old data cannot follow (they are then rebuilt). */
-export const KNOWLEDGE_SCHEMA_VERSION = '1';
+/** Bumped when the tables change; ensureKnowledgeSchema migrates a store of an older version. */
+export const KNOWLEDGE_SCHEMA_VERSION = '2';
 
 /**
- * The tables, the same on PGlite and PostgreSQL. A chunk's `tsv` marks which words come from its
- * document title (A), heading path (B) and text (D); the search weighs the fields (FIELD_WEIGHTS in
- * knowledge-base.ts, equal since measured on both bench corpora); the GIN index makes each term's
- * lookup cheap. `kb_terms` holds each lexeme's document
- * frequency per source, kept up to date as chunks come and go, so a search knows which of its
- * words are rare before it reads any posting. `embedding` exists only where pgvector
- * does, and `embedding_model` says which model wrote it, so a change of model is re-embedded.
+ * The tables, the same on PGlite and PostgreSQL. A chunk's `tsv` holds the lexemes of its
+ * document title, heading path and text with how often each occurs, written by ingest from the
+ * database's analysis of each distinct word (chunk-lexemes.ts); the GIN index makes each term's
+ * lookup cheap. `kb_terms` holds each lexeme's document frequency per source, kept up to date as
+ * chunks come and go, so a search knows which of its words are rare before it reads any posting.
+ * `embedding` exists only where pgvector does, and `embedding_model` says which model wrote it,
+ * so a change of model is re-embedded. Version 1 computed `tsv` in a generated column (with
+ * positions and field weights, which the ranking reads the same way).
  */
 /** The full-text index; a bulk load on the embedded store drops and rebuilds it (KnowledgeBase). */
 export const CHUNKS_TSV_INDEX = 'create index if not exists kb_chunks_tsv on kb_chunks using gin (tsv)';
@@ -48,11 +49,8 @@ create table if not exists kb_chunks (
   start_line integer not null,
   end_line integer not null,
   content text not null,
-  tsv tsvector generated always as (
-    setweight(to_tsvector('english', title), 'A') ||
-    setweight(to_tsvector('english', heading_path), 'B') ||
-    setweight(to_tsvector('english', content), 'D')
-  ) stored,
+  -- Written by ingest (chunk-lexemes.ts): the lexemes of the title, heading path and content, with their counts.
+  tsv tsvector not null,
   embedding_model text,
   foreign key (source, path) references kb_documents (source, path) on delete cascade
 );
@@ -79,6 +77,17 @@ export async function ensureKnowledgeSchema(store: SqlStore): Promise<{ vector: 
       await tx.query(statement);
     }
     if (vector) await tx.query('alter table kb_chunks add column if not exists embedding vector');
+    const [stored] = await tx.query<{ value: string }>(
+      "select value from kb_meta where key = 'schema_version'",
+    );
+    // Version 1 computed tsv as a generated column; its values are what ingest now writes, so
+    // they are kept and only the expression is dropped (PostgreSQL 13 and later, PGlite).
+    if (stored?.value === '1') {
+      await tx.query('alter table kb_chunks alter column tsv drop expression');
+      await tx.query("update kb_meta set value = $1 where key = 'schema_version'", [
+        KNOWLEDGE_SCHEMA_VERSION,
+      ]);
+    }
     await tx.query(
       `insert into kb_meta (key, value) values ('schema_version', $1) on conflict (key) do nothing`,
       [KNOWLEDGE_SCHEMA_VERSION],

@@ -1,0 +1,173 @@
+import type { SqlQueries } from './sql-store.js';
+
+/**
+ * A chunk's tsvector, built in JavaScript from the database's own analysis of each word.
+ *
+ * PostgreSQL's `to_tsvector('english', text)` spent 75-80 % of an ingest in its text parser and
+ * stemmer, run on every byte of every chunk (docs/benchmarks.md). Its parser never makes a token
+ * across ASCII whitespace, so analysing each whitespace-separated word on its own gives the same
+ * lexemes, with the same counts, as analysing the whole text. A corpus repeats its words, so each
+ * distinct word is sent to the database once per write (`to_tsvector('english', word)`, the
+ * configuration the searches use), and every chunk's tsvector is assembled here from those
+ * answers. The stemmer and stop words stay the database's: the same on PGlite and PostgreSQL, and
+ * the same as the question's `to_tsvector` at search time.
+ *
+ * The tsvector holds what BM25 reads and no more: each lexeme of the title, heading path and
+ * content, and how often it occurs there, as that many positions (1, 2, ... n), none when it
+ * occurs once. Real positions and field weights would double the text the database parses, and
+ * the ranking uses neither (fields weigh the same, measured on both bench corpora).
+ * `knowledge-base.test.ts` checks the lexemes and counts equal `to_tsvector` of the whole fields,
+ * on both stores.
+ */
+
+/** PostgreSQL's parser splits on these; no token holds one. */
+const WHITESPACE = /[ \t\n\r\f\v]+/;
+/** Words analysed per query. */
+const LOOKUP_BATCH = 5_000;
+/** A tsvector lexeme keeps at most 256 positions, so a count above that is read as 256. */
+const MAX_COUNT = 256;
+
+export interface ChunkFields {
+  title: string;
+  headingPath: string;
+  content: string;
+}
+
+export interface ChunkLexemes {
+  /** tsvector input text: `'lexeme' 'other':1,2,3 ...`. */
+  tsvector: string;
+  /** The distinct lexemes (what kb_terms counts). */
+  lexemes: string[];
+}
+
+/** `:1,2,...,n` for a lexeme occurring n times (nothing for once), built once per n. */
+const positionLists: string[] = ['', ''];
+function positionList(count: number): string {
+  const n = Math.min(count, MAX_COUNT);
+  for (let next = positionLists.length; next <= n; next++) {
+    positionLists[next] = `${next === 2 ? ':1' : positionLists[next - 1]},${next}`;
+  }
+  return positionLists[n]!;
+}
+
+/** No lexeme: stop words, punctuation. */
+const NONE = new Int32Array(0);
+
+/**
+ * One store's word analyses, kept for the length of one write. Lexemes are numbered as they are
+ * met, so a chunk is counted in a reused array (no map, no garbage per word).
+ */
+export class LexemeCache {
+  /** A word's lexemes, by number, each repeated as often as it occurs in the word. */
+  readonly #words = new Map<string, Int32Array>();
+  /** A title's or heading path's lexemes, as a word's: chunks repeat them. */
+  readonly #fields = new Map<string, Int32Array>();
+  readonly #numbers = new Map<string, number>();
+  readonly #lexemes: string[] = [];
+  /** `'lexeme'`, quoted and escaped for tsvector input, by number. */
+  readonly #quoted: string[] = [];
+  #counts = new Int32Array(1024);
+  readonly #touched: number[] = [];
+
+  /** Analyses, in the database, every word of `chunks` not seen yet. */
+  async learn(store: SqlQueries, chunks: readonly ChunkFields[]): Promise<void> {
+    const unknown = new Set<string>();
+    const seen = new Set<string>();
+    const collect = (text: string) => {
+      for (const word of text.split(WHITESPACE)) {
+        if (word !== '' && !this.#words.has(word)) unknown.add(word);
+      }
+    };
+    for (const chunk of chunks) {
+      for (const field of [chunk.title, chunk.headingPath]) {
+        if (seen.has(field) || this.#fields.has(field)) continue;
+        seen.add(field);
+        collect(field);
+      }
+      collect(chunk.content);
+    }
+    const words = [...unknown];
+    for (let start = 0; start < words.length; start += LOOKUP_BATCH) {
+      const batch = words.slice(start, start + LOOKUP_BATCH);
+      const rows = await store.query<{ i: number; lexeme: string; n: number }>(
+        `select x.i::int as i, u.lexeme, cardinality(u.positions)::int as n
+         from unnest($1::text[]) with ordinality as x(word, i)
+         cross join lateral unnest(to_tsvector('english', x.word)) as u`,
+        [batch],
+      );
+      const found = new Map<number, number[]>();
+      for (const row of rows) {
+        const number = this.#number(row.lexeme);
+        let list = found.get(row.i);
+        if (list === undefined) found.set(row.i, (list = []));
+        for (let occurrence = 0; occurrence < row.n; occurrence++) list.push(number);
+      }
+      batch.forEach((word, index) => {
+        const list = found.get(index + 1);
+        this.#words.set(word, list ? Int32Array.from(list) : NONE);
+      });
+    }
+  }
+
+  /** The tsvector of a chunk whose words were all {@link learn}ed. */
+  lexemes(chunk: ChunkFields): ChunkLexemes {
+    this.#count(this.#field(chunk.title));
+    this.#count(this.#field(chunk.headingPath));
+    for (const word of chunk.content.split(WHITESPACE)) if (word !== '') this.#count(this.#word(word));
+    let tsvector = '';
+    const lexemes: string[] = [];
+    for (const number of this.#touched) {
+      tsvector += `${tsvector === '' ? '' : ' '}${this.#quoted[number]!}${positionList(this.#counts[number]!)}`;
+      lexemes.push(this.#lexemes[number]!);
+      this.#counts[number] = 0;
+    }
+    this.#touched.length = 0;
+    return { tsvector, lexemes };
+  }
+
+  #count(numbers: Int32Array): void {
+    const counts = this.#counts;
+    for (const number of numbers) {
+      const count = counts[number]!;
+      if (count === 0) this.#touched.push(number);
+      counts[number] = count + 1;
+    }
+  }
+
+  #word(word: string): Int32Array {
+    const numbers = this.#words.get(word);
+    if (numbers === undefined) throw new Error(`word not analysed: ${JSON.stringify(word)}`);
+    return numbers;
+  }
+
+  #field(text: string): Int32Array {
+    let numbers = this.#fields.get(text);
+    if (numbers === undefined) {
+      const all: number[] = [];
+      for (const word of text.split(WHITESPACE)) if (word !== '') all.push(...this.#word(word));
+      this.#fields.set(text, (numbers = Int32Array.from(all)));
+    }
+    return numbers;
+  }
+
+  #number(lexeme: string): number {
+    let number = this.#numbers.get(lexeme);
+    if (number === undefined) {
+      number = this.#lexemes.length;
+      this.#numbers.set(lexeme, number);
+      this.#lexemes.push(lexeme);
+      this.#quoted.push(`'${escapeLexeme(lexeme)}'`);
+      if (number >= this.#counts.length) {
+        const grown = new Int32Array(this.#counts.length * 2);
+        grown.set(this.#counts);
+        this.#counts = grown;
+      }
+    }
+    return number;
+  }
+}
+
+/** A lexeme inside tsvector input's quotes: a quote doubled, a backslash escaped. */
+function escapeLexeme(lexeme: string): string {
+  return lexeme.replace(/[\\']/g, (char) => (char === "'" ? "''" : '\\\\'));
+}
