@@ -155,6 +155,14 @@ function storeSuite(
       assert.equal(promote.endLine, 21);
       assert.ok(!promote.content.includes('Sup3rS3cretPassw0rd'), promote.content);
       assert.match(promote.content, /\[REDACTED/);
+      if (location.kind === 'embedded') {
+        await withKnowledgeBase(location, async (knowledge) => {
+          const [row] = await knowledge.store.query<{ buffers: string }>(
+            "select current_setting('shared_buffers') as buffers",
+          );
+          assert.equal(row?.buffers, '32MB', "PGlite's shared buffers are opsmate's, not its 128 MB default");
+        });
+      }
       const secret = await search({ query: 'Sup3rS3cretPassw0rd', limit: 3 });
       assert.ok(secret.hits.every((hit) => !hit.content.includes('Sup3rS3cretPassw0rd')));
     });
