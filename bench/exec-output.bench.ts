@@ -5,6 +5,9 @@
 //   relay: head -c 1000000000 /dev/zero | node -e 'process.stdin.pipe(process.stdout)'
 // A third row, "engine alone", is the same command through the bare local runtime's API with its
 // live output written to stdout (no CLI, no guard, no masking): the share of the engine.
+// A fourth, "socketpair relay", is bare Node running the command as a child and piping the child's
+// stdout to its own: the same relay over the socketpair that Node's spawn gives every child (and
+// the engine its shell), instead of the shell's pipe. What the engine cannot do better than.
 // Run with `npm run build && node --import tsx bench/exec-output.bench.ts` (BENCH_ROUNDS, BENCH_BYTES).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -91,6 +94,17 @@ const relay = () =>
 const engineAlone = () =>
   measure([process.execPath, engineScript, `head -c ${BYTES} /dev/zero`], { nodeIsChild: true });
 
+const socketRelay = () =>
+  measure(
+    [
+      process.execPath,
+      '-e',
+      `require('node:child_process').spawn('/bin/sh', ['-c', process.argv[1]], { stdio: ['ignore', 'pipe', 'inherit'] }).stdout.pipe(process.stdout)`,
+      `head -c ${BYTES} /dev/zero`,
+    ],
+    { nodeIsChild: true },
+  );
+
 console.log(machineLine());
 console.log(`rounds: ${ROUNDS} (A B, then B A), ${BYTES} bytes, stdout piped to this process`);
 try {
@@ -98,12 +112,14 @@ try {
   const b: Sample[] = [];
   const ratios: number[] = [];
   const engine: Sample[] = [];
+  const socket: Sample[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     const pair = round % 2 === 0 ? [await ours(), await relay()] : [await relay(), await ours()].reverse();
     a.push(pair[0]!);
     b.push(pair[1]!);
     ratios.push(pair[0]!.seconds / pair[1]!.seconds);
     engine.push(await engineAlone());
+    socket.push(await socketRelay());
   }
   const span = (values: number[], digits: number) =>
     `${Math.min(...values).toFixed(digits)}-${Math.max(...values).toFixed(digits)}`;
@@ -114,6 +130,10 @@ try {
   report(
     '  the engine alone (bare local runtime API)',
     `${median(seconds(engine)).toFixed(2)} s (${span(seconds(engine), 2)}) ${(median(seconds(engine)) / median(seconds(b))).toFixed(2)}x`,
+  );
+  report(
+    '  bare Node relay over a socketpair',
+    `${median(seconds(socket)).toFixed(2)} s (${span(seconds(socket), 2)}) ${(median(seconds(socket)) / median(seconds(b))).toFixed(2)}x`,
   );
   report(
     'exec / relay (rounds)',

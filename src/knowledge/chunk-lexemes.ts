@@ -69,8 +69,13 @@ export class LexemeCache {
   #counts = new Int32Array(1024);
   readonly #touched: number[] = [];
 
-  /** Analyses, in the database, every word of `chunks` not seen yet. */
+  /**
+   * Analyses, in the database, every word of `chunks` not seen yet. Each call starts a new batch
+   * of documents: the titles and heading paths of the last one are let go (a source has as many
+   * as it has sections; its vocabulary, kept, grows far slower).
+   */
   async learn(store: SqlQueries, chunks: readonly ChunkFields[]): Promise<void> {
+    this.#fields.clear();
     const unknown = new Set<string>();
     const seen = new Set<string>();
     const collect = (text: string) => {
@@ -80,7 +85,7 @@ export class LexemeCache {
     };
     for (const chunk of chunks) {
       for (const field of [chunk.title, chunk.headingPath]) {
-        if (seen.has(field) || this.#fields.has(field)) continue;
+        if (seen.has(field)) continue;
         seen.add(field);
         collect(field);
       }

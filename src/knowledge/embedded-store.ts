@@ -10,6 +10,15 @@ import type { SqlStore } from './sql-store.js';
 export const DEFAULT_EMBEDDED_LOCK_WAIT_MS = 60_000;
 
 /**
+ * PostgreSQL settings for PGlite. Its default 128 MB of shared buffers sits in the process for as
+ * long as the store is open: opsmate opens it for every search an agent makes. 32 MB holds the
+ * working set of a team's runbooks (a 5 MB corpus is about 40 MB of tables and indexes) and
+ * measured 95 MiB less resident memory at the same open, search and ingest times; 8 MB slowed
+ * the first search (docs/benchmarks.md).
+ */
+const EMBEDDED_SETTINGS = 'shared_buffers = 32MB';
+
+/**
  * Opens the embedded knowledge base (PGlite, PostgreSQL compiled to WASM, with pgvector) in
  * `dataDir`. PGlite is single-process: two processes writing one data folder corrupt it. So the
  * store is held under a lock file (`<dataDir>.lock`, with the holder's pid; a dead holder's lock
@@ -37,7 +46,10 @@ export async function openEmbeddedStore(options: {
   }
   let database: PGlite;
   try {
-    database = await PGlite.create(options.dataDir, { extensions: { vector } });
+    database = await PGlite.create(options.dataDir, {
+      extensions: { vector },
+      postgresqlconf: EMBEDDED_SETTINGS,
+    });
   } catch (error) {
     lock.release();
     throw new OpsmateError(`cannot open the knowledge base in ${options.dataDir}: ${String(error)}`, {

@@ -5,7 +5,7 @@ import { glob, isDynamicPattern } from 'tinyglobby';
 import { ConfigError, OpsmateError } from '../errors/opsmate-error.js';
 import { co } from '../process/child-process.js';
 import { chunkDocument, type DocumentChunk } from './chunk-document.js';
-import { embeddingText, type DocumentInput, type KnowledgeSource } from './knowledge-base.js';
+import { embeddingText, INSERT_BATCH, type DocumentInput, type KnowledgeSource } from './knowledge-base.js';
 import { knowledgeDir, withKnowledgeBase, type KnowledgeLocation } from './knowledge-location.js';
 import type { Embedder } from './embedder.js';
 
@@ -268,13 +268,24 @@ export async function ingest(options: {
     });
   if (!options.embedder) {
     // Full-text only: nothing to wait for between reading and writing, so one open of the store
-    // does both (an open of the embedded store costs 0.2-0.4 s, as much as writing 0.5 MB).
+    // does both (an open of the embedded store costs 0.2-0.4 s, as much as writing 0.5 MB), and
+    // files are read in batches as the write goes, so one batch of chunks is held at a time,
+    // whatever the size of the source.
     await withKnowledgeBase(
       options.location,
       async (knowledge) => {
-        const { upserts, deletes } = changes(await knowledge.documentHashes(name));
-        options.onProgress?.({ phase: 'writing', done: 0, total: upserts.length });
-        await knowledge.writeSource({ source, upserts, deletes });
+        const { batches, deletes, newFiles } = changes(await knowledge.documentHashes(name));
+        await knowledge.writeSource({
+          source,
+          upserts: batches,
+          deletes,
+          expectedChunks: newFiles * EXPECTED_CHUNKS_PER_FILE,
+        });
+        options.onProgress?.({
+          phase: 'writing',
+          done: summary.added + summary.changed,
+          total: summary.added + summary.changed,
+        });
       },
       signalOption,
     );
@@ -290,7 +301,9 @@ export async function ingest(options: {
     signalOption,
   );
   const embedder = vectorAvailable ? options.embedder : undefined;
-  const { upserts, deletes } = changes(stored);
+  const read = changes(stored);
+  const upserts = [...read.batches].flat();
+  const { deletes } = read;
   if (options.embedder && !embedder) {
     summary.embeddingProblem = `the knowledge base at ${options.location.kind === 'postgres' ? 'the PostgreSQL server' : 'the embedded store'} has no pgvector extension, so embeddings cannot be stored (search is full-text only)`;
   }
@@ -351,9 +364,20 @@ export async function ingest(options: {
   return summary;
 }
 
+/** Documents per batch of {@link readChanges} at most, and chunks per batch at least. */
+const READ_BATCH_FILES = 200;
 /**
- * Reads, masks and chunks the files of a source that differ from `stored` (path to content
- * hash), counting into `summary`; returns what to write and which stored paths are gone.
+ * A new file's chunks, as the write guesses them before reading (it decides from them whether to
+ * rebuild the full-text index once: KnowledgeBase.bulkLoad). The bench corpora average 5.
+ */
+const EXPECTED_CHUNKS_PER_FILE = 4;
+
+type ReadDocument = DocumentInput & { chunks: Array<DocumentChunk & { embedding?: number[] }> };
+
+/**
+ * The files of a source that differ from `stored` (path to content hash), read, masked and
+ * chunked in batches of about INSERT_BATCH chunks as they are asked for, counting into `summary`;
+ * with which stored paths are gone and how many files are new.
  */
 function readChanges(options: {
   root: string;
@@ -363,33 +387,49 @@ function readChanges(options: {
   summary: IngestSummary;
   onProgress?: (progress: IngestProgress) => void;
   signal?: AbortSignal;
-}): {
-  upserts: Array<DocumentInput & { chunks: Array<DocumentChunk & { embedding?: number[] }> }>;
-  deletes: string[];
-} {
+}): { batches: Iterable<ReadDocument[]>; deletes: string[]; newFiles: number } {
   const { files, stored, summary } = options;
-  const upserts: Array<DocumentInput & { chunks: Array<DocumentChunk & { embedding?: number[] }> }> = [];
-  let done = 0;
-  for (const path of files) {
-    options.signal?.throwIfAborted();
-    options.onProgress?.({ phase: 'reading', done: done++, total: files.length });
+  const present = new Set(files);
+  const deletes = [...stored.keys()].filter((path) => !present.has(path));
+  summary.deleted = deletes.length;
+  function* batches(): Generator<ReadDocument[]> {
+    let batch: ReadDocument[] = [];
+    let chunks = 0;
+    let done = 0;
+    for (const path of files) {
+      options.signal?.throwIfAborted();
+      options.onProgress?.({ phase: 'reading', done: done++, total: files.length });
+      const document = readDocument(path);
+      if (document === undefined) continue;
+      batch.push(document);
+      chunks += document.chunks.length;
+      if (chunks >= INSERT_BATCH || batch.length >= READ_BATCH_FILES) {
+        yield batch;
+        batch = [];
+        chunks = 0;
+      }
+    }
+    if (batch.length > 0) yield batch;
+    options.onProgress?.({ phase: 'reading', done: files.length, total: files.length });
+  }
+  const readDocument = (path: string): ReadDocument | undefined => {
     const absolute = join(options.root, path);
     const size = statSync(absolute).size;
     if (size > MAX_FILE_BYTES) {
       summary.skipped.push({ path, reason: `larger than ${MAX_FILE_BYTES / 1024 / 1024} MiB` });
-      continue;
+      return undefined;
     }
     const content = readFileSync(absolute);
     if (content.includes(0)) {
       summary.skipped.push({ path, reason: 'binary' });
-      continue;
+      return undefined;
     }
     summary.bytes += content.length;
     const hash = contentHash(content);
     const previous = stored.get(path);
     if (previous === hash) {
       summary.unchanged++;
-      continue;
+      return undefined;
     }
     if (previous === undefined) summary.added++;
     else summary.changed++;
@@ -397,13 +437,16 @@ function readChanges(options: {
     const chunks = chunkDocument({ path, text: masked.text });
     summary.redactions += masked.count;
     summary.chunks += chunks.length;
-    upserts.push({ path, hash, bytes: content.length, redactions: masked.count, chunks });
-  }
-  options.onProgress?.({ phase: 'reading', done: files.length, total: files.length });
-  const present = new Set(files);
-  const deletes = [...stored.keys()].filter((path) => !present.has(path));
-  summary.deleted = deletes.length;
-  return { upserts, deletes };
+    return {
+      path,
+      hash,
+      bytes: content.length,
+      redactions: masked.count,
+      chunks,
+      replaces: previous !== undefined,
+    };
+  };
+  return { batches: batches(), deletes, newFiles: files.filter((path) => !stored.has(path)).length };
 }
 
 /**

@@ -155,6 +155,14 @@ function storeSuite(
       assert.equal(promote.endLine, 21);
       assert.ok(!promote.content.includes('Sup3rS3cretPassw0rd'), promote.content);
       assert.match(promote.content, /\[REDACTED/);
+      if (location.kind === 'embedded') {
+        await withKnowledgeBase(location, async (knowledge) => {
+          const [row] = await knowledge.store.query<{ buffers: string }>(
+            "select current_setting('shared_buffers') as buffers",
+          );
+          assert.equal(row?.buffers, '32MB', "PGlite's shared buffers are opsmate's, not its 128 MB default");
+        });
+      }
       const secret = await search({ query: 'Sup3rS3cretPassw0rd', limit: 3 });
       assert.ok(secret.hits.every((hit) => !hit.content.includes('Sup3rS3cretPassw0rd')));
     });
@@ -323,16 +331,74 @@ function storeSuite(
       });
     });
 
+    it('stores nothing of an ingest stopped after some batches were written', async () => {
+      const docs = join(work, 'stopped');
+      mkdirSync(docs, { recursive: true });
+      for (let file = 0; file < 600; file++) {
+        writeFileSync(
+          join(docs, `page-${String(file).padStart(3, '0')}.md`),
+          `# Page ${file}\n\n## One\n\nvalve${file}q opens.\n\n## Two\n\nvalve${file}q closes.\n`,
+        );
+      }
+      const stop = new AbortController();
+      let readBeforeStop = 0;
+      await assert.rejects(
+        ingest({
+          location,
+          target: docs,
+          home,
+          redact,
+          name: 'stopped',
+          signal: stop.signal,
+          onProgress: ({ phase, done }) => {
+            if (phase === 'reading' && done === 450) {
+              readBeforeStop = done;
+              stop.abort();
+            }
+          },
+        }),
+        (error: Error) => error.name === 'AbortError',
+      );
+      assert.equal(readBeforeStop, 450, 'stopped after more than one batch of 500 chunks was read');
+      await withKnowledgeBase(location, async (knowledge) => {
+        const [left] = await knowledge.store.query<{
+          sources: number;
+          documents: number;
+          chunks: number;
+          terms: number;
+        }>(
+          `select (select count(*)::int from kb_sources where name = 'stopped') as sources,
+             (select count(*)::int from kb_documents where source = 'stopped') as documents,
+             (select count(*)::int from kb_chunks where source = 'stopped') as chunks,
+             (select count(*)::int from kb_terms where source = 'stopped') as terms`,
+        );
+        assert.deepEqual(left, { sources: 0, documents: 0, chunks: 0, terms: 0 });
+      });
+    });
+
     it('bulk-loads a large first ingest and keeps the full-text index', async () => {
       const docs = join(work, 'bulk');
       mkdirSync(docs, { recursive: true });
-      const sections = Array.from(
-        { length: 1_100 },
-        (_, index) => `## Step ${index}\n\nCheck shard${index}x on the ledger cluster.\n`,
-      );
-      writeFileSync(join(docs, 'ledger.md'), `# Ledger shards\n\n${sections.join('\n')}`);
+      for (let file = 0; file < 300; file++) {
+        const sections = Array.from({ length: 4 }, (_, step) => {
+          const index = file * 4 + step;
+          return `## Step ${index}\n\nCheck shard${index}x on the ledger cluster.\n`;
+        });
+        writeFileSync(join(docs, `ledger-${file}.md`), `# Ledger shards\n\n${sections.join('\n')}`);
+      }
+      const indexOid = async () =>
+        await withKnowledgeBase(location, async (knowledge) => {
+          const [row] = await knowledge.store.query<{ oid: string }>(
+            "select 'kb_chunks_tsv'::regclass::oid::text as oid",
+          );
+          return row?.oid;
+        });
+      const before = await indexOid();
       const summary = await ingest({ location, target: docs, home, redact, name: 'bulk' });
       assert.ok(summary.chunks >= 1_000, `${summary.chunks} chunks`);
+      // Only the embedded store rebuilds the index (PostgreSQL's readers would wait on the drop).
+      if (location.kind === 'embedded') assert.notEqual(await indexOid(), before, 'the index was rebuilt');
+      else assert.equal(await indexOid(), before, 'the index was kept');
       await withKnowledgeBase(location, async (knowledge) => {
         const indexes = await knowledge.store.query<{ indexdef: string }>(
           "select indexdef from pg_indexes where tablename = 'kb_chunks' and indexname = 'kb_chunks_tsv'",
@@ -340,6 +406,7 @@ function storeSuite(
         assert.match(indexes[0]?.indexdef ?? 'missing', /USING gin \(tsv\)/);
         const hits = await knowledge.search({ query: 'shard777x', limit: 1, source: 'bulk' });
         assert.deepEqual(hits[0]?.headingPath, ['Ledger shards', 'Step 777']);
+        assert.equal(hits[0]?.path, 'ledger-194.md');
         assert.deepEqual(
           await knowledge.store.query(
             "select 1 from kb_terms where source = 'bulk' and lexeme = 'shard777x'",

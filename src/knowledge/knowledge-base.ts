@@ -23,6 +23,8 @@ export interface DocumentInput {
   bytes: number;
   redactions: number;
   chunks: ReadonlyArray<DocumentChunk & { embedding?: readonly number[] }>;
+  /** False when no version of it is stored (nothing to replace); unknown means there may be. */
+  replaces?: boolean;
 }
 
 /** A chunk found by a search. */
@@ -218,14 +220,26 @@ export class KnowledgeBase {
    * Writes one ingest of `source` in one transaction: the documents in `upserts` replace their
    * stored versions (chunks and all), those in `deletes` are forgotten. A concurrent ingest of the
    * same source waits for this one (advisory lock), so their writes never interleave.
+   *
+   * `upserts` may be a list or batches produced while the write goes on (ingest reads, masks and
+   * chunks a batch of files at a time, so it holds one batch of chunks, not the whole source's).
+   * With batches, `expectedChunks` is the caller's estimate of the new chunks, for
+   * {@link bulkLoad}; with a list it is counted.
    */
   async writeSource(options: {
     source: KnowledgeSource;
-    upserts: readonly DocumentInput[];
+    upserts: readonly DocumentInput[] | Iterable<readonly DocumentInput[]>;
     deletes: readonly string[];
     embeddingModel?: string;
+    expectedChunks?: number;
   }): Promise<void> {
     const { source } = options;
+    const batches: Iterable<readonly DocumentInput[]> = isDocumentList(options.upserts)
+      ? [options.upserts]
+      : options.upserts;
+    const expectedChunks = isDocumentList(options.upserts)
+      ? options.upserts.reduce((sum, document) => sum + document.chunks.length, 0)
+      : (options.expectedChunks ?? 0);
     await this.store.transaction(async (tx) => {
       await tx.query('select pg_advisory_xact_lock(hashtext($1))', [`opsmate-kb:${source.name}`]);
       await tx.query(
@@ -234,85 +248,82 @@ export class KnowledgeBase {
            glob = excluded.glob, branch = excluded.branch, updated_at = now()`,
         [source.name, source.origin, source.kind, source.root, source.glob, source.branch ?? null],
       );
-      const gone = [...options.deletes, ...options.upserts.map((document) => document.path)];
-      if (gone.length > 0) {
-        // The departing chunks' lexemes leave the statistics before the chunks leave the table.
-        await subtractTermStatistics(tx, source.name, gone);
-        await tx.query('delete from kb_documents where source = $1 and path = any($2::text[])', [
+      await forgetDocuments(tx, source.name, options.deletes);
+      const rebuildIndex = await this.bulkLoad(tx, expectedChunks);
+      if (rebuildIndex) await tx.query('drop index kb_chunks_tsv');
+      const embedded = this.vectorAvailable && options.embeddingModel !== undefined;
+      const cache = new LexemeCache();
+      const documentFrequency = new Map<string, number>();
+      let changed = options.deletes.length > 0;
+      for (const documents of batches) {
+        if (documents.length === 0) continue;
+        changed = true;
+        await forgetDocuments(
+          tx,
           source.name,
-          gone,
-        ]);
-      }
-      if (options.upserts.length > 0) {
+          documents.filter((document) => document.replaces !== false).map((document) => document.path),
+        );
         await tx.query(
           `insert into kb_documents (source, path, hash, bytes, redactions)
            select $1, p, h, b, r from unnest($2::text[], $3::text[], $4::int[], $5::int[]) as x(p, h, b, r)`,
           [
             source.name,
-            options.upserts.map((document) => document.path),
-            options.upserts.map((document) => document.hash),
-            options.upserts.map((document) => document.bytes),
-            options.upserts.map((document) => document.redactions),
+            documents.map((document) => document.path),
+            documents.map((document) => document.hash),
+            documents.map((document) => document.bytes),
+            documents.map((document) => document.redactions),
           ],
         );
-      }
-      const chunks = options.upserts.flatMap((document) =>
-        document.chunks.map((chunk, ordinal) => ({
-          path: document.path,
-          ordinal,
-          ...chunk,
-          headingPath: chunk.headingPath.join(HEADING_SEPARATOR),
-        })),
-      );
-      const cache = new LexemeCache();
-      await cache.learn(tx, chunks);
-      const rebuildIndex = await this.bulkLoad(tx, chunks.length);
-      if (rebuildIndex) await tx.query('drop index kb_chunks_tsv');
-      const embedded = this.vectorAvailable && options.embeddingModel !== undefined;
-      const documentFrequency = new Map<string, number>();
-      for (let start = 0; start < chunks.length; start += INSERT_BATCH) {
-        const batch = chunks.slice(start, start + INSERT_BATCH);
-        const vectors = batch.map((chunk) => {
-          const { tsvector, lexemes } = cache.lexemes(chunk);
-          for (const lexeme of lexemes)
-            documentFrequency.set(lexeme, (documentFrequency.get(lexeme) ?? 0) + 1);
-          return tsvector;
-        });
-        const columns = [
-          batch.map((chunk) => chunk.path),
-          batch.map((chunk) => chunk.ordinal),
-          batch.map((chunk) => chunk.title),
-          batch.map((chunk) => chunk.headingPath),
-          batch.map((chunk) => chunk.startLine),
-          batch.map((chunk) => chunk.endLine),
-          batch.map((chunk) => chunk.content),
-          vectors,
-        ];
-        if (embedded) {
-          await tx.query(
-            `insert into kb_chunks (source, path, ordinal, title, heading_path, start_line, end_line, content, tsv, embedding_model, embedding)
-             select $1, p, o, t, h, s, e, c, v::tsvector, case when m is null then null else $10::text end, m::vector
-             from unnest($2::text[], $3::int[], $4::text[], $5::text[], $6::int[], $7::int[], $8::text[], $9::text[], $11::text[]) as x(p, o, t, h, s, e, c, v, m)`,
-            [
-              source.name,
-              ...columns,
-              options.embeddingModel,
-              batch.map((chunk) => (chunk.embedding ? vectorLiteral(chunk.embedding) : null)),
-            ],
-          );
-        } else {
-          await tx.query(
-            `insert into kb_chunks (source, path, ordinal, title, heading_path, start_line, end_line, content, tsv)
-             select $1, p, o, t, h, s, e, c, v::tsvector
-             from unnest($2::text[], $3::int[], $4::text[], $5::text[], $6::int[], $7::int[], $8::text[], $9::text[]) as x(p, o, t, h, s, e, c, v)`,
-            [source.name, ...columns],
-          );
+        const chunks = documents.flatMap((document) =>
+          document.chunks.map((chunk, ordinal) => ({
+            path: document.path,
+            ordinal,
+            ...chunk,
+            headingPath: chunk.headingPath.join(HEADING_SEPARATOR),
+          })),
+        );
+        await cache.learn(tx, chunks);
+        for (let start = 0; start < chunks.length; start += INSERT_BATCH) {
+          const batch = chunks.slice(start, start + INSERT_BATCH);
+          const vectors = batch.map((chunk) => {
+            const { tsvector, lexemes } = cache.lexemes(chunk);
+            for (const lexeme of lexemes)
+              documentFrequency.set(lexeme, (documentFrequency.get(lexeme) ?? 0) + 1);
+            return tsvector;
+          });
+          const columns = [
+            batch.map((chunk) => chunk.path),
+            batch.map((chunk) => chunk.ordinal),
+            batch.map((chunk) => chunk.title),
+            batch.map((chunk) => chunk.headingPath),
+            batch.map((chunk) => chunk.startLine),
+            batch.map((chunk) => chunk.endLine),
+            batch.map((chunk) => chunk.content),
+            vectors,
+          ];
+          await (embedded
+            ? tx.query(
+                `insert into kb_chunks (source, path, ordinal, title, heading_path, start_line, end_line, content, tsv, embedding_model, embedding)
+                   select $1, p, o, t, h, s, e, c, v::tsvector, case when m is null then null else $10::text end, m::vector
+                   from unnest($2::text[], $3::int[], $4::text[], $5::text[], $6::int[], $7::int[], $8::text[], $9::text[], $11::text[]) as x(p, o, t, h, s, e, c, v, m)`,
+                [
+                  source.name,
+                  ...columns,
+                  options.embeddingModel,
+                  batch.map((chunk) => (chunk.embedding ? vectorLiteral(chunk.embedding) : null)),
+                ],
+              )
+            : tx.query(
+                `insert into kb_chunks (source, path, ordinal, title, heading_path, start_line, end_line, content, tsv)
+                   select $1, p, o, t, h, s, e, c, v::tsvector
+                   from unnest($2::text[], $3::int[], $4::text[], $5::text[], $6::int[], $7::int[], $8::text[], $9::text[]) as x(p, o, t, h, s, e, c, v)`,
+                [source.name, ...columns],
+              ));
         }
       }
       if (rebuildIndex) await tx.query(CHUNKS_TSV_INDEX);
       if (documentFrequency.size > 0) await addTermStatistics(tx, source.name, documentFrequency);
-      if (options.upserts.length > 0 || options.deletes.length > 0)
-        await refreshSourceTotals(tx, source.name);
+      if (changed) await refreshSourceTotals(tx, source.name);
     });
   }
 
@@ -320,7 +331,8 @@ export class KnowledgeBase {
    * Whether to drop the full-text index for this write and build it again after: on the embedded
    * store only (it is held by one process, so no search waits on the dropped index; on PostgreSQL
    * the drop would lock every other reader out until commit), and only when the new chunks
-   * outnumber those already stored, where one build is cheaper than updating the index row by row
+   * (counted, or estimated from the new files when they are read as the write goes) outnumber
+   * those already stored, where one build is cheaper than updating the index row by row
    * (measured in docs/benchmarks.md). The transaction makes it all or nothing.
    */
   private async bulkLoad(tx: SqlQueries, newChunks: number): Promise<boolean> {
@@ -508,8 +520,8 @@ export class KnowledgeBase {
   }
 }
 
-/** Chunks written per INSERT: one statement per batch, the columns as arrays. */
-const INSERT_BATCH = 500;
+/** Chunks written per INSERT: the columns as arrays. Ingest reads files in batches of about this many. */
+export const INSERT_BATCH = 500;
 /** Below this many new chunks the index is kept and updated (see KnowledgeBase.bulkLoad). */
 const BULK_LOAD_MIN_CHUNKS = 1_000;
 
@@ -532,6 +544,20 @@ async function subtractTermStatistics(
     [source, paths],
   );
   await tx.query('delete from kb_terms where source = $1 and chunks <= 0', [source]);
+}
+
+function isDocumentList(
+  upserts: readonly DocumentInput[] | Iterable<readonly DocumentInput[]>,
+): upserts is readonly DocumentInput[] {
+  return Array.isArray(upserts) && (upserts.length === 0 || !Array.isArray(upserts[0]));
+}
+
+/** Forgets stored documents of `source` (their chunks go by cascade), statistics first. */
+async function forgetDocuments(tx: SqlQueries, source: string, paths: readonly string[]): Promise<void> {
+  if (paths.length === 0) return;
+  // The departing chunks' lexemes leave the statistics before the chunks leave the table.
+  await subtractTermStatistics(tx, source, paths);
+  await tx.query('delete from kb_documents where source = $1 and path = any($2::text[])', [source, paths]);
 }
 
 /** Adds the new chunks' lexemes (each with the number of new chunks holding it) to kb_terms. */
