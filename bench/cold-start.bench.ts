@@ -5,10 +5,6 @@
 // before the CLI bundle and still runs under the plugin supervisor.
 // OPSMATE_BENCH_BASELINE=DIR adds the same commands of another built checkout (e.g. main before
 // a change) to the same interleaved rounds.
-// The libraries' V8 code caches (src/cli/code-cache.ts) are written by the warm-up run into the
-// scratch home and used by the measured rounds; "first run" rows remove them before every run
-// (what a first start after an install or upgrade costs; the run writes them again, for the next
-// rows), "no code cache" rows turn them off.
 // Run with `npm run build && node --import tsx bench/cold-start.bench.ts` (BENCH_ROUNDS=N).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -31,24 +27,12 @@ exitProcess(await main(process.argv.slice(2)));\n`,
 interface Case {
   name: string;
   argv: string[];
-  env?: NodeJS.ProcessEnv;
-  /** Runs before each run of the case, untimed. */
-  before?: () => void;
 }
-const withoutCodeCache = () => rmSync(join(scratch, 'cache'), { recursive: true, force: true });
 const cases: Case[] = [
   { name: 'node -e 0', argv: ['-e', '0'] },
   { name: 'opsmate list-runtimes', argv: [bin, 'list-runtimes'] },
   { name: 'opsmate exec -- true', argv: [bin, 'exec', '--', 'true'] },
   { name: 'opsmate --version', argv: [bin, '--version'] },
-  { name: 'first run: list-runtimes', argv: [bin, 'list-runtimes'], before: withoutCodeCache },
-  { name: 'first run: exec -- true', argv: [bin, 'exec', '--', 'true'], before: withoutCodeCache },
-  { name: 'no code cache: list-runtimes', argv: [bin, 'list-runtimes'], env: { OPSMATE_NO_CODE_CACHE: '1' } },
-  {
-    name: 'no code cache: exec -- true',
-    argv: [bin, 'exec', '--', 'true'],
-    env: { OPSMATE_NO_CODE_CACHE: '1' },
-  },
   { name: 'unbundled: list-runtimes', argv: [unbundled, 'list-runtimes'] },
   { name: 'unbundled: exec -- true', argv: [unbundled, 'exec', '--', 'true'] },
 ];
@@ -72,11 +56,10 @@ const env = {
   NO_COLOR: '1',
 };
 
-function time({ argv, env: extra, before }: Case): number {
-  before?.();
+function time({ argv }: Case): number {
   const started = performance.now();
   const result = spawnSync(process.execPath, argv, {
-    env: { ...env, ...extra },
+    env,
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   const elapsed = performance.now() - started;

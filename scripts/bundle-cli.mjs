@@ -16,9 +16,7 @@
 // - `import.meta.url` in a bundled module of ours still names that module's file in dist/, so
 //   the prompts and tool descriptions next to the code are found where copy-assets put them.
 import { build } from 'esbuild';
-import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { readFileSync, rmSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -26,11 +24,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = join(root, 'dist');
 const outdir = join(dist, 'cli-bundle');
 
-/**
- * The packages bundled with the CLI; every other bare import stays external. Each is built into a
- * CommonJS script of its own (dist/cli-bundle/lib/NAME.cjs) that src/cli/code-cache.ts compiles
- * with a V8 code cache, imported through a small ES module that names its exports.
- */
+/** The packages bundled with the CLI; every other bare import stays external. */
 // yaml is not here: src/config/yaml-module.ts loads it on first use, from node_modules.
 const BUNDLED = new Set(['zod', 'commander', 'picocolors', 'semver', 'diff', 'ssh-config']);
 
@@ -126,82 +120,7 @@ const keepModuleUrls = {
   },
 };
 
-/** A bundled package's file name: `ssh-config`, `ai-sdk-provider` for `@ai-sdk/provider`. */
-function libraryName(pkg) {
-  return pkg.replace(/^@/, '').replace(/\//g, '-');
-}
-
-/**
- * Builds each package of BUNDLED into lib/NAME.cjs, whose `module.exports.library` is the package's
- * namespace as an ES module importing it sees it (for a CommonJS package: `default` is its
- * `module.exports`, as Node gives it). Returns, by package, the file, its exports and its hash.
- */
-async function buildLibraries() {
-  const entries = join(dist, '.bundle-entries');
-  rmSync(entries, { recursive: true, force: true });
-  mkdirSync(entries, { recursive: true });
-  const libraries = new Map();
-  try {
-    for (const pkg of BUNDLED) {
-      const name = libraryName(pkg);
-      const entry = join(entries, `${name}.mjs`);
-      writeFileSync(entry, `import * as library from ${JSON.stringify(pkg)};\nexport { library };\n`);
-      const file = join(outdir, 'lib', `${name}.cjs`);
-      await build({
-        entryPoints: [entry],
-        outfile: file,
-        bundle: true,
-        format: 'cjs',
-        platform: 'node',
-        target: 'node20',
-        plugins: [englishZodOnly],
-        logLevel: 'warning',
-        legalComments: 'none',
-      });
-      const source = readFileSync(file);
-      const { library } = createRequire(file)(file);
-      const names = Object.keys(library).filter((key) => key !== '__esModule');
-      const contentHash = createHash('sha256').update(source).digest('hex').slice(0, 16);
-      libraries.set(pkg, { name, names, contentHash });
-    }
-  } finally {
-    rmSync(entries, { recursive: true, force: true });
-  }
-  return libraries;
-}
-
-/** The code cache module, shared with the entry (which says where the caches are kept). */
-const CODE_CACHE_MODULE = join(dist, 'cli', 'code-cache.js');
-if (!entryModules.has(CODE_CACHE_MODULE)) {
-  throw new Error('dist/cli/cli-entry.js must import cli/code-cache.js, which the bundle shares');
-}
-
-/** Each bundled package, imported by its name, is the module of lib/NAME.cjs's exports. */
-function cachedLibraries(libraries) {
-  return {
-    name: 'cached-libraries',
-    setup(builder) {
-      builder.onResolve({ filter: /^[^./]/ }, (args) =>
-        libraries.has(args.path) ? { path: args.path, namespace: 'cached-library' } : undefined,
-      );
-      builder.onLoad({ filter: /.*/, namespace: 'cached-library' }, (args) => {
-        const { name, names, contentHash } = libraries.get(args.path);
-        const named = names.filter((key) => key !== 'default');
-        const lines = [
-          `import { loadCachedScript } from ${JSON.stringify(relative(outdir, CODE_CACHE_MODULE))};`,
-          `const { library } = loadCachedScript({ url: new URL(${JSON.stringify(`./lib/${name}.cjs`)}, import.meta.url).href, contentHash: ${JSON.stringify(contentHash)} });`,
-          ...named.map((key, index) => `const export${index} = library[${JSON.stringify(key)}];`),
-          `export { ${named.map((key, index) => `export${index} as ${JSON.stringify(key)}`).join(', ')} };`,
-          ...(names.includes('default') ? ['export default library.default;'] : []),
-        ];
-        return { contents: `${lines.join('\n')}\n`, loader: 'js', resolveDir: outdir };
-      });
-    },
-  };
-}
-
 rmSync(outdir, { recursive: true, force: true });
-const libraries = await buildLibraries();
 await build({
   entryPoints: { main: join(dist, 'cli', 'main.js') },
   outdir,
@@ -214,7 +133,7 @@ await build({
   banner: {
     js: "import { createRequire as __createRequire } from 'node:module';\nconst require = __createRequire(import.meta.url);",
   },
-  plugins: [shareTheEntrysModules, cachedLibraries(libraries), keepOthersExternal, keepModuleUrls],
+  plugins: [shareTheEntrysModules, keepOthersExternal, englishZodOnly, keepModuleUrls],
   logLevel: 'warning',
   legalComments: 'none',
 });

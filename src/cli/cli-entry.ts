@@ -1,9 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { superviseCommand, supervisedChild } from '../plugins/plugin-supervisor.js';
 import type * as MainModule from './main.js';
-import { useCodeCache } from './code-cache.js';
-import { commandNameOf, earlyHome, expandMultiLetterFlags, importsPluginCode } from './early-argv.js';
+import { commandNameOf, expandMultiLetterFlags, importsPluginCode } from './early-argv.js';
 
 /** dist/cli-bundle/main.js: the CLI's modules bundled, for a process that imports no plugin. */
 const BUNDLED_MAIN = '../cli-bundle/main.js';
@@ -39,9 +37,7 @@ export async function runCli(options: {
     }
   }
   // The bundle (scripts/bundle-cli.mjs) starts several times faster; plugin code never runs with
-  // it: the supervised child, where plugins are imported, runs the plain modules they share. Its
-  // libraries are compiled with the V8 code caches kept in the home (code-cache.ts).
-  if (env.OPSMATE_NO_CODE_CACHE !== '1') useCodeCache(join(earlyHome(argv, env), 'cache', 'v8'));
+  // it: the supervised child, where plugins are imported, runs the plain modules they share.
   const { main } = (await import(
     supervisedChild(env) === undefined ? BUNDLED_MAIN : './main.js'
   )) as typeof MainModule;

@@ -64,16 +64,11 @@ export function earlyOption(argv: readonly string[], name: string, short?: strin
   return value;
 }
 
-/** opsmate's home, known before parsing (as `homeDir` in config/settings.ts computes it). */
-export function earlyHome(argv: readonly string[], env: NodeJS.ProcessEnv): string {
-  return earlyOption(argv, '--home') ?? env.OPSMATE_HOME ?? join(homedir(), '.opsmate');
-}
-
 /** The plugins folder, known before parsing (as `pluginsDir` in config/settings.ts computes it). */
 export function earlyPluginsDir(argv: readonly string[], env: NodeJS.ProcessEnv): string {
   const chosen = earlyOption(argv, '--plugins-dir') ?? env.OPSMATE_PLUGINS_DIR;
   if (chosen !== undefined) return chosen;
-  return join(earlyHome(argv, env), 'plugins');
+  return join(earlyOption(argv, '--home') ?? env.OPSMATE_HOME ?? join(homedir(), '.opsmate'), 'plugins');
 }
 
 export function wantsHelp(argv: readonly string[]): boolean {

@@ -4,7 +4,7 @@
 // passes both flags on to its child.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -69,18 +69,11 @@ register(${JSON.stringify(new URL(`file://${join(scratch, 'log-hooks.mjs')}`).hr
   });
   after(() => rmSync(scratch, { recursive: true, force: true }));
 
-  async function run(home: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<Run> {
+  async function run(home: string, args: string[]): Promise<Run> {
     const log = join(home, 'modules.log');
     rmSync(log, { force: true });
     const child = spawn(process.execPath, ['--require', cjsHook, '--import', hooks, CLI_PATH, ...args], {
-      env: {
-        PATH: process.env.PATH,
-        HOME: home,
-        OPSMATE_HOME: home,
-        NO_COLOR: '1',
-        MODULE_LOG: log,
-        ...extraEnv,
-      },
+      env: { PATH: process.env.PATH, HOME: home, OPSMATE_HOME: home, NO_COLOR: '1', MODULE_LOG: log },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -116,48 +109,6 @@ register(${JSON.stringify(new URL(`file://${join(scratch, 'log-hooks.mjs')}`).hr
       audit.map((entry) => [entry.command, entry.outcome, entry.exitCode]),
       [['echo bundled', 'approved', 0]],
     );
-  });
-
-  it('compiles its libraries with V8 code caches in the home: written once, then used; a corrupt one is replaced', async () => {
-    const home = mkdtempSync(join(scratch, 'home-'));
-    const cacheDir = join(home, 'cache', 'v8');
-    const first = await run(home, ['list-runtimes']);
-    assert.equal(first.exitCode, 0, first.stderr);
-    assert.match(first.stdout, /local .* built-in/);
-    const [urls] = [...first.modules.values()];
-    assert.ok(!urls!.some((url) => url.includes('/node_modules/commander/')), 'commander is in lib/');
-    assert.ok(!urls!.some((url) => url.includes('/dist/runtime/')), 'no engine module outside the bundle');
-    const caches = readdirSync(cacheDir).sort();
-    assert.deepEqual(
-      caches.map((name) => name.replace(/-[0-9a-f]{16}-.*$/, '')),
-      ['commander', 'picocolors', 'zod'],
-      'the libraries list-runtimes ran',
-    );
-    const zodCache = join(
-      cacheDir,
-      caches.find((name) => name.startsWith('zod-'))!,
-    );
-    const written = statSync(zodCache).mtimeMs;
-
-    const second = await run(home, ['list-runtimes']);
-    assert.equal(second.exitCode, 0, second.stderr);
-    assert.equal(second.stdout, first.stdout);
-    assert.equal(statSync(zodCache).mtimeMs, written, 'the cache was used, not written again');
-
-    const corrupted = readFileSync(zodCache);
-    for (let index = 64; index < corrupted.length; index += 97) corrupted[index]! ^= 0x5a;
-    writeFileSync(zodCache, corrupted);
-    const third = await run(home, ['exec', '--', 'echo still right']);
-    assert.equal(third.exitCode, 0, third.stderr);
-    assert.equal(third.stdout, 'still right\n');
-    assert.notDeepEqual(readFileSync(zodCache), corrupted, 'the corrupt cache was replaced');
-    const fourth = await run(home, ['list-runtimes']);
-    assert.equal(fourth.stdout, first.stdout);
-
-    const uncached = mkdtempSync(join(scratch, 'home-'));
-    const off = await run(uncached, ['list-runtimes'], { OPSMATE_NO_CODE_CACHE: '1' });
-    assert.equal(off.stdout, first.stdout);
-    assert.ok(!existsSync(join(uncached, 'cache')), 'OPSMATE_NO_CODE_CACHE=1 writes no cache');
   });
 
   it('prints its version without loading the CLI, as commander prints it with other options', async () => {
