@@ -78,7 +78,9 @@ export async function openEmbeddedStore(options: {
     async hasVector(): Promise<boolean> {
       if (vectorReady === undefined) {
         try {
-          await database.exec('create extension if not exists vector');
+          // Created once per store; later opens only look (every search opens the store).
+          const installed = await database.query("select 1 from pg_extension where extname = 'vector'");
+          if (installed.rows.length === 0) await database.exec('create extension if not exists vector');
           vectorReady = true;
         } catch {
           vectorReady = false;

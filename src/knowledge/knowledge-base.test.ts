@@ -10,6 +10,7 @@ import { mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
 import { FakeLlmServer } from '../../test-support/fake-llm/index.js';
 import { integrationSkip } from '../../test-support/integration.js';
 import {
@@ -568,6 +569,42 @@ describe('on PostgreSQL', { skip: postgresSkip }, () => {
   });
   const urlOf = (db: TestDatabase) =>
     `postgres://${db.user}:${db.password}@${db.host}:${db.port}/${db.database}`;
+  it("opens and searches while another process's ingest holds its lock on the chunks", async () => {
+    const other = createTestDatabase('opsmate_kb_busy');
+    others.push(other);
+    const location: KnowledgeLocation = { kind: 'postgres', url: urlOf(other) };
+    const work = mkdtempSync(join(tmpdir(), 'wt-kb-busy-'));
+    try {
+      writeCorpus(join(work, 'docs'));
+      await ingest({ location, target: join(work, 'docs'), home: work, redact, name: 'runbooks' });
+      // What an ingest in progress holds until it commits: a row-exclusive lock on kb_chunks
+      // (its inserts), for as long as it reads and writes.
+      const ingesting = new pg.Client({ connectionString: urlOf(other) });
+      await ingesting.connect();
+      try {
+        await ingesting.query('begin');
+        await ingesting.query('lock table kb_chunks in row exclusive mode');
+        const search = knowledgeSearcher({ location })({
+          query: 'payments database has no leader',
+          limit: 1,
+        });
+        let blocked: NodeJS.Timeout | undefined;
+        const stillBlocked = new Promise<'blocked'>((resolve) => {
+          blocked = setTimeout(() => resolve('blocked'), 20_000);
+        });
+        const outcome = await Promise.race([search, stillBlocked]);
+        clearTimeout(blocked);
+        assert.notEqual(outcome, 'blocked', 'the search waited for the ingest to commit');
+        assert.equal(outcome === 'blocked' ? undefined : outcome.hits[0]?.path, 'payments-db-failover.md');
+      } finally {
+        await ingesting.query('rollback');
+        await ingesting.end();
+      }
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  });
+
   storeSuite('knowledge base, PostgreSQL (no pgvector on Debian 12)', () => {
     const home = mkdtempSync(join(tmpdir(), 'wt-kb-home-'));
     const db = database!;

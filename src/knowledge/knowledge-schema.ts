@@ -65,9 +65,16 @@ ${CHUNKS_TSV_INDEX};
 create index if not exists kb_chunks_document on kb_chunks (source, path);
 `;
 
-/** Creates the tables if missing (once per open; concurrent openers serialise on a lock). */
+/**
+ * Creates the tables if missing, or migrates them (concurrent openers serialise on a lock). Every
+ * opsmate process that uses the knowledge base opens it, so a store that is already current is
+ * recognised without DDL: even `create index if not exists` takes a share lock on kb_chunks
+ * before it looks, so on PostgreSQL every search would wait for a running ingest to commit, and
+ * would cancel the autovacuum that cleans up after re-ingests.
+ */
 export async function ensureKnowledgeSchema(store: SqlStore): Promise<{ vector: boolean }> {
   const vector = await store.hasVector();
+  if (await isCurrent(store, vector)) return { vector };
   await store.transaction(async (tx) => {
     // Two processes creating the same tables at once would collide on PostgreSQL's catalog.
     await tx.query('select pg_advisory_xact_lock(17017017)');
@@ -94,4 +101,18 @@ export async function ensureKnowledgeSchema(store: SqlStore): Promise<{ vector: 
     );
   });
   return { vector };
+}
+
+/** The tables exist at this schema version, with the embedding column if pgvector is there. */
+async function isCurrent(store: SqlStore, vector: boolean): Promise<boolean> {
+  const [tables] = await store.query<{ meta: boolean; chunks: boolean; embedding: boolean }>(
+    `select to_regclass('kb_meta') is not null as meta, to_regclass('kb_chunks') is not null as chunks,
+       exists (select 1 from pg_attribute where attrelid = to_regclass('kb_chunks') and attname = 'embedding'
+         and not attisdropped) as embedding`,
+  );
+  if (!tables?.meta || !tables.chunks || (vector && !tables.embedding)) return false;
+  const [stored] = await store.query<{ value: string }>(
+    "select value from kb_meta where key = 'schema_version'",
+  );
+  return stored?.value === KNOWLEDGE_SCHEMA_VERSION;
 }

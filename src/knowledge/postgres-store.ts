@@ -67,9 +67,13 @@ export async function openPostgresStore(options: { url: string; signal?: AbortSi
     },
     async hasVector(): Promise<boolean> {
       if (vectorReady === undefined) {
-        const available = await pool.query("select 1 from pg_available_extensions where name = 'vector'");
-        vectorReady = false;
-        if (available.rowCount) {
+        // Installed already: no DDL (every opsmate process opens the store).
+        const installed = await pool.query("select 1 from pg_extension where extname = 'vector'");
+        const available = installed.rowCount
+          ? installed
+          : await pool.query("select 1 from pg_available_extensions where name = 'vector'");
+        vectorReady = Boolean(installed.rowCount);
+        if (!vectorReady && available.rowCount) {
           try {
             await pool.query('create extension if not exists vector');
             vectorReady = true;
