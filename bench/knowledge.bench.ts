@@ -278,8 +278,9 @@ async function writeFloor(work: string): Promise<void> {
         heading_path text, start_line int, end_line int, content text); ${variant.setup}`);
         started = performance.now();
         await store.transaction(async (tx) => {
-          const cache = new LexemeCache();
-          if (variant.words) await cache.learn(tx, rows);
+          const tsvectors = variant.words
+            ? (await new LexemeCache().analyse(tx, rows)).map((row) => row.tsvector)
+            : [];
           for (let start = 0; start < rows.length; start += 500) {
             const batch = rows.slice(start, start + 500);
             const columns = [
@@ -297,7 +298,7 @@ async function writeFloor(work: string): Promise<void> {
                  select p, o, t, h, s, e, c, v::tsvector
                  from unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::int[], $6::int[], $7::text[], $8::text[])
                    as x(p, o, t, h, s, e, c, v)`,
-                [...columns, batch.map((row) => cache.lexemes(row).tsvector)],
+                [...columns, tsvectors.slice(start, start + 500)],
               );
             } else {
               await tx.query(

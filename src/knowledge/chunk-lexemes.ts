@@ -70,28 +70,40 @@ export class LexemeCache {
   readonly #touched: number[] = [];
 
   /**
-   * Analyses, in the database, every word of `chunks` not seen yet. Each call starts a new batch
-   * of documents: the titles and heading paths of the last one are let go (a source has as many
-   * as it has sections; its vocabulary, kept, grows far slower).
+   * The tsvectors of `chunks` (one batch of documents), after analysing in the database every word
+   * not seen yet. Each text is split once. The titles and heading paths of the last batch are let
+   * go (a source has as many as it has sections; its vocabulary, kept, grows far slower).
    */
-  async learn(store: SqlQueries, chunks: readonly ChunkFields[]): Promise<void> {
+  async analyse(store: SqlQueries, chunks: readonly ChunkFields[]): Promise<ChunkLexemes[]> {
     this.#fields.clear();
     const unknown = new Set<string>();
-    const seen = new Set<string>();
-    const collect = (text: string) => {
-      for (const word of text.split(WHITESPACE)) {
-        if (word !== '' && !this.#words.has(word)) unknown.add(word);
-      }
+    const collect = (words: readonly string[]) => {
+      for (const word of words) if (word !== '' && !this.#words.has(word)) unknown.add(word);
     };
-    for (const chunk of chunks) {
+    const fieldWords = new Map<string, string[]>();
+    const contentWords = chunks.map((chunk) => {
       for (const field of [chunk.title, chunk.headingPath]) {
-        if (seen.has(field)) continue;
-        seen.add(field);
-        collect(field);
+        if (fieldWords.has(field)) continue;
+        const words = field.split(WHITESPACE);
+        fieldWords.set(field, words);
+        collect(words);
       }
-      collect(chunk.content);
-    }
-    const words = [...unknown];
+      const words = chunk.content.split(WHITESPACE);
+      collect(words);
+      return words;
+    });
+    await this.#lookUp(store, [...unknown]);
+    for (const [field, words] of fieldWords) this.#fields.set(field, this.#numbersOf(words));
+    return chunks.map((chunk, index) => {
+      this.#count(this.#fields.get(chunk.title)!);
+      this.#count(this.#fields.get(chunk.headingPath)!);
+      for (const word of contentWords[index]!) if (word !== '') this.#count(this.#words.get(word)!);
+      return this.#collected();
+    });
+  }
+
+  /** Asks the database for the lexemes of each of `words`. */
+  async #lookUp(store: SqlQueries, words: readonly string[]): Promise<void> {
     for (let start = 0; start < words.length; start += LOOKUP_BATCH) {
       const batch = words.slice(start, start + LOOKUP_BATCH);
       const rows = await store.query<{ i: number; lexeme: string; n: number }>(
@@ -114,11 +126,8 @@ export class LexemeCache {
     }
   }
 
-  /** The tsvector of a chunk whose words were all {@link learn}ed. */
-  lexemes(chunk: ChunkFields): ChunkLexemes {
-    this.#count(this.#field(chunk.title));
-    this.#count(this.#field(chunk.headingPath));
-    for (const word of chunk.content.split(WHITESPACE)) if (word !== '') this.#count(this.#word(word));
+  /** The tsvector of what was counted since the last call, and the counts reset. */
+  #collected(): ChunkLexemes {
     let tsvector = '';
     const lexemes: string[] = [];
     for (const number of this.#touched) {
@@ -130,6 +139,13 @@ export class LexemeCache {
     return { tsvector, lexemes };
   }
 
+  /** A title's or heading path's lexemes, all its words' in a row. */
+  #numbersOf(words: readonly string[]): Int32Array {
+    const all: number[] = [];
+    for (const word of words) if (word !== '') all.push(...this.#words.get(word)!);
+    return Int32Array.from(all);
+  }
+
   #count(numbers: Int32Array): void {
     const counts = this.#counts;
     for (const number of numbers) {
@@ -137,22 +153,6 @@ export class LexemeCache {
       if (count === 0) this.#touched.push(number);
       counts[number] = count + 1;
     }
-  }
-
-  #word(word: string): Int32Array {
-    const numbers = this.#words.get(word);
-    if (numbers === undefined) throw new Error(`word not analysed: ${JSON.stringify(word)}`);
-    return numbers;
-  }
-
-  #field(text: string): Int32Array {
-    let numbers = this.#fields.get(text);
-    if (numbers === undefined) {
-      const all: number[] = [];
-      for (const word of text.split(WHITESPACE)) if (word !== '') all.push(...this.#word(word));
-      this.#fields.set(text, (numbers = Int32Array.from(all)));
-    }
-    return numbers;
   }
 
   #number(lexeme: string): number {

@@ -342,8 +342,9 @@ export async function ingest(options: {
     (knowledge) =>
       knowledge.writeSource({
         source,
-        upserts,
+        upserts: [upserts],
         deletes,
+        expectedChunks: upserts.reduce((sum, document) => sum + document.chunks.length, 0),
         ...(embedder ? { embeddingModel: embedder.model } : {}),
       }),
     { ...(options.signal ? { signal: options.signal } : {}) },

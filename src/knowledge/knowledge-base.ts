@@ -221,25 +221,19 @@ export class KnowledgeBase {
    * stored versions (chunks and all), those in `deletes` are forgotten. A concurrent ingest of the
    * same source waits for this one (advisory lock), so their writes never interleave.
    *
-   * `upserts` may be a list or batches produced while the write goes on (ingest reads, masks and
-   * chunks a batch of files at a time, so it holds one batch of chunks, not the whole source's).
-   * With batches, `expectedChunks` is the caller's estimate of the new chunks, for
-   * {@link bulkLoad}; with a list it is counted.
+   * `upserts` are batches of documents, which may be produced while the write goes on (ingest
+   * reads, masks and chunks a batch of files at a time, so it holds one batch of chunks, not the
+   * whole source's). `expectedChunks` is the caller's count or estimate of the new chunks, for
+   * {@link bulkLoad}.
    */
   async writeSource(options: {
     source: KnowledgeSource;
-    upserts: readonly DocumentInput[] | Iterable<readonly DocumentInput[]>;
+    upserts: Iterable<readonly DocumentInput[]>;
     deletes: readonly string[];
     embeddingModel?: string;
-    expectedChunks?: number;
+    expectedChunks: number;
   }): Promise<void> {
     const { source } = options;
-    const batches: Iterable<readonly DocumentInput[]> = isDocumentList(options.upserts)
-      ? [options.upserts]
-      : options.upserts;
-    const expectedChunks = isDocumentList(options.upserts)
-      ? options.upserts.reduce((sum, document) => sum + document.chunks.length, 0)
-      : (options.expectedChunks ?? 0);
     await this.store.transaction(async (tx) => {
       await tx.query('select pg_advisory_xact_lock(hashtext($1))', [`opsmate-kb:${source.name}`]);
       await tx.query(
@@ -249,13 +243,13 @@ export class KnowledgeBase {
         [source.name, source.origin, source.kind, source.root, source.glob, source.branch ?? null],
       );
       await forgetDocuments(tx, source.name, options.deletes);
-      const rebuildIndex = await this.bulkLoad(tx, expectedChunks);
+      const rebuildIndex = await this.bulkLoad(tx, options.expectedChunks);
       if (rebuildIndex) await tx.query('drop index kb_chunks_tsv');
       const embedded = this.vectorAvailable && options.embeddingModel !== undefined;
       const cache = new LexemeCache();
       const documentFrequency = new Map<string, number>();
       let changed = options.deletes.length > 0;
-      for (const documents of batches) {
+      for (const documents of options.upserts) {
         if (documents.length === 0) continue;
         changed = true;
         await forgetDocuments(
@@ -282,15 +276,14 @@ export class KnowledgeBase {
             headingPath: chunk.headingPath.join(HEADING_SEPARATOR),
           })),
         );
-        await cache.learn(tx, chunks);
+        const analysed = await cache.analyse(tx, chunks);
+        for (const { lexemes } of analysed) {
+          for (const lexeme of lexemes)
+            documentFrequency.set(lexeme, (documentFrequency.get(lexeme) ?? 0) + 1);
+        }
         for (let start = 0; start < chunks.length; start += INSERT_BATCH) {
           const batch = chunks.slice(start, start + INSERT_BATCH);
-          const vectors = batch.map((chunk) => {
-            const { tsvector, lexemes } = cache.lexemes(chunk);
-            for (const lexeme of lexemes)
-              documentFrequency.set(lexeme, (documentFrequency.get(lexeme) ?? 0) + 1);
-            return tsvector;
-          });
+          const vectors = analysed.slice(start, start + INSERT_BATCH).map((chunk) => chunk.tsvector);
           const columns = [
             batch.map((chunk) => chunk.path),
             batch.map((chunk) => chunk.ordinal),
@@ -544,12 +537,6 @@ async function subtractTermStatistics(
     [source, paths],
   );
   await tx.query('delete from kb_terms where source = $1 and chunks <= 0', [source]);
-}
-
-function isDocumentList(
-  upserts: readonly DocumentInput[] | Iterable<readonly DocumentInput[]>,
-): upserts is readonly DocumentInput[] {
-  return Array.isArray(upserts) && (upserts.length === 0 || !Array.isArray(upserts[0]));
 }
 
 /** Forgets stored documents of `source` (their chunks go by cascade), statistics first. */
