@@ -34,6 +34,12 @@ export interface ShellRuntimeOptions {
   defaultTimeoutMs?: number;
   /** How long the shell may take to start, in milliseconds. */
   startTimeoutMs?: number;
+  /**
+   * Keep each command's time limit on the target too (default true): see
+   * {@link ShellSessionOptions.inBandDeadline}. Turn it off only where the side channel is a
+   * process of this machine.
+   */
+  inBandDeadline?: boolean;
 }
 
 /**
@@ -43,6 +49,8 @@ export interface ShellRuntimeOptions {
  */
 export abstract class ShellRuntime implements Runtime {
   readonly name: string;
+  /** Whether each command's limit is also kept on the target (see ShellRuntimeOptions). */
+  readonly inBandDeadline: boolean;
   protected readonly context: RuntimeContext;
   protected readonly session: ShellSession;
   #connected = false;
@@ -59,6 +67,7 @@ export abstract class ShellRuntime implements Runtime {
       );
     }
     this.name = options.name;
+    this.inBandDeadline = options.inBandDeadline !== false;
     this.context = options.context;
     const sessionOptions: ShellSessionOptions = {
       label: `${options.name} runtime`,
@@ -74,6 +83,7 @@ export abstract class ShellRuntime implements Runtime {
       ...(options.cwd ? { cwd: options.cwd } : {}),
       ...(options.defaultTimeoutMs ? { defaultTimeoutMs: options.defaultTimeoutMs } : {}),
       ...(options.startTimeoutMs ? { startTimeoutMs: options.startTimeoutMs } : {}),
+      ...(options.inBandDeadline === false ? { inBandDeadline: false } : {}),
     };
     this.session = new ShellSession(sessionOptions);
   }

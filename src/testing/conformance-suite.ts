@@ -28,6 +28,8 @@ export interface ConformanceSuiteOptions {
  * the 30 to 60 s the commands would take if the stop did not work.
  */
 const STOP_BOUND_MS = 6_000;
+/** How late the side channel answers in the case that checks the limit kept on the target. */
+const SLOW_SIDE_CHANNEL_MS = 2_500;
 const QUICK_BOUND_MS = 8_000;
 
 /** A unique path in the scratch folder. */
@@ -48,7 +50,8 @@ function assertNoJobNoise(result: RunResult): void {
 /**
  * The hostile-input suite every shell-based runtime must pass. It covers what a runtime reports
  * (exact exit codes, separate streams, cwd and variables carried over), that a timeout or cancel
- * stops the whole command (nothing after it runs, not a list's next statement, not a loop's next
+ * stops the whole command, on the target itself when the side channel is slow to connect (nothing
+ * after it runs, not a list's next statement, not a loop's next
  * iteration, not the command's own trap), that no command can forge or break the framing
  * (fake frames, redefined builtins and helpers, `IFS`, `ulimit`, `exec` redirections, `set -n`,
  * a stopped or killed shell), background output kept apart, bounded spill files, huge and binary
@@ -318,6 +321,45 @@ export function runtimeConformanceSuite(options: ConformanceSuiteOptions): void 
         assert.equal(next.exitCode, 0);
         assert.equal(next.stdout, `${scratch}\nkept\n`);
         await assertHealthy('after a timeout', scratch);
+      });
+
+      it('keeps the limit on the target while the side channel is slow to connect', async (t) => {
+        // A shell runtime's side channel, reached as the engine reaches it, made 2.5 s slow: what
+        // stops the command near its limit can only be the watcher on the target.
+        const slowRuntime = (await options.create({ spillDir, outputLimitBytes: 4096 })) as Runtime & {
+          sideChannel?: (script: string, args: string[]) => Promise<unknown>;
+          inBandDeadline?: boolean;
+        };
+        const original = slowRuntime.sideChannel;
+        if (typeof original !== 'function' || slowRuntime.inBandDeadline === false) {
+          t.skip('the runtime has no side channel of the shell engine, or its side channel is local');
+          return;
+        }
+        slowRuntime.sideChannel = async (script, args) => {
+          await sleep(SLOW_SIDE_CHANNEL_MS);
+          return original.call(slowRuntime, script, args);
+        };
+        const ticks = markerPath(scratch, 'ticks');
+        try {
+          await slowRuntime.connect();
+          const result = await slowRuntime.run(`while :; do echo tick >> ${ticks}; sleep 0.1; done`, {
+            timeoutMs: 1_000,
+          });
+          assert.equal(result.timedOut, true);
+          assert.equal(result.exitCode, null);
+          assert.ok(result.durationMs >= SLOW_SIDE_CHANNEL_MS, 'the side channel was not slow');
+          const count = async (): Promise<number> =>
+            Number((await slowRuntime.run(`wc -l < ${ticks}`)).stdout.trim());
+          const written = await count();
+          // One line per 0.1 s: up to the limit and the watcher's margin that is about 12, and 35
+          // or more had the loop run until the side channel's stop.
+          assert.ok(written >= 1 && written <= 22, `the loop wrote ${written} lines`);
+          await sleep(1_000);
+          assert.equal(await count(), written, 'the loop ran on after the result');
+          await slowRuntime.run(`rm -f ${ticks}`);
+        } finally {
+          await slowRuntime.disconnect();
+        }
       });
 
       it('has an idle timeout that output resets', async () => {

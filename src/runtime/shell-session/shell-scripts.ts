@@ -102,6 +102,8 @@ export function initScript(options: {
   cwd?: string;
   /** The user chose `cwd`: a missing folder ends the shell with the shell's own message. */
   cwdMustExist?: boolean;
+  /** Start a deadline watcher with each command shell started ahead (see deadlineLauncher). */
+  watchDeadlines?: boolean;
 }): string {
   const lines = [
     'exec 2>&3 3>&-',
@@ -110,6 +112,7 @@ export function initScript(options: {
     '__opsmate_pp=$$',
     // Files a non-interactive shell would source at every start: not for the commands' shells.
     'unset BASH_ENV ENV',
+    `__opsmate_dlw=${shellQuote(DEADLINE_WATCH_SCRIPT)}`,
     `__opsmate_end() { printf '\\036%s>%s\\036\\n' "$1" "$2"; printf '\\036%s<\\036\\n' "$1" >&2; }`,
     'if [ -n "${BASH_VERSION-}" ]; then',
     ...helperFunctions('bash'),
@@ -122,7 +125,9 @@ export function initScript(options: {
     // it), starts the next command's shell with each and, when that shell ended, prints the exit
     // frame with the token. The token stays in the session shell's memory (a variable of its own,
     // not exported): the command's shell was exec'd, so it holds none of that memory.
-    `__opsmate_loop() { while IFS=' ' read -r __opsmate_m __opsmate_t __opsmate_x; do case $__opsmate_m in ''|*[!0-9a-f.-]*) exit 98 ;; esac; case $__opsmate_t in OPSMATE*) ;; *) exit 98 ;; esac; [ -z "$__opsmate_x" ] || exit 98; { __OPSMATE_RUN=$__opsmate_m "$__opsmate_self" -c "$__opsmate_recv" "$__opsmate_self" 2>&8 ${STATE_FD.bash}>&1; __opsmate_status=$?; } 8>&2 2>/dev/null; __opsmate_end "$__opsmate_t" "$__opsmate_status"; done; exit 0; }`,
+    // Through eval: the process substitution in it is bash syntax, and dash and ash parse this
+    // whole branch.
+    `eval ${shellQuote(loopDefinition(options.watchDeadlines ?? false))}`,
     'else',
     ...helperFunctions('posix'),
     '__opsmate_flavor=posix',
@@ -148,6 +153,11 @@ export function initScript(options: {
     `[ "$__opsmate_pre" != 1 ] || __opsmate_loop`,
   );
   return lines.join('\n') + '\n';
+}
+
+/** The session shell's loop under bash 4.2+: see initScript. */
+function loopDefinition(watchDeadlines: boolean): string {
+  return `__opsmate_loop() { while IFS=' ' read -r __opsmate_m __opsmate_t __opsmate_x; do case $__opsmate_m in ''|*[!0-9a-f.-]*) exit 98 ;; esac; case $__opsmate_t in OPSMATE*) ;; *) exit 98 ;; esac; [ -z "$__opsmate_x" ] || exit 98; ${watchDeadlines ? `exec ${deadlineWatcherRedirection()}; ` : ''}{ __OPSMATE_RUN=$__opsmate_m "$__opsmate_self" -c "$__opsmate_recv" "$__opsmate_self" 2>&8 ${STATE_FD.bash}>&1; __opsmate_status=$?; } 8>&2 2>/dev/null; ${watchDeadlines ? `exec ${DEADLINE_FD}>&-; ` : ''}__opsmate_end "$__opsmate_t" "$__opsmate_status"; done; exit 0; }`;
 }
 
 /**
@@ -203,6 +213,8 @@ export function prestartedCommandInput(options: {
   cd?: string;
   scanMarkers?: boolean;
   backgroundPids?: readonly number[];
+  /** Stop the command on the target itself after this many milliseconds (see deadlineLauncher). */
+  deadlineMs?: number;
 }): { input: string; script: string } {
   const enter =
     options.cd === undefined
@@ -217,6 +229,11 @@ export function prestartedCommandInput(options: {
     variables: options.variables,
     ...(options.backgroundPids ? { backgroundPids: options.backgroundPids } : {}),
     ...(options.scanMarkers ? { scanMarkers: true } : {}),
+    deadline: {
+      ...(options.deadlineMs !== undefined ? { ms: options.deadlineMs } : {}),
+      stateFd: STATE_FD.bash,
+      via: 'pipe',
+    },
   });
   return { input: `${Buffer.byteLength(script, 'latin1')}\n${script}`, script };
 }
@@ -228,6 +245,7 @@ function commandScript(options: {
   variables: string;
   scanMarkers?: boolean;
   backgroundPids?: readonly number[];
+  deadline?: InBandDeadline;
 }): string {
   const quiet = '{ set +x; } 2>/dev/null';
   const pids = (options.backgroundPids ?? []).filter((pid) => Number.isInteger(pid) && pid > 0);
@@ -235,6 +253,7 @@ function commandScript(options: {
   // command's own lines ("line 1: foo: not found").
   const prelude = [
     ...options.head,
+    ...(options.deadline ? [deadlineLauncher(options.deadline)] : []),
     ...(options.variables ? [options.variables] : []),
     ...(pids.length > 0 ? [`__opsmate_bg='${pids.join(' ')}'`] : []),
     ...(options.scanMarkers ? ['__opsmate_scan=1'] : []),
@@ -287,6 +306,8 @@ export function commandInput(options: {
   scanMarkers?: boolean;
   /** Pids of background processes earlier commands left running, checked again at the end. */
   backgroundPids?: readonly number[];
+  /** Stop the command on the target itself after this many milliseconds (see deadlineLauncher). */
+  deadlineMs?: number;
 }): { line: string; script: string } {
   const fd = STATE_FD[options.flavor];
   const script = commandScript({
@@ -300,6 +321,9 @@ export function commandInput(options: {
     variables: options.variables,
     ...(options.backgroundPids ? { backgroundPids: options.backgroundPids } : {}),
     ...(options.scanMarkers ? { scanMarkers: true } : {}),
+    ...(options.deadlineMs !== undefined
+      ? { deadline: { ms: options.deadlineMs, stateFd: fd, via: 'spawn' as const } }
+      : {}),
   });
   // In a subshell that execs it: dash and ash print a killed job's notice while that job's own
   // redirections are in place, and the subshell's (applied in the child) are not the session's.
@@ -307,7 +331,9 @@ export function commandInput(options: {
   // is the last of a group.
   // $0 of the command: the shell's path, as in the session shell (the ssh runtime asks for it).
   const name = '"$__opsmate_self"';
-  const marker = `__OPSMATE_RUN=${shellQuote(options.runMarker)}`;
+  const marker =
+    `__OPSMATE_RUN=${shellQuote(options.runMarker)}` +
+    (options.deadlineMs !== undefined ? ' __OPSMATE_DL="$__opsmate_dlw"' : '');
   let run: string;
   let env = marker;
   let heredoc = '';
@@ -453,6 +479,110 @@ for p in $refused $elevated; do
 done
 [ -z "$left" ] || echo "unstoppable:$left"
 exit 0`;
+
+/** A command's deadline kept on the target: see {@link deadlineLauncher}. */
+interface InBandDeadline {
+  /** Milliseconds from the command's start; none: no deadline (a watcher started ahead is told). */
+  ms?: number;
+  /** The state descriptor of the command's shell, which the watcher must not hold. */
+  stateFd: number;
+  via: 'pipe' | 'spawn';
+}
+
+/**
+ * The watcher of one command's deadline, a POSIX sh script run on the target: `$1` the command's
+ * run marker, then the command's shell and the milliseconds, as `$2` and `$3` or as one line on
+ * its stdin (`PID MS`; nothing there means no deadline). It waits a second at a time while that
+ * shell lives (the same process: pid and start time, where /proc tells) and exits once it is gone:
+ * read from its pipe, it learns that at once (the session shell closes the pipe when the command's
+ * shell ended); otherwise within a second. So it never touches what a finished command left
+ * running. If the shell is still there at the deadline, it stops it and everything of the
+ * command as the side channel would ({@link STOP_DESCENDANTS_SCRIPT}, from that shell and by the
+ * marker), then kills it.
+ */
+const DEADLINE_WATCH_SCRIPT = `mark=$1
+unset __OPSMATE_DL
+piped=
+if [ $# -ge 3 ]; then cmd=$2; left=$3; else IFS=' ' read -r cmd left || exit 0; [ -z "\${BASH_VERSION-}" ] || piped=1; fi
+case "$cmd" in ''|*[!0-9]*) exit 0;; esac
+case "$left" in ''|*[!0-9]*) exit 0;; esac
+# Waits $1 seconds; fails once the command has ended. Read from the pipe, that is as soon as the
+# session shell closes it (the command's shell has ended): no process is started for the wait.
+nap() {
+  if [ -n "$piped" ]; then read -r -t "$1" _; [ $? -gt 128 ]; return; fi
+  sleep "$1" 2>/dev/null || sleep 1
+}
+ident() {
+  id=
+  if [ -r /proc/self/stat ]; then
+    line=; while IFS= read -r part || [ -n "$part" ]; do line="$line $part"; done < "/proc/$cmd/stat" 2>/dev/null
+    [ -n "$line" ] || return 0; rest=\${line##*) }; set -- $rest; [ "$1" = Z ] || id=\${20}
+  else kill -0 "$cmd" 2>/dev/null && id=alive; fi
+}
+ident; first=$id; [ -n "$first" ] || exit 0
+while [ "$left" -gt 1000 ]; do nap 1 || exit 0; left=$((left - 1000)); ident; [ "$id" = "$first" ] || exit 0; done
+f=$left; case $f in ?) f=00$f;; ??) f=0$f;; esac
+if [ "$left" -ge 1000 ]; then nap 1; else nap "0.$f"; fi || exit 0
+ident; [ "$id" = "$first" ] || exit 0
+kill -s STOP "$cmd" 2>/dev/null
+( set -- "$cmd" "$mark"
+${STOP_DESCENDANTS_SCRIPT}
+) >/dev/null 2>&1
+kill -s KILL "$cmd" 2>/dev/null
+exit 0`;
+
+/** The descriptor on which a command shell started ahead tells its watcher the deadline. */
+const DEADLINE_FD = 9;
+
+/**
+ * Shell text, run by a command's shell before the command, that gives its deadline to a watcher
+ * ({@link DEADLINE_WATCH_SCRIPT}) on the target itself. A stop through the side channel waits for
+ * a new connection on some transports (kubectl, gcloud, docker exec), or cannot come at all when
+ * the connection to the target is lost; the watcher keeps the limit there regardless.
+ *
+ * The watcher is no job of the command's shell and no descendant of it (`$!`, `jobs` and `wait`
+ * in the command see nothing of it), its environment carries an empty run marker (no search by
+ * marker finds it), and it holds none of the session's descriptors. `ps` shows it as
+ * `opsmate-deadline`.
+ * - `pipe` (a shell started ahead, bash): the session shell started the watcher along with the
+ *   command's shell, ahead of the command, reading from a pipe on {@link DEADLINE_FD}; the command's
+ *   shell writes `PID MS` there (or nothing) and closes it. No process is started on the way to
+ *   the command. SIGPIPE is ignored for that write only: a watcher gone must not kill the command.
+ * - `spawn` (other shells): the command's shell starts the watcher through a subshell that exits at
+ *   once; the script comes in `__OPSMATE_DL`, which the command never sees.
+ */
+function deadlineLauncher(deadline: InBandDeadline): string {
+  const ms = deadline.ms === undefined ? undefined : Math.max(1, Math.ceil(deadline.ms));
+  if (deadline.via === 'pipe') {
+    const tell =
+      ms === undefined
+        ? ''
+        : `{ trap '' PIPE; printf '%s %s\\n' "$$" ${ms} >&${DEADLINE_FD}; trap - PIPE; } 2>/dev/null; `;
+    return `${tell}exec ${DEADLINE_FD}>&-`;
+  }
+  if (ms === undefined) return 'unset __OPSMATE_DL';
+  // The marker is expanded before the assignment in front of `exec` empties it (POSIX order).
+  return (
+    '__opsmate_dlw=${__OPSMATE_DL-}; unset __OPSMATE_DL; ' +
+    `( __OPSMATE_RUN= __OPSMATE_DL=$__opsmate_dlw exec "$0" -c 'eval "$__OPSMATE_DL"' ` +
+    `opsmate-deadline "$__OPSMATE_RUN" $$ ${ms} </dev/null >/dev/null 2>&1 ${deadline.stateFd}>&- 6<&- & )`
+  );
+}
+
+/**
+ * The redirection, by the session shell's `exec` before it starts a command's shell ahead, that
+ * starts that command's watcher: a process substitution that execs it, the pipe as its stdin.
+ * With `exec`, bash keeps no other descriptor of the pipe open; the session shell closes its own
+ * once the command's shell has ended. The watcher is a child of the session shell, not of the
+ * command's shell (so a stop from the command's shell never meets it), and a stop through the
+ * side channel, which takes everything below the session shell, ends it too.
+ */
+function deadlineWatcherRedirection(): string {
+  return (
+    `${DEADLINE_FD}> >(__OPSMATE_RUN= __OPSMATE_DL=$__opsmate_dlw exec "$__opsmate_self" -c 'eval "$__OPSMATE_DL"' ` +
+    `opsmate-deadline "$__opsmate_m" >/dev/null 2>&1 8>&- ${STATE_FD.bash}>&-)`
+  );
+}
 
 /** Prints the state letter of process $1 (`R`, `S`, `T` for stopped...), or nothing when gone. */
 export const PROCESS_STATE_SCRIPT = `if [ -r "/proc/$1/stat" ]; then

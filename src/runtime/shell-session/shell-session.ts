@@ -121,7 +121,20 @@ export interface ShellSessionOptions {
   describeExit?: (exit: ShellExit) => string | undefined;
   /** Name for messages, e.g. `ssh runtime`. */
   label?: string;
+  /**
+   * Also keep each command's time limit on the target itself, by a watcher the command's shell
+   * starts (see shell-scripts.ts, `deadlineLauncher`), so the limit holds when the side channel is
+   * slow to connect or cannot reach the target. Default true; a transport whose side channel is a
+   * process of this machine may turn it off (the local runtime).
+   */
+  inBandDeadline?: boolean;
 }
+
+/**
+ * How long after its limit the watcher on the target stops a command: opsmate's own stop through
+ * the side channel comes first wherever that is quick, and the watcher only where it is not.
+ */
+export const IN_BAND_DEADLINE_MARGIN_MS = 200;
 
 /** What the session knows of a shell's state: its variables and working directory. */
 interface ShellState {
@@ -432,6 +445,7 @@ export class ShellSession {
                 readyToken,
                 baseStateToken,
                 env: this.#options.env ?? {},
+                watchDeadlines: this.#options.inBandDeadline !== false,
                 // A replaced shell goes back to the last directory with the first command's state update.
                 ...(this.#cwdMustExist && this.#options.cwd
                   ? { cwd: this.#options.cwd, cwdMustExist: true }
@@ -613,6 +627,9 @@ export class ShellSession {
         ...(wantCd !== undefined ? { cd: wantCd } : {}),
         scanMarkers: /(?:^|[^&>])&(?:$|[^&>])/.test(command),
         backgroundPids: runningBefore,
+        ...(this.#options.inBandDeadline !== false && Number.isFinite(timeoutMs) && timeoutMs > 0
+          ? { deadlineMs: timeoutMs + IN_BAND_DEADLINE_MARGIN_MS }
+          : {}),
       };
       input = shell.prestart
         ? prestartedCommandInput(common).input
@@ -723,6 +740,9 @@ export class ShellSession {
         }
         const status = Number.parseInt(payload, 10);
         exitStatus = Number.isNaN(status) ? -1 : status;
+        // Past the limit, the timer was only late (or the watcher on the target stopped it): the
+        // command ran out of time, and its status is not a result.
+        if (!interruption && performance.now() - startedAt >= timeoutMs) interrupt('total');
         if (!stderrDone) later(STDERR_SETTLE_MS, () => complete(true));
         complete();
       };

@@ -30,7 +30,14 @@ class LocalRuntime extends ShellRuntime {
   #target: Record<string, string> | undefined;
 
   constructor(config: LocalConfig, context: RuntimeContext) {
-    super({ name: 'local', context, env: config.env, ...(config.cwd ? { cwd: config.cwd } : {}) });
+    super({
+      name: 'local',
+      context,
+      env: config.env,
+      ...(config.cwd ? { cwd: config.cwd } : {}),
+      // Its side channel is a process of this machine, started at the limit: no watcher needed.
+      inBandDeadline: false,
+    });
     this.#config = config;
     this.#shell = config.shell;
   }
