@@ -1,7 +1,14 @@
 import { errorMessage } from '../errors/opsmate-error.js';
 import type { Embedder } from './embedder.js';
+import { groupByDocument } from './group-hits.js';
 import type { KnowledgeHit } from './knowledge-base.js';
 import { withKnowledgeBase, type KnowledgeLocation } from './knowledge-location.js';
+
+/**
+ * Chunks ranked per document wanted when results are grouped by document: enough that a few long
+ * runbooks matching everywhere do not crowd the others out.
+ */
+export const CANDIDATES_PER_DOCUMENT = 4;
 
 /** How long a search waits for the embedding model before it goes on with full-text alone. */
 export const QUERY_EMBEDDING_TIMEOUT_MS = 10_000;
@@ -25,12 +32,18 @@ export function knowledgeSearcher(options: {
   onFallback?: (reason: string) => void;
 }): (query: {
   query: string;
+  /** Chunks; with `perDocument`, documents. */
   limit: number;
+  /**
+   * Group by document (see groupByDocument): the hits are then up to `limit` documents' chunks,
+   * at most this many each, document after document, ranked from more candidates.
+   */
+  perDocument?: number;
   source?: string;
   signal?: AbortSignal;
 }) => Promise<KnowledgeSearchResult> {
   let warned = false;
-  return async ({ query, limit, source, signal }) => {
+  return async ({ query, limit, perDocument, source, signal }) => {
     let queryEmbedding: number[] | undefined;
     let fallback: string | undefined;
     if (options.embedder) {
@@ -52,12 +65,18 @@ export function knowledgeSearcher(options: {
       options.location,
       async (knowledge) => {
         const hybrid = queryEmbedding !== undefined && knowledge.vectorAvailable;
-        const hits = await knowledge.search({
+        const ranked = await knowledge.search({
           query,
-          limit,
+          limit: perDocument === undefined ? limit : limit * CANDIDATES_PER_DOCUMENT,
           ...(source !== undefined ? { source } : {}),
           ...(hybrid && options.embedder ? { queryEmbedding, embeddingModel: options.embedder.model } : {}),
         });
+        const hits =
+          perDocument === undefined
+            ? ranked
+            : groupByDocument(ranked, { documents: limit, chunksPerDocument: perDocument }).flatMap(
+                (document) => document.hits,
+              );
         return { hits, mode: hybrid ? 'hybrid' : 'full-text', ...(fallback ? { fallback } : {}) };
       },
       { ...(signal ? { signal } : {}) },

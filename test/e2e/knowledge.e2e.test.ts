@@ -165,9 +165,14 @@ describe('knowledge base: ingest, kb, and the agent citing runbooks', () => {
     assert.ok(toolNamesOf(first!).includes('KnowledgeRetrieval'));
     assert.match(systemPromptOf(first!), /cite every chunk you use by its label in brackets/);
     const result = toolResultsOf(second!).join('\n');
+    // Grouped by runbook: the document, then its chunks that matched, best first.
     assert.match(
       result,
-      /\[payments-db\.md:6-10\] Payments database failover > Promote the replica \(source runbooks\)/,
+      /^\d+ documents? from the knowledge base \(full-text search\), best first, with \d+ chunks? in all\./,
+    );
+    assert.match(
+      result,
+      /\n1\. Payments database failover \(payments-db\.md, source runbooks\)\n\n\[payments-db\.md:6-10\] Payments database failover > Promote the replica\n/,
     );
     assert.match(result, /<untrusted-data id="[0-9a-f]+" source="knowledge:payments-db.md:6-10">/);
     assert.ok(!result.includes('ghp_abcdef'));

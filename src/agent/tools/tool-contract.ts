@@ -67,7 +67,10 @@ export interface ToolContext {
 export interface KnowledgeAccess {
   search(options: {
     query: string;
+    /** Chunks; with `perDocument`, documents. */
     limit: number;
+    /** Group by document: up to `limit` documents, each with up to this many of its chunks. */
+    perDocument?: number;
     source?: string;
     signal: AbortSignal;
   }): Promise<KnowledgeSearchResult>;

@@ -3,6 +3,7 @@ import { errorMessage } from '../../../errors/opsmate-error.js';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { knowledgeBaseExists, knowledgeLocation } from '../../../knowledge/knowledge-location.js';
+import { groupByDocument } from '../../../knowledge/group-hits.js';
 import { citationOf } from '../../../knowledge/search-knowledge.js';
 import { defineTool, truncateText } from '../tool-contract.js';
 import { wrapUntrusted } from '../untrusted-text.js';
@@ -10,10 +11,13 @@ import { descriptionFile } from '../description-file.js';
 
 const DEFAULT_RESULTS = 5;
 const MAX_RESULTS = 10;
+/** Chunks shown of one document: its best match, and the procedure when another section ranked. */
+const CHUNKS_PER_DOCUMENT = 3;
 
 export const knowledgeRetrievalTool = defineTool({
   name: 'KnowledgeRetrieval',
-  summary: "Searches the team's runbooks and docs (opsmate ingest) and returns the best chunks to cite",
+  summary:
+    "Searches the team's runbooks and docs (opsmate ingest) and returns the best documents, with their chunks to cite",
   description: descriptionFile(new URL('./knowledge-retrieval.md', import.meta.url)),
   // It reads opsmate's own knowledge base, never the target.
   usesTarget: false,
@@ -35,7 +39,9 @@ export const knowledgeRetrievalTool = defineTool({
       .min(1)
       .max(MAX_RESULTS)
       .default(DEFAULT_RESULTS)
-      .describe(`How many chunks to return (default ${DEFAULT_RESULTS})`),
+      .describe(
+        `How many documents to return (default ${DEFAULT_RESULTS}), each with up to ${CHUNKS_PER_DOCUMENT} of its best chunks`,
+      ),
     source: z.string().optional().describe('Only this source (as `opsmate kb list` names it)'),
   }),
   title: (input) => `knowledge: ${input.query}`,
@@ -51,6 +57,7 @@ export const knowledgeRetrievalTool = defineTool({
       result = await knowledge.search({
         query: input.query,
         limit: input.limit,
+        perDocument: CHUNKS_PER_DOCUMENT,
         ...(input.source !== undefined ? { source: input.source } : {}),
         signal: options.signal,
       });
@@ -58,22 +65,41 @@ export const knowledgeRetrievalTool = defineTool({
       const text = `The knowledge base could not be searched: ${errorMessage(error)}`;
       return { llmContent: text, display: { kind: 'text', text }, isError: true };
     }
-    if (result.hits.length === 0) {
+    const documents = groupByDocument(result.hits, {
+      documents: input.limit,
+      chunksPerDocument: CHUNKS_PER_DOCUMENT,
+    });
+    if (documents.length === 0) {
       const text = `Nothing in the knowledge base matches "${input.query}".`;
       return { llmContent: text, display: { kind: 'text', text } };
     }
-    const perChunk = Math.max(500, Math.floor((context.maxOutputLength - 500) / result.hits.length));
-    const sections = result.hits.map((hit, index) => {
-      const heading = hit.headingPath.length > 0 ? hit.headingPath.join(' > ') : hit.title;
+    const shown = documents.reduce((count, document) => count + document.hits.length, 0);
+    const perChunk = Math.max(500, Math.floor((context.maxOutputLength - 500) / shown));
+    const sections = documents.map((document, index) => {
+      const chunks = document.hits.map((hit) => {
+        const heading = hit.headingPath.length > 0 ? hit.headingPath.join(' > ') : hit.title;
+        return [
+          `[${citationOf(hit)}] ${heading}`,
+          wrapUntrusted(`knowledge:${citationOf(hit)}`, truncateText(hit.content, perChunk)),
+        ].join('\n');
+      });
       return [
-        `${index + 1}. [${citationOf(hit)}] ${heading} (source ${hit.source})`,
-        wrapUntrusted(`knowledge:${citationOf(hit)}`, truncateText(hit.content, perChunk)),
-      ].join('\n');
+        `${index + 1}. ${document.title} (${document.path}, source ${document.source})`,
+        ...chunks,
+      ].join('\n\n');
     });
-    const header = `${result.hits.length} chunk${result.hits.length === 1 ? '' : 's'} from the knowledge base (${result.mode} search). Cite the ones you use by their label in brackets.`;
-    const display = result.hits
-      .map((hit) => `${citationOf(hit)}  ${hit.headingPath.join(' > ') || hit.title}`)
+    const header =
+      `${plural(documents.length, 'document')} from the knowledge base (${result.mode} search), best first, ` +
+      `with ${plural(shown, 'chunk')} in all. Cite the chunks you use by their label in brackets.`;
+    const display = documents
+      .flatMap((document) =>
+        document.hits.map((hit) => `${citationOf(hit)}  ${hit.headingPath.join(' > ') || hit.title}`),
+      )
       .join('\n');
     return { llmContent: [header, '', ...sections].join('\n\n'), display: { kind: 'text', text: display } };
   },
 });
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
