@@ -348,12 +348,19 @@ export function runtimeConformanceSuite(options: ConformanceSuiteOptions): void 
           assert.equal(result.timedOut, true);
           assert.equal(result.exitCode, null);
           assert.ok(result.durationMs >= SLOW_SIDE_CHANNEL_MS, 'the side channel was not slow');
-          const count = async (): Promise<number> =>
-            Number((await slowRuntime.run(`wc -l < ${ticks}`)).stdout.trim());
+          const counted: RunResult[] = [];
+          const count = async (): Promise<number> => {
+            const check = await slowRuntime.run(`wc -l < ${ticks}`);
+            counted.push(check);
+            return Number(check.stdout.trim());
+          };
           const written = await count();
           // One line per 0.1 s: up to the limit and the watcher's margin that is about 12, and 35
           // or more had the loop run until the side channel's stop.
-          assert.ok(written >= 1 && written <= 22, `the loop wrote ${written} lines`);
+          assert.ok(
+            written >= 1 && written <= 22,
+            `the loop wrote ${written} lines; the command: ${JSON.stringify({ ...result, stdout: undefined })}; the count: ${JSON.stringify(counted[0])}`,
+          );
           await sleep(1_000);
           assert.equal(await count(), written, 'the loop ran on after the result');
           await slowRuntime.run(`rm -f ${ticks}`);
