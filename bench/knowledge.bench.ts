@@ -120,6 +120,77 @@ async function recall(location: KnowledgeLocation, label: string, questions: Que
   });
 }
 
+/**
+ * Many ingest and forget cycles on one PostgreSQL database (`KB_BENCH_ONLY=soak`, `KB_SOAK_CYCLES`,
+ * default 20): a team's shared knowledge base lives for years, and one scratch database where a
+ * source had been ingested and forgotten a few dozen times once ingested 10x slower than a fresh
+ * one. Each cycle ingests the scaled corpus while another connection searches, re-ingests one
+ * edited file, and forgets the source; the per-cycle times and the table's dead rows are printed,
+ * and the ratio of the last three cycles' median to the first three's.
+ */
+async function soak(work: string, postgres: KnowledgeLocation): Promise<void> {
+  const cycles = Number(process.env.KB_SOAK_CYCLES ?? 20);
+  const dir = join(work, 'soak');
+  const bytes = scaledCorpus(dir, THROUGHPUT_COPIES);
+  const edited = join(dir, 'region-0', readdirSync(join(dir, 'region-0'))[0]!);
+  const original = readFileSync(edited, 'utf8');
+  const run = () =>
+    ingest({ location: postgres, target: dir, home: join(work, 'soak-home'), redact, name: 'soak' });
+  const ingestTimes: number[] = [];
+  const searchLatencies: number[] = [];
+  console.log(
+    `soak: ${cycles} cycles of ingest (${(bytes / 1e6).toFixed(1)} MB), edit, forget on one database`,
+  );
+  await withKnowledgeBase(postgres, async (searcher) => {
+    for (let cycle = 0; cycle < cycles; cycle++) {
+      let ingesting = true;
+      const searching = (async () => {
+        let index = 0;
+        while (ingesting && index < 1_000) {
+          const started = performance.now();
+          await searcher.search({ query: 'disk full on the database primary', limit: 5 });
+          searchLatencies.push(performance.now() - started);
+          index++;
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+      })();
+      const started = performance.now();
+      await run();
+      ingestTimes.push(seconds(started));
+      ingesting = false;
+      await searching;
+      writeFileSync(edited, `${original}\n## Aftercare\n\nCycle ${cycle}.\n`);
+      const edit = performance.now();
+      await run();
+      const editSeconds = seconds(edit);
+      writeFileSync(edited, original);
+      const forget = performance.now();
+      await withKnowledgeBase(postgres, (knowledge) => knowledge.forget('soak'));
+      const forgetSeconds = seconds(forget);
+      const dead = await withKnowledgeBase(postgres, async (knowledge) => {
+        const rows = await knowledge.store.query<{ dead: string; vacuums: string }>(
+          `select n_dead_tup::text as dead, (autovacuum_count + vacuum_count)::text as vacuums
+             from pg_stat_user_tables where relname = 'kb_chunks'`,
+        );
+        return rows[0];
+      });
+      console.log(
+        `  cycle ${String(cycle + 1).padStart(2)}: ingest ${ingestTimes[cycle]!.toFixed(2)} s, edit ${editSeconds.toFixed(2)} s, ` +
+          `forget ${forgetSeconds.toFixed(2)} s; kb_chunks dead rows ${dead?.dead ?? '?'}, vacuums ${dead?.vacuums ?? '?'}`,
+      );
+    }
+  });
+  const first = median(ingestTimes.slice(0, 3));
+  const last = median(ingestTimes.slice(-3));
+  report('soak: ingest, median of the first 3 cycles', rate(bytes, first));
+  report('soak: ingest, median of the last 3 cycles', rate(bytes, last));
+  report('soak: last / first', `${(last / first).toFixed(2)}x`);
+  report(
+    'soak: search during ingest, p50 / p95 / max',
+    `${median(searchLatencies).toFixed(1)} / ${percentile(searchLatencies, 0.95).toFixed(1)} / ${Math.max(...searchLatencies).toFixed(1)} ms (${searchLatencies.length})`,
+  );
+}
+
 /** `copies` copies of the corpus under `dir`; each copy's titles name another region and cluster. */
 function scaledCorpus(dir: string, copies: number): number {
   const docs = readdirSync(join(CORPUS, 'docs'));
@@ -363,6 +434,11 @@ async function main(): Promise<void> {
       : undefined;
     if (!postgres) console.log(`postgres: skipped (${postgresMissing})`);
     // Each corpus in a store of its own, so that one's term statistics do not weigh on the other's.
+    if (ONLY === 'soak') {
+      if (postgres) await soak(work, postgres);
+      else console.log(`soak: skipped (${postgresMissing})`);
+      return;
+    }
     for (const name of ONLY === 'ingest' ? [] : RECALL_CORPORA) {
       const dir = corpusDir(name);
       const questions = questionsOf(dir);
