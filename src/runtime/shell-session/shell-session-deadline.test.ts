@@ -20,14 +20,17 @@ const SIDE_CHANNEL_DELAY_MS = 2_500;
 const scratch = mkdtempSync(join(tmpdir(), 'opsmate-deadline-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
 
-function session(shell: string, options: { inBandDeadline?: boolean } = {}): ShellSession {
+function session(
+  shell: string,
+  options: { inBandDeadline?: boolean; sideChannelDelayMs?: number } = {},
+): ShellSession {
   return new ShellSession({
     label: 'test runtime',
     transport: () => ({ argv: shell.endsWith('busybox') ? [shell, 'sh'] : [shell] }),
     spillDir: mkdtempSync(join(scratch, 'spill-')),
-    ...options,
+    ...(options.inBandDeadline !== undefined ? { inBandDeadline: options.inBandDeadline } : {}),
     sideChannel: async (script: string, args: string[]): Promise<CoResult> => {
-      await sleep(SIDE_CHANNEL_DELAY_MS);
+      await sleep(options.sideChannelDelayMs ?? SIDE_CHANNEL_DELAY_MS);
       return co(['/bin/sh', '-c', script, 'sh', ...args], { timeoutMs: 10_000 });
     },
   });
@@ -115,6 +118,23 @@ for (const shell of shells) {
         last < 1_000 + SIDE_CHANNEL_DELAY_MS - 800,
         `the orphan still ran ${Math.round(last)} ms after start`,
       );
+      await shellSession.close();
+    });
+
+    it('says the stop is unconfirmed when the side channel never answers, though the command ended', async () => {
+      // Slower than the engine's 3 s budget for the stop script: only the watcher acted.
+      const shellSession = session(shell, { sideChannelDelayMs: 4_500 });
+      const ticks = join(scratch, `unconfirmed-${Date.now()}`);
+      const start = Date.now();
+      const result = await shellSession.run(`while :; do echo tick >> ${ticks}; sleep 0.05; done`, {
+        timeoutMs: 1_000,
+      });
+      assert.equal(result.timedOut, true);
+      assert.equal(result.exitCode, null);
+      assert.match(result.notice ?? '', /cannot confirm that none of its processes is left/);
+      assert.doesNotMatch(result.notice ?? '', /nothing after that point ran/);
+      assert.ok(lastWriteAfter(ticks, start) < 2_500, 'the watcher did not stop the loop');
+      assert.equal((await shellSession.run('echo ok')).stdout, 'ok\n');
       await shellSession.close();
     });
 

@@ -652,6 +652,8 @@ export class ShellSession {
       let cwdVerdict: string | undefined;
       let unstoppable: string | undefined;
       let stopReported = false;
+      /** The side channel's stop did not answer: only the command's end (by the watcher) is known. */
+      let stopUnconfirmed = false;
       /** Variables the command set too big to carry, with their sizes. */
       let dropped: string | undefined;
       let interruption: Interruption | undefined;
@@ -785,6 +787,7 @@ export class ShellSession {
         interruption = kind;
         void this.#stopCommand(shell, runMarker).then(({ stopped, refused }) => {
           if (refused) unstoppable = refused;
+          if (!stopped) stopUnconfirmed = true;
           stopReported = true;
           if (settled) return;
           complete();
@@ -867,6 +870,7 @@ export class ShellSession {
           lostCwd: lostCwd ? (previousState.cwd ?? '?') : undefined,
           movedTo,
           unstoppable,
+          stopUnconfirmed,
         });
         resolve({
           command,
@@ -968,6 +972,7 @@ export class ShellSession {
     lostCwd: string | undefined;
     movedTo: string | undefined;
     unstoppable: string | undefined;
+    stopUnconfirmed: boolean;
   }): string | undefined {
     const parts: string[] = [];
     if (facts.lostCwd !== undefined) {
@@ -982,7 +987,9 @@ export class ShellSession {
         ? 'opsmate could not confirm that all of its processes were stopped, and replaced the shell; some may still be running on the target'
         : facts.unstoppable
           ? `the command's processes were stopped and killed, except ${facts.unstoppable}, which refused the signals (another user's, e.g. under sudo) and may still be running`
-          : 'the command and all its processes were stopped and killed; nothing after that point ran';
+          : facts.stopUnconfirmed
+            ? "the command ended, but opsmate's stop through the side channel did not answer in time, so it cannot confirm that none of its processes is left on the target"
+            : 'the command and all its processes were stopped and killed; nothing after that point ran';
     if (facts.interruption === 'total')
       parts.push(`timed out after ${formatSeconds(facts.timeoutMs)}: ${stopped}`);
     else if (facts.interruption === 'idle') {
