@@ -229,11 +229,7 @@ export function prestartedCommandInput(options: {
     variables: options.variables,
     ...(options.backgroundPids ? { backgroundPids: options.backgroundPids } : {}),
     ...(options.scanMarkers ? { scanMarkers: true } : {}),
-    deadline: {
-      ...(options.deadlineMs !== undefined ? { ms: options.deadlineMs } : {}),
-      stateFd: STATE_FD.bash,
-      via: 'pipe',
-    },
+    deadline: options.deadlineMs !== undefined ? { ms: options.deadlineMs } : {},
   });
   return { input: `${Buffer.byteLength(script, 'latin1')}\n${script}`, script };
 }
@@ -321,9 +317,6 @@ export function commandInput(options: {
     variables: options.variables,
     ...(options.backgroundPids ? { backgroundPids: options.backgroundPids } : {}),
     ...(options.scanMarkers ? { scanMarkers: true } : {}),
-    ...(options.deadlineMs !== undefined
-      ? { deadline: { ms: options.deadlineMs, stateFd: fd, via: 'spawn' as const } }
-      : {}),
   });
   // In a subshell that execs it: dash and ash print a killed job's notice while that job's own
   // redirections are in place, and the subshell's (applied in the child) are not the session's.
@@ -331,9 +324,7 @@ export function commandInput(options: {
   // is the last of a group.
   // $0 of the command: the shell's path, as in the session shell (the ssh runtime asks for it).
   const name = '"$__opsmate_self"';
-  const marker =
-    `__OPSMATE_RUN=${shellQuote(options.runMarker)}` +
-    (options.deadlineMs !== undefined ? ' __OPSMATE_DL="$__opsmate_dlw"' : '');
+  const marker = `__OPSMATE_RUN=${shellQuote(options.runMarker)}`;
   let run: string;
   let env = marker;
   let heredoc = '';
@@ -359,7 +350,11 @@ export function commandInput(options: {
     redirect = ` 6<<'${delimiter}'`;
     heredoc = `${script}\n${delimiter}\n`;
   }
-  const group = `{ ( ${env} exec "$__opsmate_self" -c ${shellQuote(run)} ${name} )${redirect} 2>&8 ${fd}>&1 </dev/null; __opsmate_status=$?; } 8>&2 2>/dev/null`;
+  const watch =
+    options.deadlineMs === undefined
+      ? ''
+      : `${spawnedWatcher({ runMarker: options.runMarker, ms: options.deadlineMs, stateFd: fd })} `;
+  const group = `{ ( ${watch}${env} exec "$__opsmate_self" -c ${shellQuote(run)} ${name} )${redirect} 2>&8 ${fd}>&1 </dev/null; __opsmate_status=$?; } 8>&2 2>/dev/null`;
   const body =
     options.cd === undefined
       ? group
@@ -381,7 +376,7 @@ export function commandInput(options: {
  * such processes are stopped and killed through it, since they are the command's own. Prints
  * `stopped: PIDS`, and `unstoppable:` with the processes still alive that refused the signals. Run it beside the session shell, never in it.
  */
-export const STOP_DESCENDANTS_SCRIPT = `root=$1; mark=$2
+export const STOP_DESCENDANTS_SCRIPT = `root=$1; mark=$2; spare=\${3-}
 have_children=; [ -r "/proc/$root/task/$root/children" ] && have_children=1
 table() {
   if [ -r /proc/self/stat ]; then
@@ -419,6 +414,7 @@ stop_tree() {
   while [ -n "$queue" ]; do
     set -- $queue; queue=; level=; denied=
     for p; do
+      [ "$p" != "$spare" ] || continue
       case $stopped in
         *" $p "*) [ "$mode" = tree ] && level="$level $p"; continue;;
       esac
@@ -482,11 +478,8 @@ exit 0`;
 
 /** A command's deadline kept on the target: see {@link deadlineLauncher}. */
 interface InBandDeadline {
-  /** Milliseconds from the command's start; none: no deadline (a watcher started ahead is told). */
+  /** Milliseconds from the command's start; none: no deadline (the watcher started ahead is told). */
   ms?: number;
-  /** The state descriptor of the command's shell, which the watcher must not hold. */
-  stateFd: number;
-  via: 'pipe' | 'spawn';
 }
 
 /**
@@ -504,8 +497,9 @@ const DEADLINE_WATCH_SCRIPT = `mark=$1
 unset __OPSMATE_DL
 piped=
 if [ $# -ge 3 ]; then cmd=$2; left=$3; else IFS=' ' read -r cmd left || exit 0; [ -z "\${BASH_VERSION-}" ] || piped=1; fi
-case "$cmd" in ''|*[!0-9]*) exit 0;; esac
+case "$cmd" in ''|*[!0-9]*|0|1) exit 0;; esac
 case "$left" in ''|*[!0-9]*) exit 0;; esac
+case "$mark" in ''|*[!0-9a-f.-]*) exit 0;; esac
 # Waits $1 seconds; fails once the command has ended. Read from the pipe, that is as soon as the
 # session shell closes it (the command's shell has ended): no process is started for the wait.
 nap() {
@@ -524,8 +518,11 @@ while [ "$left" -gt 1000 ]; do nap 1 || exit 0; left=$((left - 1000)); ident; [ 
 f=$left; case $f in ?) f=00$f;; ??) f=0$f;; esac
 if [ "$left" -ge 1000 ]; then nap 1; else nap "0.$f"; fi || exit 0
 ident; [ "$id" = "$first" ] || exit 0
+# Only ever the command's own shell: it carries the command's marker (where /proc tells).
+if [ -r "/proc/$cmd/environ" ]; then grep -zqsF -- "__OPSMATE_RUN=$mark" "/proc/$cmd/environ" || exit 0; fi
 kill -s STOP "$cmd" 2>/dev/null
-( set -- "$cmd" "$mark"
+me=$$
+( set -- "$cmd" "$mark" "$me"
 ${STOP_DESCENDANTS_SCRIPT}
 ) >/dev/null 2>&1
 kill -s KILL "$cmd" 2>/dev/null
@@ -535,37 +532,40 @@ exit 0`;
 const DEADLINE_FD = 9;
 
 /**
- * Shell text, run by a command's shell before the command, that gives its deadline to a watcher
- * ({@link DEADLINE_WATCH_SCRIPT}) on the target itself. A stop through the side channel waits for
- * a new connection on some transports (kubectl, gcloud, docker exec), or cannot come at all when
- * the connection to the target is lost; the watcher keeps the limit there regardless.
- *
- * The watcher is no job of the command's shell and no descendant of it (`$!`, `jobs` and `wait`
- * in the command see nothing of it), its environment carries an empty run marker (no search by
- * marker finds it), and it holds none of the session's descriptors. `ps` shows it as
- * `opsmate-deadline`.
- * - `pipe` (a shell started ahead, bash): the session shell started the watcher along with the
- *   command's shell, ahead of the command, reading from a pipe on {@link DEADLINE_FD}; the command's
- *   shell writes `PID MS` there (or nothing) and closes it. No process is started on the way to
- *   the command. SIGPIPE is ignored for that write only: a watcher gone must not kill the command.
- * - `spawn` (other shells): the command's shell starts the watcher through a subshell that exits at
- *   once; the script comes in `__OPSMATE_DL`, which the command never sees.
+ * Shell text, run by a command shell started ahead (bash 4.2+) before its command, that gives the
+ * command's deadline to its watcher ({@link DEADLINE_WATCH_SCRIPT}) on the target. A stop through
+ * the side channel waits for a new connection on some transports (kubectl, gcloud, docker exec),
+ * or cannot come at all when the connection to the target is lost; the watcher keeps the limit
+ * there regardless. The session shell started the watcher along with this shell, ahead of the
+ * command, reading from a pipe on {@link DEADLINE_FD} (see deadlineWatcherRedirection); this shell
+ * writes `PID MS` there (or nothing) and closes it, so no process is started on the way to the
+ * command. SIGPIPE is ignored for that write only: a watcher gone must not kill the command.
  */
 function deadlineLauncher(deadline: InBandDeadline): string {
   const ms = deadline.ms === undefined ? undefined : Math.max(1, Math.ceil(deadline.ms));
-  if (deadline.via === 'pipe') {
-    const tell =
-      ms === undefined
-        ? ''
-        : `{ trap '' PIPE; printf '%s %s\\n' "$$" ${ms} >&${DEADLINE_FD}; trap - PIPE; } 2>/dev/null; `;
-    return `${tell}exec ${DEADLINE_FD}>&-`;
-  }
-  if (ms === undefined) return 'unset __OPSMATE_DL';
-  // The marker is expanded before the assignment in front of `exec` empties it (POSIX order).
+  const tell =
+    ms === undefined
+      ? ''
+      : `{ trap '' PIPE; printf '%s %s\\n' "$$" ${ms} >&${DEADLINE_FD}; trap - PIPE; } 2>/dev/null; `;
+  return `${tell}exec ${DEADLINE_FD}>&-`;
+}
+
+/**
+ * Under other shells (dash, busybox ash: no shell started ahead), the watcher is started by the
+ * subshell that is about to exec the command's shell, in the background, and told that subshell's
+ * pid (which becomes the command's shell's). The command's shell, a new program,
+ * has no job of it (`$!`, `jobs` and `wait` in the command see nothing), and the watcher spares
+ * itself when it stops that shell's descendants. One fork on the way to the command.
+ */
+function spawnedWatcher(options: { runMarker: string; ms: number; stateFd: number }): string {
+  const ms = Math.max(1, Math.ceil(options.ms));
+  // The subshell's own pid, read by the shell itself from /proc/self (no process started): `$$`
+  // is the session shell's in a subshell, and `$PPID` in the watcher is init's once a quick
+  // command has ended. No /proc: no watcher (the side channel still stops the command).
   return (
-    '__opsmate_dlw=${__OPSMATE_DL-}; unset __OPSMATE_DL; ' +
-    `( __OPSMATE_RUN= __OPSMATE_DL=$__opsmate_dlw exec "$0" -c 'eval "$__OPSMATE_DL"' ` +
-    `opsmate-deadline "$__OPSMATE_RUN" $$ ${ms} </dev/null >/dev/null 2>&1 ${deadline.stateFd}>&- 6<&- & )`
+    `if [ -r /proc/self/stat ] && IFS=' ' read -r __opsmate_me __opsmate_x </proc/self/stat; then ` +
+    `__OPSMATE_RUN= __OPSMATE_DL="$__opsmate_dlw" "$__opsmate_self" -c 'eval "$__OPSMATE_DL"' ` +
+    `opsmate-deadline ${shellQuote(options.runMarker)} "$__opsmate_me" ${ms} </dev/null >/dev/null 2>&1 ${options.stateFd}>&- 8>&- 6<&- & fi;`
   );
 }
 

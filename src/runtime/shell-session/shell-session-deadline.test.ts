@@ -7,6 +7,7 @@
  * (the watcher started by the command's shell).
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -136,6 +137,26 @@ for (const shell of shells) {
       assert.ok(lastWriteAfter(ticks, start) < 2_500, 'the watcher did not stop the loop');
       assert.equal((await shellSession.run('echo ok')).stdout, 'ok\n');
       await shellSession.close();
+    });
+
+    it('stops nothing but its own command when commands end before their limits', async () => {
+      // A watcher whose command ended must never act: once, a watcher that took its parent for
+      // its command watched init after a quick command ended, and at the limit stopped every
+      // process on the machine. A canary outside the session must outlive many quick commands.
+      const canary = spawn('sleep', ['30'], { detached: true, stdio: 'ignore' });
+      const shellSession = session(shell);
+      try {
+        for (let index = 0; index < 10; index++) {
+          const command = index % 2 === 0 ? 'true' : 'sleep 0.05 & echo started';
+          assert.equal((await shellSession.run(command, { timeoutMs: 300 })).exitCode, 0);
+        }
+        await sleep(1_500);
+        assert.ok(existsSync(`/proc/${canary.pid}`) && canary.exitCode === null, 'the canary was stopped');
+        assert.equal((await shellSession.run('echo ok')).stdout, 'ok\n', 'the session was stopped');
+      } finally {
+        canary.kill('SIGKILL');
+        await shellSession.close();
+      }
     });
 
     it('leaves alone what a finished command left running', async () => {
