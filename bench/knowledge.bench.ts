@@ -15,7 +15,7 @@ import type { KnowledgeBase } from '../src/knowledge/knowledge-base.js';
 import { withKnowledgeBase, type KnowledgeLocation } from '../src/knowledge/knowledge-location.js';
 import { openEmbeddedStore } from '../src/knowledge/embedded-store.js';
 import { openPostgresStore } from '../src/knowledge/postgres-store.js';
-import { KnowledgeBase as Knowledge } from '../src/knowledge/knowledge-base.js';
+import { chunkColumns, INSERT_BATCH, KnowledgeBase as Knowledge } from '../src/knowledge/knowledge-base.js';
 import { SecretRedactor } from '../src/safety/secret-redactor.js';
 import { chunkDocument } from '../src/knowledge/chunk-document.js';
 import { LexemeCache } from '../src/knowledge/chunk-lexemes.js';
@@ -368,24 +368,15 @@ async function writeFloor(work: string): Promise<void> {
           const tsvectors = variant.words
             ? (await new LexemeCache().analyse(tx, rows)).map((row) => row.tsvector)
             : [];
-          for (let start = 0; start < rows.length; start += 500) {
-            const batch = rows.slice(start, start + 500);
-            const columns = [
-              batch.map((row) => row.path),
-              batch.map((row) => row.ordinal),
-              batch.map((row) => row.title),
-              batch.map((row) => row.headingPath),
-              batch.map((row) => row.startLine),
-              batch.map((row) => row.endLine),
-              batch.map((row) => row.content),
-            ];
+          for (let start = 0; start < rows.length; start += INSERT_BATCH) {
+            const columns = chunkColumns(rows.slice(start, start + INSERT_BATCH));
             if (variant.words) {
               await tx.query(
                 `insert into floor_chunks (path, ordinal, title, heading_path, start_line, end_line, content, tsv)
                  select p, o, t, h, s, e, c, v::tsvector
                  from unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::int[], $6::int[], $7::text[], $8::text[])
                    as x(p, o, t, h, s, e, c, v)`,
-                [...columns, tsvectors.slice(start, start + 500)],
+                [...columns, tsvectors.slice(start, start + INSERT_BATCH)],
               );
             } else {
               await tx.query(

@@ -284,16 +284,7 @@ export class KnowledgeBase {
         for (let start = 0; start < chunks.length; start += INSERT_BATCH) {
           const batch = chunks.slice(start, start + INSERT_BATCH);
           const vectors = analysed.slice(start, start + INSERT_BATCH).map((chunk) => chunk.tsvector);
-          const columns = [
-            batch.map((chunk) => chunk.path),
-            batch.map((chunk) => chunk.ordinal),
-            batch.map((chunk) => chunk.title),
-            batch.map((chunk) => chunk.headingPath),
-            batch.map((chunk) => chunk.startLine),
-            batch.map((chunk) => chunk.endLine),
-            batch.map((chunk) => chunk.content),
-            vectors,
-          ];
+          const columns = [...chunkColumns(batch), vectors];
           await (embedded
             ? tx.query(
                 `insert into kb_chunks (source, path, ordinal, title, heading_path, start_line, end_line, content, tsv, embedding_model, embedding)
@@ -511,6 +502,36 @@ export class KnowledgeBase {
       embeddedChunks: Object.fromEntries(models.map((row) => [row.model, row.count])),
     };
   }
+}
+
+/** A chunk row as kb_chunks stores it, before its tsvector. */
+export interface ChunkRowInput {
+  path: string;
+  ordinal: number;
+  title: string;
+  /** Joined with the heading separator. */
+  headingPath: string;
+  startLine: number;
+  endLine: number;
+  content: string;
+}
+
+/**
+ * The columns of `rows` as arrays, in kb_chunks' order (path, ordinal, title, heading_path,
+ * start_line, end_line, content), for one `INSERT ... SELECT FROM unnest(...)`.
+ */
+export function chunkColumns(
+  rows: readonly ChunkRowInput[],
+): [string[], number[], string[], string[], number[], number[], string[]] {
+  return [
+    rows.map((row) => row.path),
+    rows.map((row) => row.ordinal),
+    rows.map((row) => row.title),
+    rows.map((row) => row.headingPath),
+    rows.map((row) => row.startLine),
+    rows.map((row) => row.endLine),
+    rows.map((row) => row.content),
+  ];
 }
 
 /** Chunks written per INSERT: the columns as arrays. Ingest reads files in batches of about this many. */

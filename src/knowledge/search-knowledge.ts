@@ -1,6 +1,6 @@
 import { errorMessage } from '../errors/opsmate-error.js';
 import type { Embedder } from './embedder.js';
-import { groupByDocument } from './group-hits.js';
+import { groupByDocument, type DocumentHits } from './group-hits.js';
 import type { KnowledgeHit } from './knowledge-base.js';
 import { withKnowledgeBase, type KnowledgeLocation } from './knowledge-location.js';
 
@@ -15,6 +15,8 @@ export const QUERY_EMBEDDING_TIMEOUT_MS = 10_000;
 
 export interface KnowledgeSearchResult {
   hits: KnowledgeHit[];
+  /** With `perDocument`: the hits by document, best first (`hits` is them one after another). */
+  documents?: DocumentHits[];
   /** `hybrid` when the query was embedded and vector search ran, else `full-text`. */
   mode: 'hybrid' | 'full-text';
   /** Why search was full-text only although a model is configured (the model failed). */
@@ -71,13 +73,11 @@ export function knowledgeSearcher(options: {
           ...(source !== undefined ? { source } : {}),
           ...(hybrid && options.embedder ? { queryEmbedding, embeddingModel: options.embedder.model } : {}),
         });
-        const hits =
-          perDocument === undefined
-            ? ranked
-            : groupByDocument(ranked, { documents: limit, chunksPerDocument: perDocument }).flatMap(
-                (document) => document.hits,
-              );
-        return { hits, mode: hybrid ? 'hybrid' : 'full-text', ...(fallback ? { fallback } : {}) };
+        const mode = hybrid ? ('hybrid' as const) : ('full-text' as const);
+        const found = { mode, ...(fallback ? { fallback } : {}) };
+        if (perDocument === undefined) return { hits: ranked, ...found };
+        const documents = groupByDocument(ranked, { documents: limit, chunksPerDocument: perDocument });
+        return { hits: documents.flatMap((document) => document.hits), documents, ...found };
       },
       { ...(signal ? { signal } : {}) },
     );

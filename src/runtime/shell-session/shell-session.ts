@@ -122,9 +122,9 @@ export interface ShellSessionOptions {
   /** Name for messages, e.g. `ssh runtime`. */
   label?: string;
   /**
-   * Also keep each command's time limit on the target itself, by a watcher the command's shell
-   * starts (see shell-scripts.ts, `deadlineLauncher`), so the limit holds when the side channel is
-   * slow to connect or cannot reach the target. Default true; a transport whose side channel is a
+   * Also keep each command's time limit on the target itself, by a watcher started with the
+   * command's shell (see shell-scripts.ts, `DEADLINE_WATCH_SCRIPT`), so the limit holds when the
+   * side channel is slow to connect or cannot reach the target. Default true; a transport whose side channel is a
    * process of this machine may turn it off (the local runtime).
    */
   inBandDeadline?: boolean;

@@ -65,10 +65,10 @@ export const knowledgeRetrievalTool = defineTool({
       const text = `The knowledge base could not be searched: ${errorMessage(error)}`;
       return { llmContent: text, display: { kind: 'text', text }, isError: true };
     }
-    const documents = groupByDocument(result.hits, {
-      documents: input.limit,
-      chunksPerDocument: CHUNKS_PER_DOCUMENT,
-    });
+    // Grouped by the search; a searcher that did not group gives one document per hit's file.
+    const documents =
+      result.documents ??
+      groupByDocument(result.hits, { documents: input.limit, chunksPerDocument: CHUNKS_PER_DOCUMENT });
     if (documents.length === 0) {
       const text = `Nothing in the knowledge base matches "${input.query}".`;
       return { llmContent: text, display: { kind: 'text', text } };
