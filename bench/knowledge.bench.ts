@@ -1,24 +1,29 @@
 /**
  * Knowledge base: retrieval quality (recall@5 on bench/corpora/runbooks: 59 runbooks, 118
  * operator questions; and on bench/corpora/runbooks-b, written separately on other incidents, 44
- * runbooks and 88 questions, which the synonym table was not tuned on), ingest throughput (about 5 MB: the corpus copied; first start and steady
- * state; and where the embedded write's time goes), and search latency on 10 000 chunks, embedded (PGlite)
- * and on PostgreSQL (Debian's server, when it runs here), full-text only. The comparison for
- * quality is PostgreSQL's own ts_rank_cd over the same OR query, in the same run; latency runs
- * the two stores interleaved, query by query.
+ * runbooks and 88 questions, which the synonym table was not tuned on), ingest throughput (about
+ * 5 MB: the corpus copied; first start and steady state), and search latency on 10 000 chunks,
+ * embedded (SQLite) and on PostgreSQL (Debian's server, when it runs here), full-text only. The
+ * comparisons, in the same run: for quality PostgreSQL's own ts_rank_cd over the same OR query;
+ * for ingest PGlite (the embedded store before SQLite), interleaved round by round; latency runs
+ * the stores interleaved, query by query. `KB_BENCH_ONLY=floor` shows where PGlite's write time
+ * went.
  */
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ingest } from '../src/knowledge/ingest.js';
-import type { KnowledgeBase } from '../src/knowledge/knowledge-base.js';
-import { withKnowledgeBase, type KnowledgeLocation } from '../src/knowledge/knowledge-location.js';
-import { openEmbeddedStore } from '../src/knowledge/embedded-store.js';
-import { openPostgresStore } from '../src/knowledge/postgres-store.js';
-import { chunkColumns, INSERT_BATCH, KnowledgeBase as Knowledge } from '../src/knowledge/knowledge-base.js';
+import { chunkColumns, INSERT_BATCH, PostgresKnowledgeBase } from '../src/knowledge/knowledge-base.js';
+import {
+  knowledgeLocation,
+  openKnowledgeBase,
+  withKnowledgeBase,
+  type KnowledgeLocation,
+} from '../src/knowledge/knowledge-location.js';
+import { openPgliteStore } from '../src/knowledge/pglite-store.js';
 import { SecretRedactor } from '../src/safety/secret-redactor.js';
 import { chunkDocument } from '../src/knowledge/chunk-document.js';
-import { LexemeCache } from '../src/knowledge/chunk-lexemes.js';
+import { LexemeCache, postgresWordAnalyser } from '../src/knowledge/chunk-lexemes.js';
 import { groupByDocument } from '../src/knowledge/group-hits.js';
 import { CANDIDATES_PER_DOCUMENT } from '../src/knowledge/search-knowledge.js';
 import { createTestDatabase, postgresMissingReason } from '../test-support/postgres-server.js';
@@ -47,8 +52,8 @@ const ROUNDS = Number(process.env.KB_BENCH_ROUNDS ?? 3);
 const redactor = new SecretRedactor({});
 const redact = (text: string) => redactor.redact(text, { keepLineCount: true });
 
-/** PostgreSQL's own ranking over the same OR query: the comparison for recall. */
-async function tsRankTop(knowledge: KnowledgeBase, query: string, limit: number): Promise<string[]> {
+/** PostgreSQL's own ranking over the same OR query: the comparison for recall (PostgreSQL only). */
+async function tsRankTop(knowledge: PostgresKnowledgeBase, query: string, limit: number): Promise<string[]> {
   const rows = await knowledge.store.query<{ path: string }>(
     // PostgreSQL's own analysis, positions and field weights included (what ts_rank_cd reads).
     `with q as (select string_agg(quote_literal(lexeme), ' | ')::tsquery as q from unnest(to_tsvector('english', $1::text))),
@@ -95,7 +100,10 @@ async function recall(location: KnowledgeLocation, label: string, questions: Que
         plain++;
         counts[1]++;
       }
-      if ((await tsRankTop(knowledge, question, 5)).includes(answer)) {
+      if (
+        knowledge instanceof PostgresKnowledgeBase &&
+        (await tsRankTop(knowledge, question, 5)).includes(answer)
+      ) {
         baseline++;
         counts[2]++;
       }
@@ -109,12 +117,13 @@ async function recall(location: KnowledgeLocation, label: string, questions: Que
       `${(grouped / total).toFixed(3)} / ${(groupedReciprocal / total).toFixed(3)}`,
     );
     report(`${label}: recall@5, BM25 without synonyms`, (plain / total).toFixed(3));
-    report(`${label}: recall@5, ts_rank_cd (PostgreSQL's own)`, (baseline / total).toFixed(3));
+    const postgres = knowledge instanceof PostgresKnowledgeBase;
+    if (postgres) report(`${label}: recall@5, ts_rank_cd (PostgreSQL's own)`, (baseline / total).toFixed(3));
     for (const [kind, [found, foundPlain, foundBaseline, count]] of kinds) {
       if (kind === '') continue;
       report(
-        `${label}: recall@5 on ${count} ${kind} questions, with / without synonyms / ts_rank_cd`,
-        `${(found / count).toFixed(3)} / ${(foundPlain / count).toFixed(3)} / ${(foundBaseline / count).toFixed(3)}`,
+        `${label}: recall@5 on ${count} ${kind} questions, with / without synonyms${postgres ? ' / ts_rank_cd' : ''}`,
+        `${(found / count).toFixed(3)} / ${(foundPlain / count).toFixed(3)}${postgres ? ` / ${(foundBaseline / count).toFixed(3)}` : ''}`,
       );
     }
   });
@@ -168,7 +177,10 @@ async function soak(work: string, postgres: KnowledgeLocation): Promise<void> {
       await withKnowledgeBase(postgres, (knowledge) => knowledge.forget('soak'));
       const forgetSeconds = seconds(forget);
       const dead = await withKnowledgeBase(postgres, async (knowledge) => {
-        const rows = await knowledge.store.query<{ dead: string; vacuums: string }>(
+        const rows = await (knowledge as PostgresKnowledgeBase).store.query<{
+          dead: string;
+          vacuums: string;
+        }>(
           `select n_dead_tup::text as dead, (autovacuum_count + vacuum_count)::text as vacuums
              from pg_stat_user_tables where relname = 'kb_chunks'`,
         );
@@ -263,15 +275,21 @@ async function ingestSeries(options: {
 async function throughput(work: string, postgres: KnowledgeLocation | undefined): Promise<void> {
   const dir = join(work, 'throughput');
   const bytes = scaledCorpus(dir, THROUGHPUT_COPIES);
-  const times = { first: [] as number[], initdb: [] as number[], open: [] as number[] };
+  const times = {
+    first: [] as number[],
+    initdb: [] as number[],
+    open: [] as number[],
+    pgliteOpen: [] as number[],
+  };
   const steady: IngestTimes = { ingest: [], unchanged: [], edit: [] };
+  const pglite: IngestTimes = { ingest: [], unchanged: [], edit: [] };
   const pg: IngestTimes = { ingest: [], unchanged: [], edit: [] };
   let files = 0;
   let chunks = 0;
   const edited = join(dir, 'region-0', readdirSync(join(dir, 'region-0'))[0]!);
   for (let round = 0; round < ROUNDS; round++) {
     const firstHome = join(work, `first-${round}`);
-    const first: KnowledgeLocation = { kind: 'embedded', dataDir: join(firstHome, 'store') };
+    const first = knowledgeLocation({ home: firstHome });
     const summary = await timed(times.first, () =>
       ingest({ location: first, target: dir, home: firstHome, redact, name: 'scaled' }),
     );
@@ -280,11 +298,19 @@ async function throughput(work: string, postgres: KnowledgeLocation | undefined)
     rmSync(firstHome, { recursive: true, force: true });
 
     const steadyHome = join(work, `steady-${round}`);
-    const location: KnowledgeLocation = { kind: 'embedded', dataDir: join(steadyHome, 'store') };
+    const location = knowledgeLocation({ home: steadyHome });
     await timed(times.initdb, () => withKnowledgeBase(location, async () => undefined));
     await timed(times.open, () => withKnowledgeBase(location, async () => undefined));
     await ingestSeries({ location, home: steadyHome, dir, edited, round, into: steady });
     rmSync(steadyHome, { recursive: true, force: true });
+
+    // The comparison: PGlite, the embedded store before SQLite, with its bulk load.
+    const pgliteHome = join(work, `pglite-${round}`);
+    const old: KnowledgeLocation = { kind: 'pglite', dataDir: join(pgliteHome, 'store') };
+    await withKnowledgeBase(old, async () => undefined);
+    await timed(times.pgliteOpen, () => withKnowledgeBase(old, async () => undefined));
+    await ingestSeries({ location: old, home: pgliteHome, dir, edited, round, into: pglite });
+    rmSync(pgliteHome, { recursive: true, force: true });
 
     if (postgres) {
       await ingestSeries({ location: postgres, home: join(work, 'pg'), dir, edited, round, into: pg });
@@ -294,11 +320,18 @@ async function throughput(work: string, postgres: KnowledgeLocation | undefined)
   const size = `${(bytes / 1e6).toFixed(1)} MB, ${files} files, ${chunks} chunks`;
   console.log(`ingest corpus: ${size}; medians of ${ROUNDS} rounds`);
   report('embedded: ingest, steady state (store exists)', rate(bytes, median(steady.ingest)), '>= 5 MB/s');
-  report('embedded: ingest, first start (initdb counted)', rate(bytes, median(times.first)));
-  report('embedded: initdb alone (first open + schema)', `${median(times.initdb).toFixed(2)} s`);
-  report('embedded: open + close of an existing store', `${median(times.open).toFixed(2)} s`);
+  report('embedded: ingest, first start (store created)', rate(bytes, median(times.first)), '>= 5 MB/s');
+  report('embedded: create the store (first open + schema)', `${median(times.initdb).toFixed(3)} s`);
+  report('embedded: open + close of an existing store', `${median(times.open).toFixed(3)} s`);
   report('embedded: re-ingest, nothing changed', `${median(steady.unchanged).toFixed(2)} s`);
   report('embedded: re-ingest, one file edited', `${median(steady.edit).toFixed(2)} s`);
+  report('pglite (before): ingest, steady state', rate(bytes, median(pglite.ingest)));
+  report('pglite (before): open + close of an existing store', `${median(times.pgliteOpen).toFixed(3)} s`);
+  report(
+    'pglite (before): re-ingest, nothing changed / one file edited',
+    `${median(pglite.unchanged).toFixed(2)} s / ${median(pglite.edit).toFixed(2)} s`,
+  );
+  report('embedded ingest speed / pglite', `${(median(pglite.ingest) / median(steady.ingest)).toFixed(2)}x`);
   if (postgres) {
     report('postgres: ingest (database exists)', rate(bytes, median(pg.ingest)), '>= 5 MB/s');
     report('postgres: re-ingest, nothing changed', `${median(pg.unchanged).toFixed(2)} s`);
@@ -359,14 +392,16 @@ async function writeFloor(work: string): Promise<void> {
   const floor = new Map<string, number[]>();
   for (let round = 0; round < ROUNDS; round++) {
     for (const variant of variants) {
-      const store = await openEmbeddedStore({ dataDir: join(work, 'floor', 'store') });
+      const store = await openPgliteStore({ dataDir: join(work, 'floor', 'store') });
       try {
         await store.exec(`create table floor_chunks (id bigserial primary key, path text, ordinal int, title text,
         heading_path text, start_line int, end_line int, content text); ${variant.setup}`);
         started = performance.now();
         await store.transaction(async (tx) => {
           const tsvectors = variant.words
-            ? (await new LexemeCache().analyse(tx, rows)).map((row) => row.tsvector)
+            ? (await new LexemeCache(postgresWordAnalyser(tx), { tsvector: true }).analyse(rows)).map(
+                (row) => row.tsvector,
+              )
             : [];
           for (let start = 0; start < rows.length; start += INSERT_BATCH) {
             const columns = chunkColumns(rows.slice(start, start + INSERT_BATCH));
@@ -395,7 +430,7 @@ async function writeFloor(work: string): Promise<void> {
       }
     }
   }
-  for (const [label, times] of floor) report(`embedded write: ${label}`, rate(bytes, median(times)));
+  for (const [label, times] of floor) report(`pglite write: ${label}`, rate(bytes, median(times)));
 }
 
 /** kb_chunks' tsv column as schema 1 computed it (a generated column); the baseline's tsvector. */
@@ -416,7 +451,7 @@ async function main(): Promise<void> {
   const postgresMissing = postgresMissingReason();
   const database = postgresMissing ? undefined : createTestDatabase('opsmate_kb_bench');
   try {
-    const embedded: KnowledgeLocation = { kind: 'embedded', dataDir: join(work, 'small', 'store') };
+    const embedded = knowledgeLocation({ home: join(work, 'small') });
     const postgres: KnowledgeLocation | undefined = database
       ? {
           kind: 'postgres',
@@ -430,6 +465,10 @@ async function main(): Promise<void> {
       else console.log(`soak: skipped (${postgresMissing})`);
       return;
     }
+    if (ONLY === 'floor') {
+      await writeFloor(work);
+      return;
+    }
     for (const name of ONLY === 'ingest' ? [] : RECALL_CORPORA) {
       const dir = corpusDir(name);
       const questions = questionsOf(dir);
@@ -437,7 +476,7 @@ async function main(): Promise<void> {
       const suffix = name === 'runbooks' ? '' : `, ${name}`;
       console.log(`recall corpus ${name}: ${docs} runbooks, ${questions.length} questions`);
       const location: KnowledgeLocation =
-        name === 'runbooks' ? embedded : { kind: 'embedded', dataDir: join(work, `small-${name}`, 'store') };
+        name === 'runbooks' ? embedded : knowledgeLocation({ home: join(work, `small-${name}`) });
       await ingest({ location, target: join(dir, 'docs'), home: join(work, `small-${name}`), redact, name });
       await recall(location, `embedded${suffix}`, questions);
       if (postgres) {
@@ -464,7 +503,6 @@ async function main(): Promise<void> {
 
     await throughput(work, postgres);
     if (ONLY === 'ingest') return;
-    await writeFloor(work);
 
     // Search latency on about TARGET_CHUNKS chunks.
     const chunksPerCopy = await withKnowledgeBase(
@@ -473,7 +511,7 @@ async function main(): Promise<void> {
     );
     const scaled = join(work, 'scaled');
     scaledCorpus(scaled, Math.ceil(TARGET_CHUNKS / chunksPerCopy));
-    const big: KnowledgeLocation = { kind: 'embedded', dataDir: join(work, 'big', 'store') };
+    const big = knowledgeLocation({ home: join(work, 'big') });
     const chunks = (
       await ingest({ location: big, target: scaled, home: join(work, 'big'), redact, name: 'scaled' })
     ).chunks;
@@ -481,11 +519,8 @@ async function main(): Promise<void> {
       await ingest({ location: postgres, target: scaled, home: join(work, 'big'), redact, name: 'scaled' });
 
     // Search latency on the open stores, interleaved query by query.
-    const embeddedStore = await Knowledge.open(await openEmbeddedStore({ dataDir: big.dataDir }));
-    const postgresStore =
-      postgres && postgres.kind === 'postgres'
-        ? await Knowledge.open(await openPostgresStore({ url: postgres.url }))
-        : undefined;
+    const embeddedStore = await openKnowledgeBase(big);
+    const postgresStore = postgres ? await openKnowledgeBase(postgres) : undefined;
     const times: { embedded: number[]; postgres: number[] } = { embedded: [], postgres: [] };
     try {
       for (const { question } of QUESTIONS.slice(0, 10)) {

@@ -1,7 +1,14 @@
 import type { SqlQueries } from './sql-store.js';
 
 /**
- * A chunk's tsvector, built in JavaScript from the database's own analysis of each word.
+ * What a store makes of words: for each word, its lexemes, each as often as the word yields it
+ * (none for a stop word or punctuation).
+ */
+export type WordAnalyser = (words: readonly string[]) => Promise<ReadonlyArray<readonly string[]>>;
+
+/**
+ * A chunk's lexemes and their counts (and, for PostgreSQL, its tsvector), built in JavaScript
+ * from the store's own analysis of each word.
  *
  * PostgreSQL's `to_tsvector('english', text)` spent 75-80 % of an ingest in its text parser and
  * stemmer, run on every byte of every chunk (docs/benchmarks.md). Its parser never makes a token
@@ -34,10 +41,12 @@ export interface ChunkFields {
 }
 
 export interface ChunkLexemes {
-  /** tsvector input text: `'lexeme' 'other':1,2,3 ...`. */
+  /** tsvector input text: `'lexeme' 'other':1,2,3 ...` (empty unless the cache builds it). */
   tsvector: string;
   /** The distinct lexemes (what kb_terms counts). */
   lexemes: string[];
+  /** How often each of `lexemes` occurs in the chunk. */
+  counts: number[];
 }
 
 /** `:1,2,...,n` for a lexeme occurring n times (nothing for once), built once per n. */
@@ -58,6 +67,8 @@ const NONE = new Int32Array(0);
  * met, so a chunk is counted in a reused array (no map, no garbage per word).
  */
 export class LexemeCache {
+  readonly #analyse: WordAnalyser;
+  readonly #tsvector: boolean;
   /** A word's lexemes, by number, each repeated as often as it occurs in the word. */
   readonly #words = new Map<string, Int32Array>();
   /** A title's or heading path's lexemes, as a word's: chunks repeat them. */
@@ -69,12 +80,17 @@ export class LexemeCache {
   #counts = new Int32Array(1024);
   readonly #touched: number[] = [];
 
+  /** `tsvector`: also build each chunk's tsvector input text (PostgreSQL's stores). */
+  constructor(analyse: WordAnalyser, options: { tsvector: boolean }) {
+    this.#analyse = analyse;
+    this.#tsvector = options.tsvector;
+  }
+
   /**
-   * The tsvectors of `chunks` (one batch of documents), after analysing in the database every word
-   * not seen yet. Each text is split once. The titles and heading paths of the last batch are let
+   * The lexemes of `chunks` (one batch of documents), after analysing every word not seen yet. Each text is split once. The titles and heading paths of the last batch are let
    * go (a source has as many as it has sections; its vocabulary, kept, grows far slower).
    */
-  async analyse(store: SqlQueries, chunks: readonly ChunkFields[]): Promise<ChunkLexemes[]> {
+  async analyse(chunks: readonly ChunkFields[]): Promise<ChunkLexemes[]> {
     this.#fields.clear();
     const unknown = new Set<string>();
     const collect = (words: readonly string[]) => {
@@ -92,7 +108,7 @@ export class LexemeCache {
       collect(words);
       return words;
     });
-    await this.#lookUp(store, [...unknown]);
+    await this.#lookUp([...unknown]);
     for (const [field, words] of fieldWords) this.#fields.set(field, this.#numbersOf(words));
     return chunks.map((chunk, index) => {
       this.#count(this.#fields.get(chunk.title)!);
@@ -102,41 +118,36 @@ export class LexemeCache {
     });
   }
 
-  /** Asks the database for the lexemes of each of `words`. */
-  async #lookUp(store: SqlQueries, words: readonly string[]): Promise<void> {
+  /** Asks the store's analyser for the lexemes of each of `words`. */
+  async #lookUp(words: readonly string[]): Promise<void> {
     for (let start = 0; start < words.length; start += LOOKUP_BATCH) {
       const batch = words.slice(start, start + LOOKUP_BATCH);
-      const rows = await store.query<{ i: number; lexeme: string; n: number }>(
-        `select x.i::int as i, u.lexeme, cardinality(u.positions)::int as n
-         from unnest($1::text[]) with ordinality as x(word, i)
-         cross join lateral unnest(to_tsvector('english', x.word)) as u`,
-        [batch],
-      );
-      const found = new Map<number, number[]>();
-      for (const row of rows) {
-        const number = this.#number(row.lexeme);
-        let list = found.get(row.i);
-        if (list === undefined) found.set(row.i, (list = []));
-        for (let occurrence = 0; occurrence < row.n; occurrence++) list.push(number);
-      }
+      const analysed = await this.#analyse(batch);
       batch.forEach((word, index) => {
-        const list = found.get(index + 1);
-        this.#words.set(word, list ? Int32Array.from(list) : NONE);
+        const lexemes = analysed[index] ?? [];
+        this.#words.set(
+          word,
+          lexemes.length === 0 ? NONE : Int32Array.from(lexemes, (lexeme) => this.#number(lexeme)),
+        );
       });
     }
   }
 
-  /** The tsvector of what was counted since the last call, and the counts reset. */
+  /** The lexemes counted since the last call (and their tsvector), and the counts reset. */
   #collected(): ChunkLexemes {
     let tsvector = '';
     const lexemes: string[] = [];
+    const counts: number[] = [];
     for (const number of this.#touched) {
-      tsvector += `${tsvector === '' ? '' : ' '}${this.#quoted[number]!}${positionList(this.#counts[number]!)}`;
+      const count = this.#counts[number]!;
+      if (this.#tsvector)
+        tsvector += `${tsvector === '' ? '' : ' '}${this.#quoted[number]!}${positionList(count)}`;
       lexemes.push(this.#lexemes[number]!);
+      counts.push(count);
       this.#counts[number] = 0;
     }
     this.#touched.length = 0;
-    return { tsvector, lexemes };
+    return { tsvector, lexemes, counts };
   }
 
   /** A title's or heading path's lexemes, all its words' in a row. */
@@ -170,6 +181,27 @@ export class LexemeCache {
     }
     return number;
   }
+}
+
+/**
+ * PostgreSQL's analysis: `to_tsvector('english', word)` of each word, the configuration the
+ * searches use, a batch of words per query.
+ */
+export function postgresWordAnalyser(store: SqlQueries): WordAnalyser {
+  return async (words) => {
+    const rows = await store.query<{ i: number; lexeme: string; n: number }>(
+      `select x.i::int as i, u.lexeme, cardinality(u.positions)::int as n
+       from unnest($1::text[]) with ordinality as x(word, i)
+       cross join lateral unnest(to_tsvector('english', x.word)) as u`,
+      [words],
+    );
+    const analysed: string[][] = words.map(() => []);
+    for (const row of rows) {
+      const lexemes = analysed[row.i - 1]!;
+      for (let occurrence = 0; occurrence < row.n; occurrence++) lexemes.push(row.lexeme);
+    }
+    return analysed;
+  };
 }
 
 /** A lexeme inside tsvector input's quotes: a quote doubled, a backslash escaped. */

@@ -1,6 +1,6 @@
 import type { DocumentChunk } from './chunk-document.js';
 import { CHUNKS_TSV_INDEX, ensureKnowledgeSchema } from './knowledge-schema.js';
-import { LexemeCache } from './chunk-lexemes.js';
+import { LexemeCache, postgresWordAnalyser } from './chunk-lexemes.js';
 import { expandQuery } from './query-expansion.js';
 import type { SqlQueries, SqlStore } from './sql-store.js';
 
@@ -57,30 +57,96 @@ export interface SourceSummary {
 }
 
 export interface KnowledgeStats {
-  store: SqlStore['kind'];
+  store: KnowledgeBase['kind'];
   location: string;
   sources: number;
   documents: number;
   chunks: number;
   bytes: number;
-  /** pgvector is there: embeddings can be stored and searched. */
+  /** Embeddings can be stored and searched (on PostgreSQL: pgvector is there). */
   vectorAvailable: boolean;
   /** Chunks embedded by each model. */
   embeddedChunks: Record<string, number>;
 }
 
+/**
+ * The knowledge base, whichever store holds it: what ingest writes and search reads. Two
+ * implementations: {@link PostgresKnowledgeBase} (the team's PostgreSQL server, and PGlite, the
+ * embedded store before SQLite) and SqliteKnowledgeBase (sqlite-knowledge-base.ts, the embedded
+ * store). Both rank the same way (BM25 with the constants below, reciprocal rank fusion with
+ * vectors); each analyses words its own way (PostgreSQL's `english` configuration, or
+ * english-words.ts).
+ */
+export interface KnowledgeBase {
+  /** `embedded` (SQLite in opsmate's home), `postgres` (a server), `pglite` (the old embedded store). */
+  readonly kind: 'embedded' | 'postgres' | 'pglite';
+  /** Where it is: the file or folder, or the server's URL without its password. */
+  readonly location: string;
+  readonly vectorAvailable: boolean;
+  /** The stored content hash of every document of `source`, by path. */
+  documentHashes(source: string): Promise<Map<string, string>>;
+  source(name: string): Promise<KnowledgeSource | undefined>;
+  /**
+   * Writes one ingest of `source` in one transaction: the documents in `upserts` replace their
+   * stored versions (chunks and all), those in `deletes` are forgotten; a concurrent ingest of
+   * the same source waits for this one. `upserts` are batches of documents, which may be produced
+   * while the write goes on (ingest reads, masks and chunks a batch of files at a time, so it
+   * holds one batch of chunks, not the whole source's); `expectedChunks` is the caller's count or
+   * estimate of the new chunks.
+   */
+  writeSource(options: WriteSourceOptions): Promise<void>;
+  /** Chunks not embedded by `model` (none stored, or another model's), up to `limit`. */
+  chunksToEmbed(model: string, limit: number): Promise<Array<{ id: number; text: string }>>;
+  setEmbeddings(
+    model: string,
+    vectors: ReadonlyArray<{ id: number; embedding: readonly number[] }>,
+  ): Promise<void>;
+  /** Chunks embedded by `model`. */
+  embeddedCount(model: string): Promise<number>;
+  /**
+   * The `limit` best chunks for `query`: BM25 full-text ranking always; with `queryEmbedding`
+   * (from `embeddingModel`) also the nearest chunks by cosine distance, the two rankings fused by
+   * reciprocal rank fusion.
+   */
+  search(options: SearchOptions): Promise<KnowledgeHit[]>;
+  /** One chunk by id, with its neighbours' ids in the same document. */
+  chunk(id: number): Promise<(KnowledgeHit & { ordinal: number; documentChunks: number }) | undefined>;
+  sources(): Promise<SourceSummary[]>;
+  /** Forgets a source and everything ingested from it; resolves false when there was none. */
+  forget(name: string): Promise<boolean>;
+  stats(): Promise<KnowledgeStats>;
+}
+
+export interface WriteSourceOptions {
+  source: KnowledgeSource;
+  upserts: Iterable<readonly DocumentInput[]>;
+  deletes: readonly string[];
+  embeddingModel?: string;
+  expectedChunks: number;
+}
+
+export interface SearchOptions {
+  query: string;
+  limit: number;
+  source?: string;
+  queryEmbedding?: readonly number[];
+  embeddingModel?: string;
+  /** Also weigh ops synonyms of the query's words (default true; off for the benchmark's comparison). */
+  expandSynonyms?: boolean;
+}
+
 /** Rankings are fused with reciprocal rank fusion: 1 / (RRF_K + rank) summed over rankings. */
 const RRF_K = 60;
 /** Candidates each ranking contributes to the fusion. */
-const CANDIDATES = 50;
+export const CANDIDATES = 50;
 /**
  * BM25's term-frequency saturation and length normalisation. k1 is below the textbook 1.2: an
  * operator's question names several symptoms once each, so a chunk matching more of its words
  * should beat one repeating a single word. On both bench corpora recall@5 is as good or better
  * for k1 from 0.4 to 0.6, and worse at 0.7 and above (docs/benchmarks.md).
  */
-const BM25_K1 = 0.6;
-const BM25_B = 0.75;
+export const BM25_K1 = 0.6;
+export const BM25_B = 0.75;
 
 /**
  * BM25 over the chunks' tsvectors, in one statement, in two stages so that it stays fast on a
@@ -97,10 +163,10 @@ const BM25_B = 0.75;
  * document frequency: with an OR query a common word would outrank the rare word that names the
  * incident.
  */
-const COARSE_CANDIDATES = 150;
+export const COARSE_CANDIDATES = 150;
 /** How much a word the question did not use but means (ops-synonyms.txt) counts, against 1. */
-const SYNONYM_WEIGHT = 0.4;
-const POSTINGS_BUDGET = 4_000;
+export const SYNONYM_WEIGHT = 0.4;
+export const POSTINGS_BUDGET = 4_000;
 const FULL_TEXT_SQL = `
 with stats as (
   select greatest(sum(chunk_count), 1)::float8 as n,
@@ -151,7 +217,7 @@ where embedding_model = $2::text and embedding is not null and ($4::text is null
 order by distance, id
 limit $3::int`;
 
-interface ChunkRow {
+export interface ChunkRow {
   id: number;
   source: string;
   path: string;
@@ -164,7 +230,7 @@ interface ChunkRow {
 }
 
 /** Heading paths are stored as one string, `A > B > C`, which full-text search reads too. */
-const HEADING_SEPARATOR = ' > ';
+export const HEADING_SEPARATOR = ' > ';
 
 /** pgvector's text form of a vector. */
 export function vectorLiteral(vector: readonly number[]): string {
@@ -172,10 +238,11 @@ export function vectorLiteral(vector: readonly number[]): string {
 }
 
 /**
- * The knowledge base on a {@link SqlStore}: what ingest writes and search reads. The same code for
- * the embedded store and PostgreSQL.
+ * The knowledge base on a {@link SqlStore} that speaks PostgreSQL: a server, or PGlite. The
+ * ranking runs in the database (FULL_TEXT_SQL); words are analysed by PostgreSQL's `english`
+ * configuration.
  */
-export class KnowledgeBase {
+export class PostgresKnowledgeBase implements KnowledgeBase {
   readonly store: SqlStore;
   readonly vectorAvailable: boolean;
 
@@ -184,10 +251,18 @@ export class KnowledgeBase {
     this.vectorAvailable = vectorAvailable;
   }
 
+  get kind(): SqlStore['kind'] {
+    return this.store.kind;
+  }
+
+  get location(): string {
+    return this.store.location;
+  }
+
   /** Creates the tables if needed. */
-  static async open(store: SqlStore): Promise<KnowledgeBase> {
+  static async open(store: SqlStore): Promise<PostgresKnowledgeBase> {
     const { vector } = await ensureKnowledgeSchema(store);
-    return new KnowledgeBase(store, vector);
+    return new PostgresKnowledgeBase(store, vector);
   }
 
   async close(): Promise<void> {
@@ -217,22 +292,10 @@ export class KnowledgeBase {
   }
 
   /**
-   * Writes one ingest of `source` in one transaction: the documents in `upserts` replace their
-   * stored versions (chunks and all), those in `deletes` are forgotten. A concurrent ingest of the
-   * same source waits for this one (advisory lock), so their writes never interleave.
-   *
-   * `upserts` are batches of documents, which may be produced while the write goes on (ingest
-   * reads, masks and chunks a batch of files at a time, so it holds one batch of chunks, not the
-   * whole source's). `expectedChunks` is the caller's count or estimate of the new chunks, for
-   * {@link bulkLoad}.
+   * A concurrent ingest of the same source waits for this one (advisory lock), so their writes
+   * never interleave. `expectedChunks` decides {@link bulkLoad}.
    */
-  async writeSource(options: {
-    source: KnowledgeSource;
-    upserts: Iterable<readonly DocumentInput[]>;
-    deletes: readonly string[];
-    embeddingModel?: string;
-    expectedChunks: number;
-  }): Promise<void> {
+  async writeSource(options: WriteSourceOptions): Promise<void> {
     const { source } = options;
     await this.store.transaction(async (tx) => {
       await tx.query('select pg_advisory_xact_lock(hashtext($1))', [`opsmate-kb:${source.name}`]);
@@ -246,7 +309,7 @@ export class KnowledgeBase {
       const rebuildIndex = await this.bulkLoad(tx, options.expectedChunks);
       if (rebuildIndex) await tx.query('drop index kb_chunks_tsv');
       const embedded = this.vectorAvailable && options.embeddingModel !== undefined;
-      const cache = new LexemeCache();
+      const cache = new LexemeCache(postgresWordAnalyser(tx), { tsvector: true });
       const documentFrequency = new Map<string, number>();
       let changed = options.deletes.length > 0;
       for (const documents of options.upserts) {
@@ -276,7 +339,7 @@ export class KnowledgeBase {
             headingPath: chunk.headingPath.join(HEADING_SEPARATOR),
           })),
         );
-        const analysed = await cache.analyse(tx, chunks);
+        const analysed = await cache.analyse(chunks);
         for (const { lexemes } of analysed) {
           for (const lexeme of lexemes)
             documentFrequency.set(lexeme, (documentFrequency.get(lexeme) ?? 0) + 1);
@@ -320,7 +383,7 @@ export class KnowledgeBase {
    * (measured in docs/benchmarks.md). The transaction makes it all or nothing.
    */
   private async bulkLoad(tx: SqlQueries, newChunks: number): Promise<boolean> {
-    if (this.store.kind !== 'embedded' || newChunks < BULK_LOAD_MIN_CHUNKS) return false;
+    if (this.store.kind !== 'pglite' || newChunks < BULK_LOAD_MIN_CHUNKS) return false;
     const [row] = await tx.query<{ count: number }>('select count(*)::int as count from kb_chunks');
     return (row?.count ?? 0) <= newChunks;
   }
@@ -358,20 +421,7 @@ export class KnowledgeBase {
     return row?.count ?? 0;
   }
 
-  /**
-   * The `limit` best chunks for `query`: BM25 full-text ranking always; with `queryEmbedding`
-   * (from `embeddingModel`) also the nearest chunks by cosine distance, the two rankings fused by
-   * reciprocal rank fusion.
-   */
-  async search(options: {
-    query: string;
-    limit: number;
-    source?: string;
-    queryEmbedding?: readonly number[];
-    embeddingModel?: string;
-    /** Also weigh ops synonyms of the query's words (default true; off for the benchmark's comparison). */
-    expandSynonyms?: boolean;
-  }): Promise<KnowledgeHit[]> {
+  async search(options: SearchOptions): Promise<KnowledgeHit[]> {
     const source = options.source ?? null;
     const fullText = await this.store.query<{ id: number; score: number }>(FULL_TEXT_SQL, [
       options.query,
@@ -379,9 +429,7 @@ export class KnowledgeBase {
       source,
       options.expandSynonyms === false ? '' : expandQuery(options.query),
     ]);
-    const rankings: Array<{ by: 'full-text' | 'vector'; ids: number[] }> = [
-      { by: 'full-text', ids: fullText.map((row) => row.id) },
-    ];
+    const rankings: Ranking[] = [{ by: 'full-text', ids: fullText.map((row) => row.id) }];
     if (options.queryEmbedding && options.embeddingModel && this.vectorAvailable) {
       const nearest = await this.store.query<{ id: number }>(VECTOR_SQL, [
         vectorLiteral(options.queryEmbedding),
@@ -391,25 +439,7 @@ export class KnowledgeBase {
       ]);
       rankings.push({ by: 'vector', ids: nearest.map((row) => row.id) });
     }
-    const fused = new Map<number, { score: number; matchedBy: Array<'full-text' | 'vector'> }>();
-    for (const ranking of rankings) {
-      ranking.ids.forEach((id, rank) => {
-        const entry = fused.get(id) ?? { score: 0, matchedBy: [] };
-        entry.score += 1 / (RRF_K + rank + 1);
-        entry.matchedBy.push(ranking.by);
-        fused.set(id, entry);
-      });
-    }
-    const best = [...fused.entries()]
-      .sort((a, b) => b[1].score - a[1].score || a[0] - b[0])
-      .slice(0, options.limit);
-    if (best.length === 0) return [];
-    const rows = await this.chunkRows(best.map(([id]) => id));
-    const byId = new Map(rows.map((row) => [row.id, row]));
-    return best.flatMap(([id, entry]) => {
-      const row = byId.get(id);
-      return row ? [{ ...hitFrom(row), score: entry.score, matchedBy: entry.matchedBy }] : [];
-    });
+    return await fuseRankings(rankings, options.limit, (ids) => this.chunkRows(ids));
   }
 
   /** One chunk by id, with its neighbours' ids in the same document. */
@@ -604,12 +634,46 @@ export async function rebuiltTermStatistics(
   );
 }
 
+/** A ranking of chunk ids, best first, and what made it. */
+export interface Ranking {
+  by: 'full-text' | 'vector';
+  ids: number[];
+}
+
+/**
+ * The `limit` best chunks of `rankings` fused by reciprocal rank fusion (ties by id), with their
+ * rows from `rowsOf`.
+ */
+export async function fuseRankings(
+  rankings: readonly Ranking[],
+  limit: number,
+  rowsOf: (ids: readonly number[]) => Promise<ChunkRow[]>,
+): Promise<KnowledgeHit[]> {
+  const fused = new Map<number, { score: number; matchedBy: Array<'full-text' | 'vector'> }>();
+  for (const ranking of rankings) {
+    ranking.ids.forEach((id, rank) => {
+      const entry = fused.get(id) ?? { score: 0, matchedBy: [] };
+      entry.score += 1 / (RRF_K + rank + 1);
+      entry.matchedBy.push(ranking.by);
+      fused.set(id, entry);
+    });
+  }
+  const best = [...fused.entries()].sort((a, b) => b[1].score - a[1].score || a[0] - b[0]).slice(0, limit);
+  if (best.length === 0) return [];
+  const rows = await rowsOf(best.map(([id]) => id));
+  const byId = new Map(rows.map((row) => [row.id, row]));
+  return best.flatMap(([id, entry]) => {
+    const row = byId.get(id);
+    return row ? [{ ...hitFrom(row), score: entry.score, matchedBy: entry.matchedBy }] : [];
+  });
+}
+
 /** What is embedded for a chunk: its place in the document, then its text. */
 export function embeddingText(chunk: { title: string; heading_path: string; content: string }): string {
   return `${chunk.title}\n${chunk.heading_path}\n\n${chunk.content}`;
 }
 
-function hitFrom(row: ChunkRow): Omit<KnowledgeHit, 'score' | 'matchedBy'> {
+export function hitFrom(row: ChunkRow): Omit<KnowledgeHit, 'score' | 'matchedBy'> {
   return {
     id: row.id,
     source: row.source,

@@ -4,8 +4,8 @@
  * queries are the same; only opening, locking and closing differ.
  */
 export interface SqlStore {
-  /** `embedded` (PGlite in opsmate's home) or `postgres` (a server). */
-  readonly kind: 'embedded' | 'postgres';
+  /** `pglite` (the embedded store before SQLite, in opsmate's home) or `postgres` (a server). */
+  readonly kind: 'pglite' | 'postgres';
   /** Where it is: the data folder, or the server's URL without its password. */
   readonly location: string;
   /** Runs one statement; resolves with its rows. */

@@ -68,7 +68,7 @@ describe('knowledge base: ingest, kb, and the agent citing runbooks', () => {
     );
     assert.match(show.stdout, /\[REDACTED/);
     const stats = await cli(['kb', 'stats']);
-    assert.match(stats.stdout, /store:\s+embedded \(PGlite\)/);
+    assert.match(stats.stdout, /store:\s+embedded \(SQLite\) at .*knowledge\.sqlite/);
     assert.match(stats.stdout, /vector search: off \(no embedding model configured/);
 
     const missing = await cli(['kb', 'show', '999999']);

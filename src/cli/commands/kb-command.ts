@@ -1,9 +1,16 @@
 import { Command, Option } from 'commander';
-import type { KnowledgeBase } from '../../knowledge/knowledge-base.js';
+import type { KnowledgeBase, KnowledgeStats } from '../../knowledge/knowledge-base.js';
 import type { CliContext } from '../cli-context.js';
 import { addSettingOptions, readSettings } from '../field-options.js';
 import { outputOption, parseOutputFormat, writeJson } from '../output-format.js';
 import { renderTable } from '../render/table.js';
+
+/** How `kb stats` names each store. */
+const STORE_NAMES: Record<KnowledgeStats['store'], string> = {
+  embedded: 'embedded (SQLite)',
+  postgres: 'PostgreSQL',
+  pglite: 'embedded (PGlite)',
+};
 
 const DEFAULT_RESULTS = 5;
 
@@ -211,13 +218,15 @@ export function kbCommand(context: CliContext): Command {
       return writeJson(context.stdout, { ...figures, embeddingModel: model ?? null, vectorSearch });
     context.stdout.write(
       [
-        `store:         ${figures.store === 'embedded' ? 'embedded (PGlite)' : 'PostgreSQL'} at ${figures.location}`,
+        `store:         ${STORE_NAMES[figures.store]} at ${figures.location}`,
         `sources:       ${figures.sources}`,
         `documents:     ${figures.documents} (${formatBytes(figures.bytes)})`,
         `chunks:        ${figures.chunks}`,
         `full-text:     on`,
         `vector search: ${vectorSearch.on ? 'on' : 'off'} (${vectorSearch.reason})`,
-        `pgvector:      ${figures.vectorAvailable ? 'available' : 'not available'}`,
+        figures.store === 'embedded'
+          ? `vectors:       stored with the chunks, compared in opsmate (no extension needed)`
+          : `pgvector:      ${figures.vectorAvailable ? 'available' : 'not available'}`,
       ].join('\n') + '\n',
     );
   });

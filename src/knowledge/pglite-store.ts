@@ -7,7 +7,7 @@ import { acquireFileLock } from '../process/file-lock.js';
 import type { SqlStore } from './sql-store.js';
 
 /** How long a command waits for another opsmate process to finish with the embedded store. */
-export const DEFAULT_EMBEDDED_LOCK_WAIT_MS = 60_000;
+export const DEFAULT_STORE_LOCK_WAIT_MS = 60_000;
 
 /**
  * PostgreSQL settings for PGlite. Its default 128 MB of shared buffers sits in the process for as
@@ -19,15 +19,16 @@ export const DEFAULT_EMBEDDED_LOCK_WAIT_MS = 60_000;
 const EMBEDDED_SETTINGS = 'shared_buffers = 32MB';
 
 /**
- * Opens the embedded knowledge base (PGlite, PostgreSQL compiled to WASM, with pgvector) in
- * `dataDir`. PGlite is single-process: two processes writing one data folder corrupt it. So the
+ * Opens a PGlite knowledge base (PostgreSQL compiled to WASM, with pgvector) in `dataDir`: the
+ * embedded store before SQLite, opened now to move it into SQLite (migrate-pglite.ts) and by the
+ * benchmark's comparison. PGlite is single-process: two processes writing one data folder corrupt it. So the
  * store is held under a lock file (`<dataDir>.lock`, with the holder's pid; a dead holder's lock
  * is taken over) from open to close, and every opsmate process opens, works and closes: ingest
  * never holds it while it waits for the embedding model (full-text only, it holds it from
  * reading the stored hashes to the commit, chunking included: local work, no waits). Rejects with an OpsmateError when another live process
  * keeps it longer than `waitMs`.
  */
-export async function openEmbeddedStore(options: {
+export async function openPgliteStore(options: {
   dataDir: string;
   waitMs?: number;
   signal?: AbortSignal;
@@ -35,7 +36,7 @@ export async function openEmbeddedStore(options: {
   mkdirSync(dirname(options.dataDir), { recursive: true });
   const lockPath = `${options.dataDir}.lock`;
   const lock = await acquireFileLock(lockPath, {
-    waitMs: options.waitMs ?? DEFAULT_EMBEDDED_LOCK_WAIT_MS,
+    waitMs: options.waitMs ?? DEFAULT_STORE_LOCK_WAIT_MS,
     ...(options.signal ? { signal: options.signal } : {}),
   });
   if (!lock.acquired) {
@@ -59,7 +60,7 @@ export async function openEmbeddedStore(options: {
   }
   let vectorReady: boolean | undefined;
   return {
-    kind: 'embedded',
+    kind: 'pglite',
     location: options.dataDir,
     async query<Row>(sql: string, params: readonly unknown[] = []): Promise<Row[]> {
       return (await database.query<Row>(sql, [...params])).rows;

@@ -1,0 +1,686 @@
+import { mkdirSync, rmdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type * as SqliteWasm from 'node-sqlite3-wasm';
+import type { Database, SQLiteValue, Statement } from 'node-sqlite3-wasm';
+import { OpsmateError } from '../errors/opsmate-error.js';
+import { acquireFileLock } from '../process/file-lock.js';
+import { LexemeCache, type WordAnalyser } from './chunk-lexemes.js';
+import { englishLexemes, englishTextLexemes } from './english-words.js';
+import {
+  BM25_B,
+  BM25_K1,
+  CANDIDATES,
+  COARSE_CANDIDATES,
+  HEADING_SEPARATOR,
+  POSTINGS_BUDGET,
+  SYNONYM_WEIGHT,
+  embeddingText,
+  fuseRankings,
+  hitFrom,
+  type ChunkRow,
+  type KnowledgeBase,
+  type KnowledgeHit,
+  type KnowledgeSource,
+  type KnowledgeStats,
+  type Ranking,
+  type SearchOptions,
+  type SourceSummary,
+  type WriteSourceOptions,
+} from './knowledge-base.js';
+import { expandQuery } from './query-expansion.js';
+
+/** How long a command waits for another opsmate process to finish with the embedded store. */
+export const DEFAULT_EMBEDDED_LOCK_WAIT_MS = 60_000;
+
+/** Bumped when the tables change. */
+export const SQLITE_SCHEMA_VERSION = '1';
+
+/**
+ * The embedded store's tables. Lexemes (from english-words.ts) are stored as FTS5 tokens (see
+ * ftsToken) everywhere. A chunk's `terms` holds its lexemes with their counts
+ * (`lexeme:count ...`), what BM25 scores it by, and `lexemes` how many there are (its length).
+ * `kb_fts` is a contentless FTS5 index of each chunk's distinct lexemes, used as an inverted
+ * index only: which chunks hold a lexeme (`detail=none`: no positions). The lexemes are analysed
+ * before they reach it, so its tokenizer only splits them apart again. `kb_terms` holds each
+ * lexeme's document frequency per source, as on PostgreSQL. There are no foreign keys: checking
+ * them was a fifth of a write, and every delete is written out (a source's or a document's rows
+ * go together, in one transaction).
+ * Chunk ids are never reused (AUTOINCREMENT): a citation names a chunk by id.
+ */
+const TABLES = `
+create table if not exists kb_meta (key text primary key, value text not null);
+create table if not exists kb_sources (
+  name text primary key,
+  origin text not null,
+  kind text not null,
+  root text not null,
+  glob text not null,
+  branch text,
+  chunk_count integer not null default 0,
+  lexeme_count integer not null default 0,
+  updated_at text not null
+);
+create table if not exists kb_documents (
+  source text not null,
+  path text not null,
+  hash text not null,
+  bytes integer not null,
+  redactions integer not null default 0,
+  ingested_at text not null,
+  primary key (source, path)
+);
+create table if not exists kb_chunks (
+  id integer primary key autoincrement,
+  source text not null,
+  path text not null,
+  ordinal integer not null,
+  title text not null,
+  heading_path text not null,
+  start_line integer not null,
+  end_line integer not null,
+  content text not null,
+  terms text not null,
+  lexemes integer not null,
+  embedding_model text,
+  embedding blob
+);
+create index if not exists kb_chunks_document on kb_chunks (source, path);
+create table if not exists kb_terms (
+  source text not null,
+  lexeme text not null,
+  chunks integer not null,
+  primary key (source, lexeme)
+) without rowid;
+create virtual table if not exists kb_fts using fts5(
+  lexemes, content='', contentless_delete=1, detail=none, tokenize='unicode61 remove_diacritics 0'
+);`;
+
+/**
+ * Connection settings, before anything is read.
+ * - A write-ahead log in exclusive locking mode. The WASM build's file locking cannot tell a
+ *   rollback journal left by a killed process from its own lock, so such a journal was never
+ *   rolled back and the next open read a half-written file (the crash test found it). A WAL is
+ *   recovered on open from its own checksums, keeping only committed transactions; exclusive
+ *   mode keeps its index in the process's memory (the build has no shared memory), which
+ *   opsmate's lock allows: one process has the file open at a time.
+ * - `synchronous = normal`: with a WAL, a crash of the process or the machine loses no committed
+ *   transaction and corrupts nothing; a power cut may lose the last ones (an ingest to run again).
+ * - A 32 MB page cache holds a team's runbooks (a 5 MB corpus is about 6 MB here).
+ */
+const PRAGMAS =
+  'pragma locking_mode = exclusive; pragma journal_mode = wal; pragma synchronous = normal; pragma cache_size = -32768;';
+
+const ASCII_TOKEN = /^[a-z0-9]+$/;
+
+/**
+ * A lexeme as one FTS5 token. english-words.ts makes lexemes of letters, digits and marks; FTS5's
+ * unicode61 tokenizer may split some of those (marks, some scripts), and with `detail=none` a
+ * query cannot ask for two tokens in a row. So a lexeme that is not plain ASCII is written as
+ * `x` and its UTF-8 bytes in hex: one token, the same at ingest and search. A real ASCII lexeme
+ * that looks like one only adds a candidate, which the exact scoring (by `terms`) then ranks.
+ */
+export function ftsToken(lexeme: string): string {
+  return ASCII_TOKEN.test(lexeme) ? lexeme : `x${Buffer.from(lexeme, 'utf8').toString('hex')}`;
+}
+
+const englishAnalyser: WordAnalyser = (words) => Promise.resolve(words.map((word) => englishLexemes(word)));
+
+/** `lexeme:count lexeme:count ...`, as kb_chunks.terms stores them. */
+function termsText(lexemes: readonly string[], counts: readonly number[]): string {
+  let text = '';
+  for (let index = 0; index < lexemes.length; index++)
+    text += `${index === 0 ? '' : ' '}${lexemes[index]!}:${counts[index]!}`;
+  return text;
+}
+
+/** The lexemes of a stored `terms` text, with their counts. */
+function parseTerms(terms: string): Array<[string, number]> {
+  if (terms === '') return [];
+  return terms.split(' ').map((entry) => {
+    const colon = entry.lastIndexOf(':');
+    return [entry.slice(0, colon), Number(entry.slice(colon + 1))];
+  });
+}
+
+/** A vector as the bytes stored in kb_chunks.embedding: float32, little-endian (the host's). */
+function vectorBytes(vector: readonly number[]): Uint8Array {
+  const floats = Float32Array.from(vector, (value) => (Number.isFinite(value) ? value : 0));
+  return new Uint8Array(floats.buffer);
+}
+
+type SqliteModule = typeof SqliteWasm;
+
+let sqliteModule: Promise<SqliteModule> | undefined;
+
+/** SQLite (compiled to WASM, no native build), loaded only by the commands that need the store. */
+async function loadSqlite(): Promise<SqliteModule> {
+  sqliteModule ??= import('node-sqlite3-wasm').then(
+    (module: SqliteModule & { default?: SqliteModule }) => module.default ?? module,
+  );
+  try {
+    return await sqliteModule;
+  } catch (error) {
+    sqliteModule = undefined;
+    throw new OpsmateError(`cannot load SQLite for the knowledge base: ${String(error)}`, {
+      hint: 'reinstall opsmate (its dependency node-sqlite3-wasm is missing or damaged)',
+      cause: error,
+    });
+  }
+}
+
+/**
+ * Opens (creating it if needed) the embedded knowledge base: one SQLite file in opsmate's home.
+ * One opsmate process uses it at a time: it is held under a lock file (`<file>.opsmate-lock`,
+ * with the holder's pid; a dead holder's lock is taken over) from open to close, as each command
+ * opens, works and closes. SQLite's WASM build locks the file with a directory (`<file>.lock`)
+ * that a killed process leaves behind; under opsmate's lock no other opsmate process has the
+ * file open, so such a directory is left over and is removed. Rejects with an OpsmateError when
+ * another live process keeps the store longer than `waitMs`, or when the file is not a SQLite
+ * database.
+ */
+export async function openSqliteKnowledgeBase(options: {
+  file: string;
+  waitMs?: number;
+  signal?: AbortSignal;
+}): Promise<SqliteKnowledgeBase> {
+  const { Database } = await loadSqlite();
+  mkdirSync(dirname(options.file), { recursive: true });
+  const lock = await acquireFileLock(`${options.file}.opsmate-lock`, {
+    waitMs: options.waitMs ?? DEFAULT_EMBEDDED_LOCK_WAIT_MS,
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  if (!lock.acquired) {
+    throw new OpsmateError(
+      `the knowledge base in ${options.file} is in use by another opsmate process${lock.holderPid ? ` (pid ${lock.holderPid})` : ''}`,
+      { hint: 'try again when it has finished (an ingest holds it while it writes)' },
+    );
+  }
+  let database: Database | undefined;
+  try {
+    try {
+      rmdirSync(`${options.file}.lock`);
+    } catch {
+      // None left over (or not empty: then SQLite reports the file busy, and it is not ours to remove).
+    }
+    database = new Database(options.file);
+    database.exec(PRAGMAS);
+    const fresh = database.get("select 1 as found from sqlite_master where name = 'kb_meta'") === null;
+    database.exec(`begin immediate; ${TABLES}
+      insert into kb_meta (key, value) values ('schema_version', '${SQLITE_SCHEMA_VERSION}') on conflict (key) do nothing;
+      commit;`);
+    return new SqliteKnowledgeBase(database, options.file, lock.release, fresh);
+  } catch (error) {
+    try {
+      database?.close();
+    } finally {
+      lock.release();
+    }
+    throw new OpsmateError(`cannot open the knowledge base in ${options.file}: ${String(error)}`, {
+      hint: 'move the file away to start an empty knowledge base (then ingest again)',
+      cause: error,
+    });
+  }
+}
+
+/**
+ * The knowledge base in SQLite: the embedded store. The same ranking as PostgreSQL's
+ * FULL_TEXT_SQL, computed here: each query lexeme's inverse document frequency from kb_terms; the
+ * postings of the rarest lexemes (up to POSTINGS_BUDGET of them, always the two rarest) read from
+ * FTS5 and the chunks holding the most informative ones kept (COARSE_CANDIDATES); those scored
+ * exactly with BM25 over their stored terms. Vectors are float32 blobs compared by cosine
+ * distance in JavaScript, one pass over the model's chunks (no extension to load).
+ */
+export class SqliteKnowledgeBase implements KnowledgeBase {
+  readonly kind = 'embedded' as const;
+  readonly vectorAvailable = true;
+  readonly location: string;
+  /** The file did not hold a knowledge base before this open. */
+  readonly created: boolean;
+  readonly #database: Database;
+  readonly #release: () => void;
+  readonly #statements = new Map<string, Statement>();
+
+  constructor(database: Database, location: string, release: () => void, created: boolean) {
+    this.#database = database;
+    this.location = location;
+    this.#release = release;
+    this.created = created;
+  }
+
+  /** Runs one statement (prepared once per open) and returns its rows: for tests and migrations. */
+  query<Row = Record<string, SQLiteValue>>(sql: string, params: readonly SQLiteValue[] = []): Row[] {
+    return this.#statement(sql).all([...params]) as Row[];
+  }
+
+  #run(
+    sql: string,
+    params: readonly SQLiteValue[] = [],
+  ): { changes: number; lastInsertRowid: number | bigint } {
+    return this.#statement(sql).run([...params]);
+  }
+
+  #statement(sql: string): Statement {
+    let statement = this.#statements.get(sql);
+    if (statement === undefined) {
+      statement = this.#database.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  /** Runs `work` in one write transaction: committed when it resolves, rolled back when it rejects. */
+  async transaction<T>(work: () => Promise<T> | T): Promise<T> {
+    this.#database.exec('begin immediate');
+    try {
+      const result = await work();
+      this.#database.exec('commit');
+      return result;
+    } catch (error) {
+      if (this.#database.inTransaction) this.#database.exec('rollback');
+      throw error;
+    }
+  }
+
+  async close(): Promise<void> {
+    try {
+      for (const statement of this.#statements.values()) statement.finalize();
+      this.#statements.clear();
+      this.#database.close();
+    } finally {
+      this.#release();
+    }
+  }
+
+  documentHashes(source: string): Promise<Map<string, string>> {
+    const rows = this.query<{ path: string; hash: string }>(
+      'select path, hash from kb_documents where source = ?',
+      [source],
+    );
+    return Promise.resolve(new Map(rows.map((row) => [row.path, row.hash])));
+  }
+
+  source(name: string): Promise<KnowledgeSource | undefined> {
+    const [row] = this.query<KnowledgeSource & { branch: string | null }>(
+      'select name, origin, kind, root, glob, branch from kb_sources where name = ?',
+      [name],
+    );
+    if (!row) return Promise.resolve(undefined);
+    return Promise.resolve({ ...row, branch: row.branch ?? undefined } as KnowledgeSource);
+  }
+
+  /** A concurrent ingest waits for this one: only one process has the store open. */
+  async writeSource(options: WriteSourceOptions): Promise<void> {
+    const { source } = options;
+    await this.transaction(async () => {
+      const now = new Date().toISOString();
+      this.#run(
+        `insert into kb_sources (name, origin, kind, root, glob, branch, updated_at) values (?, ?, ?, ?, ?, ?, ?)
+         on conflict (name) do update set origin = excluded.origin, kind = excluded.kind, root = excluded.root,
+           glob = excluded.glob, branch = excluded.branch, updated_at = excluded.updated_at`,
+        [source.name, source.origin, source.kind, source.root, source.glob, source.branch ?? null, now],
+      );
+      this.#forgetDocuments(source.name, options.deletes);
+      const cache = new LexemeCache(englishAnalyser, { tsvector: false });
+      const documentFrequency = new Map<string, number>();
+      let changed = options.deletes.length > 0;
+      for (const documents of options.upserts) {
+        if (documents.length === 0) continue;
+        changed = true;
+        this.#forgetDocuments(
+          source.name,
+          documents.filter((document) => document.replaces !== false).map((document) => document.path),
+        );
+        for (const document of documents) {
+          this.#run(
+            'insert into kb_documents (source, path, hash, bytes, redactions, ingested_at) values (?, ?, ?, ?, ?, ?)',
+            [source.name, document.path, document.hash, document.bytes, document.redactions, now],
+          );
+        }
+        const chunks = documents.flatMap((document) =>
+          document.chunks.map((chunk, ordinal) => ({
+            path: document.path,
+            ordinal,
+            ...chunk,
+            headingPath: chunk.headingPath.join(HEADING_SEPARATOR),
+          })),
+        );
+        if (chunks.length === 0) continue;
+        const analysed = await cache.analyse(chunks);
+        const rows: SQLiteValue[][] = [];
+        const tokens: string[] = [];
+        chunks.forEach((chunk, index) => {
+          const { lexemes, counts } = analysed[index]!;
+          const stored = lexemes.map(ftsToken);
+          const embedding =
+            options.embeddingModel !== undefined && chunk.embedding ? vectorBytes(chunk.embedding) : null;
+          rows.push([
+            source.name,
+            chunk.path,
+            chunk.ordinal,
+            chunk.title,
+            chunk.headingPath,
+            chunk.startLine,
+            chunk.endLine,
+            chunk.content,
+            termsText(stored, counts),
+            stored.length,
+            embedding === null ? null : (options.embeddingModel ?? null),
+            embedding,
+          ]);
+          tokens.push(stored.join(' '));
+          for (const token of stored) documentFrequency.set(token, (documentFrequency.get(token) ?? 0) + 1);
+        });
+        this.#insertChunks(rows, tokens);
+      }
+      if (documentFrequency.size > 0) {
+        this.#run(
+          `insert into kb_terms (source, lexeme, chunks) select ?1, t.value ->> 0, t.value ->> 1 from json_each(?2) t where true
+           on conflict (source, lexeme) do update set chunks = chunks + excluded.chunks`,
+          [source.name, JSON.stringify([...documentFrequency])],
+        );
+      }
+      if (changed) this.#refreshSourceTotals(source.name);
+    });
+  }
+
+  /**
+   * Writes chunk rows (kb_chunks' columns, one statement each: measured faster in the WASM build
+   * than one JSON parameter per batch read with `->>`, and than multi-row VALUES) and their
+   * full-text entries, one JSON parameter for the batch. The rows get consecutive ids after the
+   * largest ever given (AUTOINCREMENT), which is checked, and the entries are written under them.
+   */
+  #insertChunks(rows: readonly SQLiteValue[][], tokens: readonly string[]): void {
+    const [before] = this.query<{ last: number }>(
+      "select coalesce((select seq from sqlite_sequence where name = 'kb_chunks'), 0) as last",
+    );
+    let last = 0;
+    for (const row of rows) {
+      last = Number(
+        this.#run(
+          `insert into kb_chunks (source, path, ordinal, title, heading_path, start_line, end_line, content, terms, lexemes,
+             embedding_model, embedding) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          row,
+        ).lastInsertRowid,
+      );
+    }
+    const first = last - rows.length + 1;
+    if (first !== (before?.last ?? 0) + 1)
+      throw new Error(`kb_chunks ids are not consecutive (${rows.length} rows, last id ${last})`);
+    this.#run('insert into kb_fts (rowid, lexemes) select ?1 + t.key, t.value from json_each(?2) t', [
+      first,
+      JSON.stringify(tokens),
+    ]);
+  }
+
+  /**
+   * Forgets stored documents of `source`: their chunks' lexemes leave the statistics and the
+   * full-text index, then the chunks and the documents go.
+   */
+  #forgetDocuments(source: string, paths: readonly string[]): void {
+    if (paths.length === 0) return;
+    const departing = new Map<string, number>();
+    for (const path of paths) {
+      const chunks = this.query<{ id: number; terms: string }>(
+        'select id, terms from kb_chunks where source = ? and path = ?',
+        [source, path],
+      );
+      for (const chunk of chunks) {
+        for (const [lexeme] of parseTerms(chunk.terms))
+          departing.set(lexeme, (departing.get(lexeme) ?? 0) + 1);
+        this.#run('delete from kb_fts where rowid = ?', [chunk.id]);
+      }
+      this.#run('delete from kb_chunks where source = ? and path = ?', [source, path]);
+      this.#run('delete from kb_documents where source = ? and path = ?', [source, path]);
+    }
+    for (const [lexeme, chunks] of departing) {
+      this.#run('update kb_terms set chunks = chunks - ? where source = ? and lexeme = ?', [
+        chunks,
+        source,
+        lexeme,
+      ]);
+    }
+    this.#run('delete from kb_terms where source = ? and chunks <= 0', [source]);
+  }
+
+  /** A source's chunk count and lexeme total (BM25's N and average length), from what is stored. */
+  #refreshSourceTotals(source: string): void {
+    this.#run(
+      `update kb_sources set
+         chunk_count = (select count(*) from kb_chunks where source = ?1),
+         lexeme_count = (select coalesce(sum(chunks), 0) from kb_terms where source = ?1)
+       where name = ?1`,
+      [source],
+    );
+  }
+
+  chunksToEmbed(model: string, limit: number): Promise<Array<{ id: number; text: string }>> {
+    const rows = this.query<{ id: number; title: string; heading_path: string; content: string }>(
+      `select id, title, heading_path, content from kb_chunks
+       where embedding_model is not ? or embedding is null order by id limit ?`,
+      [model, limit],
+    );
+    return Promise.resolve(rows.map((row) => ({ id: row.id, text: embeddingText(row) })));
+  }
+
+  async setEmbeddings(
+    model: string,
+    vectors: ReadonlyArray<{ id: number; embedding: readonly number[] }>,
+  ): Promise<void> {
+    if (vectors.length === 0) return;
+    await this.transaction(() => {
+      for (const entry of vectors) {
+        this.#run('update kb_chunks set embedding = ?, embedding_model = ? where id = ?', [
+          vectorBytes(entry.embedding),
+          model,
+          entry.id,
+        ]);
+      }
+    });
+  }
+
+  embeddedCount(model: string): Promise<number> {
+    const [row] = this.query<{ count: number }>(
+      'select count(*) as count from kb_chunks where embedding_model = ? and embedding is not null',
+      [model],
+    );
+    return Promise.resolve(row?.count ?? 0);
+  }
+
+  async search(options: SearchOptions): Promise<KnowledgeHit[]> {
+    const rankings: Ranking[] = [{ by: 'full-text', ids: this.#fullText(options) }];
+    if (options.queryEmbedding && options.embeddingModel) {
+      rankings.push({
+        by: 'vector',
+        ids: this.#nearest(options.queryEmbedding, options.embeddingModel, options.source),
+      });
+    }
+    return await fuseRankings(rankings, options.limit, (ids) => Promise.resolve(this.#chunkRows(ids)));
+  }
+
+  /** BM25, as FULL_TEXT_SQL ranks on PostgreSQL (see the class). */
+  #fullText(options: SearchOptions): number[] {
+    const boosts = new Map<string, number>();
+    for (const lexeme of englishTextLexemes(options.query)) boosts.set(ftsToken(lexeme), 1);
+    if (options.expandSynonyms !== false) {
+      for (const lexeme of englishTextLexemes(expandQuery(options.query))) {
+        const token = ftsToken(lexeme);
+        if (!boosts.has(token)) boosts.set(token, SYNONYM_WEIGHT);
+      }
+    }
+    if (boosts.size === 0) return [];
+    const source = options.source ?? null;
+    const [totals] = this.query<{ n: number; lexemes: number }>(
+      `select coalesce(sum(chunk_count), 0) as n, coalesce(sum(lexeme_count), 0) as lexemes
+       from kb_sources where ?1 is null or name = ?1`,
+      [source],
+    );
+    const n = Math.max(totals?.n ?? 0, 1);
+    const averageLength = Math.max((totals?.lexemes ?? 0) / n, 1);
+    const frequencies = this.query<{ lexeme: string; df: number }>(
+      `select lexeme, sum(chunks) as df from kb_terms
+       where lexeme in (select value from json_each(?1)) and (?2 is null or source = ?2) group by lexeme`,
+      [JSON.stringify([...boosts.keys()]), source],
+    );
+    const weighted = frequencies
+      .sort((a, b) => a.df - b.df || (a.lexeme < b.lexeme ? -1 : a.lexeme > b.lexeme ? 1 : 0))
+      .map((term) => ({
+        ...term,
+        idf: boosts.get(term.lexeme)! * Math.log(1 + (n - term.df + 0.5) / (term.df + 0.5)),
+      }));
+    const coarse = new Map<number, number>();
+    let rarerPostings = 0;
+    weighted.forEach((term, index) => {
+      if (index < 2 || rarerPostings < POSTINGS_BUDGET) {
+        const postings = this.query<{ id: number }>(
+          source === null
+            ? 'select rowid as id from kb_fts where kb_fts match ?'
+            : `select f.rowid as id from kb_fts f join kb_chunks c on c.id = f.rowid
+               where kb_fts match ? and c.source = ?`,
+          source === null ? [`"${term.lexeme}"`] : [`"${term.lexeme}"`, source],
+        );
+        for (const { id } of postings) coarse.set(id, (coarse.get(id) ?? 0) + term.idf);
+      }
+      rarerPostings += term.df;
+    });
+    const candidates = [...coarse]
+      .sort((a, b) => b[1] - a[1] || a[0] - b[0])
+      .slice(0, COARSE_CANDIDATES)
+      .map(([id]) => id);
+    if (candidates.length === 0) return [];
+    const idf = new Map(weighted.map((term) => [term.lexeme, term.idf]));
+    const rows = this.query<{ id: number; terms: string; lexemes: number }>(
+      'select id, terms, lexemes from kb_chunks where id in (select value from json_each(?))',
+      [JSON.stringify(candidates)],
+    );
+    const scored = rows.map((row) => {
+      let score = 0;
+      const norm = BM25_K1 * (1 - BM25_B + (BM25_B * row.lexemes) / averageLength);
+      for (const [lexeme, count] of parseTerms(row.terms)) {
+        const weight = idf.get(lexeme);
+        if (weight !== undefined) score += (weight * (count * (BM25_K1 + 1))) / (count + norm);
+      }
+      return { id: row.id, score };
+    });
+    return scored
+      .sort((a, b) => b.score - a.score || a.id - b.id)
+      .slice(0, CANDIDATES)
+      .map((hit) => hit.id);
+  }
+
+  /** The CANDIDATES chunks nearest `embedding` by cosine distance, of `model`'s vectors. */
+  #nearest(embedding: readonly number[], model: string, source: string | undefined): number[] {
+    const query = Float32Array.from(embedding, (value) => (Number.isFinite(value) ? value : 0));
+    let queryNorm = 0;
+    for (const value of query) queryNorm += value * value;
+    queryNorm = Math.sqrt(queryNorm) || 1;
+    const rows = this.query<{ id: number; embedding: Uint8Array }>(
+      `select id, embedding from kb_chunks where embedding_model = ?1 and embedding is not null
+       and (?2 is null or source = ?2)`,
+      [model, source ?? null],
+    );
+    const distances: Array<{ id: number; distance: number }> = [];
+    for (const row of rows) {
+      const bytes = row.embedding;
+      const vector = new Float32Array(bytes.buffer, bytes.byteOffset, Math.floor(bytes.byteLength / 4));
+      let dot = 0;
+      let norm = 0;
+      const length = Math.min(vector.length, query.length);
+      for (let index = 0; index < length; index++) {
+        dot += vector[index]! * query[index]!;
+        norm += vector[index]! * vector[index]!;
+      }
+      distances.push({ id: row.id, distance: 1 - dot / ((Math.sqrt(norm) || 1) * queryNorm) });
+    }
+    return distances
+      .sort((a, b) => a.distance - b.distance || a.id - b.id)
+      .slice(0, CANDIDATES)
+      .map((entry) => entry.id);
+  }
+
+  #chunkRows(ids: readonly number[]): ChunkRow[] {
+    return this.query<ChunkRow>(
+      `select c.id, c.source, c.path, s.root, c.title, c.heading_path, c.start_line, c.end_line, c.content
+       from kb_chunks c join kb_sources s on s.name = c.source where c.id in (select value from json_each(?))`,
+      [JSON.stringify(ids)],
+    );
+  }
+
+  chunk(id: number): Promise<(KnowledgeHit & { ordinal: number; documentChunks: number }) | undefined> {
+    const [row] = this.query<ChunkRow & { ordinal: number; document_chunks: number }>(
+      `select c.id, c.source, c.path, s.root, c.title, c.heading_path, c.start_line, c.end_line, c.content, c.ordinal,
+         (select count(*) from kb_chunks d where d.source = c.source and d.path = c.path) as document_chunks
+       from kb_chunks c join kb_sources s on s.name = c.source where c.id = ?`,
+      [id],
+    );
+    if (!row) return Promise.resolve(undefined);
+    return Promise.resolve({
+      ...hitFrom(row),
+      score: 0,
+      matchedBy: [],
+      ordinal: row.ordinal,
+      documentChunks: row.document_chunks,
+    });
+  }
+
+  sources(): Promise<SourceSummary[]> {
+    const rows = this.query<{
+      name: string;
+      origin: string;
+      kind: string;
+      root: string;
+      documents: number;
+      chunks: number;
+      bytes: number;
+      updated_at: string;
+    }>(
+      `select s.name, s.origin, s.kind, s.root, s.updated_at,
+         (select count(*) from kb_documents d where d.source = s.name) as documents,
+         (select coalesce(sum(bytes), 0) from kb_documents d where d.source = s.name) as bytes,
+         (select count(*) from kb_chunks c where c.source = s.name) as chunks
+       from kb_sources s order by s.name`,
+    );
+    return Promise.resolve(
+      rows.map((row) => ({
+        name: row.name,
+        origin: row.origin,
+        kind: row.kind,
+        root: row.root,
+        documents: row.documents,
+        chunks: row.chunks,
+        bytes: row.bytes,
+        updatedAt: new Date(row.updated_at).toISOString(),
+      })),
+    );
+  }
+
+  async forget(name: string): Promise<boolean> {
+    return await this.transaction(() => {
+      this.#run('delete from kb_fts where rowid in (select id from kb_chunks where source = ?)', [name]);
+      this.#run('delete from kb_chunks where source = ?', [name]);
+      this.#run('delete from kb_documents where source = ?', [name]);
+      this.#run('delete from kb_terms where source = ?', [name]);
+      return this.#run('delete from kb_sources where name = ?', [name]).changes > 0;
+    });
+  }
+
+  stats(): Promise<KnowledgeStats> {
+    const [totals] = this.query<{ sources: number; documents: number; chunks: number; bytes: number }>(
+      `select (select count(*) from kb_sources) as sources, (select count(*) from kb_documents) as documents,
+         (select count(*) from kb_chunks) as chunks, (select coalesce(sum(bytes), 0) from kb_documents) as bytes`,
+    );
+    const models = this.query<{ model: string; count: number }>(
+      `select embedding_model as model, count(*) as count from kb_chunks
+       where embedding_model is not null group by embedding_model order by embedding_model`,
+    );
+    return Promise.resolve({
+      store: this.kind,
+      location: this.location,
+      sources: totals?.sources ?? 0,
+      documents: totals?.documents ?? 0,
+      chunks: totals?.chunks ?? 0,
+      bytes: totals?.bytes ?? 0,
+      vectorAvailable: true,
+      embeddedChunks: Object.fromEntries(models.map((row) => [row.model, row.count])),
+    });
+  }
+}
