@@ -68,7 +68,7 @@ create table if not exists kb_documents (
   redactions integer not null default 0,
   ingested_at text not null,
   primary key (source, path)
-);
+) without rowid;
 create table if not exists kb_chunks (
   id integer primary key autoincrement,
   source text not null,
