@@ -9,10 +9,11 @@
  * the stores interleaved, query by query. `KB_BENCH_ONLY=floor` shows where PGlite's write time
  * went.
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ingest } from '../src/knowledge/ingest.js';
+import { contentHash, ingest } from '../src/knowledge/ingest.js';
+import { englishWordAnalyser } from '../src/knowledge/english-words.js';
 import { chunkColumns, INSERT_BATCH, PostgresKnowledgeBase } from '../src/knowledge/knowledge-base.js';
 import {
   knowledgeLocation,
@@ -276,6 +277,7 @@ async function throughput(work: string, postgres: KnowledgeLocation | undefined)
   const dir = join(work, 'throughput');
   const bytes = scaledCorpus(dir, THROUGHPUT_COPIES);
   const times = {
+    floor: [] as number[],
     first: [] as number[],
     initdb: [] as number[],
     open: [] as number[],
@@ -287,7 +289,28 @@ async function throughput(work: string, postgres: KnowledgeLocation | undefined)
   let files = 0;
   let chunks = 0;
   const edited = join(dir, 'region-0', readdirSync(join(dir, 'region-0'))[0]!);
+  const paths = readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => join(entry.parentPath, entry.name))
+    .sort();
   for (let round = 0; round < ROUNDS; round++) {
+    // What an embedded ingest does before SQLite sees a row: each file stat'ed, read, hashed,
+    // masked and chunked, and the chunks' words analysed (ingest.ts, chunk-lexemes.ts).
+    await timed(times.floor, async () => {
+      const cache = new LexemeCache(englishWordAnalyser, { tsvector: false });
+      for (let start = 0; start < paths.length; start += 100) {
+        const chunks = paths.slice(start, start + 100).flatMap((path) => {
+          statSync(path);
+          const content = readFileSync(path);
+          contentHash(content);
+          return chunkDocument({ path, text: redact(content.toString('utf8')).text }).map((chunk) => ({
+            ...chunk,
+            headingPath: chunk.headingPath.join(' > '),
+          }));
+        });
+        await cache.analyse(chunks);
+      }
+    });
     const firstHome = join(work, `first-${round}`);
     const first = knowledgeLocation({ home: firstHome });
     const summary = await timed(times.first, () =>
@@ -320,6 +343,7 @@ async function throughput(work: string, postgres: KnowledgeLocation | undefined)
   const size = `${(bytes / 1e6).toFixed(1)} MB, ${files} files, ${chunks} chunks`;
   console.log(`ingest corpus: ${size}; medians of ${ROUNDS} rounds`);
   report('embedded: ingest, steady state (store exists)', rate(bytes, median(steady.ingest)), '>= 5 MB/s');
+  report('floor: read, hash, mask, chunk, analyse; no store', rate(bytes, median(times.floor)));
   report('embedded: ingest, first start (store created)', rate(bytes, median(times.first)), '>= 5 MB/s');
   report('embedded: create the store (first open + schema)', `${median(times.initdb).toFixed(3)} s`);
   report('embedded: open + close of an existing store', `${median(times.open).toFixed(3)} s`);

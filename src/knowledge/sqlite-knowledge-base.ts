@@ -4,8 +4,8 @@ import type * as SqliteWasm from 'node-sqlite3-wasm';
 import type { Database, SQLiteValue, Statement } from 'node-sqlite3-wasm';
 import { OpsmateError } from '../errors/opsmate-error.js';
 import { acquireFileLock } from '../process/file-lock.js';
-import { LexemeCache, type WordAnalyser } from './chunk-lexemes.js';
-import { englishLexemes, englishTextLexemes } from './english-words.js';
+import { LexemeCache } from './chunk-lexemes.js';
+import { englishTextLexemes, englishWordAnalyser } from './english-words.js';
 import {
   BM25_B,
   BM25_K1,
@@ -122,8 +122,6 @@ const ASCII_TOKEN = /^[a-z0-9]+$/;
 export function ftsToken(lexeme: string): string {
   return ASCII_TOKEN.test(lexeme) ? lexeme : `x${Buffer.from(lexeme, 'utf8').toString('hex')}`;
 }
-
-const englishAnalyser: WordAnalyser = (words) => Promise.resolve(words.map((word) => englishLexemes(word)));
 
 /** `lexeme:count lexeme:count ...`, as kb_chunks.terms stores them. */
 function termsText(lexemes: readonly string[], counts: readonly number[]): string {
@@ -320,7 +318,7 @@ export class SqliteKnowledgeBase implements KnowledgeBase {
         [source.name, source.origin, source.kind, source.root, source.glob, source.branch ?? null, now],
       );
       this.#forgetDocuments(source.name, options.deletes);
-      const cache = new LexemeCache(englishAnalyser, { tsvector: false });
+      const cache = new LexemeCache(englishWordAnalyser, { tsvector: false });
       const documentFrequency = new Map<string, number>();
       let changed = options.deletes.length > 0;
       for (const documents of options.upserts) {
