@@ -331,14 +331,7 @@ export class PostgresKnowledgeBase implements KnowledgeBase {
             documents.map((document) => document.redactions),
           ],
         );
-        const chunks = documents.flatMap((document) =>
-          document.chunks.map((chunk, ordinal) => ({
-            path: document.path,
-            ordinal,
-            ...chunk,
-            headingPath: chunk.headingPath.join(HEADING_SEPARATOR),
-          })),
-        );
+        const chunks = chunkRowsOf(documents);
         const analysed = await cache.analyse(chunks);
         for (const { lexemes } of analysed) {
           for (const lexeme of lexemes)
@@ -469,32 +462,7 @@ export class PostgresKnowledgeBase implements KnowledgeBase {
   }
 
   async sources(): Promise<SourceSummary[]> {
-    const rows = await this.store.query<{
-      name: string;
-      origin: string;
-      kind: string;
-      root: string;
-      documents: number;
-      chunks: number;
-      bytes: number;
-      updated_at: Date | string;
-    }>(
-      `select s.name, s.origin, s.kind, s.root, s.updated_at,
-         (select count(*)::int from kb_documents d where d.source = s.name) as documents,
-         (select coalesce(sum(bytes), 0)::int from kb_documents d where d.source = s.name) as bytes,
-         (select count(*)::int from kb_chunks c where c.source = s.name) as chunks
-       from kb_sources s order by s.name`,
-    );
-    return rows.map((row) => ({
-      name: row.name,
-      origin: row.origin,
-      kind: row.kind,
-      root: row.root,
-      documents: row.documents,
-      chunks: row.chunks,
-      bytes: row.bytes,
-      updatedAt: new Date(row.updated_at).toISOString(),
-    }));
+    return (await this.store.query<SourceRow>(SOURCES_SQL)).map(sourceSummary);
   }
 
   /** Forgets a source and everything ingested from it; resolves false when there was none. */
@@ -508,29 +476,11 @@ export class PostgresKnowledgeBase implements KnowledgeBase {
   }
 
   async stats(): Promise<KnowledgeStats> {
-    const [totals] = await this.store.query<{
-      sources: number;
-      documents: number;
-      chunks: number;
-      bytes: number;
-    }>(
-      `select (select count(*)::int from kb_sources) as sources, (select count(*)::int from kb_documents) as documents,
-         (select count(*)::int from kb_chunks) as chunks, (select coalesce(sum(bytes), 0)::int from kb_documents) as bytes`,
-    );
-    const models = await this.store.query<{ model: string; count: number }>(
-      `select embedding_model as model, count(*)::int as count from kb_chunks
-       where embedding_model is not null group by embedding_model order by embedding_model`,
-    );
-    return {
-      store: this.store.kind,
-      location: this.store.location,
-      sources: totals?.sources ?? 0,
-      documents: totals?.documents ?? 0,
-      chunks: totals?.chunks ?? 0,
-      bytes: totals?.bytes ?? 0,
-      vectorAvailable: this.vectorAvailable,
-      embeddedChunks: Object.fromEntries(models.map((row) => [row.model, row.count])),
-    };
+    return knowledgeStats({
+      knowledge: this,
+      totals: (await this.store.query<StatsTotals>(TOTALS_SQL))[0],
+      models: await this.store.query<{ model: string; count: number }>(MODELS_SQL),
+    });
   }
 }
 
@@ -631,6 +581,75 @@ export async function rebuiltTermStatistics(
     `select word as lexeme, ndoc as chunks from ts_stat(format('select tsv from kb_chunks where source = %L', $1::text))
      order by word`,
     [source],
+  );
+}
+
+/** `kb list`'s rows: the same SQL on both stores (`cast` is both dialects', `::int` is not). */
+export const SOURCES_SQL = `select s.name, s.origin, s.kind, s.root, s.updated_at,
+    (select cast(count(*) as integer) from kb_documents d where d.source = s.name) as documents,
+    (select cast(coalesce(sum(bytes), 0) as integer) from kb_documents d where d.source = s.name) as bytes,
+    (select cast(count(*) as integer) from kb_chunks c where c.source = s.name) as chunks
+  from kb_sources s order by s.name`;
+
+export type SourceRow = Omit<SourceSummary, 'updatedAt'> & { updated_at: Date | string };
+
+export function sourceSummary(row: SourceRow): SourceSummary {
+  return {
+    name: row.name,
+    origin: row.origin,
+    kind: row.kind,
+    root: row.root,
+    documents: row.documents,
+    chunks: row.chunks,
+    bytes: row.bytes,
+    updatedAt: new Date(row.updated_at).toISOString(),
+  };
+}
+
+/** `kb stats`' totals and embedded chunks per model, on both stores. */
+export const TOTALS_SQL = `select (select cast(count(*) as integer) from kb_sources) as sources,
+    (select cast(count(*) as integer) from kb_documents) as documents,
+    (select cast(count(*) as integer) from kb_chunks) as chunks,
+    (select cast(coalesce(sum(bytes), 0) as integer) from kb_documents) as bytes`;
+export const MODELS_SQL = `select embedding_model as model, cast(count(*) as integer) as count from kb_chunks
+  where embedding_model is not null group by embedding_model order by embedding_model`;
+
+export interface StatsTotals {
+  sources: number;
+  documents: number;
+  chunks: number;
+  bytes: number;
+}
+
+export function knowledgeStats(options: {
+  knowledge: Pick<KnowledgeBase, 'kind' | 'location' | 'vectorAvailable'>;
+  totals: StatsTotals | undefined;
+  models: ReadonlyArray<{ model: string; count: number }>;
+}): KnowledgeStats {
+  const { knowledge, totals } = options;
+  return {
+    store: knowledge.kind,
+    location: knowledge.location,
+    sources: totals?.sources ?? 0,
+    documents: totals?.documents ?? 0,
+    chunks: totals?.chunks ?? 0,
+    bytes: totals?.bytes ?? 0,
+    vectorAvailable: knowledge.vectorAvailable,
+    embeddedChunks: Object.fromEntries(options.models.map((row) => [row.model, row.count])),
+  };
+}
+
+/** The chunks of `documents` as rows: their document's path, their ordinal, the heading path joined. */
+export function chunkRowsOf(
+  documents: readonly DocumentInput[],
+): Array<Omit<DocumentInput['chunks'][number], 'headingPath'> & ChunkRowInput> {
+  return documents.flatMap((document) =>
+    document.chunks.map((chunk, ordinal) => ({
+      ...chunk,
+      path: document.path,
+      ordinal,
+      headingPath: chunk.headingPath.join(HEADING_SEPARATOR),
+    })),
   );
 }
 

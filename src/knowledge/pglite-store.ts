@@ -1,13 +1,8 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
 import { OpsmateError } from '../errors/opsmate-error.js';
-import { acquireFileLock } from '../process/file-lock.js';
+import { holdStoreLock } from './store-lock.js';
 import type { SqlStore } from './sql-store.js';
-
-/** How long a command waits for another opsmate process to finish with the embedded store. */
-export const DEFAULT_STORE_LOCK_WAIT_MS = 60_000;
 
 /**
  * PostgreSQL settings for PGlite. Its default 128 MB of shared buffers sits in the process for as
@@ -33,18 +28,12 @@ export async function openPgliteStore(options: {
   waitMs?: number;
   signal?: AbortSignal;
 }): Promise<SqlStore> {
-  mkdirSync(dirname(options.dataDir), { recursive: true });
-  const lockPath = `${options.dataDir}.lock`;
-  const lock = await acquireFileLock(lockPath, {
-    waitMs: options.waitMs ?? DEFAULT_STORE_LOCK_WAIT_MS,
+  const release = await holdStoreLock({
+    store: options.dataDir,
+    lockPath: `${options.dataDir}.lock`,
+    ...(options.waitMs !== undefined ? { waitMs: options.waitMs } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
   });
-  if (!lock.acquired) {
-    throw new OpsmateError(
-      `the knowledge base in ${options.dataDir} is in use by another opsmate process${lock.holderPid ? ` (pid ${lock.holderPid})` : ''}`,
-      { hint: 'try again when it has finished (an ingest holds it while it writes)' },
-    );
-  }
   let database: PGlite;
   try {
     database = await PGlite.create(options.dataDir, {
@@ -52,7 +41,7 @@ export async function openPgliteStore(options: {
       postgresqlconf: EMBEDDED_SETTINGS,
     });
   } catch (error) {
-    lock.release();
+    release();
     throw new OpsmateError(`cannot open the knowledge base in ${options.dataDir}: ${String(error)}`, {
       hint: 'move the folder away to start an empty knowledge base (then ingest again)',
       cause: error,
@@ -93,7 +82,7 @@ export async function openPgliteStore(options: {
       try {
         await database.close();
       } finally {
-        lock.release();
+        release();
       }
     },
   };

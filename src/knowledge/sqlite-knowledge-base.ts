@@ -1,17 +1,15 @@
-import { mkdirSync, rmdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { rmdirSync } from 'node:fs';
 import type * as SqliteWasm from 'node-sqlite3-wasm';
 import type { Database, SQLiteValue, Statement } from 'node-sqlite3-wasm';
 import { OpsmateError } from '../errors/opsmate-error.js';
-import { acquireFileLock } from '../process/file-lock.js';
 import { LexemeCache } from './chunk-lexemes.js';
 import { englishTextLexemes, englishWordAnalyser } from './english-words.js';
 import {
   BM25_B,
+  chunkRowsOf,
   BM25_K1,
   CANDIDATES,
   COARSE_CANDIDATES,
-  HEADING_SEPARATOR,
   POSTINGS_BUDGET,
   SYNONYM_WEIGHT,
   embeddingText,
@@ -24,13 +22,18 @@ import {
   type KnowledgeStats,
   type Ranking,
   type SearchOptions,
+  type SourceRow,
   type SourceSummary,
+  type StatsTotals,
   type WriteSourceOptions,
+  knowledgeStats,
+  MODELS_SQL,
+  sourceSummary,
+  SOURCES_SQL,
+  TOTALS_SQL,
 } from './knowledge-base.js';
 import { expandQuery } from './query-expansion.js';
-
-/** How long a command waits for another opsmate process to finish with the embedded store. */
-export const DEFAULT_EMBEDDED_LOCK_WAIT_MS = 60_000;
+import { holdStoreLock } from './store-lock.js';
 
 /** Bumped when the tables change. */
 export const SQLITE_SCHEMA_VERSION = '1';
@@ -182,17 +185,12 @@ export async function openSqliteKnowledgeBase(options: {
   signal?: AbortSignal;
 }): Promise<SqliteKnowledgeBase> {
   const { Database } = await loadSqlite();
-  mkdirSync(dirname(options.file), { recursive: true });
-  const lock = await acquireFileLock(`${options.file}.opsmate-lock`, {
-    waitMs: options.waitMs ?? DEFAULT_EMBEDDED_LOCK_WAIT_MS,
+  const release = await holdStoreLock({
+    store: options.file,
+    lockPath: `${options.file}.opsmate-lock`,
+    ...(options.waitMs !== undefined ? { waitMs: options.waitMs } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
   });
-  if (!lock.acquired) {
-    throw new OpsmateError(
-      `the knowledge base in ${options.file} is in use by another opsmate process${lock.holderPid ? ` (pid ${lock.holderPid})` : ''}`,
-      { hint: 'try again when it has finished (an ingest holds it while it writes)' },
-    );
-  }
   let database: Database | undefined;
   try {
     try {
@@ -206,12 +204,12 @@ export async function openSqliteKnowledgeBase(options: {
     database.exec(`begin immediate; ${TABLES}
       insert into kb_meta (key, value) values ('schema_version', '${SQLITE_SCHEMA_VERSION}') on conflict (key) do nothing;
       commit;`);
-    return new SqliteKnowledgeBase(database, options.file, lock.release, fresh);
+    return new SqliteKnowledgeBase(database, options.file, release, fresh);
   } catch (error) {
     try {
       database?.close();
     } finally {
-      lock.release();
+      release();
     }
     throw new OpsmateError(`cannot open the knowledge base in ${options.file}: ${String(error)}`, {
       hint: 'move the file away to start an empty knowledge base (then ingest again)',
@@ -334,14 +332,7 @@ export class SqliteKnowledgeBase implements KnowledgeBase {
             [source.name, document.path, document.hash, document.bytes, document.redactions, now],
           );
         }
-        const chunks = documents.flatMap((document) =>
-          document.chunks.map((chunk, ordinal) => ({
-            path: document.path,
-            ordinal,
-            ...chunk,
-            headingPath: chunk.headingPath.join(HEADING_SEPARATOR),
-          })),
-        );
+        const chunks = chunkRowsOf(documents);
         if (chunks.length === 0) continue;
         const analysed = await cache.analyse(chunks);
         const rows: SQLiteValue[][] = [];
@@ -621,34 +612,7 @@ export class SqliteKnowledgeBase implements KnowledgeBase {
   }
 
   sources(): Promise<SourceSummary[]> {
-    const rows = this.query<{
-      name: string;
-      origin: string;
-      kind: string;
-      root: string;
-      documents: number;
-      chunks: number;
-      bytes: number;
-      updated_at: string;
-    }>(
-      `select s.name, s.origin, s.kind, s.root, s.updated_at,
-         (select count(*) from kb_documents d where d.source = s.name) as documents,
-         (select coalesce(sum(bytes), 0) from kb_documents d where d.source = s.name) as bytes,
-         (select count(*) from kb_chunks c where c.source = s.name) as chunks
-       from kb_sources s order by s.name`,
-    );
-    return Promise.resolve(
-      rows.map((row) => ({
-        name: row.name,
-        origin: row.origin,
-        kind: row.kind,
-        root: row.root,
-        documents: row.documents,
-        chunks: row.chunks,
-        bytes: row.bytes,
-        updatedAt: new Date(row.updated_at).toISOString(),
-      })),
-    );
+    return Promise.resolve(this.query<SourceRow>(SOURCES_SQL).map(sourceSummary));
   }
 
   async forget(name: string): Promise<boolean> {
@@ -662,23 +626,12 @@ export class SqliteKnowledgeBase implements KnowledgeBase {
   }
 
   stats(): Promise<KnowledgeStats> {
-    const [totals] = this.query<{ sources: number; documents: number; chunks: number; bytes: number }>(
-      `select (select count(*) from kb_sources) as sources, (select count(*) from kb_documents) as documents,
-         (select count(*) from kb_chunks) as chunks, (select coalesce(sum(bytes), 0) from kb_documents) as bytes`,
+    return Promise.resolve(
+      knowledgeStats({
+        knowledge: this,
+        totals: this.query<StatsTotals>(TOTALS_SQL)[0],
+        models: this.query<{ model: string; count: number }>(MODELS_SQL),
+      }),
     );
-    const models = this.query<{ model: string; count: number }>(
-      `select embedding_model as model, count(*) as count from kb_chunks
-       where embedding_model is not null group by embedding_model order by embedding_model`,
-    );
-    return Promise.resolve({
-      store: this.kind,
-      location: this.location,
-      sources: totals?.sources ?? 0,
-      documents: totals?.documents ?? 0,
-      chunks: totals?.chunks ?? 0,
-      bytes: totals?.bytes ?? 0,
-      vectorAvailable: true,
-      embeddedChunks: Object.fromEntries(models.map((row) => [row.model, row.count])),
-    });
   }
 }
