@@ -17,6 +17,10 @@ const TOKEN = /[\p{L}\p{N}\p{M}]+/gu;
 /** Longer tokens (a base64 blob, a minified line) are no words anyone searches for. */
 const MAX_TOKEN = 256;
 const ASCII_WORD = /^[a-z]+$/;
+/** Scripts written without spaces between words: their runs are cut into words by ICU. */
+const UNSPACED =
+  /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Thai}\p{Script=Lao}\p{Script=Khmer}\p{Script=Myanmar}]/u;
+let segmenter: Intl.Segmenter | undefined;
 
 /**
  * The lexemes of one whitespace-free word for the embedded (SQLite) store, made the way
@@ -24,7 +28,9 @@ const ASCII_WORD = /^[a-z]+$/;
  * word cut at every character that is not a letter, digit or mark, lower-cased, PostgreSQL's
  * english stop words dropped, and words of ASCII letters stemmed with Porter2 (PostgreSQL's
  * english Snowball stemmer: the same stems on every word of the bench corpora). Tokens with
- * digits or other letters are kept as written. It differs from PostgreSQL on what its parser
+ * digits or other letters are kept as written; runs of scripts written without spaces (Chinese,
+ * Japanese, Thai...) are cut into words by ICU's word segmenter (PostgreSQL keeps such a run as
+ * one word, so only its exact run is found there). It differs from PostgreSQL on what its parser
  * keeps whole (host names, URLs, paths, versions: here they are their parts), which only the
  * team's PostgreSQL store ranks by; within one store, ingest and search analyse alike.
  */
@@ -32,6 +38,13 @@ export function englishLexemes(word: string): string[] {
   const lexemes: string[] = [];
   const stop = englishStopWords();
   for (const [token] of word.normalize('NFKC').toLowerCase().matchAll(TOKEN)) {
+    if (UNSPACED.test(token)) {
+      segmenter ??= new Intl.Segmenter(undefined, { granularity: 'word' });
+      for (const part of segmenter.segment(token)) {
+        if (part.isWordLike && part.segment.length <= MAX_TOKEN) lexemes.push(part.segment);
+      }
+      continue;
+    }
     if (token.length > MAX_TOKEN || stop.has(token)) continue;
     lexemes.push(ASCII_WORD.test(token) ? stem(token) : token);
   }

@@ -342,7 +342,9 @@ export async function ingest(options: {
     (knowledge) =>
       knowledge.writeSource({
         source,
-        upserts: [upserts],
+        // The hashes were read under an earlier hold of the store: another ingest of this source
+        // may have written since, so any document may be stored now (`replaces` unknown).
+        upserts: [upserts.map(({ replaces: _replaces, ...document }) => document)],
         deletes,
         expectedChunks: upserts.reduce((sum, document) => sum + document.chunks.length, 0),
         ...(embedder ? { embeddingModel: embedder.model } : {}),

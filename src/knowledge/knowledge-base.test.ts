@@ -606,6 +606,32 @@ function storeSuite(
       }
     });
 
+    it('runs two ingests of one source with an embedding model at once: both succeed, the second replaces', async () => {
+      const embedder = await createEmbedder({
+        spec: 'openai-compatible:fake-embed-a',
+        env: { OPSMATE_EMBEDDING_BASE_URL: fake.openAiBaseUrl },
+      });
+      assert.ok(embedder);
+      const docs = join(work, 'twice');
+      writeCorpus(docs);
+      // Each reads the stored hashes (none), lets the store go while it embeds, then writes.
+      const [first, second] = await Promise.all([
+        ingest({ location, target: docs, home, redact, name: 'twice', embedder }),
+        ingest({ location, target: docs, home, redact, name: 'twice', embedder }),
+      ]);
+      assert.deepEqual([first.added, second.added], [5, 5]);
+      await withKnowledgeBase(location, async (knowledge) => {
+        const source = (await knowledge.sources()).find((entry) => entry.name === 'twice');
+        assert.equal(source?.documents, 5);
+        const [counted] = await rowsOf(
+          knowledge,
+          "select count(*) as chunks from kb_chunks where source = 'twice'",
+        );
+        assert.equal(counted?.chunks, source?.chunks, 'no document stored twice');
+        assert.equal(await knowledge.forget('twice'), true);
+      });
+    });
+
     it('forgets a source', async () => {
       await withKnowledgeBase(location, async (knowledge) => {
         assert.equal(await knowledge.forget('runbooks'), true);

@@ -22,7 +22,13 @@ export interface DocumentInput {
   hash: string;
   bytes: number;
   redactions: number;
-  chunks: ReadonlyArray<DocumentChunk & { embedding?: readonly number[] }>;
+  chunks: ReadonlyArray<
+    DocumentChunk & {
+      embedding?: readonly number[];
+      /** The model of `embedding` when it is not the write's (the embedded store only: the move from PGlite). */
+      embeddingModel?: string;
+    }
+  >;
   /** False when no version of it is stored (nothing to replace); unknown means there may be. */
   replaces?: boolean;
 }
@@ -119,7 +125,8 @@ export interface KnowledgeBase {
 
 export interface WriteSourceOptions {
   source: KnowledgeSource;
-  upserts: Iterable<readonly DocumentInput[]>;
+  /** Produced as the write asks for them; a sync or an async iterable. */
+  upserts: Iterable<readonly DocumentInput[]> | AsyncIterable<readonly DocumentInput[]>;
   deletes: readonly string[];
   embeddingModel?: string;
   expectedChunks: number;
@@ -312,7 +319,7 @@ export class PostgresKnowledgeBase implements KnowledgeBase {
       const cache = new LexemeCache(postgresWordAnalyser(tx), { tsvector: true });
       const documentFrequency = new Map<string, number>();
       let changed = options.deletes.length > 0;
-      for (const documents of options.upserts) {
+      for await (const documents of options.upserts) {
         if (documents.length === 0) continue;
         changed = true;
         await forgetDocuments(

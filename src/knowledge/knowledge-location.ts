@@ -62,31 +62,22 @@ export async function openKnowledgeBase(
     ...(options.waitMs !== undefined ? { waitMs: options.waitMs } : {}),
   };
   if (location.kind === 'embedded') {
-    const { openSqliteKnowledgeBase } = await import('./sqlite-knowledge-base.js');
-    const knowledge = await openSqliteKnowledgeBase({ file: location.file, ...waiting });
-    if (
-      knowledge.created &&
-      location.legacyDataDir !== undefined &&
-      existsSync(join(location.legacyDataDir, 'PG_VERSION'))
-    ) {
-      try {
-        const { migratePgliteStore } = await import('./migrate-pglite.js');
-        const moved = await migratePgliteStore({
-          dataDir: location.legacyDataDir,
-          into: knowledge,
-          ...waiting,
-        });
+    const { holdSqliteLock, openSqliteLocked } = await import('./sqlite-knowledge-base.js');
+    const release = await holdSqliteLock({ file: location.file, ...waiting });
+    try {
+      const legacy = location.legacyDataDir;
+      if (!existsSync(location.file) && legacy !== undefined && existsSync(join(legacy, 'PG_VERSION'))) {
+        const { movePgliteStore } = await import('./migrate-pglite.js');
+        const moved = await movePgliteStore({ dataDir: legacy, file: location.file, ...waiting });
         (options.onNotice ?? ((message) => process.stderr.write(`opsmate: note: ${message}\n`)))(
-          `moved the knowledge base (${moved.sources} sources, ${moved.chunks} chunks) from ${location.legacyDataDir} into ${location.file}; the old folder is no longer read and can be deleted`,
+          `moved the knowledge base (${moved.sources} ${moved.sources === 1 ? 'source' : 'sources'}, ${moved.chunks} chunks) from ${legacy} into ${location.file}; the old folder is no longer read and can be deleted`,
         );
-      } catch (error) {
-        await knowledge.close();
-        const { rmSync } = await import('node:fs');
-        rmSync(location.file, { force: true });
-        throw error;
       }
+    } catch (error) {
+      release();
+      throw error;
     }
-    return knowledge;
+    return await openSqliteLocked({ file: location.file, release });
   }
   const { PostgresKnowledgeBase } = await import('./knowledge-base.js');
   const store =

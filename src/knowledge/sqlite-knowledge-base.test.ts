@@ -88,8 +88,9 @@ describe('embedded store (SQLite)', () => {
     assert.equal(notices.length, 1);
     assert.match(
       notices[0]!,
-      /moved the knowledge base \(1 sources, \d+ chunks\) from .*store into .*knowledge\.sqlite/,
+      /moved the knowledge base \(1 source, \d+ chunks\) from .*store into .*knowledge\.sqlite/,
     );
+    assert.ok(!existsSync(`${location.file}.moving`), 'the move was written aside and renamed into place');
     assert.ok(existsSync(join(location.legacyDataDir!, 'PG_VERSION')), 'the PGlite folder is left as it was');
 
     // The content hashes moved: nothing is re-read as changed; an edit is.
@@ -115,9 +116,94 @@ describe('embedded store (SQLite)', () => {
     await assert.rejects(
       withKnowledgeBase(location, async () => undefined),
       (error: Error) =>
-        error instanceof OpsmateError && /cannot open the knowledge base in/.test(error.message),
+        error instanceof OpsmateError &&
+        /^cannot move the knowledge base from PGlite \(.*store\) into SQLite \(.*knowledge\.sqlite\): /.test(
+          error.message,
+        ) &&
+        /left as it was and the move runs again at the next open/.test(error.hint ?? ''),
     );
     assert.ok(!existsSync(location.file), 'no half-moved SQLite file is left');
+    assert.ok(!existsSync(`${location.file}.moving`), 'nor the file it was written to');
+  });
+
+  it('moves every source again after a move killed half-way: nothing of the killed move is kept', async () => {
+    const home = join(work, 'migrate-killed');
+    const location = knowledgeLocation({ home });
+    if (location.kind !== 'embedded') return;
+    const legacy = { kind: 'pglite' as const, dataDir: location.legacyDataDir! };
+    // Two sources, the second big enough that the move is still writing when it is killed.
+    const small = join(home, 'small');
+    writeRunbooks(small);
+    await ingest({ location: legacy, target: small, home, redact, name: 'alpha' });
+    const big = join(home, 'big');
+    mkdirSync(big, { recursive: true });
+    for (let file = 0; file < 800; file++)
+      writeFileSync(join(big, `page-${file}.md`), `# Page ${file}\n\n## Step\nTurn valve${file}q.\n`);
+    await ingest({ location: legacy, target: big, home, redact, name: 'beta' });
+    const code = `
+      const { openKnowledgeBase } = await import(${JSON.stringify(new URL('./knowledge-location.ts', import.meta.url).pathname)});
+      setInterval(() => {}, 1000);
+      await openKnowledgeBase(JSON.parse(process.argv[1]), { onNotice: () => process.stdout.write('moved\\n') });`;
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', code, JSON.stringify(location)],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    // Killed once the move has begun writing the SQLite file aside.
+    for (let wait = 0; wait < 6000 && !existsSync(`${location.file}.moving-wal`); wait++)
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.on('exit', resolve));
+    assert.equal(stdout, '', 'killed before the move finished');
+    assert.ok(!existsSync(location.file), 'no partial store in place of the PGlite one');
+    const notices: string[] = [];
+    const names = await withKnowledgeBase(
+      location,
+      async (knowledge) => (await knowledge.sources()).map((source) => [source.name, source.documents]),
+      { onNotice: (message) => notices.push(message) },
+    );
+    assert.deepEqual(names, [
+      ['alpha', 2],
+      ['beta', 800],
+    ]);
+    assert.match(notices[0] ?? '', /\(2 sources, \d+ chunks\)/);
+  });
+
+  it('recovers from a failed statement: the next write and the close work, nothing is left open', async () => {
+    const file = join(work, 'failed-statement', 'kb.sqlite');
+    const knowledge = await openSqliteKnowledgeBase({ file });
+    const source = { name: 'team', origin: 'x', kind: 'folder' as const, root: '/x', glob: '**' };
+    const document = (hash: string) => ({
+      path: 'a.md',
+      hash,
+      bytes: 10,
+      redactions: 0,
+      replaces: false,
+      chunks: [{ title: 'A', headingPath: ['A'], startLine: 1, endLine: 2, content: 'valve opens' }],
+    });
+    try {
+      await knowledge.writeSource({ source, upserts: [[document('h1')]], deletes: [], expectedChunks: 1 });
+      // Told (wrongly) that nothing is stored: the document's key is taken, the write fails whole.
+      await assert.rejects(
+        knowledge.writeSource({ source, upserts: [[document('h2')]], deletes: [], expectedChunks: 1 }),
+        /UNIQUE constraint failed/,
+      );
+      await knowledge.writeSource({
+        source,
+        upserts: [[{ ...document('h3'), replaces: true }]],
+        deletes: [],
+        expectedChunks: 1,
+      });
+      assert.equal((await knowledge.documentHashes('team')).get('a.md'), 'h3');
+    } finally {
+      await knowledge.close();
+    }
+    assert.ok(!existsSync(`${file}-wal`), 'the write-ahead log was checkpointed and removed at close');
+    assert.ok(!existsSync(`${file}.lock`), "SQLite's lock directory went with the connection");
   });
 
   it('is held by one process at a time; a live holder makes the next wait, then fail with a clear error', async () => {
@@ -207,6 +293,33 @@ describe('embedded store (SQLite)', () => {
     });
     const after = await ingest({ location, target: docs, home, redact, name: 'kept' });
     assert.equal(after.unchanged, 2);
+  });
+
+  it('finds words of any script, and an ASCII word never stands for a non-ASCII one', async () => {
+    const home = join(work, 'scripts');
+    const docs = join(home, 'docs');
+    mkdirSync(docs, { recursive: true });
+    // `_c3bc` would be the token of ü: the analyser cuts at `_`, so no ASCII lexeme is one.
+    writeFileSync(
+      join(docs, 'hex.md'),
+      '# Hex dump\n\nThe register reads xc3bc and _c3bc after the reset.\n',
+    );
+    writeFileSync(join(docs, 'umlaut.md'), '# Umlaut\n\nThe key ü sticks on the console keyboard.\n');
+    writeFileSync(
+      join(docs, 'ja.md'),
+      '# 障害対応\n\nデータベースの接続が切れる場合は、プールを再起動する。\n',
+    );
+    writeFileSync(join(docs, 'zh.md'), '# 故障\n\n数据库连接失败时，请重启连接池。\n');
+    const location = knowledgeLocation({ home });
+    await ingest({ location, target: docs, home, redact, name: 'scripts' });
+    await withKnowledgeBase(location, async (knowledge) => {
+      const top = async (query: string) =>
+        (await knowledge.search({ query, limit: 5 })).map((hit) => hit.path);
+      assert.deepEqual(await top('ü'), ['umlaut.md']);
+      assert.deepEqual(await top('xc3bc'), ['hex.md']);
+      assert.deepEqual(await top('接続'), ['ja.md'], 'a Japanese word inside a sentence');
+      assert.deepEqual(await top('连接失败'), ['zh.md'], 'Chinese words inside a sentence');
+    });
   });
 
   it('refuses a file that is not a SQLite database, with what to do', async () => {

@@ -95,7 +95,7 @@ create table if not exists kb_terms (
   primary key (source, lexeme)
 ) without rowid;
 create virtual table if not exists kb_fts using fts5(
-  lexemes, content='', contentless_delete=1, detail=none, tokenize='unicode61 remove_diacritics 0'
+  lexemes, content='', contentless_delete=1, detail=none, tokenize="unicode61 remove_diacritics 0 tokenchars '_'"
 );`;
 
 /**
@@ -119,11 +119,11 @@ const ASCII_TOKEN = /^[a-z0-9]+$/;
  * A lexeme as one FTS5 token. english-words.ts makes lexemes of letters, digits and marks; FTS5's
  * unicode61 tokenizer may split some of those (marks, some scripts), and with `detail=none` a
  * query cannot ask for two tokens in a row. So a lexeme that is not plain ASCII is written as
- * `x` and its UTF-8 bytes in hex: one token, the same at ingest and search. A real ASCII lexeme
- * that looks like one only adds a candidate, which the exact scoring (by `terms`) then ranks.
+ * `_` and its UTF-8 bytes in hex: one token (`_` is a token character of kb_fts), the same at
+ * ingest and search, and never an ASCII lexeme's (the analyser cuts words at `_`).
  */
 export function ftsToken(lexeme: string): string {
-  return ASCII_TOKEN.test(lexeme) ? lexeme : `x${Buffer.from(lexeme, 'utf8').toString('hex')}`;
+  return ASCII_TOKEN.test(lexeme) ? lexeme : `_${Buffer.from(lexeme, 'utf8').toString('hex')}`;
 }
 
 /** `lexeme:count lexeme:count ...`, as kb_chunks.terms stores them. */
@@ -173,48 +173,90 @@ async function loadSqlite(): Promise<SqliteModule> {
  * Opens (creating it if needed) the embedded knowledge base: one SQLite file in opsmate's home.
  * One opsmate process uses it at a time: it is held under a lock file (`<file>.opsmate-lock`,
  * with the holder's pid; a dead holder's lock is taken over) from open to close, as each command
- * opens, works and closes. SQLite's WASM build locks the file with a directory (`<file>.lock`)
- * that a killed process leaves behind; under opsmate's lock no other opsmate process has the
- * file open, so such a directory is left over and is removed. Rejects with an OpsmateError when
- * another live process keeps the store longer than `waitMs`, or when the file is not a SQLite
- * database.
+ * opens, works and closes. Rejects with an OpsmateError when another live process keeps the store
+ * longer than `waitMs`, or when the file cannot be opened (see {@link openSqliteLocked}).
  */
 export async function openSqliteKnowledgeBase(options: {
   file: string;
   waitMs?: number;
   signal?: AbortSignal;
 }): Promise<SqliteKnowledgeBase> {
-  const { Database } = await loadSqlite();
-  const release = await holdStoreLock({
+  const release = await holdSqliteLock(options);
+  return await openSqliteLocked({ file: options.file, release });
+}
+
+/** Takes the embedded store's lock (see {@link openSqliteKnowledgeBase}); resolves with its release. */
+export async function holdSqliteLock(options: {
+  file: string;
+  waitMs?: number;
+  signal?: AbortSignal;
+}): Promise<() => void> {
+  return await holdStoreLock({
     store: options.file,
     lockPath: `${options.file}.opsmate-lock`,
     ...(options.waitMs !== undefined ? { waitMs: options.waitMs } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
   });
+}
+
+/**
+ * Opens `file` while its lock is held by the caller; `release` is called when the store closes,
+ * or at once if it cannot be opened. SQLite's WASM build locks the file with a directory
+ * (`<file>.lock`) that a killed process leaves behind; under opsmate's lock no other opsmate
+ * process has the file open, so such a directory is left over and is removed. Fails closed when
+ * the file is not a SQLite database, when the write-ahead log cannot be set (crash safety rests
+ * on it), or when a newer opsmate wrote the file.
+ */
+export async function openSqliteLocked(options: {
+  file: string;
+  release: () => void;
+}): Promise<SqliteKnowledgeBase> {
+  const { file, release } = options;
   let database: Database | undefined;
   try {
+    const { Database } = await loadSqlite();
     try {
-      rmdirSync(`${options.file}.lock`);
+      rmdirSync(`${file}.lock`);
     } catch {
       // None left over (or not empty: then SQLite reports the file busy, and it is not ours to remove).
     }
-    database = new Database(options.file);
+    database = new Database(file);
     database.exec(PRAGMAS);
+    const journal = database.get('pragma journal_mode') as { journal_mode?: string } | null;
+    if (journal?.journal_mode !== 'wal')
+      throw new Error(
+        `the write-ahead log could not be set (journal mode ${journal?.journal_mode ?? 'unknown'})`,
+      );
     const fresh = database.get("select 1 as found from sqlite_master where name = 'kb_meta'") === null;
+    if (!fresh) {
+      const version = database.get("select value from kb_meta where key = 'schema_version'") as {
+        value?: string;
+      } | null;
+      if (version?.value !== undefined && Number(version.value) > Number(SQLITE_SCHEMA_VERSION))
+        throw new Error(
+          `it was written by a newer opsmate (schema ${version.value}; this one knows ${SQLITE_SCHEMA_VERSION})`,
+        );
+    }
     database.exec(`begin immediate; ${TABLES}
       insert into kb_meta (key, value) values ('schema_version', '${SQLITE_SCHEMA_VERSION}') on conflict (key) do nothing;
       commit;`);
-    return new SqliteKnowledgeBase(database, options.file, release, fresh);
+    return new SqliteKnowledgeBase(database, file, release, fresh);
   } catch (error) {
     try {
       database?.close();
+    } catch {
+      // The error that matters is the open's.
     } finally {
       release();
     }
-    throw new OpsmateError(`cannot open the knowledge base in ${options.file}: ${String(error)}`, {
-      hint: 'move the file away to start an empty knowledge base (then ingest again)',
-      cause: error,
-    });
+    if (error instanceof OpsmateError) throw error;
+    throw new OpsmateError(
+      `cannot open the knowledge base in ${file}: ${error instanceof Error ? error.message : String(error)}`,
+      {
+        hint: 'upgrade opsmate if a newer one wrote it; else move the file away to start an empty knowledge base (then ingest again)',
+        cause: error,
+      },
+    );
   }
 }
 
@@ -245,23 +287,38 @@ export class SqliteKnowledgeBase implements KnowledgeBase {
 
   /** Runs one statement (prepared once per open) and returns its rows: for tests and migrations. */
   query<Row = Record<string, SQLiteValue>>(sql: string, params: readonly SQLiteValue[] = []): Row[] {
-    return this.#statement(sql).all([...params]) as Row[];
+    return this.#use(sql, (statement) => statement.all([...params]) as Row[]);
   }
 
   #run(
     sql: string,
     params: readonly SQLiteValue[] = [],
   ): { changes: number; lastInsertRowid: number | bigint } {
-    return this.#statement(sql).run([...params]);
+    return this.#use(sql, (statement) => statement.run([...params]));
   }
 
-  #statement(sql: string): Statement {
+  /**
+   * Runs `work` on the statement for `sql`, prepared once per open. A statement whose step failed
+   * is not reset by the WASM build (its next bind fails with the old error), so after an error it
+   * is finalized and dropped, and the next use prepares it again.
+   */
+  #use<T>(sql: string, work: (statement: Statement) => T): T {
     let statement = this.#statements.get(sql);
     if (statement === undefined) {
       statement = this.#database.prepare(sql);
       this.#statements.set(sql, statement);
     }
-    return statement;
+    try {
+      return work(statement);
+    } catch (error) {
+      this.#statements.delete(sql);
+      try {
+        statement.finalize();
+      } catch {
+        // It reports the step's error again.
+      }
+      throw error;
+    }
   }
 
   /** Runs `work` in one write transaction: committed when it resolves, rolled back when it rejects. */
@@ -277,14 +334,29 @@ export class SqliteKnowledgeBase implements KnowledgeBase {
     }
   }
 
-  async close(): Promise<void> {
+  /** Closes the store, whatever state a failed write left it in, and then lets its lock go. */
+  close(): Promise<void> {
     try {
-      for (const statement of this.#statements.values()) statement.finalize();
+      for (const statement of this.#statements.values()) {
+        try {
+          statement.finalize();
+        } catch {
+          // A failed statement reports its error again; it is finalized all the same.
+        }
+      }
       this.#statements.clear();
+      if (this.#database.inTransaction) {
+        try {
+          this.#database.exec('rollback');
+        } catch {
+          // Closing rolls back what is left.
+        }
+      }
       this.#database.close();
     } finally {
       this.#release();
     }
+    return Promise.resolve();
   }
 
   documentHashes(source: string): Promise<Map<string, string>> {
@@ -319,7 +391,10 @@ export class SqliteKnowledgeBase implements KnowledgeBase {
       const cache = new LexemeCache(englishWordAnalyser, { tsvector: false });
       const documentFrequency = new Map<string, number>();
       let changed = options.deletes.length > 0;
-      for (const documents of options.upserts) {
+      for await (const documents of options.upserts) {
+        // The write is synchronous SQLite: one turn of the event loop per batch lets a signal
+        // handler run (Ctrl-C aborts the ingest, whose reader then stops the write).
+        await new Promise<void>((resolve) => setImmediate(resolve));
         if (documents.length === 0) continue;
         changed = true;
         this.#forgetDocuments(
@@ -340,8 +415,8 @@ export class SqliteKnowledgeBase implements KnowledgeBase {
         chunks.forEach((chunk, index) => {
           const { lexemes, counts } = analysed[index]!;
           const stored = lexemes.map(ftsToken);
-          const embedding =
-            options.embeddingModel !== undefined && chunk.embedding ? vectorBytes(chunk.embedding) : null;
+          const model = chunk.embeddingModel ?? options.embeddingModel;
+          const embedding = model !== undefined && chunk.embedding ? vectorBytes(chunk.embedding) : null;
           rows.push([
             source.name,
             chunk.path,
@@ -353,7 +428,7 @@ export class SqliteKnowledgeBase implements KnowledgeBase {
             chunk.content,
             termsText(stored, counts),
             stored.length,
-            embedding === null ? null : (options.embeddingModel ?? null),
+            embedding === null ? null : (model ?? null),
             embedding,
           ]);
           tokens.push(stored.join(' '));
@@ -570,11 +645,12 @@ export class SqliteKnowledgeBase implements KnowledgeBase {
     const distances: Array<{ id: number; distance: number }> = [];
     for (const row of rows) {
       const bytes = row.embedding;
-      const vector = new Float32Array(bytes.buffer, bytes.byteOffset, Math.floor(bytes.byteLength / 4));
+      // Another dimension is another model's space, whatever the label says: not comparable.
+      if (bytes.byteLength !== query.length * 4) continue;
+      const vector = new Float32Array(bytes.buffer, bytes.byteOffset, query.length);
       let dot = 0;
       let norm = 0;
-      const length = Math.min(vector.length, query.length);
-      for (let index = 0; index < length; index++) {
+      for (let index = 0; index < query.length; index++) {
         dot += vector[index]! * query[index]!;
         norm += vector[index]! * vector[index]!;
       }

@@ -5,11 +5,12 @@
  * reference the user can open.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { systemPromptOf, toolNamesOf, toolResultsOf } from '../../test-support/fake-llm/index.js';
 import { fakeModelCli } from '../../test-support/cli-workspace.js';
+import { startCliIsolated } from '../../test-support/run-cli.js';
 
 const FAILOVER = `# Payments database failover
 
@@ -118,6 +119,36 @@ describe('knowledge base: ingest, kb, and the agent citing runbooks', () => {
         ['seed', 3],
       ],
     );
+  });
+
+  it('Ctrl-C during an ingest stops it while it writes: exit 130, nothing of it stored', async () => {
+    const big = join(w.work, 'big');
+    mkdirSync(big, { recursive: true });
+    for (let file = 0; file < 4000; file++)
+      writeFileSync(
+        join(big, `page-${file}.md`),
+        `# Page ${file}\n\n## One\nvalve${file}q opens.\n\n## Two\nIt closes.\n`,
+      );
+    const store = join(w.home, '.opsmate', 'knowledge', 'knowledge.sqlite');
+    const running = startCliIsolated({
+      args: ['ingest', 'big', '--name', 'interrupted'],
+      cwd: w.work,
+      home: w.home,
+      env: { HOME: w.home, OPSMATE_HOME: join(w.home, '.opsmate') },
+    });
+    // The store is opened before the first file is read; the write runs from then to the commit.
+    for (let wait = 0; wait < 6000 && !existsSync(`${store}-wal`); wait++)
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    running.kill('SIGINT');
+    const result = await running.done;
+    assert.equal(result.exitCode, 130, result.stderr);
+    assert.match(
+      result.stderr,
+      /^opsmate: error: ingest interrupted: nothing it had not committed was stored\nopsmate: hint: run it again/m,
+    );
+    assert.doesNotMatch(result.stdout, /ingested/);
+    const list = JSON.parse((await cli(['kb', 'list', '-o', 'json'])).stdout) as Array<{ name: string }>;
+    assert.ok(!list.some((source) => source.name === 'interrupted'), JSON.stringify(list));
   });
 
   it('the agent searches the runbooks, cites a chunk, and the reference is printed', async () => {

@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander';
+import { OpsmateError } from '../../errors/opsmate-error.js';
 import type { CliContext } from '../cli-context.js';
 import { addSettingOptions, readSettings } from '../field-options.js';
 import { outputOption, parseOutputFormat, writeJson } from '../output-format.js';
@@ -115,6 +116,13 @@ export function ingestCommand(context: CliContext): Command {
         context.stdout.write(
           `ingested ${summary.source}: ${summary.files} files (${parts.join(', ')}), ${extras.join(', ')} in ${(summary.elapsedMs / 1000).toFixed(1)} s\n`,
         );
+      } catch (error) {
+        if (!interrupt.signal.aborted) throw error;
+        // One transaction per write: an interrupted write leaves nothing of itself behind.
+        throw new OpsmateError('ingest interrupted: nothing it had not committed was stored', {
+          exitCode: interrupt.exitCode(),
+          hint: 'run it again: files already stored and unchanged are skipped',
+        });
       } finally {
         if (drawn) context.stderr.write('\n');
         interrupt.dispose();
