@@ -322,6 +322,40 @@ describe('embedded store (SQLite)', () => {
     });
   });
 
+  it("fails closed when a live process has the file open without opsmate's lock", async () => {
+    const file = join(work, 'two-openers', 'kb.sqlite');
+    await (await openSqliteKnowledgeBase({ file })).close();
+    // What two processes that both believed they held opsmate's lock would do: open it anyway.
+    const code = `
+      const { openSqliteLocked } = await import(${JSON.stringify(new URL('./sqlite-knowledge-base.ts', import.meta.url).pathname)});
+      await openSqliteLocked({ file: process.argv[1], release: () => undefined });
+      process.stdout.write('open\\n');
+      setInterval(() => {}, 1000);`;
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code, file], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', (chunk: Buffer) => {
+          if (chunk.toString().includes('open')) resolve();
+        });
+        child.on('exit', (exitCode) => reject(new Error(`the opener exited (${exitCode})`)));
+      });
+      await assert.rejects(
+        openSqliteKnowledgeBase({ file, waitMs: 100 }),
+        (error: Error) =>
+          error instanceof OpsmateError &&
+          error.message ===
+            `the knowledge base in ${file} is open in another process (pid ${child.pid}) that does not hold opsmate's lock`,
+      );
+    } finally {
+      child.kill('SIGKILL');
+      await new Promise((resolve) => child.on('exit', resolve));
+    }
+    // Its process gone, the directory it left is removed and the file opens.
+    await (await openSqliteKnowledgeBase({ file, waitMs: 100 })).close();
+  });
+
   it('refuses a file that is not a SQLite database, with what to do', async () => {
     const file = join(work, 'not-sqlite', 'kb.sqlite');
     mkdirSync(join(work, 'not-sqlite'), { recursive: true });

@@ -1,7 +1,9 @@
-import { rmdirSync } from 'node:fs';
+import { readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type * as SqliteWasm from 'node-sqlite3-wasm';
 import type { Database, SQLiteValue, Statement } from 'node-sqlite3-wasm';
 import { OpsmateError } from '../errors/opsmate-error.js';
+import { processAlive } from '../process/file-lock.js';
 import { LexemeCache } from './chunk-lexemes.js';
 import { englishTextLexemes, englishWordAnalyser } from './english-words.js';
 import {
@@ -199,13 +201,55 @@ export async function holdSqliteLock(options: {
   });
 }
 
+/** Inside SQLite's lock directory: the pid of the process that has the file open. */
+const LOCK_HOLDER = 'opsmate-pid';
+/** A lock directory without a holder younger than this may belong to a process opening the file. */
+const LOCK_HOLDER_GRACE_MS = 2_000;
+
+/**
+ * Removes SQLite's lock directory when the process that made it is gone. The WASM build locks
+ * the file with a directory (`<file>.lock`) for as long as it is open (exclusive mode), and a
+ * killed process leaves it behind. opsmate's lock already keeps a second opsmate process out;
+ * this is the check that does not rest on it: each opener writes its pid into the directory, and
+ * a directory whose process is alive (or that is too young to have its pid yet) means the file
+ * is open elsewhere, and the open fails closed rather than corrupt it.
+ */
+function clearLeftoverLock(file: string): void {
+  const directory = `${file}.lock`;
+  let ageMs: number;
+  try {
+    ageMs = Date.now() - statSync(directory).mtimeMs;
+  } catch {
+    return;
+  }
+  let holder: number | undefined;
+  try {
+    holder = Number.parseInt(readFileSync(join(directory, LOCK_HOLDER), 'utf8'), 10);
+  } catch {
+    holder = undefined;
+  }
+  const inUse =
+    holder !== undefined && Number.isInteger(holder) ? processAlive(holder) : ageMs < LOCK_HOLDER_GRACE_MS;
+  if (inUse) {
+    throw new OpsmateError(
+      `the knowledge base in ${file} is open in another process${holder ? ` (pid ${holder})` : ''} that does not hold opsmate's lock`,
+      { hint: 'wait for that process to finish (or stop it), then try again' },
+    );
+  }
+  rmSync(join(directory, LOCK_HOLDER), { force: true });
+  try {
+    rmdirSync(directory);
+  } catch {
+    // Not empty: SQLite then reports the file busy.
+  }
+}
+
 /**
  * Opens `file` while its lock is held by the caller; `release` is called when the store closes,
- * or at once if it cannot be opened. SQLite's WASM build locks the file with a directory
- * (`<file>.lock`) that a killed process leaves behind; under opsmate's lock no other opsmate
- * process has the file open, so such a directory is left over and is removed. Fails closed when
- * the file is not a SQLite database, when the write-ahead log cannot be set (crash safety rests
- * on it), or when a newer opsmate wrote the file.
+ * or at once if it cannot be opened. A lock directory left by a killed process is removed
+ * (see clearLeftoverLock). Fails closed when the file is open in a live process, when it is not
+ * a SQLite database, when the write-ahead log cannot be set (crash safety rests on it), or when
+ * a newer opsmate wrote the file.
  */
 export async function openSqliteLocked(options: {
   file: string;
@@ -215,13 +259,15 @@ export async function openSqliteLocked(options: {
   let database: Database | undefined;
   try {
     const { Database } = await loadSqlite();
-    try {
-      rmdirSync(`${file}.lock`);
-    } catch {
-      // None left over (or not empty: then SQLite reports the file busy, and it is not ours to remove).
-    }
+    clearLeftoverLock(file);
     database = new Database(file);
     database.exec(PRAGMAS);
+    // Setting the journal mode read the file: the lock directory is there, held until close.
+    try {
+      writeFileSync(join(`${file}.lock`, LOCK_HOLDER), `${process.pid}\n`);
+    } catch {
+      // No directory: this build locks some other way; opsmate's lock still holds.
+    }
     const journal = database.get('pragma journal_mode') as { journal_mode?: string } | null;
     if (journal?.journal_mode !== 'wal')
       throw new Error(
@@ -243,6 +289,7 @@ export async function openSqliteLocked(options: {
     return new SqliteKnowledgeBase(database, file, release, fresh);
   } catch (error) {
     try {
+      if (database) rmSync(join(`${file}.lock`, LOCK_HOLDER), { force: true });
       database?.close();
     } catch {
       // The error that matters is the open's.
@@ -352,6 +399,7 @@ export class SqliteKnowledgeBase implements KnowledgeBase {
           // Closing rolls back what is left.
         }
       }
+      rmSync(join(`${this.location}.lock`, LOCK_HOLDER), { force: true });
       this.#database.close();
     } finally {
       this.#release();

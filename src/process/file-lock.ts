@@ -61,7 +61,8 @@ export async function acquireFileLock(path: string, options: FileLockOptions): P
     const holder = readHolder(path);
     if (holder === 'gone') continue;
     if (isStale(holder, options.staleAfterMs)) {
-      removeQuietly(path);
+      // Only the file judged stale: another waiter may have taken it over and made its own since.
+      if (sameFile(path, holder.ino)) removeQuietly(path);
       continue;
     }
     if (Date.now() >= deadline) return { acquired: false, holderPid: holder.pid };
@@ -87,17 +88,23 @@ export function processAlive(pid: number): boolean {
 interface LockHolder {
   pid: number | undefined;
   ageMs: number;
+  /** The lock file's inode when it was read (0 when it could not be read). */
+  ino: number;
 }
 
 /** The lock file's owner and age, or 'gone' when the file vanished in the meantime. */
 function readHolder(path: string): LockHolder | 'gone' {
   try {
-    const ageMs = Date.now() - statSync(path).mtimeMs;
+    const stats = statSync(path);
     const pid = Number.parseInt(readFileSync(path, 'utf8'), 10);
-    return { pid: Number.isInteger(pid) && pid > 0 ? pid : undefined, ageMs };
+    return {
+      pid: Number.isInteger(pid) && pid > 0 ? pid : undefined,
+      ageMs: Date.now() - stats.mtimeMs,
+      ino: stats.ino,
+    };
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'gone';
-    return { pid: undefined, ageMs: 0 };
+    return { pid: undefined, ageMs: 0, ino: 0 };
   }
 }
 
@@ -105,6 +112,18 @@ function isStale(holder: LockHolder, staleAfterMs: number | undefined): boolean 
   if (staleAfterMs !== undefined && holder.ageMs >= staleAfterMs) return true;
   if (holder.pid === undefined) return holder.ageMs >= UNKNOWN_OWNER_GRACE_MS;
   return !processAlive(holder.pid);
+}
+
+/**
+ * Whether `path` is still the file with inode `ino`. It narrows the takeover race to the moment
+ * between this look and the unlink: a file another waiter created since is not removed.
+ */
+function sameFile(path: string, ino: number): boolean {
+  try {
+    return ino !== 0 && statSync(path).ino === ino;
+  } catch {
+    return false;
+  }
 }
 
 function releaseLock(path: string, token: string): void {
