@@ -13,7 +13,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, wr
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { contentHash, ingest } from '../src/knowledge/ingest.js';
-import { englishWordAnalyser } from '../src/knowledge/english-words.js';
+import { tokenAnalyser } from '../src/knowledge/sqlite-knowledge-base.js';
 import { chunkColumns, INSERT_BATCH, PostgresKnowledgeBase } from '../src/knowledge/knowledge-base.js';
 import {
   knowledgeLocation,
@@ -297,7 +297,7 @@ async function throughput(work: string, postgres: KnowledgeLocation | undefined)
     // What an embedded ingest does before SQLite sees a row: each file stat'ed, read, hashed,
     // masked and chunked, and the chunks' words analysed (ingest.ts, chunk-lexemes.ts).
     await timed(times.floor, async () => {
-      const cache = new LexemeCache(englishWordAnalyser, { tsvector: false });
+      const cache = new LexemeCache(tokenAnalyser, { tsvector: false });
       for (let start = 0; start < paths.length; start += 100) {
         const chunks = paths.slice(start, start + 100).flatMap((path) => {
           statSync(path);

@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { stem } from 'porter2';
-import type { WordAnalyser } from './chunk-lexemes.js';
 
 let stopWords: Set<string> | undefined;
 
@@ -55,7 +54,3 @@ export function englishLexemes(word: string): string[] {
 export function englishTextLexemes(text: string): string[] {
   return text.split(/\s+/).flatMap((word) => (word === '' ? [] : englishLexemes(word)));
 }
-
-/** {@link englishLexemes} as a LexemeCache's analyser (the embedded store's). */
-export const englishWordAnalyser: WordAnalyser = (words) =>
-  Promise.resolve(words.map((word) => englishLexemes(word)));

@@ -4,8 +4,8 @@ import type * as SqliteWasm from 'node-sqlite3-wasm';
 import type { Database, SQLiteValue, Statement } from 'node-sqlite3-wasm';
 import { OpsmateError } from '../errors/opsmate-error.js';
 import { processAlive } from '../process/file-lock.js';
-import { LexemeCache } from './chunk-lexemes.js';
-import { englishTextLexemes, englishWordAnalyser } from './english-words.js';
+import { LexemeCache, type WordAnalyser } from './chunk-lexemes.js';
+import { englishLexemes, englishTextLexemes } from './english-words.js';
 import {
   BM25_B,
   chunkRowsOf,
@@ -127,6 +127,13 @@ const ASCII_TOKEN = /^[a-z0-9]+$/;
 export function ftsToken(lexeme: string): string {
   return ASCII_TOKEN.test(lexeme) ? lexeme : `_${Buffer.from(lexeme, 'utf8').toString('hex')}`;
 }
+
+/**
+ * The store's analysis of words: english-words.ts's lexemes, as FTS5 tokens (each distinct word is
+ * analysed once per write, so a lexeme is turned into its token once, not once per chunk).
+ */
+export const tokenAnalyser: WordAnalyser = (words) =>
+  Promise.resolve(words.map((word) => englishLexemes(word).map(ftsToken)));
 
 /** `lexeme:count lexeme:count ...`, as kb_chunks.terms stores them. */
 function termsText(lexemes: readonly string[], counts: readonly number[]): string {
@@ -436,7 +443,7 @@ export class SqliteKnowledgeBase implements KnowledgeBase {
         [source.name, source.origin, source.kind, source.root, source.glob, source.branch ?? null, now],
       );
       this.#forgetDocuments(source.name, options.deletes);
-      const cache = new LexemeCache(englishWordAnalyser, { tsvector: false });
+      const cache = new LexemeCache(tokenAnalyser, { tsvector: false });
       const documentFrequency = new Map<string, number>();
       let changed = options.deletes.length > 0;
       for await (const documents of options.upserts) {
@@ -462,7 +469,7 @@ export class SqliteKnowledgeBase implements KnowledgeBase {
         const tokens: string[] = [];
         chunks.forEach((chunk, index) => {
           const { lexemes, counts } = analysed[index]!;
-          const stored = lexemes.map(ftsToken);
+          const stored = lexemes;
           const model = chunk.embeddingModel ?? options.embeddingModel;
           const embedding = model !== undefined && chunk.embedding ? vectorBytes(chunk.embedding) : null;
           rows.push([
