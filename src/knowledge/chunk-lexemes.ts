@@ -172,7 +172,7 @@ export class LexemeCache {
       number = this.#lexemes.length;
       this.#numbers.set(lexeme, number);
       this.#lexemes.push(lexeme);
-      this.#quoted.push(`'${escapeLexeme(lexeme)}'`);
+      if (this.#tsvector) this.#quoted.push(`'${escapeLexeme(lexeme)}'`);
       if (number >= this.#counts.length) {
         const grown = new Int32Array(this.#counts.length * 2);
         grown.set(this.#counts);

@@ -4,7 +4,7 @@ import { openPgliteStore } from './pglite-store.js';
 import type { DocumentInput, KnowledgeSource } from './knowledge-base.js';
 import { HEADING_SEPARATOR } from './knowledge-base.js';
 import type { SqlStore } from './sql-store.js';
-import { openSqliteLocked } from './sqlite-knowledge-base.js';
+import { openSqliteLocked, type SqliteKnowledgeBase } from './sqlite-knowledge-base.js';
 
 /** Documents read from PGlite and written to SQLite at a time: memory holds one page of them. */
 const PAGE_DOCUMENTS = 200;
@@ -65,7 +65,7 @@ export async function movePgliteStore(options: {
 
 async function copySources(
   store: SqlStore,
-  into: Awaited<ReturnType<typeof openSqliteLocked>>,
+  into: SqliteKnowledgeBase,
   signal: AbortSignal | undefined,
 ): Promise<{ sources: number; chunks: number }> {
   const tables = await store.query<{ name: string }>(

@@ -293,7 +293,7 @@ export async function openSqliteLocked(options: {
     database.exec(`begin immediate; ${TABLES}
       insert into kb_meta (key, value) values ('schema_version', '${SQLITE_SCHEMA_VERSION}') on conflict (key) do nothing;
       commit;`);
-    return new SqliteKnowledgeBase(database, file, release, fresh);
+    return new SqliteKnowledgeBase(database, file, release);
   } catch (error) {
     try {
       if (database) rmSync(join(`${file}.lock`, LOCK_HOLDER), { force: true });
@@ -326,17 +326,14 @@ export class SqliteKnowledgeBase implements KnowledgeBase {
   readonly kind = 'embedded' as const;
   readonly vectorAvailable = true;
   readonly location: string;
-  /** The file did not hold a knowledge base before this open. */
-  readonly created: boolean;
   readonly #database: Database;
   readonly #release: () => void;
   readonly #statements = new Map<string, Statement>();
 
-  constructor(database: Database, location: string, release: () => void, created: boolean) {
+  constructor(database: Database, location: string, release: () => void) {
     this.#database = database;
     this.location = location;
     this.#release = release;
-    this.created = created;
   }
 
   /** Runs one statement (prepared once per open) and returns its rows: for tests and migrations. */
@@ -469,7 +466,6 @@ export class SqliteKnowledgeBase implements KnowledgeBase {
         const tokens: string[] = [];
         chunks.forEach((chunk, index) => {
           const { lexemes, counts } = analysed[index]!;
-          const stored = lexemes;
           const model = chunk.embeddingModel ?? options.embeddingModel;
           const embedding = model !== undefined && chunk.embedding ? vectorBytes(chunk.embedding) : null;
           rows.push([
@@ -481,13 +477,13 @@ export class SqliteKnowledgeBase implements KnowledgeBase {
             chunk.startLine,
             chunk.endLine,
             chunk.content,
-            termsText(stored, counts),
-            stored.length,
+            termsText(lexemes, counts),
+            lexemes.length,
             embedding === null ? null : (model ?? null),
             embedding,
           ]);
-          tokens.push(stored.join(' '));
-          for (const token of stored) documentFrequency.set(token, (documentFrequency.get(token) ?? 0) + 1);
+          tokens.push(lexemes.join(' '));
+          for (const token of lexemes) documentFrequency.set(token, (documentFrequency.get(token) ?? 0) + 1);
         });
         this.#insertChunks(rows, tokens);
       }
@@ -551,13 +547,11 @@ export class SqliteKnowledgeBase implements KnowledgeBase {
       this.#run('delete from kb_chunks where source = ? and path = ?', [source, path]);
       this.#run('delete from kb_documents where source = ? and path = ?', [source, path]);
     }
-    for (const [lexeme, chunks] of departing) {
-      this.#run('update kb_terms set chunks = chunks - ? where source = ? and lexeme = ?', [
-        chunks,
-        source,
-        lexeme,
-      ]);
-    }
+    this.#run(
+      `update kb_terms set chunks = chunks - d.value ->> 1 from json_each(?2) d
+       where kb_terms.source = ?1 and kb_terms.lexeme = d.value ->> 0`,
+      [source, JSON.stringify([...departing])],
+    );
     this.#run('delete from kb_terms where source = ? and chunks <= 0', [source]);
   }
 
