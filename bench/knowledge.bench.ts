@@ -12,7 +12,8 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { contentHash, ingest } from '../src/knowledge/ingest.js';
+import { ingest } from '../src/knowledge/ingest.js';
+import { contentHash } from '../src/knowledge/read-documents.js';
 import { tokenAnalyser } from '../src/knowledge/sqlite-knowledge-base.js';
 import { chunkColumns, INSERT_BATCH, PostgresKnowledgeBase } from '../src/knowledge/knowledge-base.js';
 import {
@@ -145,7 +146,7 @@ async function soak(work: string, postgres: KnowledgeLocation): Promise<void> {
   const edited = join(dir, 'region-0', readdirSync(join(dir, 'region-0'))[0]!);
   const original = readFileSync(edited, 'utf8');
   const run = () =>
-    ingest({ location: postgres, target: dir, home: join(work, 'soak-home'), redact, name: 'soak' });
+    ingest({ location: postgres, target: dir, home: join(work, 'soak-home'), masking: {}, name: 'soak' });
   const ingestTimes: number[] = [];
   const searchLatencies: number[] = [];
   console.log(
@@ -258,7 +259,13 @@ async function ingestSeries(options: {
   into: IngestTimes;
 }): Promise<void> {
   const run = () =>
-    ingest({ location: options.location, target: options.dir, home: options.home, redact, name: 'scaled' });
+    ingest({
+      location: options.location,
+      target: options.dir,
+      home: options.home,
+      masking: {},
+      name: 'scaled',
+    });
   const original = readFileSync(options.edited, 'utf8');
   await timed(options.into.ingest, run);
   await timed(options.into.unchanged, run);
@@ -297,7 +304,7 @@ async function throughput(work: string, postgres: KnowledgeLocation | undefined)
     // What an embedded ingest does before SQLite sees a row: each file stat'ed, read, hashed,
     // masked and chunked, and the chunks' words analysed (ingest.ts, chunk-lexemes.ts).
     await timed(times.floor, async () => {
-      const cache = new LexemeCache(tokenAnalyser, { tsvector: false });
+      const cache = new LexemeCache(tokenAnalyser);
       for (let start = 0; start < paths.length; start += 100) {
         const chunks = paths.slice(start, start + 100).flatMap((path) => {
           statSync(path);
@@ -308,13 +315,13 @@ async function throughput(work: string, postgres: KnowledgeLocation | undefined)
             headingPath: chunk.headingPath.join(' > '),
           }));
         });
-        await cache.analyse(chunks);
+        await cache.analyse(chunks, () => undefined);
       }
     });
     const firstHome = join(work, `first-${round}`);
     const first = knowledgeLocation({ home: firstHome });
     const summary = await timed(times.first, () =>
-      ingest({ location: first, target: dir, home: firstHome, redact, name: 'scaled' }),
+      ingest({ location: first, target: dir, home: firstHome, masking: {}, name: 'scaled' }),
     );
     files = summary.files;
     chunks = summary.chunks;
@@ -422,11 +429,11 @@ async function writeFloor(work: string): Promise<void> {
         heading_path text, start_line int, end_line int, content text); ${variant.setup}`);
         started = performance.now();
         await store.transaction(async (tx) => {
-          const tsvectors = variant.words
-            ? (await new LexemeCache(postgresWordAnalyser(tx), { tsvector: true }).analyse(rows)).map(
-                (row) => row.tsvector,
-              )
-            : [];
+          const tsvectors: string[] = [];
+          if (variant.words) {
+            const cache = new LexemeCache(postgresWordAnalyser(tx));
+            await cache.analyse(rows, (_index, terms) => tsvectors.push(cache.tsvector(terms)));
+          }
           for (let start = 0; start < rows.length; start += INSERT_BATCH) {
             const columns = chunkColumns(rows.slice(start, start + INSERT_BATCH));
             if (variant.words) {
@@ -501,14 +508,20 @@ async function main(): Promise<void> {
       console.log(`recall corpus ${name}: ${docs} runbooks, ${questions.length} questions`);
       const location: KnowledgeLocation =
         name === 'runbooks' ? embedded : knowledgeLocation({ home: join(work, `small-${name}`) });
-      await ingest({ location, target: join(dir, 'docs'), home: join(work, `small-${name}`), redact, name });
+      await ingest({
+        location,
+        target: join(dir, 'docs'),
+        home: join(work, `small-${name}`),
+        masking: {},
+        name,
+      });
       await recall(location, `embedded${suffix}`, questions);
       if (postgres) {
         await ingest({
           location: postgres,
           target: join(dir, 'docs'),
           home: join(work, 'small'),
-          redact,
+          masking: {},
           name,
         });
         await recall(postgres, `postgres${suffix}`, questions);
@@ -521,7 +534,7 @@ async function main(): Promise<void> {
         location: embedded,
         target: join(CORPUS, 'docs'),
         home: join(work, 'small'),
-        redact,
+        masking: {},
         name: 'runbooks',
       });
 
@@ -537,10 +550,16 @@ async function main(): Promise<void> {
     scaledCorpus(scaled, Math.ceil(TARGET_CHUNKS / chunksPerCopy));
     const big = knowledgeLocation({ home: join(work, 'big') });
     const chunks = (
-      await ingest({ location: big, target: scaled, home: join(work, 'big'), redact, name: 'scaled' })
+      await ingest({ location: big, target: scaled, home: join(work, 'big'), masking: {}, name: 'scaled' })
     ).chunks;
     if (postgres)
-      await ingest({ location: postgres, target: scaled, home: join(work, 'big'), redact, name: 'scaled' });
+      await ingest({
+        location: postgres,
+        target: scaled,
+        home: join(work, 'big'),
+        masking: {},
+        name: 'scaled',
+      });
 
     // Search latency on the open stores, interleaved query by query.
     const embeddedStore = await openKnowledgeBase(big);

@@ -40,13 +40,15 @@ export interface ChunkFields {
   content: string;
 }
 
-export interface ChunkLexemes {
-  /** tsvector input text: `'lexeme' 'other':1,2,3 ...` (empty unless the cache builds it). */
-  tsvector: string;
-  /** The distinct lexemes (what kb_terms counts). */
-  lexemes: string[];
-  /** How often each of `lexemes` occurs in the chunk. */
-  counts: number[];
+/**
+ * One chunk's lexemes as {@link LexemeCache.analyse} hands them to its visitor: the first `length`
+ * entries of `numbers` are its distinct lexemes (by number, see {@link LexemeCache.lexeme}), in the
+ * order first met, and `counts` how often each occurs. The arrays are reused for the next chunk.
+ */
+export interface ChunkTerms {
+  readonly numbers: Int32Array;
+  readonly counts: Int32Array;
+  readonly length: number;
 }
 
 /** `:1,2,...,n` for a lexeme occurring n times (nothing for once), built once per n. */
@@ -61,61 +63,158 @@ function positionList(count: number): string {
 
 /** No lexeme: stop words, punctuation. */
 const NONE = new Int32Array(0);
+/** Titles and heading paths kept between batches (chunks of a document repeat them) before the map is emptied. */
+const MAX_FIELDS = 20_000;
 
 /**
  * One store's word analyses, kept for the length of one write. Lexemes are numbered as they are
- * met, so a chunk is counted in a reused array (no map, no garbage per word).
+ * met, so a chunk is counted in reused arrays: no map and no garbage per word or per chunk. Each
+ * word of a batch is looked up once: known words are resolved while the text is split, and only
+ * the words never seen go to the analyser.
  */
 export class LexemeCache {
   readonly #analyse: WordAnalyser;
-  readonly #tsvector: boolean;
   /** A word's lexemes, by number, each repeated as often as it occurs in the word. */
   readonly #words = new Map<string, Int32Array>();
-  /** A title's or heading path's lexemes, as a word's: chunks repeat them. */
+  /** A title's lexemes, as a word's: a document's chunks repeat it. */
   readonly #fields = new Map<string, Int32Array>();
   readonly #numbers = new Map<string, number>();
   readonly #lexemes: string[] = [];
-  /** `'lexeme'`, quoted and escaped for tsvector input, by number. */
+  /** `'lexeme'`, quoted and escaped for tsvector input, by number (built when first asked for). */
   readonly #quoted: string[] = [];
+  /** In how many chunks each lexeme occurs, by number. */
+  #chunkFrequency = new Int32Array(1024);
   #counts = new Int32Array(1024);
-  readonly #touched: number[] = [];
+  #distinct = new Int32Array(256);
+  #distinctCounts = new Int32Array(256);
 
-  /** `tsvector`: also build each chunk's tsvector input text (PostgreSQL's stores). */
-  constructor(analyse: WordAnalyser, options: { tsvector: boolean }) {
+  constructor(analyse: WordAnalyser) {
     this.#analyse = analyse;
-    this.#tsvector = options.tsvector;
   }
 
   /**
-   * The lexemes of `chunks` (one batch of documents), after analysing every word not seen yet. Each text is split once. The titles and heading paths of the last batch are let
-   * go (a source has as many as it has sections; its vocabulary, kept, grows far slower).
+   * Analyses `chunks` (one batch of documents), then calls `visit` with each chunk's lexemes, in
+   * order. Every word not seen yet is analysed first, in as few calls of the analyser as its
+   * batch size allows. Each text is split once.
    */
-  async analyse(chunks: readonly ChunkFields[]): Promise<ChunkLexemes[]> {
-    this.#fields.clear();
-    const unknown = new Set<string>();
-    const collect = (words: readonly string[]) => {
-      for (const word of words) if (word !== '' && !this.#words.has(word)) unknown.add(word);
+  async analyse(
+    chunks: readonly ChunkFields[],
+    visit: (index: number, terms: ChunkTerms) => void,
+  ): Promise<void> {
+    if (this.#fields.size > MAX_FIELDS) this.#fields.clear();
+    const unknown = new Map<string, number>();
+    const pending: string[] = [];
+    const pendingFields = new Map<string, string[]>();
+    const field = (text: string) => {
+      if (this.#fields.has(text) || pendingFields.has(text)) return;
+      const words = text.split(WHITESPACE);
+      for (const word of words)
+        if (word !== '' && !this.#words.has(word) && !unknown.has(word)) unknown.set(word, -1);
+      pendingFields.set(text, words);
     };
-    const fieldWords = new Map<string, string[]>();
-    const contentWords = chunks.map((chunk) => {
-      for (const field of [chunk.title, chunk.headingPath]) {
-        if (fieldWords.has(field)) continue;
-        const words = field.split(WHITESPACE);
-        fieldWords.set(field, words);
-        collect(words);
+    // Pass 1: each word of a heading path and content, known, as its lexeme numbers in a row;
+    // not known yet, as -1 - (its place in `pending`).
+    let sequence = this.#sequence;
+    let length = 0;
+    const ends = new Int32Array(chunks.length);
+    const words = this.#words;
+    const append = (text: string) => {
+      for (const word of text.split(WHITESPACE)) {
+        if (word === '') continue;
+        const numbers = words.get(word);
+        if (length + (numbers?.length ?? 1) > sequence.length) {
+          const grown = new Int32Array(Math.max(sequence.length * 2, length + (numbers?.length ?? 1)));
+          grown.set(sequence.subarray(0, length));
+          sequence = grown;
+        }
+        if (numbers === undefined) {
+          let place = unknown.get(word);
+          if (place === undefined || place === -1) {
+            place = pending.length;
+            pending.push(word);
+            unknown.set(word, place);
+          }
+          sequence[length++] = -1 - place;
+        } else {
+          for (let at = 0; at < numbers.length; at++) sequence[length++] = numbers[at]!;
+        }
       }
-      const words = chunk.content.split(WHITESPACE);
-      collect(words);
-      return words;
+    };
+    chunks.forEach((chunk, index) => {
+      // A title is shared by its document's chunks; a heading path is nearly always new.
+      field(chunk.title);
+      append(chunk.headingPath);
+      append(chunk.content);
+      ends[index] = length;
     });
-    await this.#lookUp([...unknown]);
-    for (const [field, words] of fieldWords) this.#fields.set(field, this.#numbersOf(words));
-    return chunks.map((chunk, index) => {
-      this.#count(this.#fields.get(chunk.title)!);
-      this.#count(this.#fields.get(chunk.headingPath)!);
-      for (const word of contentWords[index]!) if (word !== '') this.#count(this.#words.get(word)!);
-      return this.#collected();
+    this.#sequence = sequence;
+    await this.#lookUp([...unknown.keys()]);
+    for (const [text, fieldWords] of pendingFields) this.#fields.set(text, this.#numbersOf(fieldWords));
+    // Pass 2: count each chunk's lexemes.
+    const counts = this.#counts;
+    let touched = this.#touched;
+    let at = 0;
+    const terms = { numbers: this.#distinct, counts: this.#distinctCounts, length: 0 };
+    /** Counts `numbers` into `counts`, each lexeme new to the chunk into `touched`; returns the chunk's distinct lexemes. */
+    const add = (numbers: Int32Array, distinct: number) => {
+      for (let next = 0; next < numbers.length; next++) {
+        const number = numbers[next]!;
+        const count = counts[number]!;
+        if (count === 0) touched[distinct++] = number;
+        counts[number] = count + 1;
+      }
+      return distinct;
+    };
+    chunks.forEach((chunk, index) => {
+      let distinct = 0;
+      const end = ends[index]!;
+      // A chunk has at most as many distinct lexemes as its fields and content have lexemes.
+      const title = this.#fields.get(chunk.title)!;
+      const most = title.length + (end - at) * this.#longestWord;
+      if (most > touched.length) touched = this.#touched = new Int32Array(most * 2);
+      distinct = add(title, distinct);
+      for (; at < end; at++) {
+        const number = sequence[at]!;
+        if (number >= 0) {
+          const count = counts[number]!;
+          if (count === 0) touched[distinct++] = number;
+          counts[number] = count + 1;
+        } else distinct = add(words.get(pending[-1 - number]!)!, distinct);
+      }
+      terms.length = this.#collect(distinct);
+      terms.numbers = this.#distinct;
+      terms.counts = this.#distinctCounts;
+      visit(index, terms);
     });
+  }
+
+  /** The lexeme numbered `number`. */
+  lexeme(number: number): string {
+    return this.#lexemes[number]!;
+  }
+
+  /**
+   * A chunk's tsvector input text, `'lexeme' 'other':1,2,3 ...`: each lexeme with as many
+   * positions as it occurs (none when once).
+   */
+  tsvector(terms: ChunkTerms): string {
+    let text = '';
+    for (let index = 0; index < terms.length; index++) {
+      const number = terms.numbers[index]!;
+      const quoted = (this.#quoted[number] ??= `'${escapeLexeme(this.#lexemes[number]!)}'`);
+      text += `${index === 0 ? '' : ' '}${quoted}${positionList(terms.counts[index]!)}`;
+    }
+    return text;
+  }
+
+  /** Each lexeme of the chunks analysed so far, with how many of them hold it. */
+  chunkFrequencies(): Map<string, number> {
+    const frequencies = new Map<string, number>();
+    for (let number = 0; number < this.#lexemes.length; number++) {
+      const chunks = this.#chunkFrequency[number]!;
+      if (chunks > 0) frequencies.set(this.#lexemes[number]!, chunks);
+    }
+    return frequencies;
   }
 
   /** Asks the store's analyser for the lexemes of each of `words`. */
@@ -125,6 +224,7 @@ export class LexemeCache {
       const analysed = await this.#analyse(batch);
       batch.forEach((word, index) => {
         const lexemes = analysed[index] ?? [];
+        if (lexemes.length > this.#longestWord) this.#longestWord = lexemes.length;
         this.#words.set(
           word,
           lexemes.length === 0 ? NONE : Int32Array.from(lexemes, (lexeme) => this.#number(lexeme)),
@@ -133,37 +233,51 @@ export class LexemeCache {
     }
   }
 
-  /** The lexemes counted since the last call (and their tsvector), and the counts reset. */
-  #collected(): ChunkLexemes {
-    let tsvector = '';
-    const lexemes: string[] = [];
-    const counts: number[] = [];
-    for (const number of this.#touched) {
-      const count = this.#counts[number]!;
-      if (this.#tsvector)
-        tsvector += `${tsvector === '' ? '' : ' '}${this.#quoted[number]!}${positionList(count)}`;
-      lexemes.push(this.#lexemes[number]!);
-      counts.push(count);
-      this.#counts[number] = 0;
+  /**
+   * Moves the `length` lexemes counted for a chunk (in `#touched`) into the distinct arrays
+   * (grown as needed), adds the chunk to their frequencies and resets their counts; returns
+   * `length`.
+   */
+  #collect(length: number): number {
+    const counts = this.#counts;
+    const touched = this.#touched;
+    if (length > this.#distinct.length) {
+      this.#distinct = new Int32Array(length * 2);
+      this.#distinctCounts = new Int32Array(length * 2);
     }
-    this.#touched.length = 0;
-    return { tsvector, lexemes, counts };
+    const distinct = this.#distinct;
+    const distinctCounts = this.#distinctCounts;
+    const frequency = this.#chunkFrequency;
+    for (let at = 0; at < length; at++) {
+      const number = touched[at]!;
+      distinct[at] = number;
+      distinctCounts[at] = counts[number]!;
+      frequency[number]!++;
+      counts[number] = 0;
+    }
+    return length;
   }
+
+  /** The lexemes a chunk touched, while it is counted. */
+  #touched = new Int32Array(1024);
+  /** The batch's content words as lexeme numbers (see analyse). */
+  #sequence = new Int32Array(1 << 16);
+  /** The most lexemes one word has yielded. */
+  #longestWord = 1;
 
   /** A title's or heading path's lexemes, all its words' in a row. */
   #numbersOf(words: readonly string[]): Int32Array {
-    const all: number[] = [];
-    for (const word of words) if (word !== '') all.push(...this.#words.get(word)!);
-    return Int32Array.from(all);
-  }
-
-  #count(numbers: Int32Array): void {
-    const counts = this.#counts;
-    for (const number of numbers) {
-      const count = counts[number]!;
-      if (count === 0) this.#touched.push(number);
-      counts[number] = count + 1;
+    let length = 0;
+    for (const word of words) if (word !== '') length += this.#words.get(word)!.length;
+    const all = new Int32Array(length);
+    let at = 0;
+    for (const word of words) {
+      if (word === '') continue;
+      const numbers = this.#words.get(word)!;
+      all.set(numbers, at);
+      at += numbers.length;
     }
+    return all;
   }
 
   #number(lexeme: string): number {
@@ -172,11 +286,14 @@ export class LexemeCache {
       number = this.#lexemes.length;
       this.#numbers.set(lexeme, number);
       this.#lexemes.push(lexeme);
-      if (this.#tsvector) this.#quoted.push(`'${escapeLexeme(lexeme)}'`);
       if (number >= this.#counts.length) {
-        const grown = new Int32Array(this.#counts.length * 2);
-        grown.set(this.#counts);
-        this.#counts = grown;
+        const size = this.#counts.length * 2;
+        const counts = new Int32Array(size);
+        counts.set(this.#counts);
+        this.#counts = counts;
+        const frequency = new Int32Array(size);
+        frequency.set(this.#chunkFrequency);
+        this.#chunkFrequency = frequency;
       }
     }
     return number;

@@ -1,28 +1,23 @@
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { glob, isDynamicPattern } from 'tinyglobby';
 import { ConfigError, OpsmateError } from '../errors/opsmate-error.js';
 import { co } from '../process/child-process.js';
-import { chunkDocument, type DocumentChunk } from './chunk-document.js';
-import { embeddingText, INSERT_BATCH, type DocumentInput, type KnowledgeSource } from './knowledge-base.js';
+import { embeddingText, INSERT_BATCH, type KnowledgeSource } from './knowledge-base.js';
 import { knowledgeDir, withKnowledgeBase, type KnowledgeLocation } from './knowledge-location.js';
 import type { Embedder } from './embedder.js';
+import { addCounts, documentReader, type ReadDocument } from './read-documents.js';
+import type { ReadWorkerData, ReadWorkerMessage } from './read-worker.js';
+import type { SecretRedactorOptions } from '../safety/secret-redactor.js';
+import { siblingModule, startModuleWorker } from '../process/module-worker.js';
 
 /** What `opsmate ingest` takes by default: prose and runbooks, not every config file. */
 export const DEFAULT_INGEST_GLOB = '**/*.{md,markdown,mdx,txt,rst}';
 /** Folders never ingested. */
 const IGNORED = ['**/.git/**', '**/node_modules/**'];
-/** Part of every content hash: a new chunker makes every file "changed", so it is chunked again. */
-const CHUNKER_VERSION = 'chunker-1';
-/** Files larger than this are skipped with a warning: a runbook is not a log dump. */
-const MAX_FILE_BYTES = 5 * 1024 * 1024;
 /** Texts sent to the embedding model at once (embedMany splits further for the provider). */
 const EMBED_BATCH = 256;
 const GIT_TIMEOUT_MS = 10 * 60_000;
-
-/** Masks secrets in a document, keeping its lines where they were (line ranges stay true). */
-export type DocumentRedactor = (text: string) => { text: string; count: number };
 
 export interface IngestProgress {
   phase: 'reading' | 'embedding' | 'writing';
@@ -191,11 +186,6 @@ async function cloneRepository(options: {
   return options.into;
 }
 
-/** sha256 of the chunker version and the file's bytes: what "unchanged" means. */
-export function contentHash(content: Buffer): string {
-  return createHash('sha256').update(CHUNKER_VERSION).update('\0').update(content).digest('hex');
-}
-
 /**
  * Ingests `target` as the source `name`: unchanged files (by content hash) are skipped, changed
  * ones replaced, files gone since the last ingest forgotten. Secrets are masked before anything
@@ -216,8 +206,14 @@ export async function ingest(options: {
   branch?: string;
   home: string;
   cwd?: string;
-  redact: DocumentRedactor;
+  /** The secret masker's options (opsmate's environment): secrets are masked before chunking. */
+  masking: SecretRedactorOptions;
   embedder?: Embedder;
+  /**
+   * Read the files in a worker thread while the store is written (full-text only). Default: when
+   * there are at least READ_WORKER_MIN_FILES files.
+   */
+  readInWorker?: boolean;
   onProgress?: (progress: IngestProgress) => void;
   signal?: AbortSignal;
 }): Promise<IngestSummary> {
@@ -256,12 +252,13 @@ export async function ingest(options: {
     elapsedMs: 0,
   };
   const signalOption = options.signal ? { signal: options.signal } : {};
-  const changes = (stored: ReadonlyMap<string, string>) =>
+  const changes = (stored: ReadonlyMap<string, string>, inWorker = options.readInWorker) =>
     readChanges({
+      ...(inWorker !== undefined ? { inWorker } : {}),
       root: source.root,
       files,
       stored,
-      redact: options.redact,
+      masking: options.masking,
       summary,
       ...signalOption,
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
@@ -301,8 +298,9 @@ export async function ingest(options: {
     signalOption,
   );
   const embedder = vectorAvailable ? options.embedder : undefined;
-  const read = changes(stored);
-  const upserts = [...read.batches].flat();
+  const read = changes(stored, false);
+  const upserts: ReadDocument[] = [];
+  for await (const batch of read.batches) upserts.push(...batch);
   const { deletes } = read;
   if (options.embedder && !embedder) {
     summary.embeddingProblem = `the knowledge base at ${options.location.kind === 'postgres' ? 'the PostgreSQL server' : 'the embedded store'} has no pgvector extension, so embeddings cannot be stored (search is full-text only)`;
@@ -370,31 +368,46 @@ export async function ingest(options: {
 /** Documents per batch of {@link readChanges} at most, and chunks per batch at least. */
 const READ_BATCH_FILES = 200;
 /**
+ * Sources with fewer files are read in ingest's own thread: starting the reader thread (its
+ * modules loaded again) costs about as much as reading a hundred small files.
+ */
+const READ_WORKER_MIN_FILES = 200;
+/** Batches the reader thread may have read ahead of the write. */
+const READ_AHEAD_BATCHES = 2;
+/**
  * A new file's chunks, as the write guesses them before reading (it decides from them whether to
  * rebuild the full-text index once: KnowledgeBase.bulkLoad). The bench corpora average 5.
  */
 const EXPECTED_CHUNKS_PER_FILE = 4;
 
-type ReadDocument = DocumentInput & { chunks: Array<DocumentChunk & { embedding?: number[] }> };
-
 /**
  * The files of a source that differ from `stored` (path to content hash), read, masked and
  * chunked in batches of about INSERT_BATCH chunks as they are asked for, counting into `summary`;
- * with which stored paths are gone and how many files are new.
+ * with which stored paths are gone and how many files are new. `inWorker`: a reader thread
+ * reads ahead while the caller writes (the batches are then asynchronous).
  */
 function readChanges(options: {
   root: string;
   files: readonly string[];
   stored: ReadonlyMap<string, string>;
-  redact: DocumentRedactor;
+  masking: SecretRedactorOptions;
   summary: IngestSummary;
+  inWorker?: boolean;
   onProgress?: (progress: IngestProgress) => void;
   signal?: AbortSignal;
-}): { batches: Iterable<ReadDocument[]>; deletes: string[]; newFiles: number } {
+}): {
+  batches: Iterable<ReadDocument[]> | AsyncIterable<ReadDocument[]>;
+  deletes: string[];
+  newFiles: number;
+} {
   const { files, stored, summary } = options;
   const present = new Set(files);
   const deletes = [...stored.keys()].filter((path) => !present.has(path));
   summary.deleted = deletes.length;
+  const newFiles = files.filter((path) => !stored.has(path)).length;
+  const inWorker = options.inWorker ?? files.length >= READ_WORKER_MIN_FILES;
+  if (inWorker) return { batches: readInWorker(options), deletes, newFiles };
+  const read = documentReader(options);
   function* batches(): Generator<ReadDocument[]> {
     let batch: ReadDocument[] = [];
     let chunks = 0;
@@ -402,7 +415,7 @@ function readChanges(options: {
     for (const path of files) {
       options.signal?.throwIfAborted();
       options.onProgress?.({ phase: 'reading', done: done++, total: files.length });
-      const document = readDocument(path);
+      const document = read(path, summary);
       if (document === undefined) continue;
       batch.push(document);
       chunks += document.chunks.length;
@@ -415,41 +428,78 @@ function readChanges(options: {
     if (batch.length > 0) yield batch;
     options.onProgress?.({ phase: 'reading', done: files.length, total: files.length });
   }
-  const readDocument = (path: string): ReadDocument | undefined => {
-    const absolute = join(options.root, path);
-    const size = statSync(absolute).size;
-    if (size > MAX_FILE_BYTES) {
-      summary.skipped.push({ path, reason: `larger than ${MAX_FILE_BYTES / 1024 / 1024} MiB` });
-      return undefined;
-    }
-    const content = readFileSync(absolute);
-    if (content.includes(0)) {
-      summary.skipped.push({ path, reason: 'binary' });
-      return undefined;
-    }
-    summary.bytes += content.length;
-    const hash = contentHash(content);
-    const previous = stored.get(path);
-    if (previous === hash) {
-      summary.unchanged++;
-      return undefined;
-    }
-    if (previous === undefined) summary.added++;
-    else summary.changed++;
-    const masked = options.redact(content.toString('utf8'));
-    const chunks = chunkDocument({ path, text: masked.text });
-    summary.redactions += masked.count;
-    summary.chunks += chunks.length;
-    return {
-      path,
-      hash,
-      bytes: content.length,
-      redactions: masked.count,
-      chunks,
-      replaces: previous !== undefined,
-    };
+  return { batches: batches(), deletes, newFiles };
+}
+
+/**
+ * {@link readChanges}'s batches from a reader thread (read-worker.ts), granted one more batch as
+ * each is taken. The thread is ended when the caller stops taking batches, whether the write is
+ * done, failed or aborted; an error in it (a file that cannot be read) rejects the next batch.
+ */
+export async function* readInWorker(options: {
+  root: string;
+  files: readonly string[];
+  stored: ReadonlyMap<string, string>;
+  masking: SecretRedactorOptions;
+  summary: IngestSummary;
+  onProgress?: (progress: IngestProgress) => void;
+  signal?: AbortSignal;
+}): AsyncGenerator<ReadDocument[]> {
+  const { signal, files } = options;
+  signal?.throwIfAborted();
+  const data: ReadWorkerData = {
+    root: options.root,
+    files: [...files],
+    stored: [...options.stored],
+    masking: { ...(options.masking.env ? { env: { ...options.masking.env } } : {}) },
+    batchChunks: INSERT_BATCH,
+    batchFiles: READ_BATCH_FILES,
+    credit: READ_AHEAD_BATCHES,
   };
-  return { batches: batches(), deletes, newFiles: files.filter((path) => !stored.has(path)).length };
+  const worker = startModuleWorker(siblingModule(import.meta.url, 'read-worker'), { workerData: data });
+  const messages: ReadWorkerMessage[] = [];
+  let failure: unknown;
+  let ended = false;
+  let wake: (() => void) | undefined;
+  const woken = () => {
+    const resolve = wake;
+    wake = undefined;
+    resolve?.();
+  };
+  worker.on('message', (message: ReadWorkerMessage) => {
+    messages.push(message);
+    woken();
+  });
+  worker.on('error', (error) => {
+    failure ??= error;
+    woken();
+  });
+  worker.on('exit', (code) => {
+    if (!ended) failure ??= new Error(`the file reader thread stopped (exit code ${code})`);
+    woken();
+  });
+  signal?.addEventListener('abort', woken);
+  options.onProgress?.({ phase: 'reading', done: 0, total: files.length });
+  try {
+    for (;;) {
+      signal?.throwIfAborted();
+      const message = messages.shift();
+      if (message === undefined) {
+        if (failure !== undefined) throw failure;
+        await new Promise<void>((resolve) => (wake = resolve));
+        continue;
+      }
+      addCounts(options.summary, message.counts);
+      options.onProgress?.({ phase: 'reading', done: message.done, total: files.length });
+      if (message.kind === 'end') return;
+      worker.postMessage({ credit: 1 });
+      yield message.documents;
+    }
+  } finally {
+    ended = true;
+    signal?.removeEventListener('abort', woken);
+    await worker.terminate();
+  }
 }
 
 /**

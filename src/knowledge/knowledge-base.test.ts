@@ -20,7 +20,6 @@ import {
   postgresMissingReason,
   type TestDatabase,
 } from '../../test-support/postgres-server.js';
-import { SecretRedactor } from '../safety/secret-redactor.js';
 import { createEmbedder } from './embedder.js';
 import { englishTextLexemes } from './english-words.js';
 import { openPostgresStore } from './postgres-store.js';
@@ -138,9 +137,6 @@ function writeCorpus(dir: string): void {
   for (const [name, text] of Object.entries(RUNBOOKS)) writeFileSync(join(dir, name), text);
 }
 
-const redactor = new SecretRedactor({});
-const redact = (text: string) => redactor.redact(text, { keepLineCount: true });
-
 /** Schema 1's chunks table: tsv was a generated column (with positions and field weights). */
 const SCHEMA_1_CHUNKS = `create table kb_chunks (
   id bigserial primary key, source text not null, path text not null, ordinal integer not null,
@@ -182,7 +178,7 @@ function storeSuite(
       const docs = join(work, 'runbooks');
       writeCorpus(docs);
       writeFileSync(join(docs, 'notes.bin.md'), Buffer.from([0x23, 0x20, 0, 1, 2]));
-      const summary = await ingest({ location, target: docs, home, redact, name: 'runbooks' });
+      const summary = await ingest({ location, target: docs, home, masking: {}, name: 'runbooks' });
       assert.equal(summary.files, 6);
       assert.equal(summary.added, 5);
       assert.deepEqual(summary.skipped, [{ path: 'notes.bin.md', reason: 'binary' }]);
@@ -216,7 +212,7 @@ function storeSuite(
         '# Disk full on web nodes\n\n## Free space\nMove the core dumps from /var/crash to the archive bucket.\n',
       );
       unlinkSync(join(docs, 'tls-expiry.md'));
-      const summary = await ingest({ location, target: docs, home, redact, name: 'runbooks' });
+      const summary = await ingest({ location, target: docs, home, masking: {}, name: 'runbooks' });
       assert.deepEqual(
         {
           added: summary.added,
@@ -266,7 +262,7 @@ function storeSuite(
           assert.equal(totals?.kept, totals?.counted, `${step}: the lexeme total is every chunk's lexemes`);
           assert.equal(totals?.chunks, totals?.stored, `${step}: the chunk count is what is stored`);
         });
-      await ingest({ location, target: docs, home, redact, name: 'terms' });
+      await ingest({ location, target: docs, home, masking: {}, name: 'terms' });
       await expectRebuilt('first ingest');
       writeFileSync(
         join(docs, 'kafka-lag.md'),
@@ -277,7 +273,7 @@ function storeSuite(
         join(docs, 'dns.md'),
         '# DNS outage\n\n## Symptoms\nNXDOMAIN for internal names; the orders consumers cannot resolve kafka.\n',
       );
-      const summary = await ingest({ location, target: docs, home, redact, name: 'terms' });
+      const summary = await ingest({ location, target: docs, home, masking: {}, name: 'terms' });
       assert.deepEqual([summary.added, summary.changed, summary.deleted], [1, 1, 1]);
       await expectRebuilt('after an add, an edit and a delete');
       await withKnowledgeBase(location, (knowledge) => knowledge.forget('terms'));
@@ -306,7 +302,7 @@ function storeSuite(
           '```',
         ].join('\n'),
       );
-      await ingest({ location, target: docs, home, redact, name: 'lexemes' });
+      await ingest({ location, target: docs, home, masking: {}, name: 'lexemes' });
       await withKnowledgeBase(location, async (knowledge) => {
         if (knowledge instanceof SqliteKnowledgeBase) {
           // The LexemeCache's assembly (each word analysed once, fields counted per chunk) against
@@ -398,7 +394,7 @@ function storeSuite(
       });
       const docs = join(work, 'after-migration');
       writeCorpus(docs);
-      const summary = await ingest({ location: old, target: docs, home, redact, name: 'runbooks' });
+      const summary = await ingest({ location: old, target: docs, home, masking: {}, name: 'runbooks' });
       assert.equal(summary.added, 5);
       await withKnowledgeBase(old, async (knowledge) => {
         const hits = await knowledge.search({ query: 'payments leader failover', limit: 1 });
@@ -406,46 +402,53 @@ function storeSuite(
       });
     });
 
-    it('stores nothing of an ingest stopped after some batches were written', async () => {
-      const docs = join(work, 'stopped');
-      mkdirSync(docs, { recursive: true });
-      for (let file = 0; file < 600; file++) {
-        writeFileSync(
-          join(docs, `page-${String(file).padStart(3, '0')}.md`),
-          `# Page ${file}\n\n## One\n\nvalve${file}q opens.\n\n## Two\n\nvalve${file}q closes.\n`,
+    for (const readInWorker of [false, true]) {
+      it(`stores nothing of an ingest stopped after some batches were written (files read ${readInWorker ? 'in a worker thread' : 'in its thread'})`, async () => {
+        const docs = join(work, `stopped-${readInWorker}`);
+        mkdirSync(docs, { recursive: true });
+        for (let file = 0; file < 600; file++) {
+          writeFileSync(
+            join(docs, `page-${String(file).padStart(3, '0')}.md`),
+            `# Page ${file}\n\n## One\n\nvalve${file}q opens.\n\n## Two\n\nvalve${file}q closes.\n`,
+          );
+        }
+        const stop = new AbortController();
+        let readBeforeStop = 0;
+        await assert.rejects(
+          ingest({
+            location,
+            target: docs,
+            home,
+            masking: {},
+            name: 'stopped',
+            signal: stop.signal,
+            readInWorker,
+            onProgress: ({ phase, done }) => {
+              // The worker reports a batch at a time.
+              if (phase === 'reading' && done >= 300 && readBeforeStop === 0) {
+                readBeforeStop = done;
+                stop.abort();
+              }
+            },
+          }),
+          (error: Error) => error.name === 'AbortError',
         );
-      }
-      const stop = new AbortController();
-      let readBeforeStop = 0;
-      await assert.rejects(
-        ingest({
-          location,
-          target: docs,
-          home,
-          redact,
-          name: 'stopped',
-          signal: stop.signal,
-          onProgress: ({ phase, done }) => {
-            if (phase === 'reading' && done === 450) {
-              readBeforeStop = done;
-              stop.abort();
-            }
-          },
-        }),
-        (error: Error) => error.name === 'AbortError',
-      );
-      assert.equal(readBeforeStop, 450, 'stopped after more than one batch of 500 chunks was read');
-      await withKnowledgeBase(location, async (knowledge) => {
-        const [left] = await rowsOf(
-          knowledge,
-          `select (select count(*) from kb_sources where name = 'stopped') as sources,
+        assert.ok(
+          readBeforeStop >= 300 && readBeforeStop < 600,
+          `stopped after a batch was read and before the last (${readBeforeStop})`,
+        );
+        await withKnowledgeBase(location, async (knowledge) => {
+          const [left] = await rowsOf(
+            knowledge,
+            `select (select count(*) from kb_sources where name = 'stopped') as sources,
              (select count(*) from kb_documents where source = 'stopped') as documents,
              (select count(*) from kb_chunks where source = 'stopped') as chunks,
              (select count(*) from kb_terms where source = 'stopped') as terms`,
-        );
-        assert.deepEqual(left, { sources: 0, documents: 0, chunks: 0, terms: 0 });
+          );
+          assert.deepEqual(left, { sources: 0, documents: 0, chunks: 0, terms: 0 });
+        });
       });
-    });
+    }
 
     it('ingests a large first load (over 1 000 chunks) and finds any chunk of it', async () => {
       const docs = join(work, 'bulk');
@@ -469,7 +472,7 @@ function storeSuite(
             : undefined,
         );
       const before = await indexOid();
-      const summary = await ingest({ location, target: docs, home, redact, name: 'bulk' });
+      const summary = await ingest({ location, target: docs, home, masking: {}, name: 'bulk' });
       assert.ok(summary.chunks >= 1_000, `${summary.chunks} chunks`);
       assert.equal(await indexOid(), before, 'the index was kept');
       await withKnowledgeBase(location, async (knowledge) => {
@@ -513,7 +516,7 @@ function storeSuite(
         target: `file://${repo}`,
         branch: 'ops',
         home,
-        redact,
+        masking: {},
         name: 'team-repo',
       });
       assert.equal(first.added, 6);
@@ -529,7 +532,7 @@ function storeSuite(
         target: `file://${repo}`,
         branch: 'ops',
         home,
-        redact,
+        masking: {},
         name: 'team-repo',
       });
       assert.deepEqual([second.added, second.changed, second.deleted, second.unchanged], [0, 0, 1, 5]);
@@ -539,7 +542,7 @@ function storeSuite(
           target: `file://${repo}`,
           branch: 'no-such-branch',
           home,
-          redact,
+          masking: {},
           name: 'team-repo',
         }),
         /cannot clone .*no-such-branch/,
@@ -552,7 +555,7 @@ function storeSuite(
       assert.ok(embedder);
       const docs = join(work, 'hybrid');
       writeCorpus(docs);
-      const summary = await ingest({ location, target: docs, home, redact, name: 'hybrid', embedder });
+      const summary = await ingest({ location, target: docs, home, masking: {}, name: 'hybrid', embedder });
       // "replication" and "replica" stem apart in PostgreSQL's English dictionary; the fake
       // embedding (word prefixes) brings them together.
       const query = 'replication falling behind';
@@ -576,7 +579,14 @@ function storeSuite(
       assert.ok(found.hits[0]?.matchedBy.includes('vector'));
       const other = await createEmbedder({ spec: 'openai-compatible:fake-embed-b', env });
       assert.ok(other);
-      const again = await ingest({ location, target: docs, home, redact, name: 'hybrid', embedder: other });
+      const again = await ingest({
+        location,
+        target: docs,
+        home,
+        masking: {},
+        name: 'hybrid',
+        embedder: other,
+      });
       assert.equal(again.unchanged, 5);
       await withKnowledgeBase(location, async (knowledge) => {
         const stats = await knowledge.stats();
@@ -616,8 +626,8 @@ function storeSuite(
       writeCorpus(docs);
       // Each reads the stored hashes (none), lets the store go while it embeds, then writes.
       const [first, second] = await Promise.all([
-        ingest({ location, target: docs, home, redact, name: 'twice', embedder }),
-        ingest({ location, target: docs, home, redact, name: 'twice', embedder }),
+        ingest({ location, target: docs, home, masking: {}, name: 'twice', embedder }),
+        ingest({ location, target: docs, home, masking: {}, name: 'twice', embedder }),
       ]);
       assert.deepEqual([first.added, second.added], [5, 5]);
       await withKnowledgeBase(location, async (knowledge) => {
@@ -676,7 +686,7 @@ describe('on PostgreSQL', { skip: postgresSkip }, () => {
     const work = mkdtempSync(join(tmpdir(), 'wt-kb-busy-'));
     try {
       writeCorpus(join(work, 'docs'));
-      await ingest({ location, target: join(work, 'docs'), home: work, redact, name: 'runbooks' });
+      await ingest({ location, target: join(work, 'docs'), home: work, masking: {}, name: 'runbooks' });
       // What an ingest in progress holds until it commits: a row-exclusive lock on kb_chunks
       // (its inserts), for as long as it reads and writes.
       const ingesting = new pg.Client({ connectionString: urlOf(other) });

@@ -10,15 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { OpsmateError } from '../errors/opsmate-error.js';
-import { SecretRedactor } from '../safety/secret-redactor.js';
 import { ingest } from './ingest.js';
 import { PostgresKnowledgeBase } from './knowledge-base.js';
 import { knowledgeBaseExists, knowledgeLocation, withKnowledgeBase } from './knowledge-location.js';
 import { openPgliteStore } from './pglite-store.js';
 import { openSqliteKnowledgeBase, SqliteKnowledgeBase } from './sqlite-knowledge-base.js';
-
-const redactor = new SecretRedactor({});
-const redact = (text: string) => redactor.redact(text, { keepLineCount: true });
 
 function writeRunbooks(dir: string): void {
   mkdirSync(dir, { recursive: true });
@@ -48,7 +44,7 @@ describe('embedded store (SQLite)', () => {
     if (location.kind !== 'embedded') return;
     // What an earlier version left: a PGlite store in <home>/knowledge/store, one chunk embedded.
     const legacy = { kind: 'pglite' as const, dataDir: location.legacyDataDir! };
-    await ingest({ location: legacy, target: docs, home, redact, name: 'team' });
+    await ingest({ location: legacy, target: docs, home, masking: {}, name: 'team' });
     const pglite = await openPgliteStore({ dataDir: legacy.dataDir });
     try {
       const knowledge = await PostgresKnowledgeBase.open(pglite);
@@ -98,7 +94,7 @@ describe('embedded store (SQLite)', () => {
       join(docs, 'disk.md'),
       '# Disk full\n\n## Symptoms\nThe root volume is full of journald logs.\n',
     );
-    const again = await ingest({ location, target: docs, home, redact, name: 'team' });
+    const again = await ingest({ location, target: docs, home, masking: {}, name: 'team' });
     assert.deepEqual([again.unchanged, again.changed], [1, 1]);
     // A second open does not move it again.
     await withKnowledgeBase(location, async () => undefined, {
@@ -134,12 +130,12 @@ describe('embedded store (SQLite)', () => {
     // Two sources, the second big enough that the move is still writing when it is killed.
     const small = join(home, 'small');
     writeRunbooks(small);
-    await ingest({ location: legacy, target: small, home, redact, name: 'alpha' });
+    await ingest({ location: legacy, target: small, home, masking: {}, name: 'alpha' });
     const big = join(home, 'big');
     mkdirSync(big, { recursive: true });
     for (let file = 0; file < 800; file++)
       writeFileSync(join(big, `page-${file}.md`), `# Page ${file}\n\n## Step\nTurn valve${file}q.\n`);
-    await ingest({ location: legacy, target: big, home, redact, name: 'beta' });
+    await ingest({ location: legacy, target: big, home, masking: {}, name: 'beta' });
     const code = `
       const { openKnowledgeBase } = await import(${JSON.stringify(new URL('./knowledge-location.ts', import.meta.url).pathname)});
       setInterval(() => {}, 1000);
@@ -230,7 +226,7 @@ describe('embedded store (SQLite)', () => {
     writeRunbooks(docs);
     const location = knowledgeLocation({ home });
     if (location.kind !== 'embedded') return;
-    await ingest({ location, target: docs, home, redact, name: 'kept' });
+    await ingest({ location, target: docs, home, masking: {}, name: 'kept' });
     // A writer that spills its transaction to the file (a tiny page cache), says so and hangs.
     const code = `
       const { openSqliteKnowledgeBase } = await import(${JSON.stringify(new URL('./sqlite-knowledge-base.ts', import.meta.url).pathname)});
@@ -291,7 +287,7 @@ describe('embedded store (SQLite)', () => {
       assert.deepEqual(await knowledge.search({ query: 'lost words', limit: 3 }), []);
       assert.equal((await knowledge.search({ query: 'etcd leader', limit: 1 }))[0]?.path, 'raft.md');
     });
-    const after = await ingest({ location, target: docs, home, redact, name: 'kept' });
+    const after = await ingest({ location, target: docs, home, masking: {}, name: 'kept' });
     assert.equal(after.unchanged, 2);
   });
 
@@ -311,7 +307,7 @@ describe('embedded store (SQLite)', () => {
     );
     writeFileSync(join(docs, 'zh.md'), '# 故障\n\n数据库连接失败时，请重启连接池。\n');
     const location = knowledgeLocation({ home });
-    await ingest({ location, target: docs, home, redact, name: 'scripts' });
+    await ingest({ location, target: docs, home, masking: {}, name: 'scripts' });
     await withKnowledgeBase(location, async (knowledge) => {
       const top = async (query: string) =>
         (await knowledge.search({ query, limit: 5 })).map((hit) => hit.path);

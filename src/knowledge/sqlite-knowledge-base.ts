@@ -135,14 +135,6 @@ export function ftsToken(lexeme: string): string {
 export const tokenAnalyser: WordAnalyser = (words) =>
   Promise.resolve(words.map((word) => englishLexemes(word).map(ftsToken)));
 
-/** `lexeme:count lexeme:count ...`, as kb_chunks.terms stores them. */
-function termsText(lexemes: readonly string[], counts: readonly number[]): string {
-  let text = '';
-  for (let index = 0; index < lexemes.length; index++)
-    text += `${index === 0 ? '' : ' '}${lexemes[index]!}:${counts[index]!}`;
-  return text;
-}
-
 /** The lexemes of a stored `terms` text, with their counts. */
 function parseTerms(terms: string): Array<[string, number]> {
   if (terms === '') return [];
@@ -440,8 +432,7 @@ export class SqliteKnowledgeBase implements KnowledgeBase {
         [source.name, source.origin, source.kind, source.root, source.glob, source.branch ?? null, now],
       );
       this.#forgetDocuments(source.name, options.deletes);
-      const cache = new LexemeCache(tokenAnalyser, { tsvector: false });
-      const documentFrequency = new Map<string, number>();
+      const cache = new LexemeCache(tokenAnalyser);
       let changed = options.deletes.length > 0;
       for await (const documents of options.upserts) {
         // The write is synchronous SQLite: one turn of the event loop per batch lets a signal
@@ -461,13 +452,19 @@ export class SqliteKnowledgeBase implements KnowledgeBase {
         }
         const chunks = chunkRowsOf(documents);
         if (chunks.length === 0) continue;
-        const analysed = await cache.analyse(chunks);
         const rows: SQLiteValue[][] = [];
         const tokens: string[] = [];
-        chunks.forEach((chunk, index) => {
-          const { lexemes, counts } = analysed[index]!;
+        await cache.analyse(chunks, (index, terms) => {
+          const chunk = chunks[index]!;
           const model = chunk.embeddingModel ?? options.embeddingModel;
           const embedding = model !== undefined && chunk.embedding ? vectorBytes(chunk.embedding) : null;
+          let termsText = '';
+          let tokenText = '';
+          for (let at = 0; at < terms.length; at++) {
+            const token = cache.lexeme(terms.numbers[at]!);
+            termsText += at === 0 ? `${token}:${terms.counts[at]!}` : ` ${token}:${terms.counts[at]!}`;
+            tokenText += at === 0 ? token : ` ${token}`;
+          }
           rows.push([
             source.name,
             chunk.path,
@@ -477,16 +474,16 @@ export class SqliteKnowledgeBase implements KnowledgeBase {
             chunk.startLine,
             chunk.endLine,
             chunk.content,
-            termsText(lexemes, counts),
-            lexemes.length,
+            termsText,
+            terms.length,
             embedding === null ? null : (model ?? null),
             embedding,
           ]);
-          tokens.push(lexemes.join(' '));
-          for (const token of lexemes) documentFrequency.set(token, (documentFrequency.get(token) ?? 0) + 1);
+          tokens.push(tokenText);
         });
         this.#insertChunks(rows, tokens);
       }
+      const documentFrequency = cache.chunkFrequencies();
       if (documentFrequency.size > 0) {
         this.#run(
           `insert into kb_terms (source, lexeme, chunks) select ?1, t.value ->> 0, t.value ->> 1 from json_each(?2) t where true

@@ -40,24 +40,16 @@ export function ingestCommand(context: CliContext): Command {
     ) => {
       const format = parseOutputFormat(options.output);
       const settings = readSettings(self, context);
-      const [
-        { homeDir },
-        { ingest },
-        { knowledgeLocation },
-        { createEmbedder },
-        { SecretRedactor },
-        { abortOnSignals },
-      ] = await Promise.all([
-        import('../../config/settings.js'),
-        import('../../knowledge/ingest.js'),
-        import('../../knowledge/knowledge-location.js'),
-        import('../../knowledge/embedder.js'),
-        import('../../safety/secret-redactor.js'),
-        import('../abort-on-signals.js'),
-      ]);
+      const [{ homeDir }, { ingest }, { knowledgeLocation }, { createEmbedder }, { abortOnSignals }] =
+        await Promise.all([
+          import('../../config/settings.js'),
+          import('../../knowledge/ingest.js'),
+          import('../../knowledge/knowledge-location.js'),
+          import('../../knowledge/embedder.js'),
+          import('../abort-on-signals.js'),
+        ]);
       const home = homeDir(settings);
       const embedder = await createEmbedder({ spec: settings.embeddingModel, env: context.config.env });
-      const redactor = new SecretRedactor({ env: context.config.env });
       const showProgress = Boolean(context.stderr.isTTY) && context.env.CI === undefined;
       const interrupt = abortOnSignals();
       let drawn = false;
@@ -66,7 +58,7 @@ export function ingestCommand(context: CliContext): Command {
           location: knowledgeLocation({ home, dbUrl: settings.dbUrl }),
           target,
           home,
-          redact: (text) => redactor.redact(text, { keepLineCount: true }),
+          masking: { env: context.config.env },
           ...(options.glob !== undefined ? { glob: options.glob } : {}),
           ...(options.name !== undefined ? { name: options.name } : {}),
           ...(options.branch !== undefined ? { branch: options.branch } : {}),
