@@ -10,11 +10,17 @@
  * went.
  */
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import type * as IngestModule from '../src/knowledge/ingest.js';
+import type * as LocationModule from '../src/knowledge/knowledge-location.js';
+import type * as ChunkerModule from '../src/knowledge/chunk-document.js';
+import type * as ReaderModule from '../src/knowledge/read-documents.js';
+import type * as LexemesModule from '../src/knowledge/chunk-lexemes.js';
+import type * as SqliteModule from '../src/knowledge/sqlite-knowledge-base.js';
+import type * as MaskerModule from '../src/safety/secret-redactor.js';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ingest } from '../src/knowledge/ingest.js';
-import { contentHash } from '../src/knowledge/read-documents.js';
-import { tokenAnalyser } from '../src/knowledge/sqlite-knowledge-base.js';
 import { chunkColumns, INSERT_BATCH, PostgresKnowledgeBase } from '../src/knowledge/knowledge-base.js';
 import {
   knowledgeLocation,
@@ -38,6 +44,37 @@ interface Question {
   kind?: string;
 }
 const corpusDir = (name: string) => new URL(`./corpora/${name}/`, import.meta.url).pathname;
+/**
+ * The ingest as opsmate ships it, for the throughput rows: the built modules (`npm run bench`
+ * builds them first), not these sources through tsx, whose reader thread would compile every
+ * module again at each start.
+ */
+const shipped = await loadShipped();
+async function loadShipped() {
+  const dist = (path: string) => new URL(`../dist/${path}`, import.meta.url).href;
+  const [ingestModule, location, chunker, reader, lexemes, tokens, masker] = await Promise.all([
+    import(dist('knowledge/ingest.js')) as Promise<typeof IngestModule>,
+    import(dist('knowledge/knowledge-location.js')) as Promise<typeof LocationModule>,
+    import(dist('knowledge/chunk-document.js')) as Promise<typeof ChunkerModule>,
+    import(dist('knowledge/read-documents.js')) as Promise<typeof ReaderModule>,
+    import(dist('knowledge/chunk-lexemes.js')) as Promise<typeof LexemesModule>,
+    import(dist('knowledge/sqlite-knowledge-base.js')) as Promise<typeof SqliteModule>,
+    import(dist('safety/secret-redactor.js')) as Promise<typeof MaskerModule>,
+  ]);
+  const redactor = new masker.SecretRedactor({});
+  return {
+    ingest: ingestModule.ingest,
+    knowledgeLocation: location.knowledgeLocation,
+    withKnowledgeBase: location.withKnowledgeBase,
+    chunkDocument: chunker.chunkDocument,
+    contentHash: reader.contentHash,
+    LexemeCache: lexemes.LexemeCache,
+    tokenAnalyser: tokens.tokenAnalyser,
+    redact: (text: string) => redactor.redact(text, { keepLineCount: true }),
+  };
+}
+/** The built CLI (`npm run bench` builds it first). */
+const CLI = new URL('../bin/opsmate.js', import.meta.url).pathname;
 const questionsOf = (dir: string) =>
   JSON.parse(readFileSync(join(dir, 'questions.json'), 'utf8')) as Question[];
 /** The first corpus: its recall lines keep their labels; throughput and latency run on it. */
@@ -205,15 +242,15 @@ async function soak(work: string, postgres: KnowledgeLocation): Promise<void> {
   );
 }
 
-/** `copies` copies of the corpus under `dir`; each copy's titles name another region and cluster. */
-function scaledCorpus(dir: string, copies: number): number {
-  const docs = readdirSync(join(CORPUS, 'docs'));
+/** `copies` copies of `corpus` under `dir`; each copy's titles name another region and cluster. */
+function scaledCorpus(dir: string, copies: number, corpus = CORPUS): number {
+  const docs = readdirSync(join(corpus, 'docs'));
   let bytes = 0;
   for (let copy = 0; copy < copies; copy++) {
     const target = join(dir, `region-${copy}`);
     mkdirSync(target, { recursive: true });
     for (const name of docs) {
-      const text = readFileSync(join(CORPUS, 'docs', name), 'utf8').replace(
+      const text = readFileSync(join(corpus, 'docs', name), 'utf8').replace(
         /^# (.*)$/m,
         `# $1 (region eu-${copy}, cluster c${copy * 7 + 3})`,
       );
@@ -259,7 +296,7 @@ async function ingestSeries(options: {
   into: IngestTimes;
 }): Promise<void> {
   const run = () =>
-    ingest({
+    shipped.ingest({
       location: options.location,
       target: options.dir,
       home: options.home,
@@ -291,6 +328,8 @@ async function throughput(work: string, postgres: KnowledgeLocation | undefined)
     pgliteOpen: [] as number[],
   };
   const steady: IngestTimes = { ingest: [], unchanged: [], edit: [] };
+  const inThread: number[] = [];
+  const cli: number[] = [];
   const pglite: IngestTimes = { ingest: [], unchanged: [], edit: [] };
   const pg: IngestTimes = { ingest: [], unchanged: [], edit: [] };
   let files = 0;
@@ -304,47 +343,51 @@ async function throughput(work: string, postgres: KnowledgeLocation | undefined)
     // What an embedded ingest does before SQLite sees a row: each file stat'ed, read, hashed,
     // masked and chunked, and the chunks' words analysed (ingest.ts, chunk-lexemes.ts).
     await timed(times.floor, async () => {
-      const cache = new LexemeCache(tokenAnalyser);
+      const cache = new shipped.LexemeCache(shipped.tokenAnalyser);
       for (let start = 0; start < paths.length; start += 100) {
         const chunks = paths.slice(start, start + 100).flatMap((path) => {
           statSync(path);
           const content = readFileSync(path);
-          contentHash(content);
-          return chunkDocument({ path, text: redact(content.toString('utf8')).text }).map((chunk) => ({
-            ...chunk,
-            headingPath: chunk.headingPath.join(' > '),
-          }));
+          shipped.contentHash(content);
+          return shipped
+            .chunkDocument({ path, text: shipped.redact(content.toString('utf8')).text })
+            .map((chunk) => ({
+              ...chunk,
+              headingPath: chunk.headingPath.join(' > '),
+            }));
         });
         await cache.analyse(chunks, () => undefined);
       }
     });
     const firstHome = join(work, `first-${round}`);
-    const first = knowledgeLocation({ home: firstHome });
+    const first = shipped.knowledgeLocation({ home: firstHome });
     const summary = await timed(times.first, () =>
-      ingest({ location: first, target: dir, home: firstHome, masking: {}, name: 'scaled' }),
+      shipped.ingest({ location: first, target: dir, home: firstHome, masking: {}, name: 'scaled' }),
     );
     files = summary.files;
     chunks = summary.chunks;
     rmSync(firstHome, { recursive: true, force: true });
 
     const steadyHome = join(work, `steady-${round}`);
-    const location = knowledgeLocation({ home: steadyHome });
-    await timed(times.initdb, () => withKnowledgeBase(location, async () => undefined));
-    await timed(times.open, () => withKnowledgeBase(location, async () => undefined));
+    const location = shipped.knowledgeLocation({ home: steadyHome });
+    await timed(times.initdb, () => shipped.withKnowledgeBase(location, async () => undefined));
+    await timed(times.open, () => shipped.withKnowledgeBase(location, async () => undefined));
     await ingestSeries({ location, home: steadyHome, dir, edited, round, into: steady });
     rmSync(steadyHome, { recursive: true, force: true });
+    await timed(inThread, () => inThreadIngest(work, dir, round));
+    cli.push(cliIngest(work, dir, round));
 
     // The comparison: PGlite, the embedded store before SQLite, with its bulk load.
     const pgliteHome = join(work, `pglite-${round}`);
     const old: KnowledgeLocation = { kind: 'pglite', dataDir: join(pgliteHome, 'store') };
-    await withKnowledgeBase(old, async () => undefined);
-    await timed(times.pgliteOpen, () => withKnowledgeBase(old, async () => undefined));
+    await shipped.withKnowledgeBase(old, async () => undefined);
+    await timed(times.pgliteOpen, () => shipped.withKnowledgeBase(old, async () => undefined));
     await ingestSeries({ location: old, home: pgliteHome, dir, edited, round, into: pglite });
     rmSync(pgliteHome, { recursive: true, force: true });
 
     if (postgres) {
       await ingestSeries({ location: postgres, home: join(work, 'pg'), dir, edited, round, into: pg });
-      await withKnowledgeBase(postgres, (knowledge) => knowledge.forget('scaled'));
+      await shipped.withKnowledgeBase(postgres, (knowledge) => knowledge.forget('scaled'));
     }
   }
   const size = `${(bytes / 1e6).toFixed(1)} MB, ${files} files, ${chunks} chunks`;
@@ -352,6 +395,15 @@ async function throughput(work: string, postgres: KnowledgeLocation | undefined)
   report('embedded: ingest, steady state (store exists)', rate(bytes, median(steady.ingest)), '>= 5 MB/s');
   report('floor: read, hash, mask, chunk, analyse; no store', rate(bytes, median(times.floor)));
   report('embedded: ingest, first start (store created)', rate(bytes, median(times.first)), '>= 5 MB/s');
+  report(
+    "embedded: the same, files read in ingest's thread (no reader thread)",
+    rate(bytes, median(inThread)),
+  );
+  report(
+    'embedded: `opsmate ingest` in a fresh process, store created',
+    rate(bytes, median(cli)),
+    '>= 5 MB/s',
+  );
   report('embedded: create the store (first open + schema)', `${median(times.initdb).toFixed(3)} s`);
   report('embedded: open + close of an existing store', `${median(times.open).toFixed(3)} s`);
   report('embedded: re-ingest, nothing changed', `${median(steady.unchanged).toFixed(2)} s`);
@@ -368,6 +420,74 @@ async function throughput(work: string, postgres: KnowledgeLocation | undefined)
     report('postgres: re-ingest, nothing changed', `${median(pg.unchanged).toFixed(2)} s`);
     report('postgres: re-ingest, one file edited', `${median(pg.edit).toFixed(2)} s`);
   }
+}
+
+/**
+ * The embedded ingest on a second corpus of larger runbooks (bench/corpora/runbooks-b, 2.2 KB a
+ * file against 0.74 KB): about 5 MB of copies, a new store each time, with the reader thread,
+ * without it, and through the CLI, interleaved round by round.
+ */
+async function throughputOfLargerRunbooks(work: string): Promise<void> {
+  const dir = join(work, 'throughput-b');
+  const corpus = corpusDir('runbooks-b');
+  const perCopy = readdirSync(join(corpus, 'docs')).reduce(
+    (sum, name) => sum + statSync(join(corpus, 'docs', name)).size,
+    0,
+  );
+  const bytes = scaledCorpus(dir, Math.round(5.3e6 / perCopy), corpus);
+  const times = { worker: [] as number[], inThread: [] as number[], cli: [] as number[] };
+  let summary = '';
+  for (let round = 0; round < ROUNDS; round++) {
+    const home = join(work, `b-${round}`);
+    await timed(times.worker, async () => {
+      const result = await shipped.ingest({
+        location: shipped.knowledgeLocation({ home }),
+        target: dir,
+        home,
+        masking: {},
+        name: 'b',
+      });
+      summary = `${(bytes / 1e6).toFixed(1)} MB, ${result.files} files, ${result.chunks} chunks`;
+    });
+    rmSync(home, { recursive: true, force: true });
+    await timed(times.inThread, () => inThreadIngest(work, dir, round));
+    times.cli.push(cliIngest(work, dir, round));
+  }
+  console.log(`ingest corpus runbooks-b copies: ${summary}; medians of ${ROUNDS} rounds`);
+  report('runbooks-b: embedded ingest, store created', rate(bytes, median(times.worker)), '>= 5 MB/s');
+  report("runbooks-b: the same, files read in ingest's thread", rate(bytes, median(times.inThread)));
+  report('runbooks-b: `opsmate ingest` in a fresh process', rate(bytes, median(times.cli)), '>= 5 MB/s');
+}
+
+/** An embedded ingest of `dir` into a new store, the files read in ingest's own thread. */
+async function inThreadIngest(work: string, dir: string, round: number): Promise<void> {
+  const home = join(work, `in-thread-${round}`);
+  await shipped.ingest({
+    location: shipped.knowledgeLocation({ home }),
+    target: dir,
+    home,
+    masking: {},
+    name: 'scaled',
+    readInWorker: false,
+  });
+  rmSync(home, { recursive: true, force: true });
+}
+
+/**
+ * Seconds of a whole `opsmate ingest DIR` (the built CLI, a new store): what a user waits for,
+ * Node's start and every module load and JIT warm-up included.
+ */
+function cliIngest(work: string, dir: string, round: number): number {
+  const home = join(work, `cli-${round}`);
+  const started = performance.now();
+  const result = spawnSync(process.execPath, [CLI, 'ingest', dir, '--name', 'scaled'], {
+    env: { ...process.env, OPSMATE_HOME: home },
+    encoding: 'utf8',
+  });
+  const elapsed = seconds(started);
+  if (result.status !== 0) throw new Error(`opsmate ingest failed: ${result.stderr}`);
+  rmSync(home, { recursive: true, force: true });
+  return elapsed;
 }
 
 /**
@@ -539,6 +659,7 @@ async function main(): Promise<void> {
       });
 
     await throughput(work, postgres);
+    await throughputOfLargerRunbooks(work);
     if (ONLY === 'ingest') return;
 
     // Search latency on about TARGET_CHUNKS chunks.
