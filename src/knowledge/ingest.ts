@@ -452,7 +452,7 @@ export async function* readInWorker(options: {
     root: options.root,
     files: [...files],
     stored: [...options.stored],
-    masking: { ...(options.masking.env ? { env: { ...options.masking.env } } : {}) },
+    masking: options.masking,
     batchChunks: INSERT_BATCH,
     batchFiles: READ_BATCH_FILES,
     credit: READ_AHEAD_BATCHES,
@@ -490,6 +490,9 @@ export async function* readInWorker(options: {
         await new Promise<void>((resolve) => (wake = resolve));
         continue;
       }
+      if (message.kind === 'error') {
+        throw new OpsmateError(message.message, message.hint === undefined ? {} : { hint: message.hint });
+      }
       addCounts(options.summary, message.counts);
       options.onProgress?.({ phase: 'reading', done: message.done, total: files.length });
       if (message.kind === 'end') return;
@@ -499,7 +502,10 @@ export async function* readInWorker(options: {
   } finally {
     ended = true;
     signal?.removeEventListener('abort', woken);
-    await worker.terminate();
+    // A thread stuck in a read the kernel does not interrupt (a hung network mount) cannot be
+    // terminated; the ingest does not wait for it beyond this, and the process exits without it.
+    worker.unref();
+    await Promise.race([worker.terminate(), new Promise((resolve) => setTimeout(resolve, 2_000).unref())]);
   }
 }
 

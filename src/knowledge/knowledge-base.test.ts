@@ -642,6 +642,27 @@ function storeSuite(
       });
     });
 
+    it('runs two full-text ingests of one new source at once: both succeed, nothing stored twice', async () => {
+      const docs = join(work, 'twice-full-text');
+      writeCorpus(docs);
+      // On PostgreSQL both read the stored hashes (none) before either holds the source's lock.
+      const results = await Promise.all([
+        ingest({ location, target: docs, home, masking: {}, name: 'twice-ft' }),
+        ingest({ location, target: docs, home, masking: {}, name: 'twice-ft' }),
+      ]);
+      assert.equal(results[0].added + results[0].unchanged, 5);
+      await withKnowledgeBase(location, async (knowledge) => {
+        const source = (await knowledge.sources()).find((entry) => entry.name === 'twice-ft');
+        assert.equal(source?.documents, 5);
+        const [counted] = await rowsOf(
+          knowledge,
+          "select count(*) as chunks from kb_chunks where source = 'twice-ft'",
+        );
+        assert.equal(counted?.chunks, source?.chunks, 'no document stored twice');
+        assert.equal(await knowledge.forget('twice-ft'), true);
+      });
+    });
+
     it('forgets a source', async () => {
       await withKnowledgeBase(location, async (knowledge) => {
         assert.equal(await knowledge.forget('runbooks'), true);

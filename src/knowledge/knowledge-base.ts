@@ -321,10 +321,13 @@ export class PostgresKnowledgeBase implements KnowledgeBase {
       for await (const documents of options.upserts) {
         if (documents.length === 0) continue;
         changed = true;
+        // Every path, whatever `replaces` says: the hashes were read before this transaction held
+        // the source's lock, and an ingest of the same source that ran meanwhile may have stored
+        // documents that were new then (two first ingests at once failed on kb_documents' key).
         await forgetDocuments(
           tx,
           source.name,
-          documents.filter((document) => document.replaces !== false).map((document) => document.path),
+          documents.map((document) => document.path),
         );
         await tx.query(
           `insert into kb_documents (source, path, hash, bytes, redactions)

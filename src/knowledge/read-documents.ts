@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, constants, fstatSync, openSync, readSync, realpathSync } from 'node:fs';
+import { join, sep } from 'node:path';
+import { errorMessage, OpsmateError } from '../errors/opsmate-error.js';
 import { SecretRedactor, type SecretRedactorOptions } from '../safety/secret-redactor.js';
 import { chunkDocument, type DocumentChunk } from './chunk-document.js';
 import type { DocumentInput } from './knowledge-base.js';
@@ -13,6 +14,71 @@ export const MAX_FILE_BYTES = 5 * 1024 * 1024;
 /** sha256 of the chunker version and the file's bytes: what "unchanged" means. */
 export function contentHash(content: Buffer): string {
   return createHash('sha256').update(CHUNKER_VERSION).update('\0').update(content).digest('hex');
+}
+
+/** A file skipped, and why (as `opsmate ingest` warns). */
+type SkipReason = string;
+
+/**
+ * The bytes of `path` under `root` (a real path), or why it is skipped:
+ * - it resolves outside the root (a symbolic link, or a linked folder, to elsewhere: a repository
+ *   must not make opsmate read ~/.ssh or /etc);
+ * - it is not a regular file (a FIFO, a device, a folder), checked on the open descriptor, opened
+ *   non-blocking, so nothing swapped in after the listing can hang the read;
+ * - it is larger than MAX_FILE_BYTES (at most that much and one byte more is read: a file that
+ *   grows while it is read is skipped too);
+ * - it was deleted, or its folder replaced, after the listing.
+ * Any other error is an OpsmateError naming the file.
+ */
+function readWithin(root: string, path: string): Buffer | SkipReason {
+  let fd: number | undefined;
+  try {
+    const real = realpathSync.native(join(root, path));
+    if (real !== root && !real.startsWith(root.endsWith(sep) ? root : root + sep)) {
+      return 'a link to outside the source';
+    }
+    fd = openSync(real, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
+    const stats = fstatSync(fd);
+    if (!stats.isFile()) return 'not a regular file';
+    const tooLarge = `larger than ${MAX_FILE_BYTES / 1024 / 1024} MiB`;
+    if (stats.size > MAX_FILE_BYTES) return tooLarge;
+    const buffer = Buffer.allocUnsafe(Math.min(stats.size, MAX_FILE_BYTES) + 1);
+    let length = 0;
+    for (;;) {
+      const got = readSync(fd, buffer, length, buffer.length - length, null);
+      if (got === 0) break;
+      length += got;
+      if (length > MAX_FILE_BYTES) return tooLarge;
+      if (length === buffer.length) break;
+    }
+    // Grown since fstat, but within the limit: read the rest.
+    if (length === buffer.length) {
+      const rest: Buffer[] = [buffer];
+      const more = Buffer.allocUnsafe(64 * 1024);
+      for (
+        let got = readSync(fd, more, 0, more.length, null);
+        got > 0;
+        got = readSync(fd, more, 0, more.length, null)
+      ) {
+        length += got;
+        if (length > MAX_FILE_BYTES) return tooLarge;
+        rest.push(Buffer.from(more.subarray(0, got)));
+      }
+      return Buffer.concat(rest, length);
+    }
+    return buffer.subarray(0, length);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    // Listed, then deleted (or its folder replaced) before it was read: the source as it is now.
+    if (code === 'ENOENT' || code === 'ENOTDIR') return 'removed while the ingest ran';
+    // O_NOFOLLOW: the file was replaced by a link between the realpath and the open.
+    if (code === 'ELOOP') return 'a link to outside the source';
+    throw new OpsmateError(`cannot read ${path} in the source: ${errorMessage(error)}`, {
+      hint: 'fix its permissions, or leave it out with --glob',
+    });
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }
 
 /** A file read for the knowledge base: masked and chunked, ready to store. */
@@ -64,26 +130,21 @@ export function documentReader(
   options: ReaderOptions,
 ): (path: string, counts: ReadCounts) => ReadDocument | undefined {
   const redactor = new SecretRedactor(options.masking);
+  let root: string;
+  try {
+    root = realpathSync.native(options.root);
+  } catch (error) {
+    throw new OpsmateError(`cannot read the source at ${options.root}: ${errorMessage(error)}`, {
+      hint: 'check that the folder exists and is readable, then ingest again',
+    });
+  }
   return (path, counts) => {
-    const absolute = join(options.root, path);
-    let content: Buffer;
-    try {
-      const stats = statSync(absolute);
-      if (!stats.isFile()) {
-        counts.skipped.push({ path, reason: 'not a regular file' });
-        return undefined;
-      }
-      if (stats.size > MAX_FILE_BYTES) {
-        counts.skipped.push({ path, reason: `larger than ${MAX_FILE_BYTES / 1024 / 1024} MiB` });
-        return undefined;
-      }
-      content = readFileSync(absolute);
-    } catch (error) {
-      // Listed, then deleted before it was read: what the source holds now is what is stored.
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-      counts.skipped.push({ path, reason: 'removed while the ingest ran' });
+    const read = readWithin(root, path);
+    if (typeof read === 'string') {
+      counts.skipped.push({ path, reason: read });
       return undefined;
     }
+    const content = read;
     if (content.includes(0)) {
       counts.skipped.push({ path, reason: 'binary' });
       return undefined;

@@ -6,7 +6,8 @@
  * own behaviour is in knowledge-base.test.ts.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -14,6 +15,8 @@ import { ingest, readInWorker } from './ingest.js';
 import { knowledgeLocation, withKnowledgeBase } from './knowledge-location.js';
 import { noCounts } from './read-documents.js';
 import { SqliteKnowledgeBase } from './sqlite-knowledge-base.js';
+import { OpsmateError } from '../errors/opsmate-error.js';
+import { documentReader } from './read-documents.js';
 
 const OWN_SECRET = 'hunter2-but-longer-0042';
 
@@ -120,6 +123,47 @@ describe('files read in a worker thread', () => {
     assert.deepEqual([again.added, again.changed, again.unchanged], [0, 0, 451]);
   });
 
+  it('skips links to outside the source and anything not a regular file, without blocking; follows links inside', async () => {
+    const outside = join(work, 'outside');
+    mkdirSync(outside, { recursive: true });
+    writeFileSync(join(outside, 'secret.md'), '# Secret\n\nNot for the knowledge base.\n');
+    for (const readInWorker of [false, true]) {
+      const docs = join(work, `links-${readInWorker}`);
+      writeSource(docs, readInWorker ? 1000 : 5);
+      symlinkSync(join(outside, 'secret.md'), join(docs, 'linked-secret.md'));
+      symlinkSync(outside, join(docs, 'linked-folder'));
+      symlinkSync(join(docs, 'runbook-0002.md'), join(docs, 'alias.md'));
+      const home = join(work, `links-home-${readInWorker}`);
+      const summary = await ingest({
+        location: knowledgeLocation({ home }),
+        target: docs,
+        home,
+        masking: {},
+        name: 'links',
+        readInWorker,
+      });
+      const skipped = new Map(summary.skipped.map((entry) => [entry.path, entry.reason]));
+      assert.equal(
+        skipped.get('linked-secret.md'),
+        'a link to outside the source',
+        `worker: ${readInWorker}`,
+      );
+      assert.equal(skipped.get('linked-folder/secret.md'), 'a link to outside the source');
+      assert.equal(skipped.has('alias.md'), false, 'a link inside the source is read');
+      const stored = await contents(home, 'links');
+      assert.ok(!JSON.stringify(stored).includes('Not for the knowledge base'));
+      assert.ok(stored.documents.some((document) => (document as { path: string }).path === 'alias.md'));
+    }
+    // A FIFO where a file was listed: opened without blocking, and skipped.
+    const fifoRoot = join(work, 'fifo');
+    mkdirSync(fifoRoot, { recursive: true });
+    execFileSync('mkfifo', [join(fifoRoot, 'pipe.md')]);
+    const counts = noCounts();
+    const read = documentReader({ root: fifoRoot, stored: new Map(), masking: {} });
+    assert.equal(read('pipe.md', counts), undefined);
+    assert.deepEqual(counts.skipped, [{ path: 'pipe.md', reason: 'not a regular file' }]);
+  });
+
   it('skips a file deleted after the listing, both ways, and stores the rest', async () => {
     for (const readInWorker of [false, true]) {
       const docs = join(work, `deleted-${readInWorker}`);
@@ -152,17 +196,22 @@ describe('files read in a worker thread', () => {
     }
   });
 
-  it('rejects with the thread’s error, which names the file, and an abort ends it', async () => {
-    const root = join(work, 'not-a-folder');
-    writeFileSync(root, 'a file where the source root should be');
+  it('rejects with the thread’s error as an OpsmateError with its hint, both ways, and an abort ends it', async () => {
+    const root = join(work, 'gone-root');
     const summary = { ...noCounts(), source: '', root, files: 1, deleted: 0, embedded: 0, elapsedMs: 0 };
+    const expected = (error: unknown) =>
+      OpsmateError.isInstance(error) &&
+      error.message.includes(`cannot read the source at ${root}`) &&
+      /check that the folder exists/.test(error.hint ?? '');
     const batches = readInWorker({ root, files: ['x.md'], stored: new Map(), masking: {}, summary });
     await assert.rejects(
       (async () => {
         for await (const batch of batches) assert.fail(`no batch expected, got ${batch.length}`);
       })(),
-      (error: Error) => /ENOTDIR/.test(error.message) && error.message.includes(join(root, 'x.md')),
+      expected,
     );
+    // In ingest's thread, the same reader throws the same error.
+    assert.throws(() => documentReader({ root, stored: new Map(), masking: {} }), expected);
 
     const docs = join(work, 'abort');
     writeSource(docs, 600);

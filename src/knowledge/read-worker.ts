@@ -6,6 +6,7 @@
  * then fails and stores nothing (its write is one transaction).
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { errorMessage, OpsmateError } from '../errors/opsmate-error.js';
 import { documentReader, noCounts, type ReadCounts, type ReadDocument } from './read-documents.js';
 import type { SecretRedactorOptions } from '../safety/secret-redactor.js';
 
@@ -25,7 +26,9 @@ export interface ReadWorkerData {
 /** What the thread sends: a batch of documents, or the end; each with what it counted since the last. */
 export type ReadWorkerMessage =
   | { kind: 'batch'; documents: ReadDocument[]; counts: ReadCounts; done: number }
-  | { kind: 'end'; counts: ReadCounts; done: number };
+  | { kind: 'end'; counts: ReadCounts; done: number }
+  /** What stopped the thread, as the ingest reports it (an OpsmateError's message and hint). */
+  | { kind: 'error'; message: string; hint?: string };
 
 const port = parentPort;
 if (port) {
@@ -36,7 +39,7 @@ if (port) {
     credit += message.credit;
     granted?.();
   });
-  const read = documentReader({ root: data.root, stored: new Map(data.stored), masking: data.masking });
+
   let counts = noCounts();
   let documents: ReadDocument[] = [];
   let chunks = 0;
@@ -50,15 +53,26 @@ if (port) {
     chunks = 0;
     counts = noCounts();
   };
-  for (const path of data.files) {
-    const document = read(path, counts);
-    done++;
-    if (document === undefined) continue;
-    documents.push(document);
-    chunks += document.chunks.length;
-    if (chunks >= data.batchChunks || documents.length >= data.batchFiles) await send();
-  }
-  if (documents.length > 0) await send();
-  // The ingest ends the thread when it has this.
-  port.postMessage({ kind: 'end', counts, done } satisfies ReadWorkerMessage);
+  const readAll = async () => {
+    const read = documentReader({ root: data.root, stored: new Map(data.stored), masking: data.masking });
+    for (const path of data.files) {
+      const document = read(path, counts);
+      done++;
+      if (document === undefined) continue;
+      documents.push(document);
+      chunks += document.chunks.length;
+      if (chunks >= data.batchChunks || documents.length >= data.batchFiles) await send();
+    }
+    if (documents.length > 0) await send();
+    // The ingest ends the thread when it has this.
+    port.postMessage({ kind: 'end', counts, done } satisfies ReadWorkerMessage);
+  };
+  // An error crosses to the ingest as a message: an Error thrown here would lose its class and hint.
+  readAll().catch((error: unknown) => {
+    port.postMessage({
+      kind: 'error',
+      message: errorMessage(error),
+      ...(OpsmateError.isInstance(error) && error.hint !== undefined ? { hint: error.hint } : {}),
+    } satisfies ReadWorkerMessage);
+  });
 }
