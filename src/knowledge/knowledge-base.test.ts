@@ -7,6 +7,7 @@
  * SQLite, its lock, and a crash in the middle of a write.
  */
 import assert from 'node:assert/strict';
+import { OpsmateError } from '../errors/opsmate-error.js';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -732,6 +733,58 @@ describe('on PostgreSQL', { skip: postgresSkip }, () => {
         await ingesting.end();
       }
     } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  });
+
+  it('fails an ingest whose connection the server drops with one clear error, and stores nothing', async () => {
+    const other = createTestDatabase('opsmate_kb_dropped');
+    others.push(other);
+    const location: KnowledgeLocation = { kind: 'postgres', url: urlOf(other) };
+    const work = mkdtempSync(join(tmpdir(), 'wt-kb-dropped-'));
+    const admin = new pg.Client({ connectionString: urlOf(other) });
+    await admin.connect();
+    const uncaught: unknown[] = [];
+    const onUncaught = (error: unknown) => uncaught.push(error);
+    process.on('uncaughtException', onUncaught);
+    try {
+      const docs = join(work, 'docs');
+      mkdirSync(docs, { recursive: true });
+      for (let file = 0; file < 1200; file++) {
+        writeFileSync(join(docs, `page-${file}.md`), `# Page ${file}\n\n## One\n\nvalve${file}q opens.\n`);
+      }
+      let dropped = false;
+      await assert.rejects(
+        ingest({
+          location,
+          target: docs,
+          home: work,
+          masking: {},
+          name: 'dropped',
+          onProgress: ({ phase, done }) => {
+            if (phase !== 'reading' || done < 600 || dropped) return;
+            dropped = true;
+            // The ingest's own transaction, killed by the server (as a restart or an admin would).
+            void admin.query(
+              `select pg_terminate_backend(pid) from pg_stat_activity
+               where datname = current_database() and pid <> pg_backend_pid() and xact_start is not null`,
+            );
+          },
+        }),
+        (error: unknown) =>
+          OpsmateError.isInstance(error) &&
+          /connection to the knowledge base at .* was lost/.test(error.message) &&
+          /nothing of this transaction was stored/.test(error.hint ?? ''),
+      );
+      assert.ok(dropped);
+      assert.deepEqual(uncaught, [], 'no uncaught exception');
+      const { rows } = await admin.query(
+        "select count(*)::int as n from kb_documents where source = 'dropped'",
+      );
+      assert.equal(rows[0].n, 0, 'nothing stored');
+    } finally {
+      process.off('uncaughtException', onUncaught);
+      await admin.end();
       rmSync(work, { recursive: true, force: true });
     }
   });

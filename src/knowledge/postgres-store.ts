@@ -50,6 +50,13 @@ export async function openPostgresStore(options: { url: string; signal?: AbortSi
     },
     async transaction<T>(work: (store: Pick<SqlStore, 'query'>) => Promise<T>): Promise<T> {
       const client = await pool.connect();
+      // A checked-out client has no pool listener: a connection the server drops (a restart,
+      // pg_terminate_backend) emits 'error' here, which unheard would be an uncaught exception.
+      let lost: Error | undefined;
+      const onError = (error: Error) => {
+        lost ??= error;
+      };
+      client.on('error', onError);
       try {
         await client.query('begin');
         const result = await work({
@@ -59,10 +66,20 @@ export async function openPostgresStore(options: { url: string; signal?: AbortSi
         await client.query('commit');
         return result;
       } catch (error) {
-        await client.query('rollback').catch(() => undefined);
+        if (lost === undefined) await client.query('rollback').catch(() => undefined);
+        if (lost !== undefined && !(error instanceof DOMException && error.name === 'AbortError')) {
+          throw new OpsmateError(
+            `the connection to the knowledge base at ${location} was lost: ${errorMessage(lost)}`,
+            {
+              hint: 'nothing of this transaction was stored; run the command again when the server is back',
+              cause: error,
+            },
+          );
+        }
         throw error;
       } finally {
-        client.release();
+        client.off('error', onError);
+        client.release(lost);
       }
     },
     async hasVector(): Promise<boolean> {
