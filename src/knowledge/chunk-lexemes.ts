@@ -31,6 +31,8 @@ export type WordAnalyser = (words: readonly string[]) => Promise<ReadonlyArray<r
 const WHITESPACE = /[ \t\n\r\f\v]+/;
 /** Words analysed per query. */
 const LOOKUP_BATCH = 5_000;
+/** Bytes of lexemes a chunk's tsvector holds at most: PostgreSQL's limit is just under 1 MiB. */
+const MAX_TSVECTOR_LEXEME_BYTES = 900_000;
 /** A tsvector lexeme keeps at most 256 positions, so a count above that is read as 256. */
 const MAX_COUNT = 256;
 
@@ -82,6 +84,8 @@ export class LexemeCache {
   readonly #lexemes: string[] = [];
   /** `'lexeme'`, quoted and escaped for tsvector input, by number (built when first asked for). */
   readonly #quoted: string[] = [];
+  /** Each lexeme's length in UTF-8, by number (the same). */
+  readonly #lexemeBytes: number[] = [];
   /** In how many chunks each lexeme occurs, by number. */
   #chunkFrequency = new Int32Array(1024);
   #counts = new Int32Array(1024);
@@ -199,9 +203,14 @@ export class LexemeCache {
    */
   tsvector(terms: ChunkTerms): string {
     let text = '';
+    let bytes = 0;
     for (let index = 0; index < terms.length; index++) {
       const number = terms.numbers[index]!;
       const quoted = (this.#quoted[number] ??= `'${escapeLexeme(this.#lexemes[number]!)}'`);
+      // PostgreSQL refuses a tsvector whose lexemes add up to 1 MiB (a chunk of a word list, a
+      // dump): the lexemes met first are kept, so the chunk is stored and found by them.
+      bytes += this.#lexemeBytes[number] ??= Buffer.byteLength(this.#lexemes[number]!);
+      if (bytes > MAX_TSVECTOR_LEXEME_BYTES) break;
       text += `${index === 0 ? '' : ' '}${quoted}${positionList(terms.counts[index]!)}`;
     }
     return text;

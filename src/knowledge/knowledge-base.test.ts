@@ -280,6 +280,25 @@ function storeSuite(
       await withKnowledgeBase(location, (knowledge) => knowledge.forget('terms'));
     });
 
+    it('ingests a chunk of 150 000 distinct words (a word list, a dump) and finds it by them', async () => {
+      const docs = join(work, 'word-list');
+      mkdirSync(docs, { recursive: true });
+      // 10 characters each: 1.5 MB of lexemes, over PostgreSQL's 1 MiB for one tsvector.
+      const words = Array.from({ length: 150_000 }, (_, index) => `zq${index.toString(36).padStart(8, '0')}`);
+      writeFileSync(join(docs, 'words.md'), `# Word list\n\n${words.join(' ')}\n`);
+      const summary = await ingest({ location, target: docs, home, masking: {}, name: 'word-list' });
+      assert.equal(summary.added, 1);
+      await withKnowledgeBase(location, async (knowledge) => {
+        const hits = await knowledge.search({
+          query: 'zq00000001 zq00000002',
+          limit: 3,
+          source: 'word-list',
+        });
+        assert.equal(hits[0]?.path, 'words.md');
+        assert.equal(await knowledge.forget('word-list'), true);
+      });
+    });
+
     it("writes each chunk's lexemes as the store's analysis of its fields makes them: the same lexemes and counts", async () => {
       const docs = join(work, 'lexemes');
       mkdirSync(docs, { recursive: true });
