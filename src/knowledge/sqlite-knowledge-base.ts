@@ -135,6 +135,16 @@ export function ftsToken(lexeme: string): string {
 export const tokenAnalyser: WordAnalyser = (words) =>
   Promise.resolve(words.map((word) => englishLexemes(word).map(ftsToken)));
 
+/**
+ * A long text as UTF-8 bytes, bound as a blob and cast back to text in the statement:
+ * node-sqlite3-wasm encodes a string parameter in JavaScript, measuring and then copying it
+ * character by character; a Buffer (encoded natively) is copied as it is. The chunks' content
+ * and terms so: 6-8 % of a write of 35 400 chunks (docs/benchmarks.md).
+ */
+function utf8(text: string): Buffer {
+  return Buffer.from(text, 'utf8');
+}
+
 /** The lexemes of a stored `terms` text, with their counts. */
 function parseTerms(terms: string): Array<[string, number]> {
   if (terms === '') return [];
@@ -473,8 +483,8 @@ export class SqliteKnowledgeBase implements KnowledgeBase {
             chunk.headingPath,
             chunk.startLine,
             chunk.endLine,
-            chunk.content,
-            termsText,
+            utf8(chunk.content),
+            utf8(termsText),
             terms.length,
             embedding === null ? null : (model ?? null),
             embedding,
@@ -510,7 +520,7 @@ export class SqliteKnowledgeBase implements KnowledgeBase {
       last = Number(
         this.#run(
           `insert into kb_chunks (source, path, ordinal, title, heading_path, start_line, end_line, content, terms, lexemes,
-             embedding_model, embedding) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+             embedding_model, embedding) values (?, ?, ?, ?, ?, ?, ?, cast(? as text), cast(? as text), ?, ?, ?)`,
           row,
         ).lastInsertRowid,
       );
