@@ -28,7 +28,7 @@ import { ingest } from './ingest.js';
 import { PostgresKnowledgeBase, rebuiltTermStatistics, type KnowledgeBase } from './knowledge-base.js';
 import { knowledgeLocation, withKnowledgeBase, type KnowledgeLocation } from './knowledge-location.js';
 import { knowledgeSearcher } from './search-knowledge.js';
-import { ftsToken, SqliteKnowledgeBase } from './sqlite-knowledge-base.js';
+import { ftsToken, parseTerms, SqliteKnowledgeBase } from './sqlite-knowledge-base.js';
 
 /**
  * Rows of a query with no parameters, on either store (the SQL must be both dialects'), numbers
@@ -66,10 +66,7 @@ async function rebuiltTerms(
   for (const { terms } of knowledge.query<{ terms: string }>('select terms from kb_chunks where source = ?', [
     source,
   ])) {
-    for (const entry of terms === '' ? [] : terms.split(' ')) {
-      const lexeme = entry.slice(0, entry.lastIndexOf(':'));
-      counts.set(lexeme, (counts.get(lexeme) ?? 0) + 1);
-    }
+    for (const [lexeme] of parseTerms(terms)) counts.set(lexeme, (counts.get(lexeme) ?? 0) + 1);
   }
   return [...counts]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
@@ -342,12 +339,7 @@ function storeSuite(
               const token = ftsToken(lexeme);
               expected.set(token, (expected.get(token) ?? 0) + 1);
             }
-            const kept = new Map(
-              chunk.terms.split(' ').map((entry) => {
-                const colon = entry.lastIndexOf(':');
-                return [entry.slice(0, colon), Number(entry.slice(colon + 1))] as const;
-              }),
-            );
+            const kept = new Map(parseTerms(chunk.terms));
             stored += kept.size;
             assert.deepEqual(kept, expected, 'every lexeme and its count equal the analysis of the fields');
           }

@@ -14,7 +14,7 @@ import { ingest } from './ingest.js';
 import { PostgresKnowledgeBase } from './knowledge-base.js';
 import { knowledgeBaseExists, knowledgeLocation, withKnowledgeBase } from './knowledge-location.js';
 import { openPgliteStore } from './pglite-store.js';
-import { openSqliteKnowledgeBase, SqliteKnowledgeBase } from './sqlite-knowledge-base.js';
+import { openSqliteKnowledgeBase, parseTerms, SqliteKnowledgeBase } from './sqlite-knowledge-base.js';
 
 function writeRunbooks(dir: string): void {
   mkdirSync(dir, { recursive: true });
@@ -315,6 +315,53 @@ describe('embedded store (SQLite)', () => {
       assert.deepEqual(await top('xc3bc'), ['hex.md']);
       assert.deepEqual(await top('接続'), ['ja.md'], 'a Japanese word inside a sentence');
       assert.deepEqual(await top('连接失败'), ['zh.md'], 'Chinese words inside a sentence');
+    });
+  });
+
+  it('indexes each lexeme once whatever its count, and reads terms written the former way (lexeme:count)', async () => {
+    const home = join(work, 'terms-format');
+    const docs = join(home, 'docs');
+    mkdirSync(docs, { recursive: true });
+    writeFileSync(
+      join(docs, 'nginx.md'),
+      '# Nginx\n\nnginx nginx nginx returns 502; restart nginx upstream.\n',
+    );
+    writeFileSync(join(docs, 'disk.md'), '# Disk\n\nThe disk is full; nginx logs fill it.\n');
+    const location = knowledgeLocation({ home });
+    await ingest({ location, target: docs, home, masking: {}, name: 'format' });
+    const ranked = async () =>
+      withKnowledgeBase(location, async (knowledge) =>
+        (await knowledge.search({ query: 'nginx 502', limit: 5 })).map((hit) => hit.path),
+      );
+    const before = await ranked();
+    assert.deepEqual(before, ['nginx.md', 'disk.md']);
+    await withKnowledgeBase(location, (knowledge) => {
+      assert.ok(knowledge instanceof SqliteKnowledgeBase);
+      const rows = knowledge.query<{ id: number; terms: string }>('select id, terms from kb_chunks');
+      const nginx = rows.find((row) => row.terms.includes('nginx+'));
+      assert.ok(nginx, `a count written as +: ${rows.map((row) => row.terms).join(' | ')}`);
+      // No token of a count: '+' is a separator for kb_fts.
+      assert.deepEqual(knowledge.query('select rowid from kb_fts where kb_fts match \'"3"\''), []);
+      // What the former format left: lexeme:count.
+      for (const row of rows) {
+        const former = parseTerms(row.terms)
+          .map(([lexeme, count]) => `${lexeme}:${count}`)
+          .join(' ');
+        knowledge.query('update kb_chunks set terms = ? where id = ?', [former, row.id]);
+      }
+      return Promise.resolve();
+    });
+    assert.deepEqual(await ranked(), before, 'the same ranking from the former format');
+    // Forgetting subtracts its lexemes from kb_terms as well.
+    writeFileSync(join(docs, 'nginx.md'), '# Gone\n\nNothing left.\n');
+    await ingest({ location, target: docs, home, masking: {}, name: 'format' });
+    await withKnowledgeBase(location, (knowledge) => {
+      assert.ok(knowledge instanceof SqliteKnowledgeBase);
+      const [row] = knowledge.query<{ chunks: number }>(
+        "select chunks from kb_terms where source = 'format' and lexeme = 'nginx'",
+      );
+      assert.equal(row?.chunks, 1, 'nginx is left in disk.md only');
+      return Promise.resolve();
     });
   });
 

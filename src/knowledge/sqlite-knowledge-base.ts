@@ -4,7 +4,7 @@ import type * as SqliteWasm from 'node-sqlite3-wasm';
 import type { Database, SQLiteValue, Statement } from 'node-sqlite3-wasm';
 import { OpsmateError } from '../errors/opsmate-error.js';
 import { processAlive } from '../process/file-lock.js';
-import { LexemeCache, type WordAnalyser } from './chunk-lexemes.js';
+import { LexemeCache, type ChunkTerms, type WordAnalyser } from './chunk-lexemes.js';
 import { englishLexemes, englishTextLexemes } from './english-words.js';
 import {
   BM25_B,
@@ -42,8 +42,8 @@ export const SQLITE_SCHEMA_VERSION = '1';
 
 /**
  * The embedded store's tables. Lexemes (from english-words.ts) are stored as FTS5 tokens (see
- * ftsToken) everywhere. A chunk's `terms` holds its lexemes with their counts
- * (`lexeme:count ...`), what BM25 scores it by, and `lexemes` how many there are (its length).
+ * ftsToken) everywhere. A chunk's `terms` holds its lexemes with their counts (see termsText),
+ * what BM25 scores it by, and `lexemes` how many there are (its length).
  * `kb_fts` is a contentless FTS5 index of each chunk's distinct lexemes, used as an inverted
  * index only: which chunks hold a lexeme (`detail=none`: no positions). The lexemes are analysed
  * before they reach it, so its tokenizer only splits them apart again. `kb_terms` holds each
@@ -145,12 +145,37 @@ function utf8(text: string): Buffer {
   return Buffer.from(text, 'utf8');
 }
 
-/** The lexemes of a stored `terms` text, with their counts. */
-function parseTerms(terms: string): Array<[string, number]> {
+/** `+` repeated n - 1 times: a count in a `terms` text (nothing for once). */
+const countSuffixes: string[] = ['', ''];
+function countSuffix(count: number): string {
+  for (let next = countSuffixes.length; next <= count; next++)
+    countSuffixes[next] = `${countSuffixes[next - 1]!}+`;
+  return countSuffixes[count]!;
+}
+
+/**
+ * A chunk's `terms` text: each lexeme (an FTS5 token) followed by a `+` for each occurrence after
+ * the first (`nginx++ upstream 502`). kb_fts indexes this very text: its tokenizer reads `+` as a
+ * separator, so it sees each lexeme once, and no second text of the tokens is built, bound and
+ * parsed for it. Before, terms were written `lexeme:count` (and the tokens apart); both read.
+ */
+function termsText(cache: LexemeCache, terms: ChunkTerms): string {
+  let text = '';
+  for (let at = 0; at < terms.length; at++) {
+    const entry = `${cache.lexeme(terms.numbers[at]!)}${countSuffix(terms.counts[at]!)}`;
+    text = at === 0 ? entry : `${text} ${entry}`;
+  }
+  return text;
+}
+
+/** The lexemes of a stored `terms` text, with their counts (either way it was written). */
+export function parseTerms(terms: string): Array<[string, number]> {
   if (terms === '') return [];
   return terms.split(' ').map((entry) => {
     const colon = entry.lastIndexOf(':');
-    return [entry.slice(0, colon), Number(entry.slice(colon + 1))];
+    if (colon >= 0) return [entry.slice(0, colon), Number(entry.slice(colon + 1))];
+    const plus = entry.indexOf('+');
+    return plus < 0 ? [entry, 1] : [entry.slice(0, plus), entry.length - plus + 1];
   });
 }
 
@@ -463,18 +488,10 @@ export class SqliteKnowledgeBase implements KnowledgeBase {
         const chunks = chunkRowsOf(documents);
         if (chunks.length === 0) continue;
         const rows: SQLiteValue[][] = [];
-        const tokens: string[] = [];
         await cache.analyse(chunks, (index, terms) => {
           const chunk = chunks[index]!;
           const model = chunk.embeddingModel ?? options.embeddingModel;
           const embedding = model !== undefined && chunk.embedding ? vectorBytes(chunk.embedding) : null;
-          let termsText = '';
-          let tokenText = '';
-          for (let at = 0; at < terms.length; at++) {
-            const token = cache.lexeme(terms.numbers[at]!);
-            termsText += at === 0 ? `${token}:${terms.counts[at]!}` : ` ${token}:${terms.counts[at]!}`;
-            tokenText += at === 0 ? token : ` ${token}`;
-          }
           rows.push([
             source.name,
             chunk.path,
@@ -484,14 +501,13 @@ export class SqliteKnowledgeBase implements KnowledgeBase {
             chunk.startLine,
             chunk.endLine,
             utf8(chunk.content),
-            utf8(termsText),
+            utf8(termsText(cache, terms)),
             terms.length,
             embedding === null ? null : (model ?? null),
             embedding,
           ]);
-          tokens.push(tokenText);
         });
-        this.#insertChunks(rows, tokens);
+        this.#insertChunks(rows);
       }
       const documentFrequency = cache.chunkFrequencies();
       if (documentFrequency.size > 0) {
@@ -511,7 +527,7 @@ export class SqliteKnowledgeBase implements KnowledgeBase {
    * full-text entries, one JSON parameter for the batch. The rows get consecutive ids after the
    * largest ever given (AUTOINCREMENT), which is checked, and the entries are written under them.
    */
-  #insertChunks(rows: readonly SQLiteValue[][], tokens: readonly string[]): void {
+  #insertChunks(rows: readonly SQLiteValue[][]): void {
     const [before] = this.query<{ last: number }>(
       "select coalesce((select seq from sqlite_sequence where name = 'kb_chunks'), 0) as last",
     );
@@ -528,10 +544,10 @@ export class SqliteKnowledgeBase implements KnowledgeBase {
     const first = last - rows.length + 1;
     if (first !== (before?.last ?? 0) + 1)
       throw new Error(`kb_chunks ids are not consecutive (${rows.length} rows, last id ${last})`);
-    this.#run('insert into kb_fts (rowid, lexemes) select ?1 + t.key, t.value from json_each(?2) t', [
-      first,
-      JSON.stringify(tokens),
-    ]);
+    this.#run(
+      'insert into kb_fts (rowid, lexemes) select id, terms from kb_chunks where id between ?1 and ?2',
+      [first, last],
+    );
   }
 
   /**
