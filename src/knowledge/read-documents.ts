@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { closeSync, constants, fstatSync, openSync, readSync, realpathSync } from 'node:fs';
-import { join, sep } from 'node:path';
+import { basename, dirname, join, sep } from 'node:path';
 import { errorMessage, OpsmateError } from '../errors/opsmate-error.js';
 import { SecretRedactor, type SecretRedactorOptions } from '../safety/secret-redactor.js';
 import { chunkDocument, type DocumentChunk } from './chunk-document.js';
@@ -30,14 +30,28 @@ type SkipReason = string;
  * - it was deleted, or its folder replaced, after the listing.
  * Any other error is an OpsmateError naming the file.
  */
-function readWithin(root: string, path: string): Buffer | SkipReason {
+function readWithin(root: string, path: string, folders: Map<string, string>): Buffer | SkipReason {
   let fd: number | undefined;
+  const within = (real: string) => real === root || real.startsWith(root.endsWith(sep) ? root : root + sep);
   try {
-    const real = realpathSync.native(join(root, path));
-    if (real !== root && !real.startsWith(root.endsWith(sep) ? root : root + sep)) {
-      return 'a link to outside the source';
+    // The folder's real path, once per folder; the file itself is opened without following a
+    // link, and only a link is resolved.
+    const folder = dirname(path);
+    let realFolder = folders.get(folder);
+    if (realFolder === undefined) {
+      realFolder = realpathSync.native(join(root, folder));
+      folders.set(folder, realFolder);
     }
-    fd = openSync(real, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
+    if (!within(realFolder)) return 'a link to outside the source';
+    const flags = constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW;
+    try {
+      fd = openSync(join(realFolder, basename(path)), flags);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ELOOP') throw error;
+      const real = realpathSync.native(join(realFolder, basename(path)));
+      if (!within(real)) return 'a link to outside the source';
+      fd = openSync(real, flags);
+    }
     const stats = fstatSync(fd);
     if (!stats.isFile()) return 'not a regular file';
     const tooLarge = `larger than ${MAX_FILE_BYTES / 1024 / 1024} MiB`;
@@ -138,8 +152,9 @@ export function documentReader(
       hint: 'check that the folder exists and is readable, then ingest again',
     });
   }
+  const folders = new Map<string, string>();
   return (path, counts) => {
-    const read = readWithin(root, path);
+    const read = readWithin(root, path, folders);
     if (typeof read === 'string') {
       counts.skipped.push({ path, reason: read });
       return undefined;
