@@ -6,7 +6,7 @@ import { co } from '../process/child-process.js';
 import { embeddingText, INSERT_BATCH, type KnowledgeSource } from './knowledge-base.js';
 import { knowledgeDir, withKnowledgeBase, type KnowledgeLocation } from './knowledge-location.js';
 import type { Embedder } from './embedder.js';
-import { addCounts, documentReader, type ReadDocument } from './read-documents.js';
+import { addCounts, documentBatches, documentReader, type ReadDocument } from './read-documents.js';
 import type { ReadWorkerData, ReadWorkerMessage } from './read-worker.js';
 import type { SecretRedactorOptions } from '../safety/secret-redactor.js';
 import { siblingModule, startModuleWorker } from '../process/module-worker.js';
@@ -410,23 +410,19 @@ function readChanges(options: {
   if (inWorker) return { batches: readInWorker(options), deletes, newFiles };
   const read = documentReader(options);
   function* batches(): Generator<ReadDocument[]> {
-    let batch: ReadDocument[] = [];
-    let chunks = 0;
-    let done = 0;
-    for (const path of files) {
-      options.signal?.throwIfAborted();
-      options.onProgress?.({ phase: 'reading', done: done++, total: files.length });
-      const document = read(path, summary);
-      if (document === undefined) continue;
-      batch.push(document);
-      chunks += document.chunks.length;
-      if (chunks >= INSERT_BATCH || batch.length >= READ_BATCH_FILES) {
-        yield batch;
-        batch = [];
-        chunks = 0;
-      }
+    for (const { documents } of documentBatches({
+      read,
+      files,
+      counts: summary,
+      batchChunks: INSERT_BATCH,
+      batchFiles: READ_BATCH_FILES,
+      beforeFile: (done) => {
+        options.signal?.throwIfAborted();
+        options.onProgress?.({ phase: 'reading', done, total: files.length });
+      },
+    })) {
+      yield documents;
     }
-    if (batch.length > 0) yield batch;
     options.onProgress?.({ phase: 'reading', done: files.length, total: files.length });
   }
   return { batches: batches(), deletes, newFiles };

@@ -114,6 +114,46 @@ export function noCounts(): ReadCounts {
   return { added: 0, changed: 0, unchanged: 0, skipped: [], chunks: 0, redactions: 0, bytes: 0 };
 }
 
+/** What `counts` holds now, as a copy, and `counts` emptied for what comes next. */
+export function takeCounts(counts: ReadCounts): ReadCounts {
+  const taken = { ...counts, skipped: [...counts.skipped] };
+  Object.assign(counts, noCounts());
+  return taken;
+}
+
+/**
+ * `files` read with `read` (see {@link documentReader}), counting into `counts`, in batches of at
+ * least `batchChunks` chunks or at most `batchFiles` documents, each with how many files were
+ * looked at so far. `beforeFile` is told of each file before it is read (a progress bar, an abort
+ * check). Ingest's thread and its reader thread batch the same way through this.
+ */
+export function* documentBatches(options: {
+  read: (path: string, counts: ReadCounts) => ReadDocument | undefined;
+  files: readonly string[];
+  counts: ReadCounts;
+  batchChunks: number;
+  batchFiles: number;
+  beforeFile?: (done: number) => void;
+}): Generator<{ documents: ReadDocument[]; done: number }> {
+  let documents: ReadDocument[] = [];
+  let chunks = 0;
+  let done = 0;
+  for (const path of options.files) {
+    options.beforeFile?.(done);
+    const document = options.read(path, options.counts);
+    done++;
+    if (document === undefined) continue;
+    documents.push(document);
+    chunks += document.chunks.length;
+    if (chunks >= options.batchChunks || documents.length >= options.batchFiles) {
+      yield { documents, done };
+      documents = [];
+      chunks = 0;
+    }
+  }
+  if (documents.length > 0) yield { documents, done };
+}
+
 /** Adds `from` to `into`. */
 export function addCounts(into: ReadCounts, from: ReadCounts): void {
   into.added += from.added;

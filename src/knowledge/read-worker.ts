@@ -7,7 +7,14 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { errorMessage, OpsmateError } from '../errors/opsmate-error.js';
-import { documentReader, noCounts, type ReadCounts, type ReadDocument } from './read-documents.js';
+import {
+  documentBatches,
+  documentReader,
+  noCounts,
+  takeCounts,
+  type ReadCounts,
+  type ReadDocument,
+} from './read-documents.js';
 import type { SecretRedactorOptions } from '../safety/secret-redactor.js';
 
 /** What the ingest gives the thread. */
@@ -40,32 +47,23 @@ if (port) {
     granted?.();
   });
 
-  let counts = noCounts();
-  let documents: ReadDocument[] = [];
-  let chunks = 0;
-  let done = 0;
-  const send = async () => {
-    while (credit === 0) await new Promise<void>((resolve) => (granted = resolve));
-    granted = undefined;
-    credit--;
-    port.postMessage({ kind: 'batch', documents, counts, done } satisfies ReadWorkerMessage);
-    documents = [];
-    chunks = 0;
-    counts = noCounts();
-  };
   const readAll = async () => {
     const read = documentReader({ root: data.root, stored: new Map(data.stored), masking: data.masking });
-    for (const path of data.files) {
-      const document = read(path, counts);
-      done++;
-      if (document === undefined) continue;
-      documents.push(document);
-      chunks += document.chunks.length;
-      if (chunks >= data.batchChunks || documents.length >= data.batchFiles) await send();
+    const counts = noCounts();
+    const { batchChunks, batchFiles } = data;
+    for (const batch of documentBatches({ read, files: data.files, counts, batchChunks, batchFiles })) {
+      while (credit === 0) await new Promise<void>((resolve) => (granted = resolve));
+      granted = undefined;
+      credit--;
+      port.postMessage({
+        kind: 'batch',
+        documents: batch.documents,
+        counts: takeCounts(counts),
+        done: batch.done,
+      } satisfies ReadWorkerMessage);
     }
-    if (documents.length > 0) await send();
     // The ingest ends the thread when it has this.
-    port.postMessage({ kind: 'end', counts, done } satisfies ReadWorkerMessage);
+    port.postMessage({ kind: 'end', counts, done: data.files.length } satisfies ReadWorkerMessage);
   };
   // An error crosses to the ingest as a message: an Error thrown here would lose its class and hint.
   readAll().catch((error: unknown) => {
