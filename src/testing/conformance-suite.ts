@@ -218,7 +218,16 @@ export function runtimeConformanceSuite(options: ConformanceSuiteOptions): void 
         const result = await runtime.run('sleep 30 >/dev/null 2>&1 & echo started', { timeoutMs: 20_000 });
         assert.equal(result.timedOut, false);
         assert.equal(result.stdout, 'started\n');
-        assert.equal((await runtime.run('echo next')).stdout, 'next\n');
+        const next = await runtime.run('echo next');
+        assert.equal(next.stdout, 'next\n');
+        assert.match(next.notice ?? '', /background processes of earlier commands were still running/);
+        // Stopped here, or a later test's command would truthfully report it still running.
+        await runtime.run('kill $! 2>/dev/null; wait $! 2>/dev/null; true');
+        assert.equal(
+          (await runtime.run('echo after')).notice,
+          undefined,
+          'the stopped job is still reported',
+        );
       });
 
       it('sets a non-interactive environment', async () => {
@@ -512,6 +521,7 @@ export function runtimeConformanceSuite(options: ConformanceSuiteOptions): void 
           const job = await runtime.run('sleep 5 >/dev/null 2>&1 & echo started', { timeoutMs: 20_000 });
           assert.equal(job.timedOut, false, `${setter}, then a background job`);
           await assertHealthy(`after ${setter}`);
+          await runtime.run('kill $! 2>/dev/null; wait $! 2>/dev/null; true');
         }
         await runtime.run('unset FUNCNEST POSIXLY_CORRECT CDPATH BASH_ENV ENV PS4');
       });
