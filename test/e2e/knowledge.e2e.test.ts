@@ -24,6 +24,9 @@ patronictl -c /etc/patroni.yml failover payments --candidate pg-payments-2 --for
 Then repoint pgbouncer at the new leader. The admin token is ghp_abcdefghijklmnopqrstuvwxyz0123456789.
 `;
 
+/** A GitHub token's shape, as the masker knows it (made up). */
+const LEAKED_TOKEN = 'ghp_' + 'Zq7RkL2vXw9NbT4yHc1MdF8sJp3GaE6uQo0V';
+
 function writeRunbooks(dir: string, extra: Record<string, string> = {}): void {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'payments-db.md'), FAILOVER);
@@ -177,8 +180,23 @@ describe('knowledge base: ingest, kb, and the agent citing runbooks', () => {
     );
     assert.equal(w.fake.requests.length, 0);
 
-    writeRunbooks(join(w.work, 'runbooks'));
+    // A file whose name holds a token, with no heading to take its title from: the name, the
+    // title and the citation reach the model masked.
+    writeRunbooks(join(w.work, 'runbooks'), {
+      [`webhook-${LEAKED_TOKEN}.md`]: 'Rotate the zookeeper webhook secret when zookeeper alerts fire.\n',
+    });
     assert.equal((await cli(['ingest', 'runbooks'])).exitCode, 0);
+    w.fake.enqueue(
+      { toolCalls: [{ name: 'KnowledgeRetrieval', args: { query: 'zookeeper webhook rotate' } }] },
+      { text: 'Rotate it.' },
+    );
+    const byName = await cli(['solve', 'zookeeper alerts fire']);
+    assert.equal(byName.exitCode, 0, byName.stderr);
+    const namedResult = toolResultsOf(w.fake.requests[1]!).join('\n');
+    assert.match(namedResult, /Rotate the zookeeper webhook secret/);
+    assert.match(namedResult, /\(webhook-\S+\.md, source runbooks\)/);
+    assert.ok(!namedResult.includes(LEAKED_TOKEN.slice(4)), namedResult);
+    w.fake.reset();
     w.fake.enqueue(
       {
         text: 'Looking for the team procedure.',

@@ -75,16 +75,22 @@ export const knowledgeRetrievalTool = defineTool({
     }
     const shown = documents.reduce((count, document) => count + document.hits.length, 0);
     const perChunk = Math.max(500, Math.floor((context.maxOutputLength - 500) / shown));
+    // Chunks were masked at ingest, but a file name, a title taken from it, or a store another
+    // process filled (a team's PostgreSQL, an older opsmate) may still hold a secret: every text
+    // of the store is masked again on its way to the model, field by field, so the untrusted-data
+    // markers around it are never touched.
+    const mask = (text: string): string => (context.redactor ? context.redactor.redact(text).text : text);
     const sections = documents.map((document, index) => {
       const chunks = document.hits.map((hit) => {
         const heading = hit.headingPath.length > 0 ? hit.headingPath.join(' > ') : hit.title;
+        const citation = mask(citationOf(hit));
         return [
-          `[${citationOf(hit)}] ${heading}`,
-          wrapUntrusted(`knowledge:${citationOf(hit)}`, truncateText(hit.content, perChunk)),
+          `[${citation}] ${mask(heading)}`,
+          wrapUntrusted(`knowledge:${citation}`, mask(truncateText(hit.content, perChunk))),
         ].join('\n');
       });
       return [
-        `${index + 1}. ${document.title} (${document.path}, source ${document.source})`,
+        `${index + 1}. ${mask(document.title)} (${mask(document.path)}, source ${mask(document.source)})`,
         ...chunks,
       ].join('\n\n');
     });
